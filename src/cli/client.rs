@@ -1,0 +1,576 @@
+//! `kronika client …`, `kronika contact …`, `kronika link` / `unlink`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, anyhow, bail};
+use clap::{Args as ClapArgs, Subcommand};
+use serde_json::{Value, json};
+
+use super::{Context_, print_json};
+use crate::config::Config;
+use crate::csvio;
+use crate::directory::{self, RawClient};
+use crate::model::{Client, ClientId, ItemId};
+use crate::store::{ClientPatch, ContactInput, ContactPatch, Store};
+
+#[derive(Debug, Subcommand)]
+pub enum ClientCmd {
+    /// Add a client.
+    Add(ClientAddArgs),
+    /// Change a client; lists add (--domain, --email) or remove (--remove-domain, --remove-email).
+    Edit(ClientEditArgs),
+    /// Remove a client, its contacts and domains; its items stay in the history.
+    Remove {
+        /// Id, IČO, exact name or unique name prefix.
+        client: String,
+        /// Confirm the removal.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// List all clients.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one client with contacts, custom fields and item counts.
+    Show {
+        client: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Import clients from CSV (header row; `,` or `;`; UTF-8 with or without BOM).
+    /// Rows that name an existing client (by IČO or name) update it.
+    Import { file: PathBuf },
+    /// Export clients as CSV to stdout or --output.
+    Export {
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Cell separator: `,` or `;`.
+        #[arg(long, default_value = ",")]
+        separator: char,
+    },
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct ClientAddArgs {
+    /// Company name.
+    name: String,
+    #[arg(long)]
+    ico: Option<String>,
+    #[arg(long)]
+    dic: Option<String>,
+    /// Registered address.
+    #[arg(long)]
+    address: Option<String>,
+    /// Billing details (free text).
+    #[arg(long)]
+    billing: Option<String>,
+    /// Domain the client's mail comes from (repeatable); subdomains included.
+    #[arg(long = "domain")]
+    domains: Vec<String>,
+    /// An address of the company itself, e.g. info@ (repeatable).
+    #[arg(long = "email")]
+    emails: Vec<String>,
+    /// lead or client (default lead).
+    #[arg(long)]
+    status: Option<String>,
+    /// Annual budget.
+    #[arg(long)]
+    budget: Option<String>,
+    /// Custom field value, key=value (repeatable).
+    #[arg(long = "field")]
+    fields: Vec<String>,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct ClientEditArgs {
+    client: String,
+    #[arg(long)]
+    name: Option<String>,
+    /// New IČO; an empty value clears it.
+    #[arg(long)]
+    ico: Option<String>,
+    #[arg(long)]
+    dic: Option<String>,
+    #[arg(long)]
+    address: Option<String>,
+    #[arg(long)]
+    billing: Option<String>,
+    #[arg(long)]
+    status: Option<String>,
+    #[arg(long)]
+    budget: Option<String>,
+    #[arg(long = "domain")]
+    domains: Vec<String>,
+    #[arg(long = "remove-domain")]
+    remove_domains: Vec<String>,
+    #[arg(long = "email")]
+    emails: Vec<String>,
+    #[arg(long = "remove-email")]
+    remove_emails: Vec<String>,
+    /// key=value sets a field; key= removes it.
+    #[arg(long = "field")]
+    fields: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ContactCmd {
+    /// Add a contact person to a client.
+    Add {
+        client: String,
+        name: String,
+        #[arg(long = "email")]
+        emails: Vec<String>,
+        #[arg(long)]
+        phone: Option<String>,
+        #[arg(long)]
+        role: Option<String>,
+    },
+    /// Change a contact (by id, address, or name; --client narrows the search).
+    Edit {
+        contact: String,
+        #[arg(long)]
+        client: Option<String>,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long = "email")]
+        emails: Vec<String>,
+        #[arg(long = "remove-email")]
+        remove_emails: Vec<String>,
+        #[arg(long)]
+        phone: Option<String>,
+        #[arg(long)]
+        role: Option<String>,
+        /// Move the contact to another client.
+        #[arg(long = "move-to")]
+        move_to: Option<String>,
+    },
+    /// Remove a contact.
+    Remove {
+        contact: String,
+        #[arg(long)]
+        client: Option<String>,
+    },
+    /// List a client's contacts.
+    List {
+        client: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct LinkArgs {
+    /// Item id.
+    item: i64,
+    /// Client: id, IČO, name or unique prefix.
+    client: String,
+    /// Contact of that client.
+    #[arg(long)]
+    contact: Option<String>,
+}
+
+fn collect_fields(list: &[String]) -> Result<Vec<(String, String)>> {
+    list.iter().map(|f| directory::field_arg(f).map_err(|e| anyhow!(e))).collect()
+}
+
+pub fn run_client(ctx: &Context_, cmd: ClientCmd) -> Result<ExitCode> {
+    let (config, mut store) = ctx.open()?;
+    match cmd {
+        ClientCmd::Add(a) => {
+            let raw = RawClient {
+                name: a.name,
+                ico: a.ico,
+                dic: a.dic,
+                address: a.address,
+                billing: a.billing,
+                status: a.status,
+                annual_budget: a.budget,
+                domains: a.domains,
+                emails: a.emails,
+                fields: collect_fields(&a.fields)?,
+            };
+            let input = directory::client_input(&raw, &config).map_err(|e| anyhow!(e))?;
+            let id = store.add_client(&input)?;
+            let counts = store.client_item_counts(id)?;
+            let linked: i64 = counts.values().sum();
+            println!("added client {id}: {} ({linked} items in its history)", input.name);
+        }
+        ClientCmd::Edit(a) => {
+            let id = store.resolve_client(&a.client)?;
+            let opt = |v: Option<String>| v.map(|s| Some(s).filter(|s: &String| !s.trim().is_empty()));
+            let patch = ClientPatch {
+                name: a.name,
+                ico: match a.ico {
+                    Some(s) if s.trim().is_empty() => Some(None),
+                    Some(s) => Some(Some(directory::ico(&s).map_err(|e| anyhow!(e))?)),
+                    None => None,
+                },
+                dic: match a.dic {
+                    Some(s) if s.trim().is_empty() => Some(None),
+                    Some(s) => Some(Some(directory::dic(&s).map_err(|e| anyhow!(e))?)),
+                    None => None,
+                },
+                address: opt(a.address),
+                billing: opt(a.billing),
+                status: a.status.map(|s| directory::status(&s)).transpose().map_err(|e| anyhow!(e))?,
+                annual_budget: match a.budget {
+                    Some(s) if s.trim().is_empty() => Some(None),
+                    Some(s) => Some(Some(directory::budget(&s).map_err(|e| anyhow!(e))?)),
+                    None => None,
+                },
+                add_domains: directory::domains(&a.domains, &config).map_err(|e| anyhow!(e))?,
+                remove_domains: a.remove_domains.iter().filter_map(|d| crate::address::normalize_domain(d)).collect(),
+                add_emails: directory::emails(&a.emails).map_err(|e| anyhow!(e))?,
+                remove_emails: directory::emails(&a.remove_emails).map_err(|e| anyhow!(e))?,
+                custom: directory::fields(&collect_fields(&a.fields)?, &config).map_err(|e| anyhow!(e))?,
+            };
+            store.edit_client(id, &patch)?;
+            println!("changed client {id}: {}", store.client(id)?.name);
+        }
+        ClientCmd::Remove { client, yes } => {
+            let id = store.resolve_client(&client)?;
+            let c = store.client(id)?;
+            if !yes {
+                bail!("cannot remove {:?} without --yes (its items stay, their links to it go)", c.name);
+            }
+            store.remove_client(id)?;
+            println!("removed client {id}: {}", c.name);
+        }
+        ClientCmd::List { json } => {
+            let clients = store.clients()?;
+            if json {
+                let mut out = Vec::new();
+                for c in &clients {
+                    out.push(client_json(&store, c)?);
+                }
+                print_json(&out)?;
+            } else if clients.is_empty() {
+                println!("no clients yet: add one with `kronika client add NAME --domain DOMAIN`");
+            } else {
+                println!("{:>4}  {:<32} {:<8} {:<6} domains", "id", "name", "IČO", "status");
+                for c in clients {
+                    println!(
+                        "{:>4}  {:<32} {:<8} {:<6} {}",
+                        c.id.0,
+                        crate::text::ellipsize(&c.name, 32),
+                        c.ico.as_deref().unwrap_or("-"),
+                        c.status,
+                        c.domains.join(", ")
+                    );
+                }
+            }
+        }
+        ClientCmd::Show { client, json } => {
+            let id = store.resolve_client(&client)?;
+            let c = store.client(id)?;
+            if json {
+                print_json(&client_json(&store, &c)?)?;
+            } else {
+                print_client(&store, &config, &c)?;
+            }
+        }
+        ClientCmd::Import { file } => return import(&config, &mut store, &file),
+        ClientCmd::Export { output, separator } => export(&config, &store, output, separator)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The JSON shape of a client (`client show --json`, `client list --json`).
+fn client_json(store: &Store, c: &Client) -> Result<Value> {
+    let contacts = store.contacts(c.id)?;
+    let last_seen = store.contact_last_seen(c.id)?;
+    let counts = store.client_item_counts(c.id)?;
+    let total: i64 = counts.values().sum();
+    let mut stats = serde_json::Map::new();
+    for k in crate::model::ItemKind::ALL {
+        stats.insert(k.as_str().to_string(), json!(counts.get(k.as_str()).copied().unwrap_or(0)));
+    }
+    stats.insert("total".into(), json!(total));
+    Ok(json!({
+        "id": c.id.0,
+        "name": c.name,
+        "ico": c.ico,
+        "dic": c.dic,
+        "address": c.address,
+        "billing": c.billing,
+        "status": c.status,
+        "annual_budget": c.annual_budget,
+        "domains": c.domains,
+        "emails": store.client_emails(c.id)?,
+        "contacts": contacts.iter().map(|p| json!({
+            "id": p.id.0,
+            "name": p.name,
+            "emails": p.emails,
+            "phone": p.phone,
+            "role": p.role,
+            "last_contact": last_seen.get(&p.id.0),
+        })).collect::<Vec<_>>(),
+        "custom": c.custom,
+        "stats": stats,
+        "created_at": c.created_at,
+        "updated_at": c.updated_at,
+    }))
+}
+
+fn print_client(store: &Store, config: &Config, c: &Client) -> Result<()> {
+    println!("{}  (id {}, {})", c.name, c.id, c.status);
+    let row = |label: &str, value: Option<String>| {
+        if let Some(v) = value.filter(|v| !v.is_empty()) {
+            println!("  {label:<14} {v}");
+        }
+    };
+    row("IČO", c.ico.clone());
+    row("DIČ", c.dic.clone());
+    row("Address", c.address.clone());
+    row("Billing", c.billing.clone());
+    row("Domains", Some(c.domains.join(", ")));
+    row("Addresses", Some(store.client_emails(c.id)?.join(", ")));
+    row("Annual budget", c.annual_budget.map(format_amount));
+    for f in &config.custom_fields {
+        let v = c.custom.get(&f.name).map(|v| match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        });
+        row(&f.name, v);
+    }
+    // Values of fields no longer declared in the config are kept and shown.
+    for (k, v) in &c.custom {
+        if config.custom_field(k).is_none() {
+            row(&format!("{k} (undeclared)"), Some(v.to_string()));
+        }
+    }
+    let contacts = store.contacts(c.id)?;
+    let last_seen = store.contact_last_seen(c.id)?;
+    println!("Contacts");
+    if contacts.is_empty() {
+        println!("  none");
+    }
+    for p in contacts {
+        let mut line = format!("  {:>4}  {}", p.id.0, p.name);
+        if let Some(r) = &p.role {
+            line.push_str(&format!(", {r}"));
+        }
+        if !p.emails.is_empty() {
+            line.push_str(&format!("  <{}>", p.emails.join(">, <")));
+        }
+        if let Some(ph) = &p.phone {
+            line.push_str(&format!("  {ph}"));
+        }
+        if let Some(d) = last_seen.get(&p.id.0) {
+            line.push_str(&format!("  last contact {}", &d[..10.min(d.len())]));
+        }
+        println!("{line}");
+    }
+    let counts = store.client_item_counts(c.id)?;
+    let total: i64 = counts.values().sum();
+    let parts: Vec<String> = counts.iter().map(|(k, n)| format!("{n} {k}")).collect();
+    println!(
+        "History\n  {total} items{}",
+        if parts.is_empty() { String::new() } else { format!(": {}", parts.join(", ")) }
+    );
+    Ok(())
+}
+
+/// `1200000.0` → `1 200 000`, `12.5` → `12.50`.
+pub(crate) fn format_amount(v: f64) -> String {
+    let whole = v.trunc() as i64;
+    let digits = whole.abs().to_string();
+    let mut grouped = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            grouped.push(' ');
+        }
+        grouped.push(ch);
+    }
+    let sign = if v < 0.0 { "-" } else { "" };
+    let frac = (v.fract().abs() * 100.0).round() as i64;
+    if frac == 0 { format!("{sign}{grouped}") } else { format!("{sign}{grouped}.{frac:02}") }
+}
+
+fn import(config: &Config, store: &mut Store, file: &PathBuf) -> Result<ExitCode> {
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let field_names: Vec<String> = config.custom_fields.iter().map(|f| f.name.clone()).collect();
+    let (rows, mut errors, warnings) = csvio::read_clients(&bytes, &field_names);
+    for w in &warnings {
+        tracing::warn!("{}: {w}", file.display());
+    }
+    let (mut added, mut updated) = (0, 0);
+    let mut seen: Vec<(String, u64)> = Vec::new();
+    for row in rows {
+        let line = row.line;
+        let result = (|| -> Result<bool, String> {
+            let input = directory::client_input(&row.client, config)?;
+            let key = crate::text::fold(&input.name);
+            if let Some((_, first)) = seen.iter().find(|(k, _)| *k == key) {
+                return Err(format!("cannot import {:?}: line {first} already names this client", input.name));
+            }
+            seen.push((key, line));
+            let existing = input.ico.as_ref().and_then(|i| store.resolve_client(i.as_str()).ok()).or_else(|| {
+                store.resolve_client(&input.name).ok().filter(|id| {
+                    store
+                        .client(*id)
+                        .map(|c| crate::text::fold(&c.name) == crate::text::fold(&input.name))
+                        .unwrap_or(false)
+                })
+            });
+            match existing {
+                Some(id) => {
+                    let patch = ClientPatch {
+                        name: Some(input.name.clone()),
+                        ico: input.ico.clone().map(Some),
+                        dic: input.dic.clone().map(Some),
+                        address: input.address.clone().map(Some),
+                        billing: input.billing.clone().map(Some),
+                        status: input.status,
+                        annual_budget: input.annual_budget.map(Some),
+                        add_domains: input.domains.clone(),
+                        add_emails: input.emails.clone(),
+                        custom: input.custom.clone(),
+                        ..ClientPatch::default()
+                    };
+                    store.edit_client(id, &patch).map_err(|e| e.to_string())?;
+                    Ok(false)
+                }
+                None => {
+                    store.add_client(&input).map_err(|e| e.to_string())?;
+                    Ok(true)
+                }
+            }
+        })();
+        match result {
+            Ok(true) => added += 1,
+            Ok(false) => updated += 1,
+            Err(message) => errors.push(csvio::RowError { line, message }),
+        }
+    }
+    errors.sort_by_key(|e| e.line);
+    for e in &errors {
+        eprintln!("{}:{}: {}", file.display(), e.line, e.message);
+    }
+    println!("imported {}: {added} added, {updated} updated, {} rows refused", file.display(), errors.len());
+    Ok(if errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(2) })
+}
+
+fn export(config: &Config, store: &Store, output: Option<PathBuf>, separator: char) -> Result<()> {
+    if separator != ',' && separator != ';' {
+        bail!("cannot export with separator {separator:?}: use , or ;");
+    }
+    let sink: Box<dyn std::io::Write> = match &output {
+        Some(p) => Box::new(std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?),
+        None => Box::new(std::io::stdout()),
+    };
+    let mut w = csv::WriterBuilder::new().delimiter(separator as u8).from_writer(sink);
+    let mut header: Vec<String> = csvio::EXPORT_HEADER.iter().map(|s| s.to_string()).collect();
+    header.extend(config.custom_fields.iter().map(|f| f.name.clone()));
+    w.write_record(&header)?;
+    for c in store.clients()? {
+        let mut rec = vec![
+            c.name.clone(),
+            c.ico.clone().unwrap_or_default(),
+            c.dic.clone().unwrap_or_default(),
+            c.address.clone().unwrap_or_default(),
+            c.billing.clone().unwrap_or_default(),
+            c.status.to_string(),
+            c.annual_budget.map(|b| b.to_string()).unwrap_or_default(),
+            c.domains.join(", "),
+            store.client_emails(c.id)?.join(", "),
+        ];
+        for f in &config.custom_fields {
+            rec.push(match c.custom.get(&f.name) {
+                Some(Value::String(s)) => s.clone(),
+                Some(v) => v.to_string(),
+                None => String::new(),
+            });
+        }
+        w.write_record(&rec)?;
+    }
+    w.flush()?;
+    if let Some(p) = output {
+        eprintln!("exported clients to {}", p.display());
+    }
+    Ok(())
+}
+
+pub fn run_contact(ctx: &Context_, cmd: ContactCmd) -> Result<ExitCode> {
+    let (_, mut store) = ctx.open()?;
+    match cmd {
+        ContactCmd::Add { client, name, emails, phone, role } => {
+            let cid = store.resolve_client(&client)?;
+            let input = ContactInput { name, emails: directory::emails(&emails).map_err(|e| anyhow!(e))?, phone, role };
+            let id = store.add_contact(cid, &input)?;
+            println!("added contact {id}: {} at {}", input.name, store.client(cid)?.name);
+        }
+        ContactCmd::Edit { contact, client, name, emails, remove_emails, phone, role, move_to } => {
+            let scope = client.map(|c| store.resolve_client(&c)).transpose()?;
+            let id = store.resolve_contact(scope, &contact)?;
+            let patch = ContactPatch {
+                name,
+                add_emails: directory::emails(&emails).map_err(|e| anyhow!(e))?,
+                remove_emails: directory::emails(&remove_emails).map_err(|e| anyhow!(e))?,
+                phone: phone.map(Some),
+                role: role.map(Some),
+                client: move_to.map(|c| store.resolve_client(&c)).transpose()?,
+            };
+            store.edit_contact(id, &patch)?;
+            println!("changed contact {id}: {}", store.contact(id)?.name);
+        }
+        ContactCmd::Remove { contact, client } => {
+            let scope = client.map(|c| store.resolve_client(&c)).transpose()?;
+            let id = store.resolve_contact(scope, &contact)?;
+            let c = store.contact(id)?;
+            store.remove_contact(id)?;
+            println!("removed contact {id}: {}", c.name);
+        }
+        ContactCmd::List { client, json } => {
+            let cid = store.resolve_client(&client)?;
+            let contacts = store.contacts(cid)?;
+            let last_seen = store.contact_last_seen(cid)?;
+            if json {
+                let out: Vec<Value> = contacts
+                    .iter()
+                    .map(|p| json!({"id": p.id.0, "client_id": p.client.0, "name": p.name, "emails": p.emails, "phone": p.phone, "role": p.role, "last_contact": last_seen.get(&p.id.0)}))
+                    .collect();
+                print_json(&out)?;
+            } else {
+                for p in contacts {
+                    println!(
+                        "{:>4}  {:<28} {:<16} {}",
+                        p.id.0,
+                        crate::text::ellipsize(&p.name, 28),
+                        p.role.as_deref().unwrap_or("-"),
+                        p.emails.join(", ")
+                    );
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn link(ctx: &Context_, a: LinkArgs, add: bool) -> Result<ExitCode> {
+    let (_, mut store) = ctx.open()?;
+    let client: ClientId = store.resolve_client(&a.client)?;
+    let item = ItemId(a.item);
+    if add {
+        let contact = a.contact.map(|c| store.resolve_contact(Some(client), &c)).transpose()?;
+        store.link_manual(item, client, contact)?;
+        println!("linked item {item} to client {client}");
+    } else if store.unlink_manual(item, client)? {
+        println!("unlinked item {item} from client {client}");
+    } else {
+        bail!("cannot unlink item {item}: it has no manual link to client {client}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn amounts_are_grouped() {
+        assert_eq!(super::format_amount(1_200_000.0), "1 200 000");
+        assert_eq!(super::format_amount(12.5), "12.50");
+        assert_eq!(super::format_amount(-1000.0), "-1 000");
+    }
+}

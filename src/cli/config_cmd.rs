@@ -1,0 +1,64 @@
+//! `kronika config check`.
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::Subcommand;
+use serde_json::json;
+
+use super::{Context_, print_json};
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCmd {
+    /// Validate the config file and print a summary.
+    Check {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn run(ctx: &Context_, cmd: ConfigCmd) -> Result<ExitCode> {
+    match cmd {
+        ConfigCmd::Check { json } => {
+            let c = ctx.config()?;
+            if json {
+                print_json(&json!({
+                    "file": c.path,
+                    "data_dir": c.data_dir,
+                    "own_addresses": c.own_addresses,
+                    "own_domains": c.own_domains,
+                    "free_mail_domains": c.free_mail_domains.len(),
+                    "blocklist": c.blocklist.len(),
+                    "custom_fields": c.custom_fields,
+                }))?;
+            } else {
+                println!("config {} is valid", c.path.display());
+                println!("  data_dir           {}", c.data_dir.display());
+                println!("  own addresses      {}", list_or_none(&c.own_addresses));
+                println!("  own domains        {}", list_or_none(&c.own_domains));
+                println!("  free-mail domains  {} (built-in and added)", c.free_mail_domains.len());
+                println!("  blocklist          {} entries", c.blocklist.len());
+                let fields: Vec<String> = c
+                    .custom_fields
+                    .iter()
+                    .map(|f| {
+                        format!(
+                            "{} ({})",
+                            f.name,
+                            serde_json::to_value(&f.kind)
+                                .ok()
+                                .and_then(|v| v["type"].as_str().map(str::to_string))
+                                .unwrap_or_default()
+                        )
+                    })
+                    .collect();
+                println!("  custom fields      {}", list_or_none(&fields));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn list_or_none(v: &[String]) -> String {
+    if v.is_empty() { "none".into() } else { v.join(", ") }
+}

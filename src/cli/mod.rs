@@ -1,0 +1,109 @@
+//! The command line: clap definitions and dispatch. One file per command
+//! group; each turns arguments into library calls and prints the result as
+//! text or, with `--json`, as JSON.
+
+mod client;
+mod config_cmd;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+use crate::store::Store;
+
+/// kronika: every client's history in one place.
+#[derive(Debug, Parser)]
+#[command(name = "kronika", version, about, long_about = None)]
+pub struct Args {
+    /// Config file (default: $KRONIKA_CONFIG, else ~/.config/kronika/config.toml).
+    #[arg(short, long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Only errors in the log.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check the config file.
+    #[command(subcommand)]
+    Config(config_cmd::ConfigCmd),
+    /// The client directory: companies with their IČO, domains and fields.
+    #[command(subcommand)]
+    Client(client::ClientCmd),
+    /// Contact persons of clients.
+    #[command(subcommand)]
+    Contact(client::ContactCmd),
+    /// Link an item to a client by hand (re-matching never removes it).
+    Link(client::LinkArgs),
+    /// Remove a manual link.
+    Unlink(client::LinkArgs),
+    /// Re-match every stored item against the directory and config.
+    Rematch,
+}
+
+/// Sets up `tracing` to stderr.
+pub fn init_tracing(verbose: u8, quiet: bool) {
+    let default = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, 2) => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ =
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
+}
+
+/// Runs one command.
+pub fn run(args: Args) -> Result<ExitCode> {
+    let ctx = Context_ { config_arg: args.config.clone() };
+    match args.command {
+        Command::Config(cmd) => config_cmd::run(&ctx, cmd),
+        Command::Client(cmd) => client::run_client(&ctx, cmd),
+        Command::Contact(cmd) => client::run_contact(&ctx, cmd),
+        Command::Link(a) => client::link(&ctx, a, true),
+        Command::Unlink(a) => client::link(&ctx, a, false),
+        Command::Rematch => {
+            let (_, mut store) = ctx.open()?;
+            let n = store.rematch_all().context("cannot re-match the stored items")?;
+            println!("re-matched: {n} items changed their links");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// What every command needs: where the config is.
+pub(crate) struct Context_ {
+    config_arg: Option<PathBuf>,
+}
+
+impl Context_ {
+    pub(crate) fn config(&self) -> Result<Config> {
+        let path = Config::locate(self.config_arg.as_deref())?;
+        Ok(Config::load(&path)?)
+    }
+
+    pub(crate) fn open(&self) -> Result<(Config, Store)> {
+        let config = self.config()?;
+        let store = Store::open(&config.db_path(), config.policy())
+            .with_context(|| format!("cannot open the store in {}", config.data_dir.display()))?;
+        Ok((config, store))
+    }
+}
+
+/// Prints a value as pretty JSON.
+pub(crate) fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}

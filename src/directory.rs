@@ -1,0 +1,212 @@
+//! Validation of client and contact data as users type it (CLI arguments,
+//! CSV cells) into the checked inputs the store takes. Pure.
+
+use crate::address;
+use crate::config::Config;
+use crate::model::{ClientStatus, Ico, parse_number};
+use crate::store::ClientInput;
+
+/// Client fields as given, before validation.
+#[derive(Debug, Clone, Default)]
+pub struct RawClient {
+    pub name: String,
+    pub ico: Option<String>,
+    pub dic: Option<String>,
+    pub address: Option<String>,
+    pub billing: Option<String>,
+    pub status: Option<String>,
+    pub annual_budget: Option<String>,
+    pub domains: Vec<String>,
+    pub emails: Vec<String>,
+    /// `(field, value)` pairs for custom fields.
+    pub fields: Vec<(String, String)>,
+}
+
+/// Validates a raw client against the config. The error says what is wrong.
+pub fn client_input(raw: &RawClient, config: &Config) -> Result<ClientInput, String> {
+    let name = raw.name.trim();
+    if name.is_empty() {
+        return Err("cannot add a client without a name".into());
+    }
+    Ok(ClientInput {
+        name: name.to_string(),
+        ico: optional(&raw.ico).map(ico).transpose()?,
+        dic: optional(&raw.dic).map(dic).transpose()?,
+        address: optional(&raw.address).map(str::to_string),
+        billing: optional(&raw.billing).map(str::to_string),
+        status: optional(&raw.status).map(status).transpose()?,
+        annual_budget: optional(&raw.annual_budget).map(budget).transpose()?,
+        domains: domains(&raw.domains, config)?,
+        emails: emails(&raw.emails)?,
+        custom: fields(&raw.fields, config)?,
+    })
+}
+
+fn optional(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+pub fn ico(s: &str) -> Result<Ico, String> {
+    Ico::parse(s)
+}
+
+/// DIČ: a country prefix and digits (`CZ27074358`); spaces are dropped.
+pub fn dic(s: &str) -> Result<String, String> {
+    let compact: String = s.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_uppercase();
+    let ok = compact.len() >= 4
+        && compact[..2].chars().all(|c| c.is_ascii_alphabetic())
+        && compact[2..].chars().all(|c| c.is_ascii_alphanumeric());
+    if ok {
+        Ok(compact)
+    } else {
+        Err(format!("cannot read DIČ {s:?}: expected a country code and digits, e.g. CZ27074358"))
+    }
+}
+
+pub fn status(s: &str) -> Result<ClientStatus, String> {
+    s.parse()
+}
+
+pub fn budget(s: &str) -> Result<f64, String> {
+    match parse_number(s) {
+        Some(n) if n >= 0.0 => Ok(n),
+        _ => Err(format!("cannot read annual budget {s:?}: expected a non-negative number")),
+    }
+}
+
+/// Splits a cell or argument that may hold several values (`a.cz, b.cz`).
+pub fn split_list(s: &str) -> Vec<String> {
+    s.split([',', ' ', '\n', '|']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
+}
+
+/// Normalises client domains; refuses public suffixes, free-mail and own domains.
+pub fn domains(list: &[String], config: &Config) -> Result<Vec<String>, String> {
+    let mut out: Vec<String> = Vec::new();
+    for raw in list.iter().flat_map(|d| split_list(d)) {
+        let d = address::normalize_domain(&raw).ok_or_else(|| format!("cannot read domain {raw:?}"))?;
+        if address::is_public_suffix(&d) {
+            return Err(format!("cannot use domain {d:?}: it is a public suffix, shared by unrelated owners"));
+        }
+        if config.free_mail_domains.iter().any(|f| address::within(&d, f)) {
+            return Err(format!(
+                "cannot use domain {d:?}: it is a free-mail provider; add the person's address as a contact instead"
+            ));
+        }
+        if config.own_domains.iter().any(|o| address::within(&d, o)) {
+            return Err(format!("cannot use domain {d:?}: it is one of our own domains (own_domains)"));
+        }
+        if !out.contains(&d) {
+            out.push(d);
+        }
+    }
+    Ok(out)
+}
+
+/// Normalises mail addresses.
+pub fn emails(list: &[String]) -> Result<Vec<String>, String> {
+    let mut out: Vec<String> = Vec::new();
+    for raw in list.iter().flat_map(|d| split_list(d)) {
+        let a = address::normalize(&raw).ok_or_else(|| format!("cannot read mail address {raw:?}"))?;
+        if !out.contains(&a) {
+            out.push(a);
+        }
+    }
+    Ok(out)
+}
+
+/// Splits `key=value`.
+pub fn field_arg(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.trim().to_string())),
+        _ => Err(format!("cannot read field {s:?}: expected key=value")),
+    }
+}
+
+/// Checks custom field values against the config. An empty value maps to
+/// `null` (remove the field).
+pub fn fields(
+    pairs: &[(String, String)],
+    config: &Config,
+) -> Result<serde_json::Map<String, serde_json::Value>, String> {
+    let mut out = serde_json::Map::new();
+    for (k, v) in pairs {
+        let field = config.custom_field(k).ok_or_else(|| {
+            let known: Vec<&str> = config.custom_fields.iter().map(|f| f.name.as_str()).collect();
+            if known.is_empty() {
+                format!("cannot set field {k:?}: the config declares no custom_fields")
+            } else {
+                format!("cannot set field {k:?}: the config declares only {}", known.join(", "))
+            }
+        })?;
+        let value = if v.trim().is_empty() { serde_json::Value::Null } else { field.kind.check(&field.name, v)? };
+        out.insert(field.name.clone(), value);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn config() -> Config {
+        Config::parse(
+            Path::new("k.toml"),
+            "own_domains = [\"modrykamen.cz\"]\n[[custom_fields]]\nname = \"obor\"\ntype = \"text\"\n[[custom_fields]]\nname = \"since\"\ntype = \"date\"\n",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn validates_a_whole_client() {
+        let raw = RawClient {
+            name: " Acme ".into(),
+            ico: Some("27074358".into()),
+            dic: Some("cz 27074358".into()),
+            status: Some("Client".into()),
+            annual_budget: Some("1 200 000".into()),
+            domains: vec!["https://www.Acme.cz/, mail.acme.cz".into()],
+            emails: vec!["Info@Acme.cz".into()],
+            fields: vec![("OBOR".into(), "stavebnictví".into()), ("since".into(), "1.2.2020".into())],
+            ..RawClient::default()
+        };
+        let input = client_input(&raw, &config()).unwrap();
+        assert_eq!(input.name, "Acme");
+        assert_eq!(input.dic.as_deref(), Some("CZ27074358"));
+        assert_eq!(input.domains, vec!["acme.cz", "mail.acme.cz"]);
+        assert_eq!(input.emails, vec!["info@acme.cz"]);
+        assert_eq!(input.custom["obor"], "stavebnictví");
+        assert_eq!(input.custom["since"], "2020-02-01");
+    }
+
+    #[test]
+    fn refuses_bad_values_with_reasons() {
+        let c = config();
+        let cases: Vec<(RawClient, &str)> = vec![
+            (RawClient { name: "".into(), ..Default::default() }, "without a name"),
+            (RawClient { name: "A".into(), ico: Some("27074359".into()), ..Default::default() }, "check digit"),
+            (RawClient { name: "A".into(), status: Some("vip".into()), ..Default::default() }, "client status"),
+            (RawClient { name: "A".into(), domains: vec!["co.uk".into()], ..Default::default() }, "public suffix"),
+            (RawClient { name: "A".into(), domains: vec!["gmail.com".into()], ..Default::default() }, "free-mail"),
+            (
+                RawClient { name: "A".into(), domains: vec!["modrykamen.cz".into()], ..Default::default() },
+                "own domains",
+            ),
+            (
+                RawClient { name: "A".into(), fields: vec![("colour".into(), "red".into())], ..Default::default() },
+                "declares only",
+            ),
+            (
+                RawClient { name: "A".into(), fields: vec![("since".into(), "soon".into())], ..Default::default() },
+                "not a date",
+            ),
+            (RawClient { name: "A".into(), annual_budget: Some("-5".into()), ..Default::default() }, "non-negative"),
+            (RawClient { name: "A".into(), emails: vec!["nope".into()], ..Default::default() }, "mail address"),
+        ];
+        for (raw, want) in cases {
+            let e = client_input(&raw, &c).unwrap_err();
+            assert!(e.contains(want), "{e:?} should mention {want:?}");
+            assert!(e.starts_with("cannot "), "{e}");
+        }
+    }
+}

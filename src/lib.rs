@@ -1,0 +1,14 @@
+//! kronika: every client's history (mail, call and meeting notes, calendar
+//! events) captured from its sources and linked to the client.
+//!
+//! See ARCHITECTURE.md for the data flow and the invariants.
+
+pub mod address;
+pub mod cli;
+pub mod config;
+pub mod csvio;
+pub mod directory;
+pub mod matcher;
+pub mod model;
+pub mod store;
+pub mod text;

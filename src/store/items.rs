@@ -1,0 +1,653 @@
+//! History items: idempotent ingestion (source identity, Message-ID,
+//! content hash), threading, links and re-matching.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::{OptionalExtension, Transaction, params};
+use serde::Serialize;
+
+use super::clients::parse_time;
+use super::{Result, Store, StoreError, next_counter, now};
+use crate::address::domain_of;
+use crate::matcher::{Decision, Directory};
+use crate::model::{ClientId, ContactId, Direction, ItemId, ItemKind, Link, LinkReason, Participant, Role};
+
+/// Where the date of an item came from: mail without a usable `Date:`
+/// header is dated from `Received:` or the file, and says so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DateSource {
+    Header,
+    Received,
+    File,
+    Import,
+}
+
+impl DateSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DateSource::Header => "header",
+            DateSource::Received => "received",
+            DateSource::File => "file",
+            DateSource::Import => "import",
+        }
+    }
+}
+
+/// Attachment metadata (the name is metadata only, never a path).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Attachment {
+    pub name: String,
+    pub mime: String,
+    pub size: u64,
+    pub content_hash: String,
+}
+
+/// A normalised item on its way into the store.
+#[derive(Debug, Clone)]
+pub struct NewItem {
+    pub kind: ItemKind,
+    /// Message-ID without angle brackets; the parser derives a stable one
+    /// from the content when the message has none.
+    pub message_id: Option<String>,
+    /// In-Reply-To and References, parents first.
+    pub references: Vec<String>,
+    pub date: DateTime<Utc>,
+    pub date_source: DateSource,
+    pub subject: String,
+    pub body: String,
+    pub participants: Vec<Participant>,
+    pub attachments: Vec<Attachment>,
+    /// SHA-256 (hex) of the raw content: recognises the same message
+    /// wherever it is found.
+    pub content_hash: String,
+    pub size: u64,
+    pub extra: serde_json::Value,
+}
+
+/// A source's identity for one item: `source` names the account, mailbox
+/// and UIDVALIDITY or the folder; `key` the UID or file.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SourceKey {
+    pub source: String,
+    pub key: String,
+}
+
+/// What ingesting one item did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IngestOutcome {
+    New(ItemId),
+    /// Already stored (same source key, Message-ID or content).
+    Duplicate(ItemId),
+    /// A participant is on the blocklist; nothing was stored.
+    Blocked(String),
+}
+
+/// A link as read back, with names.
+#[derive(Debug, Clone, Serialize)]
+pub struct LinkRow {
+    pub client_id: i64,
+    pub client: String,
+    pub contact_id: Option<i64>,
+    pub contact: Option<String>,
+    pub reason: String,
+    pub ambiguous: bool,
+    pub evidence: String,
+}
+
+/// An item as read back.
+#[derive(Debug, Clone, Serialize)]
+pub struct ItemRow {
+    pub id: i64,
+    pub kind: String,
+    pub date: DateTime<Utc>,
+    pub date_source: String,
+    pub direction: String,
+    pub subject: String,
+    pub body: String,
+    pub message_id: Option<String>,
+    pub thread_id: Option<i64>,
+    pub content_hash: String,
+    pub size: i64,
+    pub extra: serde_json::Value,
+    pub deleted_at: Option<String>,
+    pub rev: i64,
+    pub participants: Vec<Participant>,
+    pub attachments: Vec<Attachment>,
+    pub links: Vec<LinkRow>,
+    /// `source key` strings where the item was seen, with `(gone)` when the
+    /// source no longer has it.
+    pub sources: Vec<String>,
+}
+
+/// Reversed domain labels of an address, for prefix queries by domain:
+/// `x@mail.acme.cz` → `cz.acme.mail`.
+fn rdomain(address: &str) -> String {
+    domain_of(address).map(reverse_domain).unwrap_or_default()
+}
+
+fn reverse_domain(domain: &str) -> String {
+    domain.split('.').rev().collect::<Vec<_>>().join(".")
+}
+
+fn direction_of(dir: &Directory, participants: &[Participant], decision: &Decision) -> Direction {
+    if matches!(decision, Decision::Internal) {
+        return Direction::Internal;
+    }
+    let from_own = participants
+        .iter()
+        .filter(|p| matches!(p.role, Role::From | Role::Organizer))
+        .any(|p| !p.address.is_empty() && dir.is_own(&p.address));
+    if from_own { Direction::Out } else { Direction::In }
+}
+
+impl Store {
+    /// Ingests one item; see [`Store::ingest_batch`].
+    pub fn ingest(&mut self, item: &NewItem, key: &SourceKey) -> Result<IngestOutcome> {
+        Ok(self.ingest_batch(std::slice::from_ref(&(item.clone(), key.clone())), None)?.remove(0))
+    }
+
+    /// Ingests a batch of items and moves a source's cursor, all in one
+    /// transaction: either every item and the cursor land, or none do.
+    /// Items already stored (by source key, Message-ID or content hash)
+    /// are recognised and only gain the new source key.
+    pub fn ingest_batch(
+        &mut self,
+        batch: &[(NewItem, SourceKey)],
+        cursor: Option<(&str, &str)>,
+    ) -> Result<Vec<IngestOutcome>> {
+        self.directory()?;
+        let dir = self.directory.take().expect("directory built above");
+        let result = ingest_tx(&mut self.conn, &dir, batch, cursor);
+        self.directory = Some(dir);
+        result
+    }
+
+    /// Records that a source no longer holds an item (expunged, file
+    /// deleted); the item stays in the history.
+    pub fn mark_gone(&mut self, key: &SourceKey) -> Result<bool> {
+        let n = self.conn.execute(
+            "UPDATE item_sources SET gone_at = ?3 WHERE source = ?1 AND key = ?2 AND gone_at IS NULL",
+            params![key.source, key.key, now()],
+        )?;
+        Ok(n > 0)
+    }
+
+    /// Links an item to a client by hand; re-matching never removes it.
+    pub fn link_manual(&mut self, item: ItemId, client: ClientId, contact: Option<ContactId>) -> Result<()> {
+        self.item(item)?;
+        self.client(client)?;
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "DELETE FROM item_links WHERE item_id = ?1 AND client_id = ?2 AND reason = 'manual'",
+            params![item.0, client.0],
+        )?;
+        tx.execute(
+            "INSERT INTO item_links (item_id, client_id, contact_id, reason, ambiguous, evidence) VALUES (?1, ?2, ?3, 'manual', 0, 'manual')",
+            params![item.0, client.0, contact.map(|c| c.0)],
+        )?;
+        let rev = next_counter(&tx, "rev")?;
+        tx.execute("UPDATE items SET rev = ?2 WHERE id = ?1", params![item.0, rev])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Removes a manual link (other links come back from re-matching).
+    pub fn unlink_manual(&mut self, item: ItemId, client: ClientId) -> Result<bool> {
+        let tx = self.conn.transaction()?;
+        let n = tx.execute(
+            "DELETE FROM item_links WHERE item_id = ?1 AND client_id = ?2 AND reason = 'manual'",
+            params![item.0, client.0],
+        )?;
+        let rev = next_counter(&tx, "rev")?;
+        tx.execute("UPDATE items SET rev = ?2 WHERE id = ?1", params![item.0, rev])?;
+        tx.commit()?;
+        Ok(n > 0)
+    }
+
+    /// Re-matches the items a directory change can affect: those with a
+    /// participant at one of `domains` (or a subdomain) or at one of
+    /// `addresses`, and those linked to one of `clients`.
+    pub fn rematch_for(&mut self, domains: &[String], addresses: &[String], clients: &[ClientId]) -> Result<usize> {
+        let mut ids: BTreeSet<i64> = BTreeSet::new();
+        {
+            let mut by_addr = self.conn.prepare_cached("SELECT item_id FROM item_participants WHERE address = ?1")?;
+            for a in addresses {
+                for id in by_addr.query_map([a], |r| r.get(0))? {
+                    ids.insert(id?);
+                }
+            }
+            let mut by_domain = self.conn.prepare_cached(
+                "SELECT item_id FROM item_participants WHERE rdomain = ?1 OR (rdomain > ?2 AND rdomain < ?3)",
+            )?;
+            for d in domains {
+                let r = reverse_domain(d);
+                for id in by_domain.query_map(params![r, format!("{r}."), format!("{r}/")], |r| r.get(0))? {
+                    ids.insert(id?);
+                }
+            }
+            let mut by_client = self.conn.prepare_cached("SELECT item_id FROM item_links WHERE client_id = ?1")?;
+            for c in clients {
+                for id in by_client.query_map([c.0], |r| r.get(0))? {
+                    ids.insert(id?);
+                }
+            }
+        }
+        let ids: Vec<ItemId> = ids.into_iter().map(ItemId).collect();
+        self.rematch_items(&ids)
+    }
+
+    /// Re-matches every stored item (after a config change).
+    pub fn rematch_all(&mut self) -> Result<usize> {
+        let ids: Vec<ItemId> = {
+            let mut stmt = self.conn.prepare("SELECT id FROM items")?;
+            stmt.query_map([], |r| Ok(ItemId(r.get(0)?)))?.collect::<rusqlite::Result<_>>()?
+        };
+        self.rematch_items(&ids)
+    }
+
+    /// Re-matches the given items; returns how many changed their links.
+    pub fn rematch_items(&mut self, ids: &[ItemId]) -> Result<usize> {
+        self.directory()?;
+        let dir = self.directory.take().expect("directory built above");
+        let result = (|| {
+            let tx = self.conn.transaction()?;
+            let mut changed = 0;
+            let mut threads = BTreeSet::new();
+            for id in ids {
+                let participants = load_participants(&tx, *id)?;
+                let decision = dir.decide(&participants);
+                let links = match &decision {
+                    Decision::Links(l) => l.clone(),
+                    Decision::Internal | Decision::Blocked { .. } => Vec::new(),
+                };
+                if replace_direct_links(&tx, *id, &links)? {
+                    changed += 1;
+                }
+                let direction = direction_of(&dir, &participants, &decision);
+                tx.execute(
+                    "UPDATE items SET direction = ?2 WHERE id = ?1 AND kind = 'email'",
+                    params![id.0, direction.as_str()],
+                )?;
+                if let Some(t) =
+                    tx.query_row("SELECT thread_id FROM items WHERE id = ?1", [id.0], |r| r.get::<_, Option<i64>>(0))?
+                {
+                    threads.insert(t);
+                }
+            }
+            for t in threads {
+                changed += propagate_thread(&tx, t)?;
+            }
+            tx.commit()?;
+            Ok(changed)
+        })();
+        self.directory = Some(dir);
+        result
+    }
+
+    /// One item, whole.
+    pub fn item(&self, id: ItemId) -> Result<ItemRow> {
+        let mut row = self
+            .conn
+            .query_row(
+                "SELECT id, kind, date, date_source, direction, subject, body, message_id, thread_id, content_hash, size, extra, deleted_at, rev
+                 FROM items WHERE id = ?1",
+                [id.0],
+                |r| {
+                    let date: String = r.get(2)?;
+                    let extra: String = r.get(11)?;
+                    Ok(ItemRow {
+                        id: r.get(0)?,
+                        kind: r.get(1)?,
+                        date: parse_time(&date),
+                        date_source: r.get(3)?,
+                        direction: r.get(4)?,
+                        subject: r.get(5)?,
+                        body: r.get(6)?,
+                        message_id: r.get(7)?,
+                        thread_id: r.get(8)?,
+                        content_hash: r.get(9)?,
+                        size: r.get(10)?,
+                        extra: serde_json::from_str(&extra).unwrap_or_default(),
+                        deleted_at: r.get(12)?,
+                        rev: r.get(13)?,
+                        participants: Vec::new(),
+                        attachments: Vec::new(),
+                        links: Vec::new(),
+                        sources: Vec::new(),
+                    })
+                },
+            )
+            .optional()?
+            .ok_or_else(|| StoreError::NotFound { what: "item", query: id.to_string() })?;
+        row.participants = load_participants(&self.conn, id)?;
+        row.links = self.item_links(id)?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT name, mime, size, content_hash FROM item_attachments WHERE item_id = ?1 ORDER BY rowid",
+        )?;
+        row.attachments = stmt
+            .query_map([id.0], |r| {
+                Ok(Attachment {
+                    name: r.get(0)?,
+                    mime: r.get(1)?,
+                    size: r.get::<_, i64>(2)? as u64,
+                    content_hash: r.get(3)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT source, key, gone_at FROM item_sources WHERE item_id = ?1 ORDER BY source, key")?;
+        row.sources = stmt
+            .query_map([id.0], |r| {
+                let gone: Option<String> = r.get(2)?;
+                Ok(format!(
+                    "{} {}{}",
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    if gone.is_some() { " (gone)" } else { "" }
+                ))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(row)
+    }
+
+    /// The links of an item, with client and contact names.
+    pub fn item_links(&self, id: ItemId) -> Result<Vec<LinkRow>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT l.client_id, c.name, l.contact_id, p.name, l.reason, l.ambiguous, l.evidence
+             FROM item_links l JOIN clients c ON c.id = l.client_id LEFT JOIN contacts p ON p.id = l.contact_id
+             WHERE l.item_id = ?1 ORDER BY c.name_key, p.name",
+        )?;
+        let rows = stmt.query_map([id.0], |r| {
+            Ok(LinkRow {
+                client_id: r.get(0)?,
+                client: r.get(1)?,
+                contact_id: r.get(2)?,
+                contact: r.get(3)?,
+                reason: r.get(4)?,
+                ambiguous: r.get(5)?,
+                evidence: r.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Ids of a client's items, newest first.
+    pub fn client_item_ids(&self, client: ClientId, limit: usize, deleted: bool) -> Result<Vec<ItemId>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT DISTINCT i.id, i.date FROM items i JOIN item_links l ON l.item_id = i.id
+             WHERE l.client_id = ?1 AND ((?3 = 0 AND i.deleted_at IS NULL) OR (?3 = 1 AND i.deleted_at IS NOT NULL))
+             ORDER BY i.date DESC, i.id DESC LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![client.0, limit as i64, deleted as i64], |r| Ok(ItemId(r.get(0)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Number of items, by kind.
+    pub fn item_counts(&self) -> Result<BTreeMap<String, i64>> {
+        let mut stmt = self.conn.prepare("SELECT kind, COUNT(*) FROM items WHERE deleted_at IS NULL GROUP BY kind")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+fn load_participants(conn: &rusqlite::Connection, id: ItemId) -> Result<Vec<Participant>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT role, name, address FROM item_participants WHERE item_id = ?1 ORDER BY rowid")?;
+    let rows = stmt.query_map([id.0], |r| {
+        let role: String = r.get(0)?;
+        Ok(Participant { role: role.parse().unwrap_or(Role::Mentioned), name: r.get(1)?, address: r.get(2)? })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+fn ingest_tx(
+    conn: &mut rusqlite::Connection,
+    dir: &Directory,
+    batch: &[(NewItem, SourceKey)],
+    cursor: Option<(&str, &str)>,
+) -> Result<Vec<IngestOutcome>> {
+    let tx = conn.transaction()?;
+    let ts = now();
+    let mut out = Vec::with_capacity(batch.len());
+    let mut threads_to_propagate = BTreeSet::new();
+    for (item, key) in batch {
+        let outcome = ingest_one(&tx, dir, item, key, &ts, &mut threads_to_propagate)?;
+        out.push(outcome);
+    }
+    for t in threads_to_propagate {
+        propagate_thread(&tx, t)?;
+    }
+    if let Some((source, value)) = cursor {
+        tx.execute(
+            "INSERT INTO cursors (source, value, updated_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT(source) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+            params![source, value, ts],
+        )?;
+    }
+    tx.commit()?;
+    Ok(out)
+}
+
+fn ingest_one(
+    tx: &Transaction<'_>,
+    dir: &Directory,
+    item: &NewItem,
+    key: &SourceKey,
+    ts: &str,
+    threads: &mut BTreeSet<i64>,
+) -> Result<IngestOutcome> {
+    let known: Option<i64> = tx
+        .prepare_cached("SELECT item_id FROM item_sources WHERE source = ?1 AND key = ?2")?
+        .query_row(params![key.source, key.key], |r| r.get(0))
+        .optional()?;
+    if let Some(id) = known {
+        tx.execute(
+            "UPDATE item_sources SET gone_at = NULL WHERE source = ?1 AND key = ?2 AND gone_at IS NOT NULL",
+            params![key.source, key.key],
+        )?;
+        return Ok(IngestOutcome::Duplicate(ItemId(id)));
+    }
+    let mut existing: Option<i64> = None;
+    if let Some(mid) = &item.message_id {
+        existing = tx
+            .prepare_cached("SELECT id FROM items WHERE message_id = ?1 AND kind = ?2 ORDER BY id LIMIT 1")?
+            .query_row(params![mid, item.kind.as_str()], |r| r.get(0))
+            .optional()?;
+    }
+    if existing.is_none() {
+        existing = tx
+            .prepare_cached("SELECT id FROM items WHERE content_hash = ?1 AND kind = ?2 ORDER BY id LIMIT 1")?
+            .query_row(params![item.content_hash, item.kind.as_str()], |r| r.get(0))
+            .optional()?;
+    }
+    if let Some(id) = existing {
+        add_source(tx, id, key, ts)?;
+        return Ok(IngestOutcome::Duplicate(ItemId(id)));
+    }
+    let decision = dir.decide(&item.participants);
+    if let Decision::Blocked { address } = &decision {
+        return Ok(IngestOutcome::Blocked(address.clone()));
+    }
+    let direction = direction_of(dir, &item.participants, &decision);
+    let thread = assign_thread(tx, item)?;
+    let rev = next_counter(tx, "rev")?;
+    tx.prepare_cached(
+        "INSERT INTO items (kind, message_id, thread_id, date, date_source, direction, subject, body, content_hash, size, extra, created_at, rev)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    )?
+    .execute(params![
+        item.kind.as_str(),
+        item.message_id,
+        thread,
+        item.date.to_rfc3339_opts(SecondsFormat::Secs, true),
+        item.date_source.as_str(),
+        direction.as_str(),
+        item.subject,
+        item.body,
+        item.content_hash,
+        item.size as i64,
+        item.extra.to_string(),
+        ts,
+        rev,
+    ])?;
+    let id = tx.last_insert_rowid();
+    {
+        let mut stmt = tx.prepare_cached(
+            "INSERT INTO item_participants (item_id, role, name, address, rdomain) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        for p in &item.participants {
+            stmt.execute(params![id, p.role.as_str(), p.name, p.address, rdomain(&p.address)])?;
+        }
+        let mut stmt =
+            tx.prepare_cached("INSERT OR IGNORE INTO item_references (item_id, message_id) VALUES (?1, ?2)")?;
+        for r in &item.references {
+            stmt.execute(params![id, r])?;
+        }
+        let mut stmt = tx.prepare_cached(
+            "INSERT INTO item_attachments (item_id, name, mime, size, content_hash) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        for a in &item.attachments {
+            stmt.execute(params![id, a.name, a.mime, a.size as i64, a.content_hash])?;
+        }
+    }
+    if let Decision::Links(links) = &decision {
+        insert_links(tx, id, links)?;
+    }
+    add_source(tx, id, key, ts)?;
+    if let Some(t) = thread {
+        threads.insert(t);
+    }
+    Ok(IngestOutcome::New(ItemId(id)))
+}
+
+fn add_source(tx: &Transaction<'_>, id: i64, key: &SourceKey, ts: &str) -> Result<()> {
+    tx.prepare_cached("INSERT OR IGNORE INTO item_sources (source, key, item_id, seen_at) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![key.source, key.key, id, ts])?;
+    Ok(())
+}
+
+fn insert_links(tx: &Transaction<'_>, id: i64, links: &[Link]) -> Result<()> {
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO item_links (item_id, client_id, contact_id, reason, ambiguous, evidence) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for l in links {
+        stmt.execute(params![id, l.client.0, l.contact.map(|c| c.0), l.reason.as_str(), l.ambiguous, l.evidence])?;
+    }
+    Ok(())
+}
+
+/// Puts an item into a thread: every Message-ID it names (its own, its
+/// parents') maps to one thread; when the item joins threads that were
+/// apart (a missing parent arrives), they merge into the oldest.
+/// Self-references and cycles need no special case: ids map to threads,
+/// nothing walks the reference graph.
+fn assign_thread(tx: &Transaction<'_>, item: &NewItem) -> Result<Option<i64>> {
+    if item.kind != ItemKind::Email {
+        return Ok(None);
+    }
+    let ids: BTreeSet<&str> =
+        item.message_id.iter().chain(item.references.iter()).map(String::as_str).filter(|s| !s.is_empty()).collect();
+    if ids.is_empty() {
+        return Ok(None);
+    }
+    let mut found: BTreeSet<i64> = BTreeSet::new();
+    {
+        let mut stmt = tx.prepare_cached("SELECT thread_id FROM thread_ids WHERE message_id = ?1")?;
+        for id in &ids {
+            if let Some(t) = stmt.query_row([id], |r| r.get::<_, i64>(0)).optional()? {
+                found.insert(t);
+            }
+        }
+    }
+    let thread = match found.iter().next() {
+        Some(t) => *t,
+        None => next_counter(tx, "thread")?,
+    };
+    for other in found.iter().skip(1) {
+        let rev = next_counter(tx, "rev")?;
+        tx.execute("UPDATE items SET thread_id = ?1, rev = ?3 WHERE thread_id = ?2", params![thread, other, rev])?;
+        tx.execute("UPDATE thread_ids SET thread_id = ?1 WHERE thread_id = ?2", params![thread, other])?;
+    }
+    let mut stmt = tx.prepare_cached("INSERT OR IGNORE INTO thread_ids (message_id, thread_id) VALUES (?1, ?2)")?;
+    for id in ids {
+        stmt.execute(params![id, thread])?;
+    }
+    Ok(Some(thread))
+}
+
+/// Replaces an item's matcher-made links (address, domain) with `links`,
+/// keeping manual and thread links; bumps the item's rev when they change.
+fn replace_direct_links(tx: &Transaction<'_>, id: ItemId, links: &[Link]) -> Result<bool> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT client_id, contact_id, reason, ambiguous, evidence FROM item_links
+         WHERE item_id = ?1 AND reason NOT IN ('manual', 'thread') ORDER BY client_id, contact_id",
+    )?;
+    let current: Vec<(i64, Option<i64>, String, bool, String)> = stmt
+        .query_map([id.0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut wanted: Vec<(i64, Option<i64>, String, bool, String)> = links
+        .iter()
+        .map(|l| (l.client.0, l.contact.map(|c| c.0), l.reason.as_str().to_string(), l.ambiguous, l.evidence.clone()))
+        .collect();
+    wanted.sort_by_key(|w| (w.0, w.1));
+    if current == wanted {
+        return Ok(false);
+    }
+    tx.execute("DELETE FROM item_links WHERE item_id = ?1 AND reason NOT IN ('manual', 'thread')", [id.0])?;
+    insert_links(tx, id.0, links)?;
+    let rev = next_counter(tx, "rev")?;
+    tx.execute("UPDATE items SET rev = ?2 WHERE id = ?1", params![id.0, rev])?;
+    Ok(true)
+}
+
+/// Gives every external item of a thread that has no direct client link
+/// the clients the rest of the thread is linked to (reason `thread`), and
+/// takes thread links away from items that now have direct ones.
+/// Returns how many items changed.
+fn propagate_thread(tx: &Transaction<'_>, thread: i64) -> Result<usize> {
+    let members: Vec<(i64, String)> = tx
+        .prepare_cached("SELECT id, direction FROM items WHERE thread_id = ?1")?
+        .query_map([thread], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    if members.len() < 2 {
+        return Ok(0);
+    }
+    let mut direct: BTreeMap<i64, BTreeSet<i64>> = BTreeMap::new();
+    {
+        let mut stmt =
+            tx.prepare_cached("SELECT client_id FROM item_links WHERE item_id = ?1 AND reason != 'thread'")?;
+        for (id, _) in &members {
+            let clients: BTreeSet<i64> = stmt.query_map([id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+            direct.insert(*id, clients);
+        }
+    }
+    let thread_clients: BTreeSet<i64> = direct.values().flatten().copied().collect();
+    let mut changed = 0;
+    let mut current_stmt =
+        tx.prepare_cached("SELECT client_id FROM item_links WHERE item_id = ?1 AND reason = 'thread'")?;
+    for (id, direction) in &members {
+        let wanted: BTreeSet<i64> = if direct[id].is_empty() && direction != Direction::Internal.as_str() {
+            thread_clients.clone()
+        } else {
+            BTreeSet::new()
+        };
+        let current: BTreeSet<i64> = current_stmt.query_map([id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+        if current == wanted {
+            continue;
+        }
+        tx.execute("DELETE FROM item_links WHERE item_id = ?1 AND reason = 'thread'", [id])?;
+        for c in &wanted {
+            tx.execute(
+                "INSERT INTO item_links (item_id, client_id, contact_id, reason, ambiguous, evidence) VALUES (?1, ?2, NULL, ?3, 0, ?4)",
+                params![id, c, LinkReason::Thread.as_str(), format!("thread {thread}")],
+            )?;
+        }
+        let rev = next_counter(tx, "rev")?;
+        tx.execute("UPDATE items SET rev = ?2 WHERE id = ?1", params![id, rev])?;
+        changed += 1;
+    }
+    Ok(changed)
+}

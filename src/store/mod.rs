@@ -1,0 +1,200 @@
+//! The SQLite store: the truth of kronika. Only this module writes SQLite.
+//!
+//! One [`Store`] owns one connection. The database runs in WAL mode with
+//! foreign keys on; migrations in [`schema`] run at open.
+
+mod clients;
+mod items;
+mod schema;
+
+use std::path::Path;
+
+use chrono::Utc;
+use rusqlite::{Connection, OptionalExtension, params};
+
+pub use clients::{ClientInput, ClientPatch, ContactInput, ContactPatch};
+pub use items::{Attachment, DateSource, IngestOutcome, ItemRow, LinkRow, NewItem, SourceKey};
+
+use crate::matcher::{Directory, Policy};
+
+/// Errors a caller may want to branch on.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot use the database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("cannot open the database {path}: {message}")]
+    Open { path: String, message: String },
+    #[error("cannot find {what} {query:?}")]
+    NotFound { what: &'static str, query: String },
+    #[error("cannot tell which {what} {query:?} means; candidates:\n  {}", candidates.join("\n  "))]
+    Ambiguous { what: &'static str, query: String, candidates: Vec<String> },
+    #[error("cannot save: {0}")]
+    Conflict(String),
+    #[error("cannot save: {0}")]
+    Invalid(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The store: one SQLite connection plus the matcher's view of the directory.
+pub struct Store {
+    conn: Connection,
+    policy: Policy,
+    /// Cached matcher directory; dropped whenever clients, contacts or
+    /// domains change.
+    directory: Option<Directory>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` and migrates it.
+    pub fn open(path: &Path, policy: Policy) -> Result<Store> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Open {
+                path: path.display().to_string(),
+                message: format!("cannot create folder {}: {e}", dir.display()),
+            })?;
+        }
+        let conn = Connection::open(path)
+            .map_err(|e| StoreError::Open { path: path.display().to_string(), message: e.to_string() })?;
+        Store::setup(conn, policy).map_err(|e| match e {
+            StoreError::Sqlite(e) => StoreError::Open { path: path.display().to_string(), message: e.to_string() },
+            other => other,
+        })
+    }
+
+    /// An in-memory store, for tests.
+    pub fn open_in_memory(policy: Policy) -> Result<Store> {
+        Store::setup(Connection::open_in_memory()?, policy)
+    }
+
+    fn setup(mut conn: Connection, policy: Policy) -> Result<Store> {
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        migrate(&mut conn)?;
+        Ok(Store { conn, policy, directory: None })
+    }
+
+    /// The schema version the database is at.
+    pub fn schema_version(&self) -> Result<i64> {
+        Ok(self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+    }
+
+    /// Read-only access for the query side (history, search joins, stats).
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// The matcher's directory, built from the store on first use.
+    pub fn directory(&mut self) -> Result<&Directory> {
+        if self.directory.is_none() {
+            let d = self.build_directory()?;
+            self.directory = Some(d);
+        }
+        Ok(self.directory.as_ref().expect("directory was just built"))
+    }
+
+    fn build_directory(&self) -> Result<Directory> {
+        let mut d = Directory::new(&self.policy);
+        let mut stmt = self.conn.prepare("SELECT domain, client_id FROM client_domains")?;
+        for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
+            let (domain, client) = row?;
+            d.add_domain(&domain, crate::model::ClientId(client));
+        }
+        let mut stmt = self.conn.prepare(
+            "SELECT e.email, c.id, c.client_id FROM contact_emails e JOIN contacts c ON c.id = e.contact_id",
+        )?;
+        for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))? {
+            let (email, contact, client) = row?;
+            d.add_contact_address(&email, Some(crate::model::ContactId(contact)), crate::model::ClientId(client));
+        }
+        let mut stmt = self.conn.prepare("SELECT email, client_id FROM client_emails")?;
+        for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
+            let (email, client) = row?;
+            d.add_contact_address(&email, None, crate::model::ClientId(client));
+        }
+        Ok(d)
+    }
+
+    fn invalidate_directory(&mut self) {
+        self.directory = None;
+    }
+
+    /// Reads a source's cursor.
+    pub fn cursor(&self, source: &str) -> Result<Option<String>> {
+        Ok(self.conn.query_row("SELECT value FROM cursors WHERE source = ?1", [source], |r| r.get(0)).optional()?)
+    }
+
+    /// Reads a value from the meta table.
+    pub fn meta(&self, key: &str) -> Result<Option<String>> {
+        Ok(self.conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+    }
+
+    /// Writes a value to the meta table.
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+}
+
+/// Next value of a named counter kept in `meta` (item revisions, thread ids).
+fn next_counter(conn: &Connection, key: &str) -> rusqlite::Result<i64> {
+    conn.query_row(
+        "INSERT INTO meta (key, value) VALUES (?1, '1')
+         ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1
+         RETURNING CAST(value AS INTEGER)",
+        [key],
+        |r| r.get(0),
+    )
+}
+
+fn now() -> String {
+    Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+fn migrate(conn: &mut Connection) -> Result<()> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let known = schema::MIGRATIONS.len() as i64;
+    if version > known {
+        return Err(StoreError::Invalid(format!(
+            "the database is at schema version {version}, newer than this kronika knows ({known}); upgrade kronika"
+        )));
+    }
+    for (i, sql) in schema::MIGRATIONS.iter().enumerate().skip(version as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_run_once_and_record_the_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.sqlite3");
+        let s = Store::open(&path, Policy::default()).unwrap();
+        assert_eq!(s.schema_version().unwrap(), schema::MIGRATIONS.len() as i64);
+        let mode: String = s.conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+        assert_eq!(mode, "wal");
+        drop(s);
+        let s = Store::open(&path, Policy::default()).unwrap();
+        let fk: i64 = s.conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
+        assert_eq!(fk, 1);
+    }
+
+    #[test]
+    fn counters_count() {
+        let s = Store::open_in_memory(Policy::default()).unwrap();
+        assert_eq!(next_counter(&s.conn, "x").unwrap(), 1);
+        assert_eq!(next_counter(&s.conn, "x").unwrap(), 2);
+    }
+}

@@ -1,0 +1,146 @@
+//! Schema migrations, applied in order at open; `PRAGMA user_version` holds
+//! how many have run. Append new migrations; never edit an applied one.
+
+pub const MIGRATIONS: &[&str] = &[
+    // 1: directory, items, links, sources, cursors.
+    r#"
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+CREATE TABLE clients (
+    id            INTEGER PRIMARY KEY,
+    name          TEXT NOT NULL,
+    name_key      TEXT NOT NULL UNIQUE,      -- folded name: duplicates are refused
+    ico           TEXT UNIQUE,
+    dic           TEXT,
+    address       TEXT,
+    billing       TEXT,
+    status        TEXT NOT NULL CHECK (status IN ('lead', 'client')),
+    annual_budget REAL,
+    custom        TEXT NOT NULL DEFAULT '{}', -- JSON object, values checked against config
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL
+);
+
+CREATE TABLE client_domains (
+    client_id INTEGER NOT NULL REFERENCES clients(id) ON DELETE CASCADE,
+    domain    TEXT NOT NULL,
+    PRIMARY KEY (client_id, domain)
+);
+CREATE INDEX client_domains_domain ON client_domains(domain);
+
+-- Addresses of the company itself (info@, fakturace@), not of a person.
+CREATE TABLE client_emails (
+    client_id INTEGER NOT NULL REFERENCES clients(id) ON DELETE CASCADE,
+    email     TEXT NOT NULL,
+    PRIMARY KEY (client_id, email)
+);
+CREATE INDEX client_emails_email ON client_emails(email);
+
+CREATE TABLE contacts (
+    id        INTEGER PRIMARY KEY,
+    client_id INTEGER NOT NULL REFERENCES clients(id) ON DELETE CASCADE,
+    name      TEXT NOT NULL,
+    phone     TEXT,
+    role      TEXT
+);
+CREATE INDEX contacts_client ON contacts(client_id);
+
+CREATE TABLE contact_emails (
+    contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+    email      TEXT NOT NULL,
+    PRIMARY KEY (contact_id, email)
+);
+CREATE INDEX contact_emails_email ON contact_emails(email);
+
+-- The history. `rev` grows on every change of an item or its links, so the
+-- search index can catch up from the highest rev it has committed.
+CREATE TABLE items (
+    id           INTEGER PRIMARY KEY,
+    kind         TEXT NOT NULL,
+    message_id   TEXT,
+    thread_id    INTEGER,
+    date         TEXT NOT NULL,               -- RFC 3339, UTC
+    date_source  TEXT NOT NULL DEFAULT 'header',
+    direction    TEXT NOT NULL CHECK (direction IN ('in', 'out', 'internal')),
+    subject      TEXT NOT NULL DEFAULT '',
+    body         TEXT NOT NULL DEFAULT '',
+    content_hash TEXT NOT NULL,
+    size         INTEGER NOT NULL DEFAULT 0,
+    extra        TEXT NOT NULL DEFAULT '{}', -- kind-specific JSON (event times, note origin…)
+    deleted_at   TEXT,
+    created_at   TEXT NOT NULL,
+    rev          INTEGER NOT NULL
+);
+CREATE INDEX items_message_id ON items(message_id);
+CREATE INDEX items_hash ON items(content_hash);
+CREATE INDEX items_thread ON items(thread_id);
+CREATE INDEX items_date ON items(date);
+CREATE INDEX items_rev ON items(rev);
+
+CREATE TABLE item_participants (
+    item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+    role    TEXT NOT NULL,
+    name    TEXT,
+    address TEXT NOT NULL,
+    rdomain TEXT NOT NULL                     -- reversed domain labels: cz.acme.mail
+);
+CREATE INDEX item_participants_item ON item_participants(item_id);
+CREATE INDEX item_participants_address ON item_participants(address);
+CREATE INDEX item_participants_rdomain ON item_participants(rdomain);
+
+CREATE TABLE item_references (
+    item_id    INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+    message_id TEXT NOT NULL,
+    PRIMARY KEY (item_id, message_id)
+);
+
+CREATE TABLE item_attachments (
+    item_id      INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+    name         TEXT NOT NULL,
+    mime         TEXT NOT NULL,
+    size         INTEGER NOT NULL,
+    content_hash TEXT NOT NULL
+);
+CREATE INDEX item_attachments_item ON item_attachments(item_id);
+
+CREATE TABLE item_links (
+    item_id    INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+    client_id  INTEGER NOT NULL REFERENCES clients(id) ON DELETE CASCADE,
+    contact_id INTEGER REFERENCES contacts(id) ON DELETE CASCADE,
+    reason     TEXT NOT NULL,
+    ambiguous  INTEGER NOT NULL DEFAULT 0,
+    evidence   TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX item_links_item ON item_links(item_id);
+CREATE INDEX item_links_client ON item_links(client_id);
+CREATE INDEX item_links_contact ON item_links(contact_id);
+
+-- Where an item was seen: (source, key) is the source's identity for it,
+-- e.g. ('imap:work/INBOX', '1700000000/42') or ('maildir:/x', 'cur/123.abc').
+CREATE TABLE item_sources (
+    source  TEXT NOT NULL,
+    key     TEXT NOT NULL,
+    item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+    seen_at TEXT NOT NULL,
+    gone_at TEXT,
+    PRIMARY KEY (source, key)
+);
+CREATE INDEX item_sources_item ON item_sources(item_id);
+
+-- Message-ID → thread, including ids only seen in References (missing parents).
+CREATE TABLE thread_ids (
+    message_id TEXT PRIMARY KEY,
+    thread_id  INTEGER NOT NULL
+);
+CREATE INDEX thread_ids_thread ON thread_ids(thread_id);
+
+CREATE TABLE cursors (
+    source     TEXT PRIMARY KEY,
+    value      TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+"#,
+];

@@ -1,0 +1,87 @@
+//! Shared test harness: a temporary data folder with its own config, and
+//! the `kronika` binary run against it.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+/// A temporary kronika setup: a folder holding `kronika.toml` and the data dir.
+pub struct Env {
+    pub dir: tempfile::TempDir,
+}
+
+pub const BASE_CONFIG: &str = r#"
+data_dir = "data"
+own_addresses = ["jana.svobodova@modrykamen.cz"]
+own_domains = ["modrykamen.cz"]
+blocklist = ["mama.svobodova@gmail.com"]
+
+[[custom_fields]]
+name = "obor"
+type = "text"
+
+[[custom_fields]]
+name = "segment"
+type = "choice"
+choices = ["A", "B"]
+"#;
+
+impl Env {
+    pub fn new() -> Env {
+        Env::with_config(BASE_CONFIG)
+    }
+
+    pub fn with_config(text: &str) -> Env {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("kronika.toml"), text).expect("write config");
+        Env { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.path().join("kronika.toml")
+    }
+
+    /// `kronika --config <this env's config> ARGS…`
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::cargo_bin("kronika").expect("kronika binary");
+        c.env_remove("KRONIKA_CONFIG").env("NO_COLOR", "1").arg("--config").arg(self.config_path()).args(args);
+        c
+    }
+
+    /// Runs a command that must succeed and returns its stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.cmd(args).output().expect("run kronika");
+        assert!(
+            out.status.success(),
+            "kronika {args:?} failed: {}\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            String::from_utf8_lossy(&out.stdout)
+        );
+        String::from_utf8(out.stdout).expect("utf-8 output")
+    }
+
+    /// Runs a command that must fail and returns its stderr.
+    pub fn fails(&self, args: &[&str]) -> String {
+        let out = self.cmd(args).output().expect("run kronika");
+        assert!(!out.status.success(), "kronika {args:?} should fail: {}", String::from_utf8_lossy(&out.stdout));
+        String::from_utf8(out.stderr).expect("utf-8 output")
+    }
+
+    /// Runs a read command with `--json` and parses its output.
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        let mut a = args.to_vec();
+        a.push("--json");
+        let out = self.ok(&a);
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("kronika {a:?}: not JSON ({e}): {out}"))
+    }
+}
+
+/// The project's `fixtures/` folder.
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}

@@ -1,0 +1,20 @@
+#!/bin/sh
+# Runs every check kronika has: formatting, lints, unit and integration tests.
+# This is the README's test command and what CI runs (.ci/run).
+# It installs what the tests need on a fresh Debian machine first.
+set -eu
+cd "$(dirname "$0")/.."
+
+# System packages the integration tests use, installed only when missing.
+need=""
+# (later sources add their servers here, e.g. dovecot-imapd for IMAP tests)
+if [ -n "$need" ]; then
+    SUDO=""
+    [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null && SUDO="sudo"
+    $SUDO apt-get update -qq
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need
+fi
+
+cargo fmt --check
+cargo clippy --all-targets -- -D warnings
+cargo test --all-targets
