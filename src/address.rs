@@ -11,7 +11,7 @@ pub fn normalize(raw: &str) -> Option<String> {
     let mut s = raw.trim();
     s = s.strip_prefix('<').unwrap_or(s);
     s = s.strip_suffix('>').unwrap_or(s);
-    if s.len() > 7 && s[..7].eq_ignore_ascii_case("mailto:") {
+    if s.get(..7).is_some_and(|p| p.eq_ignore_ascii_case("mailto:")) {
         s = &s[7..];
     }
     let s = s.trim();
@@ -116,6 +116,7 @@ mod tests {
             ("@acme.cz", None),
             ("a b@acme.cz", None),
             ("x@", None),
+            ("jiří@kávovary.cz", Some("jiří@xn--kvovary-hwa.cz")),
         ];
         for (input, want) in cases {
             assert_eq!(normalize(input).as_deref(), want, "{input}");

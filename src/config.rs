@@ -96,6 +96,15 @@ struct RawConfig {
     blocklist: Vec<Spanned<String>>,
     #[serde(default)]
     custom_fields: Vec<Spanned<RawField>>,
+    #[serde(default)]
+    maildir: Vec<Spanned<RawMaildir>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMaildir {
+    name: String,
+    path: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -122,6 +131,15 @@ pub struct Config {
     /// Normalised addresses and `@domain` entries.
     pub blocklist: Vec<String>,
     pub custom_fields: Vec<CustomField>,
+    /// Maildir trees the daemon watches.
+    pub maildirs: Vec<MaildirConfig>,
+}
+
+/// A `[[maildir]]` section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MaildirConfig {
+    pub name: String,
+    pub path: PathBuf,
 }
 
 impl Config {
@@ -233,7 +251,22 @@ impl Config {
             }
             custom_fields.push(CustomField { name: name.to_string(), kind });
         }
+        let mut maildirs: Vec<MaildirConfig> = Vec::new();
+        for m in &raw.maildir {
+            let name = m.get_ref().name.trim();
+            if name.is_empty() {
+                return Err(v.err(m.span(), "maildir.name", "a maildir needs a name"));
+            }
+            if maildirs.iter().any(|o| o.name == name) {
+                return Err(v.err(m.span(), "maildir.name", &format!("the name {name:?} is used twice")));
+            }
+            if m.get_ref().path.trim().is_empty() {
+                return Err(v.err(m.span(), "maildir.path", &format!("maildir {name:?} has an empty path")));
+            }
+            maildirs.push(MaildirConfig { name: name.to_string(), path: resolve_path(&base, m.get_ref().path.trim()) });
+        }
         Ok(Config {
+            maildirs,
             path: path.to_path_buf(),
             data_dir,
             own_addresses,
@@ -259,6 +292,11 @@ impl Config {
         self.custom_fields.iter().find(|f| f.name.eq_ignore_ascii_case(name.trim()))
     }
 
+    /// Folder of the search index.
+    pub fn index_path(&self) -> PathBuf {
+        self.data_dir.join("index")
+    }
+
     /// Path of the SQLite database.
     pub fn db_path(&self) -> PathBuf {
         self.data_dir.join("kronika.sqlite3")
@@ -278,7 +316,19 @@ pub fn resolve_path(base: &Path, raw: &str) -> PathBuf {
         return home.join(rest);
     }
     let p = PathBuf::from(raw);
-    if p.is_absolute() { p } else { base.join(p) }
+    let joined = if p.is_absolute() { p } else { base.join(p) };
+    // `config/../fixtures` → `fixtures`, without touching the file system.
+    let mut out = PathBuf::new();
+    for c in joined.components() {
+        match c {
+            std::path::Component::ParentDir if out.file_name().is_some() => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    if out.as_os_str().is_empty() { PathBuf::from(".") } else { out }
 }
 
 struct Validator<'a> {
@@ -353,6 +403,8 @@ choices = ["A", "B"]
             ("[[custom_fields]]\nname = \"x\"\ntype = \"colour\"\n", "custom_fields.type", "line 1"),
             ("[[custom_fields]]\nname = \"x\"\ntype = \"choice\"\n", "custom_fields.choices", "line 1"),
             ("data_dir = 5\n", "data_dir", "line 1"),
+            ("\n[[maildir]]\nname = \"a\"\npath = \"\"\n", "maildir.path", "line 2"),
+            ("[[maildir]]\nname = \"a\"\npath = \"x\"\nwatch = true\n", "watch", "line 4"),
         ];
         for (text, key, line) in cases {
             let e = parse(text).unwrap_err().to_string();

@@ -4,6 +4,8 @@
 
 mod client;
 mod config_cmd;
+mod read;
+mod run;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -48,6 +50,46 @@ pub enum Command {
     Unlink(client::LinkArgs),
     /// Re-match every stored item against the directory and config.
     Rematch,
+    /// Import mail archives (Maildir, mbox, eml) once.
+    #[command(subcommand)]
+    Import(run::ImportCmd),
+    /// Run every configured source once and exit (non-zero when one failed).
+    Sync,
+    /// Run the daemon: watch every source until SIGINT or SIGTERM.
+    Run,
+    /// Search the history.
+    Search(read::SearchArgs),
+    /// A client's history, newest first.
+    History {
+        client: String,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// Show deleted items (notes removed from their folder) instead.
+        #[arg(long)]
+        deleted: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// One item, whole.
+    Show {
+        item: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Counts by kind and source, and the index's state.
+    Stats {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rebuild the search index from the store.
+    Reindex,
+    /// Compare the index with the store; --repair fixes any drift.
+    Check {
+        #[arg(long)]
+        repair: bool,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Sets up `tracing` to stderr.
@@ -74,6 +116,15 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Command::Contact(cmd) => client::run_contact(&ctx, cmd),
         Command::Link(a) => client::link(&ctx, a, true),
         Command::Unlink(a) => client::link(&ctx, a, false),
+        Command::Import(cmd) => run::import(&ctx, cmd),
+        Command::Sync => run::sync(&ctx),
+        Command::Run => run::run(&ctx),
+        Command::Search(a) => read::search(&ctx, a),
+        Command::History { client, limit, deleted, json } => read::history(&ctx, client, limit, deleted, json),
+        Command::Show { item, json } => read::show(&ctx, item, json),
+        Command::Stats { json } => read::stats(&ctx, json),
+        Command::Reindex => read::reindex(&ctx),
+        Command::Check { repair, json } => read::check(&ctx, repair, json),
         Command::Rematch => {
             let (_, mut store) = ctx.open()?;
             let n = store.rematch_all().context("cannot re-match the stored items")?;

@@ -174,6 +174,14 @@ impl Store {
         Ok(n > 0)
     }
 
+    /// The keys a source holds in the store (not marked gone).
+    pub fn source_keys(&self, source: &str) -> Result<std::collections::HashSet<String>> {
+        let mut stmt =
+            self.conn.prepare_cached("SELECT key FROM item_sources WHERE source = ?1 AND gone_at IS NULL")?;
+        let rows = stmt.query_map([source], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Links an item to a client by hand; re-matching never removes it.
     pub fn link_manual(&mut self, item: ItemId, client: ClientId, contact: Option<ContactId>) -> Result<()> {
         self.item(item)?;
@@ -383,6 +391,22 @@ impl Store {
         )?;
         let rows = stmt.query_map(params![client.0, limit as i64, deleted as i64], |r| Ok(ItemId(r.get(0)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Number of items seen per source.
+    pub fn source_counts(&self) -> Result<BTreeMap<String, i64>> {
+        let mut stmt = self.conn.prepare("SELECT source, COUNT(DISTINCT item_id) FROM item_sources GROUP BY source")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Number of live items linked to at least one client.
+    pub fn linked_item_count(&self) -> Result<i64> {
+        Ok(self.conn.query_row(
+            "SELECT COUNT(DISTINCT l.item_id) FROM item_links l JOIN items i ON i.id = l.item_id WHERE i.deleted_at IS NULL",
+            [],
+            |r| r.get(0),
+        )?)
     }
 
     /// Number of items, by kind.

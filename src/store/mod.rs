@@ -4,6 +4,7 @@
 //! foreign keys on; migrations in [`schema`] run at open.
 
 mod clients;
+mod feed;
 mod items;
 mod schema;
 
@@ -13,6 +14,7 @@ use chrono::Utc;
 use rusqlite::{Connection, OptionalExtension, params};
 
 pub use clients::{ClientInput, ClientPatch, ContactInput, ContactPatch};
+pub use feed::IndexDoc;
 pub use items::{Attachment, DateSource, IngestOutcome, ItemRow, LinkRow, NewItem, SourceKey};
 
 use crate::matcher::{Directory, Policy};

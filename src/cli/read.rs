@@ -1,0 +1,480 @@
+//! `kronika search`, `history`, `show`, `stats`, `reindex`, `check`: the
+//! read side, and the index's maintenance.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, anyhow, bail};
+use chrono::{DateTime, Local, NaiveDate, TimeZone};
+use clap::Args as ClapArgs;
+use serde_json::{Value, json};
+
+use super::{Context_, print_json};
+use crate::config::Config;
+use crate::index::{IndexError, Indexer, SearchIndex, SearchRequest, SortOrder};
+use crate::model::{Direction, ItemId, ItemKind};
+use crate::store::{ItemRow, Store};
+
+#[derive(Debug, ClapArgs)]
+pub struct SearchArgs {
+    /// Words, "phrases", from:, to:, subject:, attachment:, AND, OR, NOT, -word.
+    query: String,
+    /// Only items of this client (id, IČO, name or prefix).
+    #[arg(long)]
+    client: Option<String>,
+    /// Only items of this contact (id, address or name).
+    #[arg(long)]
+    contact: Option<String>,
+    /// email, call, meeting, event or document.
+    #[arg(long)]
+    kind: Option<ItemKind>,
+    /// From this date on (YYYY-MM-DD or D.M.YYYY, local time).
+    #[arg(long)]
+    since: Option<String>,
+    /// Before this date.
+    #[arg(long)]
+    until: Option<String>,
+    /// in or out.
+    #[arg(long)]
+    direction: Option<Direction>,
+    #[arg(long, default_value_t = 20)]
+    limit: usize,
+    #[arg(long, value_enum, default_value_t = SortOrder::Relevance)]
+    sort: SortOrder,
+    #[arg(long)]
+    json: bool,
+}
+
+/// Opens the index for reading after bringing it up to date with the
+/// store, unless another process (the daemon) holds the writer and does it.
+pub(crate) fn fresh_index(config: &Config, store: &Store) -> Result<SearchIndex> {
+    let index = SearchIndex::open(&config.index_path())?;
+    if index.committed_rev() < store.max_rev()? {
+        match Indexer::new(&index, 50 << 20) {
+            Ok(mut ix) => {
+                ix.catch_up(store, |_| {})?;
+                ix.commit()?;
+                ix.finish()?;
+                index.reload()?;
+            }
+            Err(IndexError::Locked(_)) => tracing::debug!("the daemon holds the index; reading as it is"),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(index)
+}
+
+/// Start of a local calendar day, as Unix seconds.
+fn day_start(s: &str) -> Result<i64> {
+    if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
+        return Ok(dt.timestamp());
+    }
+    let d: NaiveDate = crate::model::parse_date(s)
+        .ok_or_else(|| anyhow!("cannot read the date {s:?}: use YYYY-MM-DD, D.M.YYYY or RFC 3339"))?;
+    let local = Local
+        .from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight exists"))
+        .earliest()
+        .ok_or_else(|| anyhow!("cannot place {s:?} in the local time zone"))?;
+    Ok(local.timestamp())
+}
+
+pub fn search(ctx: &Context_, a: SearchArgs) -> Result<ExitCode> {
+    let (config, store) = ctx.open()?;
+    let clients = match &a.client {
+        Some(c) => vec![store.resolve_client(c)?.0],
+        None => Vec::new(),
+    };
+    let contact = match &a.contact {
+        Some(c) => Some(store.resolve_contact(None, c)?.0),
+        None => None,
+    };
+    let until = match &a.until {
+        // --until 2026-11-30 includes that whole day.
+        Some(u) if DateTime::parse_from_rfc3339(u).is_err() => Some(day_start(u)? + 86_400),
+        Some(u) => Some(day_start(u)?),
+        None => None,
+    };
+    let req = SearchRequest {
+        query: a.query.clone(),
+        clients,
+        contact,
+        kind: a.kind.map(|k| k.as_str().to_string()),
+        since: a.since.as_deref().map(day_start).transpose()?,
+        until,
+        direction: a.direction.map(|d| d.as_str().to_string()),
+        limit: a.limit,
+        sort: a.sort,
+    };
+    let index = fresh_index(&config, &store)?;
+    let mut rows: BTreeMap<i64, ItemRow> = BTreeMap::new();
+    let hits = index.search(&req, |id| match store.item(ItemId(id)) {
+        Ok(row) => {
+            let body = row.body.clone();
+            rows.insert(id, row);
+            body
+        }
+        Err(_) => String::new(),
+    })?;
+    // Hits whose item vanished from the store (drift) are left out.
+    let hits: Vec<_> = hits.into_iter().filter(|h| rows.contains_key(&h.id)).collect();
+    if a.json {
+        let out: Vec<Value> = hits
+            .iter()
+            .map(|h| {
+                let mut v = item_summary(&rows[&h.id], &h.snippet);
+                v["score"] = json!(h.score);
+                v["highlights"] = json!(h.highlights.iter().map(|r| [r.start, r.end]).collect::<Vec<_>>());
+                v
+            })
+            .collect();
+        print_json(&out)?;
+    } else if hits.is_empty() {
+        println!("no items match {:?}", a.query);
+    } else {
+        let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        for h in &hits {
+            print_line(&rows[&h.id]);
+            println!("      {}", highlight(&h.snippet, &h.highlights, color));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Marks the matches: bold on a terminal, «…» elsewhere.
+fn highlight(snippet: &str, ranges: &[std::ops::Range<usize>], color: bool) -> String {
+    let (open, close) = if color { ("\x1b[1;33m", "\x1b[0m") } else { ("«", "»") };
+    let mut out = String::new();
+    let mut at = 0;
+    for r in ranges {
+        if r.start < at
+            || r.end > snippet.len()
+            || !snippet.is_char_boundary(r.start)
+            || !snippet.is_char_boundary(r.end)
+        {
+            continue;
+        }
+        out.push_str(&snippet[at..r.start]);
+        out.push_str(open);
+        out.push_str(&snippet[r.clone()]);
+        out.push_str(close);
+        at = r.end;
+    }
+    out.push_str(&snippet[at..]);
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The JSON shape shared by search and history hits.
+fn item_summary(row: &ItemRow, snippet: &str) -> Value {
+    let clients: Vec<String> = unique(row.links.iter().map(|l| l.client.clone()));
+    let from = row.participants.iter().find(|p| p.role.as_str() == "from" || p.role.as_str() == "organizer");
+    json!({
+        "id": row.id,
+        "kind": row.kind,
+        "date": row.date.to_rfc3339(),
+        "direction": row.direction,
+        "subject": row.subject,
+        "from": from.map(|p| p.address.clone()),
+        "snippet": snippet,
+        "clients": clients,
+        "client_ids": unique(row.links.iter().map(|l| l.client_id)),
+        "thread_id": row.thread_id,
+        "attachments": row.attachments.iter().map(|a| a.name.clone()).collect::<Vec<_>>(),
+    })
+}
+
+fn unique<T: PartialEq>(it: impl Iterator<Item = T>) -> Vec<T> {
+    let mut out = Vec::new();
+    for v in it {
+        if !out.contains(&v) {
+            out.push(v);
+        }
+    }
+    out
+}
+
+fn print_line(row: &ItemRow) {
+    let clients: Vec<String> = unique(row.links.iter().map(|l| l.client.clone()));
+    let arrow = match row.direction.as_str() {
+        "out" => "→",
+        "in" => "←",
+        _ => "·",
+    };
+    let who = row
+        .participants
+        .iter()
+        .find(|p| p.role.as_str() == "from" || p.role.as_str() == "organizer")
+        .map(|p| p.name.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| p.address.clone()))
+        .unwrap_or_default();
+    let local = row.date.with_timezone(&Local);
+    println!(
+        "{:>6}  {}  {:<7} {} {:<24} {}{}",
+        format!("#{}", row.id),
+        local.format("%Y-%m-%d %H:%M"),
+        row.kind,
+        arrow,
+        crate::text::ellipsize(&who, 24),
+        if row.subject.is_empty() { "(no subject)" } else { &row.subject },
+        if clients.is_empty() { String::new() } else { format!("  [{}]", clients.join(", ")) }
+    );
+}
+
+fn lead(body: &str) -> String {
+    let flat: String = body
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('>'))
+        .flat_map(|l| l.split_whitespace())
+        .collect::<Vec<_>>()
+        .join(" ");
+    crate::text::ellipsize(&flat, 140)
+}
+
+pub fn history(ctx: &Context_, client: String, limit: usize, deleted: bool, json: bool) -> Result<ExitCode> {
+    let (_, store) = ctx.open()?;
+    let id = store.resolve_client(&client)?;
+    let c = store.client(id)?;
+    let ids = store.client_item_ids(id, limit, deleted)?;
+    let rows: Vec<ItemRow> = ids.iter().map(|i| store.item(*i)).collect::<Result<_, _>>()?;
+    if json {
+        let out: Vec<Value> = rows
+            .iter()
+            .map(|r| {
+                let mut v = item_summary(r, &lead(&r.body));
+                v["links"] = json!(r.links.iter().filter(|l| l.client_id == id.0).collect::<Vec<_>>());
+                v
+            })
+            .collect();
+        print_json(&out)?;
+    } else {
+        println!("{} — {} items{}", c.name, rows.len(), if deleted { " (deleted)" } else { "" });
+        for r in &rows {
+            print_line(r);
+            let reasons: Vec<String> = r
+                .links
+                .iter()
+                .filter(|l| l.client_id == id.0)
+                .map(|l| match &l.contact {
+                    Some(p) => format!("{} via {}", l.reason, p),
+                    None => format!("{} {}", l.reason, l.evidence),
+                })
+                .collect();
+            println!("      {}", lead(&r.body));
+            println!("      linked by {}", reasons.join("; "));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn show(ctx: &Context_, item: i64, json: bool) -> Result<ExitCode> {
+    let (_, store) = ctx.open()?;
+    let row = store.item(ItemId(item))?;
+    if json {
+        print_json(&row)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("#{}  {}  {}", row.id, row.kind, row.direction);
+    println!(
+        "Date:     {}{}",
+        row.date.with_timezone(&Local).format("%Y-%m-%d %H:%M %z"),
+        match row.date_source.as_str() {
+            "header" => String::new(),
+            other => format!("  (from {other}: the message had no usable Date)"),
+        }
+    );
+    for p in &row.participants {
+        let label = format!("{}:", capitalise(p.role.as_str()));
+        match &p.name {
+            Some(n) if !n.is_empty() => println!("{label:<9} {n} <{}>", p.address),
+            _ => println!("{label:<9} {}", p.address),
+        }
+    }
+    println!("Subject:  {}", row.subject);
+    if let Some(m) = &row.message_id {
+        println!("Message:  <{m}>");
+    }
+    if let Some(t) = row.thread_id {
+        println!("Thread:   {t}");
+    }
+    for l in &row.links {
+        println!(
+            "Client:   {} (id {}){}, by {} {}{}",
+            l.client,
+            l.client_id,
+            l.contact.as_ref().map(|c| format!(", contact {c}")).unwrap_or_default(),
+            l.reason,
+            l.evidence,
+            if l.ambiguous { " (ambiguous: the domain has several clients)" } else { "" }
+        );
+    }
+    for a in &row.attachments {
+        println!("Attached: {} ({}, {} bytes)", a.name, a.mime, a.size);
+    }
+    for s in &row.sources {
+        println!("Source:   {s}");
+    }
+    println!("\n{}", row.body);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}
+
+pub fn stats(ctx: &Context_, json: bool) -> Result<ExitCode> {
+    let (config, store) = ctx.open()?;
+    let by_kind = store.item_counts()?;
+    let total: i64 = by_kind.values().sum();
+    let by_source = store.source_counts()?;
+    let max_rev = store.max_rev()?;
+    let index = SearchIndex::open(&config.index_path())?;
+    let indexed_rev = index.committed_rev();
+    let docs = index.num_docs();
+    let clients = store.clients()?.len();
+    let linked = store.linked_item_count()?;
+    if json {
+        print_json(&json!({
+            "items": total,
+            "by_kind": by_kind,
+            "by_source": by_source,
+            "clients": clients,
+            "linked_items": linked,
+            "index": {"documents": docs, "rev": indexed_rev, "store_rev": max_rev, "up_to_date": indexed_rev >= max_rev},
+        }))?;
+    } else {
+        println!("{total} items, {linked} linked to {clients} clients");
+        for (k, n) in &by_kind {
+            println!("  {k:<10} {n}");
+        }
+        println!("by source");
+        for (s, n) in &by_source {
+            println!("  {n:>8}  {s}");
+        }
+        println!(
+            "index: {docs} documents, {}",
+            if indexed_rev >= max_rev {
+                "up to date".to_string()
+            } else {
+                format!("behind the store (rev {indexed_rev} of {max_rev}; it catches up on the next search or sync)")
+            }
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn writer(config: &Config) -> Result<(SearchIndex, Indexer)> {
+    let index = SearchIndex::open(&config.index_path())?;
+    let ix = match Indexer::new(&index, 100 << 20) {
+        Err(IndexError::Locked(p)) => {
+            bail!("cannot write the index in {}: the daemon holds it; stop `kronika run` first", p.display())
+        }
+        other => other?,
+    };
+    Ok((index, ix))
+}
+
+pub fn reindex(ctx: &Context_) -> Result<ExitCode> {
+    let (config, store) = ctx.open()?;
+    let (_, mut ix) = writer(&config)?;
+    let bar = super::run::progress_bar("reindex");
+    bar.set_length(store.max_rev()? as u64);
+    ix.clear()?;
+    let done = ix.catch_up(&store, |n| bar.inc(n as u64))?;
+    ix.commit()?;
+    ix.finish()?;
+    bar.finish_and_clear();
+    println!("reindexed {} items", done.indexed);
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn check(ctx: &Context_, repair: bool, json: bool) -> Result<ExitCode> {
+    let (config, mut store) = ctx.open()?;
+    let index = SearchIndex::open(&config.index_path())?;
+    let committed = index.committed_rev();
+    let live = store.live_revs()?;
+    let docs = index.doc_revs()?;
+    let mut missing = Vec::new();
+    let mut stale = Vec::new();
+    for (id, rev) in &live {
+        match docs.get(id) {
+            // Not yet indexed because it changed after the last commit: pending, not drift.
+            _ if *rev > committed => {}
+            None => missing.push(*id),
+            Some(doc_rev) if doc_rev != rev => stale.push(*id),
+            Some(_) => {}
+        }
+    }
+    let extra: Vec<i64> = docs.keys().filter(|id| !live.contains_key(id)).copied().collect();
+    // An index ahead of the store (a restored backup) must be rebuilt.
+    let ahead = committed > store.max_rev()?;
+    let pending = live.values().filter(|r| **r > committed).count();
+    missing.sort_unstable();
+    stale.sort_unstable();
+    let drift = missing.len() + stale.len() + extra.len() + usize::from(ahead);
+    if repair && drift > 0 {
+        let (_, mut ix) = writer(&config)?;
+        let touch: Vec<i64> = missing.iter().chain(&stale).copied().collect();
+        store.touch_items(&touch).context("cannot mark items for re-indexing")?;
+        ix.remove(&extra);
+        ix.catch_up(&store, |_| {})?;
+        ix.commit()?;
+        ix.finish()?;
+    }
+    if json {
+        print_json(&json!({
+            "store_items": live.len(),
+            "index_documents": docs.len(),
+            "missing": missing, "stale": stale, "extra": extra, "pending": pending, "ahead_of_store": ahead,
+            "repaired": repair && drift > 0,
+        }))?;
+    } else {
+        println!("store: {} items; index: {} documents; {pending} pending", live.len(), docs.len());
+        let show = |label: &str, ids: &[i64]| {
+            if !ids.is_empty() {
+                let few: Vec<String> = ids.iter().take(10).map(|i| format!("#{i}")).collect();
+                println!("  {label}: {} ({}{})", ids.len(), few.join(" "), if ids.len() > 10 { " …" } else { "" });
+            }
+        };
+        show("missing from the index", &missing);
+        show("stale in the index", &stale);
+        show("in the index but not in the store", &extra);
+        if ahead {
+            println!("  the index is ahead of the store (was the store restored from a backup?)");
+        }
+        if drift == 0 {
+            println!("no drift");
+        } else if repair {
+            println!("repaired {drift} documents");
+        } else {
+            println!("run `kronika check --repair` to fix it");
+        }
+    }
+    Ok(if drift > 0 && !repair { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn highlights_on_char_boundaries() {
+        let s = "cenová nabídka je v příloze";
+        let start = s.find("nabídka").unwrap();
+        let ranges: Vec<std::ops::Range<usize>> = std::iter::once(start..start + "nabídka".len()).collect();
+        let out = highlight(s, &ranges, false);
+        assert_eq!(out, "cenová «nabídka» je v příloze");
+        let inside_a_char: Vec<std::ops::Range<usize>> = std::iter::once(5..6).collect();
+        assert_eq!(highlight(s, &inside_a_char, false), s);
+    }
+
+    #[test]
+    fn dates_are_local_days() {
+        let a = day_start("2026-11-27").unwrap();
+        let b = day_start("28.11.2026").unwrap();
+        assert_eq!(b - a, 86_400);
+        assert!(day_start("soon").is_err());
+    }
+}

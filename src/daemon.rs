@@ -1,0 +1,176 @@
+//! The daemon: starts every configured source, keeps each one going on its
+//! own (a failing source backs off and retries; the others go on), and
+//! shuts down in order: sources stop, the pipeline drains, the index
+//! commits, the store closes.
+//!
+//! Shutdown is injected (`run(config, shutdown)`), so tests stop it with a
+//! channel and `main` with signals.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tracing::Instrument;
+
+use crate::config::Config;
+use crate::index::SearchIndex;
+use crate::pipeline::{Counts, Pipeline, PipelineOptions};
+use crate::sources::maildir::MaildirSource;
+use crate::sources::{Source, SourceError, SyncContext};
+use crate::store::Store;
+
+/// Builds a source for every source section of the config.
+pub fn sources(config: &Config) -> Vec<Box<dyn Source>> {
+    let mut out: Vec<Box<dyn Source>> = Vec::new();
+    for m in &config.maildirs {
+        out.push(Box::new(MaildirSource::new(m.name.clone(), m.path.clone())));
+    }
+    out
+}
+
+/// Opens the store and the index and starts the pipeline.
+pub fn start_pipeline(config: &Config, options: PipelineOptions) -> anyhow::Result<Pipeline> {
+    use anyhow::Context;
+    let store = Store::open(&config.db_path(), config.policy())
+        .with_context(|| format!("cannot open the store in {}", config.data_dir.display()))?;
+    let index = SearchIndex::open(&config.index_path())?;
+    Ok(Pipeline::start(store, Some(index), options))
+}
+
+/// The outcome of one source's pass.
+pub struct SyncResult {
+    pub source: String,
+    pub result: Result<Counts, SourceError>,
+}
+
+/// Runs every source once (`kronika sync`).
+pub async fn sync_once(
+    sources: &mut [Box<dyn Source>],
+    pipeline: &Pipeline,
+    progress: impl Fn(&str) -> indicatif::ProgressBar,
+) -> Vec<SyncResult> {
+    let mut out = Vec::new();
+    for s in sources.iter_mut() {
+        let name = s.name().to_string();
+        let ctx = SyncContext { pipeline: pipeline.handle(), progress: progress(&name), stop: Arc::default() };
+        let result = s.sync(&ctx).instrument(tracing::info_span!("source", name = %name)).await;
+        ctx.progress.finish_and_clear();
+        out.push(SyncResult { source: name, result });
+    }
+    out
+}
+
+/// Runs the daemon until `shutdown` resolves.
+pub async fn run(config: &Config, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+    let sources = sources(config);
+    if sources.is_empty() {
+        tracing::warn!("no sources in {}; add [[maildir]] sections", config.path.display());
+    }
+    let pipeline = start_pipeline(config, PipelineOptions::default())?;
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let stop_flag = Arc::new(AtomicBool::new(false));
+    let mut tasks = tokio::task::JoinSet::new();
+    for source in sources {
+        let name = source.name().to_string();
+        let ctx = SyncContext {
+            pipeline: pipeline.handle(),
+            progress: indicatif::ProgressBar::hidden(),
+            stop: stop_flag.clone(),
+        };
+        let span = tracing::info_span!("source", name = %name);
+        tasks.spawn(keep_going(source, ctx, stop_rx.clone()).instrument(span));
+    }
+    tracing::info!("kronika is running with {} sources", tasks.len());
+    shutdown.await;
+    tracing::info!("stopping: sources first, then the pipeline");
+    stop_flag.store(true, Ordering::SeqCst);
+    let _ = stop_tx.send(true);
+    while tasks.join_next().await.is_some() {}
+    tokio::task::spawn_blocking(move || pipeline.finish())
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot stop the pipeline: {e}"))?
+        .map_err(|e| anyhow::anyhow!("cannot stop the pipeline cleanly: {e}"))?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Delays between retries of a failing source: 1 s doubling to 5 min, with jitter.
+pub fn backoff(attempt: u32) -> Duration {
+    let base = Duration::from_secs(1u64 << attempt.min(8)).min(Duration::from_secs(300));
+    // Jitter without a random crate: up to a quarter, from the clock's nanoseconds.
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    base + base.mul_f64(f64::from(nanos % 1000) / 4000.0)
+}
+
+async fn keep_going(mut source: Box<dyn Source>, ctx: SyncContext, mut stop: watch::Receiver<bool>) {
+    let mut failures = 0u32;
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        let outcome = tokio::select! {
+            r = source.sync(&ctx) => Some(r),
+            _ = stop.changed() => None,
+        };
+        match outcome {
+            None => return,
+            Some(Ok(counts)) => {
+                failures = 0;
+                if counts.new > 0 || counts.gone > 0 || counts.skipped_total() > 0 {
+                    tracing::info!("{counts}");
+                }
+                // New items become searchable now, not at the next batch.
+                if counts.new > 0
+                    && let Err(e) = ctx.pipeline.flush().await
+                {
+                    tracing::error!("{e}");
+                }
+            }
+            Some(Err(SourceError::Pipeline(e))) => {
+                tracing::error!("{e}");
+                return;
+            }
+            Some(Err(e)) => {
+                let wait = backoff(failures);
+                failures += 1;
+                tracing::warn!("{e}; retrying in {}s", wait.as_secs());
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => continue,
+                    _ = stop.changed() => return,
+                }
+            }
+        }
+        let changed = tokio::select! {
+            r = source.changed() => Some(r),
+            _ = stop.changed() => None,
+        };
+        match changed {
+            None => return,
+            Some(Ok(())) => {}
+            Some(Err(e)) => {
+                let wait = backoff(failures);
+                failures += 1;
+                tracing::warn!("{e}; rescanning in {}s", wait.as_secs());
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = stop.changed() => return,
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_caps() {
+        assert!(backoff(0) >= Duration::from_secs(1) && backoff(0) < Duration::from_secs(2));
+        assert!(backoff(3) >= Duration::from_secs(8));
+        assert!(backoff(30) <= Duration::from_secs(375));
+    }
+}

@@ -1,0 +1,183 @@
+//! The owner of the one `IndexWriter`. It reads the store's feed of changed
+//! items and applies them (delete by id, then add), committing in batches
+//! with the highest rev it contains as the commit payload.
+
+use std::time::{Duration, Instant};
+
+use tantivy::schema::Term;
+use tantivy::{IndexWriter, TantivyDocument};
+
+use super::{Fields, IndexError, Payload, SCHEMA_VERSION, SearchIndex};
+use crate::store::{IndexDoc, Store};
+
+/// Documents read from the store per round.
+const FEED_BATCH: usize = 2_000;
+
+/// The writer.
+pub struct Indexer {
+    writer: IndexWriter,
+    fields: Fields,
+    path: std::path::PathBuf,
+    /// Highest rev applied to the writer (committed or not).
+    applied_rev: i64,
+    /// Highest rev in the last commit.
+    committed_rev: i64,
+    pending: usize,
+    last_commit: Instant,
+}
+
+/// What a catch-up did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CatchUp {
+    pub indexed: usize,
+    pub removed: usize,
+}
+
+impl Indexer {
+    /// Takes the index's writer lock. `heap_bytes` is tantivy's indexing
+    /// memory budget (50–200 MB is good); indexing runs on one thread
+    /// beside the caller's.
+    pub fn new(index: &SearchIndex, heap_bytes: usize) -> Result<Indexer, IndexError> {
+        let writer = index.index().writer_with_num_threads(1, heap_bytes).map_err(|e| match e {
+            tantivy::TantivyError::LockFailure(..) => IndexError::Locked(index.path().to_path_buf()),
+            source => IndexError::Tantivy { path: index.path().to_path_buf(), source },
+        })?;
+        let rev = index.committed_rev();
+        Ok(Indexer {
+            writer,
+            fields: index.fields(),
+            path: index.path().to_path_buf(),
+            applied_rev: rev,
+            committed_rev: rev,
+            pending: 0,
+            last_commit: Instant::now(),
+        })
+    }
+
+    fn err(&self, source: tantivy::TantivyError) -> IndexError {
+        IndexError::Tantivy { path: self.path.clone(), source }
+    }
+
+    /// Applies every item changed in the store since the last applied rev.
+    /// Does not commit; see [`Indexer::commit`] and [`Indexer::commit_if_due`].
+    pub fn catch_up(&mut self, store: &Store, mut progress: impl FnMut(usize)) -> Result<CatchUp, IndexError> {
+        let mut done = CatchUp::default();
+        let store_rev = store.max_rev()?;
+        if self.applied_rev > store_rev {
+            // The store went back in time (restored from a backup): revs the
+            // index has seen will be handed out again, so start over.
+            tracing::warn!(
+                "the search index is ahead of the store (rev {} > {store_rev}; restored from a backup?): rebuilding it",
+                self.applied_rev
+            );
+            self.clear()?;
+        }
+        loop {
+            let docs = store.index_feed(self.applied_rev, FEED_BATCH)?;
+            let Some(last) = docs.last().map(|d| d.rev) else { break };
+            for d in &docs {
+                if self.apply(d)? {
+                    done.indexed += 1;
+                } else {
+                    done.removed += 1;
+                }
+            }
+            self.applied_rev = last;
+            self.pending += docs.len();
+            progress(docs.len());
+        }
+        Ok(done)
+    }
+
+    /// Applies one item; returns false when it was only removed (deleted item).
+    fn apply(&mut self, d: &IndexDoc) -> Result<bool, IndexError> {
+        let f = self.fields;
+        self.writer.delete_term(Term::from_field_u64(f.id, d.id as u64));
+        if d.deleted {
+            return Ok(false);
+        }
+        let mut doc = TantivyDocument::default();
+        doc.add_u64(f.id, d.id as u64);
+        doc.add_u64(f.rev, d.rev as u64);
+        doc.add_text(f.subject, &d.subject);
+        doc.add_text(f.text, &d.body);
+        for v in &d.from {
+            doc.add_text(f.from, v);
+        }
+        for v in &d.to {
+            doc.add_text(f.to, v);
+        }
+        for v in &d.participants {
+            doc.add_text(f.participants, v);
+        }
+        for v in &d.attachments {
+            doc.add_text(f.attachment, v);
+        }
+        doc.add_text(f.kind, &d.kind);
+        doc.add_text(f.direction, &d.direction);
+        doc.add_i64(f.date, d.date);
+        for c in &d.clients {
+            doc.add_u64(f.client, *c as u64);
+        }
+        for c in &d.contacts {
+            doc.add_u64(f.contact, *c as u64);
+        }
+        self.writer.add_document(doc).map_err(|e| self.err(e))?;
+        Ok(true)
+    }
+
+    /// Removes documents by item id (drift repair).
+    pub fn remove(&mut self, ids: &[i64]) {
+        for id in ids {
+            self.writer.delete_term(Term::from_field_u64(self.fields.id, *id as u64));
+        }
+        self.pending += ids.len();
+    }
+
+    /// Commits what was applied, recording the rev it covers.
+    pub fn commit(&mut self) -> Result<(), IndexError> {
+        if self.pending == 0 && self.applied_rev == self.committed_rev {
+            return Ok(());
+        }
+        let payload = serde_json::to_string(&Payload { schema: SCHEMA_VERSION, rev: self.applied_rev })
+            .expect("payload serialises");
+        let path = self.path.clone();
+        let err = |source| IndexError::Tantivy { path: path.clone(), source };
+        let mut prepared = self.writer.prepare_commit().map_err(err)?;
+        prepared.set_payload(&payload);
+        prepared.commit().map_err(err)?;
+        self.committed_rev = self.applied_rev;
+        self.pending = 0;
+        self.last_commit = Instant::now();
+        Ok(())
+    }
+
+    /// Commits when `max_pending` documents wait or `max_age` has passed
+    /// since the last commit with something pending. Returns whether it did.
+    pub fn commit_if_due(&mut self, max_pending: usize, max_age: Duration) -> Result<bool, IndexError> {
+        if self.pending >= max_pending || (self.pending > 0 && self.last_commit.elapsed() >= max_age) {
+            self.commit()?;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// Empties the index and starts again from rev 0 (`kronika reindex`).
+    pub fn clear(&mut self) -> Result<(), IndexError> {
+        self.writer.delete_all_documents().map_err(|e| self.err(e))?;
+        self.applied_rev = 0;
+        self.pending += 1;
+        Ok(())
+    }
+
+    /// Highest rev committed.
+    pub fn committed_rev(&self) -> i64 {
+        self.committed_rev
+    }
+
+    /// Waits for tantivy's merge threads; call before exiting.
+    pub fn finish(self) -> Result<(), IndexError> {
+        let path = self.path.clone();
+        self.writer.wait_merging_threads().map_err(|source| IndexError::Tantivy { path, source })
+    }
+}

@@ -1,0 +1,195 @@
+//! The full-text index (tantivy), derived from the store and rebuildable
+//! from it. [`SearchIndex`] is the read side; [`Indexer`] owns the only
+//! `IndexWriter`.
+//!
+//! Every document is keyed by its item id (update = delete + add). The
+//! commit payload records the highest store `rev` the index contains, so
+//! the index knows how far it has got and catches up from there.
+
+mod indexer;
+mod query;
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use tantivy::schema::{
+    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
+};
+use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer};
+use tantivy::{Index, IndexReader, ReloadPolicy};
+
+pub use indexer::{CatchUp, Indexer};
+pub use query::{Hit, SearchRequest, SortOrder};
+
+/// Bump when the schema or analysis changes: an index with another version
+/// is rebuilt from the store.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Name of the analyzer: words lower-cased with diacritics folded, so that
+/// `priloha` finds `příloha` and `SMLOUVA` finds `smlouva`.
+pub const ANALYZER: &str = "kronika";
+
+/// Errors callers branch on.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error("cannot use the search index in {path}: {source}")]
+    Tantivy { path: PathBuf, source: tantivy::TantivyError },
+    #[error("cannot write the search index in {0}: another kronika (the daemon?) holds it")]
+    Locked(PathBuf),
+    #[error("cannot understand the query {query:?}: {message}")]
+    Query { query: String, message: String },
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+/// The schema's fields.
+#[derive(Debug, Clone, Copy)]
+pub struct Fields {
+    pub id: Field,
+    pub rev: Field,
+    pub subject: Field,
+    pub text: Field,
+    pub from: Field,
+    pub to: Field,
+    pub participants: Field,
+    pub attachment: Field,
+    pub kind: Field,
+    pub direction: Field,
+    pub date: Field,
+    pub client: Field,
+    pub contact: Field,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let text = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default().set_tokenizer(ANALYZER).set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    let fields = Fields {
+        id: b.add_u64_field("id", INDEXED | STORED | FAST),
+        rev: b.add_u64_field("rev", STORED | FAST),
+        subject: b.add_text_field("subject", text.clone()),
+        text: b.add_text_field("text", text.clone()),
+        from: b.add_text_field("from", text.clone()),
+        to: b.add_text_field("to", text.clone()),
+        participants: b.add_text_field("participants", text.clone()),
+        attachment: b.add_text_field("attachment", text),
+        kind: b.add_text_field("kind", STRING),
+        direction: b.add_text_field("direction", STRING),
+        date: b.add_i64_field("date", INDEXED | FAST),
+        client: b.add_u64_field("client", INDEXED | FAST),
+        contact: b.add_u64_field("contact", INDEXED),
+    };
+    (b.build(), fields)
+}
+
+fn analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(48))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .build()
+}
+
+/// What the index stores in each commit.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Payload {
+    pub schema: u32,
+    /// Every item with `rev <= this` is in the index as of that rev.
+    pub rev: i64,
+}
+
+/// The read side of the index.
+pub struct SearchIndex {
+    path: PathBuf,
+    index: Index,
+    reader: IndexReader,
+    fields: Fields,
+}
+
+impl SearchIndex {
+    /// Opens the index in `dir`, creating it when missing. An index written
+    /// with another schema version is wiped (the store rebuilds it).
+    pub fn open(dir: &Path) -> Result<SearchIndex, IndexError> {
+        let err = |source| IndexError::Tantivy { path: dir.to_path_buf(), source };
+        std::fs::create_dir_all(dir).map_err(|e| err(e.into()))?;
+        let (schema, fields) = schema();
+        let index = if dir.join("meta.json").exists() {
+            let index = Index::open_in_dir(dir).map_err(err)?;
+            let payload = read_payload(&index);
+            if payload.as_ref().map(|p| p.schema) == Some(SCHEMA_VERSION)
+                || payload.is_none() && index.schema() == schema
+            {
+                index
+            } else {
+                tracing::warn!("search index in {} has an old schema; rebuilding it from the store", dir.display());
+                drop(index);
+                std::fs::remove_dir_all(dir).map_err(|e| err(e.into()))?;
+                std::fs::create_dir_all(dir).map_err(|e| err(e.into()))?;
+                Index::create_in_dir(dir, schema).map_err(err)?
+            }
+        } else {
+            Index::create_in_dir(dir, schema).map_err(err)?
+        };
+        index.tokenizers().register(ANALYZER, analyzer());
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map_err(err)?;
+        Ok(SearchIndex { path: dir.to_path_buf(), index, reader, fields })
+    }
+
+    /// The rev the last commit recorded (0 for an empty index).
+    pub fn committed_rev(&self) -> i64 {
+        read_payload(&self.index).map(|p| p.rev).unwrap_or(0)
+    }
+
+    /// Makes the latest commit visible to searches.
+    pub fn reload(&self) -> Result<(), IndexError> {
+        self.reader.reload().map_err(|source| IndexError::Tantivy { path: self.path.clone(), source })
+    }
+
+    /// Number of documents.
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// Item id → rev of every document, for drift checks.
+    pub fn doc_revs(&self) -> Result<std::collections::HashMap<i64, i64>, IndexError> {
+        let mut out = std::collections::HashMap::new();
+        let searcher = self.reader.searcher();
+        for segment in searcher.segment_readers() {
+            let ff = segment.fast_fields();
+            let ids = ff.u64("id").map_err(|source| IndexError::Tantivy { path: self.path.clone(), source })?;
+            let revs = ff.u64("rev").map_err(|source| IndexError::Tantivy { path: self.path.clone(), source })?;
+            let alive = segment.alive_bitset();
+            for doc in 0..segment.max_doc() {
+                if alive.is_some_and(|a| !a.is_alive(doc)) {
+                    continue;
+                }
+                if let (Some(id), Some(rev)) = (ids.first(doc), revs.first(doc)) {
+                    out.insert(id as i64, rev as i64);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub(crate) fn index(&self) -> &Index {
+        &self.index
+    }
+
+    pub(crate) fn fields(&self) -> Fields {
+        self.fields
+    }
+
+    pub(crate) fn reader(&self) -> &IndexReader {
+        &self.reader
+    }
+}
+
+fn read_payload(index: &Index) -> Option<Payload> {
+    let metas = index.load_metas().ok()?;
+    metas.payload.and_then(|p| serde_json::from_str(&p).ok())
+}

@@ -1,0 +1,180 @@
+//! Searching: the user's query (words, "phrases", `from:`, `to:`,
+//! `subject:`, `attachment:`, AND / OR / NOT / -word) combined with
+//! filters (client, contact, kind, dates, direction), ranked by relevance
+//! or date, with a highlighted snippet per hit.
+
+use std::ops::Bound;
+
+use tantivy::collector::TopDocs;
+use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, QueryParser, QueryParserError, RangeQuery, TermQuery};
+use tantivy::schema::{IndexRecordOption, Term};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{DocAddress, Order, Searcher};
+
+use super::{IndexError, SearchIndex};
+
+/// How to order hits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum SortOrder {
+    #[default]
+    Relevance,
+    Date,
+}
+
+/// A search, as validated from the command line.
+#[derive(Debug, Clone, Default)]
+pub struct SearchRequest {
+    pub query: String,
+    pub clients: Vec<i64>,
+    pub contact: Option<i64>,
+    pub kind: Option<String>,
+    /// Unix seconds, inclusive.
+    pub since: Option<i64>,
+    /// Unix seconds, exclusive.
+    pub until: Option<i64>,
+    pub direction: Option<String>,
+    pub limit: usize,
+    pub sort: SortOrder,
+}
+
+/// One hit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    pub id: i64,
+    pub score: f32,
+    /// A fragment of the item's text around the matches.
+    pub snippet: String,
+    /// Byte ranges of the matches inside `snippet`.
+    pub highlights: Vec<std::ops::Range<usize>>,
+}
+
+/// Field names users may put before a colon.
+pub const QUERY_FIELDS: &[&str] = &["subject", "text", "from", "to", "participants", "attachment", "kind", "direction"];
+
+impl SearchIndex {
+    /// Parses the query text alone (for errors and snippets).
+    fn parse(&self, text: &str) -> Result<Option<Box<dyn Query>>, IndexError> {
+        if text.trim().is_empty() {
+            return Ok(None);
+        }
+        let f = self.fields();
+        let mut parser = QueryParser::for_index(self.index(), vec![f.subject, f.text, f.participants, f.attachment]);
+        parser.set_conjunction_by_default();
+        parser.set_field_boost(f.subject, 2.0);
+        match parser.parse_query(text) {
+            Ok(q) => Ok(Some(q)),
+            Err(e) => Err(IndexError::Query { query: text.to_string(), message: explain(&e) }),
+        }
+    }
+
+    /// Runs a search. `body_of` gives the text of an item for its snippet.
+    pub fn search(&self, req: &SearchRequest, mut body_of: impl FnMut(i64) -> String) -> Result<Vec<Hit>, IndexError> {
+        let f = self.fields();
+        let text_query = self.parse(&req.query)?;
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        match &text_query {
+            Some(q) => clauses.push((Occur::Must, q.box_clone())),
+            None => clauses.push((Occur::Must, Box::new(AllQuery))),
+        }
+        if !req.clients.is_empty() {
+            let any: Vec<(Occur, Box<dyn Query>)> = req
+                .clients
+                .iter()
+                .map(|c| {
+                    let q: Box<dyn Query> =
+                        Box::new(TermQuery::new(Term::from_field_u64(f.client, *c as u64), IndexRecordOption::Basic));
+                    (Occur::Should, q)
+                })
+                .collect();
+            clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
+        }
+        if let Some(c) = req.contact {
+            clauses.push((
+                Occur::Must,
+                Box::new(TermQuery::new(Term::from_field_u64(f.contact, c as u64), IndexRecordOption::Basic)),
+            ));
+        }
+        if let Some(k) = &req.kind {
+            clauses.push((
+                Occur::Must,
+                Box::new(TermQuery::new(Term::from_field_text(f.kind, k), IndexRecordOption::Basic)),
+            ));
+        }
+        if let Some(d) = &req.direction {
+            clauses.push((
+                Occur::Must,
+                Box::new(TermQuery::new(Term::from_field_text(f.direction, d), IndexRecordOption::Basic)),
+            ));
+        }
+        if req.since.is_some() || req.until.is_some() {
+            let lower = req.since.map(|s| Bound::Included(Term::from_field_i64(f.date, s))).unwrap_or(Bound::Unbounded);
+            let upper = req.until.map(|u| Bound::Excluded(Term::from_field_i64(f.date, u))).unwrap_or(Bound::Unbounded);
+            clauses.push((Occur::Must, Box::new(RangeQuery::new(lower, upper))));
+        }
+        let query = BooleanQuery::new(clauses);
+        let searcher = self.reader().searcher();
+        let limit = req.limit.max(1);
+        let tantivy_err = |source| IndexError::Tantivy { path: self.path().to_path_buf(), source };
+        let found: Vec<(f32, DocAddress)> = match req.sort {
+            SortOrder::Relevance => {
+                searcher.search(&query, &TopDocs::with_limit(limit).order_by_score()).map_err(tantivy_err)?
+            }
+            SortOrder::Date => searcher
+                .search(&query, &TopDocs::with_limit(limit).order_by_fast_field::<i64>("date", Order::Desc))
+                .map_err(tantivy_err)?
+                .into_iter()
+                .map(|(_, addr)| (0.0, addr))
+                .collect(),
+        };
+        let snippets = match &text_query {
+            Some(q) => Some(SnippetGenerator::create(&searcher, q.as_ref(), f.text).map_err(tantivy_err)?),
+            None => None,
+        };
+        let mut hits = Vec::with_capacity(found.len());
+        for (score, addr) in found {
+            let id = doc_id(&searcher, addr).map_err(tantivy_err)?;
+            let body = body_of(id);
+            let (snippet, highlights) = match &snippets {
+                Some(generator) => {
+                    let s = generator.snippet(&body);
+                    if s.is_empty() {
+                        (lead(&body), Vec::new())
+                    } else {
+                        (s.fragment().to_string(), s.highlighted().to_vec())
+                    }
+                }
+                None => (lead(&body), Vec::new()),
+            };
+            hits.push(Hit { id, score, snippet, highlights });
+        }
+        Ok(hits)
+    }
+
+    /// Checks a query's syntax without running it.
+    pub fn check_query(&self, text: &str) -> Result<(), IndexError> {
+        self.parse(text).map(|_| ())
+    }
+}
+
+fn doc_id(searcher: &Searcher, addr: DocAddress) -> tantivy::Result<i64> {
+    let segment = searcher.segment_reader(addr.segment_ord);
+    let ids = segment.fast_fields().u64("id")?;
+    Ok(ids.first(addr.doc_id).unwrap_or(0) as i64)
+}
+
+/// The first ~150 characters of a text, on one line.
+fn lead(body: &str) -> String {
+    let flat: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    crate::text::ellipsize(&flat, 150)
+}
+
+fn explain(e: &QueryParserError) -> String {
+    match e {
+        QueryParserError::FieldDoesNotExist(field) => format!(
+            "there is no field {field:?}; use one of {} (or put the word in quotes)",
+            QUERY_FIELDS.iter().map(|f| format!("{f}:")).collect::<Vec<_>>().join(", ")
+        ),
+        QueryParserError::SyntaxError(s) => format!("syntax error ({s}); check quotes and parentheses"),
+        other => other.to_string(),
+    }
+}

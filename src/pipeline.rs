@@ -1,0 +1,263 @@
+//! The pipeline: one thread that owns the [`Store`] (the only SQLite
+//! writer) and the [`Indexer`] (the only `IndexWriter`). Sources send it
+//! batches through a [`PipelineHandle`] and wait for the outcome, which
+//! gives them backpressure for free.
+//!
+//! After every batch the indexer catches up from the store; commits are
+//! batched (every second, or every `commit_every` documents), and the
+//! last one happens when the pipeline stops.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+
+use crate::index::{Indexer, SearchIndex};
+use crate::store::{IngestOutcome, NewItem, SourceKey, Store};
+
+/// What a source hands over in one go: items with their source keys,
+/// keys the source no longer holds, and the cursor that covers them. All
+/// of it lands in one transaction.
+#[derive(Debug, Default)]
+pub struct Batch {
+    pub source: String,
+    pub items: Vec<(NewItem, SourceKey)>,
+    pub gone: Vec<SourceKey>,
+    pub cursor: Option<String>,
+}
+
+/// Counts of what happened to a source's items.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Counts {
+    pub read: usize,
+    pub new: usize,
+    pub duplicate: usize,
+    pub blocked: usize,
+    pub gone: usize,
+    /// Reason → number of items skipped for it.
+    pub skipped: BTreeMap<String, usize>,
+}
+
+impl Counts {
+    pub fn add(&mut self, other: &Counts) {
+        self.read += other.read;
+        self.new += other.new;
+        self.duplicate += other.duplicate;
+        self.blocked += other.blocked;
+        self.gone += other.gone;
+        for (k, v) in &other.skipped {
+            *self.skipped.entry(k.clone()).or_default() += v;
+        }
+    }
+
+    pub fn skipped_total(&self) -> usize {
+        self.skipped.values().sum()
+    }
+
+    /// Records an item that could not be read, with its reason.
+    pub fn skip(&mut self, reason: impl Into<String>) {
+        self.read += 1;
+        *self.skipped.entry(reason.into()).or_default() += 1;
+    }
+}
+
+impl std::fmt::Display for Counts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} read, {} new, {} duplicate, {} blocked, {} skipped",
+            self.read,
+            self.new,
+            self.duplicate,
+            self.blocked,
+            self.skipped_total()
+        )?;
+        if self.gone > 0 {
+            write!(f, ", {} gone from the source", self.gone)?;
+        }
+        Ok(())
+    }
+}
+
+enum Msg {
+    Ingest(Batch, oneshot::Sender<Result<Counts, String>>),
+    Known(String, oneshot::Sender<Result<HashSet<String>, String>>),
+    Flush(oneshot::Sender<Result<(), String>>),
+}
+
+/// How the pipeline commits the index.
+#[derive(Debug, Clone, Copy)]
+pub struct PipelineOptions {
+    /// Commit after this many documents wait…
+    pub commit_every: usize,
+    /// …or after this long with anything pending.
+    pub commit_after: Duration,
+    /// tantivy's indexing memory budget.
+    pub index_heap: usize,
+}
+
+impl Default for PipelineOptions {
+    fn default() -> Self {
+        PipelineOptions { commit_every: 50_000, commit_after: Duration::from_secs(1), index_heap: 100 << 20 }
+    }
+}
+
+/// The running pipeline. Dropping every handle and calling
+/// [`Pipeline::finish`] drains it, commits the index and closes the store.
+pub struct Pipeline {
+    handle: PipelineHandle,
+    thread: JoinHandle<Result<(), String>>,
+}
+
+/// A cloneable way to talk to the pipeline, from async or blocking code.
+#[derive(Clone)]
+pub struct PipelineHandle {
+    tx: mpsc::Sender<Msg>,
+}
+
+impl Pipeline {
+    /// Starts the pipeline thread. The index is optional: when another
+    /// process holds its writer (the daemon), items are stored and the
+    /// holder indexes them.
+    pub fn start(store: Store, index: Option<SearchIndex>, options: PipelineOptions) -> Pipeline {
+        let (tx, rx) = mpsc::channel::<Msg>();
+        let thread = std::thread::Builder::new()
+            .name("kronika-pipeline".into())
+            .spawn(move || run(store, index, options, rx))
+            .expect("cannot start the pipeline thread");
+        Pipeline { handle: PipelineHandle { tx }, thread }
+    }
+
+    pub fn handle(&self) -> PipelineHandle {
+        self.handle.clone()
+    }
+
+    /// Stops the pipeline after the work already sent: final index commit.
+    pub fn finish(self) -> Result<(), String> {
+        drop(self.handle);
+        self.thread.join().unwrap_or_else(|_| Err("the pipeline thread panicked".into()))
+    }
+}
+
+const GONE: &str = "cannot reach the pipeline: it has stopped";
+
+impl PipelineHandle {
+    /// Ingests a batch and waits for the outcome (async).
+    pub async fn ingest(&self, batch: Batch) -> Result<Counts, String> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(Msg::Ingest(batch, tx)).map_err(|_| GONE.to_string())?;
+        rx.await.map_err(|_| GONE.to_string())?
+    }
+
+    /// Ingests a batch and waits (from blocking code).
+    pub fn ingest_blocking(&self, batch: Batch) -> Result<Counts, String> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(Msg::Ingest(batch, tx)).map_err(|_| GONE.to_string())?;
+        rx.blocking_recv().map_err(|_| GONE.to_string())?
+    }
+
+    /// The keys a source already has in the store (blocking).
+    pub fn known_keys_blocking(&self, source: &str) -> Result<HashSet<String>, String> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(Msg::Known(source.to_string(), tx)).map_err(|_| GONE.to_string())?;
+        rx.blocking_recv().map_err(|_| GONE.to_string())?
+    }
+
+    /// Commits the index now, so that what was ingested is searchable.
+    pub async fn flush(&self) -> Result<(), String> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(Msg::Flush(tx)).map_err(|_| GONE.to_string())?;
+        rx.await.map_err(|_| GONE.to_string())?
+    }
+}
+
+fn run(
+    mut store: Store,
+    index: Option<SearchIndex>,
+    options: PipelineOptions,
+    rx: mpsc::Receiver<Msg>,
+) -> Result<(), String> {
+    let mut indexer = match &index {
+        Some(i) => match Indexer::new(i, options.index_heap) {
+            Ok(ix) => Some(ix),
+            Err(e) => {
+                tracing::warn!("{e}; items are stored and will be indexed by the holder");
+                None
+            }
+        },
+        None => None,
+    };
+    let catch_up = |store: &Store, indexer: &mut Option<Indexer>| -> Result<(), String> {
+        if let Some(ix) = indexer.as_mut() {
+            ix.catch_up(store, |_| {}).map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    };
+    // Catch up with whatever the store has that the index lacks.
+    catch_up(&store, &mut indexer)?;
+    loop {
+        match rx.recv_timeout(options.commit_after) {
+            Ok(Msg::Ingest(batch, reply)) => {
+                let result = ingest(&mut store, batch);
+                let result = match result {
+                    Ok(c) => catch_up(&store, &mut indexer).map(|_| c),
+                    Err(e) => Err(e),
+                };
+                if let Some(ix) = indexer.as_mut()
+                    && let Err(e) = ix.commit_if_due(options.commit_every, options.commit_after)
+                {
+                    tracing::error!("{e}");
+                }
+                let _ = reply.send(result);
+            }
+            Ok(Msg::Known(source, reply)) => {
+                let _ = reply.send(store.source_keys(&source).map_err(|e| e.to_string()));
+            }
+            Ok(Msg::Flush(reply)) => {
+                let r = catch_up(&store, &mut indexer)
+                    .and_then(|_| indexer.as_mut().map(|ix| ix.commit().map_err(|e| e.to_string())).unwrap_or(Ok(())));
+                if let Some(i) = &index {
+                    let _ = i.reload();
+                }
+                let _ = reply.send(r);
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                if let Some(ix) = indexer.as_mut() {
+                    // Changes made by other processes (CLI edits) reach the index too.
+                    if let Err(e) = ix.catch_up(&store, |_| {}).and_then(|_| ix.commit_if_due(1, options.commit_after))
+                    {
+                        tracing::error!("{e}");
+                    }
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    if let Some(mut ix) = indexer {
+        ix.catch_up(&store, |_| {}).map_err(|e| e.to_string())?;
+        ix.commit().map_err(|e| e.to_string())?;
+        ix.finish().map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+fn ingest(store: &mut Store, batch: Batch) -> Result<Counts, String> {
+    let mut counts = Counts { read: batch.items.len(), ..Counts::default() };
+    let cursor = batch.cursor.as_deref().map(|c| (batch.source.as_str(), c));
+    let outcomes = store.ingest_batch(&batch.items, cursor).map_err(|e| e.to_string())?;
+    for o in outcomes {
+        match o {
+            IngestOutcome::New(_) => counts.new += 1,
+            IngestOutcome::Duplicate(_) => counts.duplicate += 1,
+            IngestOutcome::Blocked(_) => counts.blocked += 1,
+        }
+    }
+    for key in &batch.gone {
+        if store.mark_gone(key).map_err(|e| e.to_string())? {
+            counts.gone += 1;
+        }
+    }
+    Ok(counts)
+}

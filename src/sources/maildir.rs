@@ -1,0 +1,263 @@
+//! Maildir (and Maildir++) folders: every folder below the root that has
+//! `cur/` or `new/` is a mailbox. A message's identity is its mailbox and
+//! the unique part of its file name (before the `:2,` flags), so a flag
+//! change or a move from `new/` to `cur/` is not a new message.
+//!
+//! Watching: `notify` reports changes below the root; a burst of events
+//! becomes one rescan. Rescans are cheap: only files whose key the store
+//! does not know yet are read and parsed.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use chrono::{DateTime, Utc};
+use notify::{RecursiveMode, Watcher};
+use tokio::sync::mpsc;
+
+use super::{BATCH, BoxFuture, MAX_MESSAGE_BYTES, Source, SourceError, SyncContext};
+use crate::mail::{ParseHints, parse};
+use crate::pipeline::{Batch, Counts};
+use crate::store::SourceKey;
+
+/// A Maildir tree as a source.
+pub struct MaildirSource {
+    name: String,
+    root: PathBuf,
+    /// The store's source id: `maildir:<canonical root>`.
+    source_id: String,
+    /// Keys stored or already judged (blocked, unreadable) in this run.
+    known: Option<HashSet<String>>,
+    watcher: Option<(notify::RecommendedWatcher, mpsc::UnboundedReceiver<()>)>,
+}
+
+/// One message file found by a scan.
+struct Found {
+    key: String,
+    path: PathBuf,
+}
+
+impl MaildirSource {
+    pub fn new(name: impl Into<String>, root: impl Into<PathBuf>) -> MaildirSource {
+        let root = root.into();
+        let canonical = std::fs::canonicalize(&root).unwrap_or_else(|_| root.clone());
+        MaildirSource {
+            name: name.into(),
+            source_id: format!("maildir:{}", canonical.display()),
+            root,
+            known: None,
+            watcher: None,
+        }
+    }
+
+    fn unavailable(&self, reason: impl std::fmt::Display) -> SourceError {
+        SourceError::Unavailable {
+            what: format!("Maildir {} ({})", self.name, self.root.display()),
+            reason: reason.to_string(),
+        }
+    }
+
+    fn sync_blocking(&mut self, ctx: &SyncContext) -> Result<Counts, SourceError> {
+        if !self.root.is_dir() {
+            return Err(self.unavailable("it is not a folder (check the path in the config)"));
+        }
+        let mut counts = Counts::default();
+        let mut listed: HashSet<String> = HashSet::new();
+        let mut found = Vec::new();
+        for (rel, dir) in mailboxes(&self.root) {
+            match list_mailbox(&rel, &dir) {
+                Ok(files) => {
+                    listed.insert(rel);
+                    found.extend(files);
+                }
+                Err(e) => {
+                    tracing::warn!(source = %self.name, "cannot list {}: {e}; its messages are kept as they are", dir.display());
+                    counts.skip(format!("unreadable folder {}", dir.display()));
+                }
+            }
+        }
+        let known = match &mut self.known {
+            Some(k) => k,
+            None => {
+                let k = ctx.pipeline.known_keys_blocking(&self.source_id).map_err(SourceError::Pipeline)?;
+                self.known.insert(k)
+            }
+        };
+        let present: HashSet<&str> = found.iter().map(|f| f.key.as_str()).collect();
+        let gone: Vec<SourceKey> = known
+            .iter()
+            .filter(|k| !present.contains(k.as_str()) && listed.contains(mailbox_of(k)))
+            .map(|k| SourceKey { source: self.source_id.clone(), key: k.clone() })
+            .collect();
+        for g in &gone {
+            known.remove(&g.key);
+        }
+        let todo: Vec<Found> = found.into_iter().filter(|f| !known.contains(&f.key)).collect();
+        ctx.progress.set_length(todo.len() as u64);
+        let mut batch = Batch { source: self.source_id.clone(), gone, ..Batch::default() };
+        for f in todo {
+            if ctx.stopping() {
+                // Not read yet: forget it, so that the next pass reads it.
+                known.remove(&f.key);
+                continue;
+            }
+            ctx.progress.inc(1);
+            known.insert(f.key.clone());
+            match read_message(&f.path) {
+                Ok((bytes, mtime)) => match parse(&bytes, &ParseHints { file_time: mtime }) {
+                    Ok(item) => batch.items.push((item, SourceKey { source: self.source_id.clone(), key: f.key })),
+                    Err(e) => {
+                        tracing::warn!(source = %self.name, "cannot parse {}: {e}", f.path.display());
+                        counts.skip(e.to_string());
+                    }
+                },
+                Err(reason) => {
+                    tracing::warn!(source = %self.name, "cannot read {}: {reason}", f.path.display());
+                    counts.skip(reason);
+                }
+            }
+            if batch.items.len() >= BATCH {
+                let full = std::mem::replace(&mut batch, Batch { source: self.source_id.clone(), ..Batch::default() });
+                counts.add(&ctx.pipeline.ingest_blocking(full).map_err(SourceError::Pipeline)?);
+            }
+        }
+        if !batch.items.is_empty() || !batch.gone.is_empty() {
+            counts.add(&ctx.pipeline.ingest_blocking(batch).map_err(SourceError::Pipeline)?);
+        }
+        Ok(counts)
+    }
+}
+
+impl Source for MaildirSource {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn sync<'a>(&'a mut self, ctx: &'a SyncContext) -> BoxFuture<'a, Result<Counts, SourceError>> {
+        Box::pin(async move { tokio::task::block_in_place(|| self.sync_blocking(ctx)) })
+    }
+
+    fn changed(&mut self) -> BoxFuture<'_, Result<(), SourceError>> {
+        Box::pin(async move {
+            if self.watcher.is_none() {
+                let (tx, rx) = mpsc::unbounded_channel();
+                let mut w = notify::recommended_watcher(move |ev: notify::Result<notify::Event>| {
+                    // Errors (including queue overflow) also mean "rescan".
+                    let relevant = match &ev {
+                        Ok(e) => !e.kind.is_access() && !e.paths.iter().all(|p| in_tmp(p)),
+                        Err(_) => true,
+                    };
+                    if relevant {
+                        let _ = tx.send(());
+                    }
+                })
+                .map_err(|e| self.unavailable(format!("cannot watch it: {e}")))?;
+                w.watch(&self.root, RecursiveMode::Recursive)
+                    .map_err(|e| self.unavailable(format!("cannot watch it: {e}")))?;
+                self.watcher = Some((w, rx));
+                // Anything that arrived between the last sync and now.
+                return Ok(());
+            }
+            let (_, rx) = self.watcher.as_mut().expect("watcher set above");
+            if rx.recv().await.is_none() {
+                self.watcher = None;
+                return Err(self.unavailable("the watcher stopped"));
+            }
+            // A burst of events (a whole sync by mbsync) becomes one rescan.
+            while let Ok(Some(())) = tokio::time::timeout(Duration::from_millis(200), rx.recv()).await {}
+            Ok(())
+        })
+    }
+}
+
+fn in_tmp(p: &Path) -> bool {
+    p.parent().and_then(|d| d.file_name()).is_some_and(|n| n == "tmp")
+}
+
+/// Every mailbox below the root: `(relative name, folder)`. The root's own
+/// mailbox is `INBOX`; Maildir++ subfolders keep their dotted names.
+pub fn mailboxes(root: &Path) -> Vec<(String, PathBuf)> {
+    let mut out = Vec::new();
+    let mut stack = vec![(String::new(), root.to_path_buf(), 0usize)];
+    while let Some((rel, dir, depth)) = stack.pop() {
+        if dir.join("cur").is_dir() || dir.join("new").is_dir() {
+            out.push((if rel.is_empty() { "INBOX".to_string() } else { rel.clone() }, dir.clone()));
+        }
+        if depth >= 12 {
+            continue;
+        }
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().to_string();
+            if matches!(name.as_str(), "cur" | "new" | "tmp") {
+                continue;
+            }
+            if e.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+                let child = if rel.is_empty() { name } else { format!("{rel}/{name}") };
+                stack.push((child, e.path(), depth + 1));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn list_mailbox(rel: &str, dir: &Path) -> std::io::Result<Vec<Found>> {
+    let mut out = Vec::new();
+    for sub in ["cur", "new"] {
+        let d = dir.join(sub);
+        if !d.is_dir() {
+            continue;
+        }
+        for e in std::fs::read_dir(&d)? {
+            let e = e?;
+            let name = e.file_name().to_string_lossy().to_string();
+            if name.starts_with('.') || !e.file_type().map(|t| t.is_file()).unwrap_or(false) {
+                continue;
+            }
+            let unique = name.split([':', '!']).next().unwrap_or(&name);
+            out.push(Found { key: format!("{rel}/{unique}"), path: e.path() });
+        }
+    }
+    Ok(out)
+}
+
+/// The mailbox part of a key (`.Sent/123.abc` → `.Sent`).
+fn mailbox_of(key: &str) -> &str {
+    key.rsplit_once('/').map(|(m, _)| m).unwrap_or("")
+}
+
+fn read_message(path: &Path) -> Result<(Vec<u8>, Option<DateTime<Utc>>), String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read the file: {e}"))?;
+    if meta.len() > MAX_MESSAGE_BYTES {
+        return Err(format!("larger than {} MB", MAX_MESSAGE_BYTES >> 20));
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read the file: {e}"))?;
+    Ok((bytes, meta.modified().ok().map(|t: SystemTime| DateTime::<Utc>::from(t))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_mailboxes_and_keys_without_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        for d in ["cur", "new", "tmp", ".Sent/cur", ".Sent/new", "Archive/2025/cur"] {
+            std::fs::create_dir_all(dir.path().join(d)).unwrap();
+        }
+        std::fs::write(dir.path().join("cur/1.a.host:2,S"), "x").unwrap();
+        std::fs::write(dir.path().join("new/2.b.host"), "x").unwrap();
+        std::fs::write(dir.path().join(".Sent/cur/3.c.host:2,RS"), "x").unwrap();
+        std::fs::write(dir.path().join("cur/.hidden"), "x").unwrap();
+        let boxes = mailboxes(dir.path());
+        let names: Vec<&str> = boxes.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, vec![".Sent", "Archive/2025", "INBOX"]);
+        let mut keys: Vec<String> =
+            boxes.iter().flat_map(|(r, d)| list_mailbox(r, d).unwrap()).map(|f| f.key).collect();
+        keys.sort();
+        assert_eq!(keys, vec![".Sent/3.c.host", "INBOX/1.a.host", "INBOX/2.b.host"]);
+        assert_eq!(mailbox_of(".Sent/3.c.host"), ".Sent");
+        assert_eq!(mailbox_of("Archive/2025/9.x"), "Archive/2025");
+    }
+}

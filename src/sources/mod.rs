@@ -1,0 +1,70 @@
+//! Sources: everything that turns the outside world into items. Every
+//! source sits behind [`Source`]; the pipeline and the daemon never learn
+//! protocol details.
+
+pub mod archive;
+pub mod maildir;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use crate::pipeline::{Counts, PipelineHandle};
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Why a source could not do its work. Callers branch on it: a missing
+/// folder or an unreachable server is retried, an authentication failure
+/// waits for a config change, a stopped pipeline ends the source.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("cannot read {what}: {reason}")]
+    Unavailable { what: String, reason: String },
+    #[error("cannot log in to {what}: {reason}")]
+    Auth { what: String, reason: String },
+    #[error("{0}")]
+    Pipeline(String),
+}
+
+/// What every sync gets: the way into the store and a progress bar
+/// (hidden when nobody watches).
+#[derive(Clone)]
+pub struct SyncContext {
+    pub pipeline: PipelineHandle,
+    pub progress: indicatif::ProgressBar,
+    /// Set when the daemon stops: a long pass ends early (what it has
+    /// handed over is stored; the rest comes next time).
+    pub stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl SyncContext {
+    pub fn stopping(&self) -> bool {
+        self.stop.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+/// A source of items.
+pub trait Source: Send {
+    /// The name in logs, status and errors: the config section's name or
+    /// the imported path.
+    fn name(&self) -> &str;
+
+    /// One pass: brings the store up to date with what the source holds now
+    /// (new items, items gone), and says what happened.
+    fn sync<'a>(&'a mut self, ctx: &'a SyncContext) -> BoxFuture<'a, Result<Counts, SourceError>>;
+
+    /// Resolves when the source may have changed since the last sync (file
+    /// events, a push from a server, a poll interval).
+    fn changed(&mut self) -> BoxFuture<'_, Result<(), SourceError>>;
+}
+
+/// How many items go to the pipeline in one batch (one transaction).
+pub const BATCH: usize = 500;
+
+/// Files larger than this are skipped with a reason.
+pub const MAX_MESSAGE_BYTES: u64 = 100 << 20;
+
+/// SHA-256 of bytes, hex; the identity key for content without a better one.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}

@@ -1,0 +1,293 @@
+//! The mail pipeline end to end: archives → parser → matcher → store →
+//! index → search and history, through the `kronika` binary; and the
+//! daemon watching a Maildir, through the library with an injected shutdown.
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use common::{Env, fixtures};
+use serde_json::Value;
+
+/// A config with the example's people and the fixture Maildir copied into the env.
+fn env_with_maildir() -> Env {
+    let env = Env::with_config(
+        r#"
+data_dir = "data"
+own_addresses = ["jana.svobodova@modrykamen.cz", "petr.dvorak@modrykamen.cz"]
+own_domains = ["modrykamen.cz"]
+blocklist = ["mama.svobodova@gmail.com"]
+
+[[custom_fields]]
+name = "obor"
+type = "text"
+
+[[maildir]]
+name = "mail"
+path = "maildir"
+"#,
+    );
+    copy_dir(&fixtures().join("maildir"), &env.path().join("maildir"));
+    env.ok(&["client", "import", fixtures().join("clients.csv").to_str().unwrap()]);
+    env
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+fn subjects(v: &Value) -> Vec<String> {
+    v.as_array().unwrap().iter().map(|h| h["subject"].as_str().unwrap_or("").to_string()).collect()
+}
+
+#[test]
+fn sync_imports_the_example_once() {
+    let env = env_with_maildir();
+    let out = env.ok(&["sync"]);
+    // 22 files: one is a copy of another (INBOX and Sent), one is blocklisted.
+    assert!(out.contains("22 read, 20 new, 1 duplicate, 1 blocked, 0 skipped"), "{out}");
+    let again = env.ok(&["sync"]);
+    assert!(again.contains(" 0 new, 0 duplicate"), "{again}");
+    // Importing the same Maildir by hand recognises every message.
+    let out = env.ok(&["import", "maildir", env.path().join("maildir").to_str().unwrap()]);
+    assert!(out.contains("0 new"), "{out}");
+    let stats = env.json(&["stats"]);
+    assert_eq!(stats["items"], 20, "{stats}");
+    assert_eq!(stats["index"]["up_to_date"], true, "{stats}");
+}
+
+#[test]
+fn history_links_by_address_domain_and_thread() {
+    let env = env_with_maildir();
+    env.ok(&["sync"]);
+    let h = env.json(&["history", "acme"]);
+    let items = h.as_array().unwrap();
+    assert!(items.len() >= 8, "{h}");
+    // Newest first, RFC 3339 dates, client names.
+    let dates: Vec<&str> = items.iter().map(|i| i["date"].as_str().unwrap()).collect();
+    let mut sorted = dates.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(dates, sorted);
+    assert!(items.iter().all(|i| i["clients"].as_array().unwrap().iter().any(|c| c == "Acme Stavby s.r.o.")));
+    // The reply to a free-mail statik only belongs to Acme through its thread.
+    let statik = items.iter().find(|i| i["links"].as_array().unwrap().iter().any(|l| l["reason"] == "thread"));
+    assert!(statik.is_some(), "a thread-linked item: {h}");
+    // The message from mail.acme-stavby.cz links by domain (subdomain of acme-stavby.cz) or address.
+    assert!(subjects(&h).iter().any(|s| s.contains("Objednávka") || s.contains("objednávka")), "{h}");
+    // Brightwell: English mail, co.uk domain.
+    let b = env.json(&["history", "Brightwell"]);
+    assert!(!b.as_array().unwrap().is_empty(), "{b}");
+    // Internal mail and the newsletter belong to nobody.
+    let all: i64 = ["acme", "pekárna", "brightwell"]
+        .iter()
+        .map(|c| env.json(&["history", c]).as_array().unwrap().len() as i64)
+        .sum();
+    assert!(all < 20, "internal and newsletter mail stay unlinked");
+}
+
+#[test]
+fn search_folds_case_and_diacritics_and_filters() {
+    let env = env_with_maildir();
+    env.ok(&["sync"]);
+    for (query, expect) in [("nabidka", "nabídka"), ("PRILOHA", "Příloha"), ("smlouva", "smlouv")] {
+        let hits = env.json(&["search", query]);
+        let arr = hits.as_array().unwrap();
+        assert!(!arr.is_empty(), "{query}: no hits");
+        let text: String = arr
+            .iter()
+            .map(|h| format!("{} {}", h["subject"].as_str().unwrap(), h["snippet"].as_str().unwrap()))
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase();
+        assert!(text.contains(&expect.to_lowercase()), "{query}: {hits}");
+        for h in arr {
+            for key in ["id", "kind", "date", "subject", "snippet", "clients"] {
+                assert!(h.get(key).is_some(), "{key} in {h}");
+            }
+        }
+    }
+    // from:, a phrase, boolean operators, a client filter, a kind filter, dates.
+    let from = env.json(&["search", "from:brightwell.co.uk"]);
+    assert!(!from.as_array().unwrap().is_empty(), "{from}");
+    let phrase = env.json(&["search", "\"cenová nabídka\""]);
+    assert!(!phrase.as_array().unwrap().is_empty(), "{phrase}");
+    let none = env.json(&["search", "nabídka AND NOT nabídka"]);
+    assert!(none.as_array().unwrap().is_empty(), "{none}");
+    let pek = env.json(&["search", "", "--client", "pekárna"]);
+    assert!(pek.as_array().unwrap().iter().all(|h| h["clients"].to_string().contains("Pekárna")), "{pek}");
+    let later = env.json(&["search", "", "--since", "2026-10-01", "--sort", "date"]);
+    for h in later.as_array().unwrap() {
+        assert!(h["date"].as_str().unwrap() >= "2026-09-30", "{h}");
+    }
+    let out_only = env.json(&["search", "", "--direction", "out"]);
+    assert!(out_only.as_array().unwrap().iter().all(|h| h["direction"] == "out"), "{out_only}");
+    // A bad query is a clear error.
+    let err = env.fails(&["search", "nosuchfield:x"]);
+    assert!(err.contains("cannot understand the query"), "{err}");
+}
+
+#[test]
+fn show_prints_one_item_whole() {
+    let env = env_with_maildir();
+    env.ok(&["sync"]);
+    let hits = env.json(&["search", "faktura"]);
+    let id = hits[0]["id"].as_i64().unwrap().to_string();
+    let item = env.json(&["show", &id]);
+    assert!(item["body"].as_str().unwrap().len() > 10);
+    assert!(!item["participants"].as_array().unwrap().is_empty());
+    let text = env.ok(&["show", &id]);
+    assert!(text.contains("Subject:"), "{text}");
+    assert!(env.fails(&["show", "999999"]).contains("cannot find item"));
+}
+
+#[test]
+fn index_drift_is_found_and_repaired_and_reindex_rebuilds() {
+    let env = env_with_maildir();
+    env.ok(&["sync"]);
+    assert!(env.ok(&["check"]).contains("no drift"));
+    // Restore the store from a backup taken before the last message arrived:
+    // the index now holds a document the store does not have.
+    let db = env.path().join("data/kronika.sqlite3");
+    let backup = env.path().join("backup.sqlite3");
+    std::fs::copy(&db, &backup).unwrap();
+    let msg = "From: tomas@pekarna-novak.cz\nTo: petr.dvorak@modrykamen.cz\nSubject: Reklamace trouby\nMessage-ID: <rekl-1@pekarna-novak.cz>\nDate: Fri, 27 Nov 2026 08:00:00 +0100\n\nTrouba opet nehreje.\n";
+    std::fs::write(env.path().join("maildir/new/300.rekl.host"), msg).unwrap();
+    env.ok(&["sync"]);
+    assert_eq!(env.json(&["search", "reklamace"]).as_array().unwrap().len(), 1);
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(env.path().join(format!("data/kronika.sqlite3{suffix}")));
+    }
+    std::fs::copy(&backup, &db).unwrap();
+    let out = env.cmd(&["check"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
+    let j = env.json(&["check", "--repair"]);
+    assert_eq!(j["extra"].as_array().unwrap().len(), 1, "{j}");
+    assert_eq!(j["repaired"], true, "{j}");
+    assert!(env.ok(&["check"]).contains("no drift"));
+    assert!(env.json(&["search", "reklamace"]).as_array().unwrap().is_empty());
+    // Mail that arrives after the restore is indexed again.
+    env.ok(&["sync"]);
+    assert_eq!(env.json(&["search", "reklamace"]).as_array().unwrap().len(), 1);
+    assert!(env.ok(&["check"]).contains("no drift"));
+    // Losing the index entirely is no drift: it is behind, and catches up.
+    std::fs::remove_dir_all(env.path().join("data/index")).unwrap();
+    assert!(!env.json(&["search", "faktura"]).as_array().unwrap().is_empty());
+    let out = env.ok(&["reindex"]);
+    assert!(out.contains("reindexed 21 items"), "{out}");
+    assert!(!env.json(&["search", "faktura"]).as_array().unwrap().is_empty());
+}
+
+#[test]
+fn mbox_and_eml_imports_are_idempotent() {
+    let env = env_with_maildir();
+    // Build an mbox from the fixture messages, with a body line that needs quoting.
+    let mut mbox = Vec::new();
+    let mut files: Vec<_> =
+        std::fs::read_dir(env.path().join("maildir/cur")).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    for f in &files {
+        mbox.extend_from_slice(b"From someone@example.com Thu Nov 27 07:11:04 2026\n");
+        let body = std::fs::read(f).unwrap();
+        for line in body.split_inclusive(|b| *b == b'\n') {
+            if line.starts_with(b"From ") {
+                mbox.push(b'>');
+            }
+            mbox.extend_from_slice(line);
+        }
+        mbox.extend_from_slice(b"\n");
+    }
+    let path = env.path().join("archive.mbox");
+    std::fs::write(&path, &mbox).unwrap();
+    let out = env.ok(&["import", "mbox", path.to_str().unwrap()]);
+    assert!(out.contains(&format!("{} read", files.len())), "{out}");
+    let again = env.ok(&["import", "mbox", path.to_str().unwrap()]);
+    assert!(again.contains("0 new"), "{again}");
+    // The same messages as Maildir files are the same items.
+    let out = env.ok(&["sync"]);
+    assert!(out.contains("0 skipped"), "{out}");
+    let eml = files[0].to_str().unwrap();
+    let out = env.ok(&["import", "eml", eml]);
+    assert!(out.contains("0 new, 1 duplicate"), "{out}");
+    assert!(env.fails(&["import", "mbox", "/nonexistent.mbox"]).contains("cannot import"));
+}
+
+#[test]
+fn broken_messages_are_skipped_with_reasons() {
+    let env = env_with_maildir();
+    let cur = env.path().join("maildir/cur");
+    std::fs::write(cur.join("100.bad1.host:2,S"), b"").unwrap();
+    std::fs::write(cur.join("100.bad2.host:2,S"), [0u8, 159, 146, 150, 1, 2, 3, 255, 254]).unwrap();
+    std::fs::write(
+        cur.join("100.trunc.host:2,S"),
+        b"From: karel.horak@acme-stavby.cz\nSubject: useknuto\nContent-Type: multipart/mixed; boundary=\"b\"\n\n--b\nContent-Type: text/plain\n\nzacatek zpravy\n--b\nContent-Type: application/pdf\nContent-Transfer-Encoding: base64\n\nJVBERi0xLjQK",
+    )
+    .unwrap();
+    let out = env.ok(&["sync"]);
+    assert!(out.contains("2 skipped"), "{out}");
+    assert!(out.contains("skipped"), "{out}");
+    // The truncated message is kept as far as it goes.
+    let hits = env.json(&["search", "useknuto"]);
+    assert_eq!(hits.as_array().unwrap().len(), 1, "{hits}");
+}
+
+#[test]
+fn daemon_picks_up_new_mail_without_a_restart() {
+    let env = env_with_maildir();
+    let config = kronika::config::Config::load(&env.config_path()).unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let daemon = {
+        let config = config.clone();
+        rt.spawn(async move {
+            kronika::daemon::run(&config, async {
+                let _ = stop_rx.await;
+            })
+            .await
+        })
+    };
+    // Wait for the first pass.
+    let store_path = config.db_path();
+    let count = || -> i64 {
+        let conn = rusqlite::Connection::open(&store_path).unwrap();
+        conn.query_row("SELECT COUNT(*) FROM items", [], |r| r.get(0)).unwrap_or(0)
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while count() < 20 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(count(), 20);
+    // Deliver a message the Maildir way (tmp/, then rename into new/).
+    let msg = "From: Lucie Malá <lucie.mala@acme-stavby.cz>\nTo: jana.svobodova@modrykamen.cz\nSubject: Nová poptávka lešení\nMessage-ID: <lesení-1@acme-stavby.cz>\nDate: Fri, 27 Nov 2026 08:00:00 +0100\n\nDobrý den, posíláme poptávku na lešení.\n";
+    let tmp = env.path().join("maildir/tmp/200.new.host");
+    std::fs::write(&tmp, msg).unwrap();
+    let delivered = Instant::now();
+    std::fs::rename(&tmp, env.path().join("maildir/new/200.new.host")).unwrap();
+    while count() < 21 && delivered.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(count(), 21, "the new message is stored");
+    // Searchable through the index the daemon writes.
+    let mut found = false;
+    while !found && delivered.elapsed() < Duration::from_secs(10) {
+        let hits = env.json(&["search", "lesení"]);
+        found = !hits.as_array().unwrap().is_empty();
+        if !found {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    assert!(found, "the new message is searchable");
+    let _ = stop_tx.send(());
+    rt.block_on(daemon).unwrap().unwrap();
+    // After a clean stop the index is committed and in step with the store.
+    assert!(env.ok(&["check"]).contains("no drift"));
+}
