@@ -291,3 +291,43 @@ fn daemon_picks_up_new_mail_without_a_restart() {
     // After a clean stop the index is committed and in step with the store.
     assert!(env.ok(&["check"]).contains("no drift"));
 }
+
+#[test]
+fn sync_names_a_failing_source_and_serves_the_others() {
+    let env = env_with_maildir();
+    let mut text = std::fs::read_to_string(env.config_path()).unwrap();
+    text.push_str("\n[[maildir]]\nname = \"gone\"\npath = \"no-such-folder\"\n");
+    std::fs::write(env.config_path(), text).unwrap();
+    let out = env.cmd(&["sync"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("gone") && err.contains("no-such-folder"), "{err}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("20 new"), "the good source still syncs: {stdout}");
+}
+
+#[cfg(unix)]
+#[test]
+fn run_stops_cleanly_on_sigterm() {
+    let env = env_with_maildir();
+    let mut child = env.spawn(&["run"]);
+    let db = env.path().join("data/kronika.sqlite3");
+    let count = || -> i64 {
+        rusqlite::Connection::open(&db)
+            .and_then(|c| c.query_row("SELECT COUNT(*) FROM items", [], |r| r.get(0)))
+            .unwrap_or(0)
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while count() < 20 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(count(), 20);
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    // The index was committed on the way out.
+    let stats = env.json(&["stats"]);
+    assert_eq!(stats["index"]["up_to_date"], true, "{stats}");
+    assert_eq!(stats["index"]["documents"], 20, "{stats}");
+}

@@ -53,6 +53,19 @@ impl Env {
         c
     }
 
+    /// Starts a long-running command (`kronika run`) as a child process.
+    pub fn spawn(&self, args: &[&str]) -> std::process::Child {
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("kronika"))
+            .env_remove("KRONIKA_CONFIG")
+            .arg("--config")
+            .arg(self.config_path())
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn kronika")
+    }
+
     /// Runs a command that must succeed and returns its stdout.
     pub fn ok(&self, args: &[&str]) -> String {
         let out = self.cmd(args).output().expect("run kronika");
