@@ -158,6 +158,13 @@ impl PipelineHandle {
         rx.blocking_recv().map_err(|_| GONE.to_string())?
     }
 
+    /// Hands a batch over without waiting for it (see [`BatchSender`]).
+    fn submit(&self, batch: Batch) -> Result<oneshot::Receiver<Result<Counts, String>>, String> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(Msg::Ingest(batch, tx)).map_err(|_| GONE.to_string())?;
+        Ok(rx)
+    }
+
     /// The keys a source already has in the store (blocking).
     pub fn known_keys_blocking(&self, source: &str) -> Result<HashSet<String>, String> {
         let (tx, rx) = oneshot::channel();
@@ -170,6 +177,49 @@ impl PipelineHandle {
         let (tx, rx) = oneshot::channel();
         self.tx.send(Msg::Flush(tx)).map_err(|_| GONE.to_string())?;
         rx.await.map_err(|_| GONE.to_string())?
+    }
+}
+
+/// Sends batches from blocking code with a few in flight, so that a
+/// source parses the next batch while the pipeline stores the last one,
+/// and still waits when the pipeline falls behind.
+pub struct BatchSender {
+    handle: PipelineHandle,
+    pending: std::collections::VecDeque<oneshot::Receiver<Result<Counts, String>>>,
+    counts: Counts,
+}
+
+/// Batches a source may have in flight.
+const IN_FLIGHT: usize = 2;
+
+impl BatchSender {
+    pub fn new(handle: PipelineHandle) -> BatchSender {
+        BatchSender { handle, pending: Default::default(), counts: Counts::default() }
+    }
+
+    /// Sends a batch; blocks while [`IN_FLIGHT`] batches wait.
+    pub fn send(&mut self, batch: Batch) -> Result<(), String> {
+        while self.pending.len() >= IN_FLIGHT {
+            self.wait_one()?;
+        }
+        self.pending.push_back(self.handle.submit(batch)?);
+        Ok(())
+    }
+
+    fn wait_one(&mut self) -> Result<(), String> {
+        if let Some(rx) = self.pending.pop_front() {
+            let c = rx.blocking_recv().map_err(|_| GONE.to_string())??;
+            self.counts.add(&c);
+        }
+        Ok(())
+    }
+
+    /// Waits for every batch sent; returns what they did.
+    pub fn finish(mut self) -> Result<Counts, String> {
+        while !self.pending.is_empty() {
+            self.wait_one()?;
+        }
+        Ok(self.counts)
     }
 }
 
@@ -200,16 +250,26 @@ fn run(
     loop {
         match rx.recv_timeout(options.commit_after) {
             Ok(Msg::Ingest(batch, reply)) => {
+                let t0 = std::time::Instant::now();
+                let n = batch.items.len();
                 let result = ingest(&mut store, batch);
+                let t1 = t0.elapsed();
                 let result = match result {
                     Ok(c) => catch_up(&store, &mut indexer).map(|_| c),
                     Err(e) => Err(e),
                 };
+                let t2 = t0.elapsed();
                 if let Some(ix) = indexer.as_mut()
                     && let Err(e) = ix.commit_if_due(options.commit_every, options.commit_after)
                 {
                     tracing::error!("{e}");
                 }
+                tracing::debug!(
+                    "batch of {n}: store {:.1} ms, index {:.1} ms, commit {:.1} ms",
+                    t1.as_secs_f64() * 1e3,
+                    (t2 - t1).as_secs_f64() * 1e3,
+                    (t0.elapsed() - t2).as_secs_f64() * 1e3
+                );
                 let _ = reply.send(result);
             }
             Ok(Msg::Known(source, reply)) => {

@@ -9,7 +9,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 
 use super::{BATCH, BoxFuture, MAX_MESSAGE_BYTES, Source, SourceError, SyncContext, sha256_hex};
 use crate::mail::{ParseHints, parse};
-use crate::pipeline::{Batch, Counts};
+use crate::pipeline::{Batch, BatchSender, Counts};
 use crate::store::SourceKey;
 
 /// What kind of archive.
@@ -100,16 +100,21 @@ impl Source for ArchiveSource {
 }
 
 /// Parses messages and hands them to the pipeline in batches.
-struct Feeder<'a> {
-    ctx: &'a SyncContext,
+struct Feeder {
+    sender: BatchSender,
     source: &'static str,
     batch: Batch,
     counts: Counts,
 }
 
-impl<'a> Feeder<'a> {
-    fn new(ctx: &'a SyncContext, source: &'static str) -> Feeder<'a> {
-        Feeder { ctx, source, batch: Batch { source: source.into(), ..Batch::default() }, counts: Counts::default() }
+impl Feeder {
+    fn new(ctx: &SyncContext, source: &'static str) -> Feeder {
+        Feeder {
+            sender: BatchSender::new(ctx.pipeline.clone()),
+            source,
+            batch: Batch { source: source.into(), ..Batch::default() },
+            counts: Counts::default(),
+        }
     }
 
     fn message(&mut self, origin: &str, bytes: &[u8], time: Option<DateTime<Utc>>) -> Result<(), SourceError> {
@@ -137,13 +142,14 @@ impl<'a> Feeder<'a> {
     fn flush(&mut self) -> Result<(), SourceError> {
         let full = std::mem::replace(&mut self.batch, Batch { source: self.source.into(), ..Batch::default() });
         if !full.items.is_empty() {
-            self.counts.add(&self.ctx.pipeline.ingest_blocking(full).map_err(SourceError::Pipeline)?);
+            self.sender.send(full).map_err(SourceError::Pipeline)?;
         }
         Ok(())
     }
 
     fn finish(mut self) -> Result<Counts, SourceError> {
         self.flush()?;
+        self.counts.add(&self.sender.finish().map_err(SourceError::Pipeline)?);
         Ok(self.counts)
     }
 }

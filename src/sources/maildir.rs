@@ -17,7 +17,7 @@ use tokio::sync::mpsc;
 
 use super::{BATCH, BoxFuture, MAX_MESSAGE_BYTES, Source, SourceError, SyncContext};
 use crate::mail::{ParseHints, parse};
-use crate::pipeline::{Batch, Counts};
+use crate::pipeline::{Batch, BatchSender, Counts};
 use crate::store::SourceKey;
 
 /// A Maildir tree as a source.
@@ -95,6 +95,7 @@ impl MaildirSource {
         let todo: Vec<Found> = found.into_iter().filter(|f| !known.contains(&f.key)).collect();
         ctx.progress.set_length(todo.len() as u64);
         let mut batch = Batch { source: self.source_id.clone(), gone, ..Batch::default() };
+        let mut sender = BatchSender::new(ctx.pipeline.clone());
         for f in todo {
             if ctx.stopping() {
                 // Not read yet: forget it, so that the next pass reads it.
@@ -118,12 +119,13 @@ impl MaildirSource {
             }
             if batch.items.len() >= BATCH {
                 let full = std::mem::replace(&mut batch, Batch { source: self.source_id.clone(), ..Batch::default() });
-                counts.add(&ctx.pipeline.ingest_blocking(full).map_err(SourceError::Pipeline)?);
+                sender.send(full).map_err(SourceError::Pipeline)?;
             }
         }
         if !batch.items.is_empty() || !batch.gone.is_empty() {
-            counts.add(&ctx.pipeline.ingest_blocking(batch).map_err(SourceError::Pipeline)?);
+            sender.send(batch).map_err(SourceError::Pipeline)?;
         }
+        counts.add(&sender.finish().map_err(SourceError::Pipeline)?);
         Ok(counts)
     }
 }
