@@ -98,6 +98,41 @@ struct RawConfig {
     custom_fields: Vec<Spanned<RawField>>,
     #[serde(default)]
     maildir: Vec<Spanned<RawMaildir>>,
+    #[serde(default)]
+    imap: Vec<Spanned<RawImap>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawImap {
+    name: String,
+    host: String,
+    port: Option<u16>,
+    #[serde(default = "default_tls")]
+    tls: String,
+    username: String,
+    password_cmd: Option<String>,
+    password_env: Option<String>,
+    mailboxes: Option<Vec<String>>,
+    outgoing: Option<Vec<String>>,
+    since: Option<String>,
+    #[serde(default = "default_true")]
+    idle: bool,
+    poll_interval: Option<String>,
+    ca_file: Option<String>,
+    #[serde(default = "default_connections")]
+    max_connections: usize,
+    timeout: Option<String>,
+}
+
+fn default_tls() -> String {
+    "implicit".into()
+}
+fn default_true() -> bool {
+    true
+}
+fn default_connections() -> usize {
+    2
 }
 
 #[derive(Debug, Deserialize)]
@@ -133,6 +168,52 @@ pub struct Config {
     pub custom_fields: Vec<CustomField>,
     /// Maildir trees the daemon watches.
     pub maildirs: Vec<MaildirConfig>,
+    /// IMAP accounts.
+    pub imap: Vec<ImapConfig>,
+}
+
+/// How an IMAP connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsMode {
+    /// TLS from the first byte (port 993).
+    Implicit,
+    /// Plain connection upgraded with STARTTLS (port 143).
+    Starttls,
+    /// No TLS: only allowed to a loopback address.
+    None,
+}
+
+/// Where an IMAP password comes from. The password itself is never kept in
+/// the config, and never logged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PasswordSource {
+    /// A shell command whose first output line is the password (as mbsync's PassCmd).
+    Cmd(String),
+    /// An environment variable.
+    Env(String),
+}
+
+/// An `[[imap]]` section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImapConfig {
+    pub name: String,
+    pub host: String,
+    pub port: u16,
+    pub tls: TlsMode,
+    pub username: String,
+    pub password: PasswordSource,
+    /// Mailboxes to watch; `None`: INBOX and the mailboxes marked `\Sent`.
+    pub mailboxes: Option<Vec<String>>,
+    /// Mailboxes whose mail is ours (outgoing); `None`: those marked `\Sent`.
+    pub outgoing: Option<Vec<String>>,
+    /// The oldest date fetched on the first sync.
+    pub since: Option<chrono::NaiveDate>,
+    pub idle: bool,
+    pub poll_interval: std::time::Duration,
+    pub ca_file: Option<PathBuf>,
+    pub max_connections: usize,
+    /// How long one network step may take before the connection counts as dead.
+    pub timeout: std::time::Duration,
 }
 
 /// A `[[maildir]]` section.
@@ -265,7 +346,98 @@ impl Config {
             }
             maildirs.push(MaildirConfig { name: name.to_string(), path: resolve_path(&base, m.get_ref().path.trim()) });
         }
+        let mut imap: Vec<ImapConfig> = Vec::new();
+        for section in &raw.imap {
+            let r = section.get_ref();
+            let span = section.span();
+            let err = |key: &str, msg: String| v.err(span.clone(), key, &msg);
+            let name = r.name.trim().to_string();
+            if name.is_empty() || name.contains('/') {
+                return Err(err("imap.name", "an IMAP account needs a name without '/'".into()));
+            }
+            if imap.iter().any(|o| o.name == name) {
+                return Err(err("imap.name", format!("the name {name:?} is used twice")));
+            }
+            let tls = match r.tls.trim().to_ascii_lowercase().as_str() {
+                "implicit" | "tls" | "ssl" => TlsMode::Implicit,
+                "starttls" => TlsMode::Starttls,
+                "none" => TlsMode::None,
+                other => {
+                    return Err(err("imap.tls", format!("{other:?} is not implicit, starttls or none")));
+                }
+            };
+            let host = r.host.trim().to_string();
+            if host.is_empty() {
+                return Err(err("imap.host", format!("account {name:?} has no host")));
+            }
+            if tls == TlsMode::None && !is_loopback(&host) {
+                return Err(err(
+                    "imap.tls",
+                    format!(
+                        "account {name:?}: tls = \"none\" is only allowed to a loopback address, not {host:?}; use implicit or starttls"
+                    ),
+                ));
+            }
+            let password = match (&r.password_cmd, &r.password_env) {
+                (Some(c), None) if !c.trim().is_empty() => PasswordSource::Cmd(c.clone()),
+                (None, Some(e)) if !e.trim().is_empty() => PasswordSource::Env(e.trim().to_string()),
+                (Some(_), Some(_)) => {
+                    return Err(err(
+                        "imap.password_cmd",
+                        format!("account {name:?}: give password_cmd or password_env, not both"),
+                    ));
+                }
+                _ => {
+                    return Err(err(
+                        "imap.password_cmd",
+                        format!(
+                            "account {name:?} needs password_cmd (a command that prints the password) or password_env"
+                        ),
+                    ));
+                }
+            };
+            let since = match &r.since {
+                Some(s) => Some(
+                    crate::model::parse_date(s)
+                        .ok_or_else(|| err("imap.since", format!("{s:?} is not a date (YYYY-MM-DD)")))?,
+                ),
+                None => None,
+            };
+            let poll_interval = match &r.poll_interval {
+                Some(p) => parse_duration(p)
+                    .ok_or_else(|| err("imap.poll_interval", format!("{p:?} is not a duration like 30s, 5m or 1h")))?,
+                None => std::time::Duration::from_secs(300),
+            };
+            let timeout = match &r.timeout {
+                Some(p) => parse_duration(p)
+                    .ok_or_else(|| err("imap.timeout", format!("{p:?} is not a duration like 30s, 5m or 1h")))?,
+                None => std::time::Duration::from_secs(60),
+            };
+            if r.max_connections == 0 || r.max_connections > 10 {
+                return Err(err("imap.max_connections", "use 1 to 10 connections".into()));
+            }
+            if r.username.trim().is_empty() {
+                return Err(err("imap.username", format!("account {name:?} has no username")));
+            }
+            imap.push(ImapConfig {
+                port: r.port.unwrap_or(if tls == TlsMode::Implicit { 993 } else { 143 }),
+                name,
+                host,
+                tls,
+                username: r.username.trim().to_string(),
+                password,
+                mailboxes: r.mailboxes.clone().filter(|m| !m.is_empty()),
+                outgoing: r.outgoing.clone(),
+                since,
+                idle: r.idle,
+                poll_interval,
+                ca_file: r.ca_file.as_deref().map(|c| resolve_path(&base, c)),
+                max_connections: r.max_connections,
+                timeout,
+            });
+        }
         Ok(Config {
+            imap,
             maildirs,
             path: path.to_path_buf(),
             data_dir,
@@ -301,6 +473,44 @@ impl Config {
     pub fn db_path(&self) -> PathBuf {
         self.data_dir.join("kronika.sqlite3")
     }
+}
+
+/// True for `localhost`, `127.x.x.x` and `::1`.
+pub fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Reads `30s`, `5m`, `1h`, `1d`, `90` (seconds), `1h30m`.
+pub fn parse_duration(s: &str) -> Option<std::time::Duration> {
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    if let Ok(secs) = s.parse::<u64>() {
+        return Some(std::time::Duration::from_secs(secs));
+    }
+    let mut total = 0u64;
+    let mut num = String::new();
+    for c in s.chars() {
+        if c.is_ascii_digit() {
+            num.push(c);
+            continue;
+        }
+        let n: u64 = num.parse().ok()?;
+        num.clear();
+        total += n * match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            _ => return None,
+        };
+    }
+    if !num.is_empty() {
+        return None;
+    }
+    Some(std::time::Duration::from_secs(total))
 }
 
 /// `~/.config/kronika/config.toml` (or the platform's config dir).
@@ -394,6 +604,22 @@ choices = ["A", "B"]
     }
 
     #[test]
+    fn imap_sections_validate() {
+        let c = parse(
+            "[[imap]]\nname = \"work\"\nhost = \"127.0.0.1\"\nport = 1143\ntls = \"none\"\nusername = \"jana\"\npassword_cmd = \"pass show x\"\nsince = \"2024-01-01\"\npoll_interval = \"1h30m\"\n",
+        )
+        .unwrap();
+        let i = &c.imap[0];
+        assert_eq!(i.port, 1143);
+        assert_eq!(i.tls, TlsMode::None);
+        assert_eq!(i.poll_interval, std::time::Duration::from_secs(5400));
+        assert_eq!(i.password, PasswordSource::Cmd("pass show x".into()));
+        assert!(is_loopback("::1") && is_loopback("localhost") && !is_loopback("imap.example.com"));
+        assert_eq!(parse_duration("30s"), Some(std::time::Duration::from_secs(30)));
+        assert_eq!(parse_duration("5x"), None);
+    }
+
+    #[test]
     fn errors_name_file_line_and_key() {
         let cases = [
             ("data_dir = \"d\"\nown_adresses = [\"x@y.cz\"]\n", "own_adresses", "line 2"),
@@ -405,6 +631,18 @@ choices = ["A", "B"]
             ("data_dir = 5\n", "data_dir", "line 1"),
             ("\n[[maildir]]\nname = \"a\"\npath = \"\"\n", "maildir.path", "line 2"),
             ("[[maildir]]\nname = \"a\"\npath = \"x\"\nwatch = true\n", "watch", "line 4"),
+            (
+                "[[imap]]\nname = \"w\"\nhost = \"imap.example.com\"\ntls = \"none\"\nusername = \"u\"\npassword_env = \"P\"\n",
+                "imap.tls",
+                "line 1",
+            ),
+            ("[[imap]]\nname = \"w\"\nhost = \"h\"\nusername = \"u\"\n", "imap.password_cmd", "line 1"),
+            ("[[imap]]\nname = \"w\"\nhost = \"h\"\nusername = \"u\"\npassword = \"x\"\n", "password", "line 5"),
+            (
+                "[[imap]]\nname = \"w\"\nhost = \"h\"\nusername = \"u\"\npassword_env = \"P\"\npoll_interval = \"soon\"\n",
+                "imap.poll_interval",
+                "line 1",
+            ),
         ];
         for (text, key, line) in cases {
             let e = parse(text).unwrap_err().to_string();

@@ -84,6 +84,8 @@ impl std::fmt::Display for Counts {
 enum Msg {
     Ingest(Batch, oneshot::Sender<Result<Counts, String>>),
     Known(String, oneshot::Sender<Result<HashSet<String>, String>>),
+    Cursor(String, oneshot::Sender<Result<Option<String>, String>>),
+    Status { source: String, state: String, error: Option<String>, counts: Option<String> },
     Flush(oneshot::Sender<Result<(), String>>),
 }
 
@@ -170,6 +172,26 @@ impl PipelineHandle {
         let (tx, rx) = oneshot::channel();
         self.tx.send(Msg::Known(source.to_string(), tx)).map_err(|_| GONE.to_string())?;
         rx.blocking_recv().map_err(|_| GONE.to_string())?
+    }
+
+    /// The keys a source already has in the store.
+    pub async fn known_keys(&self, source: &str) -> Result<HashSet<String>, String> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(Msg::Known(source.to_string(), tx)).map_err(|_| GONE.to_string())?;
+        rx.await.map_err(|_| GONE.to_string())?
+    }
+
+    /// Records a source's state for `kronika status` (fire and forget).
+    pub fn status(&self, source: &str, state: &str, error: Option<String>, counts: Option<&Counts>) {
+        let counts = counts.map(|c| serde_json::to_string(c).unwrap_or_default());
+        let _ = self.tx.send(Msg::Status { source: source.into(), state: state.into(), error, counts });
+    }
+
+    /// A source's stored cursor.
+    pub async fn cursor(&self, source: &str) -> Result<Option<String>, String> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(Msg::Cursor(source.to_string(), tx)).map_err(|_| GONE.to_string())?;
+        rx.await.map_err(|_| GONE.to_string())?
     }
 
     /// Commits the index now, so that what was ingested is searchable.
@@ -274,6 +296,14 @@ fn run(
             }
             Ok(Msg::Known(source, reply)) => {
                 let _ = reply.send(store.source_keys(&source).map_err(|e| e.to_string()));
+            }
+            Ok(Msg::Status { source, state, error, counts }) => {
+                if let Err(e) = store.set_source_status(&source, &state, error.as_deref(), counts.as_deref()) {
+                    tracing::warn!("cannot record the status of {source}: {e}");
+                }
+            }
+            Ok(Msg::Cursor(source, reply)) => {
+                let _ = reply.send(store.cursor(&source).map_err(|e| e.to_string()));
             }
             Ok(Msg::Flush(reply)) => {
                 let r = catch_up(&store, &mut indexer)

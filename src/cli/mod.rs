@@ -81,6 +81,11 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Each source's state: syncing, watching, retrying, last success, last error, counts.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
     /// Rebuild the search index from the store.
     Reindex,
     /// Compare the index with the store; --repair fixes any drift.
@@ -129,6 +134,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Command::Show { item, json } => read::show(&ctx, item, json),
         Command::Stats { json } => read::stats(&ctx, json),
         Command::Reindex => read::reindex(&ctx),
+        Command::Status { json } => read::status(&ctx, json),
         Command::Check { repair, json } => read::check(&ctx, repair, json),
         Command::Rematch => {
             let (_, mut store) = ctx.open()?;

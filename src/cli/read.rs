@@ -455,6 +455,56 @@ pub fn check(ctx: &Context_, repair: bool, json: bool) -> Result<ExitCode> {
     Ok(if drift > 0 && !repair { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
+pub fn status(ctx: &Context_, json: bool) -> Result<ExitCode> {
+    let (config, store) = ctx.open()?;
+    let daemon = crate::daemon::running_pid(&config);
+    let rows = store.source_statuses()?;
+    let configured: Vec<String> =
+        config.maildirs.iter().map(|m| m.name.clone()).chain(config.imap.iter().map(|i| i.name.clone())).collect();
+    if json {
+        let sources: Vec<Value> = configured
+            .iter()
+            .map(|name| {
+                let row = rows.iter().find(|r| &r.0 == name);
+                json!({
+                    "source": name,
+                    "state": row.map(|r| r.1.clone()).unwrap_or_else(|| "never run".into()),
+                    "last_success": row.and_then(|r| r.2.clone()),
+                    "last_error": row.and_then(|r| r.3.clone()),
+                    "last_error_at": row.and_then(|r| r.4.clone()),
+                    "counts": row.and_then(|r| serde_json::from_str::<Value>(&r.5).ok()),
+                    "updated_at": row.map(|r| r.6.clone()),
+                })
+            })
+            .collect();
+        print_json(&json!({"daemon": daemon, "sources": sources}))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    match daemon {
+        Some(pid) => println!("daemon running (pid {pid})"),
+        None => println!("daemon not running (start it with `kronika run`)"),
+    }
+    if configured.is_empty() {
+        println!("no sources configured");
+    }
+    for name in &configured {
+        match rows.iter().find(|r| &r.0 == name) {
+            None => println!("{name}: never run"),
+            Some((_, state, ok, err, err_at, counts, updated)) => {
+                println!("{name}: {state} (as of {updated})");
+                if let Some(ok) = ok {
+                    let c: Value = serde_json::from_str(counts).unwrap_or_default();
+                    println!("  last success {ok}: {} new, {} read", c["new"], c["read"]);
+                }
+                if let Some(err) = err {
+                    println!("  last error {}: {err}", err_at.as_deref().unwrap_or("?"));
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,6 +3,7 @@
 //! protocol details.
 
 pub mod archive;
+pub mod imap;
 pub mod maildir;
 
 use std::future::Future;

@@ -64,6 +64,9 @@ pub struct NewItem {
     pub content_hash: String,
     pub size: u64,
     pub extra: serde_json::Value,
+    /// Set by a source that knows better than the addresses (an IMAP
+    /// mailbox configured as outgoing); `None`: decided from own addresses.
+    pub direction: Option<Direction>,
 }
 
 /// A source's identity for one item: `source` names the account, mailbox
@@ -495,7 +498,11 @@ fn ingest_one(
     if let Decision::Blocked { address } = &decision {
         return Ok(IngestOutcome::Blocked(address.clone()));
     }
-    let direction = direction_of(dir, &item.participants, &decision);
+    let direction = match (item.direction, direction_of(dir, &item.participants, &decision)) {
+        (_, Direction::Internal) => Direction::Internal,
+        (Some(hint), _) => hint,
+        (None, found) => found,
+    };
     let thread = assign_thread(tx, item)?;
     let rev = next_counter(tx, "rev")?;
     tx.prepare_cached(

@@ -128,6 +128,45 @@ impl Store {
         Ok(self.conn.query_row("SELECT value FROM cursors WHERE source = ?1", [source], |r| r.get(0)).optional()?)
     }
 
+    /// Records what a source is doing. `error` sets the last error; a state
+    /// of `ok` records a success with its counts.
+    pub fn set_source_status(
+        &self,
+        source: &str,
+        state: &str,
+        error: Option<&str>,
+        counts: Option<&str>,
+    ) -> Result<()> {
+        let ts = now();
+        self.conn.execute(
+            "INSERT INTO source_status (source, state, last_success, last_error, last_error_at, counts, updated_at)
+             VALUES (?1, ?2, CASE WHEN ?4 IS NOT NULL THEN ?3 END, ?5, CASE WHEN ?5 IS NOT NULL THEN ?3 END, COALESCE(?4, '{}'), ?3)
+             ON CONFLICT(source) DO UPDATE SET
+                state = excluded.state,
+                last_success = COALESCE(excluded.last_success, source_status.last_success),
+                last_error = COALESCE(excluded.last_error, source_status.last_error),
+                last_error_at = COALESCE(excluded.last_error_at, source_status.last_error_at),
+                counts = CASE WHEN ?4 IS NOT NULL THEN excluded.counts ELSE source_status.counts END,
+                updated_at = excluded.updated_at",
+            params![source, state, ts, counts, error],
+        )?;
+        Ok(())
+    }
+
+    /// Every source's last recorded status: (source, state, last success,
+    /// last error, when, counts JSON, updated).
+    #[allow(clippy::type_complexity)]
+    pub fn source_statuses(
+        &self,
+    ) -> Result<Vec<(String, String, Option<String>, Option<String>, Option<String>, String, String)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT source, state, last_success, last_error, last_error_at, counts, updated_at FROM source_status ORDER BY source",
+        )?;
+        let rows =
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Reads a value from the meta table.
     pub fn meta(&self, key: &str) -> Result<Option<String>> {
         Ok(self.conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)

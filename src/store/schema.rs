@@ -143,4 +143,16 @@ CREATE TABLE cursors (
     updated_at TEXT NOT NULL
 );
 "#,
+    // 2: what each source last did, for `kronika status`.
+    r#"
+CREATE TABLE source_status (
+    source       TEXT PRIMARY KEY,
+    state        TEXT NOT NULL,
+    last_success TEXT,
+    last_error   TEXT,
+    last_error_at TEXT,
+    counts       TEXT NOT NULL DEFAULT '{}',
+    updated_at   TEXT NOT NULL
+);
+"#,
 ];

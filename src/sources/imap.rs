@@ -1,0 +1,532 @@
+//! IMAP accounts as a source: read-only (EXAMINE and BODY.PEEK only, no flag
+//! changes), resumable, pushed by IDLE.
+//!
+//! Every mailbox is its own store source, `imap:<account>/<mailbox>`, with
+//! message keys `<UIDVALIDITY>/<UID>` and a cursor `{uidvalidity, last_uid,
+//! highestmodseq}` written in the same transaction as the messages it
+//! covers. So a first sync stopped halfway resumes after the last batch
+//! stored, and a UIDVALIDITY change refetches the mailbox, where the store
+//! recognises what it already has by Message-ID and content hash.
+
+use std::collections::{BTreeSet, HashSet};
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_imap::types::{Fetch, NameAttribute};
+use async_imap::{Client, Session};
+use futures::TryStreamExt;
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+
+use super::{BoxFuture, MAX_MESSAGE_BYTES, Source, SourceError, SyncContext};
+use crate::config::{ImapConfig, PasswordSource, TlsMode};
+use crate::mail::{ParseHints, parse};
+use crate::model::Direction;
+use crate::pipeline::{Batch, Counts};
+use crate::store::SourceKey;
+
+/// UIDs per FETCH command: one round trip brings this many messages.
+const FETCH_CHUNK: usize = 200;
+
+/// IDLE is re-issued before this (RFC 2177 allows 29 minutes), on a
+/// wall-clock deadline that keepalives do not reset.
+const IDLE_RENEW: Duration = Duration::from_secs(25 * 60);
+
+/// The transport under the IMAP session: TLS or (loopback only) plain TCP.
+pub trait Io: AsyncRead + AsyncWrite + Unpin + Send + Sync + fmt::Debug {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send + Sync + fmt::Debug> Io for T {}
+
+type ImapSession = Session<Box<dyn Io>>;
+
+/// What is stored as a mailbox's cursor.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cursor {
+    pub uidvalidity: u32,
+    pub last_uid: u32,
+    #[serde(default)]
+    pub highestmodseq: Option<u64>,
+}
+
+/// One mailbox to sync.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Plan {
+    name: String,
+    outgoing: bool,
+}
+
+/// An IMAP account.
+pub struct ImapSource {
+    cfg: ImapConfig,
+    session: Option<ImapSession>,
+    plans: Option<Vec<Plan>>,
+    can_idle: bool,
+}
+
+impl ImapSource {
+    pub fn new(cfg: ImapConfig) -> ImapSource {
+        ImapSource { cfg, session: None, plans: None, can_idle: false }
+    }
+
+    fn what(&self) -> String {
+        format!("IMAP account {} ({}@{}:{})", self.cfg.name, self.cfg.username, self.cfg.host, self.cfg.port)
+    }
+
+    fn unavailable(&self, reason: impl fmt::Display) -> SourceError {
+        SourceError::Unavailable { what: self.what(), reason: reason.to_string() }
+    }
+
+    /// The store source id of a mailbox.
+    pub fn source_id(account: &str, mailbox: &str) -> String {
+        format!("imap:{account}/{mailbox}")
+    }
+
+    /// Runs `fut`, failing when it takes longer than the configured timeout.
+    async fn timed<T>(
+        &self,
+        what: &str,
+        fut: impl Future<Output = Result<T, async_imap::error::Error>>,
+    ) -> Result<T, SourceError> {
+        match tokio::time::timeout(self.cfg.timeout, fut).await {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(e)) => Err(self.unavailable(format!("{what}: {e}"))),
+            Err(_) => Err(self.unavailable(format!("{what}: no answer in {}s", self.cfg.timeout.as_secs()))),
+        }
+    }
+
+    async fn connect(&mut self) -> Result<ImapSession, SourceError> {
+        let password =
+            read_password(&self.cfg.password).map_err(|reason| SourceError::Auth { what: self.what(), reason })?;
+        let addr = (self.cfg.host.as_str(), self.cfg.port);
+        let tcp = tokio::time::timeout(self.cfg.timeout, TcpStream::connect(addr))
+            .await
+            .map_err(|_| self.unavailable("cannot connect: no answer"))?
+            .map_err(|e| self.unavailable(format!("cannot connect: {e}")))?;
+        let _ = tcp.set_nodelay(true);
+        let stream: Box<dyn Io> = match self.cfg.tls {
+            TlsMode::None => Box::new(tcp),
+            TlsMode::Implicit => Box::new(self.tls(tcp).await?),
+            TlsMode::Starttls => {
+                let mut client = Client::new(tcp);
+                self.timed("greeting", async { client.read_response().await.map(|_| ()).map_err(Into::into) }).await?;
+                self.timed("STARTTLS", client.run_command_and_check_ok("STARTTLS", None)).await?;
+                Box::new(self.tls(client.into_inner()).await?)
+            }
+        };
+        let mut client = Client::new(stream);
+        if self.cfg.tls != TlsMode::Starttls {
+            let greeting = self.timed("greeting", async { client.read_response().await.map_err(Into::into) }).await?;
+            if greeting.is_none() {
+                return Err(self.unavailable("the server closed the connection before greeting"));
+            }
+        }
+        let login = tokio::time::timeout(self.cfg.timeout, client.login(&self.cfg.username, &password)).await;
+        let mut session = match login {
+            Err(_) => return Err(self.unavailable("login: no answer")),
+            Ok(Ok(s)) => s,
+            Ok(Err((async_imap::error::Error::No(text), _))) | Ok(Err((async_imap::error::Error::Bad(text), _))) => {
+                return Err(SourceError::Auth {
+                    what: self.what(),
+                    reason: format!("the server said: {}", text.trim()),
+                });
+            }
+            Ok(Err((e, _))) => return Err(self.unavailable(format!("login: {e}"))),
+        };
+        let caps = self.timed("CAPABILITY", session.capabilities()).await?;
+        self.can_idle = caps.has_str("IDLE");
+        tracing::info!("connected to {}", self.what());
+        Ok(session)
+    }
+
+    async fn tls(&self, tcp: TcpStream) -> Result<tokio_rustls::client::TlsStream<TcpStream>, SourceError> {
+        let config = tls_config(self.cfg.ca_file.as_deref()).map_err(|e| self.unavailable(e))?;
+        let name = tokio_rustls::rustls::pki_types::ServerName::try_from(self.cfg.host.clone())
+            .map_err(|e| self.unavailable(format!("cannot use {:?} as a TLS name: {e}", self.cfg.host)))?;
+        let connector = tokio_rustls::TlsConnector::from(config);
+        tokio::time::timeout(self.cfg.timeout, connector.connect(name, tcp))
+            .await
+            .map_err(|_| self.unavailable("TLS handshake: no answer"))?
+            .map_err(|e| self.unavailable(format!("TLS handshake: {e}")))
+    }
+
+    /// The mailboxes to sync: configured ones, or INBOX and `\Sent`.
+    async fn plans(&self, session: &mut ImapSession) -> Result<Vec<Plan>, SourceError> {
+        let names: Vec<(String, bool)> = {
+            let stream = self.timed("LIST", session.list(Some(""), Some("*"))).await?;
+            let list: Vec<async_imap::types::Name> = self.timed("LIST", stream.try_collect::<Vec<_>>()).await?;
+            list.iter()
+                .map(|n| (n.name().to_string(), n.attributes().iter().any(|a| matches!(a, NameAttribute::Sent))))
+                .collect()
+        };
+        let sent: Vec<String> = names.iter().filter(|(_, s)| *s).map(|(n, _)| n.clone()).collect();
+        let wanted: Vec<String> = match &self.cfg.mailboxes {
+            Some(m) => m.clone(),
+            None => std::iter::once("INBOX".to_string()).chain(sent.iter().cloned()).collect(),
+        };
+        let outgoing = self.cfg.outgoing.clone().unwrap_or(sent);
+        let mut plans = Vec::new();
+        for w in wanted {
+            let Some((name, _)) = names
+                .iter()
+                .find(|(n, _)| n == &w || (w.eq_ignore_ascii_case("INBOX") && n.eq_ignore_ascii_case("INBOX")))
+            else {
+                tracing::warn!("{}: mailbox {w:?} does not exist on the server; skipping it", self.what());
+                continue;
+            };
+            plans.push(Plan { outgoing: outgoing.iter().any(|o| o == name), name: name.clone() });
+        }
+        Ok(plans)
+    }
+
+    async fn sync_all(&mut self, ctx: &SyncContext) -> Result<Counts, SourceError> {
+        let mut session = match self.session.take() {
+            Some(s) => s,
+            None => self.connect().await?,
+        };
+        if self.plans.is_none() {
+            self.plans = Some(self.plans(&mut session).await?);
+        }
+        let plans = self.plans.clone().unwrap_or_default();
+        let mut counts = Counts::default();
+        for plan in &plans {
+            if ctx.stopping() {
+                break;
+            }
+            counts.add(&self.sync_mailbox(&mut session, plan, ctx).await?);
+        }
+        self.session = Some(session);
+        Ok(counts)
+    }
+
+    async fn sync_mailbox(
+        &self,
+        session: &mut ImapSession,
+        plan: &Plan,
+        ctx: &SyncContext,
+    ) -> Result<Counts, SourceError> {
+        let source = Self::source_id(&self.cfg.name, &plan.name);
+        let mailbox = self.timed(&format!("EXAMINE {}", plan.name), session.examine(quote(&plan.name))).await?;
+        let Some(uidvalidity) = mailbox.uid_validity else {
+            return Err(self.unavailable(format!("mailbox {} has no UIDVALIDITY", plan.name)));
+        };
+        let stored: Option<Cursor> = ctx
+            .pipeline
+            .cursor(&source)
+            .await
+            .map_err(SourceError::Pipeline)?
+            .and_then(|c| serde_json::from_str(&c).ok());
+        let known = ctx.pipeline.known_keys(&source).await.map_err(SourceError::Pipeline)?;
+        let prefix = format!("{uidvalidity}/");
+        let mut counts = Counts::default();
+        let mut cursor = match stored {
+            Some(c) if c.uidvalidity == uidvalidity => c,
+            Some(old) => {
+                tracing::warn!(
+                    "{}: mailbox {} has a new UIDVALIDITY ({} → {uidvalidity}); resyncing it (stored messages are recognised, nothing is duplicated)",
+                    self.what(),
+                    plan.name,
+                    old.uidvalidity
+                );
+                Cursor { uidvalidity, last_uid: 0, highestmodseq: None }
+            }
+            None => Cursor { uidvalidity, last_uid: 0, highestmodseq: None },
+        };
+        // Keys from an older UIDVALIDITY mean nothing any more.
+        let stale: Vec<SourceKey> = known
+            .iter()
+            .filter(|k| !k.starts_with(&prefix))
+            .map(|k| SourceKey { source: source.clone(), key: k.clone() })
+            .collect();
+        let known_uids: BTreeSet<u32> =
+            known.iter().filter_map(|k| k.strip_prefix(&prefix)).filter_map(|u| u.parse().ok()).collect();
+
+        // New messages: UIDs above the cursor (and since the configured date on a first sync).
+        let nothing_new = mailbox.uid_next.is_some_and(|next| next <= cursor.last_uid + 1);
+        let mut new_uids: Vec<u32> = Vec::new();
+        if !nothing_new {
+            let mut query = format!("UID {}:*", cursor.last_uid + 1);
+            if cursor.last_uid == 0
+                && let Some(since) = self.cfg.since
+            {
+                query.push_str(&format!(" SINCE {}", since.format("%-d-%b-%Y")));
+            }
+            let found = self.timed("UID SEARCH", session.uid_search(&query)).await?;
+            new_uids = found.into_iter().filter(|u| *u > cursor.last_uid).collect();
+            new_uids.sort_unstable();
+        }
+        // Expunged messages: only when the counts say something went.
+        let mut gone: Vec<SourceKey> = stale;
+        let expected = known_uids.len() + new_uids.iter().filter(|u| !known_uids.contains(u)).count();
+        if mailbox.exists as usize != expected && !known_uids.is_empty() {
+            let all = self.timed("UID SEARCH ALL", session.uid_search("ALL")).await?;
+            for uid in &known_uids {
+                if !all.contains(uid) {
+                    gone.push(SourceKey { source: source.clone(), key: format!("{uidvalidity}/{uid}") });
+                }
+            }
+        }
+        if !gone.is_empty() {
+            let batch = Batch { source: source.clone(), gone, cursor: None, items: Vec::new() };
+            counts.add(&ctx.pipeline.ingest(batch).await.map_err(SourceError::Pipeline)?);
+        }
+        ctx.progress.inc_length(new_uids.len() as u64);
+        for chunk in new_uids.chunks(FETCH_CHUNK) {
+            if ctx.stopping() {
+                break;
+            }
+            let set = uid_set(chunk);
+            let fetches: Vec<Fetch> = {
+                let stream = self
+                    .timed("UID FETCH", session.uid_fetch(&set, "(UID RFC822.SIZE INTERNALDATE BODY.PEEK[])"))
+                    .await?;
+                self.timed("UID FETCH", stream.try_collect::<Vec<_>>()).await?
+            };
+            let mut batch = Batch { source: source.clone(), ..Batch::default() };
+            let mut highest = cursor.last_uid;
+            for f in &fetches {
+                let Some(uid) = f.uid else { continue };
+                if uid <= cursor.last_uid || !chunk.contains(&uid) {
+                    continue;
+                }
+                highest = highest.max(uid);
+                let Some(body) = f.body() else {
+                    counts.skip("the server sent no body");
+                    continue;
+                };
+                if body.len() as u64 > MAX_MESSAGE_BYTES {
+                    counts.skip(format!("larger than {} MB", MAX_MESSAGE_BYTES >> 20));
+                    continue;
+                }
+                let hints = ParseHints { file_time: f.internal_date().map(|d| d.with_timezone(&chrono::Utc)) };
+                match parse(body, &hints) {
+                    Ok(mut item) => {
+                        if plan.outgoing {
+                            item.direction = Some(Direction::Out);
+                        }
+                        batch
+                            .items
+                            .push((item, SourceKey { source: source.clone(), key: format!("{uidvalidity}/{uid}") }));
+                    }
+                    Err(e) => {
+                        tracing::warn!("{}: cannot parse {} UID {uid}: {e}", self.what(), plan.name);
+                        counts.skip(e.to_string());
+                    }
+                }
+            }
+            // Everything up to the chunk's last UID has been seen, fetched or not
+            // (a UID the server no longer has was expunged in between).
+            highest = highest.max(*chunk.last().unwrap_or(&highest));
+            cursor.last_uid = highest;
+            batch.cursor = Some(serde_json::to_string(&cursor).expect("cursor serialises"));
+            ctx.progress.inc(chunk.len() as u64);
+            counts.add(&ctx.pipeline.ingest(batch).await.map_err(SourceError::Pipeline)?);
+        }
+        // Record the cursor even when nothing was new (first sync of an empty
+        // mailbox, a new UIDVALIDITY with nothing above it).
+        cursor.highestmodseq = mailbox.highest_modseq;
+        let cursor_json = serde_json::to_string(&cursor).expect("cursor serialises");
+        if stored_differs(&ctx.pipeline.cursor(&source).await.map_err(SourceError::Pipeline)?, &cursor_json)
+            && !ctx.stopping()
+        {
+            let batch = Batch { source: source.clone(), cursor: Some(cursor_json), ..Batch::default() };
+            ctx.pipeline.ingest(batch).await.map_err(SourceError::Pipeline)?;
+        }
+        Ok(counts)
+    }
+
+    /// Waits for news: IDLE on INBOX where the server offers it, else the poll interval.
+    async fn wait_for_news(&mut self) -> Result<(), SourceError> {
+        if !self.cfg.idle || !self.can_idle {
+            tokio::time::sleep(self.cfg.poll_interval).await;
+            return Ok(());
+        }
+        let Some(mut session) = self.session.take() else {
+            // No connection: the next sync reconnects.
+            return Ok(());
+        };
+        let inbox = self
+            .plans
+            .as_ref()
+            .and_then(|p| p.iter().find(|p| p.name.eq_ignore_ascii_case("INBOX")).or(p.first()))
+            .map(|p| p.name.clone())
+            .unwrap_or_else(|| "INBOX".into());
+        self.timed("EXAMINE", session.examine(quote(&inbox))).await?;
+        let mut idle = session.idle();
+        self.timed("IDLE", idle.init()).await?;
+        // Other mailboxes (Sent) are polled at the same time.
+        let poll = tokio::time::sleep(self.cfg.poll_interval.min(IDLE_RENEW));
+        let renew = tokio::time::sleep(IDLE_RENEW);
+        let outcome = {
+            let (wait, _stop) = idle.wait_with_timeout(IDLE_RENEW);
+            tokio::select! {
+                r = wait => Some(r),
+                _ = poll => None,
+                _ = renew => None,
+            }
+        };
+        match outcome {
+            Some(Ok(async_imap::extensions::idle::IdleResponse::NewData(_))) | None => {}
+            Some(Ok(async_imap::extensions::idle::IdleResponse::Timeout)) => {}
+            // We never interrupt it ourselves: this is the stream closing.
+            Some(Ok(async_imap::extensions::idle::IdleResponse::ManualInterrupt)) => {
+                return Err(self.unavailable("the server closed the connection during IDLE"));
+            }
+            Some(Err(e)) => return Err(self.unavailable(format!("IDLE: {e}"))),
+        }
+        match tokio::time::timeout(self.cfg.timeout, idle.done()).await {
+            Ok(Ok(session)) => self.session = Some(session),
+            // BYE or EOF: the next sync reconnects.
+            Ok(Err(e)) => tracing::info!("{}: connection ended after IDLE ({e}); reconnecting", self.what()),
+            Err(_) => tracing::info!("{}: no answer to DONE; reconnecting", self.what()),
+        }
+        Ok(())
+    }
+}
+
+fn stored_differs(stored: &Option<String>, new: &str) -> bool {
+    stored.as_deref() != Some(new)
+}
+
+impl Source for ImapSource {
+    fn name(&self) -> &str {
+        &self.cfg.name
+    }
+
+    fn sync<'a>(&'a mut self, ctx: &'a SyncContext) -> BoxFuture<'a, Result<Counts, SourceError>> {
+        Box::pin(async move {
+            let r = self.sync_all(ctx).await;
+            if r.is_err() {
+                // A broken connection is never reused.
+                self.session = None;
+            }
+            r
+        })
+    }
+
+    fn changed(&mut self) -> BoxFuture<'_, Result<(), SourceError>> {
+        Box::pin(async move {
+            let r = self.wait_for_news().await;
+            if r.is_err() {
+                self.session = None;
+            }
+            r
+        })
+    }
+}
+
+/// Runs `password_cmd` (first line of its output) or reads `password_env`.
+/// Errors never contain the password.
+pub fn read_password(source: &PasswordSource) -> Result<String, String> {
+    match source {
+        PasswordSource::Env(var) => {
+            std::env::var(var).map_err(|_| format!("the environment variable {var} is not set"))
+        }
+        PasswordSource::Cmd(cmd) => {
+            let out = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(cmd)
+                .stdin(std::process::Stdio::null())
+                .output()
+                .map_err(|e| format!("cannot run password_cmd: {e}"))?;
+            if !out.status.success() {
+                return Err(format!(
+                    "password_cmd failed ({}): {}",
+                    out.status,
+                    String::from_utf8_lossy(&out.stderr).trim()
+                ));
+            }
+            let text = String::from_utf8_lossy(&out.stdout);
+            let line = text.lines().next().unwrap_or("").trim_end_matches('\r').to_string();
+            if line.is_empty() {
+                return Err("password_cmd printed nothing".into());
+            }
+            Ok(line)
+        }
+    }
+}
+
+/// A rustls config with the system's roots and an optional extra CA file.
+fn tls_config(ca_file: Option<&std::path::Path>) -> Result<Arc<tokio_rustls::rustls::ClientConfig>, String> {
+    use tokio_rustls::rustls;
+    let mut roots = rustls::RootCertStore::empty();
+    let native = rustls_native_certs::load_native_certs();
+    for cert in native.certs {
+        let _ = roots.add(cert);
+    }
+    if let Some(path) = ca_file {
+        let pem = std::fs::read(path).map_err(|e| format!("cannot read ca_file {}: {e}", path.display()))?;
+        let mut added = 0;
+        for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
+            let cert = cert.map_err(|e| format!("cannot read ca_file {}: {e}", path.display()))?;
+            roots.add(cert).map_err(|e| format!("cannot use ca_file {}: {e}", path.display()))?;
+            added += 1;
+        }
+        if added == 0 {
+            return Err(format!("cannot use ca_file {}: it holds no PEM certificate", path.display()));
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("cannot set up TLS: {e}"))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
+/// A mailbox name as an IMAP quoted string.
+fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// `[1,2,3,7,9,10]` → `1:3,7,9:10` (sorted input).
+pub fn uid_set(uids: &[u32]) -> String {
+    let mut out = String::new();
+    let mut i = 0;
+    while i < uids.len() {
+        let start = uids[i];
+        let mut end = start;
+        while i + 1 < uids.len() && uids[i + 1] == end + 1 {
+            i += 1;
+            end = uids[i];
+        }
+        if !out.is_empty() {
+            out.push(',');
+        }
+        if start == end {
+            out.push_str(&start.to_string());
+        } else {
+            out.push_str(&format!("{start}:{end}"));
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Known keys of a mailbox, for tests and status.
+pub fn uids_of(keys: &HashSet<String>, uidvalidity: u32) -> BTreeSet<u32> {
+    let prefix = format!("{uidvalidity}/");
+    keys.iter().filter_map(|k| k.strip_prefix(&prefix)).filter_map(|u| u.parse().ok()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uid_sets_compress_runs() {
+        assert_eq!(uid_set(&[1, 2, 3, 7, 9, 10]), "1:3,7,9:10");
+        assert_eq!(uid_set(&[5]), "5");
+        assert_eq!(uid_set(&[]), "");
+    }
+
+    #[test]
+    fn passwords_come_from_a_command_or_the_environment() {
+        assert_eq!(read_password(&PasswordSource::Cmd("printf 'se cret\\nsecond'".into())).unwrap(), "se cret");
+        let e = read_password(&PasswordSource::Cmd("echo oops >&2; exit 3".into())).unwrap_err();
+        assert!(e.contains("password_cmd failed") && e.contains("oops"), "{e}");
+        assert!(read_password(&PasswordSource::Env("KRONIKA_SURELY_UNSET_VAR".into())).is_err());
+        assert_eq!(quote("Sent \"x\""), "\"Sent \\\"x\\\"\"");
+    }
+}
