@@ -7,7 +7,9 @@ cd "$(dirname "$0")/.."
 
 # System packages the integration tests use, installed only when missing.
 need=""
-# (later sources add their servers here, e.g. dovecot-imapd for IMAP tests)
+# A private Dovecot for the IMAP tests (tests/common/dovecot.rs starts it).
+command -v dovecot >/dev/null 2>&1 || need="$need dovecot-imapd"
+command -v openssl >/dev/null 2>&1 || need="$need openssl"
 if [ -n "$need" ]; then
     SUDO=""
     [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null && SUDO="sudo"

@@ -206,7 +206,7 @@ impl ImapSource {
         ctx: &SyncContext,
     ) -> Result<Counts, SourceError> {
         let source = Self::source_id(&self.cfg.name, &plan.name);
-        let mailbox = self.timed(&format!("EXAMINE {}", plan.name), session.examine(quote(&plan.name))).await?;
+        let mailbox = self.timed(&format!("EXAMINE {}", plan.name), session.examine(&plan.name)).await?;
         let Some(uidvalidity) = mailbox.uid_validity else {
             return Err(self.unavailable(format!("mailbox {} has no UIDVALIDITY", plan.name)));
         };
@@ -351,7 +351,7 @@ impl ImapSource {
             .and_then(|p| p.iter().find(|p| p.name.eq_ignore_ascii_case("INBOX")).or(p.first()))
             .map(|p| p.name.clone())
             .unwrap_or_else(|| "INBOX".into());
-        self.timed("EXAMINE", session.examine(quote(&inbox))).await?;
+        self.timed("EXAMINE", session.examine(&inbox)).await?;
         let mut idle = session.idle();
         self.timed("IDLE", idle.init()).await?;
         // Other mailboxes (Sent) are polled at the same time.
@@ -447,6 +447,9 @@ pub fn read_password(source: &PasswordSource) -> Result<String, String> {
 }
 
 /// A rustls config with the system's roots and an optional extra CA file.
+/// A certificate in the CA file also counts when the server presents it
+/// itself (a self-signed server certificate, often marked as a CA, which
+/// webpki would refuse as an end entity): it is pinned, byte for byte.
 fn tls_config(ca_file: Option<&std::path::Path>) -> Result<Arc<tokio_rustls::rustls::ClientConfig>, String> {
     use tokio_rustls::rustls;
     let mut roots = rustls::RootCertStore::empty();
@@ -454,30 +457,90 @@ fn tls_config(ca_file: Option<&std::path::Path>) -> Result<Arc<tokio_rustls::rus
     for cert in native.certs {
         let _ = roots.add(cert);
     }
+    let mut pinned = Vec::new();
     if let Some(path) = ca_file {
         let pem = std::fs::read(path).map_err(|e| format!("cannot read ca_file {}: {e}", path.display()))?;
-        let mut added = 0;
         for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
             let cert = cert.map_err(|e| format!("cannot read ca_file {}: {e}", path.display()))?;
-            roots.add(cert).map_err(|e| format!("cannot use ca_file {}: {e}", path.display()))?;
-            added += 1;
+            // A leaf certificate cannot be a root; it is still pinned.
+            let _ = roots.add(cert.clone());
+            pinned.push(cert);
         }
-        if added == 0 {
+        if pinned.is_empty() {
             return Err(format!("cannot use ca_file {}: it holds no PEM certificate", path.display()));
         }
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let webpki = rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+        .build()
+        .map_err(|e| format!("cannot set up TLS: {e}"))?;
+    let verifier = Arc::new(PinningVerifier { webpki, pinned, provider: provider.clone() });
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| format!("cannot set up TLS: {e}"))?
-        .with_root_certificates(roots)
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
         .with_no_client_auth();
     Ok(Arc::new(config))
 }
 
-/// A mailbox name as an IMAP quoted string.
-fn quote(name: &str) -> String {
-    format!("\"{}\"", name.replace('\\', "\\\\").replace('"', "\\\""))
+/// Web PKI verification, plus certificates from `ca_file` accepted as they are.
+#[derive(Debug)]
+struct PinningVerifier {
+    webpki: Arc<tokio_rustls::rustls::client::WebPkiServerVerifier>,
+    pinned: Vec<tokio_rustls::rustls::pki_types::CertificateDer<'static>>,
+    provider: Arc<tokio_rustls::rustls::crypto::CryptoProvider>,
+}
+
+impl tokio_rustls::rustls::client::danger::ServerCertVerifier for PinningVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &tokio_rustls::rustls::pki_types::CertificateDer<'_>,
+        intermediates: &[tokio_rustls::rustls::pki_types::CertificateDer<'_>],
+        server_name: &tokio_rustls::rustls::pki_types::ServerName<'_>,
+        ocsp: &[u8],
+        now: tokio_rustls::rustls::pki_types::UnixTime,
+    ) -> Result<tokio_rustls::rustls::client::danger::ServerCertVerified, tokio_rustls::rustls::Error> {
+        match self.webpki.verify_server_cert(end_entity, intermediates, server_name, ocsp, now) {
+            Ok(v) => Ok(v),
+            Err(_) if self.pinned.iter().any(|p| p.as_ref() == end_entity.as_ref()) => {
+                Ok(tokio_rustls::rustls::client::danger::ServerCertVerified::assertion())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &tokio_rustls::rustls::pki_types::CertificateDer<'_>,
+        dss: &tokio_rustls::rustls::DigitallySignedStruct,
+    ) -> Result<tokio_rustls::rustls::client::danger::HandshakeSignatureValid, tokio_rustls::rustls::Error> {
+        tokio_rustls::rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &tokio_rustls::rustls::pki_types::CertificateDer<'_>,
+        dss: &tokio_rustls::rustls::DigitallySignedStruct,
+    ) -> Result<tokio_rustls::rustls::client::danger::HandshakeSignatureValid, tokio_rustls::rustls::Error> {
+        tokio_rustls::rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<tokio_rustls::rustls::SignatureScheme> {
+        self.provider.signature_verification_algorithms.supported_schemes()
+    }
 }
 
 /// `[1,2,3,7,9,10]` → `1:3,7,9:10` (sorted input).
@@ -527,6 +590,5 @@ mod tests {
         let e = read_password(&PasswordSource::Cmd("echo oops >&2; exit 3".into())).unwrap_err();
         assert!(e.contains("password_cmd failed") && e.contains("oops"), "{e}");
         assert!(read_password(&PasswordSource::Env("KRONIKA_SURELY_UNSET_VAR".into())).is_err());
-        assert_eq!(quote("Sent \"x\""), "\"Sent \\\"x\\\"\"");
     }
 }

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 
+pub mod dovecot;
+
 /// A temporary kronika setup: a folder holding `kronika.toml` and the data dir.
 pub struct Env {
     pub dir: tempfile::TempDir,
