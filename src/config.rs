@@ -120,8 +120,6 @@ struct RawImap {
     idle: bool,
     poll_interval: Option<String>,
     ca_file: Option<String>,
-    #[serde(default = "default_connections")]
-    max_connections: usize,
     timeout: Option<String>,
 }
 
@@ -130,9 +128,6 @@ fn default_tls() -> String {
 }
 fn default_true() -> bool {
     true
-}
-fn default_connections() -> usize {
-    2
 }
 
 #[derive(Debug, Deserialize)]
@@ -211,7 +206,6 @@ pub struct ImapConfig {
     pub idle: bool,
     pub poll_interval: std::time::Duration,
     pub ca_file: Option<PathBuf>,
-    pub max_connections: usize,
     /// How long one network step may take before the connection counts as dead.
     pub timeout: std::time::Duration,
 }
@@ -413,9 +407,6 @@ impl Config {
                     .ok_or_else(|| err("imap.timeout", format!("{p:?} is not a duration like 30s, 5m or 1h")))?,
                 None => std::time::Duration::from_secs(60),
             };
-            if r.max_connections == 0 || r.max_connections > 10 {
-                return Err(err("imap.max_connections", "use 1 to 10 connections".into()));
-            }
             if r.username.trim().is_empty() {
                 return Err(err("imap.username", format!("account {name:?} has no username")));
             }
@@ -432,7 +423,6 @@ impl Config {
                 idle: r.idle,
                 poll_interval,
                 ca_file: r.ca_file.as_deref().map(|c| resolve_path(&base, c)),
-                max_connections: r.max_connections,
                 timeout,
             });
         }

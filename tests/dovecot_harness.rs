@@ -82,6 +82,9 @@ fn append_status_and_special_use() {
     // Before login, the plain port offers STARTTLS and allows LOGIN.
     let greeting = d.connect().greeting;
     assert!(greeting.contains("STARTTLS") && !greeting.contains("LOGINDISABLED"), "{greeting}");
+
+    let log = d.log_tail(1000);
+    assert!(!log.contains("Error:") && !log.contains("Warning:") && !log.contains("Fatal:"), "{log}");
 }
 
 #[test]
@@ -278,4 +281,61 @@ fn helpers() {
     assert_eq!(literal_len(b"* OK {x}"), None);
     let s = parse_status("* STATUS \"a (b)\" (UIDVALIDITY 7 UIDNEXT 4 MESSAGES 3 HIGHESTMODSEQ 5)").unwrap();
     assert_eq!(s, Status { uidvalidity: 7, uidnext: 4, messages: 3, highestmodseq: 5 });
+}
+
+#[test]
+fn restart_waits_for_a_taken_port() {
+    let mut d = Dovecot::start();
+    d.stop();
+    let squatter = std::net::TcpListener::bind(("127.0.0.1", d.port())).unwrap();
+    let started = Instant::now();
+    std::thread::scope(|s| {
+        s.spawn(move || {
+            std::thread::sleep(Duration::from_millis(700));
+            drop(squatter);
+        });
+        d.restart();
+    });
+    assert!(started.elapsed() >= Duration::from_millis(700));
+    assert!(d.log_tail(100).contains("Address already in use"), "{}", d.log_tail(100));
+    assert!(d.connect().greeting.starts_with("* OK"));
+}
+
+/// Run as a child by `watchdog_stops_an_orphaned_instance`: starts an
+/// instance, prints its config path, and waits to be killed.
+const ORPHAN_ENV: &str = "KRONIKA_DOVECOT_HARNESS_ORPHAN";
+
+#[test]
+fn watchdog_stops_an_orphaned_instance() {
+    if std::env::var_os(ORPHAN_ENV).is_some() {
+        let d = Dovecot::start();
+        println!("CONFIG {}", d.config_path().display());
+        std::io::stdout().flush().unwrap();
+        std::thread::sleep(Duration::from_secs(60));
+        return;
+    }
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["watchdog_stops_an_orphaned_instance", "--exact", "--nocapture"])
+        .env(ORPHAN_ENV, "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(child.stdout.take().unwrap()));
+    let config = loop {
+        let line = lines.next().expect("the child printed no config path").unwrap();
+        if let Some(path) = line.strip_prefix("CONFIG ") {
+            break path.to_string();
+        }
+    };
+    assert_eq!(pgrep(&config).len(), 1);
+    child.kill().unwrap(); // SIGKILL: no Drop runs in the child
+    child.wait().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !pgrep(&config).is_empty() {
+        assert!(Instant::now() < deadline, "the orphaned dovecot survived: {:?}", pgrep(&config));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // The orphan's temp dir stays behind; remove it.
+    std::fs::remove_dir_all(std::path::Path::new(&config).parent().unwrap()).unwrap();
 }
