@@ -228,6 +228,7 @@ fn parse_inner(raw: &[u8], hints: &ParseHints) -> Result<NewItem, ParseError> {
         size: raw.len() as u64,
         extra: serde_json::Value::Object(extra),
         direction: None,
+        note: None,
     })
 }
 

@@ -28,6 +28,31 @@ pub struct Directory {
     free_mail: HashSet<String>,
     blocked_addresses: HashSet<String>,
     blocked_domains: Vec<String>,
+    /// Every client with its folded name, the name without its legal form
+    /// (for finding it in a note's text) and IČO.
+    clients: Vec<ClientEntry>,
+    /// Every contact with its folded name.
+    contacts: Vec<(ContactId, ClientId, String)>,
+}
+
+#[derive(Debug, Clone)]
+struct ClientEntry {
+    id: ClientId,
+    folded: String,
+    core: String,
+    ico: Option<String>,
+}
+
+/// What a note says about its client beyond addresses: front matter and
+/// the folders it sits in (nearest first).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NoteHints {
+    /// `client:` from front matter (name, IČO or id).
+    pub client: Option<String>,
+    /// `contact:` from front matter (name or address).
+    pub contact: Option<String>,
+    /// Folder names between the notes root and the file, nearest first.
+    pub folders: Vec<String>,
 }
 
 /// The outcome for one item.
@@ -77,6 +102,136 @@ impl Directory {
         if !owners.contains(&client) {
             owners.push(client);
         }
+    }
+
+    /// Registers a client for note matching (names, IČO, folders).
+    pub fn add_client(&mut self, id: ClientId, name: &str, ico: Option<&str>) {
+        let folded = crate::text::fold(name);
+        let core = strip_legal_form(&folded);
+        self.clients.push(ClientEntry { id, folded, core, ico: ico.map(str::to_string) });
+    }
+
+    /// Registers a contact's name for note matching.
+    pub fn add_contact_name(&mut self, id: ContactId, client: ClientId, name: &str) {
+        self.contacts.push((id, client, crate::text::fold(name)));
+    }
+
+    /// A client by id, IČO, exact name or unique name prefix (accents and case ignored).
+    pub fn resolve_client(&self, query: &str) -> Option<ClientId> {
+        let q = query.trim();
+        if q.is_empty() {
+            return None;
+        }
+        if q.chars().all(|c| c.is_ascii_digit()) {
+            if let Some(c) = self.clients.iter().find(|c| c.ico.as_deref() == Some(&format!("{q:0>8}"))) {
+                return Some(c.id);
+            }
+            if let Ok(id) = q.parse::<i64>()
+                && let Some(c) = self.clients.iter().find(|c| c.id.0 == id)
+            {
+                return Some(c.id);
+            }
+        }
+        let f = crate::text::fold(q);
+        if let Some(c) = self.clients.iter().find(|c| c.folded == f || c.core == f) {
+            return Some(c.id);
+        }
+        let prefixed: Vec<&ClientEntry> = self.clients.iter().filter(|c| c.folded.starts_with(&f)).collect();
+        (prefixed.len() == 1).then(|| prefixed[0].id)
+    }
+
+    /// A contact of `client` by address or name.
+    fn resolve_contact(&self, client: ClientId, query: &str) -> Option<ContactId> {
+        if let Some(addr) = crate::address::normalize(query)
+            && let Some(list) = self.contacts_by_address.get(&addr)
+        {
+            return list.iter().find(|(_, c)| *c == client).and_then(|(p, _)| *p);
+        }
+        let f = crate::text::fold(query);
+        let hits: Vec<ContactId> = self
+            .contacts
+            .iter()
+            .filter(|(_, c, n)| *c == client && (*n == f || n.starts_with(&f)))
+            .map(|(p, _, _)| *p)
+            .collect();
+        (hits.len() == 1).then(|| hits[0])
+    }
+
+    /// Decides a note's links. In order: the front matter's client; else
+    /// addresses in the note (as for mail); else IČO numbers in the text;
+    /// else the folder it sits in; else client names in the text. Returns
+    /// the decision and warnings worth showing the user.
+    pub fn decide_note(&self, participants: &[Participant], hints: &NoteHints, text: &str) -> (Decision, Vec<String>) {
+        let mut warnings = Vec::new();
+        let by_address = self.decide(participants);
+        if matches!(by_address, Decision::Blocked { .. }) {
+            return (by_address, warnings);
+        }
+        let link = |client: ClientId, contact: Option<ContactId>, reason: LinkReason, evidence: String| Link {
+            client,
+            contact,
+            reason,
+            ambiguous: false,
+            evidence,
+        };
+        if let Some(query) = &hints.client {
+            return match self.resolve_client(query) {
+                Some(client) => {
+                    let contact = hints.contact.as_deref().and_then(|c| self.resolve_contact(client, c));
+                    if let (Some(c), None) = (&hints.contact, contact) {
+                        warnings.push(format!("contact {c:?} is not a contact of this client"));
+                    }
+                    (
+                        Decision::Links(vec![link(
+                            client,
+                            contact,
+                            LinkReason::Manual,
+                            format!("front matter client: {query}"),
+                        )]),
+                        warnings,
+                    )
+                }
+                None => {
+                    warnings.push(format!(
+                        "client {query:?} from the front matter is not in the directory; the note stays unlinked"
+                    ));
+                    (Decision::Links(Vec::new()), warnings)
+                }
+            };
+        }
+        if let Decision::Links(l) = &by_address
+            && !l.is_empty()
+        {
+            return (by_address, warnings);
+        }
+        let folded_text = crate::text::fold(text);
+        let icos: Vec<Link> = find_icos(text)
+            .into_iter()
+            .filter_map(|ico| {
+                self.clients
+                    .iter()
+                    .find(|c| c.ico.as_deref() == Some(ico.as_str()))
+                    .map(|c| link(c.id, None, LinkReason::Ico, format!("IČO {ico}")))
+            })
+            .collect();
+        if !icos.is_empty() {
+            return (Decision::Links(dedup_links(icos)), warnings);
+        }
+        for folder in &hints.folders {
+            if let Some(client) = self.resolve_client(folder) {
+                return (
+                    Decision::Links(vec![link(client, None, LinkReason::Folder, format!("folder {folder}"))]),
+                    warnings,
+                );
+            }
+        }
+        let named: Vec<Link> = self
+            .clients
+            .iter()
+            .filter(|c| c.core.chars().count() >= 4 && contains_words(&folded_text, &c.core))
+            .map(|c| link(c.id, None, LinkReason::Name, format!("name {}", c.core)))
+            .collect();
+        (Decision::Links(named), warnings)
     }
 
     pub fn add_contact_address(&mut self, address: &str, contact: Option<ContactId>, client: ClientId) {
@@ -164,6 +319,95 @@ impl Directory {
         let out = links.into_values().filter(|l| l.contact.is_some() || !with_contact.contains(&l.client)).collect();
         Decision::Links(out)
     }
+}
+
+/// Legal forms dropped when looking for a company's name in free text.
+const LEGAL_FORMS: &[&str] = &[
+    "s.r.o.",
+    "s. r. o.",
+    "spol. s r.o.",
+    "a.s.",
+    "a. s.",
+    "v.o.s.",
+    "k.s.",
+    "z.s.",
+    "ltd",
+    "ltd.",
+    "limited",
+    "gmbh",
+    "inc.",
+    "inc",
+    "plc",
+];
+
+/// `pekarna novak s.r.o.` → `pekarna novak`.
+fn strip_legal_form(folded: &str) -> String {
+    let mut s = folded.trim().trim_end_matches(',').to_string();
+    loop {
+        let before = s.clone();
+        for form in LEGAL_FORMS {
+            if let Some(rest) = s.strip_suffix(form) {
+                s = rest.trim().trim_end_matches(',').trim().to_string();
+            }
+        }
+        if s == before {
+            return s;
+        }
+    }
+}
+
+/// True when `needle` appears in `hay` as whole words.
+fn contains_words(hay: &str, needle: &str) -> bool {
+    let mut from = 0;
+    while let Some(pos) = hay[from..].find(needle) {
+        let start = from + pos;
+        let end = start + needle.len();
+        let before = hay[..start].chars().next_back().is_none_or(|c| !c.is_alphanumeric());
+        let after = hay[end..].chars().next().is_none_or(|c| !c.is_alphanumeric());
+        if before && after {
+            return true;
+        }
+        from = start + needle.len().max(1);
+        while !hay.is_char_boundary(from) {
+            from += 1;
+        }
+    }
+    false
+}
+
+/// Valid IČO numbers (8 digits with a correct check digit) standing alone in a text.
+pub fn find_icos(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i].is_ascii_digit() && (i == 0 || !bytes[i - 1].is_ascii_digit()) {
+            let mut j = i;
+            while j < bytes.len() && bytes[j].is_ascii_digit() {
+                j += 1;
+            }
+            if j - i == 8 {
+                let candidate = &text[i..j];
+                if crate::model::Ico::parse(candidate).is_ok() && !out.iter().any(|o| o == candidate) {
+                    out.push(candidate.to_string());
+                }
+            }
+            i = j;
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+fn dedup_links(links: Vec<Link>) -> Vec<Link> {
+    let mut out: Vec<Link> = Vec::new();
+    for l in links {
+        if !out.iter().any(|o| o.client == l.client) {
+            out.push(l);
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -282,6 +526,77 @@ mod tests {
         for (name, participants, want) in cases {
             assert_eq!(links(d.decide(&participants)), want, "case: {name}");
         }
+    }
+
+    #[test]
+    fn notes_rules_table() {
+        use LinkReason::*;
+        let mut d = directory();
+        d.add_client(ACME, "Acme Stavby s.r.o.", Some("27468135"));
+        d.add_client(BETA, "Pekárna Novák s.r.o.", Some("05831296"));
+        d.add_client(GAMMA, "Gamma", None);
+        d.add_contact_name(KAREL, ACME, "Karel Horák");
+        let hints = |client: Option<&str>, folders: &[&str]| NoteHints {
+            client: client.map(str::to_string),
+            contact: Some("karel".into()),
+            folders: folders.iter().map(|s| s.to_string()).collect(),
+        };
+        let mentioned = |a: &str| vec![p(Role::Mentioned, a)];
+        type Case<'a> = (&'a str, Vec<Participant>, NoteHints, &'a str, Vec<(ClientId, LinkReason)>);
+        let cases: Vec<Case> = vec![
+            ("front matter by name", vec![], hints(Some("acme stavby"), &[]), "", vec![(ACME, Manual)]),
+            ("front matter by IČO", vec![], hints(Some("5831296"), &[]), "", vec![(BETA, Manual)]),
+            (
+                "front matter beats everything",
+                mentioned("x@beta.cz"),
+                hints(Some("Acme"), &["Gamma"]),
+                "",
+                vec![(ACME, Manual)],
+            ),
+            (
+                "unknown front matter client stays unlinked",
+                mentioned("x@beta.cz"),
+                hints(Some("Nobody"), &[]),
+                "",
+                vec![],
+            ),
+            ("address in the text", mentioned("novy@acme.cz"), hints(None, &["Gamma"]), "", vec![(ACME, Domain)]),
+            (
+                "IČO in the text",
+                vec![],
+                hints(None, &["Gamma"]),
+                "Odběratel IČO: 05831296, děkujeme",
+                vec![(BETA, Ico)],
+            ),
+            (
+                "invalid IČO is ignored; folder decides",
+                vec![],
+                hints(None, &["Gamma"]),
+                "číslo 05831297",
+                vec![(GAMMA, Folder)],
+            ),
+            ("folder by prefix, nearest first", vec![], hints(None, &["2026", "Pekárna"]), "", vec![(BETA, Folder)]),
+            (
+                "name in the text without legal form",
+                vec![],
+                hints(None, &["misc"]),
+                "Volal pan Novák, firma PEKÁRNA NOVÁK chce servis.",
+                vec![(BETA, Name)],
+            ),
+            ("a name inside a word is no match", vec![], hints(None, &[]), "acme stavbyvedouci", vec![]),
+        ];
+        for (name, participants, h, text, want) in cases {
+            let (decision, _) = d.decide_note(&participants, &h, text);
+            let got: Vec<(ClientId, LinkReason)> = match decision {
+                Decision::Links(l) => l.into_iter().map(|l| (l.client, l.reason)).collect(),
+                other => panic!("{name}: {other:?}"),
+            };
+            assert_eq!(got, want, "case: {name}");
+        }
+        let (_, warnings) = d.decide_note(&[], &hints(Some("Nobody"), &[]), "");
+        assert!(warnings[0].contains("Nobody"));
+        let (Decision::Links(l), _) = d.decide_note(&[], &hints(Some("Acme"), &[]), "") else { panic!() };
+        assert_eq!(l[0].contact, Some(KAREL));
     }
 
     #[test]

@@ -43,6 +43,13 @@ macro_rules! str_enum {
         #[serde(rename_all = "lowercase")]
         pub enum $name { $($variant),+ }
 
+        impl Default for $name {
+            /// The first variant.
+            fn default() -> Self {
+                $name::ALL[0]
+            }
+        }
+
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
             pub fn as_str(self) -> &'static str {

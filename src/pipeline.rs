@@ -26,6 +26,12 @@ pub struct Batch {
     pub items: Vec<(NewItem, SourceKey)>,
     pub gone: Vec<SourceKey>,
     pub cursor: Option<String>,
+    /// Known keys with changed content are updated in place (notes).
+    pub replace: bool,
+    /// Keys that moved: `(old, new)` (a renamed note).
+    pub renames: Vec<(SourceKey, SourceKey)>,
+    /// Keys whose items were deleted at the source (a deleted note).
+    pub deleted: Vec<SourceKey>,
 }
 
 /// Counts of what happened to a source's items.
@@ -33,17 +39,28 @@ pub struct Batch {
 pub struct Counts {
     pub read: usize,
     pub new: usize,
+    pub updated: usize,
     pub duplicate: usize,
     pub blocked: usize,
     pub gone: usize,
+    pub deleted: usize,
+    pub renamed: usize,
     /// Reason → number of items skipped for it.
     pub skipped: BTreeMap<String, usize>,
+    /// Things the user should fix (a note naming an unknown client), at most 50.
+    pub warnings: Vec<String>,
 }
 
 impl Counts {
     pub fn add(&mut self, other: &Counts) {
         self.read += other.read;
         self.new += other.new;
+        self.updated += other.updated;
+        self.deleted += other.deleted;
+        self.renamed += other.renamed;
+        for w in &other.warnings {
+            self.warn(w.clone());
+        }
         self.duplicate += other.duplicate;
         self.blocked += other.blocked;
         self.gone += other.gone;
@@ -54,6 +71,13 @@ impl Counts {
 
     pub fn skipped_total(&self) -> usize {
         self.skipped.values().sum()
+    }
+
+    /// Records a warning (kept to the first 50).
+    pub fn warn(&mut self, w: String) {
+        if self.warnings.len() < 50 && !self.warnings.contains(&w) {
+            self.warnings.push(w);
+        }
     }
 
     /// Records an item that could not be read, with its reason.
@@ -74,6 +98,15 @@ impl std::fmt::Display for Counts {
             self.blocked,
             self.skipped_total()
         )?;
+        if self.updated > 0 {
+            write!(f, ", {} updated", self.updated)?;
+        }
+        if self.renamed > 0 {
+            write!(f, ", {} renamed", self.renamed)?;
+        }
+        if self.deleted > 0 {
+            write!(f, ", {} deleted", self.deleted)?;
+        }
         if self.gone > 0 {
             write!(f, ", {} gone from the source", self.gone)?;
         }
@@ -336,10 +369,23 @@ fn run(
 fn ingest(store: &mut Store, batch: Batch) -> Result<Counts, String> {
     let mut counts = Counts { read: batch.items.len(), ..Counts::default() };
     let cursor = batch.cursor.as_deref().map(|c| (batch.source.as_str(), c));
-    let outcomes = store.ingest_batch(&batch.items, cursor).map_err(|e| e.to_string())?;
+    let changes = crate::store::Changes {
+        items: &batch.items,
+        replace: batch.replace,
+        renames: &batch.renames,
+        deleted: &batch.deleted,
+        cursor,
+    };
+    let (outcomes, warnings) = store.apply(&changes).map_err(|e| e.to_string())?;
+    counts.renamed = batch.renames.len();
+    counts.deleted = batch.deleted.len();
+    for w in warnings {
+        counts.warn(w);
+    }
     for o in outcomes {
         match o {
             IngestOutcome::New(_) => counts.new += 1,
+            IngestOutcome::Updated(_) => counts.updated += 1,
             IngestOutcome::Duplicate(_) => counts.duplicate += 1,
             IngestOutcome::Blocked(_) => counts.blocked += 1,
         }

@@ -10,6 +10,7 @@ need=""
 # A private Dovecot for the IMAP tests (tests/common/dovecot.rs starts it).
 command -v dovecot >/dev/null 2>&1 || need="$need dovecot-imapd"
 command -v openssl >/dev/null 2>&1 || need="$need openssl"
+command -v pgrep >/dev/null 2>&1 || need="$need procps"
 if [ -n "$need" ]; then
     SUDO=""
     [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null && SUDO="sudo"

@@ -32,6 +32,7 @@ fn mail(mid: &str, refs: &[&str], from: &str, to: &[&str]) -> NewItem {
         size: 100,
         extra: serde_json::json!({}),
         direction: None,
+        note: None,
     }
 }
 

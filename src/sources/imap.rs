@@ -267,7 +267,7 @@ impl ImapSource {
             }
         }
         if !gone.is_empty() {
-            let batch = Batch { source: source.clone(), gone, cursor: None, items: Vec::new() };
+            let batch = Batch { source: source.clone(), gone, ..Batch::default() };
             counts.add(&ctx.pipeline.ingest(batch).await.map_err(SourceError::Pipeline)?);
         }
         ctx.progress.inc_length(new_uids.len() as u64);

@@ -15,9 +15,10 @@ use crate::model::{ClientId, ContactId, Direction, ItemId, ItemKind, Link, LinkR
 
 /// Where the date of an item came from: mail without a usable `Date:`
 /// header is dated from `Received:` or the file, and says so.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum DateSource {
+    #[default]
     Header,
     Received,
     File,
@@ -45,7 +46,7 @@ pub struct Attachment {
 }
 
 /// A normalised item on its way into the store.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct NewItem {
     pub kind: ItemKind,
     /// Message-ID without angle brackets; the parser derives a stable one
@@ -67,6 +68,8 @@ pub struct NewItem {
     /// Set by a source that knows better than the addresses (an IMAP
     /// mailbox configured as outgoing); `None`: decided from own addresses.
     pub direction: Option<Direction>,
+    /// Set for notes: front matter and folders that may name the client.
+    pub note: Option<crate::matcher::NoteHints>,
 }
 
 /// A source's identity for one item: `source` names the account, mailbox
@@ -81,10 +84,27 @@ pub struct SourceKey {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IngestOutcome {
     New(ItemId),
+    /// A source that can change its items (a note edited) changed this one in place.
+    Updated(ItemId),
     /// Already stored (same source key, Message-ID or content).
     Duplicate(ItemId),
     /// A participant is on the blocklist; nothing was stored.
     Blocked(String),
+}
+
+/// What a source hands the store in one transaction.
+#[derive(Debug, Default)]
+pub struct Changes<'a> {
+    pub items: &'a [(NewItem, SourceKey)],
+    /// Items with a known key whose content changed are updated in place
+    /// (notes); otherwise a known key is a duplicate (mail never changes).
+    pub replace: bool,
+    /// Keys that moved (a renamed note file): `(old, new)`.
+    pub renames: &'a [(SourceKey, SourceKey)],
+    /// Keys whose items left the source for good (a deleted note): the
+    /// items are marked deleted; mail uses `mark_gone` instead.
+    pub deleted: &'a [SourceKey],
+    pub cursor: Option<(&'a str, &'a str)>,
 }
 
 /// A link as read back, with names.
@@ -160,9 +180,17 @@ impl Store {
         batch: &[(NewItem, SourceKey)],
         cursor: Option<(&str, &str)>,
     ) -> Result<Vec<IngestOutcome>> {
+        self.apply(&Changes { items: batch, cursor, ..Changes::default() }).map(|(o, _)| o)
+    }
+
+    /// Applies a source's changes in one transaction: renamed keys first,
+    /// then items (updated in place when `replace` and their content
+    /// changed), deleted keys, and the cursor. Returns the outcomes and
+    /// warnings (notes naming unknown clients).
+    pub fn apply(&mut self, changes: &Changes<'_>) -> Result<(Vec<IngestOutcome>, Vec<String>)> {
         self.directory()?;
         let dir = self.directory.take().expect("directory built above");
-        let result = ingest_tx(&mut self.conn, &dir, batch, cursor);
+        let result = ingest_tx(&mut self.conn, &dir, changes);
         self.directory = Some(dir);
         result
     }
@@ -433,21 +461,38 @@ fn load_participants(conn: &rusqlite::Connection, id: ItemId) -> Result<Vec<Part
 fn ingest_tx(
     conn: &mut rusqlite::Connection,
     dir: &Directory,
-    batch: &[(NewItem, SourceKey)],
-    cursor: Option<(&str, &str)>,
-) -> Result<Vec<IngestOutcome>> {
+    changes: &Changes<'_>,
+) -> Result<(Vec<IngestOutcome>, Vec<String>)> {
     let tx = conn.transaction()?;
     let ts = now();
-    let mut out = Vec::with_capacity(batch.len());
+    for (old, new) in changes.renames {
+        tx.execute(
+            "UPDATE item_sources SET key = ?3, gone_at = NULL WHERE source = ?1 AND key = ?2",
+            params![old.source, old.key, new.key],
+        )?;
+    }
+    let mut out = Vec::with_capacity(changes.items.len());
+    let mut warnings = Vec::new();
     let mut threads_to_propagate = BTreeSet::new();
-    for (item, key) in batch {
-        let outcome = ingest_one(&tx, dir, item, key, &ts, &mut threads_to_propagate)?;
+    for (item, key) in changes.items {
+        let outcome = ingest_one(&tx, dir, item, key, &ts, changes.replace, &mut threads_to_propagate, &mut warnings)?;
         out.push(outcome);
+    }
+    for key in changes.deleted {
+        let rev = next_counter(&tx, "rev")?;
+        tx.execute(
+            "UPDATE items SET deleted_at = ?3, rev = ?4 WHERE id = (SELECT item_id FROM item_sources WHERE source = ?1 AND key = ?2) AND deleted_at IS NULL",
+            params![key.source, key.key, ts, rev],
+        )?;
+        tx.execute(
+            "UPDATE item_sources SET gone_at = ?3 WHERE source = ?1 AND key = ?2 AND gone_at IS NULL",
+            params![key.source, key.key, ts],
+        )?;
     }
     for t in threads_to_propagate {
         propagate_thread(&tx, t)?;
     }
-    if let Some((source, value)) = cursor {
+    if let Some((source, value)) = changes.cursor {
         tx.execute(
             "INSERT INTO cursors (source, value, updated_at) VALUES (?1, ?2, ?3)
              ON CONFLICT(source) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
@@ -455,16 +500,90 @@ fn ingest_tx(
         )?;
     }
     tx.commit()?;
-    Ok(out)
+    Ok((out, warnings))
 }
 
+/// The matcher's decision for an item: notes use their hints and text.
+fn decide(dir: &Directory, item: &NewItem, warnings: &mut Vec<String>) -> Decision {
+    match &item.note {
+        Some(hints) => {
+            let (d, w) = dir.decide_note(&item.participants, hints, &format!("{}\n{}", item.subject, item.body));
+            warnings.extend(w);
+            d
+        }
+        None => dir.decide(&item.participants),
+    }
+}
+
+/// Rewrites a stored item from a changed source file (same id).
+fn update_item(
+    tx: &Transaction<'_>,
+    id: i64,
+    item: &NewItem,
+    dir: &Directory,
+    warnings: &mut Vec<String>,
+) -> Result<()> {
+    let decision = decide(dir, item, warnings);
+    let direction = direction_of(dir, &item.participants, &decision);
+    let rev = next_counter(tx, "rev")?;
+    tx.execute(
+        "UPDATE items SET kind = ?2, date = ?3, date_source = ?4, direction = ?5, subject = ?6, body = ?7,
+             content_hash = ?8, size = ?9, extra = ?10, deleted_at = NULL, rev = ?11 WHERE id = ?1",
+        params![
+            id,
+            item.kind.as_str(),
+            item.date.to_rfc3339_opts(SecondsFormat::Secs, true),
+            item.date_source.as_str(),
+            direction.as_str(),
+            item.subject,
+            item.body,
+            item.content_hash,
+            item.size as i64,
+            item.extra.to_string(),
+            rev
+        ],
+    )?;
+    tx.execute("DELETE FROM item_participants WHERE item_id = ?1", [id])?;
+    tx.execute("DELETE FROM item_attachments WHERE item_id = ?1", [id])?;
+    insert_details(tx, id, item)?;
+    // A changed note may name another client: its links are all recomputed.
+    tx.execute("DELETE FROM item_links WHERE item_id = ?1 AND reason != 'manual' OR (item_id = ?1 AND evidence LIKE 'front matter%')", [id])?;
+    if let Decision::Links(links) = &decision {
+        insert_links(tx, id, links)?;
+    }
+    Ok(())
+}
+
+fn insert_details(tx: &Transaction<'_>, id: i64, item: &NewItem) -> Result<()> {
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO item_participants (item_id, role, name, address, rdomain) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for p in &item.participants {
+        stmt.execute(params![id, p.role.as_str(), p.name, p.address, rdomain(&p.address)])?;
+    }
+    let mut stmt = tx.prepare_cached("INSERT OR IGNORE INTO item_references (item_id, message_id) VALUES (?1, ?2)")?;
+    for r in &item.references {
+        stmt.execute(params![id, r])?;
+    }
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO item_attachments (item_id, name, mime, size, content_hash) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for a in &item.attachments {
+        stmt.execute(params![id, a.name, a.mime, a.size as i64, a.content_hash])?;
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
 fn ingest_one(
     tx: &Transaction<'_>,
     dir: &Directory,
     item: &NewItem,
     key: &SourceKey,
     ts: &str,
+    replace: bool,
     threads: &mut BTreeSet<i64>,
+    warnings: &mut Vec<String>,
 ) -> Result<IngestOutcome> {
     let known: Option<i64> = tx
         .prepare_cached("SELECT item_id FROM item_sources WHERE source = ?1 AND key = ?2")?
@@ -475,6 +594,16 @@ fn ingest_one(
             "UPDATE item_sources SET gone_at = NULL WHERE source = ?1 AND key = ?2 AND gone_at IS NOT NULL",
             params![key.source, key.key],
         )?;
+        if replace {
+            let (hash, deleted): (String, bool) =
+                tx.query_row("SELECT content_hash, deleted_at IS NOT NULL FROM items WHERE id = ?1", [id], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?;
+            if hash != item.content_hash || deleted {
+                update_item(tx, id, item, dir, warnings)?;
+                return Ok(IngestOutcome::Updated(ItemId(id)));
+            }
+        }
         return Ok(IngestOutcome::Duplicate(ItemId(id)));
     }
     let mut existing: Option<i64> = None;
@@ -494,7 +623,7 @@ fn ingest_one(
         add_source(tx, id, key, ts)?;
         return Ok(IngestOutcome::Duplicate(ItemId(id)));
     }
-    let decision = dir.decide(&item.participants);
+    let decision = decide(dir, item, warnings);
     if let Decision::Blocked { address } = &decision {
         return Ok(IngestOutcome::Blocked(address.clone()));
     }

@@ -15,7 +15,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 pub use clients::{ClientInput, ClientPatch, ContactInput, ContactPatch};
 pub use feed::IndexDoc;
-pub use items::{Attachment, DateSource, IngestOutcome, ItemRow, LinkRow, NewItem, SourceKey};
+pub use items::{Attachment, Changes, DateSource, IngestOutcome, ItemRow, LinkRow, NewItem, SourceKey};
 
 use crate::matcher::{Directory, Policy};
 
@@ -110,6 +110,18 @@ impl Store {
         for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))? {
             let (email, contact, client) = row?;
             d.add_contact_address(&email, Some(crate::model::ContactId(contact)), crate::model::ClientId(client));
+        }
+        let mut stmt = self.conn.prepare("SELECT id, name, ico FROM clients")?;
+        for row in
+            stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?)))?
+        {
+            let (id, name, ico) = row?;
+            d.add_client(crate::model::ClientId(id), &name, ico.as_deref());
+        }
+        let mut stmt = self.conn.prepare("SELECT id, client_id, name FROM contacts")?;
+        for row in stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?)))? {
+            let (id, client, name) = row?;
+            d.add_contact_name(crate::model::ContactId(id), crate::model::ClientId(client), &name);
         }
         let mut stmt = self.conn.prepare("SELECT email, client_id FROM client_emails")?;
         for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {

@@ -71,6 +71,12 @@ struct Running {
     watchdog: Option<(Child, ChildStdin)>,
 }
 
+/// A failed start: the error, and whether a listening port was taken.
+struct LaunchError {
+    port_taken: bool,
+    error: anyhow::Error,
+}
+
 /// Who runs what: the uid/gid owning the mail, and the users Dovecot's
 /// services switch to.
 struct Accounts {
@@ -104,6 +110,21 @@ impl Dovecot {
         let dir = tempfile::Builder::new().prefix(&format!("{name}-")).tempdir().context("creating the temp dir")?;
         let root = dir.path();
         fs::set_permissions(root, fs::Permissions::from_mode(0o755)).context("chmod 755 the temp dir")?;
+        if accounts.mail_uid != fs::metadata("/proc/self")?.uid() {
+            // Mail processes run as the `dovecot` user: every folder above
+            // the temp dir must let others through.
+            for folder in root.ancestors().skip(1) {
+                let mode = fs::metadata(folder).map(|m| m.mode()).unwrap_or(0);
+                if mode & 0o001 == 0 {
+                    bail!(
+                        "{} (mode {:o}) cannot be traversed by the `dovecot` user; point TMPDIR to a folder that can, \
+                         e.g. /tmp",
+                        folder.display(),
+                        mode & 0o7777
+                    );
+                }
+            }
+        }
 
         let out = Command::new(&openssl)
             .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost"])
@@ -147,8 +168,14 @@ impl Dovecot {
             fs::write(dovecot.config_path(), dovecot.config(&accounts)).context("writing dovecot.conf")?;
             match dovecot.launch() {
                 Ok(()) => return Ok(dovecot),
-                Err(e) if dovecot.bind_failed() => last_err = Some(e),
-                Err(e) => return Err(e),
+                Err(e) => {
+                    // The temp dir goes with `dovecot`: keep the log tail.
+                    let error = anyhow!("{:#}\n{}", e.error, dovecot.log_tail(30));
+                    if !e.port_taken {
+                        return Err(error);
+                    }
+                    last_err = Some(error);
+                }
             }
         }
         Err(last_err.unwrap_or_else(|| anyhow!("no free ports")))
@@ -328,6 +355,12 @@ impl Dovecot {
         parse_status(line).ok_or_else(|| anyhow!("cannot parse {line:?}"))
     }
 
+    /// Dovecot's log file (`log_path`); config errors at start go to
+    /// `master.out` beside it instead.
+    pub fn log_path(&self) -> PathBuf {
+        self.dir.path().join("dovecot.log")
+    }
+
     /// The last `lines` lines of Dovecot's log and of the master's
     /// stdout/stderr (where config errors land), for failure messages.
     pub fn log_tail(&self, lines: usize) -> String {
@@ -379,48 +412,50 @@ impl Dovecot {
             .with_context(|| format!("running doveadm {args:?}"))
     }
 
-    /// Starts on the current ports; retries for a while if a port is still
-    /// taken (e.g. by a client connection of the previous run in TIME_WAIT).
+    /// Starts on the current ports; retries for a while if another process
+    /// has taken one of them meanwhile.
     fn relaunch(&mut self) -> Result<()> {
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
             match self.launch() {
-                Err(_) if self.bind_failed() && Instant::now() < deadline => sleep(Duration::from_millis(200)),
-                other => return other,
+                Ok(()) => return Ok(()),
+                Err(e) if e.port_taken && Instant::now() < deadline => sleep(Duration::from_millis(200)),
+                Err(e) => return Err(e.error),
             }
         }
     }
 
     /// Spawns the master and waits for the greeting.
-    fn launch(&mut self) -> Result<()> {
-        let root = self.dir.path();
-        let _ = fs::remove_file(root.join("master.out"));
-        let out = fs::File::create(root.join("master.out")).context("creating master.out")?;
-        let err = out.try_clone()?;
-        let master = Command::new(&self.dovecot_bin)
-            .arg("-F")
-            .arg("-c")
-            .arg(self.config_path())
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err)
-            .process_group(0)
-            .spawn()
-            .with_context(|| format!("spawning {}", self.dovecot_bin.display()))?;
+    fn launch(&mut self) -> Result<(), LaunchError> {
+        let log_offset = fs::metadata(self.log_path()).map(|m| m.len()).unwrap_or(0);
+        let master_out = self.dir.path().join("master.out");
+        let spawned = (|| -> Result<Child> {
+            let out = fs::File::create(&master_out).context("creating master.out")?;
+            let err = out.try_clone()?;
+            Command::new(&self.dovecot_bin)
+                .arg("-F")
+                .arg("-c")
+                .arg(self.config_path())
+                .stdin(Stdio::null())
+                .stdout(out)
+                .stderr(err)
+                .process_group(0)
+                .spawn()
+                .with_context(|| format!("spawning {}", self.dovecot_bin.display()))
+        })();
+        let master = spawned.map_err(|error| LaunchError { port_taken: false, error })?;
         let watchdog = spawn_watchdog(master.id());
         self.running = Some(Running { master, watchdog });
         let started = Instant::now();
-        match self.wait_ready() {
-            Ok(()) => Ok(()),
-            Err(e) => {
-                self.stop();
-                Err(e.context(format!(
-                    "dovecot did not become ready within {:?}\n{}",
-                    started.elapsed(),
-                    self.log_tail(30)
-                )))
+        self.wait_ready().map_err(|e| {
+            self.stop();
+            let mut output = read_from(&self.log_path(), log_offset);
+            output.push_str(&read_from(&master_out, 0));
+            LaunchError {
+                port_taken: output.contains("Address already in use"),
+                error: e.context(format!("dovecot did not become ready within {:?}", started.elapsed())),
             }
-        }
+        })
     }
 
     fn wait_ready(&mut self) -> Result<()> {
@@ -439,11 +474,6 @@ impl Dovecot {
             sleep(Duration::from_millis(20));
         }
         Err(last.context("timed out waiting for `* OK`"))
-    }
-
-    fn bind_failed(&self) -> bool {
-        let log = self.log_tail(50);
-        log.contains("Address already in use")
     }
 
     fn config(&self, a: &Accounts) -> String {
@@ -608,6 +638,18 @@ pub fn group_members(pgid: u32) -> Vec<u32> {
         }
     }
     pids
+}
+
+/// A file's text from byte `offset` on (lossy UTF-8; empty if unreadable).
+fn read_from(path: &Path, offset: u64) -> String {
+    let mut text = Vec::new();
+    if let Ok(mut file) = fs::File::open(path) {
+        use std::io::Seek;
+        if file.seek(std::io::SeekFrom::Start(offset)).is_ok() {
+            let _ = file.read_to_end(&mut text);
+        }
+    }
+    String::from_utf8_lossy(&text).into_owned()
 }
 
 fn remove_files(dir: &Path, matches: impl Fn(&str) -> bool) -> Result<()> {
