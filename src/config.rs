@@ -100,6 +100,18 @@ struct RawConfig {
     maildir: Vec<Spanned<RawMaildir>>,
     #[serde(default)]
     imap: Vec<Spanned<RawImap>>,
+    #[serde(default)]
+    notes: Vec<Spanned<RawNotes>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNotes {
+    name: String,
+    path: String,
+    kind: Option<String>,
+    patterns: Option<Vec<String>>,
+    max_size_kb: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -165,6 +177,19 @@ pub struct Config {
     pub maildirs: Vec<MaildirConfig>,
     /// IMAP accounts.
     pub imap: Vec<ImapConfig>,
+    /// Folders of call and meeting notes.
+    pub notes: Vec<NotesConfig>,
+}
+
+/// A `[[notes]]` section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotesConfig {
+    pub name: String,
+    pub path: PathBuf,
+    /// `call` or `meeting`: the kind of a note that does not say.
+    pub kind: crate::model::ItemKind,
+    pub patterns: Vec<String>,
+    pub max_bytes: u64,
 }
 
 /// How an IMAP connection is secured.
@@ -426,7 +451,45 @@ impl Config {
                 timeout,
             });
         }
+        let mut notes: Vec<NotesConfig> = Vec::new();
+        for section in &raw.notes {
+            let r = section.get_ref();
+            let span = section.span();
+            let name = r.name.trim().to_string();
+            if name.is_empty() {
+                return Err(v.err(span, "notes.name", "a notes folder needs a name"));
+            }
+            if notes.iter().any(|o| o.name == name)
+                || maildirs.iter().any(|o| o.name == name)
+                || imap.iter().any(|o| o.name == name)
+            {
+                return Err(v.err(span, "notes.name", &format!("the name {name:?} is used twice")));
+            }
+            if r.path.trim().is_empty() {
+                return Err(v.err(span, "notes.path", &format!("notes folder {name:?} has an empty path")));
+            }
+            let kind = match r.kind.as_deref().map(|k| k.trim().to_ascii_lowercase()) {
+                None => crate::model::ItemKind::Call,
+                Some(k) if k == "call" => crate::model::ItemKind::Call,
+                Some(k) if k == "meeting" => crate::model::ItemKind::Meeting,
+                Some(other) => {
+                    return Err(v.err(span, "notes.kind", &format!("{other:?} is not call or meeting")));
+                }
+            };
+            let patterns = r.patterns.clone().unwrap_or_else(|| vec!["*.md".into(), "*.txt".into()]);
+            if patterns.is_empty() {
+                return Err(v.err(span, "notes.patterns", "list at least one pattern, e.g. \"*.md\""));
+            }
+            notes.push(NotesConfig {
+                path: resolve_path(&base, r.path.trim()),
+                name,
+                kind,
+                patterns,
+                max_bytes: r.max_size_kb.unwrap_or(1024) * 1024,
+            });
+        }
         Ok(Config {
+            notes,
             imap,
             maildirs,
             path: path.to_path_buf(),

@@ -28,6 +28,15 @@ pub fn sources(config: &Config) -> Vec<Box<dyn Source>> {
     for m in &config.maildirs {
         out.push(Box::new(MaildirSource::new(m.name.clone(), m.path.clone())));
     }
+    for n in &config.notes {
+        out.push(Box::new(crate::sources::notes::NotesSource::new(
+            &n.name,
+            &n.path,
+            n.kind,
+            n.patterns.clone(),
+            n.max_bytes,
+        )));
+    }
     for account in &config.imap {
         out.push(Box::new(crate::sources::imap::ImapSource::new(account.clone())));
     }

@@ -13,6 +13,7 @@ pub mod index;
 pub mod mail;
 pub mod matcher;
 pub mod model;
+pub mod notes;
 pub mod pipeline;
 pub mod sources;
 pub mod store;

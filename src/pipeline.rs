@@ -118,6 +118,7 @@ enum Msg {
     Ingest(Batch, oneshot::Sender<Result<Counts, String>>),
     Known(String, oneshot::Sender<Result<HashSet<String>, String>>),
     Cursor(String, oneshot::Sender<Result<Option<String>, String>>),
+    Hashes(String, oneshot::Sender<Result<std::collections::HashMap<String, String>, String>>),
     Status { source: String, state: String, error: Option<String>, counts: Option<String> },
     Flush(oneshot::Sender<Result<(), String>>),
 }
@@ -204,6 +205,13 @@ impl PipelineHandle {
     pub fn known_keys_blocking(&self, source: &str) -> Result<HashSet<String>, String> {
         let (tx, rx) = oneshot::channel();
         self.tx.send(Msg::Known(source.to_string(), tx)).map_err(|_| GONE.to_string())?;
+        rx.blocking_recv().map_err(|_| GONE.to_string())?
+    }
+
+    /// Key → content hash of a source's live items (blocking).
+    pub fn known_hashes_blocking(&self, source: &str) -> Result<std::collections::HashMap<String, String>, String> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(Msg::Hashes(source.to_string(), tx)).map_err(|_| GONE.to_string())?;
         rx.blocking_recv().map_err(|_| GONE.to_string())?
     }
 
@@ -334,6 +342,9 @@ fn run(
                 if let Err(e) = store.set_source_status(&source, &state, error.as_deref(), counts.as_deref()) {
                     tracing::warn!("cannot record the status of {source}: {e}");
                 }
+            }
+            Ok(Msg::Hashes(source, reply)) => {
+                let _ = reply.send(store.source_hashes(&source).map_err(|e| e.to_string()));
             }
             Ok(Msg::Cursor(source, reply)) => {
                 let _ = reply.send(store.cursor(&source).map_err(|e| e.to_string()));

@@ -4,6 +4,7 @@
 
 mod client;
 mod config_cmd;
+mod note;
 mod read;
 mod run;
 
@@ -57,6 +58,9 @@ pub enum Command {
     Sync,
     /// Run the daemon: watch every source until SIGINT or SIGTERM.
     Run,
+    /// Call and meeting notes.
+    #[command(subcommand)]
+    Note(note::NoteCmd),
     /// Search the history.
     Search(read::SearchArgs),
     /// A client's history, newest first.
@@ -128,6 +132,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Command::Unlink(a) => client::link(&ctx, a, false),
         Command::Import(cmd) => run::import(&ctx, cmd),
         Command::Sync => run::sync(&ctx),
+        Command::Note(cmd) => note::run(&ctx, cmd),
         Command::Run => run::run(&ctx),
         Command::Search(a) => read::search(&ctx, a),
         Command::History { client, limit, deleted, json } => read::history(&ctx, client, limit, deleted, json),

@@ -459,8 +459,13 @@ pub fn status(ctx: &Context_, json: bool) -> Result<ExitCode> {
     let (config, store) = ctx.open()?;
     let daemon = crate::daemon::running_pid(&config);
     let rows = store.source_statuses()?;
-    let configured: Vec<String> =
-        config.maildirs.iter().map(|m| m.name.clone()).chain(config.imap.iter().map(|i| i.name.clone())).collect();
+    let configured: Vec<String> = config
+        .maildirs
+        .iter()
+        .map(|m| m.name.clone())
+        .chain(config.notes.iter().map(|n| n.name.clone()))
+        .chain(config.imap.iter().map(|i| i.name.clone()))
+        .collect();
     if json {
         let sources: Vec<Value> = configured
             .iter()
@@ -498,6 +503,17 @@ pub fn status(ctx: &Context_, json: bool) -> Result<ExitCode> {
                 }
                 if let Some(err) = err {
                     println!("  last error {}: {err}", err_at.as_deref().unwrap_or("?"));
+                }
+                let c: Value = serde_json::from_str(counts).unwrap_or_default();
+                if let Some(skipped) = c["skipped"].as_object() {
+                    for (reason, n) in skipped {
+                        println!("  skipped {n}: {reason}");
+                    }
+                }
+                if let Some(warnings) = c["warnings"].as_array() {
+                    for w in warnings {
+                        println!("  warning: {}", w.as_str().unwrap_or_default());
+                    }
                 }
             }
         }

@@ -5,6 +5,7 @@
 pub mod archive;
 pub mod imap;
 pub mod maildir;
+pub mod notes;
 
 use std::future::Future;
 use std::pin::Pin;

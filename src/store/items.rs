@@ -213,6 +213,16 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// Key → content hash of a source's items that are neither gone nor deleted.
+    pub fn source_hashes(&self, source: &str) -> Result<std::collections::HashMap<String, String>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT s.key, i.content_hash FROM item_sources s JOIN items i ON i.id = s.item_id
+             WHERE s.source = ?1 AND s.gone_at IS NULL AND i.deleted_at IS NULL",
+        )?;
+        let rows = stmt.query_map([source], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Links an item to a client by hand; re-matching never removes it.
     pub fn link_manual(&mut self, item: ItemId, client: ClientId, contact: Option<ContactId>) -> Result<()> {
         self.item(item)?;
@@ -508,7 +518,8 @@ fn decide(dir: &Directory, item: &NewItem, warnings: &mut Vec<String>) -> Decisi
     match &item.note {
         Some(hints) => {
             let (d, w) = dir.decide_note(&item.participants, hints, &format!("{}\n{}", item.subject, item.body));
-            warnings.extend(w);
+            let path = item.extra.get("path").and_then(|p| p.as_str()).unwrap_or("a note");
+            warnings.extend(w.into_iter().map(|w| format!("{path}: {w}")));
             d
         }
         None => dir.decide(&item.participants),
