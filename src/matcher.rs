@@ -179,7 +179,12 @@ impl Directory {
                 Some(client) => {
                     let contact = hints.contact.as_deref().and_then(|c| self.resolve_contact(client, c));
                     if let (Some(c), None) = (&hints.contact, contact) {
-                        warnings.push(format!("contact {c:?} is not a contact of this client"));
+                        let company_address = crate::address::normalize(c)
+                            .and_then(|a| self.contacts_by_address.get(&a))
+                            .is_some_and(|l| l.iter().any(|(_, owner)| *owner == client));
+                        if !company_address {
+                            warnings.push(format!("contact {c:?} is not a contact of this client"));
+                        }
                     }
                     (
                         Decision::Links(vec![link(

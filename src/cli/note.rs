@@ -130,8 +130,6 @@ pub fn run(ctx: &Context_, cmd: NoteCmd) -> Result<ExitCode> {
                 folder.patterns.clone(),
                 folder.max_bytes,
             ))];
-        // The file was just written; let it settle so the pass reads it.
-        std::thread::sleep(std::time::Duration::from_millis(350));
         let rt = super::run::runtime()?;
         let pipeline = crate::daemon::start_pipeline(&config, crate::pipeline::PipelineOptions::default())?;
         let results =

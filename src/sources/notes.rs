@@ -108,7 +108,17 @@ impl NotesSource {
         if !self.root.is_dir() {
             return Err(self.unavailable("it does not exist or is not a folder; its notes stay in the history"));
         }
-        let files = self.scan().map_err(|e| self.unavailable(e))?;
+        let mut files = self.scan().map_err(|e| self.unavailable(e))?;
+        // A file written a moment ago may still be in progress: give it the
+        // settle time once, then read what is there.
+        let fresh = |files: &[(String, PathBuf, SystemTime, u64)]| {
+            let now = SystemTime::now();
+            files.iter().any(|f| now.duration_since(f.2).unwrap_or_default() < SETTLE)
+        };
+        if fresh(&files) {
+            std::thread::sleep(SETTLE);
+            files = self.scan().map_err(|e| self.unavailable(e))?;
+        }
         let known: HashMap<String, String> =
             ctx.pipeline.known_hashes_blocking(&self.source_id).map_err(SourceError::Pipeline)?;
         let present: HashSet<&str> = files.iter().map(|f| f.0.as_str()).collect();
