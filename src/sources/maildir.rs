@@ -12,9 +12,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Utc};
-use notify::{RecursiveMode, Watcher};
-use tokio::sync::mpsc;
 
+use super::watch::FolderWatch;
 use super::{BATCH, BoxFuture, MAX_MESSAGE_BYTES, Source, SourceError, SyncContext};
 use crate::mail::{ParseHints, parse};
 use crate::pipeline::{Batch, BatchSender, Counts};
@@ -28,7 +27,7 @@ pub struct MaildirSource {
     source_id: String,
     /// Keys stored or already judged (blocked, unreadable) in this run.
     known: Option<HashSet<String>>,
-    watcher: Option<(notify::RecommendedWatcher, mpsc::UnboundedReceiver<()>)>,
+    watcher: Option<FolderWatch>,
 }
 
 /// One message file found by a scan.
@@ -141,32 +140,17 @@ impl Source for MaildirSource {
 
     fn changed(&mut self) -> BoxFuture<'_, Result<(), SourceError>> {
         Box::pin(async move {
-            if self.watcher.is_none() {
-                let (tx, rx) = mpsc::unbounded_channel();
-                let mut w = notify::recommended_watcher(move |ev: notify::Result<notify::Event>| {
-                    // Errors (including queue overflow) also mean "rescan".
-                    let relevant = match &ev {
-                        Ok(e) => !e.kind.is_access() && !e.paths.iter().all(|p| in_tmp(p)),
-                        Err(_) => true,
-                    };
-                    if relevant {
-                        let _ = tx.send(());
-                    }
-                })
-                .map_err(|e| self.unavailable(format!("cannot watch it: {e}")))?;
-                w.watch(&self.root, RecursiveMode::Recursive)
+            let Some(watch) = self.watcher.as_mut() else {
+                let w = FolderWatch::new(&self.root, in_tmp)
                     .map_err(|e| self.unavailable(format!("cannot watch it: {e}")))?;
-                self.watcher = Some((w, rx));
+                self.watcher = Some(w);
                 // Anything that arrived between the last sync and now.
                 return Ok(());
-            }
-            let (_, rx) = self.watcher.as_mut().expect("watcher set above");
-            if rx.recv().await.is_none() {
+            };
+            if !watch.changed(None, Duration::from_millis(200)).await {
                 self.watcher = None;
                 return Err(self.unavailable("the watcher stopped"));
             }
-            // A burst of events (a whole sync by mbsync) becomes one rescan.
-            while let Ok(Some(())) = tokio::time::timeout(Duration::from_millis(200), rx.recv()).await {}
             Ok(())
         })
     }

@@ -6,6 +6,7 @@ pub mod archive;
 pub mod imap;
 pub mod maildir;
 pub mod notes;
+pub mod watch;
 
 use std::future::Future;
 use std::pin::Pin;

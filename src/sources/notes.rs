@@ -12,9 +12,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Utc};
-use notify::{RecursiveMode, Watcher};
-use tokio::sync::mpsc;
 
+use super::watch::FolderWatch;
 use super::{BoxFuture, Source, SourceError, SyncContext};
 use crate::model::ItemKind;
 use crate::notes::{NoteFile, parse};
@@ -37,7 +36,7 @@ pub struct NotesSource {
     seen: HashMap<String, (SystemTime, u64)>,
     /// Files still being written at the last pass: look again soon.
     retry_soon: bool,
-    watcher: Option<(notify::RecommendedWatcher, mpsc::UnboundedReceiver<()>)>,
+    watcher: Option<FolderWatch>,
 }
 
 impl NotesSource {
@@ -211,35 +210,19 @@ impl Source for NotesSource {
 
     fn changed(&mut self) -> BoxFuture<'_, Result<(), SourceError>> {
         Box::pin(async move {
-            if self.watcher.is_none() {
-                let (tx, rx) = mpsc::unbounded_channel();
-                let mut w = notify::recommended_watcher(move |ev: notify::Result<notify::Event>| {
-                    // Errors, including a queue overflow, also mean "rescan".
-                    if ev.as_ref().map(|e| !e.kind.is_access()).unwrap_or(true) {
-                        let _ = tx.send(());
-                    }
-                })
-                .map_err(|e| self.unavailable(format!("cannot watch it: {e}")))?;
-                w.watch(&self.root, RecursiveMode::Recursive)
+            let retry = self.retry_soon.then_some(SETTLE + Duration::from_millis(50));
+            let Some(watch) = self.watcher.as_mut() else {
+                let w = FolderWatch::new(&self.root, |_| false)
                     .map_err(|e| self.unavailable(format!("cannot watch it: {e}")))?;
-                self.watcher = Some((w, rx));
+                self.watcher = Some(w);
                 return Ok(());
-            }
-            let retry = self.retry_soon;
-            let (_, rx) = self.watcher.as_mut().expect("watcher set above");
-            if retry {
-                tokio::select! {
-                    _ = tokio::time::sleep(SETTLE + Duration::from_millis(50)) => {}
-                    _ = rx.recv() => {}
-                }
-            } else if rx.recv().await.is_none() {
+            };
+            if !watch.changed(retry, Duration::from_millis(150)).await {
                 self.watcher = None;
                 return Err(self.unavailable("the watcher stopped"));
             }
-            // Let the writes settle: wait for a quiet moment.
-            while let Ok(Some(())) = tokio::time::timeout(Duration::from_millis(150), rx.recv()).await {}
             if !self.root.is_dir() {
-                // The folder itself went away; the watch is gone with it.
+                // The folder itself went away; the watch went with it.
                 self.watcher = None;
             }
             Ok(())
