@@ -277,10 +277,16 @@ impl ImapSource {
             }
             let set = uid_set(chunk);
             let fetches: Vec<Fetch> = {
-                let stream = self
+                let mut stream = self
                     .timed("UID FETCH", session.uid_fetch(&set, "(UID RFC822.SIZE INTERNALDATE BODY.PEEK[])"))
                     .await?;
-                self.timed("UID FETCH", stream.try_collect::<Vec<_>>()).await?
+                // The timeout is per message, not per chunk: 200 large
+                // messages on a slow line may take long, a silent server not.
+                let mut all = Vec::with_capacity(chunk.len());
+                while let Some(f) = self.timed("UID FETCH", stream.try_next()).await? {
+                    all.push(f);
+                }
+                all
             };
             let mut batch = Batch { source: source.clone(), ..Batch::default() };
             let mut highest = cursor.last_uid;
