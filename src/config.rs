@@ -102,6 +102,19 @@ struct RawConfig {
     imap: Vec<Spanned<RawImap>>,
     #[serde(default)]
     notes: Vec<Spanned<RawNotes>>,
+    #[serde(default)]
+    calendar: Vec<Spanned<RawCalendar>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCalendar {
+    name: String,
+    url: Option<String>,
+    path: Option<String>,
+    poll_interval: Option<String>,
+    past: Option<String>,
+    future: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -179,6 +192,19 @@ pub struct Config {
     pub imap: Vec<ImapConfig>,
     /// Folders of call and meeting notes.
     pub notes: Vec<NotesConfig>,
+    /// ICS calendars.
+    pub calendars: Vec<CalendarConfig>,
+}
+
+/// A `[[calendar]]` section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CalendarConfig {
+    pub name: String,
+    pub feed: crate::sources::ics::Feed,
+    pub poll_interval: std::time::Duration,
+    /// How far back and ahead recurrences are expanded.
+    pub past: std::time::Duration,
+    pub future: std::time::Duration,
 }
 
 /// A `[[notes]]` section.
@@ -488,7 +514,59 @@ impl Config {
                 max_bytes: r.max_size_kb.unwrap_or(1024) * 1024,
             });
         }
+        let mut calendars: Vec<CalendarConfig> = Vec::new();
+        for section in &raw.calendar {
+            let r = section.get_ref();
+            let span = section.span();
+            let err = |key: &str, msg: String| v.err(span.clone(), key, &msg);
+            let name = r.name.trim().to_string();
+            if name.is_empty() {
+                return Err(err("calendar.name", "a calendar needs a name".into()));
+            }
+            let taken = calendars.iter().any(|o| o.name == name)
+                || notes.iter().any(|o| o.name == name)
+                || maildirs.iter().any(|o| o.name == name)
+                || imap.iter().any(|o| o.name == name);
+            if taken {
+                return Err(err("calendar.name", format!("the name {name:?} is used twice")));
+            }
+            let feed = match (&r.url, &r.path) {
+                (Some(u), None) => {
+                    let u = u.trim();
+                    if !(u.starts_with("http://") || u.starts_with("https://")) {
+                        return Err(err(
+                            "calendar.url",
+                            format!("calendar {name:?}: the url must start with http:// or https://"),
+                        ));
+                    }
+                    crate::sources::ics::Feed::Url(u.to_string())
+                }
+                (None, Some(p)) if !p.trim().is_empty() => {
+                    crate::sources::ics::Feed::File(resolve_path(&base, p.trim()))
+                }
+                (Some(_), Some(_)) => {
+                    return Err(err("calendar.url", format!("calendar {name:?}: give url or path, not both")));
+                }
+                _ => {
+                    return Err(err("calendar.url", format!("calendar {name:?} needs a url (http or https) or a path")));
+                }
+            };
+            let duration = |key: &str, value: &Option<String>, default: u64| match value {
+                Some(p) => {
+                    parse_duration(p).ok_or_else(|| err(key, format!("{p:?} is not a duration like 15m, 1h or 365d")))
+                }
+                None => Ok(std::time::Duration::from_secs(default)),
+            };
+            calendars.push(CalendarConfig {
+                poll_interval: duration("calendar.poll_interval", &r.poll_interval, 15 * 60)?,
+                past: duration("calendar.past", &r.past, 365 * 86_400)?,
+                future: duration("calendar.future", &r.future, 365 * 86_400)?,
+                name,
+                feed,
+            });
+        }
         Ok(Config {
+            calendars,
             notes,
             imap,
             maildirs,

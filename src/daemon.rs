@@ -37,6 +37,15 @@ pub fn sources(config: &Config) -> Vec<Box<dyn Source>> {
             n.max_bytes,
         )));
     }
+    for c in &config.calendars {
+        out.push(Box::new(crate::sources::ics::IcsSource::new(
+            &c.name,
+            c.feed.clone(),
+            c.poll_interval,
+            c.past,
+            c.future,
+        )));
+    }
     for account in &config.imap {
         out.push(Box::new(crate::sources::imap::ImapSource::new(account.clone())));
     }

@@ -4,6 +4,7 @@
 //! See ARCHITECTURE.md for the data flow and the invariants.
 
 pub mod address;
+pub mod calendar;
 pub mod cli;
 pub mod config;
 pub mod csvio;

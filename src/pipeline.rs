@@ -119,6 +119,7 @@ enum Msg {
     Known(String, oneshot::Sender<Result<HashSet<String>, String>>),
     Cursor(String, oneshot::Sender<Result<Option<String>, String>>),
     Hashes(String, oneshot::Sender<Result<std::collections::HashMap<String, String>, String>>),
+    Dates(String, oneshot::Sender<Result<crate::sources::ics::KnownDates, String>>),
     Status { source: String, state: String, error: Option<String>, counts: Option<String> },
     Flush(oneshot::Sender<Result<(), String>>),
 }
@@ -212,6 +213,20 @@ impl PipelineHandle {
     pub fn known_hashes_blocking(&self, source: &str) -> Result<std::collections::HashMap<String, String>, String> {
         let (tx, rx) = oneshot::channel();
         self.tx.send(Msg::Hashes(source.to_string(), tx)).map_err(|_| GONE.to_string())?;
+        rx.blocking_recv().map_err(|_| GONE.to_string())?
+    }
+
+    /// Key → date of a source's live items (blocking).
+    pub fn known_dates_blocking(&self, source: &str) -> Result<crate::sources::ics::KnownDates, String> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(Msg::Dates(source.to_string(), tx)).map_err(|_| GONE.to_string())?;
+        rx.blocking_recv().map_err(|_| GONE.to_string())?
+    }
+
+    /// A source's stored cursor (blocking).
+    pub fn cursor_blocking(&self, source: &str) -> Result<Option<String>, String> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(Msg::Cursor(source.to_string(), tx)).map_err(|_| GONE.to_string())?;
         rx.blocking_recv().map_err(|_| GONE.to_string())?
     }
 
@@ -342,6 +357,9 @@ fn run(
                 if let Err(e) = store.set_source_status(&source, &state, error.as_deref(), counts.as_deref()) {
                     tracing::warn!("cannot record the status of {source}: {e}");
                 }
+            }
+            Ok(Msg::Dates(source, reply)) => {
+                let _ = reply.send(store.source_dates(&source).map_err(|e| e.to_string()));
             }
             Ok(Msg::Hashes(source, reply)) => {
                 let _ = reply.send(store.source_hashes(&source).map_err(|e| e.to_string()));

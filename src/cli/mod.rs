@@ -2,6 +2,7 @@
 //! group; each turns arguments into library calls and prints the result as
 //! text or, with `--json`, as JSON.
 
+mod agenda;
 mod client;
 mod config_cmd;
 mod note;
@@ -61,6 +62,28 @@ pub enum Command {
     /// Call and meeting notes.
     #[command(subcommand)]
     Note(note::NoteCmd),
+    /// Upcoming calendar events with their clients.
+    Agenda {
+        #[arg(long, default_value_t = 14)]
+        days: i64,
+        #[arg(long)]
+        client: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// What to know before meeting a client: who they are, the last
+    /// interactions, threads waiting for our reply, events, figures.
+    Brief {
+        /// Client: id, IČO, name or unique prefix.
+        client: Option<String>,
+        /// The next meeting with any client.
+        #[arg(long, conflicts_with = "client")]
+        next: bool,
+        #[arg(long)]
+        json: bool,
+        #[arg(long, value_enum, default_value_t = agenda::BriefFormat::Text)]
+        format: agenda::BriefFormat,
+    },
     /// Search the history.
     Search(read::SearchArgs),
     /// A client's history, newest first.
@@ -133,6 +156,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Command::Import(cmd) => run::import(&ctx, cmd),
         Command::Sync => run::sync(&ctx),
         Command::Note(cmd) => note::run(&ctx, cmd),
+        Command::Agenda { days, client, json } => agenda::agenda(&ctx, days, client, json),
+        Command::Brief { client, next, json, format } => agenda::brief(&ctx, client, next, json, format),
         Command::Run => run::run(&ctx),
         Command::Search(a) => read::search(&ctx, a),
         Command::History { client, limit, deleted, json } => read::history(&ctx, client, limit, deleted, json),

@@ -464,6 +464,7 @@ pub fn status(ctx: &Context_, json: bool) -> Result<ExitCode> {
         .iter()
         .map(|m| m.name.clone())
         .chain(config.notes.iter().map(|n| n.name.clone()))
+        .chain(config.calendars.iter().map(|c| c.name.clone()))
         .chain(config.imap.iter().map(|i| i.name.clone()))
         .collect();
     if json {

@@ -3,6 +3,7 @@
 //! protocol details.
 
 pub mod archive;
+pub mod ics;
 pub mod imap;
 pub mod maildir;
 pub mod notes;

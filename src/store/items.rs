@@ -223,6 +223,21 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// Key → date of a source's items that are neither gone nor deleted.
+    pub fn source_dates(&self, source: &str) -> Result<std::collections::HashMap<String, DateTime<Utc>>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT s.key, i.date FROM item_sources s JOIN items i ON i.id = s.item_id
+             WHERE s.source = ?1 AND s.gone_at IS NULL AND i.deleted_at IS NULL",
+        )?;
+        let rows = stmt.query_map([source], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let mut out = std::collections::HashMap::new();
+        for row in rows {
+            let (k, d) = row?;
+            out.insert(k, parse_time(&d));
+        }
+        Ok(out)
+    }
+
     /// Links an item to a client by hand; re-matching never removes it.
     pub fn link_manual(&mut self, item: ItemId, client: ClientId, contact: Option<ContactId>) -> Result<()> {
         self.item(item)?;
@@ -432,6 +447,68 @@ impl Store {
         )?;
         let rows = stmt.query_map(params![client.0, limit as i64, deleted as i64], |r| Ok(ItemId(r.get(0)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Live events starting in `[from, to)`, earliest first, optionally of one client.
+    pub fn events_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        client: Option<ClientId>,
+    ) -> Result<Vec<ItemId>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT DISTINCT i.id, i.date FROM items i LEFT JOIN item_links l ON l.item_id = i.id
+             WHERE i.kind = 'event' AND i.deleted_at IS NULL AND i.date >= ?1 AND i.date < ?2
+               AND (?3 IS NULL OR l.client_id = ?3)
+             ORDER BY i.date, i.id",
+        )?;
+        let fmt = |d: DateTime<Utc>| d.to_rfc3339_opts(SecondsFormat::Secs, true);
+        let rows = stmt.query_map(params![fmt(from), fmt(to), client.map(|c| c.0)], |r| Ok(ItemId(r.get(0)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// A client's live items of one kind dated before `before`, newest first.
+    pub fn client_items_of_kind(
+        &self,
+        client: ClientId,
+        kind: ItemKind,
+        before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<ItemId>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT DISTINCT i.id, i.date FROM items i JOIN item_links l ON l.item_id = i.id
+             WHERE l.client_id = ?1 AND i.kind = ?2 AND i.deleted_at IS NULL AND i.date < ?3
+             ORDER BY i.date DESC, i.id DESC LIMIT ?4",
+        )?;
+        let rows = stmt.query_map(
+            params![client.0, kind.as_str(), before.to_rfc3339_opts(SecondsFormat::Secs, true), limit as i64],
+            |r| Ok(ItemId(r.get(0)?)),
+        )?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Threads of a client whose latest message came from the other side:
+    /// they wait for our reply. The latest item of each, oldest wait first.
+    pub fn open_threads(&self, client: ClientId) -> Result<Vec<ItemId>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT i.id, i.thread_id, i.direction FROM items i
+             WHERE i.kind = 'email' AND i.deleted_at IS NULL AND i.thread_id IN (
+                 SELECT DISTINCT t.thread_id FROM items t JOIN item_links l ON l.item_id = t.id
+                 WHERE l.client_id = ?1 AND t.thread_id IS NOT NULL)
+             ORDER BY i.date DESC, i.id DESC",
+        )?;
+        let mut seen = std::collections::HashSet::new();
+        let mut open = Vec::new();
+        let rows =
+            stmt.query_map([client.0], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?)))?;
+        for row in rows {
+            let (id, thread, direction) = row?;
+            if seen.insert(thread) && direction == "in" {
+                open.push(ItemId(id));
+            }
+        }
+        open.reverse();
+        Ok(open)
     }
 
     /// Number of items seen per source.

@@ -1,0 +1,526 @@
+//! Calendar feeds (ICS) turned into event occurrences inside a time window.
+//!
+//! Pure: no I/O and no clock. The caller passes the window and the zone used
+//! for floating times; [`occurrences`] returns every occurrence that overlaps
+//! the window, sorted by start, plus human-readable warnings.
+//!
+//! Parsing, recurrence expansion (RRULE, RDATE, EXDATE, RECURRENCE-ID,
+//! RANGE=THISANDFUTURE) and time-zone resolution (VTIMEZONE with a known
+//! TZID / X-LIC-LOCATION / X-MICROSOFT-CDO-TZID, bare IANA names, Windows
+//! names) are done by `calcard`. This module works around what calcard leaves
+//! to the caller or gets wrong for our purposes:
+//!
+//! * calcard matches an override to its instance by `(SEQUENCE, RECURRENCE-ID)`
+//!   across the whole calendar, ignoring the UID. An override whose SEQUENCE
+//!   differs from the master's (normal after a single instance was edited) is
+//!   not matched, so the original instance stays next to the override. We
+//!   therefore expand every UID on its own, with SEQUENCE removed from the
+//!   copies handed to calcard, and additionally drop master instances whose
+//!   start equals an override's RECURRENCE-ID (this also covers RDATEs, which
+//!   calcard never matches against overrides) or an EXDATE (calcard applies
+//!   EXDATE to RRULE instances only, not to RDATEs).
+//! * calcard's expansion `limit` is shared by all recurring events of a
+//!   calendar; one endless daily rule would starve the others. Expanding per
+//!   UID gives every series its own budget of [`MAX_INSTANCES_PER_EVENT`].
+//! * Cancelled masters/overrides are kept by calcard; we drop them.
+//! * X-WR-TIMEZONE is ignored by calcard; we use it as the zone for floating
+//!   times when it names a known zone (otherwise `local`).
+//! * Duplicate components (same UID and RECURRENCE-ID) keep the highest
+//!   SEQUENCE (the later one on ties): a feed that carries an updated copy of
+//!   an event yields one occurrence, with the new fields.
+//!
+//! The identity of an occurrence is `(uid, recurrence_id)`: it is stable when
+//! an event is edited, so the store can update it in place.
+
+use std::collections::{HashMap, HashSet};
+use std::str::FromStr;
+
+use calcard::common::IanaString;
+use calcard::common::timezone::Tz;
+use calcard::icalendar::dates::TimeOrDelta;
+use calcard::icalendar::timezone::TzResolver;
+use calcard::icalendar::{
+    ICalendar, ICalendarComponent, ICalendarComponentType, ICalendarParameterName, ICalendarProperty, ICalendarStatus,
+};
+use calcard::{Entry, Parser};
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, SecondsFormat, TimeZone, Utc};
+use sha2::{Digest, Sha256};
+
+/// Time-zone type used for floating times (calcard's, which wraps `chrono_tz::Tz`).
+pub use calcard::common::timezone::Tz as Zone;
+
+/// Instances calcard may generate per series (per UID) before we stop it.
+/// Instances are generated from DTSTART onwards, so this is what bounds an
+/// endless rule: 20 000 covers a daily rule for ~54 years or an hourly rule
+/// for ~2.3 years before the end of the window. When the cap cuts a series
+/// short of the window end, a warning says so.
+pub const MAX_INSTANCES_PER_EVENT: usize = 20_000;
+
+/// One occurrence of an event inside the window.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Occurrence {
+    /// UID (or `nouid-<hash of the event's content>` when missing).
+    pub uid: String,
+    /// For instances of a recurring event (RRULE/RDATE masters and RECURRENCE-ID
+    /// overrides): the original start, RFC 3339 in UTC (`2026-01-05T08:00:00Z`),
+    /// or the date (`2026-03-29`) for all-day events. `None` for single events.
+    pub recurrence_id: Option<String>,
+    pub sequence: i64,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    /// DTSTART is a DATE: `date`/`end_date` are the calendar days as written;
+    /// `start`/`end` are midnight in the `local` zone, for sorting only.
+    pub all_day: bool,
+    /// First day, for all-day events.
+    pub date: Option<NaiveDate>,
+    /// Exclusive end day, for all-day events.
+    pub end_date: Option<NaiveDate>,
+    pub summary: String,
+    pub description: String,
+    pub location: String,
+    pub organizer: Option<Attendee>,
+    pub attendees: Vec<Attendee>,
+    /// TENTATIVE, CONFIRMED, … as written (cancelled occurrences are removed).
+    pub status: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Attendee {
+    pub name: Option<String>,
+    /// From `mailto:`, lower-cased.
+    pub address: String,
+}
+
+/// Half-open time window `[start, end)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CalendarError {
+    /// Not an iCalendar body (HTML error page, empty, truncated before any
+    /// `END:VCALENDAR`): the feed should keep its last good state.
+    #[error("cannot read the calendar: {0}")]
+    NotACalendar(String),
+}
+
+/// Resolves a zone name (IANA, Windows, …) the way calcard resolves TZIDs.
+pub fn zone(name: &str) -> Option<Zone> {
+    Tz::from_str(name).ok()
+}
+
+/// Parses ICS text and returns the occurrences overlapping `window`, sorted by
+/// start (then UID, then recurrence id), plus warnings (skipped events with
+/// their UID and the reason). `local` is the zone for floating times and for
+/// placing all-day events on the time line (`chrono_tz::Tz` converts with `.into()`).
+pub fn occurrences(ics: &str, window: &Window, local: Zone) -> Result<(Vec<Occurrence>, Vec<String>), CalendarError> {
+    let text = ics.strip_prefix('\u{feff}').unwrap_or(ics);
+    let mut warnings = Vec::new();
+    let calendars = parse_calendars(text, &mut warnings)?;
+
+    let mut out = Vec::new();
+    for cal in &calendars {
+        expand_calendar(cal, window, local, &mut out, &mut warnings);
+    }
+    out.sort_by(|a, b| (a.start, &a.uid, &a.recurrence_id, a.end).cmp(&(b.start, &b.uid, &b.recurrence_id, b.end)));
+    Ok((out, warnings))
+}
+
+fn parse_calendars(text: &str, warnings: &mut Vec<String>) -> Result<Vec<ICalendar>, CalendarError> {
+    if text.trim().is_empty() {
+        return Err(CalendarError::NotACalendar("empty body".into()));
+    }
+    let mut parser = Parser::new(text);
+    let mut calendars = Vec::new();
+    let mut unterminated = false;
+    let mut invalid_lines = 0usize;
+    loop {
+        match parser.entry() {
+            Entry::ICalendar(cal) => calendars.push(cal),
+            Entry::Eof => break,
+            Entry::UnterminatedComponent(_) => unterminated = true,
+            Entry::InvalidLine(_) => invalid_lines += 1,
+            Entry::VCard(_) => warnings.push("a vCard in the calendar feed was ignored".into()),
+            Entry::TooManyComponents => {
+                warnings.push("too many components: the rest of the calendar was ignored".into());
+                break;
+            }
+            _ => {}
+        }
+    }
+    if calendars.is_empty() {
+        let why = if unterminated || text.contains("BEGIN:VCALENDAR") {
+            "truncated: no VCALENDAR is complete".to_string()
+        } else if text.trim_start().starts_with('<') {
+            "looks like HTML, not iCalendar".to_string()
+        } else {
+            format!("no VCALENDAR found ({invalid_lines} unreadable lines)")
+        };
+        return Err(CalendarError::NotACalendar(why));
+    }
+    // calcard closes components at EOF, so a body cut short still parses:
+    // only VCALENDARs with their END line count.
+    let ends = text.lines().filter(|l| l.trim().eq_ignore_ascii_case("END:VCALENDAR")).count();
+    if ends == 0 {
+        let begins = text.lines().any(|l| l.trim().eq_ignore_ascii_case("BEGIN:VCALENDAR"));
+        let why = if begins { "truncated: no VCALENDAR is complete" } else { "no VCALENDAR found" };
+        return Err(CalendarError::NotACalendar(why.into()));
+    }
+    if calendars.len() > ends {
+        calendars.truncate(ends);
+        unterminated = true;
+    }
+    if unterminated {
+        warnings.push("the feed ends with an unterminated component (truncated?); it was ignored".into());
+    }
+    Ok(calendars)
+}
+
+/// A VEVENT of the feed, with what we need to group and deduplicate it.
+struct EventComp<'a> {
+    comp: &'a ICalendarComponent,
+    sequence: i64,
+    /// RECURRENCE-ID as written (for deduplication only).
+    rid_key: Option<String>,
+}
+
+fn expand_calendar(
+    cal: &ICalendar,
+    window: &Window,
+    local: Zone,
+    out: &mut Vec<Occurrence>,
+    warnings: &mut Vec<String>,
+) {
+    // Zone for floating times: X-WR-TIMEZONE when it names a known zone.
+    let floating = cal
+        .components
+        .iter()
+        .filter(|c| c.component_type == ICalendarComponentType::VCalendar)
+        .flat_map(|c| c.entries.iter())
+        .find(|e| matches!(&e.name, ICalendarProperty::Other(n) if n.eq_ignore_ascii_case("X-WR-TIMEZONE")))
+        .and_then(|e| e.values.first())
+        .and_then(|v| v.as_text())
+        .and_then(zone)
+        .unwrap_or(local);
+
+    let timezones: Vec<ICalendarComponent> = cal
+        .components
+        .iter()
+        .filter(|c| c.component_type == ICalendarComponentType::VTimezone)
+        .map(|c| ICalendarComponent {
+            component_type: c.component_type.clone(),
+            entries: c.entries.clone(),
+            component_ids: Vec::new(),
+        })
+        .collect();
+
+    // Group the VEVENTs by UID, keeping the feed order of first appearance.
+    let mut order: Vec<String> = Vec::new();
+    let mut groups: HashMap<String, Vec<EventComp<'_>>> = HashMap::new();
+    for comp in cal.components.iter().filter(|c| c.component_type == ICalendarComponentType::VEvent) {
+        let uid = comp
+            .uid()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .map(str::to_string)
+            .unwrap_or_else(|| content_uid(comp));
+        let sequence = comp
+            .property(&ICalendarProperty::Sequence)
+            .and_then(|e| e.values.first())
+            .and_then(|v| v.as_integer())
+            .unwrap_or(0);
+        let rid_key = comp
+            .property(&ICalendarProperty::RecurrenceId)
+            .map(|e| e.values.first().and_then(|v| v.clone().into_text()).unwrap_or_default().into_owned());
+        let ev = EventComp { comp, sequence, rid_key };
+        match groups.get_mut(&uid) {
+            Some(g) => {
+                // Same UID and RECURRENCE-ID twice: keep the higher SEQUENCE (later on ties).
+                if let Some(pos) = g.iter().position(|o| o.rid_key == ev.rid_key) {
+                    if ev.sequence >= g[pos].sequence {
+                        g[pos] = ev;
+                    }
+                } else {
+                    g.push(ev);
+                }
+            }
+            None => {
+                order.push(uid.clone());
+                groups.insert(uid, vec![ev]);
+            }
+        }
+    }
+
+    for uid in order {
+        let group = &groups[&uid];
+        expand_group(&uid, group, &timezones, floating, window, local, out, warnings);
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn expand_group(
+    uid: &str,
+    group: &[EventComp<'_>],
+    timezones: &[ICalendarComponent],
+    floating: Zone,
+    window: &Window,
+    local: Zone,
+    out: &mut Vec<Occurrence>,
+    warnings: &mut Vec<String>,
+) {
+    let master = group.iter().find(|e| e.rid_key.is_none());
+    if master.is_some_and(|m| is_cancelled(m.comp)) {
+        // The whole series is cancelled (its overrides with it).
+        return;
+    }
+    let recurring = master.is_some_and(|m| m.comp.is_recurrent()) || group.iter().any(|e| e.rid_key.is_some());
+
+    // A small calendar with this UID only: its time zones and its events, minus SEQUENCE.
+    let first_event = timezones.len();
+    let mut sub = ICalendar { components: timezones.to_vec() };
+    for ev in group {
+        let mut comp = ev.comp.clone();
+        comp.entries.retain(|e| e.name != ICalendarProperty::Sequence);
+        comp.component_ids.clear();
+        sub.components.push(comp);
+    }
+    let resolver = sub.build_tz_resolver().with_default(floating);
+    let expanded = sub.expand_dates(floating, MAX_INSTANCES_PER_EVENT);
+    for err in &expanded.errors {
+        warnings.push(format!("event {uid} skipped: {}", err.error));
+    }
+
+    // Per override: its RECURRENCE-ID and own start (to undo THISANDFUTURE shifts).
+    let mut overrides: HashMap<usize, OverrideInfo> = HashMap::new();
+    for (i, ev) in group.iter().enumerate() {
+        if ev.rid_key.is_some() {
+            match recurrence_id(ev.comp, &resolver) {
+                Some(rid) => {
+                    let own = date_prop(ev.comp, &ICalendarProperty::Dtstart, &resolver, None);
+                    overrides.insert(first_event + i, (rid, own, date_only(ev.comp)));
+                }
+                None => warnings.push(format!("event {uid}: unreadable RECURRENCE-ID")),
+            }
+        }
+    }
+    let overridden: HashSet<DateTime<Utc>> = overrides.values().map(|(rid, _, _)| rid.with_timezone(&Utc)).collect();
+    let exdates: HashSet<DateTime<Utc>> = master.map(|m| exdates(m.comp, &resolver)).unwrap_or_default();
+
+    let mut seen: HashSet<Option<String>> = HashSet::new();
+    let mut generated = 0usize;
+    let mut last_start: Option<DateTime<Utc>> = None;
+    for event in expanded.events {
+        let idx = event.comp_id as usize;
+        if idx < first_event {
+            continue;
+        }
+        let Some(ev) = group.get(idx - first_event) else { continue };
+        let comp = ev.comp;
+        let start = fix_floating(event.start, floating);
+        let start_utc = start.with_timezone(&Utc);
+        let rid: Option<DateTime<Tz>> = if let Some((rid, own, _)) = overrides.get(&idx) {
+            // THISANDFUTURE: later instances carry this override's comp_id, shifted by (own start - rid).
+            match own {
+                Some(own) if *own != start => Some(start - (*own - *rid)),
+                _ => Some(*rid),
+            }
+        } else if recurring {
+            generated += 1;
+            last_start = last_start.max(Some(start_utc));
+            if overridden.contains(&start_utc) || exdates.contains(&start_utc) {
+                continue;
+            }
+            Some(start)
+        } else {
+            None
+        };
+        if is_cancelled(comp) {
+            continue;
+        }
+
+        let all_day = date_only(comp);
+        let (occ_start, occ_end, date, end_date) = if all_day {
+            let day = start.naive_local().date();
+            let end_day = match event.end {
+                TimeOrDelta::Time(t) => fix_floating(t, floating).naive_local().date(),
+                TimeOrDelta::Delta(d) => day + Duration::days(((d.num_seconds() + 86_399) / 86_400).max(1)),
+            };
+            let end_day = if end_day <= day { day + Duration::days(1) } else { end_day };
+            (local_midnight(day, local), local_midnight(end_day, local), Some(day), Some(end_day))
+        } else {
+            let end = match event.end {
+                TimeOrDelta::Time(t) => fix_floating(t, floating).with_timezone(&Utc),
+                TimeOrDelta::Delta(d) => start_utc + d,
+            };
+            (start_utc, end.max(start_utc), None, None)
+        };
+
+        let overlaps = if occ_end > occ_start {
+            occ_start < window.end && occ_end > window.start
+        } else {
+            occ_start >= window.start && occ_start < window.end
+        };
+        if !overlaps {
+            continue;
+        }
+        let recurrence_id = rid.map(|r| {
+            let rid_all_day = overrides.get(&idx).map_or(all_day, |o| o.2 || all_day);
+            if rid_all_day {
+                r.naive_local().date().to_string()
+            } else {
+                r.with_timezone(&Utc).to_rfc3339_opts(SecondsFormat::Secs, true)
+            }
+        });
+        if !seen.insert(recurrence_id.clone()) && recurrence_id.is_some() {
+            continue; // an RDATE equal to an RRULE instance
+        }
+        out.push(Occurrence {
+            uid: uid.to_string(),
+            recurrence_id,
+            sequence: ev.sequence,
+            start: occ_start,
+            end: occ_end,
+            all_day,
+            date,
+            end_date,
+            summary: text_prop(comp, &ICalendarProperty::Summary),
+            description: text_prop(comp, &ICalendarProperty::Description),
+            location: text_prop(comp, &ICalendarProperty::Location),
+            organizer: comp.property(&ICalendarProperty::Organizer).and_then(attendee),
+            attendees: comp.properties(&ICalendarProperty::Attendee).filter_map(attendee).collect(),
+            status: comp.status().map(|s| s.as_str().to_string()),
+        });
+    }
+    if generated >= MAX_INSTANCES_PER_EVENT.saturating_sub(overrides.len())
+        && last_start.is_some_and(|l| l < window.end)
+    {
+        warnings.push(format!(
+            "event {uid}: expansion stopped after {MAX_INSTANCES_PER_EVENT} instances; later occurrences are missing"
+        ));
+    }
+}
+
+/// An override's RECURRENCE-ID, its own DTSTART, and whether the RECURRENCE-ID is a DATE.
+type OverrideInfo = (DateTime<Tz>, Option<DateTime<Tz>>, bool);
+
+fn is_cancelled(comp: &ICalendarComponent) -> bool {
+    matches!(comp.status(), Some(ICalendarStatus::Cancelled))
+}
+
+/// DTSTART is a DATE (or missing and RECURRENCE-ID is a DATE).
+fn date_only(comp: &ICalendarComponent) -> bool {
+    let prop = comp.property(&ICalendarProperty::Dtstart).or_else(|| comp.property(&ICalendarProperty::RecurrenceId));
+    prop.and_then(|e| e.values.first()).and_then(|v| v.as_partial_date_time()).is_some_and(|dt| !dt.has_time())
+}
+
+/// calcard falls back to a floating date-time when a local time does not
+/// exist (DST gap); re-read those in the floating zone, picking the earliest.
+fn fix_floating(dt: DateTime<Tz>, floating: Zone) -> DateTime<Tz> {
+    if dt.timezone().is_floating() {
+        let naive = dt.naive_local();
+        floating
+            .from_local_datetime(&naive)
+            .earliest()
+            .or_else(|| floating.from_local_datetime(&(naive + Duration::hours(1))).earliest())
+            .unwrap_or(dt)
+    } else {
+        dt
+    }
+}
+
+fn local_midnight(day: NaiveDate, local: Zone) -> DateTime<Utc> {
+    let naive: NaiveDateTime = day.and_hms_opt(0, 0, 0).expect("midnight exists");
+    local
+        .from_local_datetime(&naive)
+        .earliest()
+        .or_else(|| local.from_local_datetime(&(naive + Duration::hours(1))).earliest())
+        .map(|d| d.with_timezone(&Utc))
+        .unwrap_or_else(|| Utc.from_utc_datetime(&naive))
+}
+
+fn date_prop(
+    comp: &ICalendarComponent,
+    prop: &ICalendarProperty,
+    resolver: &TzResolver<&str>,
+    fallback_tzid: Option<&str>,
+) -> Option<DateTime<Tz>> {
+    let entry = comp.property(prop)?;
+    let dt = entry.values.first()?.as_partial_date_time()?.to_date_time()?;
+    let tz = resolver.resolve_or_default(entry.tz_id().or(fallback_tzid));
+    dt.to_date_time_with_tz(tz).or_else(|| tz.from_local_datetime(&dt.date_time).earliest())
+}
+
+fn recurrence_id(comp: &ICalendarComponent, resolver: &TzResolver<&str>) -> Option<DateTime<Tz>> {
+    let start_tzid = comp.property(&ICalendarProperty::Dtstart).and_then(|e| e.tz_id());
+    date_prop(comp, &ICalendarProperty::RecurrenceId, resolver, start_tzid)
+}
+
+fn exdates(comp: &ICalendarComponent, resolver: &TzResolver<&str>) -> HashSet<DateTime<Utc>> {
+    let start_tzid = comp.property(&ICalendarProperty::Dtstart).and_then(|e| e.tz_id());
+    let mut set = HashSet::new();
+    for entry in comp.properties(&ICalendarProperty::Exdate) {
+        let tz = resolver.resolve_or_default(entry.tz_id().or(start_tzid));
+        for value in &entry.values {
+            if let Some(dt) = value.as_partial_date_time().and_then(|p| p.to_date_time())
+                && let Some(dt) = dt.to_date_time_with_tz(tz)
+            {
+                set.insert(dt.with_timezone(&Utc));
+            }
+        }
+    }
+    set
+}
+
+fn text_prop(comp: &ICalendarComponent, prop: &ICalendarProperty) -> String {
+    comp.property(prop)
+        .and_then(|e| e.values.first())
+        .and_then(|v| v.as_text())
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default()
+}
+
+fn attendee(entry: &calcard::icalendar::ICalendarEntry) -> Option<Attendee> {
+    let raw = entry.values.first()?.as_text()?.trim();
+    let address = match raw.split_once(':') {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("mailto") => rest,
+        _ => raw,
+    }
+    .trim()
+    .to_lowercase();
+    if address.is_empty() {
+        return None;
+    }
+    let name = entry
+        .parameter(&ICalendarParameterName::Cn)
+        .and_then(|v| v.as_text())
+        .map(|s| s.trim().trim_matches('"').trim().to_string())
+        .filter(|s| !s.is_empty());
+    Some(Attendee { name, address })
+}
+
+/// A stable id for an event without UID: a hash of its properties, minus
+/// DTSTAMP (which many generators set to the time of the download).
+fn content_uid(comp: &ICalendarComponent) -> String {
+    let mut hasher = Sha256::new();
+    for entry in &comp.entries {
+        if entry.name == ICalendarProperty::Dtstamp {
+            continue;
+        }
+        hasher.update(entry.name.as_str().as_bytes());
+        for param in &entry.params {
+            hasher.update(b";");
+            hasher.update(param.name.as_str().as_bytes());
+            hasher.update(b"=");
+            hasher.update(param.value.as_text().unwrap_or("").as_bytes());
+        }
+        for value in &entry.values {
+            hasher.update(b":");
+            hasher.update(value.clone().into_text().unwrap_or_default().as_bytes());
+        }
+        hasher.update(b"\n");
+    }
+    let digest = hex::encode(hasher.finalize());
+    format!("nouid-{}", &digest[..16])
+}

@@ -1,0 +1,294 @@
+//! ICS calendars (a URL or a local file) as a source. Every occurrence
+//! inside the window is an item of kind `event`, keyed by UID and
+//! RECURRENCE-ID, updated in place when it changes and deleted when a good
+//! fetch no longer has it. A fetch that fails, or returns something that is
+//! not a calendar, changes nothing: the last good state stays.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{BoxFuture, Source, SourceError, SyncContext, sha256_hex};
+use crate::calendar::{Occurrence, Window, occurrences};
+use crate::model::{ItemKind, Participant, Role};
+use crate::pipeline::{Batch, Counts};
+use crate::store::{DateSource, NewItem, SourceKey};
+
+/// The largest calendar kronika reads.
+pub const MAX_FEED_BYTES: u64 = 20 << 20;
+
+/// Where a calendar comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Feed {
+    Url(String),
+    File(PathBuf),
+}
+
+/// What is kept between fetches: the validators for conditional requests.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedCursor {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    /// SHA-256 of the last good body: an unchanged body is not parsed again.
+    pub body_hash: Option<String>,
+}
+
+/// A calendar feed.
+pub struct IcsSource {
+    name: String,
+    feed: Feed,
+    source_id: String,
+    poll: Duration,
+    past: Duration,
+    future: Duration,
+    local: chrono_tz::Tz,
+}
+
+/// `https://user:secret@host/x.ics` → `https://***@host/x.ics`, for logs and errors.
+pub fn redact(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let (authority, path) =
+                rest.split_once('/').map(|(a, p)| (a, format!("/{p}"))).unwrap_or((rest, String::new()));
+            match authority.rsplit_once('@') {
+                Some((_, host)) => format!("{scheme}://***@{host}{path}"),
+                None => url.to_string(),
+            }
+        }
+        None => url.to_string(),
+    }
+}
+
+impl IcsSource {
+    pub fn new(name: &str, feed: Feed, poll: Duration, past: Duration, future: Duration) -> IcsSource {
+        IcsSource {
+            name: name.to_string(),
+            source_id: format!("ics:{name}"),
+            feed,
+            poll,
+            past,
+            future,
+            local: local_zone(),
+        }
+    }
+
+    fn what(&self) -> String {
+        match &self.feed {
+            Feed::Url(u) => format!("calendar {} ({})", self.name, redact(u)),
+            Feed::File(p) => format!("calendar {} ({})", self.name, p.display()),
+        }
+    }
+
+    fn unavailable(&self, reason: impl std::fmt::Display) -> SourceError {
+        SourceError::Unavailable { what: self.what(), reason: format!("{reason}; the last good state is kept") }
+    }
+
+    /// Fetches the body, or `None` when the server says it has not changed.
+    fn fetch(&self, cursor: &FeedCursor) -> Result<Option<(String, FeedCursor)>, SourceError> {
+        match &self.feed {
+            Feed::File(path) => {
+                let meta = std::fs::metadata(path).map_err(|e| self.unavailable(format!("cannot read it: {e}")))?;
+                if meta.len() > MAX_FEED_BYTES {
+                    return Err(self.unavailable(format!("it is larger than {} MB", MAX_FEED_BYTES >> 20)));
+                }
+                let bytes = std::fs::read(path).map_err(|e| self.unavailable(format!("cannot read it: {e}")))?;
+                Ok(Some((decode(&bytes), FeedCursor::default())))
+            }
+            Feed::Url(url) => {
+                let agent: ureq::Agent = ureq::Agent::config_builder()
+                    .timeout_global(Some(Duration::from_secs(30)))
+                    .http_status_as_error(false)
+                    .max_redirects(5)
+                    .user_agent(concat!("kronika/", env!("CARGO_PKG_VERSION")))
+                    .build()
+                    .into();
+                let mut req = agent.get(url);
+                if let Some(etag) = &cursor.etag {
+                    req = req.header("If-None-Match", etag);
+                }
+                if let Some(lm) = &cursor.last_modified {
+                    req = req.header("If-Modified-Since", lm);
+                }
+                let mut resp =
+                    req.call().map_err(|e| self.unavailable(format!("cannot fetch it: {}", redact(&e.to_string()))))?;
+                let status = resp.status().as_u16();
+                if status == 304 {
+                    return Ok(None);
+                }
+                if !(200..300).contains(&status) {
+                    return Err(self.unavailable(format!("the server answered HTTP {status}")));
+                }
+                let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+                let next = FeedCursor { etag: header("etag"), last_modified: header("last-modified"), body_hash: None };
+                let bytes = resp
+                    .body_mut()
+                    .with_config()
+                    .limit(MAX_FEED_BYTES)
+                    .read_to_vec()
+                    .map_err(|e| self.unavailable(format!("cannot read the answer: {e}")))?;
+                Ok(Some((decode(&bytes), next)))
+            }
+        }
+    }
+
+    fn sync_blocking(&mut self, ctx: &SyncContext) -> Result<Counts, SourceError> {
+        let cursor: FeedCursor = ctx
+            .pipeline
+            .cursor_blocking(&self.source_id)
+            .map_err(SourceError::Pipeline)?
+            .and_then(|c| serde_json::from_str(&c).ok())
+            .unwrap_or_default();
+        let Some((body, mut next)) = self.fetch(&cursor)? else {
+            return Ok(Counts::default());
+        };
+        let hash = sha256_hex(body.as_bytes());
+        let now = Utc::now();
+        let window = Window {
+            start: now - chrono::Duration::from_std(self.past).unwrap_or_default(),
+            end: now + chrono::Duration::from_std(self.future).unwrap_or_default(),
+        };
+        let (found, warnings) = occurrences(&body, &window, self.local.into()).map_err(|e| self.unavailable(e))?;
+        let mut counts = Counts::default();
+        for w in warnings {
+            tracing::warn!(source = %self.name, "{w}");
+            counts.warn(w);
+        }
+        next.body_hash = Some(hash);
+        let known = ctx.pipeline.known_dates_blocking(&self.source_id).map_err(SourceError::Pipeline)?;
+        let mut batch = Batch {
+            source: self.source_id.clone(),
+            replace: true,
+            cursor: Some(serde_json::to_string(&next).expect("cursor serialises")),
+            ..Batch::default()
+        };
+        let mut present = std::collections::HashSet::new();
+        for occ in &found {
+            let key = occurrence_key(occ);
+            present.insert(key.clone());
+            batch.items.push((event_item(&self.name, occ), SourceKey { source: self.source_id.clone(), key }));
+        }
+        // Occurrences the feed no longer has, inside the window: cancelled
+        // or deleted. Older ones left the window, not the calendar: they stay.
+        for (key, start) in known {
+            if !present.contains(&key) && start >= window.start && start <= window.end {
+                batch.deleted.push(SourceKey { source: self.source_id.clone(), key });
+            }
+        }
+        ctx.progress.set_length(batch.items.len() as u64);
+        counts.add(&ctx.pipeline.ingest_blocking(batch).map_err(SourceError::Pipeline)?);
+        // Unchanged occurrences are "duplicates" of themselves: not news.
+        counts.read = found.len();
+        Ok(counts)
+    }
+}
+
+/// The store key of an occurrence: UID and RECURRENCE-ID.
+pub fn occurrence_key(o: &Occurrence) -> String {
+    format!("{}/{}", o.uid, o.recurrence_id.as_deref().unwrap_or("-"))
+}
+
+/// An occurrence as a history item.
+pub fn event_item(calendar: &str, o: &Occurrence) -> NewItem {
+    let mut participants = Vec::new();
+    if let Some(org) = &o.organizer {
+        participants.push(Participant { role: Role::Organizer, name: org.name.clone(), address: org.address.clone() });
+    }
+    for a in &o.attendees {
+        if !participants.iter().any(|p| p.address == a.address) {
+            participants.push(Participant { role: Role::Attendee, name: a.name.clone(), address: a.address.clone() });
+        }
+    }
+    let mut body = o.description.trim().to_string();
+    if !o.location.trim().is_empty() {
+        body = format!("{body}\n\nLocation: {}", o.location.trim()).trim().to_string();
+    }
+    let extra = serde_json::json!({
+        "calendar": calendar,
+        "uid": o.uid,
+        "recurrence_id": o.recurrence_id,
+        "sequence": o.sequence,
+        "start": o.start.to_rfc3339(),
+        "end": o.end.to_rfc3339(),
+        "all_day": o.all_day,
+        "date": o.date,
+        "end_date": o.end_date,
+        "location": o.location,
+        "status": o.status,
+    });
+    let content_hash = sha256_hex(serde_json::to_string(o).unwrap_or_default().as_bytes());
+    NewItem {
+        kind: ItemKind::Event,
+        date: o.start,
+        date_source: DateSource::Header,
+        subject: o.summary.clone(),
+        body,
+        participants,
+        content_hash,
+        size: 0,
+        extra,
+        ..NewItem::default()
+    }
+}
+
+/// Calendar text: a BOM dropped; windows-1250 when not UTF-8.
+fn decode(bytes: &[u8]) -> String {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_string(),
+        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+    }
+}
+
+/// The system's time zone (TZ, then /etc/timezone, then /etc/localtime's
+/// link), for floating times; Europe/Prague when none can be told.
+pub fn local_zone() -> chrono_tz::Tz {
+    let from_env = std::env::var("TZ").ok().map(|t| t.trim_start_matches(':').to_string());
+    let from_file = || std::fs::read_to_string("/etc/timezone").ok().map(|s| s.trim().to_string());
+    let from_link = || {
+        std::fs::read_link("/etc/localtime")
+            .ok()
+            .and_then(|p| p.to_string_lossy().split("zoneinfo/").nth(1).map(str::to_string))
+    };
+    for name in [from_env, from_file(), from_link()].into_iter().flatten() {
+        if let Ok(tz) = name.parse::<chrono_tz::Tz>() {
+            return tz;
+        }
+    }
+    chrono_tz::Europe::Prague
+}
+
+impl Source for IcsSource {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn sync<'a>(&'a mut self, ctx: &'a SyncContext) -> BoxFuture<'a, Result<Counts, SourceError>> {
+        Box::pin(async move { tokio::task::block_in_place(|| self.sync_blocking(ctx)) })
+    }
+
+    fn changed(&mut self) -> BoxFuture<'_, Result<(), SourceError>> {
+        let poll = self.poll;
+        Box::pin(async move {
+            tokio::time::sleep(poll).await;
+            Ok(())
+        })
+    }
+}
+
+/// Start times of a source's live items, by key (see [`crate::store::Store::source_dates`]).
+pub type KnownDates = HashMap<String, DateTime<Utc>>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_never_show() {
+        assert_eq!(redact("https://jana:tajne@cal.example.com/a.ics"), "https://***@cal.example.com/a.ics");
+        assert_eq!(redact("https://cal.example.com/a.ics"), "https://cal.example.com/a.ics");
+        assert_eq!(redact("error for https://u:p@h/x"), "error for https://***@h/x");
+    }
+}
