@@ -6,7 +6,8 @@
 //! `cargo bench --bench imap -- [--messages N] [--clients N] [--seed S] [--keep] [--out DIR]`
 //!
 //! 1. The corpus of the pipeline bench (`corpus/mod.rs`, 400 clients, seed
-//!    42) in `target/bench/corpus-N-400-42`; `--keep` reuses a complete one.
+//!    42) in `target/bench/corpus-N-400-42`; `--keep` reuses a complete one
+//!    and keeps the copies and data in `target/bench/imap/` afterwards.
 //! 2. A private Dovecot (`tests/common/dovecot.rs`); every message of the
 //!    corpus (all folders flattened) is copied into alice's `Maildir/cur`
 //!    before the first login, then Dovecot indexes the mailbox and caches
@@ -14,7 +15,9 @@
 //!    RFC822.SIZE INTERNALDATE)`), untimed. The mail is then in the page
 //!    cache for both clients.
 //! 3. `mbsync -a` into a fresh Maildir (installed with `apt-get install -y
-//!    isync` when missing), timed.
+//!    isync` when missing), timed: the reference. Then once more with
+//!    `FSync no`, for information: by default mbsync fsyncs every message
+//!    file, which is most of its time.
 //! 4. `kronika sync` into a fresh data folder, clients imported first
 //!    (untimed), timed; `kronika stats --json` checks the counts.
 //!
@@ -97,9 +100,12 @@ fn opts() -> Opts {
     o
 }
 
-/// Wall time and peak resident memory of a child process.
+/// Wall time, CPU time and peak resident memory of a child process.
 struct Run {
     wall: Duration,
+    /// User and system CPU seconds of the process (and children it waited for).
+    user: f64,
+    sys: f64,
     max_rss_kb: i64,
     ok: bool,
     stdout: String,
@@ -141,7 +147,8 @@ fn run(cmd: &mut Command) -> Run {
         eprintln!("{cmd:?} failed:\n{stderr}");
     }
     std::mem::forget(child);
-    Run { wall, max_rss_kb: usage.ru_maxrss, ok, stdout, stderr }
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    Run { wall, user: secs(usage.ru_utime), sys: secs(usage.ru_stime), max_rss_kb: usage.ru_maxrss, ok, stdout, stderr }
 }
 
 fn have(cmd: &str) -> bool {
@@ -273,10 +280,19 @@ fn bench(o: &Opts) -> Result<()> {
     let _ = fs::remove_dir_all(&work);
     fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
 
-    // mbsync: copies INBOX into a fresh Maildir.
-    let mbsync_run = if mbsync { Some(run_mbsync(&work, dovecot.port(), copied)?) } else { None };
-    if let Some(r) = &mbsync_run {
-        report("mbsync -a", r, copied, mb);
+    // mbsync: copies INBOX into a fresh Maildir, as configured by default
+    // (the reference), then once more with `FSync no` (for information:
+    // by default mbsync fsyncs every message file, which dominates its time).
+    let mut mbsync_run = None;
+    let mut mbsync_nofsync = None;
+    if mbsync {
+        let r = run_mbsync(&work, "mbsync", true, dovecot.port(), copied)?;
+        report("mbsync -a (default FSync yes)", &r, copied, mb);
+        mbsync_run = Some(r);
+        let r = run_mbsync(&work, "mbsync-nofsync", false, dovecot.port(), copied)?;
+        report("mbsync -a (FSync no)", &r, copied, mb);
+        mbsync_nofsync = Some(r);
+        let _ = fs::remove_dir_all(work.join("mbsync-nofsync"));
     }
 
     // kronika: a fresh data folder, the clients, then the timed sync.
@@ -287,14 +303,23 @@ fn bench(o: &Opts) -> Result<()> {
     println!("--- summary ---");
     println!("messages: {copied}, {mb:.1} MB");
     if let Some(m) = &mbsync_run {
-        println!("mbsync:  {}", figures(m, copied, mb));
+        println!("mbsync:            {}", figures(m, copied, mb));
     }
-    println!("kronika: {}", figures(&kr, copied, mb));
+    if let Some(m) = &mbsync_nofsync {
+        println!("mbsync (FSync no): {}", figures(m, copied, mb));
+    }
+    println!("kronika:           {}", figures(&kr, copied, mb));
     if let Some(m) = &mbsync_run {
         let ratio = kr.wall.as_secs_f64() / m.wall.as_secs_f64();
         println!(
             "ratio kronika/mbsync time: {ratio:.2} (target ≤ 1.00: {})",
             if ratio <= 1.0 { "met" } else { "missed" }
+        );
+    }
+    if let Some(m) = &mbsync_nofsync {
+        println!(
+            "ratio kronika/mbsync (FSync no) time: {:.2} (for information)",
+            kr.wall.as_secs_f64() / m.wall.as_secs_f64()
         );
     }
     drop(dovecot);
@@ -343,12 +368,15 @@ fn install_isync() -> Result<()> {
         if !root {
             cmd.arg("apt-get");
         }
-        let status = cmd
+        let out = cmd
             .args(args)
             .env("DEBIAN_FRONTEND", "noninteractive")
-            .status()
+            .output()
             .with_context(|| format!("running apt-get {args:?}"))?;
-        Ok(status.success())
+        if !out.status.success() {
+            eprintln!("apt-get {args:?} failed:\n{}", String::from_utf8_lossy(&out.stderr));
+        }
+        Ok(out.status.success())
     };
     if apt(&["install", "-y", "-qq", "isync"])? {
         return Ok(());
@@ -432,21 +460,24 @@ fn warm(dovecot: &Dovecot, messages: usize) -> Result<()> {
     Ok(())
 }
 
-/// `mbsync -a` pulling INBOX into a fresh Maildir under `work`; checks it
+/// `mbsync -a` pulling INBOX into a fresh Maildir `work/NAME` (config
+/// `work/NAME.rc`), with or without its per-message fsync; checks it
 /// copied every message.
-fn run_mbsync(work: &Path, port: u16, messages: usize) -> Result<Run> {
-    let mail = work.join("mbsync-mail");
+fn run_mbsync(work: &Path, name: &str, fsync: bool, port: u16, messages: usize) -> Result<Run> {
+    let mail = work.join(name);
     let _ = fs::remove_dir_all(&mail);
     fs::create_dir_all(&mail)?;
-    let config = work.join("mbsyncrc");
+    let config = work.join(format!("{name}.rc"));
     fs::write(
         &config,
         format!(
             "# Written by benches/imap.rs\n\
+             FSync {fsync}\n\n\
              IMAPAccount bench\nHost 127.0.0.1\nPort {port}\nUser alice\nPass {pass}\nSSLType None\nAuthMechs LOGIN\n\n\
              IMAPStore remote\nAccount bench\n\n\
              MaildirStore local\nPath {path}/\nInbox {path}/INBOX\n\n\
              Channel bench\nFar :remote:\nNear :local:\nPatterns INBOX\nSync Pull\nCreate Near\nSyncState *\n",
+            fsync = if fsync { "yes" } else { "no" },
             pass = dovecot::PASSWORD,
             path = mail.display()
         ),
@@ -528,10 +559,12 @@ fn run_kronika(work: &Path, port: u16, corpus: &corpus::Corpus, messages: usize)
 fn figures(r: &Run, messages: usize, mb: f64) -> String {
     let secs = r.wall.as_secs_f64();
     format!(
-        "{secs:.1}s, {:.0} messages/s, {:.1} MB/s, peak memory {:.0} MB",
+        "{secs:.1}s, {:.0} messages/s, {:.1} MB/s, peak memory {:.0} MB, CPU {:.1}s user + {:.1}s sys",
         messages as f64 / secs,
         mb / secs,
-        r.max_rss_kb as f64 / 1024.0
+        r.max_rss_kb as f64 / 1024.0,
+        r.user,
+        r.sys
     )
 }
 

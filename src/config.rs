@@ -104,6 +104,23 @@ struct RawConfig {
     notes: Vec<Spanned<RawNotes>>,
     #[serde(default)]
     calendar: Vec<Spanned<RawCalendar>>,
+    reminders: Option<Spanned<RawReminders>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReminders {
+    #[serde(default)]
+    lead_times: Vec<String>,
+    follow_up_after: Option<String>,
+    serve: Option<String>,
+    #[serde(default = "default_true")]
+    stdout: bool,
+    #[serde(default)]
+    webhooks: Vec<String>,
+    #[serde(default)]
+    commands: Vec<Vec<String>>,
+    horizon: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -194,6 +211,25 @@ pub struct Config {
     pub notes: Vec<NotesConfig>,
     /// ICS calendars.
     pub calendars: Vec<CalendarConfig>,
+    /// Reminders before client meetings and follow-ups; `None`: off.
+    pub reminders: Option<RemindersConfig>,
+}
+
+/// The `[reminders]` section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemindersConfig {
+    /// How long before an event each reminder fires (largest first).
+    pub lead_times: Vec<std::time::Duration>,
+    /// A client silent this long gets a reminder to get in touch.
+    pub follow_up_after: Option<std::time::Duration>,
+    /// Where the daemon serves the ICS feed of upcoming client meetings.
+    pub serve: Option<std::net::SocketAddr>,
+    pub stdout: bool,
+    pub webhooks: Vec<String>,
+    /// Programs (with arguments) run without a shell, the reminder as JSON on stdin.
+    pub commands: Vec<Vec<String>>,
+    /// How far ahead reminders are planned.
+    pub horizon: std::time::Duration,
 }
 
 /// A `[[calendar]]` section.
@@ -548,7 +584,10 @@ impl Config {
                     return Err(err("calendar.url", format!("calendar {name:?}: give url or path, not both")));
                 }
                 _ => {
-                    return Err(err("calendar.url", format!("calendar {name:?} needs a url (http or https) or a path")));
+                    return Err(err(
+                        "calendar.url",
+                        format!("calendar {name:?} needs a url (http or https) or a path"),
+                    ));
                 }
             };
             let duration = |key: &str, value: &Option<String>, default: u64| match value {
@@ -565,7 +604,62 @@ impl Config {
                 feed,
             });
         }
+        let reminders =
+            match &raw.reminders {
+                None => None,
+                Some(section) => {
+                    let r = section.get_ref();
+                    let span = section.span();
+                    let err = |key: &str, msg: String| v.err(span.clone(), key, &msg);
+                    let mut lead_times = Vec::new();
+                    for l in &r.lead_times {
+                        lead_times.push(parse_duration(l).ok_or_else(|| {
+                            err("reminders.lead_times", format!("{l:?} is not a duration like 1d or 30m"))
+                        })?);
+                    }
+                    if lead_times.is_empty() {
+                        lead_times = vec![std::time::Duration::from_secs(86_400), std::time::Duration::from_secs(1800)];
+                    }
+                    lead_times.sort_by(|a, b| b.cmp(a));
+                    lead_times.dedup();
+                    let follow_up_after = match &r.follow_up_after {
+                        Some(f) => Some(parse_duration(f).ok_or_else(|| {
+                            err("reminders.follow_up_after", format!("{f:?} is not a duration like 90d"))
+                        })?),
+                        None => None,
+                    };
+                    let serve = match &r.serve {
+                        Some(a) => Some(a.parse::<std::net::SocketAddr>().map_err(|_| {
+                            err("reminders.serve", format!("{a:?} is not an address like 127.0.0.1:8765"))
+                        })?),
+                        None => None,
+                    };
+                    for w in &r.webhooks {
+                        if !(w.starts_with("http://") || w.starts_with("https://")) {
+                            return Err(err("reminders.webhooks", format!("{w:?} is not an http(s) URL")));
+                        }
+                    }
+                    if r.commands.iter().any(|c| c.is_empty() || c[0].trim().is_empty()) {
+                        return Err(err("reminders.commands", "each command is a list: [program, arguments…]".into()));
+                    }
+                    let horizon = match &r.horizon {
+                        Some(h) => parse_duration(h)
+                            .ok_or_else(|| err("reminders.horizon", format!("{h:?} is not a duration")))?,
+                        None => std::time::Duration::from_secs(30 * 86_400),
+                    };
+                    Some(RemindersConfig {
+                        lead_times,
+                        follow_up_after,
+                        serve,
+                        stdout: r.stdout,
+                        webhooks: r.webhooks.clone(),
+                        commands: r.commands.clone(),
+                        horizon,
+                    })
+                }
+            };
         Ok(Config {
+            reminders,
             calendars,
             notes,
             imap,

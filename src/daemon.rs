@@ -112,6 +112,41 @@ pub async fn run(config: &Config, shutdown: impl Future<Output = ()>) -> anyhow:
         let span = tracing::info_span!("source", name = %name);
         tasks.spawn(keep_going(source, ctx, stop_rx.clone(), config.path.clone()).instrument(span));
     }
+    if let Some(rc) = &config.reminders {
+        let store = Store::open(&config.db_path(), config.policy())
+            .map_err(|e| anyhow::anyhow!("cannot open the store for reminders: {e}"))?;
+        let feed = config.data_dir.join("kronika-reminders.ics");
+        let engine = crate::reminders::Reminders::new(
+            rc.clone(),
+            store,
+            Arc::new(crate::reminders::SystemClock),
+            crate::reminders::sinks(rc),
+            Some(feed.clone()),
+        );
+        let mut rx = stop_rx.clone();
+        tasks.spawn(
+            async move {
+                engine
+                    .run(async move {
+                        let _ = rx.wait_for(|v| *v).await;
+                    })
+                    .await
+            }
+            .instrument(tracing::info_span!("reminders")),
+        );
+        if let Some(addr) = rc.serve {
+            let mut rx = stop_rx.clone();
+            tasks.spawn(async move {
+                if let Err(e) = crate::reminders::serve_feed(addr, feed, async move {
+                    let _ = rx.wait_for(|v| *v).await;
+                })
+                .await
+                {
+                    tracing::error!("cannot serve the reminder feed on {addr}: {e}");
+                }
+            });
+        }
+    }
     tracing::info!("kronika is running with {} sources", tasks.len());
     shutdown.await;
     tracing::info!("stopping: sources first, then the pipeline");

@@ -4,6 +4,7 @@
 //! See ARCHITECTURE.md for the data flow and the invariants.
 
 pub mod address;
+pub mod brief;
 pub mod calendar;
 pub mod cli;
 pub mod config;
@@ -16,6 +17,7 @@ pub mod matcher;
 pub mod model;
 pub mod notes;
 pub mod pipeline;
+pub mod reminders;
 pub mod sources;
 pub mod store;
 pub mod text;

@@ -29,6 +29,22 @@ pub fn ellipsize(s: &str, max: usize) -> String {
     out
 }
 
+/// `1200000.0` → `1 200 000`, `12.5` → `12.50`.
+pub fn format_amount(v: f64) -> String {
+    let whole = v.trunc() as i64;
+    let digits = whole.abs().to_string();
+    let mut grouped = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            grouped.push(' ');
+        }
+        grouped.push(ch);
+    }
+    let sign = if v < 0.0 { "-" } else { "" };
+    let frac = (v.fract().abs() * 100.0).round() as i64;
+    if frac == 0 { format!("{sign}{grouped}") } else { format!("{sign}{grouped}.{frac:02}") }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -39,5 +55,8 @@ mod tests {
         assert_eq!(fold("Łódź"), "lodz");
         assert_eq!(ellipsize("abcdef", 4), "abc…");
         assert_eq!(ellipsize("ab", 4), "ab");
+        assert_eq!(format_amount(1_200_000.0), "1 200 000");
+        assert_eq!(format_amount(12.5), "12.50");
+        assert_eq!(format_amount(-1000.0), "-1 000");
     }
 }

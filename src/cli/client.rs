@@ -327,7 +327,7 @@ fn print_client(store: &Store, config: &Config, c: &Client) -> Result<()> {
     row("Billing", c.billing.clone());
     row("Domains", Some(c.domains.join(", ")));
     row("Addresses", Some(store.client_emails(c.id)?.join(", ")));
-    row("Annual budget", c.annual_budget.map(format_amount));
+    row("Annual budget", c.annual_budget.map(crate::text::format_amount));
     for f in &config.custom_fields {
         let v = c.custom.get(&f.name).map(|v| match v {
             Value::String(s) => s.clone(),
@@ -371,22 +371,6 @@ fn print_client(store: &Store, config: &Config, c: &Client) -> Result<()> {
         if parts.is_empty() { String::new() } else { format!(": {}", parts.join(", ")) }
     );
     Ok(())
-}
-
-/// `1200000.0` → `1 200 000`, `12.5` → `12.50`.
-pub(crate) fn format_amount(v: f64) -> String {
-    let whole = v.trunc() as i64;
-    let digits = whole.abs().to_string();
-    let mut grouped = String::new();
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            grouped.push(' ');
-        }
-        grouped.push(ch);
-    }
-    let sign = if v < 0.0 { "-" } else { "" };
-    let frac = (v.fract().abs() * 100.0).round() as i64;
-    if frac == 0 { format!("{sign}{grouped}") } else { format!("{sign}{grouped}.{frac:02}") }
 }
 
 fn import(config: &Config, store: &mut Store, file: &PathBuf) -> Result<ExitCode> {
@@ -563,14 +547,4 @@ pub fn link(ctx: &Context_, a: LinkArgs, add: bool) -> Result<ExitCode> {
         bail!("cannot unlink item {item}: it has no manual link to client {client}");
     }
     Ok(ExitCode::SUCCESS)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn amounts_are_grouped() {
-        assert_eq!(super::format_amount(1_200_000.0), "1 200 000");
-        assert_eq!(super::format_amount(12.5), "12.50");
-        assert_eq!(super::format_amount(-1000.0), "-1 000");
-    }
 }

@@ -84,6 +84,11 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = agenda::BriefFormat::Text)]
         format: agenda::BriefFormat,
     },
+    /// Pending, fired and missed reminders.
+    Reminders {
+        #[arg(long)]
+        json: bool,
+    },
     /// Search the history.
     Search(read::SearchArgs),
     /// A client's history, newest first.
@@ -157,6 +162,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Command::Sync => run::sync(&ctx),
         Command::Note(cmd) => note::run(&ctx, cmd),
         Command::Agenda { days, client, json } => agenda::agenda(&ctx, days, client, json),
+        Command::Reminders { json } => agenda::reminders(&ctx, json),
         Command::Brief { client, next, json, format } => agenda::brief(&ctx, client, next, json, format),
         Command::Run => run::run(&ctx),
         Command::Search(a) => read::search(&ctx, a),

@@ -6,6 +6,7 @@
 mod clients;
 mod feed;
 mod items;
+mod reminders;
 mod schema;
 
 use std::path::Path;
@@ -16,6 +17,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 pub use clients::{ClientInput, ClientPatch, ContactInput, ContactPatch};
 pub use feed::IndexDoc;
 pub use items::{Attachment, Changes, DateSource, IngestOutcome, ItemRow, LinkRow, NewItem, SourceKey};
+pub use reminders::{ClientActivity, Planned, ReminderRow};
 
 use crate::matcher::{Directory, Policy};
 

@@ -155,4 +155,32 @@ CREATE TABLE source_status (
     updated_at   TEXT NOT NULL
 );
 "#,
+    // 3: reminders before client meetings and follow-ups, with one delivery
+    // record per sink, so that each fires once and each sink gets it once.
+    r#"
+CREATE TABLE reminders (
+    id          INTEGER PRIMARY KEY,
+    key         TEXT NOT NULL UNIQUE,
+    kind        TEXT NOT NULL,
+    item_id     INTEGER REFERENCES items(id) ON DELETE SET NULL,
+    client_id   INTEGER REFERENCES clients(id) ON DELETE SET NULL,
+    title       TEXT NOT NULL,
+    due_at      TEXT NOT NULL,
+    event_start TEXT,
+    state       TEXT NOT NULL CHECK (state IN ('pending', 'fired', 'missed', 'cancelled')),
+    fired_at    TEXT,
+    payload     TEXT
+);
+CREATE INDEX reminders_due ON reminders(state, due_at);
+
+CREATE TABLE reminder_deliveries (
+    reminder_id INTEGER NOT NULL REFERENCES reminders(id) ON DELETE CASCADE,
+    sink        TEXT NOT NULL,
+    state       TEXT NOT NULL CHECK (state IN ('pending', 'done', 'failed')),
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    last_error  TEXT,
+    next_try    TEXT,
+    PRIMARY KEY (reminder_id, sink)
+);
+"#,
 ];

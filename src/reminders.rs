@@ -1,0 +1,424 @@
+//! Reminders: before every upcoming event linked to a client, at each lead
+//! time, carrying the client's brief; and follow-ups for clients silent too
+//! long. Plans and states live in the store, so each reminder fires once
+//! across restarts, crashes and clock jumps, and each sink gets it once.
+//!
+//! The loop is `plan` (events and silent clients → pending reminders; the
+//! served ICS feed is rewritten), `fire_due` (due reminders fire, or are
+//! recorded as missed when their event has begun), `deliver` (pending
+//! deliveries to each sink, failures retried with backoff), then sleep until
+//! the next one is due (at most a minute). Time comes from a [`Clock`], so
+//! tests run it on tokio's paused clock.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+use crate::brief::{brief_json, occurrence_json, render_brief};
+use crate::config::RemindersConfig;
+use crate::model::{ClientId, ItemId};
+use crate::store::{Planned, Store, StoreError};
+
+/// Where "now" comes from.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The system clock.
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// A clock that follows tokio's (pausable) time from a fixed start, for tests.
+pub struct TokioClock {
+    base: DateTime<Utc>,
+    start: tokio::time::Instant,
+}
+
+impl TokioClock {
+    pub fn starting_at(base: DateTime<Utc>) -> TokioClock {
+        TokioClock { base, start: tokio::time::Instant::now() }
+    }
+}
+
+impl Clock for TokioClock {
+    fn now(&self) -> DateTime<Utc> {
+        self.base + chrono::Duration::from_std(self.start.elapsed()).unwrap_or_default()
+    }
+}
+
+/// Where a fired reminder goes.
+pub trait Sink: Send {
+    /// A stable name (the delivery record's key).
+    fn name(&self) -> String;
+    fn deliver(&self, reminder: &Value) -> Result<(), String>;
+}
+
+/// Standard output (one JSON line) and the log.
+pub struct StdoutSink;
+
+impl Sink for StdoutSink {
+    fn name(&self) -> String {
+        "stdout".into()
+    }
+    fn deliver(&self, reminder: &Value) -> Result<(), String> {
+        tracing::info!("reminder: {}", reminder["title"].as_str().unwrap_or(""));
+        println!("{reminder}");
+        Ok(())
+    }
+}
+
+/// A JSON POST to a URL.
+pub struct WebhookSink {
+    pub url: String,
+}
+
+impl Sink for WebhookSink {
+    fn name(&self) -> String {
+        format!("webhook {}", crate::sources::ics::redact(&self.url))
+    }
+    fn deliver(&self, reminder: &Value) -> Result<(), String> {
+        let agent: ureq::Agent =
+            ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(20))).build().into();
+        agent.post(&self.url).header("Content-Type", "application/json").send(reminder.to_string()).map(|_| ()).map_err(
+            |e| {
+                format!(
+                    "cannot POST to {}: {}",
+                    crate::sources::ics::redact(&self.url),
+                    crate::sources::ics::redact(&e.to_string())
+                )
+            },
+        )
+    }
+}
+
+/// A program run without a shell, the reminder as JSON on its standard input.
+pub struct CommandSink {
+    pub argv: Vec<String>,
+}
+
+impl Sink for CommandSink {
+    fn name(&self) -> String {
+        format!("command {}", self.argv.join(" "))
+    }
+    fn deliver(&self, reminder: &Value) -> Result<(), String> {
+        use std::io::Write;
+        let mut child = std::process::Command::new(&self.argv[0])
+            .args(&self.argv[1..])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot run {}: {e}", self.argv[0]))?;
+        if let Some(mut stdin) = child.stdin.take() {
+            stdin
+                .write_all(reminder.to_string().as_bytes())
+                .map_err(|e| format!("cannot write to {}: {e}", self.argv[0]))?;
+        }
+        let status = child.wait().map_err(|e| format!("cannot wait for {}: {e}", self.argv[0]))?;
+        if status.success() { Ok(()) } else { Err(format!("{} failed: {status}", self.argv[0])) }
+    }
+}
+
+/// The sinks the config asks for.
+pub fn sinks(config: &RemindersConfig) -> Vec<Box<dyn Sink>> {
+    let mut out: Vec<Box<dyn Sink>> = Vec::new();
+    if config.stdout {
+        out.push(Box::new(StdoutSink));
+    }
+    for url in &config.webhooks {
+        out.push(Box::new(WebhookSink { url: url.clone() }));
+    }
+    for argv in &config.commands {
+        out.push(Box::new(CommandSink { argv: argv.clone() }));
+    }
+    out
+}
+
+/// `1d`, `30m`, `1h30m` for a lead time.
+pub fn lead_label(d: Duration) -> String {
+    let s = d.as_secs();
+    match (s / 86_400, (s % 86_400) / 3600, (s % 3600) / 60) {
+        (d, 0, 0) if d > 0 => format!("{d}d"),
+        (0, h, 0) if h > 0 => format!("{h}h"),
+        (0, 0, m) => format!("{m}m"),
+        (d, h, m) => format!("{d}d{h}h{m}m"),
+    }
+}
+
+/// The reminder engine.
+pub struct Reminders {
+    config: RemindersConfig,
+    store: Store,
+    clock: Arc<dyn Clock>,
+    sinks: Vec<Box<dyn Sink>>,
+    /// The served ICS feed is written here.
+    feed_path: Option<PathBuf>,
+}
+
+impl Reminders {
+    pub fn new(
+        config: RemindersConfig,
+        store: Store,
+        clock: Arc<dyn Clock>,
+        sinks: Vec<Box<dyn Sink>>,
+        feed_path: Option<PathBuf>,
+    ) -> Reminders {
+        Reminders { config, store, clock, sinks, feed_path }
+    }
+
+    /// Plans reminders for upcoming client events and silent clients, and
+    /// rewrites the ICS feed.
+    pub fn plan(&mut self) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        let horizon = chrono::Duration::from_std(self.config.horizon).unwrap_or_default();
+        let mut plan = Vec::new();
+        let events = self.store.events_between(now, now + horizon, None)?;
+        let mut upcoming = Vec::new();
+        for id in events {
+            let row = self.store.item(id)?;
+            let Some(link) = row.links.first() else { continue };
+            for lead in &self.config.lead_times {
+                let due = row.date - chrono::Duration::from_std(*lead).unwrap_or_default();
+                plan.push(Planned {
+                    key: format!("event:{}:{}", row.id, lead.as_secs()),
+                    kind: "event".into(),
+                    item_id: Some(row.id),
+                    client_id: Some(link.client_id),
+                    title: format!(
+                        "{} in {}: {} ({})",
+                        row.subject,
+                        lead_label(*lead),
+                        link.client,
+                        row.date.to_rfc3339()
+                    ),
+                    due_at: due,
+                    event_start: Some(row.date),
+                });
+            }
+            upcoming.push(row);
+        }
+        self.store.plan_reminders("event", &plan)?;
+        if let Some(period) = self.config.follow_up_after {
+            let period = chrono::Duration::from_std(period).unwrap_or_default();
+            let mut follow = Vec::new();
+            for c in self.store.client_last_interactions()? {
+                let since = c.last.unwrap_or(c.created);
+                follow.push(Planned {
+                    // Keyed by the last interaction: once per silence.
+                    key: format!("follow-up:{}:{}", c.id, since.timestamp()),
+                    kind: "follow-up".into(),
+                    item_id: None,
+                    client_id: Some(c.id),
+                    title: format!("Get in touch with {}: nothing since {}", c.name, since.format("%Y-%m-%d")),
+                    due_at: since + period,
+                    event_start: None,
+                });
+            }
+            self.store.plan_reminders("follow-up", &follow)?;
+        }
+        if let Some(path) = &self.feed_path {
+            let ics = feed_ics(&self.store, &upcoming, &self.config.lead_times)?;
+            let tmp = path.with_extension("ics.tmp");
+            if std::fs::write(&tmp, ics).and_then(|_| std::fs::rename(&tmp, path)).is_err() {
+                tracing::warn!("cannot write the reminder feed {}", path.display());
+            }
+        }
+        Ok(())
+    }
+
+    /// Fires what is due (or records it as missed); returns how many fired.
+    pub fn fire_due(&mut self) -> Result<usize, StoreError> {
+        let now = self.clock.now();
+        let names: Vec<String> = self.sinks.iter().map(|s| s.name()).collect();
+        let mut fired = 0;
+        for r in self.store.due_reminders(now)? {
+            if r.event_start.is_some_and(|s| s <= now) {
+                // kronika was down when it was due and the event has begun.
+                if self.store.miss_reminder(r.id, now)? {
+                    tracing::warn!("missed reminder: {}", r.title);
+                }
+                continue;
+            }
+            let brief = match r.client_id {
+                Some(c) => brief_json(&self.store, ClientId(c)).unwrap_or(Value::Null),
+                None => Value::Null,
+            };
+            let event = match r.item_id {
+                Some(i) => self.store.item(ItemId(i)).map(|row| occurrence_json(&row)).unwrap_or(Value::Null),
+                None => Value::Null,
+            };
+            let payload = json!({
+                "id": r.id,
+                "kind": r.kind,
+                "title": r.title,
+                "due_at": r.due_at.to_rfc3339(),
+                "event": event,
+                "brief": brief,
+                "brief_text": if brief.is_null() { String::new() } else { render_brief(&brief, false) },
+            });
+            if self.store.fire_reminder(r.id, now, &payload.to_string(), &names)? {
+                fired += 1;
+            }
+        }
+        Ok(fired)
+    }
+
+    /// Delivers pending deliveries; a failure is retried later with backoff
+    /// (1 minute doubling, 8 tries), then recorded as failed.
+    pub fn deliver(&mut self) -> Result<usize, StoreError> {
+        let now = self.clock.now();
+        let mut done = 0;
+        for (id, sink_name, payload, attempts) in self.store.pending_deliveries(now)? {
+            let Some(sink) = self.sinks.iter().find(|s| s.name() == sink_name) else {
+                self.store.delivery_result(id, &sink_name, Some("this sink is no longer configured"), None)?;
+                continue;
+            };
+            let value: Value = serde_json::from_str(&payload).unwrap_or(Value::Null);
+            match sink.deliver(&value) {
+                Ok(()) => {
+                    self.store.delivery_result(id, &sink_name, None, None)?;
+                    done += 1;
+                }
+                Err(e) => {
+                    let retry = (attempts < 7).then(|| now + chrono::Duration::minutes(1 << attempts.clamp(0, 10)));
+                    tracing::warn!("{e}{}", if retry.is_some() { "; retrying later" } else { "; giving up" });
+                    self.store.delivery_result(id, &sink_name, Some(&e), retry)?;
+                }
+            }
+        }
+        Ok(done)
+    }
+
+    /// One round: plan, fire, deliver. Returns when the next round is due.
+    pub fn round(&mut self) -> Result<Duration, StoreError> {
+        // What came due while kronika was down is settled (fired or missed)
+        // before planning, which drops reminders of events no longer ahead.
+        self.fire_due()?;
+        self.plan()?;
+        self.fire_due()?;
+        self.deliver()?;
+        let now = self.clock.now();
+        let next = self.store.next_reminder_due()?;
+        let wait = next.map(|n| (n - now).to_std().unwrap_or(Duration::ZERO)).unwrap_or(Duration::from_secs(60));
+        // Re-plan at least every minute: calendars and mail change.
+        Ok(wait.clamp(Duration::from_millis(10), Duration::from_secs(60)))
+    }
+
+    /// Runs until `shutdown` resolves.
+    pub async fn run(mut self, shutdown: impl std::future::Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        loop {
+            // SQLite and blocking sinks (a webhook) must not stall other tasks.
+            let multi =
+                tokio::runtime::Handle::current().runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread;
+            let result = if multi { tokio::task::block_in_place(|| self.round()) } else { self.round() };
+            let wait = result.unwrap_or_else(|e| {
+                tracing::error!("reminders: {e}");
+                Duration::from_secs(60)
+            });
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = &mut shutdown => return,
+            }
+        }
+    }
+}
+
+/// The ICS feed of upcoming client meetings: the brief in the description,
+/// a VALARM at each lead time, so the user's calendar reminds them itself.
+pub fn feed_ics(store: &Store, upcoming: &[crate::store::ItemRow], leads: &[Duration]) -> Result<String, StoreError> {
+    use icalendar::{Alarm, Calendar, Component, EventLike};
+    let mut cal = Calendar::new();
+    cal.name("kronika: client meetings");
+    for row in upcoming {
+        let Some(link) = row.links.first() else { continue };
+        let brief = brief_json(store, ClientId(link.client_id))?;
+        let end = row.extra["end"]
+            .as_str()
+            .and_then(|e| DateTime::parse_from_rfc3339(e).ok())
+            .map(|e| e.with_timezone(&Utc))
+            .unwrap_or(row.date + chrono::Duration::hours(1));
+        let uid = format!(
+            "{}/{}@kronika",
+            row.extra["uid"].as_str().unwrap_or(""),
+            row.extra["recurrence_id"].as_str().unwrap_or("-")
+        );
+        let mut event = icalendar::Event::new();
+        event
+            .uid(&uid)
+            .summary(&format!("{} [{}]", row.subject, link.client))
+            .description(&render_brief(&brief, false))
+            .starts(row.date)
+            .ends(end);
+        if let Some(l) = row.extra["location"].as_str().filter(|l| !l.is_empty()) {
+            event.location(l);
+        }
+        for lead in leads {
+            let before = -chrono::Duration::from_std(*lead).unwrap_or_default();
+            event.alarm(Alarm::display(&format!("{} ({})", row.subject, link.client), before));
+        }
+        cal.push(event.done());
+    }
+    Ok(cal.done().to_string())
+}
+
+/// Serves the feed file over HTTP (GET only) until `shutdown`.
+pub async fn serve_feed(
+    addr: std::net::SocketAddr,
+    path: PathBuf,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    tracing::info!("serving the reminder feed at http://{}/kronika.ics", listener.local_addr()?);
+    tokio::pin!(shutdown);
+    loop {
+        let (mut socket, _) = tokio::select! {
+            a = listener.accept() => a?,
+            _ = &mut shutdown => return Ok(()),
+        };
+        let path = path.clone();
+        tokio::spawn(async move {
+            let mut buf = vec![0u8; 4096];
+            let n = tokio::time::timeout(Duration::from_secs(5), socket.read(&mut buf))
+                .await
+                .ok()
+                .and_then(|r| r.ok())
+                .unwrap_or(0);
+            let request = String::from_utf8_lossy(&buf[..n]);
+            let response = if request.starts_with("GET ") || request.starts_with("HEAD ") {
+                let body = tokio::fs::read(&path).await.unwrap_or_default();
+                let mut r = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/calendar; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                )
+                .into_bytes();
+                if request.starts_with("GET ") {
+                    r.extend_from_slice(&body);
+                }
+                r
+            } else {
+                b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec()
+            };
+            let _ = socket.write_all(&response).await;
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn lead_labels() {
+        use std::time::Duration;
+        assert_eq!(super::lead_label(Duration::from_secs(86_400)), "1d");
+        assert_eq!(super::lead_label(Duration::from_secs(1800)), "30m");
+        assert_eq!(super::lead_label(Duration::from_secs(7200)), "2h");
+    }
+}

@@ -1,0 +1,227 @@
+//! Reminders on tokio's paused clock: each fires once, also across a
+//! restart between two of them; one due while kronika was down fires at
+//! start if the event has not begun and is recorded as missed otherwise;
+//! moved and cancelled events move and drop theirs; the command sink gets
+//! the JSON; the served ICS feed parses back with its alarms.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use common::Env;
+use kronika::config::Config;
+use kronika::reminders::{Reminders, Sink, TokioClock};
+use kronika::store::Store;
+use serde_json::Value;
+
+/// A sink that keeps what it gets.
+#[derive(Clone, Default)]
+struct Collect(Arc<Mutex<Vec<Value>>>);
+
+impl Sink for Collect {
+    fn name(&self) -> String {
+        "collect".into()
+    }
+    fn deliver(&self, reminder: &Value) -> Result<(), String> {
+        self.0.lock().unwrap().push(reminder.clone());
+        Ok(())
+    }
+}
+
+fn base() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2030, 1, 7, 8, 0, 0).unwrap()
+}
+
+fn ics(events: &[(&str, DateTime<Utc>, &str)]) -> String {
+    let mut s = String::from("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n");
+    for (uid, start, extra) in events {
+        s.push_str(&format!(
+            "BEGIN:VEVENT\r\nUID:{uid}\r\nDTSTAMP:20300101T000000Z\r\nDTSTART:{}\r\nDURATION:PT1H\r\nSUMMARY:Schůzka {uid}\r\nATTENDEE:mailto:karel@acme.cz\r\n{extra}END:VEVENT\r\n",
+            start.format("%Y%m%dT%H%M%SZ")
+        ));
+    }
+    s.push_str("END:VCALENDAR\r\n");
+    s
+}
+
+fn env(reminders: &str) -> Env {
+    let env = Env::with_config(&format!(
+        "data_dir = \"data\"\nown_domains = [\"modrykamen.cz\"]\n[[calendar]]\nname = \"cal\"\npath = \"cal.ics\"\nfuture = \"3000d\"\n[reminders]\n{reminders}"
+    ));
+    env.ok(&["client", "add", "Acme", "--domain", "acme.cz"]);
+    env
+}
+
+fn write_calendar(env: &Env, events: &[(&str, DateTime<Utc>, &str)]) {
+    std::fs::write(env.path().join("cal.ics"), ics(events)).unwrap();
+    env.ok(&["sync"]);
+}
+
+fn engine(env: &Env, at: DateTime<Utc>, sink: &Collect) -> Reminders {
+    let config = Config::load(&env.config_path()).unwrap();
+    let store = Store::open(&config.db_path(), config.policy()).unwrap();
+    Reminders::new(
+        config.reminders.clone().unwrap(),
+        store,
+        Arc::new(TokioClock::starting_at(at)),
+        vec![Box::new(sink.clone())],
+        Some(env.path().join("feed.ics")),
+    )
+}
+
+/// Runs an engine for `span` of paused time.
+async fn run_for(engine: Reminders, span: Duration) {
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(engine.run(async move {
+        let _ = rx.await;
+    }));
+    tokio::time::sleep(span).await;
+    let _ = tx.send(());
+    task.await.unwrap();
+}
+
+fn states(env: &Env) -> Vec<(String, String)> {
+    env.json(&["reminders"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["title"].as_str().unwrap().split(':').next().unwrap().to_string(),
+                r["state"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn each_reminder_fires_once_across_a_restart() {
+    let env = env("lead_times = [\"1d\", \"30m\"]\nstdout = false\n");
+    let meeting = base() + chrono::Duration::hours(26);
+    write_calendar(&env, &[("m1", meeting, "")]);
+    let sink = Collect::default();
+    // The 1d reminder is due 2 hours after the start.
+    run_for(engine(&env, base(), &sink), Duration::from_secs(3 * 3600)).await;
+    assert_eq!(sink.0.lock().unwrap().len(), 1);
+    // Restart: a new engine (a new connection) three hours later.
+    run_for(engine(&env, base() + chrono::Duration::hours(3), &sink), Duration::from_secs(24 * 3600)).await;
+    let got = sink.0.lock().unwrap().clone();
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert!(got[0]["title"].as_str().unwrap().contains("in 1d"));
+    assert!(got[1]["title"].as_str().unwrap().contains("in 30m"));
+    // Each carries the brief and the event.
+    assert_eq!(got[1]["brief"]["client"]["name"], "Acme");
+    assert_eq!(got[1]["event"]["uid"], "m1");
+    assert!(got[1]["brief_text"].as_str().unwrap().starts_with("Acme"));
+    // A third run finds nothing more to do.
+    run_for(engine(&env, base() + chrono::Duration::hours(27), &sink), Duration::from_secs(3600)).await;
+    assert_eq!(sink.0.lock().unwrap().len(), 2);
+    let list = env.json(&["reminders"]);
+    assert!(
+        list.as_array().unwrap().iter().all(|r| r["state"] == "fired" && r["deliveries"][0]["state"] == "done"),
+        "{list}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn missed_while_down_fires_if_the_event_has_not_begun() {
+    let env = env("lead_times = [\"1d\", \"30m\"]\nstdout = false\n");
+    let soon = base() + chrono::Duration::hours(2);
+    write_calendar(&env, &[("soon", soon, "")]);
+    let sink = Collect::default();
+    // The 1d reminder was due yesterday: the event has not begun, so it fires now.
+    run_for(engine(&env, base(), &sink), Duration::from_secs(60)).await;
+    assert_eq!(sink.0.lock().unwrap().len(), 1);
+    // kronika is down until after the meeting began: the 30m one is missed.
+    run_for(engine(&env, soon + chrono::Duration::minutes(10), &sink), Duration::from_secs(60)).await;
+    assert_eq!(sink.0.lock().unwrap().len(), 1);
+    let s = states(&env);
+    assert!(s.iter().any(|(_, st)| st == "missed"), "{s:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn moved_and_cancelled_events_move_and_drop_their_reminders() {
+    let env = env("lead_times = [\"30m\"]\nstdout = false\n");
+    let t1 = base() + chrono::Duration::hours(5);
+    write_calendar(&env, &[("a", t1, ""), ("b", t1, "")]);
+    let sink = Collect::default();
+    run_for(engine(&env, base(), &sink), Duration::from_secs(60)).await;
+    // "a" moves two hours later, "b" is cancelled.
+    let t2 = t1 + chrono::Duration::hours(2);
+    write_calendar(&env, &[("a", t2, "SEQUENCE:1\r\n"), ("b", t1, "STATUS:CANCELLED\r\n")]);
+    run_for(engine(&env, base() + chrono::Duration::minutes(1), &sink), Duration::from_secs(8 * 3600)).await;
+    let got = sink.0.lock().unwrap().clone();
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(got[0]["title"].as_str().unwrap().starts_with("Schůzka a"));
+    assert!(got[0]["event"]["start"].as_str().unwrap().starts_with("2030-01-07T15:00"), "{}", got[0]["event"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_command_sink_gets_json_and_the_feed_parses_back() {
+    let env = env("lead_times = [\"1d\", \"30m\"]\nstdout = false\n");
+    let out = env.path().join("delivered.jsonl");
+    let config_text = std::fs::read_to_string(env.config_path()).unwrap();
+    std::fs::write(
+        env.config_path(),
+        format!(
+            "{config_text}commands = [[\"sh\", \"-c\", \"cat >> '{}'; echo >> '{}'\"]]\n",
+            out.display(),
+            out.display()
+        ),
+    )
+    .unwrap();
+    write_calendar(&env, &[("m", base() + chrono::Duration::hours(3), "")]);
+    let config = Config::load(&env.config_path()).unwrap();
+    let rc = config.reminders.clone().unwrap();
+    let store = Store::open(&config.db_path(), config.policy()).unwrap();
+    let engine = Reminders::new(
+        rc.clone(),
+        store,
+        Arc::new(TokioClock::starting_at(base())),
+        kronika::reminders::sinks(&rc),
+        Some(env.path().join("feed.ics")),
+    );
+    run_for(engine, Duration::from_secs(60)).await;
+    let delivered = std::fs::read_to_string(&out).unwrap();
+    let first: Value = serde_json::from_str(delivered.lines().next().unwrap()).unwrap();
+    assert_eq!(first["brief"]["client"]["name"], "Acme");
+
+    // The served feed: the meeting with the brief and an alarm per lead time.
+    let feed = std::fs::read_to_string(env.path().join("feed.ics")).unwrap();
+    assert_eq!(feed.matches("BEGIN:VALARM").count(), 2, "{feed}");
+    let window = kronika::calendar::Window { start: base(), end: base() + chrono::Duration::days(2) };
+    let (occ, _) = kronika::calendar::occurrences(&feed, &window, chrono_tz::Europe::Prague.into()).unwrap();
+    assert_eq!(occ.len(), 1);
+    assert!(occ[0].summary.contains("[Acme]"));
+    assert!(occ[0].description.contains("Acme"));
+
+    // And over HTTP.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(kronika::reminders::serve_feed(addr, env.path().join("feed.ics"), async move {
+        let _ = rx.await;
+    }));
+    tokio::task::yield_now().await;
+    let body = tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        for _ in 0..50 {
+            if let Ok(mut s) = std::net::TcpStream::connect(addr) {
+                s.write_all(b"GET /kronika.ics HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+                let mut r = String::new();
+                s.read_to_string(&mut r).unwrap();
+                return r;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        String::new()
+    })
+    .await
+    .unwrap();
+    assert!(body.starts_with("HTTP/1.1 200") && body.contains("BEGIN:VCALENDAR"), "{body}");
+    let _ = tx.send(());
+    server.await.unwrap().unwrap();
+}
