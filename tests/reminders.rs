@@ -225,3 +225,88 @@ async fn the_command_sink_gets_json_and_the_feed_parses_back() {
     let _ = tx.send(());
     server.await.unwrap().unwrap();
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_clock_jumping_back_fires_nothing_twice() {
+    let env = env("lead_times = [\"1h\"]\nstdout = false\n");
+    write_calendar(&env, &[("j", base() + chrono::Duration::hours(2), "")]);
+    let sink = Collect::default();
+    run_for(engine(&env, base(), &sink), Duration::from_secs(90 * 60)).await;
+    assert_eq!(sink.0.lock().unwrap().len(), 1);
+    // The clock jumps an hour back, then runs past the due time again.
+    run_for(engine(&env, base(), &sink), Duration::from_secs(90 * 60)).await;
+    assert_eq!(sink.0.lock().unwrap().len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn silent_clients_get_one_follow_up_per_silence() {
+    let env = env("lead_times = [\"30m\"]\nfollow_up_after = \"90d\"\nstdout = false\n");
+    write_calendar(&env, &[]);
+    let sink = Collect::default();
+    // The client was created now (2026) and has no history: at the 2030 base it is long silent.
+    run_for(engine(&env, base(), &sink), Duration::from_secs(3600)).await;
+    run_for(engine(&env, base() + chrono::Duration::hours(1), &sink), Duration::from_secs(3600)).await;
+    let got = sink.0.lock().unwrap().clone();
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0]["kind"], "follow-up");
+    assert!(got[0]["title"].as_str().unwrap().starts_with("Get in touch with Acme"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failing_webhook_is_retried_until_it_takes_the_reminder() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let hits = Arc::new(Mutex::new(Vec::<String>::new()));
+    let h = hits.clone();
+    std::thread::spawn(move || {
+        for (n, stream) in listener.incoming().enumerate() {
+            let Ok(mut s) = stream else { continue };
+            let mut buf = vec![0u8; 65536];
+            let mut req = Vec::new();
+            // Read headers and the announced body.
+            loop {
+                let k = s.read(&mut buf).unwrap_or(0);
+                if k == 0 {
+                    break;
+                }
+                req.extend_from_slice(&buf[..k]);
+                let text = String::from_utf8_lossy(&req).to_string();
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let len: usize = text
+                        .lines()
+                        .find_map(|l| {
+                            l.to_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0))
+                        })
+                        .unwrap_or(0);
+                    if req.len() >= end + 4 + len {
+                        break;
+                    }
+                }
+            }
+            h.lock().unwrap().push(String::from_utf8_lossy(&req).to_string());
+            let status = if n == 0 { "503 Busy" } else { "200 OK" };
+            let _ =
+                s.write_all(format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").as_bytes());
+        }
+    });
+    let env = env(&format!("lead_times = [\"30m\"]\nstdout = false\nwebhooks = [\"http://127.0.0.1:{port}/hook\"]\n"));
+    write_calendar(&env, &[("w", base() + chrono::Duration::hours(1), "")]);
+    let config = Config::load(&env.config_path()).unwrap();
+    let rc = config.reminders.clone().unwrap();
+    let store = Store::open(&config.db_path(), config.policy()).unwrap();
+    let engine = Reminders::new(
+        rc.clone(),
+        store,
+        Arc::new(TokioClock::starting_at(base())),
+        kronika::reminders::sinks(&rc),
+        None,
+    );
+    run_for(engine, Duration::from_secs(3600)).await;
+    let hits = hits.lock().unwrap().clone();
+    assert_eq!(hits.len(), 2, "one failure, one success: {hits:?}");
+    assert!(hits[1].contains("\"brief\""), "{}", hits[1]);
+    let list = env.json(&["reminders"]);
+    assert_eq!(list[0]["deliveries"][0]["state"], "done", "{list}");
+    assert_eq!(list[0]["deliveries"][0]["attempts"], 2, "{list}");
+}
