@@ -132,6 +132,7 @@ struct RawCalendar {
     poll_interval: Option<String>,
     past: Option<String>,
     future: Option<String>,
+    timeout: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -241,6 +242,8 @@ pub struct CalendarConfig {
     /// How far back and ahead recurrences are expanded.
     pub past: std::time::Duration,
     pub future: std::time::Duration,
+    /// How long a fetch may take.
+    pub timeout: std::time::Duration,
 }
 
 /// A `[[notes]]` section.
@@ -600,6 +603,7 @@ impl Config {
                 poll_interval: duration("calendar.poll_interval", &r.poll_interval, 15 * 60)?,
                 past: duration("calendar.past", &r.past, 365 * 86_400)?,
                 future: duration("calendar.future", &r.future, 365 * 86_400)?,
+                timeout: duration("calendar.timeout", &r.timeout, 30)?,
                 name,
                 feed,
             });

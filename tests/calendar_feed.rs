@@ -45,6 +45,11 @@ impl Server {
                     let mut list = a.lock().unwrap();
                     if list.len() > 1 { list.remove(0) } else { list[0].clone() }
                 };
+                if status == 0 {
+                    // Never answer: the client must time out.
+                    std::thread::sleep(std::time::Duration::from_secs(5));
+                    continue;
+                }
                 let mut head = format!("HTTP/1.1 {status} X\r\nConnection: close\r\n");
                 // A truncated body: announce more than is sent.
                 let announced = headers.iter().find(|(k, _)| k == "X-Announce").map(|(_, v)| v.clone());
@@ -98,13 +103,21 @@ fn events(env: &Env) -> i64 {
 fn a_feed_keeps_its_last_good_state_through_errors() {
     let server = Server::start();
     let env = env_with(&format!(
-        "[[calendar]]\nname = \"feed\"\nurl = \"http://jana:tajne-heslo@127.0.0.1:{}/cal.ics\"\n",
+        "[[calendar]]\nname = \"feed\"\nurl = \"http://jana:tajne-heslo@127.0.0.1:{}/cal.ics\"\ntimeout = \"1s\"\n",
         server.port
     ));
     let good = calendar("").into_bytes();
-    server.answer(vec![(200, vec![("ETag".into(), "\"v1\"".into())], good.clone())]);
+    // A redirect first, as calendar services do.
+    server.answer(vec![
+        (301, vec![("Location".into(), format!("http://127.0.0.1:{}/moved.ics", server.port))], vec![]),
+        (200, vec![("ETag".into(), "\"v1\"".into())], good.clone()),
+    ]);
     let out = env.ok(&["sync"]);
     assert!(out.contains(" new"), "{out}");
+    assert!(
+        server.requests.lock().unwrap().iter().any(|r| r.starts_with("GET /moved.ics")),
+        "the redirect is followed"
+    );
     let stored = events(&env);
     assert!(stored >= 6, "a month of weekly calls plus the meeting: {stored}");
     assert!(env.json(&["search", "zruseno"]).as_array().unwrap().is_empty(), "cancelled events are left out");
@@ -121,6 +134,7 @@ fn a_feed_keeps_its_last_good_state_through_errors() {
         ((500, vec![], b"oops".to_vec()), "HTTP 500"),
         ((404, vec![], b"not found".to_vec()), "HTTP 404"),
         ((200, vec![], html), "not a calendar"),
+        ((0, vec![], vec![]), "timeout"),
         (
             (200, vec![("X-Announce".to_string(), (good.len() * 2).to_string())], good[..good.len() / 2].to_vec()),
             "cannot",

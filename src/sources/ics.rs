@@ -45,6 +45,7 @@ pub struct IcsSource {
     past: Duration,
     future: Duration,
     local: chrono_tz::Tz,
+    timeout: Duration,
 }
 
 /// `https://user:secret@host/x.ics` → `https://***@host/x.ics`, for logs and errors.
@@ -72,7 +73,14 @@ impl IcsSource {
             past,
             future,
             local: local_zone(),
+            timeout: Duration::from_secs(30),
         }
+    }
+
+    /// How long one fetch may take (default 30 s).
+    pub fn with_timeout(mut self, timeout: Duration) -> IcsSource {
+        self.timeout = timeout;
+        self
     }
 
     fn what(&self) -> String {
@@ -99,7 +107,7 @@ impl IcsSource {
             }
             Feed::Url(url) => {
                 let agent: ureq::Agent = ureq::Agent::config_builder()
-                    .timeout_global(Some(Duration::from_secs(30)))
+                    .timeout_global(Some(self.timeout))
                     .http_status_as_error(false)
                     .max_redirects(5)
                     .user_agent(concat!("kronika/", env!("CARGO_PKG_VERSION")))
