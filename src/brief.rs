@@ -6,6 +6,7 @@
 use chrono::{Duration, Local, Utc};
 use serde_json::{Value, json};
 
+use crate::figures::{Figures, FiguresConfig, figures};
 use crate::model::{ClientId, ItemKind};
 use crate::store::{ItemRow, Store};
 
@@ -45,7 +46,7 @@ pub fn when(row: &ItemRow) -> String {
 
 /// Everything to know about a client before a meeting, as JSON (the text
 /// and Markdown forms are rendered from it).
-pub fn brief_json(store: &Store, id: ClientId) -> Result<Value, crate::store::StoreError> {
+pub fn brief_json(store: &Store, cfg: &FiguresConfig, id: ClientId) -> Result<Value, crate::store::StoreError> {
     let c = store.client(id)?;
     let now = Utc::now();
     let last_seen = store.contact_last_seen(id)?;
@@ -110,8 +111,20 @@ pub fn brief_json(store: &Store, id: ClientId) -> Result<Value, crate::store::St
         "open_threads": open,
         "past_events": past,
         "upcoming_events": upcoming,
-        "figures": {"items": counts, "total": counts.values().sum::<i64>()},
+        "figures": {
+            "items": counts,
+            "total": counts.values().sum::<i64>(),
+            "deals": client_figures(store, cfg, id)?,
+        },
     }))
+}
+
+/// A client's figures from its deals (see [`crate::figures`]).
+pub fn client_figures(store: &Store, cfg: &FiguresConfig, id: ClientId) -> Result<Figures, crate::store::StoreError> {
+    let client = store.client(id)?;
+    let mine = store.deals(Some(id))?;
+    let all = store.deals(None)?;
+    Ok(figures(&mine, &all, client.annual_budget, chrono::Local::now().date_naive(), cfg))
 }
 
 /// The brief as text or Markdown.
@@ -200,5 +213,37 @@ pub fn render_brief(b: &Value, markdown: bool) -> String {
         }
     }
     out.push('\n');
+    if let Ok(f) = serde_json::from_value::<FiguresView>(b["figures"]["deals"].clone()) {
+        for line in f.lines() {
+            out.push_str(&format!("{item}{line}\n"));
+        }
+    }
     out
+}
+
+/// The parts of [`Figures`] the rendered brief shows.
+#[derive(serde::Deserialize)]
+struct FiguresView {
+    total_sold: std::collections::BTreeMap<String, f64>,
+    open_value: std::collections::BTreeMap<String, f64>,
+    ltv: std::collections::BTreeMap<String, crate::figures::Ltv>,
+}
+
+impl FiguresView {
+    fn lines(&self) -> Vec<String> {
+        let money = |m: &std::collections::BTreeMap<String, f64>| {
+            m.iter().map(|(c, v)| format!("{} {c}", crate::text::format_amount(*v))).collect::<Vec<_>>().join(" + ")
+        };
+        let mut out = Vec::new();
+        if !self.total_sold.is_empty() {
+            out.push(format!("sold: {}", money(&self.total_sold)));
+        }
+        if !self.open_value.is_empty() {
+            out.push(format!("open deals: {}", money(&self.open_value)));
+        }
+        for (c, l) in &self.ltv {
+            out.push(format!("lifetime value: {}", crate::figures::ltv_formula(c, l)));
+        }
+        out
+    }
 }

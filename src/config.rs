@@ -105,6 +105,24 @@ struct RawConfig {
     #[serde(default)]
     calendar: Vec<Spanned<RawCalendar>>,
     reminders: Option<Spanned<RawReminders>>,
+    figures: Option<Spanned<RawFigures>>,
+    ares: Option<Spanned<RawAres>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFigures {
+    relationship_years: Option<f64>,
+    base_currency: Option<String>,
+    #[serde(default)]
+    rates: std::collections::BTreeMap<String, f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAres {
+    base_url: Option<String>,
+    timeout: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -214,6 +232,11 @@ pub struct Config {
     pub calendars: Vec<CalendarConfig>,
     /// Reminders before client meetings and follow-ups; `None`: off.
     pub reminders: Option<RemindersConfig>,
+    /// How client figures (LTV, totals) are computed.
+    pub figures: crate::figures::FiguresConfig,
+    /// The ARES register: base URL and timeout.
+    pub ares_url: String,
+    pub ares_timeout: std::time::Duration,
 }
 
 /// The `[reminders]` section.
@@ -662,7 +685,61 @@ impl Config {
                     })
                 }
             };
+        let mut figures = crate::figures::FiguresConfig::default();
+        if let Some(section) = &raw.figures {
+            let r = section.get_ref();
+            let span = section.span();
+            if let Some(y) = r.relationship_years {
+                if !(y.is_finite() && y > 0.0) {
+                    return Err(v.err(span, "figures.relationship_years", "use a positive number of years"));
+                }
+                figures.relationship_years = y;
+            }
+            let known = |c: &str| crate::figures::CURRENCIES.contains(&c);
+            if let Some(b) = &r.base_currency {
+                let b = b.trim().to_uppercase();
+                if !known(&b) {
+                    return Err(v.err(
+                        span,
+                        "figures.base_currency",
+                        &format!("{b:?} is not a currency kronika knows"),
+                    ));
+                }
+                figures.base_currency = Some(b);
+            }
+            for (cur, rate) in &r.rates {
+                let c = cur.trim().to_uppercase();
+                if !(known(&c) && rate.is_finite() && *rate > 0.0) {
+                    return Err(v.err(
+                        span.clone(),
+                        "figures.rates",
+                        &format!("{cur} = {rate} is not a known currency with a positive rate"),
+                    ));
+                }
+                figures.rates.insert(c, *rate);
+            }
+        }
+        let (ares_url, ares_timeout) = match &raw.ares {
+            Some(section) => {
+                let r = section.get_ref();
+                let url =
+                    r.base_url.clone().unwrap_or_else(|| "https://ares.gov.cz/ekonomicke-subjekty-v-be/rest".into());
+                if !(url.starts_with("http://") || url.starts_with("https://")) {
+                    return Err(v.err(section.span(), "ares.base_url", "use an http(s) URL"));
+                }
+                let timeout = match &r.timeout {
+                    Some(t) => parse_duration(t)
+                        .ok_or_else(|| v.err(section.span(), "ares.timeout", "use a duration like 10s"))?,
+                    None => std::time::Duration::from_secs(10),
+                };
+                (url.trim_end_matches('/').to_string(), timeout)
+            }
+            None => ("https://ares.gov.cz/ekonomicke-subjekty-v-be/rest".into(), std::time::Duration::from_secs(10)),
+        };
         Ok(Config {
+            figures,
+            ares_url,
+            ares_timeout,
             reminders,
             calendars,
             notes,

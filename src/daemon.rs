@@ -122,7 +122,8 @@ pub async fn run(config: &Config, shutdown: impl Future<Output = ()>) -> anyhow:
             Arc::new(crate::reminders::SystemClock),
             crate::reminders::sinks(rc),
             Some(feed.clone()),
-        );
+        )
+        .with_figures(config.figures.clone());
         let mut rx = stop_rx.clone();
         tasks.spawn(
             async move {

@@ -4,13 +4,16 @@
 //! See ARCHITECTURE.md for the data flow and the invariants.
 
 pub mod address;
+pub mod ares;
 pub mod brief;
 pub mod calendar;
+pub mod chart;
 pub mod cli;
 pub mod config;
 pub mod csvio;
 pub mod daemon;
 pub mod directory;
+pub mod figures;
 pub mod index;
 pub mod mail;
 pub mod matcher;

@@ -155,6 +155,7 @@ pub fn lead_label(d: Duration) -> String {
 /// The reminder engine.
 pub struct Reminders {
     config: RemindersConfig,
+    figures: crate::figures::FiguresConfig,
     store: Store,
     clock: Arc<dyn Clock>,
     sinks: Vec<Box<dyn Sink>>,
@@ -170,7 +171,13 @@ impl Reminders {
         sinks: Vec<Box<dyn Sink>>,
         feed_path: Option<PathBuf>,
     ) -> Reminders {
-        Reminders { config, store, clock, sinks, feed_path }
+        Reminders { config, figures: crate::figures::FiguresConfig::default(), store, clock, sinks, feed_path }
+    }
+
+    /// How the briefs compute figures (the config's `[figures]`).
+    pub fn with_figures(mut self, figures: crate::figures::FiguresConfig) -> Reminders {
+        self.figures = figures;
+        self
     }
 
     /// Plans reminders for upcoming client events and silent clients, and
@@ -224,7 +231,7 @@ impl Reminders {
             self.store.plan_reminders("follow-up", &follow)?;
         }
         if let Some(path) = &self.feed_path {
-            let ics = feed_ics(&self.store, &upcoming, &self.config.lead_times)?;
+            let ics = feed_ics(&self.store, &self.figures, &upcoming, &self.config.lead_times)?;
             let tmp = path.with_extension("ics.tmp");
             if std::fs::write(&tmp, ics).and_then(|_| std::fs::rename(&tmp, path)).is_err() {
                 tracing::warn!("cannot write the reminder feed {}", path.display());
@@ -247,7 +254,7 @@ impl Reminders {
                 continue;
             }
             let brief = match r.client_id {
-                Some(c) => brief_json(&self.store, ClientId(c)).unwrap_or(Value::Null),
+                Some(c) => brief_json(&self.store, &self.figures, ClientId(c)).unwrap_or(Value::Null),
                 None => Value::Null,
             };
             let event = match r.item_id {
@@ -333,13 +340,18 @@ impl Reminders {
 
 /// The ICS feed of upcoming client meetings: the brief in the description,
 /// a VALARM at each lead time, so the user's calendar reminds them itself.
-pub fn feed_ics(store: &Store, upcoming: &[crate::store::ItemRow], leads: &[Duration]) -> Result<String, StoreError> {
+pub fn feed_ics(
+    store: &Store,
+    figures: &crate::figures::FiguresConfig,
+    upcoming: &[crate::store::ItemRow],
+    leads: &[Duration],
+) -> Result<String, StoreError> {
     use icalendar::{Alarm, Calendar, Component, EventLike};
     let mut cal = Calendar::new();
     cal.name("kronika: client meetings");
     for row in upcoming {
         let Some(link) = row.links.first() else { continue };
-        let brief = brief_json(store, ClientId(link.client_id))?;
+        let brief = brief_json(store, figures, ClientId(link.client_id))?;
         let end = row.extra["end"]
             .as_str()
             .and_then(|e| DateTime::parse_from_rfc3339(e).ok())

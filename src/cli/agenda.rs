@@ -68,7 +68,7 @@ pub fn brief(
     json_flag: bool,
     format: BriefFormat,
 ) -> Result<ExitCode> {
-    let (_, store) = ctx.open()?;
+    let (config, store) = ctx.open()?;
     let format = if json_flag { BriefFormat::Json } else { format };
     let (id, event) = match (client, next) {
         (Some(c), false) => (store.resolve_client(&c)?, None),
@@ -90,7 +90,7 @@ pub fn brief(
         }
         _ => bail!("cannot tell whose brief: give a CLIENT or --next"),
     };
-    let mut b = brief_json(&store, id)?;
+    let mut b = brief_json(&store, &config.figures, id)?;
     if let Some(e) = &event {
         b["next_event"] = occurrence_json(e);
     }

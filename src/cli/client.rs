@@ -243,7 +243,7 @@ pub fn run_client(ctx: &Context_, cmd: ClientCmd) -> Result<ExitCode> {
             if json {
                 let mut out = Vec::new();
                 for c in &clients {
-                    out.push(client_json(&store, c)?);
+                    out.push(client_json(&store, &config, c)?);
                 }
                 print_json(&out)?;
             } else if clients.is_empty() {
@@ -266,7 +266,7 @@ pub fn run_client(ctx: &Context_, cmd: ClientCmd) -> Result<ExitCode> {
             let id = store.resolve_client(&client)?;
             let c = store.client(id)?;
             if json {
-                print_json(&client_json(&store, &c)?)?;
+                print_json(&client_json(&store, &config, &c)?)?;
             } else {
                 print_client(&store, &config, &c)?;
             }
@@ -278,7 +278,7 @@ pub fn run_client(ctx: &Context_, cmd: ClientCmd) -> Result<ExitCode> {
 }
 
 /// The JSON shape of a client (`client show --json`, `client list --json`).
-fn client_json(store: &Store, c: &Client) -> Result<Value> {
+fn client_json(store: &Store, config: &Config, c: &Client) -> Result<Value> {
     let contacts = store.contacts(c.id)?;
     let last_seen = store.contact_last_seen(c.id)?;
     let counts = store.client_item_counts(c.id)?;
@@ -288,7 +288,12 @@ fn client_json(store: &Store, c: &Client) -> Result<Value> {
         stats.insert(k.as_str().to_string(), json!(counts.get(k.as_str()).copied().unwrap_or(0)));
     }
     stats.insert("total".into(), json!(total));
+    let f = super::deal::client_figures(store, config, c.id)?;
+    if let Value::Object(figures) = serde_json::to_value(&f)? {
+        stats.extend(figures);
+    }
     Ok(json!({
+        "legal_form": store.legal_form(c.id)?,
         "id": c.id.0,
         "name": c.name,
         "ico": c.ico,
@@ -322,6 +327,7 @@ fn print_client(store: &Store, config: &Config, c: &Client) -> Result<()> {
         }
     };
     row("IČO", c.ico.clone());
+    row("Legal form", store.legal_form(c.id)?);
     row("DIČ", c.dic.clone());
     row("Address", c.address.clone());
     row("Billing", c.billing.clone());
@@ -362,6 +368,10 @@ fn print_client(store: &Store, config: &Config, c: &Client) -> Result<()> {
             line.push_str(&format!("  last contact {}", &d[..10.min(d.len())]));
         }
         println!("{line}");
+    }
+    println!("Figures");
+    for line in super::deal::figure_lines(&super::deal::client_figures(store, config, c.id)?) {
+        println!("  {line}");
     }
     let counts = store.client_item_counts(c.id)?;
     let total: i64 = counts.values().sum();

@@ -5,6 +5,7 @@
 mod agenda;
 mod client;
 mod config_cmd;
+mod deal;
 mod note;
 mod read;
 mod run;
@@ -89,6 +90,24 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Deals: offers, orders, invoices.
+    #[command(subcommand)]
+    Deal(deal::DealCmd),
+    /// A client's figures and sales chart, or all clients ranked by lifetime value.
+    Report {
+        /// Client: id, IČO, name or unique prefix.
+        client: Option<String>,
+        /// Draw the client's sales per quarter with the trend (.svg or .png).
+        #[arg(long)]
+        chart: Option<PathBuf>,
+        /// Rank all clients by lifetime value.
+        #[arg(long)]
+        clients: bool,
+        #[arg(long)]
+        json: bool,
+        #[arg(long)]
+        csv: bool,
+    },
     /// Search the history.
     Search(read::SearchArgs),
     /// A client's history, newest first.
@@ -161,6 +180,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Command::Import(cmd) => run::import(&ctx, cmd),
         Command::Sync => run::sync(&ctx),
         Command::Note(cmd) => note::run(&ctx, cmd),
+        Command::Deal(cmd) => deal::run(&ctx, cmd),
+        Command::Report { client, chart, clients, json, csv } => deal::report(&ctx, client, chart, clients, json, csv),
         Command::Agenda { days, client, json } => agenda::agenda(&ctx, days, client, json),
         Command::Reminders { json } => agenda::reminders(&ctx, json),
         Command::Brief { client, next, json, format } => agenda::brief(&ctx, client, next, json, format),

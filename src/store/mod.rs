@@ -4,6 +4,7 @@
 //! foreign keys on; migrations in [`schema`] run at open.
 
 mod clients;
+mod deals;
 mod feed;
 mod items;
 mod reminders;
@@ -15,6 +16,7 @@ use chrono::Utc;
 use rusqlite::{Connection, OptionalExtension, params};
 
 pub use clients::{ClientInput, ClientPatch, ContactInput, ContactPatch};
+pub use deals::{DEAL_STATUSES, Deal, DealInput};
 pub use feed::IndexDoc;
 pub use items::{Attachment, Changes, DateSource, IngestOutcome, ItemRow, LinkRow, NewItem, SourceKey};
 pub use reminders::{ClientActivity, Planned, ReminderRow};

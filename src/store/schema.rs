@@ -183,4 +183,24 @@ CREATE TABLE reminder_deliveries (
     PRIMARY KEY (reminder_id, sink)
 );
 "#,
+    // 4: the client record: legal form from ARES, deals.
+    r#"
+ALTER TABLE clients ADD COLUMN legal_form TEXT;
+
+CREATE TABLE deals (
+    id          INTEGER PRIMARY KEY,
+    client_id   INTEGER NOT NULL REFERENCES clients(id) ON DELETE CASCADE,
+    title       TEXT NOT NULL,
+    value       REAL NOT NULL CHECK (value >= 0),
+    currency    TEXT NOT NULL,
+    status      TEXT NOT NULL CHECK (status IN ('open', 'won', 'lost')),
+    date        TEXT NOT NULL,
+    products    TEXT NOT NULL DEFAULT '[]',
+    number      TEXT,
+    import_key  TEXT UNIQUE,
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+);
+CREATE INDEX deals_client ON deals(client_id);
+"#,
 ];

@@ -1,0 +1,369 @@
+//! `kronika deal …` and `kronika report`: what was sold or offered, and
+//! what clients are worth.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, anyhow, bail};
+use chrono::NaiveDate;
+use clap::Subcommand;
+use serde_json::{Value, json};
+
+use super::{Context_, print_json};
+use crate::config::Config;
+use crate::figures::{CURRENCIES, Figures};
+use crate::model::{ClientId, parse_number};
+use crate::store::{DEAL_STATUSES, DealInput, Store};
+
+#[derive(Debug, Subcommand)]
+pub enum DealCmd {
+    /// Add a deal (an offer, an order, an invoice) to a client.
+    Add {
+        client: String,
+        #[arg(long)]
+        title: String,
+        #[arg(long, allow_negative_numbers = true)]
+        value: String,
+        #[arg(long, default_value = "CZK")]
+        currency: String,
+        /// open, won or lost.
+        #[arg(long, default_value = "open")]
+        status: String,
+        #[arg(long)]
+        date: Option<String>,
+        #[arg(long = "product")]
+        products: Vec<String>,
+    },
+    /// Change a deal.
+    Edit {
+        id: i64,
+        #[arg(long)]
+        title: Option<String>,
+        #[arg(long, allow_negative_numbers = true)]
+        value: Option<String>,
+        #[arg(long)]
+        currency: Option<String>,
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        date: Option<String>,
+        #[arg(long = "product")]
+        products: Vec<String>,
+    },
+    /// List deals, of one client or all.
+    List {
+        client: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Import deals from CSV (orders or invoices exported from accounting).
+    Import { file: PathBuf },
+}
+
+pub fn value(s: &str) -> Result<f64, String> {
+    match parse_number(s) {
+        Some(v) if v >= 0.0 => Ok(v),
+        Some(_) => Err(format!("cannot use value {s:?}: it is negative")),
+        None => Err(format!("cannot read value {s:?}: not a number")),
+    }
+}
+
+pub fn currency(s: &str) -> Result<String, String> {
+    let c = s.trim().to_uppercase().replace("KČ", "CZK").replace("KC", "CZK").replace('€', "EUR");
+    if CURRENCIES.contains(&c.as_str()) {
+        Ok(c)
+    } else {
+        Err(format!("cannot use currency {s:?}: kronika knows {}", CURRENCIES.join(", ")))
+    }
+}
+
+pub fn status(s: &str) -> Result<String, String> {
+    let l = s.trim().to_lowercase();
+    let mapped = match l.as_str() {
+        "open" | "otevřená" | "otevrena" | "nabídka" | "nabidka" | "offer" => "open",
+        "won" | "vyhraná" | "vyhrana" | "zaplaceno" | "paid" | "invoiced" | "fakturováno" | "fakturovano" => "won",
+        "lost" | "prohraná" | "prohrana" | "odmítnuto" | "odmitnuto" | "rejected" => "lost",
+        other => other,
+    };
+    if DEAL_STATUSES.contains(&mapped) {
+        Ok(mapped.to_string())
+    } else {
+        Err(format!("cannot use status {s:?}: use open, won or lost"))
+    }
+}
+
+fn date(s: &str) -> Result<NaiveDate, String> {
+    crate::model::parse_date(s).ok_or_else(|| format!("cannot read date {s:?}: use YYYY-MM-DD or D.M.YYYY"))
+}
+
+pub fn run(ctx: &Context_, cmd: DealCmd) -> Result<ExitCode> {
+    let (_, mut store) = ctx.open()?;
+    match cmd {
+        DealCmd::Add { client, title, value: v, currency: c, status: st, date: d, products } => {
+            let id = store.resolve_client(&client)?;
+            let input = DealInput {
+                title,
+                value: value(&v).map_err(|e| anyhow!(e))?,
+                currency: currency(&c).map_err(|e| anyhow!(e))?,
+                status: status(&st).map_err(|e| anyhow!(e))?,
+                date: d.as_deref().map(date).transpose().map_err(|e| anyhow!(e))?,
+                products,
+                ..DealInput::default()
+            };
+            let deal = store.add_deal(id, &input)?.ok_or_else(|| anyhow!("cannot add the deal"))?;
+            println!("added deal {deal} to {}", store.client(id)?.name);
+        }
+        DealCmd::Edit { id, title, value: v, currency: c, status: st, date: d, products } => {
+            store.edit_deal(
+                id,
+                title.as_deref(),
+                v.as_deref().map(value).transpose().map_err(|e| anyhow!(e))?,
+                c.as_deref().map(currency).transpose().map_err(|e| anyhow!(e))?.as_deref(),
+                st.as_deref().map(status).transpose().map_err(|e| anyhow!(e))?.as_deref(),
+                d.as_deref().map(date).transpose().map_err(|e| anyhow!(e))?,
+                (!products.is_empty()).then_some(products.as_slice()),
+            )?;
+            println!("changed deal {id}");
+        }
+        DealCmd::List { client, json } => {
+            let c = client.map(|c| store.resolve_client(&c)).transpose()?;
+            let deals = store.deals(c)?;
+            if json {
+                print_json(&deals)?;
+            } else {
+                for d in deals {
+                    println!(
+                        "{:>5}  {}  {:<5} {:>14} {}  {}  [{}]{}",
+                        d.id,
+                        d.date,
+                        d.status,
+                        crate::text::format_amount(d.value),
+                        d.currency,
+                        d.title,
+                        d.client,
+                        if d.products.is_empty() { String::new() } else { format!("  {}", d.products.join(", ")) }
+                    );
+                }
+            }
+        }
+        DealCmd::Import { file } => return import(&mut store, &file),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Known column names (folded) → field.
+fn column(folded: &str) -> Option<&'static str> {
+    Some(match folded {
+        "client" | "klient" | "odberatel" | "zakaznik" | "customer" | "firma" | "nazev" | "company" => "client",
+        "ico" | "ic" | "ico odberatele" => "ico",
+        "title" | "popis" | "predmet" | "description" | "text" | "nazev polozky" => "title",
+        "value" | "castka" | "amount" | "total" | "celkem" | "cena" | "hodnota" | "castka bez dph" => "value",
+        "currency" | "mena" => "currency",
+        "status" | "stav" => "status",
+        "date" | "datum" | "datum vystaveni" | "duzp" | "issued" => "date",
+        "product" | "products" | "produkt" | "produkty" | "polozka" | "zbozi" => "products",
+        "number" | "cislo" | "doklad" | "invoice" | "faktura" | "cislo dokladu" | "order" | "objednavka" => "number",
+        _ => return None,
+    })
+}
+
+fn import(store: &mut Store, file: &PathBuf) -> Result<ExitCode> {
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let text = crate::csvio::decode(&bytes);
+    let sep = if text.lines().next().unwrap_or("").matches(';').count()
+        > text.lines().next().unwrap_or("").matches(',').count()
+    {
+        b';'
+    } else {
+        b','
+    };
+    let mut rdr = csv::ReaderBuilder::new().delimiter(sep).flexible(true).from_reader(text.as_bytes());
+    let headers = rdr.headers().with_context(|| format!("cannot read the header row of {}", file.display()))?.clone();
+    let cols: Vec<Option<&str>> = headers.iter().map(|h| column(&crate::text::fold(h.trim()))).collect();
+    if !cols.contains(&Some("value")) || !(cols.contains(&Some("client")) || cols.contains(&Some("ico"))) {
+        bail!("cannot import {}: the header needs a client (or IČO) column and a value column", file.display());
+    }
+    let (mut added, mut known) = (0, 0);
+    let mut errors: Vec<(u64, String)> = Vec::new();
+    for record in rdr.records() {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                errors.push((e.position().map(|p| p.line()).unwrap_or(0), format!("cannot read the row: {e}")));
+                continue;
+            }
+        };
+        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        if record.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        let get = |name: &str| {
+            cols.iter()
+                .position(|c| *c == Some(name))
+                .and_then(|i| record.get(i))
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+        };
+        let result = (|| -> Result<bool, String> {
+            let who = get("ico").or(get("client")).ok_or("the row names no client")?;
+            let client = store.resolve_client(who).map_err(|e| e.to_string())?;
+            let v = value(get("value").ok_or("the row has no value")?)?;
+            let input = DealInput {
+                title: get("title").or(get("number")).unwrap_or("deal").to_string(),
+                value: v,
+                currency: currency(get("currency").unwrap_or("CZK"))?,
+                status: status(get("status").unwrap_or("won"))?,
+                date: get("date").map(date).transpose()?,
+                products: get("products").map(crate::directory::split_list).unwrap_or_default(),
+                number: get("number").map(str::to_string),
+                // The same row imported again is the same deal.
+                import_key: Some(format!(
+                    "{}|{}",
+                    client.0,
+                    get("number")
+                        .map(str::to_string)
+                        .unwrap_or_else(|| record.iter().collect::<Vec<_>>().join("\u{1f}"))
+                )),
+            };
+            store.add_deal(client, &input).map(|id| id.is_some()).map_err(|e| e.to_string())
+        })();
+        match result {
+            Ok(true) => added += 1,
+            Ok(false) => known += 1,
+            Err(e) => errors.push((line, e)),
+        }
+    }
+    for (line, e) in &errors {
+        eprintln!("{}:{line}: {e}", file.display());
+    }
+    println!("imported {}: {added} deals added, {known} already there, {} rows refused", file.display(), errors.len());
+    Ok(if errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(2) })
+}
+
+/// A client's figures, as `client show`, the brief and the report use them.
+pub fn client_figures(store: &Store, config: &Config, id: ClientId) -> Result<Figures> {
+    Ok(crate::brief::client_figures(store, &config.figures, id)?)
+}
+
+fn money(m: &crate::figures::Money) -> String {
+    if m.is_empty() {
+        return "0".into();
+    }
+    m.iter().map(|(c, v)| format!("{} {c}", crate::text::format_amount(*v))).collect::<Vec<_>>().join(" + ")
+}
+
+/// The figures as text lines (client show, brief).
+pub fn figure_lines(f: &Figures) -> Vec<String> {
+    let mut out = vec![
+        format!("Total sold       {}", money(&f.total_sold)),
+        format!("Sold last year   {}", money(&f.sold_last_year)),
+        format!("Rejected offers  {} ({})", f.rejected_offers.count, money(&f.rejected_offers.value)),
+        format!("Open deals       {}", money(&f.open_value)),
+    ];
+    if !f.share_of_revenue.is_empty() {
+        let s: Vec<String> = f.share_of_revenue.iter().map(|(c, v)| format!("{:.1} % of {c}", v * 100.0)).collect();
+        out.push(format!("Share of revenue {}", s.join(", ")));
+    }
+    if !f.top_products.is_empty() {
+        let p: Vec<String> = f.top_products.iter().map(|p| format!("{} ({})", p.product, money(&p.value))).collect();
+        out.push(format!("Top products     {}", p.join(", ")));
+    }
+    if let Some(b) = f.annual_budget {
+        out.push(format!("Annual budget    {}", crate::text::format_amount(b)));
+    }
+    for (cur, l) in &f.ltv {
+        out.push(format!("Lifetime value   {}", crate::figures::ltv_formula(cur, l)));
+    }
+    out
+}
+
+pub fn report(
+    ctx: &Context_,
+    client: Option<String>,
+    chart: Option<PathBuf>,
+    clients: bool,
+    json: bool,
+    csv_out: bool,
+) -> Result<ExitCode> {
+    let (config, store) = ctx.open()?;
+    if clients || client.is_none() {
+        let mut rows: Vec<(String, i64, Figures)> = Vec::new();
+        for c in store.clients()? {
+            rows.push((c.name.clone(), c.id.0, client_figures(&store, &config, c.id)?));
+        }
+        let key = |f: &Figures| f.ltv.values().map(|l| l.value).fold(0.0, f64::max);
+        rows.sort_by(|a, b| key(&b.2).total_cmp(&key(&a.2)).then(a.0.cmp(&b.0)));
+        if json {
+            let out: Vec<Value> = rows.iter().map(|(n, id, f)| json!({"id": id, "name": n, "figures": f})).collect();
+            print_json(&out)?;
+        } else if csv_out {
+            let mut w = csv::Writer::from_writer(std::io::stdout());
+            w.write_record([
+                "rank",
+                "id",
+                "name",
+                "currency",
+                "ltv",
+                "total_sold",
+                "sold_last_year",
+                "open_value",
+                "rejected_count",
+            ])?;
+            for (i, (n, id, f)) in rows.iter().enumerate() {
+                let currencies: std::collections::BTreeSet<&String> = f.ltv.keys().chain(f.open_value.keys()).collect();
+                for cur in currencies {
+                    w.write_record([
+                        (i + 1).to_string(),
+                        id.to_string(),
+                        n.clone(),
+                        cur.clone(),
+                        format!("{:.2}", f.ltv.get(cur).map(|l| l.value).unwrap_or(0.0)),
+                        format!("{:.2}", f.total_sold.get(cur).copied().unwrap_or(0.0)),
+                        format!("{:.2}", f.sold_last_year.get(cur).copied().unwrap_or(0.0)),
+                        format!("{:.2}", f.open_value.get(cur).copied().unwrap_or(0.0)),
+                        f.rejected_offers.count.to_string(),
+                    ])?;
+                }
+            }
+            w.flush()?;
+        } else {
+            for (i, (n, _, f)) in rows.iter().enumerate() {
+                let ltv: Vec<String> =
+                    f.ltv.iter().map(|(c, l)| format!("{} {c}", crate::text::format_amount(l.value))).collect();
+                println!(
+                    "{:>3}. {:<32} LTV {:<20} sold {}",
+                    i + 1,
+                    crate::text::ellipsize(n, 32),
+                    if ltv.is_empty() { "-".into() } else { ltv.join(" + ") },
+                    money(&f.total_sold)
+                );
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let id = store.resolve_client(client.as_deref().unwrap_or_default())?;
+    let c = store.client(id)?;
+    let f = client_figures(&store, &config, id)?;
+    for l in figure_lines(&f) {
+        println!("{l}");
+    }
+    if let Some(path) = chart {
+        let deals = store.deals(Some(id))?;
+        let currency = f
+            .total_sold
+            .iter()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .map(|(c, _)| c.clone())
+            .or(config.figures.base_currency.clone())
+            .unwrap_or_else(|| "CZK".into());
+        let series: Vec<crate::chart::QuarterSales> = crate::figures::quarterly(&deals, &currency, &config.figures)
+            .into_iter()
+            .map(|(year, quarter, value)| crate::chart::QuarterSales { year, quarter, value })
+            .collect();
+        let series = crate::chart::fill_quarters(&series);
+        let projected = crate::chart::trend(&series, 4, 4);
+        crate::chart::draw_sales(&path, &c.name, &currency, &series, &projected)?;
+        println!("chart written to {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}

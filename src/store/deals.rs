@@ -1,0 +1,154 @@
+//! Deals: what was offered, sold or turned down, per client.
+
+use chrono::NaiveDate;
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+
+use super::{Result, Store, StoreError, now};
+use crate::model::ClientId;
+
+/// A deal's state.
+pub const DEAL_STATUSES: &[&str] = &["open", "won", "lost"];
+
+/// A deal as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Deal {
+    pub id: i64,
+    pub client_id: i64,
+    pub client: String,
+    pub title: String,
+    pub value: f64,
+    pub currency: String,
+    pub status: String,
+    pub date: NaiveDate,
+    pub products: Vec<String>,
+    /// Invoice or order number from an import.
+    pub number: Option<String>,
+}
+
+/// A new deal (validated by the caller).
+#[derive(Debug, Clone, Default)]
+pub struct DealInput {
+    pub title: String,
+    pub value: f64,
+    pub currency: String,
+    pub status: String,
+    pub date: Option<NaiveDate>,
+    pub products: Vec<String>,
+    pub number: Option<String>,
+    /// Identity of an imported row: importing it again adds nothing.
+    pub import_key: Option<String>,
+}
+
+impl Store {
+    /// Adds a deal; `None` when its import key is already stored.
+    pub fn add_deal(&mut self, client: ClientId, d: &DealInput) -> Result<Option<i64>> {
+        self.client(client)?;
+        if d.title.trim().is_empty() {
+            return Err(StoreError::Invalid("a deal needs a title".into()));
+        }
+        let ts = now();
+        let date = d.date.unwrap_or_else(|| chrono::Local::now().date_naive());
+        let n = self.conn.execute(
+            "INSERT OR IGNORE INTO deals (client_id, title, value, currency, status, date, products, number, import_key, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
+            params![
+                client.0,
+                d.title.trim(),
+                d.value,
+                d.currency,
+                d.status,
+                date.to_string(),
+                serde_json::to_string(&d.products).unwrap_or_default(),
+                d.number,
+                d.import_key,
+                ts
+            ],
+        )?;
+        Ok((n == 1).then(|| self.conn.last_insert_rowid()))
+    }
+
+    /// Changes a deal: `None` fields stay.
+    #[allow(clippy::too_many_arguments)]
+    pub fn edit_deal(
+        &mut self,
+        id: i64,
+        title: Option<&str>,
+        value: Option<f64>,
+        currency: Option<&str>,
+        status: Option<&str>,
+        date: Option<NaiveDate>,
+        products: Option<&[String]>,
+    ) -> Result<()> {
+        let cur = self.deal(id)?;
+        self.conn.execute(
+            "UPDATE deals SET title = ?2, value = ?3, currency = ?4, status = ?5, date = ?6, products = ?7, updated_at = ?8 WHERE id = ?1",
+            params![
+                id,
+                title.unwrap_or(&cur.title),
+                value.unwrap_or(cur.value),
+                currency.unwrap_or(&cur.currency),
+                status.unwrap_or(&cur.status),
+                date.unwrap_or(cur.date).to_string(),
+                serde_json::to_string(products.unwrap_or(&cur.products)).unwrap_or_default(),
+                now()
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// One deal.
+    pub fn deal(&self, id: i64) -> Result<Deal> {
+        self.deals_where("d.id = ?1", id)?
+            .pop()
+            .ok_or_else(|| StoreError::NotFound { what: "deal", query: id.to_string() })
+    }
+
+    /// Deals of one client, or of everybody (`None`), newest first.
+    pub fn deals(&self, client: Option<ClientId>) -> Result<Vec<Deal>> {
+        match client {
+            Some(c) => self.deals_where("d.client_id = ?1", c.0),
+            None => self.deals_where("?1 = ?1", 0),
+        }
+    }
+
+    fn deals_where(&self, condition: &str, arg: i64) -> Result<Vec<Deal>> {
+        let sql = format!(
+            "SELECT d.id, d.client_id, c.name, d.title, d.value, d.currency, d.status, d.date, d.products, d.number
+             FROM deals d JOIN clients c ON c.id = d.client_id WHERE {condition} ORDER BY d.date DESC, d.id DESC"
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map([arg], |r| {
+            let date: String = r.get(7)?;
+            let products: String = r.get(8)?;
+            Ok(Deal {
+                id: r.get(0)?,
+                client_id: r.get(1)?,
+                client: r.get(2)?,
+                title: r.get(3)?,
+                value: r.get(4)?,
+                currency: r.get(5)?,
+                status: r.get(6)?,
+                date: NaiveDate::parse_from_str(&date, "%Y-%m-%d").unwrap_or_default(),
+                products: serde_json::from_str(&products).unwrap_or_default(),
+                number: r.get(9)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The legal form of a client (from ARES).
+    pub fn set_legal_form(&self, client: ClientId, form: Option<&str>) -> Result<()> {
+        self.conn.execute("UPDATE clients SET legal_form = ?2 WHERE id = ?1", params![client.0, form])?;
+        Ok(())
+    }
+
+    /// The legal form of a client, when known.
+    pub fn legal_form(&self, client: ClientId) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row("SELECT legal_form FROM clients WHERE id = ?1", [client.0], |r| r.get::<_, Option<String>>(0))
+            .optional()?
+            .flatten())
+    }
+}
