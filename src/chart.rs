@@ -237,7 +237,7 @@ fn render<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &ChartData) -
         .light_line_style(TRANSPARENT)
         .axis_style(AXIS.stroke_width(1))
         .x_labels(data.span as usize + 1)
-        .y_labels(6)
+        .y_labels(8)
         .x_label_style(label_font.clone())
         .y_label_style(label_font)
         .x_label_formatter(&|v| match v {
@@ -274,10 +274,8 @@ fn render<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &ChartData) -
     }))?;
 
     if !data.projected.is_empty() {
-        // The dashed line continues from the last actual quarter.
-        let start = data.actual.last().filter(|&&(i, _)| i + 1 == data.projected[0].0);
         let points: Vec<(SegmentValue<i32>, f64)> =
-            start.into_iter().chain(&data.projected).map(|&(i, v)| (SegmentValue::CenterOf(i as i32), v)).collect();
+            data.projected.iter().map(|&(i, v)| (SegmentValue::CenterOf(i as i32), v)).collect();
         chart.draw_series(std::iter::once(DashedPathElement::new(points, 9, 6, TREND.stroke_width(3))))?;
         chart.draw_series(
             data.projected.iter().map(|&(i, v)| Circle::new((SegmentValue::CenterOf(i as i32), v), 5, WHITE.filled())),

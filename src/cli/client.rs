@@ -28,6 +28,13 @@ pub enum ClientCmd {
         #[arg(long)]
         yes: bool,
     },
+    /// Update a client's registered data (name, DIČ, address, legal form) from ARES.
+    Refresh {
+        client: String,
+        /// Keep the client's name as it is.
+        #[arg(long)]
+        keep_name: bool,
+    },
     /// List all clients.
     List {
         #[arg(long)]
@@ -54,8 +61,12 @@ pub enum ClientCmd {
 
 #[derive(Debug, ClapArgs)]
 pub struct ClientAddArgs {
-    /// Company name.
-    name: String,
+    /// Company name (optional with --ico: ARES gives it).
+    #[arg(required_unless_present = "ico")]
+    name: Option<String>,
+    /// Do not look the IČO up in ARES.
+    #[arg(long)]
+    no_ares: bool,
     #[arg(long)]
     ico: Option<String>,
     #[arg(long)]
@@ -179,11 +190,24 @@ pub fn run_client(ctx: &Context_, cmd: ClientCmd) -> Result<ExitCode> {
     let (config, mut store) = ctx.open()?;
     match cmd {
         ClientCmd::Add(a) => {
+            // The register fills what the user did not give; ARES being
+            // down never blocks adding a client by hand.
+            let mut registered: Option<crate::ares::Company> = None;
+            if let (Some(ico), false) = (&a.ico, a.no_ares) {
+                let ares = crate::ares::Ares::new(&config.ares_url, config.ares_timeout);
+                match ares.by_ico(ico) {
+                    Ok(c) => registered = Some(c),
+                    Err(e @ crate::ares::AresError::InvalidIco(_)) => bail!("{e}"),
+                    Err(e) if a.name.is_some() => eprintln!("kronika: {e}; adding the client by hand"),
+                    Err(e) => bail!("{e}; give the name to add the client by hand"),
+                }
+            }
+            let name = a.name.clone().or_else(|| registered.as_ref().map(|c| c.name.clone())).unwrap_or_default();
             let raw = RawClient {
-                name: a.name,
+                name,
                 ico: a.ico,
-                dic: a.dic,
-                address: a.address,
+                dic: a.dic.or_else(|| registered.as_ref().and_then(|c| c.dic.clone())),
+                address: a.address.or_else(|| registered.as_ref().and_then(|c| c.address.clone())),
                 billing: a.billing,
                 status: a.status,
                 annual_budget: a.budget,
@@ -193,6 +217,10 @@ pub fn run_client(ctx: &Context_, cmd: ClientCmd) -> Result<ExitCode> {
             };
             let input = directory::client_input(&raw, &config).map_err(|e| anyhow!(e))?;
             let id = store.add_client(&input)?;
+            if let Some(c) = &registered {
+                store.set_legal_form(id, c.legal_form.as_deref())?;
+                println!("from ARES: {} ({})", c.name, c.address.as_deref().unwrap_or("no address"));
+            }
             let counts = store.client_item_counts(id)?;
             let linked: i64 = counts.values().sum();
             println!("added client {id}: {} ({linked} items in its history)", input.name);
@@ -228,6 +256,24 @@ pub fn run_client(ctx: &Context_, cmd: ClientCmd) -> Result<ExitCode> {
             };
             store.edit_client(id, &patch)?;
             println!("changed client {id}: {}", store.client(id)?.name);
+        }
+        ClientCmd::Refresh { client, keep_name } => {
+            let id = store.resolve_client(&client)?;
+            let c = store.client(id)?;
+            let ico = c.ico.clone().ok_or_else(|| {
+                anyhow!("cannot refresh {:?} from ARES: it has no IČO (set one with client edit --ico)", c.name)
+            })?;
+            let ares = crate::ares::Ares::new(&config.ares_url, config.ares_timeout);
+            let r = ares.by_ico(&ico).map_err(|e| anyhow!("{e}; {} stays as it was", c.name))?;
+            let patch = ClientPatch {
+                name: (!keep_name).then(|| r.name.clone()),
+                dic: r.dic.clone().map(Some),
+                address: r.address.clone().map(Some),
+                ..ClientPatch::default()
+            };
+            store.edit_client(id, &patch)?;
+            store.set_legal_form(id, r.legal_form.as_deref())?;
+            println!("refreshed {} from ARES{}", r.name, if r.dissolved.is_some() { " (dissolved!)" } else { "" });
         }
         ClientCmd::Remove { client, yes } => {
             let id = store.resolve_client(&client)?;

@@ -3,6 +3,7 @@
 //! text or, with `--json`, as JSON.
 
 mod agenda;
+mod ares;
 mod client;
 mod config_cmd;
 mod deal;
@@ -108,6 +109,17 @@ pub enum Command {
         #[arg(long)]
         csv: bool,
     },
+    /// Look a company up in the Czech register ARES (nothing is saved).
+    Ares {
+        /// IČO to look up.
+        #[arg(required_unless_present = "name")]
+        ico: Option<String>,
+        /// Search by name instead.
+        #[arg(long, conflicts_with = "ico")]
+        name: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Search the history.
     Search(read::SearchArgs),
     /// A client's history, newest first.
@@ -181,6 +193,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Command::Sync => run::sync(&ctx),
         Command::Note(cmd) => note::run(&ctx, cmd),
         Command::Deal(cmd) => deal::run(&ctx, cmd),
+        Command::Ares { ico, name, json } => ares::run(&ctx, ico, name, json),
         Command::Report { client, chart, clients, json, csv } => deal::report(&ctx, client, chart, clients, json, csv),
         Command::Agenda { days, client, json } => agenda::agenda(&ctx, days, client, json),
         Command::Reminders { json } => agenda::reminders(&ctx, json),
