@@ -13,6 +13,7 @@ pub mod config;
 pub mod csvio;
 pub mod daemon;
 pub mod directory;
+pub mod documents;
 pub mod figures;
 pub mod index;
 pub mod mail;

@@ -43,6 +43,9 @@ pub enum ParseError {
 /// Most text a body keeps (bytes, cut on a char boundary).
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 /// Most attachments an item lists (all of them still count in the hash).
+/// Attachments larger than this are not kept as documents (their metadata is).
+pub const MAX_DOCUMENT_BYTES: usize = 25 << 20;
+
 pub const MAX_ATTACHMENTS: usize = 1000;
 /// Most references an item keeps.
 pub const MAX_REFERENCES: usize = 200;
@@ -161,15 +164,28 @@ fn parse_inner(raw: &[u8], hints: &ParseHints) -> Result<NewItem, ParseError> {
 
     // Attachments.
     let mut attachments = Vec::new();
+    let mut documents = Vec::new();
     let mut attachment_hashes = Vec::new();
     for &id in &msg.attachments {
         let Some(part) = msg.parts.get(id as usize) else { continue };
         if Some(id) == body_from_attachments {
             continue;
         }
-        let Some(att) = attachment_of(part, raw_msg, attachments.len() + 1) else {
+        let Some((att, bytes)) = attachment_of(part, raw_msg, attachments.len() + 1) else {
             continue;
         };
+        // Offers, invoices, contracts, orders: kept whole as documents.
+        if crate::documents::candidate(&att.name, &att.mime)
+            && bytes.len() <= MAX_DOCUMENT_BYTES
+            && documents.len() < 20
+        {
+            documents.push(crate::documents::Blob {
+                name: att.name.clone(),
+                mime: att.mime.clone(),
+                bytes: bytes.into_owned(),
+                content_hash: att.content_hash.clone(),
+            });
+        }
         attachment_hashes.push(att.content_hash.clone());
         if attachments.len() < MAX_ATTACHMENTS {
             attachments.push(att);
@@ -229,6 +245,7 @@ fn parse_inner(raw: &[u8], hints: &ParseHints) -> Result<NewItem, ParseError> {
         extra: serde_json::Value::Object(extra),
         direction: None,
         note: None,
+        documents,
     })
 }
 
@@ -1122,7 +1139,7 @@ fn decode_entity(name: &str) -> Option<char> {
 /// Attachment metadata for one part mail-parser lists as an attachment;
 /// `None` for parts that are not attachments to a reader (a nameless inline
 /// image referenced from the HTML by Content-ID).
-fn attachment_of(part: &MessagePart<'_>, raw: &[u8], number: usize) -> Option<Attachment> {
+fn attachment_of<'p>(part: &'p MessagePart<'_>, raw: &[u8], number: usize) -> Option<(Attachment, Cow<'p, [u8]>)> {
     let name = part.attachment_name().and_then(sanitize_attachment_name);
     let is_attachment_disposition = part.content_disposition().is_some_and(|d| d.is_attachment());
     if matches!(part.body, PartType::InlineBinary(_) | PartType::Binary(_))
@@ -1149,7 +1166,8 @@ fn attachment_of(part: &MessagePart<'_>, raw: &[u8], number: usize) -> Option<At
         Some(ext) => format!("attachment-{number}.{ext}"),
         None => format!("attachment-{number}"),
     });
-    Some(Attachment { name, mime, size: bytes.len() as u64, content_hash: hex::encode(Sha256::digest(&bytes)) })
+    let att = Attachment { name, mime, size: bytes.len() as u64, content_hash: hex::encode(Sha256::digest(&bytes)) };
+    Some((att, bytes))
 }
 
 /// `type/subtype`, lower case; `application/octet-stream` when missing or

@@ -31,8 +31,7 @@ fn mail(mid: &str, refs: &[&str], from: &str, to: &[&str]) -> NewItem {
         content_hash: format!("hash-{mid}"),
         size: 100,
         extra: serde_json::json!({}),
-        direction: None,
-        note: None,
+        ..NewItem::default()
     }
 }
 

@@ -7,6 +7,7 @@ mod ares;
 mod client;
 mod config_cmd;
 mod deal;
+mod document;
 mod note;
 mod read;
 mod run;
@@ -120,6 +121,17 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Documents: add one by hand, show one.
+    #[command(subcommand)]
+    Document(document::DocumentCmd),
+    /// A client's documents (offers, invoices, contracts, orders).
+    Documents {
+        client: String,
+        #[arg(long)]
+        kind: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Search the history.
     Search(read::SearchArgs),
     /// A client's history, newest first.
@@ -193,6 +205,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Command::Sync => run::sync(&ctx),
         Command::Note(cmd) => note::run(&ctx, cmd),
         Command::Deal(cmd) => deal::run(&ctx, cmd),
+        Command::Document(cmd) => document::run(&ctx, cmd),
+        Command::Documents { client, kind, json } => document::list(&ctx, client, kind, json),
         Command::Ares { ico, name, json } => ares::run(&ctx, ico, name, json),
         Command::Report { client, chart, clients, json, csv } => deal::report(&ctx, client, chart, clients, json, csv),
         Command::Agenda { days, client, json } => agenda::agenda(&ctx, days, client, json),

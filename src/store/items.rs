@@ -70,6 +70,8 @@ pub struct NewItem {
     pub direction: Option<Direction>,
     /// Set for notes: front matter and folders that may name the client.
     pub note: Option<crate::matcher::NoteHints>,
+    /// Attachments that may be documents (offers, invoices…): kept whole.
+    pub documents: Vec<crate::documents::Blob>,
 }
 
 /// A source's identity for one item: `source` names the account, mailbox
@@ -190,7 +192,7 @@ impl Store {
     pub fn apply(&mut self, changes: &Changes<'_>) -> Result<(Vec<IngestOutcome>, Vec<String>)> {
         self.directory()?;
         let dir = self.directory.take().expect("directory built above");
-        let result = ingest_tx(&mut self.conn, &dir, changes);
+        let result = ingest_tx(&mut self.conn, &dir, changes, self.files.as_deref());
         self.directory = Some(dir);
         result
     }
@@ -549,6 +551,7 @@ fn ingest_tx(
     conn: &mut rusqlite::Connection,
     dir: &Directory,
     changes: &Changes<'_>,
+    files: Option<&std::path::Path>,
 ) -> Result<(Vec<IngestOutcome>, Vec<String>)> {
     let tx = conn.transaction()?;
     let ts = now();
@@ -562,7 +565,8 @@ fn ingest_tx(
     let mut warnings = Vec::new();
     let mut threads_to_propagate = BTreeSet::new();
     for (item, key) in changes.items {
-        let outcome = ingest_one(&tx, dir, item, key, &ts, changes.replace, &mut threads_to_propagate, &mut warnings)?;
+        let outcome =
+            ingest_one(&tx, dir, item, key, &ts, changes.replace, files, &mut threads_to_propagate, &mut warnings)?;
         out.push(outcome);
     }
     for key in changes.deleted {
@@ -588,6 +592,72 @@ fn ingest_tx(
     }
     tx.commit()?;
     Ok((out, warnings))
+}
+
+/// Where a document's file lives: `<files>/ab/abcdef…` by content hash.
+pub fn document_path(files: &std::path::Path, hash: &str) -> std::path::PathBuf {
+    files.join(hash.get(..2).unwrap_or("00")).join(hash)
+}
+
+/// Writes a document's bytes under the documents folder (by content hash:
+/// the name from the mail is metadata only, never a path).
+pub fn keep_file(files: &std::path::Path, hash: &str, bytes: &[u8]) -> std::io::Result<std::path::PathBuf> {
+    let path = document_path(files, hash);
+    if !path.exists() {
+        std::fs::create_dir_all(path.parent().unwrap_or(files))?;
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, bytes)?;
+        std::fs::rename(&tmp, &path)?;
+    }
+    Ok(path)
+}
+
+/// A document item from an attachment of `parent`, or `None` when the
+/// attachment is not a document.
+fn document_item(
+    parent: &NewItem,
+    blob: &crate::documents::Blob,
+    parent_id: i64,
+    files: Option<&std::path::Path>,
+    warnings: &mut Vec<String>,
+) -> Option<NewItem> {
+    let (text, unreadable) = match crate::documents::extract_text(&blob.mime, &blob.bytes) {
+        Ok(t) => (t, None),
+        Err(e) => (String::new(), Some(e)),
+    };
+    let kind = crate::documents::classify(&blob.name, &text)?;
+    if let Some(e) = &unreadable {
+        warnings.push(format!("{}: {e}; the document is kept, its text is not indexed", blob.name));
+    }
+    let path = match files {
+        Some(f) => match keep_file(f, &blob.content_hash, &blob.bytes) {
+            Ok(p) => Some(p.display().to_string()),
+            Err(e) => {
+                warnings.push(format!("cannot keep {}: {e}", blob.name));
+                None
+            }
+        },
+        None => None,
+    };
+    Some(NewItem {
+        kind: ItemKind::Document,
+        date: parent.date,
+        date_source: parent.date_source,
+        subject: blob.name.clone(),
+        body: crate::text::ellipsize(&text, 1 << 20),
+        participants: parent.participants.clone(),
+        content_hash: blob.content_hash.clone(),
+        size: blob.bytes.len() as u64,
+        extra: serde_json::json!({
+            "doc_kind": kind.as_str(),
+            "mime": blob.mime,
+            "name": blob.name,
+            "path": path,
+            "from_item": parent_id,
+            "text_unreadable": unreadable,
+        }),
+        ..NewItem::default()
+    })
 }
 
 /// The matcher's decision for an item: notes use their hints and text.
@@ -670,6 +740,7 @@ fn ingest_one(
     key: &SourceKey,
     ts: &str,
     replace: bool,
+    files: Option<&std::path::Path>,
     threads: &mut BTreeSet<i64>,
     warnings: &mut Vec<String>,
 ) -> Result<IngestOutcome> {
@@ -767,6 +838,12 @@ fn ingest_one(
     add_source(tx, id, key, ts)?;
     if let Some(t) = thread {
         threads.insert(t);
+    }
+    for blob in &item.documents {
+        if let Some(doc) = document_item(item, blob, id, files, warnings) {
+            let key = SourceKey { source: "documents".into(), key: blob.content_hash.clone() };
+            ingest_one(tx, dir, &doc, &key, ts, false, files, threads, warnings)?;
+        }
     }
     Ok(IngestOutcome::New(ItemId(id)))
 }

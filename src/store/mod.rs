@@ -18,7 +18,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 pub use clients::{ClientInput, ClientPatch, ContactInput, ContactPatch};
 pub use deals::{DEAL_STATUSES, Deal, DealInput};
 pub use feed::IndexDoc;
-pub use items::{Attachment, Changes, DateSource, IngestOutcome, ItemRow, LinkRow, NewItem, SourceKey};
+pub use items::{
+    Attachment, Changes, DateSource, IngestOutcome, ItemRow, LinkRow, NewItem, SourceKey, document_path, keep_file,
+};
 pub use reminders::{ClientActivity, Planned, ReminderRow};
 
 use crate::matcher::{Directory, Policy};
@@ -49,6 +51,8 @@ pub struct Store {
     /// Cached matcher directory; dropped whenever clients, contacts or
     /// domains change.
     directory: Option<Directory>,
+    /// Where document files are kept (`<data dir>/documents`); `None` in memory.
+    files: Option<std::path::PathBuf>,
 }
 
 impl Store {
@@ -62,10 +66,17 @@ impl Store {
         }
         let conn = Connection::open(path)
             .map_err(|e| StoreError::Open { path: path.display().to_string(), message: e.to_string() })?;
-        Store::setup(conn, policy).map_err(|e| match e {
+        let mut store = Store::setup(conn, policy).map_err(|e| match e {
             StoreError::Sqlite(e) => StoreError::Open { path: path.display().to_string(), message: e.to_string() },
             other => other,
-        })
+        })?;
+        store.files = path.parent().map(|d| d.join("documents"));
+        Ok(store)
+    }
+
+    /// Where document files are kept.
+    pub fn files_dir(&self) -> Option<&std::path::Path> {
+        self.files.as_deref()
     }
 
     /// An in-memory store, for tests.
@@ -79,7 +90,7 @@ impl Store {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         migrate(&mut conn)?;
-        Ok(Store { conn, policy, directory: None })
+        Ok(Store { conn, policy, directory: None, files: None })
     }
 
     /// The schema version the database is at.
