@@ -260,42 +260,62 @@ impl PipelineHandle {
 
 /// Sends batches from blocking code with a few in flight, so that a
 /// source parses the next batch while the pipeline stores the last one,
-/// and still waits when the pipeline falls behind.
-pub struct BatchSender {
-    handle: PipelineHandle,
-    pending: std::collections::VecDeque<oneshot::Receiver<Result<Counts, String>>>,
-    counts: Counts,
-}
+/// and still waits when the pipeline falls behind. (The blocking face of
+/// [`AsyncBatchSender`].)
+pub struct BatchSender(AsyncBatchSender);
 
 /// Batches a source may have in flight.
 const IN_FLIGHT: usize = 2;
 
 impl BatchSender {
     pub fn new(handle: PipelineHandle) -> BatchSender {
-        BatchSender { handle, pending: Default::default(), counts: Counts::default() }
+        BatchSender(AsyncBatchSender::new(handle))
     }
 
     /// Sends a batch; blocks while [`IN_FLIGHT`] batches wait.
     pub fn send(&mut self, batch: Batch) -> Result<(), String> {
+        futures::executor::block_on(self.0.send(batch))
+    }
+
+    /// Waits for every batch sent; returns what they did.
+    pub fn finish(self) -> Result<Counts, String> {
+        futures::executor::block_on(self.0.finish())
+    }
+}
+
+/// Sends batches with a few in flight (see [`BatchSender`]).
+pub struct AsyncBatchSender {
+    handle: PipelineHandle,
+    pending: std::collections::VecDeque<oneshot::Receiver<Result<Counts, String>>>,
+    counts: Counts,
+}
+
+impl AsyncBatchSender {
+    pub fn new(handle: PipelineHandle) -> AsyncBatchSender {
+        AsyncBatchSender { handle, pending: Default::default(), counts: Counts::default() }
+    }
+
+    /// Sends a batch; waits while [`IN_FLIGHT`] batches wait.
+    pub async fn send(&mut self, batch: Batch) -> Result<(), String> {
         while self.pending.len() >= IN_FLIGHT {
-            self.wait_one()?;
+            self.wait_one().await?;
         }
         self.pending.push_back(self.handle.submit(batch)?);
         Ok(())
     }
 
-    fn wait_one(&mut self) -> Result<(), String> {
+    async fn wait_one(&mut self) -> Result<(), String> {
         if let Some(rx) = self.pending.pop_front() {
-            let c = rx.blocking_recv().map_err(|_| GONE.to_string())??;
+            let c = rx.await.map_err(|_| GONE.to_string())??;
             self.counts.add(&c);
         }
         Ok(())
     }
 
     /// Waits for every batch sent; returns what they did.
-    pub fn finish(mut self) -> Result<Counts, String> {
+    pub async fn finish(mut self) -> Result<Counts, String> {
         while !self.pending.is_empty() {
-            self.wait_one()?;
+            self.wait_one().await?;
         }
         Ok(self.counts)
     }

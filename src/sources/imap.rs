@@ -271,6 +271,7 @@ impl ImapSource {
             counts.add(&ctx.pipeline.ingest(batch).await.map_err(SourceError::Pipeline)?);
         }
         ctx.progress.inc_length(new_uids.len() as u64);
+        let mut inflight = crate::pipeline::AsyncBatchSender::new(ctx.pipeline.clone());
         for chunk in new_uids.chunks(FETCH_CHUNK) {
             if ctx.stopping() {
                 break;
@@ -326,8 +327,11 @@ impl ImapSource {
             cursor.last_uid = highest;
             batch.cursor = Some(serde_json::to_string(&cursor).expect("cursor serialises"));
             ctx.progress.inc(chunk.len() as u64);
-            counts.add(&ctx.pipeline.ingest(batch).await.map_err(SourceError::Pipeline)?);
+            // The next chunk is fetched while the pipeline stores this one;
+            // batches land in order, each with its own cursor.
+            inflight.send(batch).await.map_err(SourceError::Pipeline)?;
         }
+        counts.add(&inflight.finish().await.map_err(SourceError::Pipeline)?);
         // Record the cursor even when nothing was new (first sync of an empty
         // mailbox, a new UIDVALIDITY with nothing above it).
         cursor.highestmodseq = mailbox.highest_modseq;

@@ -89,6 +89,8 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // A 32 MB page cache: bulk imports read back what they just wrote.
+        conn.pragma_update(None, "cache_size", -32_768)?;
         migrate(&mut conn)?;
         Ok(Store { conn, policy, directory: None, files: None })
     }
