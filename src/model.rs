@@ -89,6 +89,7 @@ str_enum!(
         Meeting => "meeting",
         Event => "event",
         Document => "document",
+        Deal => "deal",
     }
 );
 

@@ -109,6 +109,12 @@ fn deals_by_hand_and_their_figures() {
         assert!(err.contains(want), "{args:?}: {err}");
     }
 
+    // Deals are in the client's history and in search.
+    let hits = env.json(&["search", "dodatek", "--kind", "deal"]);
+    assert_eq!(hits.as_array().unwrap().len(), 1, "{hits}");
+    assert_eq!(hits[0]["clients"][0], "Acme Stavby");
+    assert!(env.json(&["history", "acme"]).as_array().unwrap().iter().filter(|i| i["kind"] == "deal").count() == 4);
+
     let ranked = env.json(&["report", "--clients"]);
     assert_eq!(ranked[0]["name"], "Pekárna Novák", "{ranked}");
     let csv = env.ok(&["report", "--clients", "--csv"]);
@@ -150,4 +156,5 @@ fn deal_import_reports_bad_rows_and_adds_nothing_twice() {
     let s = env.json(&["client", "show", "acme"])["stats"].clone();
     assert_eq!(s["total_sold"]["CZK"], 120_000.5, "{s}");
     assert_eq!(s["total_sold"]["EUR"], 2_000.0, "amounts keep their currency: {s}");
+    assert_eq!(env.json(&["search", "FV-2026-002"]).as_array().unwrap().len(), 1, "imported deals are searchable");
 }

@@ -65,7 +65,47 @@ impl Store {
                 ts
             ],
         )?;
-        Ok((n == 1).then(|| self.conn.last_insert_rowid()))
+        if n == 0 {
+            return Ok(None);
+        }
+        let id = self.conn.last_insert_rowid();
+        self.sync_deal_item(id)?;
+        Ok(Some(id))
+    }
+
+    /// Keeps a deal's history item (kind `deal`: searchable, in the client's
+    /// history) in step with the deal.
+    fn sync_deal_item(&mut self, id: i64) -> Result<()> {
+        let d = self.deal(id)?;
+        let body = format!(
+            "{} {} {}, {}{}{}",
+            crate::text::format_amount(d.value),
+            d.currency,
+            d.status,
+            d.title,
+            if d.products.is_empty() { String::new() } else { format!("; {}", d.products.join(", ")) },
+            d.number.as_deref().map(|n| format!("; {n}")).unwrap_or_default()
+        );
+        let date = d.date.and_hms_opt(12, 0, 0).map(|t| t.and_utc()).unwrap_or_default();
+        let item = super::NewItem {
+            kind: crate::model::ItemKind::Deal,
+            date,
+            date_source: super::DateSource::Import,
+            subject: d.title.clone(),
+            body,
+            content_hash: crate::sources::sha256_hex(format!("deal {id} {:?}", d).as_bytes()),
+            extra: serde_json::json!({"deal": id, "value": d.value, "currency": d.currency, "status": d.status}),
+            ..super::NewItem::default()
+        };
+        let key = super::SourceKey { source: "deals".into(), key: id.to_string() };
+        let items = [(item, key)];
+        let changes = super::Changes { items: &items, replace: true, ..Default::default() };
+        let (outcomes, _) = self.apply(&changes)?;
+        if let Some(super::IngestOutcome::New(item) | super::IngestOutcome::Updated(item)) = outcomes.first() {
+            self.conn.execute("DELETE FROM item_links WHERE item_id = ?1", [item.0])?;
+            self.link_manual(*item, ClientId(d.client_id), None)?;
+        }
+        Ok(())
     }
 
     /// Changes a deal: `None` fields stay.
@@ -94,7 +134,7 @@ impl Store {
                 now()
             ],
         )?;
-        Ok(())
+        self.sync_deal_item(id)
     }
 
     /// One deal.
