@@ -31,6 +31,10 @@ mod corpus;
 
 // The harness carries its own `#![allow(dead_code)]`; an outer one here
 // would be a clippy::duplicated_attributes error.
+#[path = "common.rs"]
+#[allow(dead_code)]
+mod common;
+
 #[path = "../tests/common/dovecot.rs"]
 mod dovecot;
 
@@ -43,6 +47,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail, ensure};
 
+use common::{Run, dir_bytes, have, load, machine, run, version};
 use dovecot::Dovecot;
 
 /// The kronika config section's name; `kronika sync` prints `work: …`.
@@ -98,114 +103,6 @@ fn opts() -> Opts {
         i += 2;
     }
     o
-}
-
-/// Wall time, CPU time and peak resident memory of a child process.
-struct Run {
-    wall: Duration,
-    /// User and system CPU seconds of the process (and children it waited for).
-    user: f64,
-    sys: f64,
-    max_rss_kb: i64,
-    ok: bool,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(cmd: &mut Command) -> Run {
-    use std::os::unix::process::ExitStatusExt;
-    let started = Instant::now();
-    let child = cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn();
-    let child = match child {
-        Ok(c) => c,
-        Err(e) => panic!("cannot start {cmd:?}: {e}"),
-    };
-    let pid = child.id() as libc::pid_t;
-    // Read output on threads so the child never blocks on a full pipe.
-    let mut child = child;
-    let mut out = child.stdout.take().expect("stdout piped");
-    let mut err = child.stderr.take().expect("stderr piped");
-    let t_out = std::thread::spawn(move || {
-        let mut s = String::new();
-        std::io::Read::read_to_string(&mut out, &mut s).ok();
-        s
-    });
-    let t_err = std::thread::spawn(move || {
-        let mut s = String::new();
-        std::io::Read::read_to_string(&mut err, &mut s).ok();
-        s
-    });
-    let mut status: libc::c_int = 0;
-    // SAFETY: plain wait4 on our own child; rusage is written by the kernel.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    let wall = started.elapsed();
-    let stdout = t_out.join().unwrap_or_default();
-    let stderr = t_err.join().unwrap_or_default();
-    let ok = r == pid && std::process::ExitStatus::from_raw(status).success();
-    if !ok {
-        eprintln!("{cmd:?} failed:\n{stderr}");
-    }
-    std::mem::forget(child);
-    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    Run { wall, user: secs(usage.ru_utime), sys: secs(usage.ru_stime), max_rss_kb: usage.ru_maxrss, ok, stdout, stderr }
-}
-
-fn have(cmd: &str) -> bool {
-    Command::new("sh").arg("-c").arg(format!("command -v {cmd}")).output().map(|o| o.status.success()).unwrap_or(false)
-}
-
-fn dir_bytes(p: &Path) -> u64 {
-    let mut total = 0;
-    let mut stack = vec![p.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else { continue };
-        for e in entries.flatten() {
-            match e.file_type() {
-                Ok(t) if t.is_dir() => stack.push(e.path()),
-                Ok(_) => total += e.metadata().map(|m| m.len()).unwrap_or(0),
-                Err(_) => {}
-            }
-        }
-    }
-    total
-}
-
-/// The load averages, as `uptime` shows them.
-fn load() -> String {
-    let text = fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    let f: Vec<&str> = text.split_whitespace().collect();
-    if f.len() < 3 { "unknown".into() } else { format!("{} {} {}", f[0], f[1], f[2]) }
-}
-
-/// CPU model and count, memory, kernel: what the figures depend on.
-fn machine() -> String {
-    let cpuinfo = fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let model = cpuinfo
-        .lines()
-        .find_map(|l| l.strip_prefix("model name").and_then(|r| r.split_once(':')).map(|(_, m)| m.trim()))
-        .unwrap_or("unknown CPU");
-    let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
-    let meminfo = fs::read_to_string("/proc/meminfo").unwrap_or_default();
-    let mem_kb = meminfo
-        .lines()
-        .find_map(|l| l.strip_prefix("MemTotal:"))
-        .and_then(|r| r.split_whitespace().next())
-        .and_then(|n| n.parse::<u64>().ok())
-        .unwrap_or(0);
-    let kernel = fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
-    format!("{model}, {cpus} CPUs, {:.1} GB RAM, Linux {}", mem_kb as f64 / 1048576.0, kernel.trim())
-}
-
-/// First line of a program's version output (stdout or stderr).
-fn version(cmd: &str, arg: &str) -> String {
-    match Command::new(cmd).arg(arg).output() {
-        Ok(o) => {
-            let text = String::from_utf8_lossy(if o.stdout.is_empty() { &o.stderr } else { &o.stdout }).into_owned();
-            text.lines().next().unwrap_or("").trim().to_string()
-        }
-        Err(_) => "unknown".into(),
-    }
 }
 
 fn main() -> ExitCode {

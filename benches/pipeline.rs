@@ -5,14 +5,19 @@
 //!
 //! `cargo bench --bench pipeline -- [--messages N] [--clients N] [--seed S] [--keep] [--out DIR] [--no-others]`
 
+#[path = "common.rs"]
+#[allow(dead_code)]
+mod common;
+
 #[path = "corpus/mod.rs"]
 #[allow(dead_code)]
 mod corpus;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::{dir_bytes, have, run};
 use kronika::config::Config;
 use kronika::index::{SearchIndex, SearchRequest, SortOrder};
 use kronika::model::ItemId;
@@ -78,52 +83,6 @@ fn opts() -> Opts {
     o
 }
 
-/// Wall time and peak resident memory of a child process.
-struct Run {
-    wall: Duration,
-    max_rss_kb: i64,
-    ok: bool,
-    stdout: String,
-}
-
-fn run(cmd: &mut Command) -> Run {
-    use std::os::unix::process::ExitStatusExt;
-    let started = Instant::now();
-    let child = cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn();
-    let child = match child {
-        Ok(c) => c,
-        Err(e) => panic!("cannot start {cmd:?}: {e}"),
-    };
-    let pid = child.id() as libc::pid_t;
-    // Read output on threads so the child never blocks on a full pipe.
-    let mut child = child;
-    let mut out = child.stdout.take().expect("stdout piped");
-    let mut err = child.stderr.take().expect("stderr piped");
-    let t_out = std::thread::spawn(move || {
-        let mut s = String::new();
-        std::io::Read::read_to_string(&mut out, &mut s).ok();
-        s
-    });
-    let t_err = std::thread::spawn(move || {
-        let mut s = String::new();
-        std::io::Read::read_to_string(&mut err, &mut s).ok();
-        s
-    });
-    let mut status: libc::c_int = 0;
-    // SAFETY: plain wait4 on our own child; rusage is written by the kernel.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    let wall = started.elapsed();
-    let stdout = t_out.join().unwrap_or_default();
-    let stderr = t_err.join().unwrap_or_default();
-    let ok = r == pid && std::process::ExitStatus::from_raw(status).success();
-    if !ok {
-        eprintln!("{cmd:?} failed:\n{stderr}");
-    }
-    std::mem::forget(child);
-    Run { wall, max_rss_kb: usage.ru_maxrss, ok, stdout }
-}
-
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
@@ -134,10 +93,6 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
-}
-
-fn have(cmd: &str) -> bool {
-    Command::new("sh").arg("-c").arg(format!("command -v {cmd}")).output().map(|o| o.status.success()).unwrap_or(false)
 }
 
 fn main() {
@@ -329,20 +284,4 @@ fn notmuch_query(q: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-fn dir_bytes(p: &Path) -> u64 {
-    let mut total = 0;
-    let mut stack = vec![p.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else { continue };
-        for e in entries.flatten() {
-            match e.file_type() {
-                Ok(t) if t.is_dir() => stack.push(e.path()),
-                Ok(_) => total += e.metadata().map(|m| m.len()).unwrap_or(0),
-                Err(_) => {}
-            }
-        }
-    }
-    total
 }
