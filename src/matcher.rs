@@ -45,7 +45,7 @@ struct ClientEntry {
 
 /// What a note says about its client beyond addresses: front matter and
 /// the folders it sits in (nearest first).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct NoteHints {
     /// `client:` from front matter (name, IČO or id).
     pub client: Option<String>,

@@ -135,6 +135,7 @@ pub fn parse(bytes: &[u8], file: &NoteFile<'_>) -> Result<Note, NoteError> {
         use sha2::Digest;
         hex::encode(sha2::Sha256::digest(text.as_bytes()))
     };
+    let hints = NoteHints { client: front.client.clone(), contact: front.contact.clone(), folders };
     let item = NewItem {
         kind,
         date,
@@ -144,8 +145,9 @@ pub fn parse(bytes: &[u8], file: &NoteFile<'_>) -> Result<Note, NoteError> {
         participants,
         content_hash,
         size: bytes.len() as u64,
-        extra: serde_json::json!({ "path": file.relative }),
-        note: Some(NoteHints { client: front.client.clone(), contact: front.contact.clone(), folders }),
+        // The hints are kept so that re-matching decides as ingestion did.
+        extra: serde_json::json!({ "path": file.relative, "note": hints }),
+        note: Some(hints),
         ..NewItem::default()
     };
     Ok(Note { item, warnings })

@@ -251,3 +251,22 @@ fn the_daemon_follows_editors_saves() {
     rt.block_on(daemon).unwrap().unwrap();
     assert_eq!(ids(&env.json(&["history", "acme", "--deleted"])), vec![id]);
 }
+
+#[test]
+fn notes_follow_the_directory_and_survive_rematching() {
+    let env = env();
+    write(&env, "misc/dub.md", "Hovor\nVolali z firmy Truhlářství Dub kvůli nabídce.\n".as_bytes());
+    write(&env, "Pekárna Novák s.r.o./pec.md", "Pec\nServis domluven.\n".as_bytes());
+    write(&env, "misc/ico.md", "Faktura\nIČO 27468135, uhrazeno.\n".as_bytes());
+    env.ok(&["sync"]);
+    assert!(ids(&env.json(&["history", "acme"])).len() == 1);
+    // A client added after the note: the note joins its history, by name.
+    env.ok(&["client", "add", "Truhlářství Dub s.r.o."]);
+    let dub = history(&env, "truhlarstvi", &[]);
+    assert_eq!(dub, vec![("Hovor".to_string(), "call".to_string(), "name".to_string())]);
+    // Re-matching everything keeps the folder and IČO links of notes.
+    env.ok(&["rematch"]);
+    assert_eq!(history(&env, "pekárna", &[])[0].2, "folder");
+    assert_eq!(history(&env, "acme", &[])[0].2, "ico");
+    assert_eq!(history(&env, "truhlarstvi", &[]).len(), 1);
+}

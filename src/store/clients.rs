@@ -134,7 +134,7 @@ impl Store {
         }
         tx.commit()?;
         self.invalidate_directory();
-        self.rematch_for(&input.domains, &input.emails, &[])?;
+        self.rematch_for(&input.domains, &input.emails, &[id])?;
         Ok(id)
     }
 

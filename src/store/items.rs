@@ -293,6 +293,15 @@ impl Store {
                     ids.insert(id?);
                 }
             }
+            // Notes can name a client by IČO, folder or name: few enough to look at all.
+            if !domains.is_empty() || !clients.is_empty() || !addresses.is_empty() {
+                let mut notes = self
+                    .conn
+                    .prepare_cached("SELECT id FROM items WHERE kind IN ('call', 'meeting') AND deleted_at IS NULL")?;
+                for id in notes.query_map([], |r| r.get(0))? {
+                    ids.insert(id?);
+                }
+            }
             let mut by_client = self.conn.prepare_cached("SELECT item_id FROM item_links WHERE client_id = ?1")?;
             for c in clients {
                 for id in by_client.query_map([c.0], |r| r.get(0))? {
@@ -323,9 +332,21 @@ impl Store {
             let mut threads = BTreeSet::new();
             for id in ids {
                 let participants = load_participants(&tx, *id)?;
-                let decision = dir.decide(&participants);
-                let links = match &decision {
-                    Decision::Links(l) => l.clone(),
+                let (subject, body, extra): (String, String, String) =
+                    tx.query_row("SELECT subject, body, extra FROM items WHERE id = ?1", [id.0], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                    })?;
+                let hints = serde_json::from_str::<serde_json::Value>(&extra)
+                    .ok()
+                    .and_then(|e| serde_json::from_value::<crate::matcher::NoteHints>(e.get("note")?.clone()).ok());
+                let decision = match &hints {
+                    // Notes decide as at ingestion: front matter, addresses, IČO, folder, names.
+                    Some(h) => dir.decide_note(&participants, h, &format!("{subject}\n{body}")).0,
+                    None => dir.decide(&participants),
+                };
+                let links: Vec<Link> = match &decision {
+                    // Manual links (front matter, `kronika link`) are kept as they are.
+                    Decision::Links(l) => l.iter().filter(|l| l.reason != LinkReason::Manual).cloned().collect(),
                     Decision::Internal | Decision::Blocked { .. } => Vec::new(),
                 };
                 if replace_direct_links(&tx, *id, &links)? {
