@@ -54,16 +54,6 @@ fn standard_column(folded: &str) -> Option<Column> {
 pub const EXPORT_HEADER: &[&str] =
     &["name", "ico", "dic", "address", "billing", "status", "annual_budget", "domains", "emails"];
 
-/// Decodes file bytes: strips a UTF-8 BOM; falls back to windows-1250
-/// when the bytes are not UTF-8.
-pub fn decode(bytes: &[u8]) -> String {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    match std::str::from_utf8(bytes) {
-        Ok(s) => s.to_string(),
-        Err(_) => encoding_rs::WINDOWS_1250.decode(bytes).0.into_owned(),
-    }
-}
-
 /// Picks `;` or `,` by which appears more often outside quotes in the header line.
 fn separator(text: &str) -> u8 {
     let header = text.lines().next().unwrap_or("");
@@ -83,7 +73,7 @@ fn separator(text: &str) -> u8 {
 /// column with such a header fills that field. Unknown columns are
 /// reported once as a warning (line 1) and ignored.
 pub fn read_clients(bytes: &[u8], custom_fields: &[String]) -> (Vec<ClientRow>, Vec<RowError>, Vec<String>) {
-    let text = decode(bytes);
+    let text = crate::text::decode_bytes(bytes);
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(separator(&text))
         .flexible(true)

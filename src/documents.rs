@@ -104,10 +104,7 @@ pub fn extract_text(mime: &str, bytes: &[u8]) -> Result<String, String> {
         };
     }
     if m.starts_with("text/") {
-        return Ok(match std::str::from_utf8(bytes) {
-            Ok(s) => s.to_string(),
-            Err(_) => encoding_rs::WINDOWS_1250.decode(bytes).0.into_owned(),
-        });
+        return Ok(crate::text::decode_bytes(bytes));
     }
     Ok(String::new())
 }

@@ -48,14 +48,10 @@ struct Front {
 /// Decodes note bytes: UTF-8 (BOM stripped), else windows-1250 (common in
 /// Czech offices). Binary content is refused.
 pub fn decode(bytes: &[u8]) -> Result<String, NoteError> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     if bytes.contains(&0) {
         return Err(NoteError::Binary);
     }
-    let text = match std::str::from_utf8(bytes) {
-        Ok(s) => s.to_string(),
-        Err(_) => encoding_rs::WINDOWS_1250.decode(bytes).0.into_owned(),
-    };
+    let text = crate::text::decode_bytes(bytes);
     let control = text.chars().filter(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t' | '\x0c')).count();
     if control * 20 > text.chars().count().max(1) {
         return Err(NoteError::Binary);

@@ -180,81 +180,81 @@ impl Pipeline {
 
 const GONE: &str = "cannot reach the pipeline: it has stopped";
 
+/// The answer to a request, once the pipeline thread has handled it.
+type Reply<T> = oneshot::Receiver<Result<T, String>>;
+
 impl PipelineHandle {
+    /// Sends a request the pipeline answers through a oneshot channel.
+    fn request<T>(&self, make: impl FnOnce(oneshot::Sender<Result<T, String>>) -> Msg) -> Result<Reply<T>, String> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(make(tx)).map_err(|_| GONE.to_string())?;
+        Ok(rx)
+    }
+
+    /// Asks and waits (async).
+    async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<Result<T, String>>) -> Msg) -> Result<T, String> {
+        self.request(make)?.await.map_err(|_| GONE.to_string())?
+    }
+
+    /// Asks and waits (from blocking code).
+    fn ask_blocking<T>(&self, make: impl FnOnce(oneshot::Sender<Result<T, String>>) -> Msg) -> Result<T, String> {
+        self.request(make)?.blocking_recv().map_err(|_| GONE.to_string())?
+    }
+
     /// Ingests a batch and waits for the outcome (async).
     pub async fn ingest(&self, batch: Batch) -> Result<Counts, String> {
-        let (tx, rx) = oneshot::channel();
-        self.tx.send(Msg::Ingest(batch, tx)).map_err(|_| GONE.to_string())?;
-        rx.await.map_err(|_| GONE.to_string())?
+        self.ask(|tx| Msg::Ingest(batch, tx)).await
     }
 
     /// Ingests a batch and waits (from blocking code).
     pub fn ingest_blocking(&self, batch: Batch) -> Result<Counts, String> {
-        let (tx, rx) = oneshot::channel();
-        self.tx.send(Msg::Ingest(batch, tx)).map_err(|_| GONE.to_string())?;
-        rx.blocking_recv().map_err(|_| GONE.to_string())?
+        self.ask_blocking(|tx| Msg::Ingest(batch, tx))
     }
 
     /// Hands a batch over without waiting for it (see [`BatchSender`]).
-    fn submit(&self, batch: Batch) -> Result<oneshot::Receiver<Result<Counts, String>>, String> {
-        let (tx, rx) = oneshot::channel();
-        self.tx.send(Msg::Ingest(batch, tx)).map_err(|_| GONE.to_string())?;
-        Ok(rx)
+    fn submit(&self, batch: Batch) -> Result<Reply<Counts>, String> {
+        self.request(|tx| Msg::Ingest(batch, tx))
     }
 
     /// The keys a source already has in the store (blocking).
     pub fn known_keys_blocking(&self, source: &str) -> Result<HashSet<String>, String> {
-        let (tx, rx) = oneshot::channel();
-        self.tx.send(Msg::Known(source.to_string(), tx)).map_err(|_| GONE.to_string())?;
-        rx.blocking_recv().map_err(|_| GONE.to_string())?
+        self.ask_blocking(|tx| Msg::Known(source.to_string(), tx))
     }
 
     /// Key → content hash of a source's live items (blocking).
     pub fn known_hashes_blocking(&self, source: &str) -> Result<std::collections::HashMap<String, String>, String> {
-        let (tx, rx) = oneshot::channel();
-        self.tx.send(Msg::Hashes(source.to_string(), tx)).map_err(|_| GONE.to_string())?;
-        rx.blocking_recv().map_err(|_| GONE.to_string())?
+        self.ask_blocking(|tx| Msg::Hashes(source.to_string(), tx))
     }
 
     /// Key → date of a source's live items (blocking).
     pub fn known_dates_blocking(&self, source: &str) -> Result<crate::sources::ics::KnownDates, String> {
-        let (tx, rx) = oneshot::channel();
-        self.tx.send(Msg::Dates(source.to_string(), tx)).map_err(|_| GONE.to_string())?;
-        rx.blocking_recv().map_err(|_| GONE.to_string())?
+        self.ask_blocking(|tx| Msg::Dates(source.to_string(), tx))
     }
 
     /// A source's stored cursor (blocking).
     pub fn cursor_blocking(&self, source: &str) -> Result<Option<String>, String> {
-        let (tx, rx) = oneshot::channel();
-        self.tx.send(Msg::Cursor(source.to_string(), tx)).map_err(|_| GONE.to_string())?;
-        rx.blocking_recv().map_err(|_| GONE.to_string())?
+        self.ask_blocking(|tx| Msg::Cursor(source.to_string(), tx))
     }
 
     /// The keys a source already has in the store.
     pub async fn known_keys(&self, source: &str) -> Result<HashSet<String>, String> {
-        let (tx, rx) = oneshot::channel();
-        self.tx.send(Msg::Known(source.to_string(), tx)).map_err(|_| GONE.to_string())?;
-        rx.await.map_err(|_| GONE.to_string())?
+        self.ask(|tx| Msg::Known(source.to_string(), tx)).await
+    }
+
+    /// A source's stored cursor.
+    pub async fn cursor(&self, source: &str) -> Result<Option<String>, String> {
+        self.ask(|tx| Msg::Cursor(source.to_string(), tx)).await
+    }
+
+    /// Commits the index now, so that what was ingested is searchable.
+    pub async fn flush(&self) -> Result<(), String> {
+        self.ask(Msg::Flush).await
     }
 
     /// Records a source's state for `kronika status` (fire and forget).
     pub fn status(&self, source: &str, state: &str, error: Option<String>, counts: Option<&Counts>) {
         let counts = counts.map(|c| serde_json::to_string(c).unwrap_or_default());
         let _ = self.tx.send(Msg::Status { source: source.into(), state: state.into(), error, counts });
-    }
-
-    /// A source's stored cursor.
-    pub async fn cursor(&self, source: &str) -> Result<Option<String>, String> {
-        let (tx, rx) = oneshot::channel();
-        self.tx.send(Msg::Cursor(source.to_string(), tx)).map_err(|_| GONE.to_string())?;
-        rx.await.map_err(|_| GONE.to_string())?
-    }
-
-    /// Commits the index now, so that what was ingested is searchable.
-    pub async fn flush(&self) -> Result<(), String> {
-        let (tx, rx) = oneshot::channel();
-        self.tx.send(Msg::Flush(tx)).map_err(|_| GONE.to_string())?;
-        rx.await.map_err(|_| GONE.to_string())?
     }
 }
 
@@ -286,7 +286,7 @@ impl BatchSender {
 /// Sends batches with a few in flight (see [`BatchSender`]).
 pub struct AsyncBatchSender {
     handle: PipelineHandle,
-    pending: std::collections::VecDeque<oneshot::Receiver<Result<Counts, String>>>,
+    pending: std::collections::VecDeque<Reply<Counts>>,
     counts: Counts,
 }
 

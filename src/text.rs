@@ -19,6 +19,16 @@ pub fn fold(s: &str) -> String {
         .collect()
 }
 
+/// Text as Czech offices write it: UTF-8 (a BOM dropped), else
+/// windows-1250, the encoding of older Czech Excel and editors.
+pub fn decode_bytes(bytes: &[u8]) -> String {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_string(),
+        Err(_) => encoding_rs::WINDOWS_1250.decode(bytes).0.into_owned(),
+    }
+}
+
 /// Shortens text to at most `max` characters on a char boundary, adding `…`.
 pub fn ellipsize(s: &str, max: usize) -> String {
     if s.chars().count() <= max {

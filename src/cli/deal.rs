@@ -169,7 +169,7 @@ fn column(folded: &str) -> Option<&'static str> {
 
 fn import(store: &mut Store, file: &PathBuf) -> Result<ExitCode> {
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let text = crate::csvio::decode(&bytes);
+    let text = crate::text::decode_bytes(&bytes);
     let sep = if text.lines().next().unwrap_or("").matches(';').count()
         > text.lines().next().unwrap_or("").matches(',').count()
     {
