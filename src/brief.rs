@@ -121,10 +121,14 @@ pub fn brief_json(store: &Store, cfg: &FiguresConfig, id: ClientId) -> Result<Va
 
 /// A client's figures from its deals (see [`crate::figures`]).
 pub fn client_figures(store: &Store, cfg: &FiguresConfig, id: ClientId) -> Result<Figures, crate::store::StoreError> {
-    let client = store.client(id)?;
-    let mine = store.deals(Some(id))?;
-    let all = store.deals(None)?;
-    Ok(figures(&mine, &all, client.annual_budget, chrono::Local::now().date_naive(), cfg))
+    Ok(figures_among(&store.deals(None)?, &store.client(id)?, cfg))
+}
+
+/// A client's figures among everybody's deals, loaded once by callers that
+/// go through many clients.
+pub fn figures_among(all: &[crate::store::Deal], client: &crate::model::Client, cfg: &FiguresConfig) -> Figures {
+    let mine: Vec<crate::store::Deal> = all.iter().filter(|d| d.client_id == client.id.0).cloned().collect();
+    figures(&mine, all, client.annual_budget, chrono::Local::now().date_naive(), cfg)
 }
 
 /// The brief as text or Markdown.

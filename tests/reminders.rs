@@ -59,16 +59,17 @@ fn write_calendar(env: &Env, events: &[(&str, DateTime<Utc>, &str)]) {
     env.ok(&["sync"]);
 }
 
-fn engine(env: &Env, at: DateTime<Utc>, sink: &Collect) -> Reminders {
+/// An engine on its own connection, with the given sinks (`None`: the config's).
+fn engine_with(env: &Env, at: DateTime<Utc>, sinks: Option<Vec<Box<dyn Sink>>>) -> Reminders {
     let config = Config::load(&env.config_path()).unwrap();
+    let rc = config.reminders.clone().unwrap();
     let store = Store::open(&config.db_path(), config.policy()).unwrap();
-    Reminders::new(
-        config.reminders.clone().unwrap(),
-        store,
-        Arc::new(TokioClock::starting_at(at)),
-        vec![Box::new(sink.clone())],
-        Some(env.path().join("feed.ics")),
-    )
+    let sinks = sinks.unwrap_or_else(|| kronika::reminders::sinks(&rc));
+    Reminders::new(rc, store, Arc::new(TokioClock::starting_at(at)), sinks, Some(env.path().join("feed.ics")))
+}
+
+fn engine(env: &Env, at: DateTime<Utc>, sink: &Collect) -> Reminders {
+    engine_with(env, at, Some(vec![Box::new(sink.clone())]))
 }
 
 /// Runs an engine for `span` of paused time.
@@ -173,17 +174,7 @@ async fn the_command_sink_gets_json_and_the_feed_parses_back() {
     )
     .unwrap();
     write_calendar(&env, &[("m", base() + chrono::Duration::hours(3), "")]);
-    let config = Config::load(&env.config_path()).unwrap();
-    let rc = config.reminders.clone().unwrap();
-    let store = Store::open(&config.db_path(), config.policy()).unwrap();
-    let engine = Reminders::new(
-        rc.clone(),
-        store,
-        Arc::new(TokioClock::starting_at(base())),
-        kronika::reminders::sinks(&rc),
-        Some(env.path().join("feed.ics")),
-    );
-    run_for(engine, Duration::from_secs(60)).await;
+    run_for(engine_with(&env, base(), None), Duration::from_secs(60)).await;
     let delivered = std::fs::read_to_string(&out).unwrap();
     let first: Value = serde_json::from_str(delivered.lines().next().unwrap()).unwrap();
     assert_eq!(first["brief"]["client"]["name"], "Acme");
@@ -292,17 +283,7 @@ async fn a_failing_webhook_is_retried_until_it_takes_the_reminder() {
     });
     let env = env(&format!("lead_times = [\"30m\"]\nstdout = false\nwebhooks = [\"http://127.0.0.1:{port}/hook\"]\n"));
     write_calendar(&env, &[("w", base() + chrono::Duration::hours(1), "")]);
-    let config = Config::load(&env.config_path()).unwrap();
-    let rc = config.reminders.clone().unwrap();
-    let store = Store::open(&config.db_path(), config.policy()).unwrap();
-    let engine = Reminders::new(
-        rc.clone(),
-        store,
-        Arc::new(TokioClock::starting_at(base())),
-        kronika::reminders::sinks(&rc),
-        None,
-    );
-    run_for(engine, Duration::from_secs(3600)).await;
+    run_for(engine_with(&env, base(), None), Duration::from_secs(3600)).await;
     let hits = hits.lock().unwrap().clone();
     assert_eq!(hits.len(), 2, "one failure, one success: {hits:?}");
     assert!(hits[1].contains("\"brief\""), "{}", hits[1]);

@@ -287,9 +287,10 @@ pub fn run_client(ctx: &Context_, cmd: ClientCmd) -> Result<ExitCode> {
         ClientCmd::List { json } => {
             let clients = store.clients()?;
             if json {
+                let all = store.deals(None)?;
                 let mut out = Vec::new();
                 for c in &clients {
-                    out.push(client_json(&store, &config, c)?);
+                    out.push(client_json(&store, &config, c, &all)?);
                 }
                 print_json(&out)?;
             } else if clients.is_empty() {
@@ -312,7 +313,7 @@ pub fn run_client(ctx: &Context_, cmd: ClientCmd) -> Result<ExitCode> {
             let id = store.resolve_client(&client)?;
             let c = store.client(id)?;
             if json {
-                print_json(&client_json(&store, &config, &c)?)?;
+                print_json(&client_json(&store, &config, &c, &store.deals(None)?)?)?;
             } else {
                 print_client(&store, &config, &c)?;
             }
@@ -324,7 +325,7 @@ pub fn run_client(ctx: &Context_, cmd: ClientCmd) -> Result<ExitCode> {
 }
 
 /// The JSON shape of a client (`client show --json`, `client list --json`).
-fn client_json(store: &Store, config: &Config, c: &Client) -> Result<Value> {
+fn client_json(store: &Store, config: &Config, c: &Client, all_deals: &[crate::store::Deal]) -> Result<Value> {
     let contacts = store.contacts(c.id)?;
     let last_seen = store.contact_last_seen(c.id)?;
     let counts = store.client_item_counts(c.id)?;
@@ -334,7 +335,7 @@ fn client_json(store: &Store, config: &Config, c: &Client) -> Result<Value> {
         stats.insert(k.as_str().to_string(), json!(counts.get(k.as_str()).copied().unwrap_or(0)));
     }
     stats.insert("total".into(), json!(total));
-    let f = super::deal::client_figures(store, config, c.id)?;
+    let f = crate::brief::figures_among(all_deals, c, &config.figures);
     if let Value::Object(figures) = serde_json::to_value(&f)? {
         stats.extend(figures);
     }

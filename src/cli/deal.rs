@@ -287,10 +287,12 @@ pub fn report(
 ) -> Result<ExitCode> {
     let (config, store) = ctx.open()?;
     if clients || client.is_none() {
-        let mut rows: Vec<(String, i64, Figures)> = Vec::new();
-        for c in store.clients()? {
-            rows.push((c.name.clone(), c.id.0, client_figures(&store, &config, c.id)?));
-        }
+        let all = store.deals(None)?;
+        let mut rows: Vec<(String, i64, Figures)> = store
+            .clients()?
+            .iter()
+            .map(|c| (c.name.clone(), c.id.0, crate::brief::figures_among(&all, c, &config.figures)))
+            .collect();
         let key = |f: &Figures| f.ltv.values().map(|l| l.value).fold(0.0, f64::max);
         rows.sort_by(|a, b| key(&b.2).total_cmp(&key(&a.2)).then(a.0.cmp(&b.0)));
         if json {

@@ -332,16 +332,20 @@ impl Store {
             let mut threads = BTreeSet::new();
             for id in ids {
                 let participants = load_participants(&tx, *id)?;
-                let (subject, body, extra): (String, String, String) =
-                    tx.query_row("SELECT subject, body, extra FROM items WHERE id = ?1", [id.0], |r| {
-                        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-                    })?;
+                let extra: String = tx.query_row("SELECT extra FROM items WHERE id = ?1", [id.0], |r| r.get(0))?;
                 let hints = serde_json::from_str::<serde_json::Value>(&extra)
                     .ok()
                     .and_then(|e| serde_json::from_value::<crate::matcher::NoteHints>(e.get("note")?.clone()).ok());
                 let decision = match &hints {
-                    // Notes decide as at ingestion: front matter, addresses, IČO, folder, names.
-                    Some(h) => dir.decide_note(&participants, h, &format!("{subject}\n{body}")).0,
+                    // Notes decide as at ingestion: front matter, addresses, IČO,
+                    // folder, names. Only notes need their text read back.
+                    Some(h) => {
+                        let text: String =
+                            tx.query_row("SELECT subject || char(10) || body FROM items WHERE id = ?1", [id.0], |r| {
+                                r.get(0)
+                            })?;
+                        dir.decide_note(&participants, h, &text).0
+                    }
                     None => dir.decide(&participants),
                 };
                 let links: Vec<Link> = match &decision {
