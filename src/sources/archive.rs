@@ -90,7 +90,7 @@ impl Source for ArchiveSource {
     }
 
     fn sync<'a>(&'a mut self, ctx: &'a SyncContext) -> BoxFuture<'a, Result<Counts, SourceError>> {
-        Box::pin(async move { tokio::task::block_in_place(|| self.sync_blocking(ctx)) })
+        super::in_place(move || self.sync_blocking(ctx))
     }
 
     fn changed(&mut self) -> BoxFuture<'_, Result<(), SourceError>> {

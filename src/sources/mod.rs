@@ -61,6 +61,12 @@ pub trait Source: Send {
     fn changed(&mut self) -> BoxFuture<'_, Result<(), SourceError>>;
 }
 
+/// Runs blocking work (file I/O, parsing) of a source's pass without
+/// stalling the other tasks on this runtime thread.
+pub fn in_place<'a, T: Send + 'a>(work: impl FnOnce() -> T + Send + 'a) -> BoxFuture<'a, T> {
+    Box::pin(async move { tokio::task::block_in_place(work) })
+}
+
 /// How many items go to the pipeline in one batch (one transaction).
 pub const BATCH: usize = 500;
 
