@@ -182,9 +182,12 @@ fn agenda_and_brief_from_a_calendar_file() {
     assert_eq!(meeting["location"], "Kladno");
     let acme_only = env.json(&["agenda", "--days", "10", "--client", "acme"]);
     assert!(acme_only.as_array().unwrap().iter().all(|e| e["uid"] == "weekly@test"), "{acme_only}");
-    // Events are in the client's history and searchable.
+    // Past events are in the client's history; upcoming ones are in the agenda, not the history.
     let h = env.json(&["history", "acme"]);
+    assert!(!h.as_array().unwrap().is_empty());
     assert!(h.as_array().unwrap().iter().all(|i| i["kind"] == "event"));
+    let now = chrono::Utc::now().to_rfc3339();
+    assert!(h.as_array().unwrap().iter().all(|i| i["date"].as_str().unwrap() <= now.as_str()), "{h}");
     // The brief.
     let b = env.json(&["brief", "pekarna"]);
     assert_eq!(b["client"]["name"], "Pekárna Novák");

@@ -466,13 +466,16 @@ impl Store {
     }
 
     /// Ids of a client's items, newest first.
+    /// Events still ahead belong to the agenda, not to what happened.
     pub fn client_item_ids(&self, client: ClientId, limit: usize, deleted: bool) -> Result<Vec<ItemId>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT DISTINCT i.id, i.date FROM items i JOIN item_links l ON l.item_id = i.id
              WHERE l.client_id = ?1 AND ((?3 = 0 AND i.deleted_at IS NULL) OR (?3 = 1 AND i.deleted_at IS NOT NULL))
+               AND NOT (i.kind = 'event' AND i.date > ?4)
              ORDER BY i.date DESC, i.id DESC LIMIT ?2",
         )?;
-        let rows = stmt.query_map(params![client.0, limit as i64, deleted as i64], |r| Ok(ItemId(r.get(0)?)))?;
+        let now = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
+        let rows = stmt.query_map(params![client.0, limit as i64, deleted as i64, now], |r| Ok(ItemId(r.get(0)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
