@@ -31,6 +31,12 @@
 //!
 //! The identity of an occurrence is `(uid, recurrence_id)`: it is stable when
 //! an event is edited, so the store can update it in place.
+//!
+//! Feeds are outside data: every date computed from one uses checked
+//! arithmetic. An occurrence whose dates fall outside what chrono holds
+//! (`DURATION:P99999999W`, a DTSTART in the year 9999 plus a duration) is
+//! skipped with a warning that names its UID; the rest of the calendar is used.
+#![deny(clippy::string_slice, clippy::indexing_slicing)]
 
 use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
@@ -43,7 +49,7 @@ use calcard::icalendar::{
     ICalendar, ICalendarComponent, ICalendarComponentType, ICalendarParameterName, ICalendarProperty, ICalendarStatus,
 };
 use calcard::{Entry, Parser};
-use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, SecondsFormat, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, SecondsFormat, TimeZone, Utc};
 use sha2::{Digest, Sha256};
 
 /// Time-zone type used for floating times (calcard's, which wraps `chrono_tz::Tz`).
@@ -238,9 +244,9 @@ fn expand_calendar(
         match groups.get_mut(&uid) {
             Some(g) => {
                 // Same UID and RECURRENCE-ID twice: keep the higher SEQUENCE (later on ties).
-                if let Some(pos) = g.iter().position(|o| o.rid_key == ev.rid_key) {
-                    if ev.sequence >= g[pos].sequence {
-                        g[pos] = ev;
+                if let Some(old) = g.iter_mut().find(|o| o.rid_key == ev.rid_key) {
+                    if ev.sequence >= old.sequence {
+                        *old = ev;
                     }
                 } else {
                     g.push(ev);
@@ -254,8 +260,9 @@ fn expand_calendar(
     }
 
     for uid in order {
-        let group = &groups[&uid];
-        expand_group(&uid, group, &timezones, floating, window, local, out, warnings);
+        if let Some(group) = groups.get(&uid) {
+            expand_group(&uid, group, &timezones, floating, window, local, out, warnings);
+        }
     }
 }
 
@@ -309,6 +316,7 @@ fn expand_group(
     let exdates: HashSet<DateTime<Utc>> = master.map(|m| exdates(m.comp, &resolver)).unwrap_or_default();
 
     let mut seen: HashSet<Option<String>> = HashSet::new();
+    let mut out_of_range = 0usize;
     let mut generated = 0usize;
     let mut last_start: Option<DateTime<Utc>> = None;
     for event in expanded.events {
@@ -323,7 +331,13 @@ fn expand_group(
         let rid: Option<DateTime<Tz>> = if let Some((rid, own, _)) = overrides.get(&idx) {
             // THISANDFUTURE: later instances carry this override's comp_id, shifted by (own start - rid).
             match own {
-                Some(own) if *own != start => Some(start - (*own - *rid)),
+                Some(own) if *own != start => match start.checked_sub_signed(own.signed_duration_since(*rid)) {
+                    Some(shifted) => Some(shifted),
+                    None => {
+                        out_of_range += 1;
+                        continue;
+                    }
+                },
                 _ => Some(*rid),
             }
         } else if recurring {
@@ -341,20 +355,10 @@ fn expand_group(
         }
 
         let all_day = date_only(comp);
-        let (occ_start, occ_end, date, end_date) = if all_day {
-            let day = start.naive_local().date();
-            let end_day = match event.end {
-                TimeOrDelta::Time(t) => fix_floating(t, floating).naive_local().date(),
-                TimeOrDelta::Delta(d) => day + Duration::days(((d.num_seconds() + 86_399) / 86_400).max(1)),
-            };
-            let end_day = if end_day <= day { day + Duration::days(1) } else { end_day };
-            (local_midnight(day, local), local_midnight(end_day, local), Some(day), Some(end_day))
-        } else {
-            let end = match event.end {
-                TimeOrDelta::Time(t) => fix_floating(t, floating).with_timezone(&Utc),
-                TimeOrDelta::Delta(d) => start_utc + d,
-            };
-            (start_utc, end.max(start_utc), None, None)
+        let Some((occ_start, occ_end, date, end_date)) = span(start, start_utc, event.end, all_day, floating, local)
+        else {
+            out_of_range += 1;
+            continue;
         };
 
         let overlaps = if occ_end > occ_start {
@@ -393,12 +397,49 @@ fn expand_group(
             status: comp.status().map(|s| s.as_str().to_string()),
         });
     }
+    if out_of_range > 0 {
+        warnings.push(format!(
+            "event {uid}: {out_of_range} occurrence(s) skipped: a date is out of range (DTEND, DURATION or RRULE beyond the year 9999?)"
+        ));
+    }
     if generated >= MAX_INSTANCES_PER_EVENT.saturating_sub(overrides.len())
         && last_start.is_some_and(|l| l < window.end)
     {
         warnings.push(format!(
             "event {uid}: expansion stopped after {MAX_INSTANCES_PER_EVENT} instances; later occurrences are missing"
         ));
+    }
+}
+
+/// An occurrence's `(start, end, date, end_date)` (see [`Occurrence`]).
+type Span = (DateTime<Utc>, DateTime<Utc>, Option<NaiveDate>, Option<NaiveDate>);
+
+/// An occurrence's place on the time line; `None` when a date is out of range.
+fn span(
+    start: DateTime<Tz>,
+    start_utc: DateTime<Utc>,
+    end: TimeOrDelta<DateTime<Tz>, Duration>,
+    all_day: bool,
+    floating: Zone,
+    local: Zone,
+) -> Option<Span> {
+    if all_day {
+        let day = start.naive_local().date();
+        let end_day = match end {
+            TimeOrDelta::Time(t) => fix_floating(t, floating).naive_local().date(),
+            TimeOrDelta::Delta(d) => {
+                let days = d.num_seconds().saturating_add(86_399).div_euclid(86_400).max(1);
+                day.checked_add_signed(Duration::try_days(days)?)?
+            }
+        };
+        let end_day = if end_day <= day { day.succ_opt()? } else { end_day };
+        Some((local_midnight(day, local), local_midnight(end_day, local), Some(day), Some(end_day)))
+    } else {
+        let end = match end {
+            TimeOrDelta::Time(t) => fix_floating(t, floating).with_timezone(&Utc),
+            TimeOrDelta::Delta(d) => start_utc.checked_add_signed(d)?,
+        };
+        Some((start_utc, end.max(start_utc), None, None))
     }
 }
 
@@ -423,7 +464,10 @@ fn fix_floating(dt: DateTime<Tz>, floating: Zone) -> DateTime<Tz> {
         floating
             .from_local_datetime(&naive)
             .earliest()
-            .or_else(|| floating.from_local_datetime(&(naive + Duration::hours(1))).earliest())
+            .or_else(|| {
+                let later = naive.checked_add_signed(Duration::hours(1))?;
+                floating.from_local_datetime(&later).earliest()
+            })
             .unwrap_or(dt)
     } else {
         dt
@@ -431,11 +475,14 @@ fn fix_floating(dt: DateTime<Tz>, floating: Zone) -> DateTime<Tz> {
 }
 
 fn local_midnight(day: NaiveDate, local: Zone) -> DateTime<Utc> {
-    let naive: NaiveDateTime = day.and_hms_opt(0, 0, 0).expect("midnight exists");
+    let naive: NaiveDateTime = day.and_time(NaiveTime::MIN);
     local
         .from_local_datetime(&naive)
         .earliest()
-        .or_else(|| local.from_local_datetime(&(naive + Duration::hours(1))).earliest())
+        .or_else(|| {
+            let later = naive.checked_add_signed(Duration::hours(1))?;
+            local.from_local_datetime(&later).earliest()
+        })
         .map(|d| d.with_timezone(&Utc))
         .unwrap_or_else(|| Utc.from_utc_datetime(&naive))
 }
@@ -522,5 +569,80 @@ fn content_uid(comp: &ICalendarComponent) -> String {
         hasher.update(b"\n");
     }
     let digest = hex::encode(hasher.finalize());
-    format!("nouid-{}", &digest[..16])
+    format!("nouid-{}", digest.get(..16).unwrap_or(&digest))
+}
+
+#[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::string_slice)]
+mod tests {
+    use super::*;
+
+    fn cal(events: &[&str]) -> String {
+        let mut s = String::from("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//x//EN\r\n");
+        for e in events {
+            s.push_str("BEGIN:VEVENT\r\nDTSTAMP:20260101T000000Z\r\n");
+            s.push_str(&e.replace('\n', "\r\n"));
+            s.push_str("\r\nEND:VEVENT\r\n");
+        }
+        s.push_str("END:VCALENDAR\r\n");
+        s
+    }
+
+    fn window() -> Window {
+        Window {
+            start: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
+            end: Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap(),
+        }
+    }
+
+    const GOOD: &str = "UID:good@x\nDTSTART:20261203T100000Z\nDURATION:PT1H\nSUMMARY:Kontrola";
+
+    #[test]
+    fn absurd_dates_skip_the_event_not_the_calendar() {
+        // (uid, properties, whether it must be named in a warning)
+        let bad = [
+            ("absurd-duration@x", "DTSTART:20261203T100000Z\nDURATION:P99999999W", true),
+            ("absurd-duration-allday@x", "DTSTART;VALUE=DATE:20261203\nDURATION:P99999999W", true),
+            ("negative-duration@x", "DTSTART:20261203T100000Z\nDURATION:-P99999999W", false),
+            ("seconds@x", "DTSTART:20261203T100000Z\nDURATION:PT9223372036854775807S", false),
+            ("days@x", "DTSTART:20261203T100000Z\nDURATION:P106751991167300D", false),
+            ("huge@x", "DTSTART:20261203T100000Z\nDURATION:P99999999999999999999999W", false),
+            ("far@x", "DTSTART:99991231T230000Z\nDURATION:P2D", false),
+            ("far-allday@x", "DTSTART;VALUE=DATE:99991231\nDURATION:P2D", false),
+            ("far-rrule@x", "DTSTART:99991231T230000Z\nDURATION:P2D\nRRULE:FREQ=DAILY;INTERVAL=4000000000", false),
+            ("far-absurd@x", "DTSTART:99991231T230000Z\nDURATION:P99999999W\nRRULE:FREQ=DAILY", false),
+            ("count@x", "DTSTART:20261201T100000Z\nDURATION:PT1H\nRRULE:FREQ=SECONDLY;COUNT=4294967295", false),
+            ("interval@x", "DTSTART:20261201T100000Z\nRRULE:FREQ=YEARLY;INTERVAL=4294967295;COUNT=3", false),
+            ("weekly-far@x", "DTSTART:99991225T100000Z\nRRULE:FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR,SA,SU", false),
+            ("until-far@x", "DTSTART:20261201T100000Z\nRRULE:FREQ=MINUTELY;INTERVAL=1;UNTIL=99991231T000000Z", false),
+            ("end-far@x", "DTSTART:20261203T100000Z\nDTEND:99991231T235959Z", false),
+            ("rdate-far@x", "DTSTART:20261203T100000Z\nDURATION:P1000W\nRDATE:99991231T230000Z", false),
+            ("exdate-far@x", "DTSTART:99991231T230000Z\nRRULE:FREQ=HOURLY\nEXDATE:99991231T230000Z", false),
+            ("rid-far@x", "RECURRENCE-ID:99991231T230000Z\nDTSTART:99991231T230000Z\nDURATION:P2D", false),
+            ("year-zero@x", "DTSTART:00000101T000000Z\nDURATION:-P1D\nRRULE:FREQ=YEARLY;COUNT=2", false),
+        ];
+        for (uid, body, named) in bad {
+            let ics = cal(&[&format!("UID:{uid}\n{body}\nSUMMARY:Nesmysl"), GOOD]);
+            let started = std::time::Instant::now();
+            let (occ, warnings) = occurrences(&ics, &window(), Tz::UTC)
+                .unwrap_or_else(|e| panic!("{uid}: the calendar is still a calendar: {e}"));
+            assert!(started.elapsed() < std::time::Duration::from_secs(10), "{uid}: {:?}", started.elapsed());
+            assert!(occ.iter().any(|o| o.uid == "good@x"), "{uid}: the good event is kept: {occ:?}");
+            for o in &occ {
+                assert!(o.end >= o.start, "{uid}: {o:?}");
+            }
+            if named {
+                assert!(!occ.iter().any(|o| o.uid == uid), "{uid}: {occ:?}");
+                assert!(warnings.iter().any(|w| w.contains(uid)), "{uid}: a skipped event is named: {warnings:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn windows_at_the_ends_of_time() {
+        let ics = cal(&[GOOD, "UID:far@x\nDTSTART:99991231T230000Z\nDURATION:P2D\nRRULE:FREQ=DAILY"]);
+        let wide = Window { start: DateTime::<Utc>::MIN_UTC, end: DateTime::<Utc>::MAX_UTC };
+        let (occ, _) = occurrences(&ics, &wide, Tz::UTC).unwrap();
+        assert!(occ.iter().any(|o| o.uid == "good@x"));
+    }
 }
