@@ -2,6 +2,7 @@
 //! mean them: domains lower-cased and in punycode (IDN), local parts
 //! compared case-insensitively, registrable domains taken from the public
 //! suffix list. Pure functions, no I/O.
+#![deny(clippy::string_slice, clippy::indexing_slicing)]
 
 /// Normalises an address: trims it, strips angle brackets and a `mailto:`
 /// prefix, lower-cases it, and turns an IDN domain into punycode.
@@ -11,12 +12,13 @@ pub fn normalize(raw: &str) -> Option<String> {
     let mut s = raw.trim();
     s = s.strip_prefix('<').unwrap_or(s);
     s = s.strip_suffix('>').unwrap_or(s);
-    if s.get(..7).is_some_and(|p| p.eq_ignore_ascii_case("mailto:")) {
-        s = &s[7..];
+    if let Some((scheme, rest)) = s.split_at_checked(7)
+        && scheme.eq_ignore_ascii_case("mailto:")
+    {
+        s = rest;
     }
     let s = s.trim();
-    let at = s.rfind('@')?;
-    let (local, domain) = (&s[..at], &s[at + 1..]);
+    let (local, domain) = s.rsplit_once('@')?;
     if local.is_empty() || local.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return None;
     }
@@ -62,7 +64,7 @@ pub fn registrable(domain: &str) -> Option<&str> {
     let d = psl::domain_str(domain)?;
     // A registrable domain always has a dot; psl answers with a suffix of
     // the input, so slice the input to keep the caller's lifetime.
-    if d.contains('.') { Some(&domain[domain.len() - d.len()..]) } else { None }
+    if d.contains('.') { domain.len().checked_sub(d.len()).and_then(|start| domain.get(start..)) } else { None }
 }
 
 /// True when the domain is itself a public suffix (`co.uk`, `cz`,
@@ -94,10 +96,7 @@ pub fn domain_chain(domain: &str) -> Vec<&str> {
 
 /// True when `domain` is `parent` or one of its subdomains.
 pub fn within(domain: &str, parent: &str) -> bool {
-    domain == parent
-        || (domain.len() > parent.len()
-            && domain.ends_with(parent)
-            && domain.as_bytes()[domain.len() - parent.len() - 1] == b'.')
+    domain == parent || domain.strip_suffix(parent).is_some_and(|head| head.ends_with('.'))
 }
 
 #[cfg(test)]
@@ -149,5 +148,19 @@ mod tests {
         assert!(domain_chain("co.uk").is_empty());
         assert!(within("mail.acme.cz", "acme.cz"));
         assert!(!within("notacme.cz", "acme.cz"));
+        assert!(!within("acme.cz", "mail.acme.cz"));
+        assert!(!within("žacme.cz", "acme.cz"));
+    }
+
+    #[test]
+    fn multi_byte_input_never_panics() {
+        for s in ["mailtož@x.cz", "mailto", "ž", "žžžž@", "@ž", "<ž>", "mailto:", "x@ž.cz", "ž@x.ž", "ščř@ý"]
+        {
+            let _ = normalize(s);
+            let _ = normalize_domain(s);
+            let _ = registrable(s);
+            let _ = domain_chain(s);
+        }
+        assert_eq!(normalize("mailtož@x.cz").as_deref(), Some("mailtož@x.cz"));
     }
 }

@@ -4,6 +4,7 @@
 //! Parsing is tolerant: unknown fields are ignored, optional fields may be
 //! missing, numbers may come as strings and the other way round. Only a
 //! missing `ico` or `obchodniJmeno` makes an answer unusable.
+#![deny(clippy::string_slice, clippy::indexing_slicing)]
 
 use std::time::Duration;
 
@@ -232,7 +233,9 @@ fn company(value: &Value) -> Result<Company, String> {
     Ok(Company {
         ico,
         name,
-        dic: text(obj.get("dic")),
+        // A DIČ kronika cannot read is left out, so that adding the client
+        // from ARES still works (the user can set it by hand).
+        dic: text(obj.get("dic")).and_then(|d| crate::directory::dic(&d).ok()),
         address: address(obj),
         legal_form: legal_form_code.as_deref().map(legal_form_name),
         legal_form_code,
@@ -302,7 +305,10 @@ fn address_from_parts(sidlo: &Map<String, Value>) -> Option<String> {
     let psc = text(sidlo.get("psc")).or_else(|| text(sidlo.get("pscTxt"))).map(|p| {
         let digits: String = p.chars().filter(|c| !c.is_whitespace()).collect();
         if digits.len() == 5 && digits.bytes().all(|b| b.is_ascii_digit()) {
-            format!("{} {}", &digits[..3], &digits[3..])
+            match digits.split_at_checked(3) {
+                Some((head, tail)) => format!("{head} {tail}"),
+                None => p,
+            }
         } else {
             p
         }
@@ -342,9 +348,28 @@ fn date(value: Option<&Value>) -> Option<NaiveDate> {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::string_slice)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// Issue 10: a DIČ with a multi-byte char (`CŽ…`) from ARES made
+    /// `client add --ico` panic in the DIČ check; it is left out now, and
+    /// odd values in other fields are taken as text.
+    #[test]
+    fn odd_text_from_ares_never_panics() {
+        let v = json!({"ico": "27468135", "obchodniJmeno": "Test s.r.o.", "dic": "CŽ12345678",
+            "pravniForma": "Ž", "datumVzniku": "ž2004-03-15", "datumZaniku": "2004-03-1ž",
+            "sidlo": {"psc": "1ž345", "nazevObce": "Ž", "cisloDomovni": "ž", "kodStatu": "ŽŽ"}});
+        let c = company(&v).unwrap();
+        assert_eq!(c.dic, None);
+        assert_eq!((c.founded, c.dissolved), (None, None));
+        assert_eq!(c.legal_form_code.as_deref(), Some("Ž"));
+        let v = json!({"ico": "ž", "obchodniJmeno": "X", "dic": " cz 27468135 ", "sidlo": {"psc": "27201"}});
+        let c = company(&v).unwrap();
+        assert_eq!(c.dic.as_deref(), Some("CZ27468135"));
+        assert_eq!(c.address.as_deref(), Some("272 01"));
+    }
 
     #[test]
     fn tolerant_parsing() {

@@ -1,8 +1,15 @@
-//! Client CSV files as spreadsheets write them: a header row, UTF-8 with
-//! or without BOM (or windows-1250 from older Czech Excel), `,` or `;` as
-//! separator. Reading is pure: bytes in, rows or per-line errors out.
+//! Client and deal CSV files as spreadsheets and accounting programs
+//! write them: a header row, UTF-8 with or without BOM (or windows-1250
+//! from older Czech Excel), `,` or `;` as separator. Reading is pure: bytes
+//! in, rows or per-line errors out.
+#![deny(clippy::string_slice, clippy::indexing_slicing)]
+
+use chrono::NaiveDate;
 
 use crate::directory::RawClient;
+use crate::figures::CURRENCIES;
+use crate::model::parse_number;
+use crate::store::{DEAL_STATUSES, DealInput};
 
 /// One problem with one line of the file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -153,7 +160,11 @@ pub fn read_clients(bytes: &[u8], custom_fields: &[String]) -> (Vec<ClientRow>, 
                 Column::Budget => c.annual_budget = some,
                 Column::Domains => c.domains.push(v.replace(';', ",")),
                 Column::Emails => c.emails.push(v.replace(';', ",")),
-                Column::Custom(i) => c.fields.push((custom_fields[*i].clone(), v.to_string())),
+                Column::Custom(i) => {
+                    if let Some(field) = custom_fields.get(*i) {
+                        c.fields.push((field.clone(), v.to_string()));
+                    }
+                }
                 Column::Ignored => {}
             }
         }
@@ -162,9 +173,186 @@ pub fn read_clients(bytes: &[u8], custom_fields: &[String]) -> (Vec<ClientRow>, 
     (rows, errors, warnings)
 }
 
+/// Largest amount kronika takes (a deal's value): more is a typo, and sums
+/// of such amounts would overflow to infinity.
+pub const MAX_AMOUNT: f64 = 1e15;
+
+/// A deal's value: a non-negative number as people write it (`120 000,50`).
+pub fn deal_value(s: &str) -> Result<f64, String> {
+    match parse_number(s) {
+        Some(v) if v > MAX_AMOUNT => Err(format!("cannot use value {s:?}: it is larger than 10^15")),
+        Some(v) if v >= 0.0 => Ok(v),
+        Some(_) => Err(format!("cannot use value {s:?}: it is negative")),
+        None if s.trim().parse::<f64>().is_ok_and(f64::is_infinite) => {
+            Err(format!("cannot read value {s:?}: not a number kronika can hold (too large)"))
+        }
+        None => Err(format!("cannot read value {s:?}: not a number")),
+    }
+}
+
+/// A currency code (`CZK`, `Kč` and `€` as written on Czech invoices).
+pub fn deal_currency(s: &str) -> Result<String, String> {
+    let c = s.trim().to_uppercase().replace("KČ", "CZK").replace("KC", "CZK").replace('€', "EUR");
+    if CURRENCIES.contains(&c.as_str()) {
+        Ok(c)
+    } else {
+        Err(format!("cannot use currency {s:?}: kronika knows {}", CURRENCIES.join(", ")))
+    }
+}
+
+/// open, won or lost, also in Czech and as accounting programs say it.
+pub fn deal_status(s: &str) -> Result<String, String> {
+    let l = s.trim().to_lowercase();
+    let mapped = match l.as_str() {
+        "open" | "otevřená" | "otevrena" | "nabídka" | "nabidka" | "offer" => "open",
+        "won" | "vyhraná" | "vyhrana" | "zaplaceno" | "paid" | "invoiced" | "fakturováno" | "fakturovano" => "won",
+        "lost" | "prohraná" | "prohrana" | "odmítnuto" | "odmitnuto" | "rejected" => "lost",
+        other => other,
+    };
+    if DEAL_STATUSES.contains(&mapped) {
+        Ok(mapped.to_string())
+    } else {
+        Err(format!("cannot use status {s:?}: use open, won or lost"))
+    }
+}
+
+/// A date as `YYYY-MM-DD` or `D.M.YYYY`.
+pub fn deal_date(s: &str) -> Result<NaiveDate, String> {
+    crate::model::parse_date(s).ok_or_else(|| format!("cannot read date {s:?}: use YYYY-MM-DD or D.M.YYYY"))
+}
+
+/// One deal row of a CSV file, checked, before its client is looked up.
+#[derive(Debug, Clone)]
+pub struct DealRow {
+    pub line: u64,
+    /// The row's IČO when it has one, else the client's name as written.
+    pub client: String,
+    /// The deal; `import_key` is left to the caller, who knows the client.
+    pub deal: DealInput,
+    /// The row's cells joined by U+001F: its identity when it has no number.
+    pub cells: String,
+}
+
+/// Known deal column names (folded) → field.
+fn deal_column(folded: &str) -> Option<&'static str> {
+    Some(match folded {
+        "client" | "klient" | "odberatel" | "zakaznik" | "customer" | "firma" | "nazev" | "company" => "client",
+        "ico" | "ic" | "ico odberatele" => "ico",
+        "title" | "popis" | "predmet" | "description" | "text" | "nazev polozky" => "title",
+        "value" | "castka" | "amount" | "total" | "celkem" | "cena" | "hodnota" | "castka bez dph" => "value",
+        "currency" | "mena" => "currency",
+        "status" | "stav" => "status",
+        "date" | "datum" | "datum vystaveni" | "duzp" | "issued" => "date",
+        "product" | "products" | "produkt" | "produkty" | "polozka" | "zbozi" => "products",
+        "number" | "cislo" | "doklad" | "invoice" | "faktura" | "cislo dokladu" | "order" | "objednavka" => "number",
+        _ => return None,
+    })
+}
+
+/// Reads deal rows (orders or invoices exported from accounting). The
+/// header needs a client (or IČO) column and a value column; the error
+/// says so otherwise. Rows that cannot be read are per-line errors; blank
+/// rows are skipped. Missing cells default to title `deal`, CZK, won.
+pub fn read_deals(bytes: &[u8]) -> Result<(Vec<DealRow>, Vec<RowError>), String> {
+    let text = crate::text::decode_bytes(bytes);
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(separator(&text))
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(text.as_bytes());
+    let headers = rdr.headers().map_err(|e| format!("cannot read the header row: {e}"))?.clone();
+    let cols: Vec<Option<&str>> = headers.iter().map(|h| deal_column(&crate::text::fold(h.trim()))).collect();
+    if !cols.contains(&Some("value")) || !(cols.contains(&Some("client")) || cols.contains(&Some("ico"))) {
+        return Err("the header needs a client (or IČO) column and a value column".into());
+    }
+    let mut rows = Vec::new();
+    let mut errors = Vec::new();
+    for record in rdr.records() {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                errors.push(RowError { line, message: format!("cannot read the row: {e}") });
+                continue;
+            }
+        };
+        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        if record.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        let get = |name: &str| {
+            cols.iter()
+                .position(|c| *c == Some(name))
+                .and_then(|i| record.get(i))
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+        };
+        let row = (|| -> Result<DealRow, String> {
+            let client = get("ico").or(get("client")).ok_or("cannot import the row: it names no client")?;
+            let deal = DealInput {
+                title: get("title").or(get("number")).unwrap_or("deal").to_string(),
+                value: deal_value(get("value").ok_or("cannot import the row: it has no value")?)?,
+                currency: deal_currency(get("currency").unwrap_or("CZK"))?,
+                status: deal_status(get("status").unwrap_or("won"))?,
+                date: get("date").map(deal_date).transpose()?,
+                products: get("products").map(crate::directory::split_list).unwrap_or_default(),
+                number: get("number").map(str::to_string),
+                import_key: None,
+            };
+            Ok(DealRow {
+                line,
+                client: client.to_string(),
+                deal,
+                cells: record.iter().collect::<Vec<_>>().join("\u{1f}"),
+            })
+        })();
+        match row {
+            Ok(r) => rows.push(r),
+            Err(message) => errors.push(RowError { line, message }),
+        }
+    }
+    Ok((rows, errors))
+}
+
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::string_slice)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_deals_from_accounting_exports() {
+        let data = "\u{feff}Číslo dokladu;Odběratel;IČO;Datum;Částka;Měna;Stav;Položka\n\
+                    FV-1;Acme;27468135;15.1.2026;120 000,50;Kč;zaplaceno;VZT, servis\n\
+                    FV-2;Beta;;2026-02-01;1e400;CZK;won;\n\
+                    FV-3;Beta;;2026-02-01;NaN;CZK;won;\n\
+                    FV-4;Beta;;2026-02-01;inf;CZK;won;\n\
+                    FV-5;Beta;;2026-02-01;2e15;CZK;won;\n\
+                    FV-6;;;2026-02-01;5;CZK;won;\n\
+                    FV-7;Beta;;31.2.2026;5;CZK;won;\n\
+                    ;;;;;;;\n\
+                    FV-8;Beta;;;7;USD;offer;\n";
+        let (rows, errors) = read_deals(data.as_bytes()).unwrap();
+        assert_eq!(rows.len(), 2, "{rows:?}");
+        assert_eq!(rows[0].line, 2);
+        assert_eq!(rows[0].client, "27468135");
+        assert_eq!(rows[0].deal.value, 120_000.5);
+        assert_eq!(rows[0].deal.currency, "CZK");
+        assert_eq!(rows[0].deal.status, "won");
+        assert_eq!(rows[0].deal.products, vec!["VZT", "servis"]);
+        assert_eq!(rows[0].deal.number.as_deref(), Some("FV-1"));
+        assert_eq!(rows[1].deal.status, "open");
+        assert_eq!(rows[1].deal.date, None);
+        let lines: Vec<u64> = errors.iter().map(|e| e.line).collect();
+        assert_eq!(lines, [3, 4, 5, 6, 7, 8]);
+        assert!(errors[0].message.contains("too large"), "{errors:?}");
+        assert!(errors[1].message.contains("not a number"), "{errors:?}");
+        assert!(errors[3].message.contains("10^15"), "{errors:?}");
+        assert!(errors[4].message.contains("no client"), "{errors:?}");
+        assert!(errors[5].message.contains("cannot read date"), "{errors:?}");
+        assert!(errors.iter().all(|e| e.message.starts_with("cannot ")), "{errors:?}");
+        assert!(read_deals(b"name,ico\nA,1\n").unwrap_err().contains("value column"));
+        assert!(read_deals(b"").is_err());
+    }
 
     #[test]
     fn reads_czech_excel_export() {

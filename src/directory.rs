@@ -1,5 +1,6 @@
 //! Validation of client and contact data as users type it (CLI arguments,
 //! CSV cells) into the checked inputs the store takes. Pure.
+#![deny(clippy::string_slice, clippy::indexing_slicing)]
 
 use crate::address;
 use crate::config::Config;
@@ -53,9 +54,12 @@ pub fn ico(s: &str) -> Result<Ico, String> {
 /// DIČ: a country prefix and digits (`CZ27074358`); spaces are dropped.
 pub fn dic(s: &str) -> Result<String, String> {
     let compact: String = s.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_uppercase();
-    let ok = compact.len() >= 4
-        && compact[..2].chars().all(|c| c.is_ascii_alphabetic())
-        && compact[2..].chars().all(|c| c.is_ascii_alphanumeric());
+    // Split at a char boundary only: `CŽ12345678` is refused, not a panic.
+    let ok = compact.split_at_checked(2).is_some_and(|(country, rest)| {
+        country.chars().all(|c| c.is_ascii_alphabetic())
+            && rest.len() >= 2
+            && rest.chars().all(|c| c.is_ascii_alphanumeric())
+    });
     if ok {
         Ok(compact)
     } else {
@@ -69,6 +73,7 @@ pub fn status(s: &str) -> Result<ClientStatus, String> {
 
 pub fn budget(s: &str) -> Result<f64, String> {
     match parse_number(s) {
+        Some(n) if n > crate::csvio::MAX_AMOUNT => Err(format!("cannot use annual budget {s:?}: larger than 10^15")),
         Some(n) if n >= 0.0 => Ok(n),
         _ => Err(format!("cannot read annual budget {s:?}: expected a non-negative number")),
     }
@@ -145,6 +150,7 @@ pub fn fields(
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::string_slice)]
 mod tests {
     use super::*;
     use std::path::Path;
@@ -202,11 +208,32 @@ mod tests {
             ),
             (RawClient { name: "A".into(), annual_budget: Some("-5".into()), ..Default::default() }, "non-negative"),
             (RawClient { name: "A".into(), emails: vec!["nope".into()], ..Default::default() }, "mail address"),
+            (RawClient { name: "A".into(), dic: Some("CŽ12345678".into()), ..Default::default() }, "DIČ"),
+            (RawClient { name: "A".into(), dic: Some("Ž".into()), ..Default::default() }, "DIČ"),
+            (RawClient { name: "A".into(), dic: Some("CZ1".into()), ..Default::default() }, "DIČ"),
+            (RawClient { name: "A".into(), annual_budget: Some("1e400".into()), ..Default::default() }, "budget"),
+            (RawClient { name: "A".into(), annual_budget: Some("1e16".into()), ..Default::default() }, "10^15"),
+            (RawClient { name: "A".into(), annual_budget: Some("NaN".into()), ..Default::default() }, "budget"),
         ];
         for (raw, want) in cases {
             let e = client_input(&raw, &c).unwrap_err();
             assert!(e.contains(want), "{e:?} should mention {want:?}");
             assert!(e.starts_with("cannot "), "{e}");
         }
+    }
+
+    /// Issue 10: `--dic "CŽ12345678"` panicked (a byte slice inside `Ž`);
+    /// the same cell from a CSV import is refused the same way.
+    #[test]
+    fn a_dic_with_a_multi_byte_char_is_refused_not_a_panic() {
+        for s in ["CŽ12345678", "ŽC12345678", "ŽŽ", "Ž", "C", "", "CZ12345678Ž", "ßß12"] {
+            let _ = dic(s);
+        }
+        assert!(dic("CŽ12345678").unwrap_err().starts_with("cannot read DIČ \"CŽ12345678\""));
+        assert_eq!(dic("cz 274 681 35").unwrap(), "CZ27468135");
+        let (rows, errors, _) = crate::csvio::read_clients("Název;DIČ\nTest s.r.o.;CŽ12345678\n".as_bytes(), &[]);
+        assert!(errors.is_empty(), "{errors:?}");
+        let e = client_input(&rows[0].client, &config()).unwrap_err();
+        assert!(e.contains("cannot read DIČ"), "{e}");
     }
 }

@@ -2,6 +2,7 @@
 //! mail attachments (or added by hand) by name, type and text, in Czech and
 //! English; their text extracted for search. Pure except for nothing: the
 //! store keeps the files.
+#![deny(clippy::string_slice, clippy::indexing_slicing)]
 
 use serde::Serialize;
 

@@ -8,6 +8,7 @@
 //! relationship years, where purchases per year = won deals ÷ years since
 //! the first won deal (at least one year). With the default of one
 //! relationship year, the LTV is the client's yearly value.
+#![deny(clippy::string_slice, clippy::indexing_slicing)]
 
 use std::collections::BTreeMap;
 
@@ -192,6 +193,7 @@ pub const CURRENCIES: &[&str] =
     &["CZK", "EUR", "USD", "GBP", "PLN", "HUF", "CHF", "SEK", "NOK", "DKK", "JPY", "CNY", "CAD", "AUD", "RON", "BGN"];
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::string_slice)]
 mod tests {
     use super::*;
 

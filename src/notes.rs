@@ -1,6 +1,7 @@
 //! Call and meeting notes: Markdown or plain text, with optional front
 //! matter (YAML between `---` lines, or TOML between `+++`), turned into
 //! items. Pure: bytes and what the caller knows about the file in, item out.
+#![deny(clippy::string_slice, clippy::indexing_slicing)]
 
 use chrono::{DateTime, Local, NaiveDate, NaiveDateTime, TimeZone, Utc};
 
@@ -163,7 +164,8 @@ fn split_front_matter(text: &str) -> Option<(FrontKind, &str, &str)> {
         let mut offset = 0;
         for line in rest.split_inclusive('\n') {
             if line.trim_end() == fence {
-                return Some((kind, &rest[..offset], &rest[offset + line.len()..]));
+                let (front, after) = rest.split_at_checked(offset)?;
+                return Some((kind, front, after.get(line.len()..).unwrap_or("")));
             }
             offset += line.len();
         }
@@ -258,8 +260,8 @@ fn strip_comment(v: &str) -> &str {
 fn unquote(v: &str) -> String {
     let v = v.trim();
     for q in ['"', '\''] {
-        if v.len() >= 2 && v.starts_with(q) && v.ends_with(q) {
-            return v[1..v.len() - 1].to_string();
+        if let Some(inner) = v.strip_prefix(q).and_then(|x| x.strip_suffix(q)) {
+            return inner.to_string();
         }
     }
     v.to_string()
@@ -310,9 +312,9 @@ fn local(naive: NaiveDateTime) -> Option<DateTime<Utc>> {
 /// A `YYYY-MM-DD` date in the file name (`2026-11-27-acme.md`).
 fn date_in_name(relative: &str) -> Option<DateTime<Utc>> {
     let name = relative.rsplit(['/', '\\']).next().unwrap_or(relative);
-    let b = name.as_bytes();
-    for i in 0..b.len().saturating_sub(9) {
-        let candidate = &name.get(i..i + 10)?;
+    for i in 0..name.len().saturating_sub(9) {
+        // A window that starts or ends inside a multi-byte char is no date.
+        let Some(candidate) = name.get(i..i + 10) else { continue };
         if let Ok(d) = NaiveDate::parse_from_str(candidate, "%Y-%m-%d") {
             return local(d.and_hms_opt(0, 0, 0)?);
         }
@@ -321,6 +323,7 @@ fn date_in_name(relative: &str) -> Option<DateTime<Utc>> {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::string_slice)]
 mod tests {
     use super::*;
 
@@ -384,6 +387,31 @@ mod tests {
         assert_eq!(parse(b"  \n\n", &file("a.md")).unwrap_err(), NoteError::Empty);
         assert_eq!(parse(b"\x00\x01\x02PNG", &file("a.md")).unwrap_err(), NoteError::Binary);
         assert_eq!(parse(b"\xEF\xBB\xBFAhoj", &file("a.md")).unwrap().item.subject, "Ahoj");
+    }
+
+    #[test]
+    fn multi_byte_text_never_panics() {
+        // A date after a multi-byte char in the file name is still found.
+        let n = parse(b"text", &file("Pekárna/ž2026-11-27-hovor.md")).unwrap();
+        assert_eq!(n.item.date.with_timezone(&Local).date_naive(), NaiveDate::from_ymd_opt(2026, 11, 27).unwrap());
+        for raw in [
+            "---\nclient: \"\nkind: '\nattendees: [\"ž, 'ž]\n---\nž",
+            "---\n- ž\n---\n",
+            "---\nžž\n---\nx",
+            "+++\nclient = 'ž\n+++\nx",
+            "---\ndate: 9999-12-31 23:59\n---\nx",
+            "---\ndate: +262143-12-31T23:59:59-23:59\n---\nx",
+            "---\ndate: 0000-01-01\n---\nx",
+            "---\n",
+            "---\n---",
+            "+++",
+            "ž",
+        ] {
+            let _ = parse(raw.as_bytes(), &file("ž.md"));
+            let _ = parse(raw.as_bytes(), &file("2026-1ž-27.md"));
+        }
+        assert_eq!(unquote("\""), "\"");
+        assert_eq!(unquote("'ž'"), "ž");
     }
 
     #[test]

@@ -1,4 +1,5 @@
 //! Small text helpers shared by the directory and the index. Pure.
+#![deny(clippy::string_slice, clippy::indexing_slicing)]
 
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
@@ -39,10 +40,17 @@ pub fn ellipsize(s: &str, max: usize) -> String {
     out
 }
 
-/// `1200000.0` → `1 200 000`, `12.5` → `12.50`.
+/// `1200000.0` → `1 200 000`, `12.5` → `12.50`, rounded to cents
+/// (`12.999` → `13`). Any f64 is fine: no overflow, `inf` and `NaN` as
+/// Rust writes them.
 pub fn format_amount(v: f64) -> String {
-    let whole = v.trunc() as i64;
-    let digits = whole.abs().to_string();
+    let cents = (v.abs() * 100.0).round();
+    if !cents.is_finite() {
+        return v.to_string();
+    }
+    let digits = format!("{:.0}", (cents / 100.0).trunc());
+    // Beyond 2^53 cents an f64 has no cents to show.
+    let frac = if cents < 9_007_199_254_740_992.0 { cents % 100.0 } else { 0.0 };
     let mut grouped = String::new();
     for (i, ch) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i).is_multiple_of(3) {
@@ -50,9 +58,14 @@ pub fn format_amount(v: f64) -> String {
         }
         grouped.push(ch);
     }
-    let sign = if v < 0.0 { "-" } else { "" };
-    let frac = (v.fract().abs() * 100.0).round() as i64;
-    if frac == 0 { format!("{sign}{grouped}") } else { format!("{sign}{grouped}.{frac:02}") }
+    let sign = if v < 0.0 && cents > 0.0 { "-" } else { "" };
+    if frac == 0.0 { format!("{sign}{grouped}") } else { format!("{sign}{grouped}.{frac:02.0}") }
+}
+
+/// SHA-256 of bytes, hex; the identity key for content without a better one.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
 }
 
 #[cfg(test)]
@@ -68,5 +81,14 @@ mod tests {
         assert_eq!(format_amount(1_200_000.0), "1 200 000");
         assert_eq!(format_amount(12.5), "12.50");
         assert_eq!(format_amount(-1000.0), "-1 000");
+        assert_eq!(format_amount(12.999), "13");
+        assert_eq!(format_amount(0.05), "0.05");
+        assert_eq!(format_amount(-0.001), "0");
+        assert_eq!(format_amount(1e20), "100 000 000 000 000 000 000");
+        let huge = format_amount(-1e300);
+        assert!(huge.starts_with("-1 000 000 000 000 000 052") && !huge.contains('.'), "{huge}");
+        assert_eq!(format_amount(f64::INFINITY), "inf");
+        assert_eq!(format_amount(f64::NAN), "NaN");
+        assert_eq!(format_amount(f64::MAX / 10.0).chars().next(), Some('1'));
     }
 }

@@ -4,16 +4,17 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, anyhow, bail};
-use chrono::NaiveDate;
+use anyhow::{Context, Result, anyhow};
 use clap::Subcommand;
 use serde_json::{Value, json};
 
 use super::{Context_, print_json};
 use crate::config::Config;
-use crate::figures::{CURRENCIES, Figures};
-use crate::model::{ClientId, parse_number};
-use crate::store::{DEAL_STATUSES, DealInput, Store};
+// Deal fields are checked where the deal CSV is read (pure, fuzzed).
+use crate::csvio::{deal_currency as currency, deal_date as date, deal_status as status, deal_value as value};
+use crate::figures::Figures;
+use crate::model::ClientId;
+use crate::store::{DealInput, Store};
 
 #[derive(Debug, Subcommand)]
 pub enum DealCmd {
@@ -58,42 +59,6 @@ pub enum DealCmd {
     },
     /// Import deals from CSV (orders or invoices exported from accounting).
     Import { file: PathBuf },
-}
-
-pub fn value(s: &str) -> Result<f64, String> {
-    match parse_number(s) {
-        Some(v) if v >= 0.0 => Ok(v),
-        Some(_) => Err(format!("cannot use value {s:?}: it is negative")),
-        None => Err(format!("cannot read value {s:?}: not a number")),
-    }
-}
-
-pub fn currency(s: &str) -> Result<String, String> {
-    let c = s.trim().to_uppercase().replace("KČ", "CZK").replace("KC", "CZK").replace('€', "EUR");
-    if CURRENCIES.contains(&c.as_str()) {
-        Ok(c)
-    } else {
-        Err(format!("cannot use currency {s:?}: kronika knows {}", CURRENCIES.join(", ")))
-    }
-}
-
-pub fn status(s: &str) -> Result<String, String> {
-    let l = s.trim().to_lowercase();
-    let mapped = match l.as_str() {
-        "open" | "otevřená" | "otevrena" | "nabídka" | "nabidka" | "offer" => "open",
-        "won" | "vyhraná" | "vyhrana" | "zaplaceno" | "paid" | "invoiced" | "fakturováno" | "fakturovano" => "won",
-        "lost" | "prohraná" | "prohrana" | "odmítnuto" | "odmitnuto" | "rejected" => "lost",
-        other => other,
-    };
-    if DEAL_STATUSES.contains(&mapped) {
-        Ok(mapped.to_string())
-    } else {
-        Err(format!("cannot use status {s:?}: use open, won or lost"))
-    }
-}
-
-fn date(s: &str) -> Result<NaiveDate, String> {
-    crate::model::parse_date(s).ok_or_else(|| format!("cannot read date {s:?}: use YYYY-MM-DD or D.M.YYYY"))
 }
 
 pub fn run(ctx: &Context_, cmd: DealCmd) -> Result<ExitCode> {
@@ -151,90 +116,29 @@ pub fn run(ctx: &Context_, cmd: DealCmd) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Known column names (folded) → field.
-fn column(folded: &str) -> Option<&'static str> {
-    Some(match folded {
-        "client" | "klient" | "odberatel" | "zakaznik" | "customer" | "firma" | "nazev" | "company" => "client",
-        "ico" | "ic" | "ico odberatele" => "ico",
-        "title" | "popis" | "predmet" | "description" | "text" | "nazev polozky" => "title",
-        "value" | "castka" | "amount" | "total" | "celkem" | "cena" | "hodnota" | "castka bez dph" => "value",
-        "currency" | "mena" => "currency",
-        "status" | "stav" => "status",
-        "date" | "datum" | "datum vystaveni" | "duzp" | "issued" => "date",
-        "product" | "products" | "produkt" | "produkty" | "polozka" | "zbozi" => "products",
-        "number" | "cislo" | "doklad" | "invoice" | "faktura" | "cislo dokladu" | "order" | "objednavka" => "number",
-        _ => return None,
-    })
-}
-
 fn import(store: &mut Store, file: &PathBuf) -> Result<ExitCode> {
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let text = crate::text::decode_bytes(&bytes);
-    let sep = if text.lines().next().unwrap_or("").matches(';').count()
-        > text.lines().next().unwrap_or("").matches(',').count()
-    {
-        b';'
-    } else {
-        b','
-    };
-    let mut rdr = csv::ReaderBuilder::new().delimiter(sep).flexible(true).from_reader(text.as_bytes());
-    let headers = rdr.headers().with_context(|| format!("cannot read the header row of {}", file.display()))?.clone();
-    let cols: Vec<Option<&str>> = headers.iter().map(|h| column(&crate::text::fold(h.trim()))).collect();
-    if !cols.contains(&Some("value")) || !(cols.contains(&Some("client")) || cols.contains(&Some("ico"))) {
-        bail!("cannot import {}: the header needs a client (or IČO) column and a value column", file.display());
-    }
+    let (rows, mut errors) =
+        crate::csvio::read_deals(&bytes).map_err(|e| anyhow!("cannot import {}: {e}", file.display()))?;
     let (mut added, mut known) = (0, 0);
-    let mut errors: Vec<(u64, String)> = Vec::new();
-    for record in rdr.records() {
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                errors.push((e.position().map(|p| p.line()).unwrap_or(0), format!("cannot read the row: {e}")));
-                continue;
-            }
-        };
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
-        if record.iter().all(|c| c.trim().is_empty()) {
-            continue;
-        }
-        let get = |name: &str| {
-            cols.iter()
-                .position(|c| *c == Some(name))
-                .and_then(|i| record.get(i))
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-        };
-        let result = (|| -> Result<bool, String> {
-            let who = get("ico").or(get("client")).ok_or("the row names no client")?;
-            let client = store.resolve_client(who).map_err(|e| e.to_string())?;
-            let v = value(get("value").ok_or("the row has no value")?)?;
+    for row in rows {
+        let result = store.resolve_client(&row.client).map_err(|e| e.to_string()).and_then(|client| {
             let input = DealInput {
-                title: get("title").or(get("number")).unwrap_or("deal").to_string(),
-                value: v,
-                currency: currency(get("currency").unwrap_or("CZK"))?,
-                status: status(get("status").unwrap_or("won"))?,
-                date: get("date").map(date).transpose()?,
-                products: get("products").map(crate::directory::split_list).unwrap_or_default(),
-                number: get("number").map(str::to_string),
                 // The same row imported again is the same deal.
-                import_key: Some(format!(
-                    "{}|{}",
-                    client.0,
-                    get("number")
-                        .map(str::to_string)
-                        .unwrap_or_else(|| record.iter().collect::<Vec<_>>().join("\u{1f}"))
-                )),
+                import_key: Some(format!("{}|{}", client.0, row.deal.number.clone().unwrap_or(row.cells))),
+                ..row.deal
             };
             store.add_deal(client, &input).map(|id| id.is_some()).map_err(|e| e.to_string())
-        })();
+        });
         match result {
             Ok(true) => added += 1,
             Ok(false) => known += 1,
-            Err(e) => errors.push((line, e)),
+            Err(message) => errors.push(crate::csvio::RowError { line: row.line, message }),
         }
     }
-    for (line, e) in &errors {
-        eprintln!("{}:{line}: {e}", file.display());
+    errors.sort_by_key(|e| e.line);
+    for e in &errors {
+        eprintln!("{}:{}: {}", file.display(), e.line, e.message);
     }
     println!("imported {}: {added} deals added, {known} already there, {} rows refused", file.display(), errors.len());
     Ok(if errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(2) })

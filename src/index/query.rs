@@ -2,6 +2,7 @@
 //! `subject:`, `attachment:`, AND / OR / NOT / -word) combined with
 //! filters (client, contact, kind, dates, direction), ranked by relevance
 //! or date, with a highlighted snippet per hit.
+#![deny(clippy::string_slice, clippy::indexing_slicing)]
 
 use std::ops::Bound;
 
