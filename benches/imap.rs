@@ -8,7 +8,7 @@
 //! 1. The corpus of the pipeline bench (`corpus/mod.rs`, 400 clients, seed
 //!    42) in `target/bench/corpus-N-400-42`; `--keep` reuses a complete one
 //!    and keeps the copies and data in `target/bench/imap/` afterwards.
-//! 2. A private Dovecot (`tests/common/dovecot.rs`); every message of the
+//! 2. A private Dovecot (`tests/it/common/dovecot.rs`); every message of the
 //!    corpus (all folders flattened) is copied into alice's `Maildir/cur`
 //!    before the first login, then Dovecot indexes the mailbox and caches
 //!    the metadata both clients ask for (STATUS, then `FETCH 1:* (UID FLAGS
@@ -35,7 +35,7 @@ mod corpus;
 #[allow(dead_code)]
 mod common;
 
-#[path = "../tests/common/dovecot.rs"]
+#[path = "../tests/it/common/dovecot.rs"]
 mod dovecot;
 
 use std::collections::HashSet;

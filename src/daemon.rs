@@ -8,47 +8,36 @@
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use tokio::sync::watch;
 use tracing::Instrument;
 
 use crate::config::Config;
 use crate::index::SearchIndex;
-use crate::pipeline::{Counts, Pipeline, PipelineOptions};
+use crate::matcher::Policy;
+use crate::pipeline::{Counts, Pipeline, PipelineError, PipelineHandle, PipelineOptions};
+use crate::shutdown::Shutdown;
+use crate::sources::ics::IcsSource;
+use crate::sources::imap::ImapSource;
 use crate::sources::maildir::MaildirSource;
+use crate::sources::notes::NotesSource;
 use crate::sources::{Source, SourceError, SyncContext};
 use crate::store::Store;
 
-/// Builds a source for every source section of the config.
+/// How long the sources and the reminders get to stop before the daemon
+/// leaves them; the pipeline then gets [`PIPELINE_GRACE`]. Together they
+/// keep a shutdown under 10 seconds whatever a server or a sink does.
+pub const SOURCES_GRACE: Duration = Duration::from_secs(5);
+/// How long the pipeline gets to store what it was handed and commit the index.
+pub const PIPELINE_GRACE: Duration = Duration::from_secs(3);
+
+/// Builds a source for every source section of the config, each from its own section.
 pub fn sources(config: &Config) -> Vec<Box<dyn Source>> {
     let mut out: Vec<Box<dyn Source>> = Vec::new();
-    for m in &config.maildirs {
-        out.push(Box::new(MaildirSource::new(m.name.clone(), m.path.clone())));
-    }
-    for n in &config.notes {
-        out.push(Box::new(crate::sources::notes::NotesSource::new(
-            &n.name,
-            &n.path,
-            n.kind,
-            n.patterns.clone(),
-            n.max_bytes,
-        )));
-    }
-    for c in &config.calendars {
-        out.push(Box::new(crate::sources::ics::IcsSource::new(
-            &c.name,
-            c.feed.clone(),
-            c.poll_interval,
-            c.past,
-            c.future,
-        )));
-    }
-    for account in &config.imap {
-        out.push(Box::new(crate::sources::imap::ImapSource::new(account.clone())));
-    }
+    out.extend(config.maildirs.iter().map(|m| Box::new(MaildirSource::from_config(m)) as Box<dyn Source>));
+    out.extend(config.notes.iter().map(|n| Box::new(NotesSource::from_config(n)) as Box<dyn Source>));
+    out.extend(config.calendars.iter().map(|c| Box::new(IcsSource::from_config(c)) as Box<dyn Source>));
+    out.extend(config.imap.iter().map(|a| Box::new(ImapSource::new(a.clone())) as Box<dyn Source>));
     out
 }
 
@@ -58,7 +47,7 @@ pub fn start_pipeline(config: &Config, options: PipelineOptions) -> anyhow::Resu
     let store = Store::open(&config.db_path(), config.policy())
         .with_context(|| format!("cannot open the store in {}", config.data_dir.display()))?;
     let index = SearchIndex::open(&config.index_path())?;
-    Ok(Pipeline::start(store, Some(index), options))
+    Pipeline::start(store, Some(index), options).context("cannot start the pipeline thread")
 }
 
 /// The outcome of one source's pass.
@@ -76,7 +65,7 @@ pub async fn sync_once(
     let mut out = Vec::new();
     for s in sources.iter_mut() {
         let name = s.name().to_string();
-        let ctx = SyncContext { pipeline: pipeline.handle(), progress: progress(&name), stop: Arc::default() };
+        let ctx = SyncContext { pipeline: pipeline.handle(), progress: progress(&name), shutdown: Shutdown::new() };
         let result = s.sync(&ctx).instrument(tracing::info_span!("source", name = %name)).await;
         ctx.progress.finish_and_clear();
         match &result {
@@ -88,7 +77,8 @@ pub async fn sync_once(
     out
 }
 
-/// Runs the daemon until `shutdown` resolves.
+/// Runs the daemon until `shutdown` resolves; then stops in order and
+/// within [`SOURCES_GRACE`] + [`PIPELINE_GRACE`].
 pub async fn run(config: &Config, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
     let sources = sources(config);
     if sources.is_empty() {
@@ -99,19 +89,20 @@ pub async fn run(config: &Config, shutdown: impl Future<Output = ()>) -> anyhow:
     if let Err(e) = std::fs::write(&pid_file, std::process::id().to_string()) {
         tracing::warn!("cannot write {}: {e}", pid_file.display());
     }
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let stop_flag = Arc::new(AtomicBool::new(false));
+    let stop = Shutdown::new();
     let mut tasks = tokio::task::JoinSet::new();
+    let source_count = sources.len();
     for source in sources {
         let name = source.name().to_string();
         let ctx = SyncContext {
             pipeline: pipeline.handle(),
             progress: indicatif::ProgressBar::hidden(),
-            stop: stop_flag.clone(),
+            shutdown: stop.clone(),
         };
         let span = tracing::info_span!("source", name = %name);
-        tasks.spawn(keep_going(source, ctx, stop_rx.clone(), config.path.clone()).instrument(span));
+        tasks.spawn(keep_going(source, ctx, config.path.clone()).instrument(span));
     }
+    tasks.spawn(follow_config(config.path.clone(), config.policy(), pipeline.handle(), stop.clone()));
     if let Some(rc) = &config.reminders {
         let store = Store::open(&config.db_path(), config.policy())
             .map_err(|e| anyhow::anyhow!("cannot open the store for reminders: {e}"))?;
@@ -119,49 +110,97 @@ pub async fn run(config: &Config, shutdown: impl Future<Output = ()>) -> anyhow:
         let engine = crate::reminders::Reminders::new(
             rc.clone(),
             store,
-            Arc::new(crate::reminders::SystemClock),
-            crate::reminders::sinks(rc),
+            std::sync::Arc::new(crate::reminders::SystemClock),
+            crate::reminders::sinks(rc, &stop),
             Some(feed.clone()),
         )
         .with_figures(config.figures.clone());
-        let mut rx = stop_rx.clone();
-        tasks.spawn(
-            async move {
-                engine
-                    .run(async move {
-                        let _ = rx.wait_for(|v| *v).await;
-                    })
-                    .await
-            }
-            .instrument(tracing::info_span!("reminders")),
-        );
+        let s = stop.clone();
+        tasks.spawn(async move { engine.run(s.wait()).await }.instrument(tracing::info_span!("reminders")));
         if let Some(addr) = rc.serve {
-            let mut rx = stop_rx.clone();
+            let s = stop.clone();
+            let token = crate::reminders::feed_token(config, rc)?;
             tasks.spawn(async move {
-                if let Err(e) = crate::reminders::serve_feed(addr, feed, async move {
-                    let _ = rx.wait_for(|v| *v).await;
-                })
-                .await
-                {
+                if let Err(e) = crate::reminders::serve_feed(addr, feed, token, s.wait()).await {
                     tracing::error!("cannot serve the reminder feed on {addr}: {e}");
                 }
             });
         }
     }
-    tracing::info!("kronika is running with {} sources", tasks.len());
+    tracing::info!("kronika is running with {} sources", source_count);
     shutdown.await;
     tracing::info!("stopping: sources first, then the pipeline");
-    stop_flag.store(true, Ordering::SeqCst);
-    let _ = stop_tx.send(true);
-    while tasks.join_next().await.is_some() {}
-    tokio::task::spawn_blocking(move || pipeline.finish())
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot stop the pipeline: {e}"))?
-        .map_err(|e| anyhow::anyhow!("cannot stop the pipeline cleanly: {e}"))?;
+    stop.trigger();
+    let all_stopped = async { while tasks.join_next().await.is_some() {} };
+    if tokio::time::timeout(SOURCES_GRACE, all_stopped).await.is_err() {
+        tracing::warn!(
+            "{} tasks did not stop within {}s (a server or a sink that does not answer); leaving them",
+            tasks.len(),
+            SOURCES_GRACE.as_secs()
+        );
+        tasks.abort_all();
+    }
+    let finish = tokio::task::spawn_blocking(move || pipeline.finish());
+    match tokio::time::timeout(PIPELINE_GRACE, finish).await {
+        Ok(Ok(Ok(()))) => {}
+        Ok(Ok(Err(e))) => {
+            tracing::error!("cannot stop the pipeline cleanly: {e}; the index catches up at the next start")
+        }
+        Ok(Err(e)) => tracing::error!("cannot stop the pipeline: {e}"),
+        Err(_) => tracing::warn!(
+            "the pipeline did not finish within {}s; what it had not stored is fetched again at the next start",
+            PIPELINE_GRACE.as_secs()
+        ),
+    }
     let _ = std::fs::remove_file(&pid_file);
     tracing::info!("stopped");
     Ok(())
 }
+
+/// Follows the config file: when it changes, the matching policy (own
+/// addresses and domains, free mail, blocklist) is re-read and used for
+/// everything that arrives next. A broken edit is reported and the running
+/// config kept.
+async fn follow_config(path: PathBuf, mut policy: Policy, pipeline: PipelineHandle, stop: Shutdown) {
+    let stamp = |p: &Path| std::fs::metadata(p).ok().map(|m| (m.modified().ok(), m.len()));
+    let mut seen = stamp(&path);
+    let mut reported: Option<String> = None;
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(CONFIG_POLL) => {}
+            _ = stop.wait() => return,
+        }
+        let now = stamp(&path);
+        if now == seen {
+            continue;
+        }
+        seen = now;
+        match Config::load(&path) {
+            Ok(config) => {
+                reported = None;
+                let next = config.policy();
+                if next != policy {
+                    tracing::info!(
+                        "{} changed: own addresses, free mail and the blocklist apply from now on (`kronika rematch` applies them to the stored history)",
+                        path.display()
+                    );
+                    pipeline.set_policy(next.clone());
+                    policy = next;
+                }
+            }
+            Err(e) => {
+                let text = e.to_string();
+                if reported.as_deref() != Some(text.as_str()) {
+                    tracing::error!("{text}; the running config stays in use until the file is fixed");
+                    reported = Some(text);
+                }
+            }
+        }
+    }
+}
+
+/// How often the daemon looks at its config file.
+const CONFIG_POLL: Duration = Duration::from_secs(1);
 
 /// The pid of a running daemon for this data folder, if any.
 pub fn running_pid(config: &Config) -> Option<u32> {
@@ -187,27 +226,38 @@ pub fn backoff(attempt: u32) -> Duration {
     base + base.mul_f64(f64::from(nanos % 1000) / 4000.0)
 }
 
-async fn keep_going(
-    mut source: Box<dyn Source>,
-    ctx: SyncContext,
-    mut stop: watch::Receiver<bool>,
-    config_path: PathBuf,
-) {
+async fn keep_going(mut source: Box<dyn Source>, ctx: SyncContext, config_path: PathBuf) {
     let name = source.name().to_string();
     let status = |state: &str, error: Option<String>, counts: Option<&Counts>| {
         ctx.pipeline.status(&name, state, error, counts);
     };
+    let stop = ctx.shutdown.clone();
     let mut failures = 0u32;
     let mut last_error: Option<String> = None;
+    // Waits out a failure with backoff; false when the daemon stops meanwhile.
+    let retry = |failures: &mut u32, e: &SourceError, verb: &str| {
+        let wait = backoff(*failures);
+        *failures = failures.saturating_add(1);
+        let text = e.to_string();
+        tracing::warn!("{text}; {verb} in {}s", wait.as_secs());
+        status(&format!("retrying in {}s", wait.as_secs()), Some(text), None);
+        let stop = stop.clone();
+        async move {
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => true,
+                _ = stop.wait() => false,
+            }
+        }
+    };
     loop {
-        if *stop.borrow() {
+        if stop.is_triggered() {
             status("stopped", None, None);
             return;
         }
         status("syncing", None, None);
         let outcome = tokio::select! {
             r = source.sync(&ctx) => Some(r),
-            _ = stop.changed() => None,
+            _ = stop.wait() => None,
         };
         match outcome {
             None => {
@@ -228,8 +278,9 @@ async fn keep_going(
                     tracing::error!("{e}");
                 }
             }
-            Some(Err(SourceError::Pipeline(e))) => {
-                tracing::error!("{e}");
+            Some(Err(SourceError::Pipeline(PipelineError::Stopped))) => {
+                // Only a stopping daemon stops its pipeline.
+                tracing::debug!("the pipeline has stopped");
                 return;
             }
             Some(Err(e @ SourceError::Auth { .. })) => {
@@ -241,32 +292,27 @@ async fn keep_going(
                 }
                 status("auth failed", Some(text.clone()), None);
                 last_error = Some(text);
-                if !wait_for_config_change(&config_path, AUTH_WAIT, &mut stop).await {
+                if !wait_for_config_change(&config_path, AUTH_WAIT, &stop).await {
                     status("stopped", None, None);
                     return;
                 }
                 continue;
             }
             Some(Err(e)) => {
-                let wait = backoff(failures);
-                failures += 1;
-                let text = e.to_string();
-                tracing::warn!("{text}; retrying in {}s", wait.as_secs());
-                status(&format!("retrying in {}s", wait.as_secs()), Some(text.clone()), None);
-                last_error = Some(text);
-                tokio::select! {
-                    _ = tokio::time::sleep(wait) => continue,
-                    _ = stop.changed() => {
-                        status("stopped", None, None);
-                        return;
-                    }
+                // A server that is down, a folder that is gone, a busy
+                // database or a failed write: all retried, never the end.
+                last_error = Some(e.to_string());
+                if !retry(&mut failures, &e, "retrying").await {
+                    status("stopped", None, None);
+                    return;
                 }
+                continue;
             }
         }
         status("watching", None, None);
         let changed = tokio::select! {
             r = source.changed() => Some(r),
-            _ = stop.changed() => None,
+            _ = stop.wait() => None,
         };
         match changed {
             None => {
@@ -275,17 +321,9 @@ async fn keep_going(
             }
             Some(Ok(())) => {}
             Some(Err(e)) => {
-                let wait = backoff(failures);
-                failures += 1;
-                let text = e.to_string();
-                tracing::warn!("{text}; reconnecting in {}s", wait.as_secs());
-                status(&format!("retrying in {}s", wait.as_secs()), Some(text), None);
-                tokio::select! {
-                    _ = tokio::time::sleep(wait) => {}
-                    _ = stop.changed() => {
-                        status("stopped", None, None);
-                        return;
-                    }
+                if !retry(&mut failures, &e, "reconnecting").await {
+                    status("stopped", None, None);
+                    return;
                 }
             }
         }
@@ -297,14 +335,14 @@ const AUTH_WAIT: Duration = Duration::from_secs(30 * 60);
 
 /// Waits until the config file changes (the user fixed the account or its
 /// password command), `max` passes, or the daemon stops (returns false).
-async fn wait_for_config_change(path: &Path, max: Duration, stop: &mut watch::Receiver<bool>) -> bool {
+async fn wait_for_config_change(path: &Path, max: Duration, stop: &Shutdown) -> bool {
     let mtime = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
     let before = mtime(path);
     let deadline = tokio::time::Instant::now() + max;
     loop {
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(5)) => {}
-            _ = stop.changed() => return false,
+            _ = stop.wait() => return false,
         }
         if mtime(path) != before || tokio::time::Instant::now() >= deadline {
             return true;

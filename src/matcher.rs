@@ -67,7 +67,7 @@ pub enum Decision {
 }
 
 /// The user's own side and private exclusions, as the config gives them.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Policy {
     pub own_addresses: Vec<String>,
     pub own_domains: Vec<String>,

@@ -7,15 +7,18 @@
 //! batched (every second, or every `commit_every` documents), and the
 //! last one happens when the pipeline stops.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use tokio::sync::oneshot;
 
-use crate::index::{Indexer, SearchIndex};
-use crate::store::{IngestOutcome, NewItem, SourceKey, Store};
+use crate::index::{IndexError, Indexer, SearchIndex};
+use crate::matcher::Policy;
+use crate::model::ItemKind;
+use crate::store::{IngestOutcome, KnownDates, NewItem, SourceKey, Store, StoreError};
 
 /// What a source hands over in one go: items with their source keys,
 /// keys the source no longer holds, and the cursor that covers them. All
@@ -114,14 +117,45 @@ impl std::fmt::Display for Counts {
     }
 }
 
+/// Why the pipeline could not do what a source asked. Sources branch on
+/// it: a stopped pipeline ends them (the daemon is shutting down), a busy
+/// database or a failed write is retried with backoff.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error("cannot reach the pipeline: it has stopped")]
+    Stopped,
+    #[error("cannot write the store now: another kronika process holds the database ({0}); retrying")]
+    Busy(StoreError),
+    #[error("cannot store the batch: {0}")]
+    Store(StoreError),
+    #[error("cannot finish the search index: {0}")]
+    Index(#[from] IndexError),
+}
+
+impl From<StoreError> for PipelineError {
+    fn from(e: StoreError) -> Self {
+        if e.is_busy() { PipelineError::Busy(e) } else { PipelineError::Store(e) }
+    }
+}
+
+impl PipelineError {
+    /// True when trying again later may work (everything but a stopped pipeline).
+    pub fn is_transient(&self) -> bool {
+        !matches!(self, PipelineError::Stopped)
+    }
+}
+
+type Answer<T> = oneshot::Sender<Result<T, PipelineError>>;
+
 enum Msg {
-    Ingest(Batch, oneshot::Sender<Result<Counts, String>>),
-    Known(String, oneshot::Sender<Result<HashSet<String>, String>>),
-    Cursor(String, oneshot::Sender<Result<Option<String>, String>>),
-    Hashes(String, oneshot::Sender<Result<std::collections::HashMap<String, String>, String>>),
-    Dates(String, oneshot::Sender<Result<crate::sources::ics::KnownDates, String>>),
+    Ingest(Batch, Answer<Counts>),
+    Known(String, Answer<HashSet<String>>),
+    Cursor(String, Answer<Option<String>>),
+    Hashes(String, Answer<HashMap<String, String>>),
+    Dates(String, Answer<KnownDates>),
     Status { source: String, state: String, error: Option<String>, counts: Option<String> },
-    Flush(oneshot::Sender<Result<(), String>>),
+    Policy(Policy),
+    Flush(Answer<()>),
 }
 
 /// How the pipeline commits the index.
@@ -145,7 +179,7 @@ impl Default for PipelineOptions {
 /// [`Pipeline::finish`] drains it, commits the index and closes the store.
 pub struct Pipeline {
     handle: PipelineHandle,
-    thread: JoinHandle<Result<(), String>>,
+    thread: JoinHandle<Result<(), PipelineError>>,
 }
 
 /// A cloneable way to talk to the pipeline, from async or blocking code.
@@ -156,15 +190,14 @@ pub struct PipelineHandle {
 
 impl Pipeline {
     /// Starts the pipeline thread. The index is optional: when another
-    /// process holds its writer (the daemon), items are stored and the
-    /// holder indexes them.
-    pub fn start(store: Store, index: Option<SearchIndex>, options: PipelineOptions) -> Pipeline {
+    /// process holds its writer (`reindex`, or another daemon), items are
+    /// stored, and the pipeline takes the writer over once it is free.
+    pub fn start(store: Store, index: Option<SearchIndex>, options: PipelineOptions) -> std::io::Result<Pipeline> {
         let (tx, rx) = mpsc::channel::<Msg>();
         let thread = std::thread::Builder::new()
             .name("kronika-pipeline".into())
-            .spawn(move || run(store, index, options, rx))
-            .expect("cannot start the pipeline thread");
-        Pipeline { handle: PipelineHandle { tx }, thread }
+            .spawn(move || run(store, index, options, rx))?;
+        Ok(Pipeline { handle: PipelineHandle { tx }, thread })
     }
 
     pub fn handle(&self) -> PipelineHandle {
@@ -172,82 +205,80 @@ impl Pipeline {
     }
 
     /// Stops the pipeline after the work already sent: final index commit.
-    pub fn finish(self) -> Result<(), String> {
+    pub fn finish(self) -> Result<(), PipelineError> {
         drop(self.handle);
-        self.thread.join().unwrap_or_else(|_| Err("the pipeline thread panicked".into()))
+        self.thread.join().unwrap_or(Err(PipelineError::Stopped))
     }
 }
 
-const GONE: &str = "cannot reach the pipeline: it has stopped";
-
 /// The answer to a request, once the pipeline thread has handled it.
-type Reply<T> = oneshot::Receiver<Result<T, String>>;
+type Reply<T> = oneshot::Receiver<Result<T, PipelineError>>;
 
 impl PipelineHandle {
     /// Sends a request the pipeline answers through a oneshot channel.
-    fn request<T>(&self, make: impl FnOnce(oneshot::Sender<Result<T, String>>) -> Msg) -> Result<Reply<T>, String> {
+    fn request<T>(&self, make: impl FnOnce(Answer<T>) -> Msg) -> Result<Reply<T>, PipelineError> {
         let (tx, rx) = oneshot::channel();
-        self.tx.send(make(tx)).map_err(|_| GONE.to_string())?;
+        self.tx.send(make(tx)).map_err(|_| PipelineError::Stopped)?;
         Ok(rx)
     }
 
     /// Asks and waits (async).
-    async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<Result<T, String>>) -> Msg) -> Result<T, String> {
-        self.request(make)?.await.map_err(|_| GONE.to_string())?
+    async fn ask<T>(&self, make: impl FnOnce(Answer<T>) -> Msg) -> Result<T, PipelineError> {
+        self.request(make)?.await.map_err(|_| PipelineError::Stopped)?
     }
 
     /// Asks and waits (from blocking code).
-    fn ask_blocking<T>(&self, make: impl FnOnce(oneshot::Sender<Result<T, String>>) -> Msg) -> Result<T, String> {
-        self.request(make)?.blocking_recv().map_err(|_| GONE.to_string())?
+    fn ask_blocking<T>(&self, make: impl FnOnce(Answer<T>) -> Msg) -> Result<T, PipelineError> {
+        self.request(make)?.blocking_recv().map_err(|_| PipelineError::Stopped)?
     }
 
     /// Ingests a batch and waits for the outcome (async).
-    pub async fn ingest(&self, batch: Batch) -> Result<Counts, String> {
+    pub async fn ingest(&self, batch: Batch) -> Result<Counts, PipelineError> {
         self.ask(|tx| Msg::Ingest(batch, tx)).await
     }
 
     /// Ingests a batch and waits (from blocking code).
-    pub fn ingest_blocking(&self, batch: Batch) -> Result<Counts, String> {
+    pub fn ingest_blocking(&self, batch: Batch) -> Result<Counts, PipelineError> {
         self.ask_blocking(|tx| Msg::Ingest(batch, tx))
     }
 
     /// Hands a batch over without waiting for it (see [`BatchSender`]).
-    fn submit(&self, batch: Batch) -> Result<Reply<Counts>, String> {
+    fn submit(&self, batch: Batch) -> Result<Reply<Counts>, PipelineError> {
         self.request(|tx| Msg::Ingest(batch, tx))
     }
 
     /// The keys a source already has in the store (blocking).
-    pub fn known_keys_blocking(&self, source: &str) -> Result<HashSet<String>, String> {
+    pub fn known_keys_blocking(&self, source: &str) -> Result<HashSet<String>, PipelineError> {
         self.ask_blocking(|tx| Msg::Known(source.to_string(), tx))
     }
 
     /// Key → content hash of a source's live items (blocking).
-    pub fn known_hashes_blocking(&self, source: &str) -> Result<std::collections::HashMap<String, String>, String> {
+    pub fn known_hashes_blocking(&self, source: &str) -> Result<HashMap<String, String>, PipelineError> {
         self.ask_blocking(|tx| Msg::Hashes(source.to_string(), tx))
     }
 
     /// Key → date of a source's live items (blocking).
-    pub fn known_dates_blocking(&self, source: &str) -> Result<crate::sources::ics::KnownDates, String> {
+    pub fn known_dates_blocking(&self, source: &str) -> Result<KnownDates, PipelineError> {
         self.ask_blocking(|tx| Msg::Dates(source.to_string(), tx))
     }
 
     /// A source's stored cursor (blocking).
-    pub fn cursor_blocking(&self, source: &str) -> Result<Option<String>, String> {
+    pub fn cursor_blocking(&self, source: &str) -> Result<Option<String>, PipelineError> {
         self.ask_blocking(|tx| Msg::Cursor(source.to_string(), tx))
     }
 
     /// The keys a source already has in the store.
-    pub async fn known_keys(&self, source: &str) -> Result<HashSet<String>, String> {
+    pub async fn known_keys(&self, source: &str) -> Result<HashSet<String>, PipelineError> {
         self.ask(|tx| Msg::Known(source.to_string(), tx)).await
     }
 
     /// A source's stored cursor.
-    pub async fn cursor(&self, source: &str) -> Result<Option<String>, String> {
+    pub async fn cursor(&self, source: &str) -> Result<Option<String>, PipelineError> {
         self.ask(|tx| Msg::Cursor(source.to_string(), tx)).await
     }
 
     /// Commits the index now, so that what was ingested is searchable.
-    pub async fn flush(&self) -> Result<(), String> {
+    pub async fn flush(&self) -> Result<(), PipelineError> {
         self.ask(Msg::Flush).await
     }
 
@@ -255,6 +286,11 @@ impl PipelineHandle {
     pub fn status(&self, source: &str, state: &str, error: Option<String>, counts: Option<&Counts>) {
         let counts = counts.map(|c| serde_json::to_string(c).unwrap_or_default());
         let _ = self.tx.send(Msg::Status { source: source.into(), state: state.into(), error, counts });
+    }
+
+    /// Matches what comes next with a new policy (the config file changed).
+    pub fn set_policy(&self, policy: Policy) {
+        let _ = self.tx.send(Msg::Policy(policy));
     }
 }
 
@@ -273,12 +309,12 @@ impl BatchSender {
     }
 
     /// Sends a batch; blocks while [`IN_FLIGHT`] batches wait.
-    pub fn send(&mut self, batch: Batch) -> Result<(), String> {
+    pub fn send(&mut self, batch: Batch) -> Result<(), PipelineError> {
         futures::executor::block_on(self.0.send(batch))
     }
 
     /// Waits for every batch sent; returns what they did.
-    pub fn finish(self) -> Result<Counts, String> {
+    pub fn finish(self) -> Result<Counts, PipelineError> {
         futures::executor::block_on(self.0.finish())
     }
 }
@@ -296,7 +332,7 @@ impl AsyncBatchSender {
     }
 
     /// Sends a batch; waits while [`IN_FLIGHT`] batches wait.
-    pub async fn send(&mut self, batch: Batch) -> Result<(), String> {
+    pub async fn send(&mut self, batch: Batch) -> Result<(), PipelineError> {
         while self.pending.len() >= IN_FLIGHT {
             self.wait_one().await?;
         }
@@ -304,20 +340,126 @@ impl AsyncBatchSender {
         Ok(())
     }
 
-    async fn wait_one(&mut self) -> Result<(), String> {
+    async fn wait_one(&mut self) -> Result<(), PipelineError> {
         if let Some(rx) = self.pending.pop_front() {
-            let c = rx.await.map_err(|_| GONE.to_string())??;
+            let c = rx.await.map_err(|_| PipelineError::Stopped)??;
             self.counts.add(&c);
         }
         Ok(())
     }
 
     /// Waits for every batch sent; returns what they did.
-    pub async fn finish(mut self) -> Result<Counts, String> {
+    pub async fn finish(mut self) -> Result<Counts, PipelineError> {
         while !self.pending.is_empty() {
             self.wait_one().await?;
         }
         Ok(self.counts)
+    }
+}
+
+/// How often a pipeline without the index writer tries to take it.
+const RETRY_INDEX: Duration = Duration::from_secs(10);
+
+/// The pipeline's hold on the index: the writer when it has it, and when
+/// it last tried to take it.
+struct IndexHold {
+    index: Option<SearchIndex>,
+    indexer: Option<Indexer>,
+    heap: usize,
+    last_try: Option<std::time::Instant>,
+    /// The last index error logged (the same one is not logged every second).
+    last_error: Option<String>,
+}
+
+impl IndexHold {
+    /// The writer, taking it when another process has let it go.
+    fn indexer(&mut self) -> Option<&mut Indexer> {
+        if self.indexer.is_none()
+            && let Some(index) = &self.index
+            && self.last_try.is_none_or(|t| t.elapsed() >= RETRY_INDEX)
+        {
+            self.last_try = Some(std::time::Instant::now());
+            match Indexer::new(index, self.heap) {
+                Ok(ix) => {
+                    if self.last_error.take().is_some() {
+                        tracing::info!("the search index is free again; indexing what was stored meanwhile");
+                    }
+                    self.indexer = Some(ix);
+                }
+                Err(e) => self.report(e),
+            }
+        }
+        self.indexer.as_mut()
+    }
+
+    /// Logs an index error once (until a different one comes).
+    fn report(&mut self, e: IndexError) {
+        let text = e.to_string();
+        if self.last_error.as_deref() != Some(text.as_str()) {
+            tracing::warn!("{text}; items are stored and indexed when the index is free");
+            self.last_error = Some(text);
+        }
+    }
+
+    /// Brings the index up to the store. A failure is logged, never fatal:
+    /// the store has the items, the index catches up later.
+    fn catch_up(&mut self, store: &Store) {
+        if let Some(ix) = self.indexer()
+            && let Err(e) = ix.catch_up(store, |_| {})
+        {
+            // A broken writer is dropped and taken anew on a later try.
+            self.indexer = None;
+            self.report(e);
+        }
+    }
+
+    fn commit(&mut self) {
+        if let Some(ix) = self.indexer.as_mut()
+            && let Err(e) = ix.commit()
+        {
+            self.indexer = None;
+            self.report(e);
+        }
+    }
+
+    fn commit_if_due(&mut self, every: usize, after: Duration) {
+        if let Some(ix) = self.indexer.as_mut()
+            && let Err(e) = ix.commit_if_due(every, after)
+        {
+            self.indexer = None;
+            self.report(e);
+        }
+    }
+}
+
+/// Source statuses not yet written (the database was busy): the latest
+/// state per source, with the last error and counts seen meanwhile.
+#[derive(Default)]
+struct Statuses {
+    waiting: BTreeMap<String, (String, Option<String>, Option<String>)>,
+}
+
+impl Statuses {
+    fn push(&mut self, source: &str, state: String, error: Option<String>, counts: Option<String>) {
+        let (error, counts) = match self.waiting.remove(source) {
+            Some((_, e, c)) => (error.or(e), counts.or(c)),
+            None => (error, counts),
+        };
+        self.waiting.insert(source.to_string(), (state, error, counts));
+    }
+
+    /// Writes what waits; keeps what the busy database refuses.
+    fn write(&mut self, store: &Store) {
+        let waiting = std::mem::take(&mut self.waiting);
+        for (source, (state, error, counts)) in waiting {
+            match store.set_source_status(&source, &state, error.as_deref(), counts.as_deref()) {
+                Ok(()) => {}
+                Err(e) if e.is_busy() => {
+                    self.waiting.insert(source, (state, error, counts));
+                }
+                Err(e) => tracing::warn!("cannot record the status of {source}: {e}"),
+            }
+        }
     }
 }
 
@@ -326,25 +468,11 @@ fn run(
     index: Option<SearchIndex>,
     options: PipelineOptions,
     rx: mpsc::Receiver<Msg>,
-) -> Result<(), String> {
-    let mut indexer = match &index {
-        Some(i) => match Indexer::new(i, options.index_heap) {
-            Ok(ix) => Some(ix),
-            Err(e) => {
-                tracing::warn!("{e}; items are stored and will be indexed by the holder");
-                None
-            }
-        },
-        None => None,
-    };
-    let catch_up = |store: &Store, indexer: &mut Option<Indexer>| -> Result<(), String> {
-        if let Some(ix) = indexer.as_mut() {
-            ix.catch_up(store, |_| {}).map_err(|e| e.to_string())?;
-        }
-        Ok(())
-    };
+) -> Result<(), PipelineError> {
+    let mut hold = IndexHold { index, indexer: None, heap: options.index_heap, last_try: None, last_error: None };
+    let mut statuses = Statuses::default();
     // Catch up with whatever the store has that the index lacks.
-    catch_up(&store, &mut indexer)?;
+    hold.catch_up(&store);
     loop {
         match rx.recv_timeout(options.commit_after) {
             Ok(Msg::Ingest(batch, reply)) => {
@@ -352,16 +480,11 @@ fn run(
                 let n = batch.items.len();
                 let result = ingest(&mut store, batch);
                 let t1 = t0.elapsed();
-                let result = match result {
-                    Ok(c) => catch_up(&store, &mut indexer).map(|_| c),
-                    Err(e) => Err(e),
-                };
-                let t2 = t0.elapsed();
-                if let Some(ix) = indexer.as_mut()
-                    && let Err(e) = ix.commit_if_due(options.commit_every, options.commit_after)
-                {
-                    tracing::error!("{e}");
+                if result.is_ok() {
+                    hold.catch_up(&store);
                 }
+                let t2 = t0.elapsed();
+                hold.commit_if_due(options.commit_every, options.commit_after);
                 tracing::debug!(
                     "batch of {n}: store {:.1} ms, index {:.1} ms, commit {:.1} ms",
                     t1.as_secs_f64() * 1e3,
@@ -371,52 +494,115 @@ fn run(
                 let _ = reply.send(result);
             }
             Ok(Msg::Known(source, reply)) => {
-                let _ = reply.send(store.source_keys(&source).map_err(|e| e.to_string()));
+                let _ = reply.send(store.source_keys(&source).map_err(PipelineError::from));
             }
             Ok(Msg::Status { source, state, error, counts }) => {
-                if let Err(e) = store.set_source_status(&source, &state, error.as_deref(), counts.as_deref()) {
-                    tracing::warn!("cannot record the status of {source}: {e}");
-                }
+                statuses.push(&source, state, error, counts);
+                statuses.write(&store);
             }
+            Ok(Msg::Policy(policy)) => store.set_policy(policy),
             Ok(Msg::Dates(source, reply)) => {
-                let _ = reply.send(store.source_dates(&source).map_err(|e| e.to_string()));
+                let _ = reply.send(store.source_dates(&source).map_err(PipelineError::from));
             }
             Ok(Msg::Hashes(source, reply)) => {
-                let _ = reply.send(store.source_hashes(&source).map_err(|e| e.to_string()));
+                let _ = reply.send(store.source_hashes(&source).map_err(PipelineError::from));
             }
             Ok(Msg::Cursor(source, reply)) => {
-                let _ = reply.send(store.cursor(&source).map_err(|e| e.to_string()));
+                let _ = reply.send(store.cursor(&source).map_err(PipelineError::from));
             }
             Ok(Msg::Flush(reply)) => {
-                let r = catch_up(&store, &mut indexer)
-                    .and_then(|_| indexer.as_mut().map(|ix| ix.commit().map_err(|e| e.to_string())).unwrap_or(Ok(())));
-                if let Some(i) = &index {
+                hold.catch_up(&store);
+                hold.commit();
+                if let Some(i) = &hold.index {
                     let _ = i.reload();
                 }
-                let _ = reply.send(r);
+                let _ = reply.send(Ok(()));
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {
-                if let Some(ix) = indexer.as_mut() {
-                    // Changes made by other processes (CLI edits) reach the index too.
-                    if let Err(e) = ix.catch_up(&store, |_| {}).and_then(|_| ix.commit_if_due(1, options.commit_after))
-                    {
-                        tracing::error!("{e}");
-                    }
-                }
+                statuses.write(&store);
+                // Changes made by other processes (CLI edits) reach the index too.
+                hold.catch_up(&store);
+                hold.commit_if_due(1, options.commit_after);
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
         }
     }
-    if let Some(mut ix) = indexer {
-        ix.catch_up(&store, |_| {}).map_err(|e| e.to_string())?;
-        ix.commit().map_err(|e| e.to_string())?;
-        ix.finish().map_err(|e| e.to_string())?;
+    statuses.write(&store);
+    if let Some(mut ix) = hold.indexer.take() {
+        ix.catch_up(&store, |_| {})?;
+        ix.commit()?;
+        ix.finish()?;
     }
     Ok(())
 }
 
-fn ingest(store: &mut Store, batch: Batch) -> Result<Counts, String> {
+/// Readies a batch's documents before the write transaction: text
+/// extracted from PDFs and text files, kind decided, file kept under the
+/// documents folder by content hash. The store then only stores. Returns
+/// each item's documents (in the order of `items`) and warnings.
+pub fn prepare_documents(items: &mut [(NewItem, SourceKey)], files: Option<&Path>) -> (Vec<Vec<NewItem>>, Vec<String>) {
+    let mut warnings = Vec::new();
+    let mut out = Vec::with_capacity(items.len());
+    for (item, _) in items.iter_mut() {
+        // The bytes are not needed past this point: the file is kept.
+        let blobs = std::mem::take(&mut item.documents);
+        out.push(blobs.iter().filter_map(|b| document_item(item, b, files, &mut warnings)).collect());
+    }
+    (out, warnings)
+}
+
+/// A document item from an attachment of `parent`, or `None` when the
+/// attachment is not a document.
+fn document_item(
+    parent: &NewItem,
+    blob: &crate::documents::Blob,
+    files: Option<&Path>,
+    warnings: &mut Vec<String>,
+) -> Option<NewItem> {
+    let (text, unreadable) = match crate::documents::extract_text(&blob.mime, &blob.bytes) {
+        Ok(t) => (t, None),
+        Err(e) => (String::new(), Some(e)),
+    };
+    let kind = crate::documents::classify(&blob.name, &text)?;
+    if let Some(e) = &unreadable {
+        warnings.push(format!("{}: {e}; the document is kept, its text is not indexed", blob.name));
+    }
+    let path = match files {
+        Some(f) => match crate::store::keep_file(f, &blob.content_hash, &blob.bytes) {
+            Ok(p) => Some(p.display().to_string()),
+            Err(e) => {
+                warnings.push(format!("cannot keep {}: {e}", blob.name));
+                None
+            }
+        },
+        None => None,
+    };
+    Some(NewItem {
+        kind: ItemKind::Document,
+        date: parent.date,
+        date_source: parent.date_source,
+        subject: blob.name.clone(),
+        body: crate::text::ellipsize(&text, 1 << 20),
+        participants: parent.participants.clone(),
+        content_hash: blob.content_hash.clone(),
+        size: blob.bytes.len() as u64,
+        extra: serde_json::json!({
+            "doc_kind": kind.as_str(),
+            "mime": blob.mime,
+            "name": blob.name,
+            "path": path,
+            "text_unreadable": unreadable,
+        }),
+        ..NewItem::default()
+    })
+}
+
+fn ingest(store: &mut Store, mut batch: Batch) -> Result<Counts, PipelineError> {
     let mut counts = Counts { read: batch.items.len(), ..Counts::default() };
+    let (documents, warnings) = prepare_documents(&mut batch.items, store.files_dir());
+    for w in warnings {
+        counts.warn(w);
+    }
     let cursor = batch.cursor.as_deref().map(|c| (batch.source.as_str(), c));
     let changes = crate::store::Changes {
         items: &batch.items,
@@ -424,8 +610,9 @@ fn ingest(store: &mut Store, batch: Batch) -> Result<Counts, String> {
         renames: &batch.renames,
         deleted: &batch.deleted,
         cursor,
+        documents: &documents,
     };
-    let (outcomes, warnings) = store.apply(&changes).map_err(|e| e.to_string())?;
+    let (outcomes, warnings) = store.apply(&changes)?;
     counts.renamed = batch.renames.len();
     counts.deleted = batch.deleted.len();
     for w in warnings {
@@ -440,7 +627,7 @@ fn ingest(store: &mut Store, batch: Batch) -> Result<Counts, String> {
         }
     }
     for key in &batch.gone {
-        if store.mark_gone(key).map_err(|e| e.to_string())? {
+        if store.mark_gone(key)? {
             counts.gone += 1;
         }
     }

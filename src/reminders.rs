@@ -20,6 +20,7 @@ use serde_json::{Value, json};
 use crate::brief::{brief_json, occurrence_json, render_brief};
 use crate::config::RemindersConfig;
 use crate::model::{ClientId, ItemId};
+use crate::shutdown::Shutdown;
 use crate::store::{Planned, Store, StoreError};
 
 /// Where "now" comes from.
@@ -50,15 +51,37 @@ impl TokioClock {
 
 impl Clock for TokioClock {
     fn now(&self) -> DateTime<Utc> {
-        self.base + chrono::Duration::from_std(self.start.elapsed()).unwrap_or_default()
+        later(self.base, self.start.elapsed())
     }
+}
+
+/// `t + d`, saturating at the end of time (dates come from outside).
+fn later(t: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
+    chrono::Duration::from_std(d).ok().and_then(|d| t.checked_add_signed(d)).unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+/// `t - d`, saturating at the start of time.
+fn earlier(t: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
+    chrono::Duration::from_std(d).ok().and_then(|d| t.checked_sub_signed(d)).unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
+/// Why a sink did not deliver.
+#[derive(Debug, thiserror::Error)]
+pub enum SinkError {
+    /// Delivery failed; it is tried again later with backoff.
+    #[error("{0}")]
+    Failed(String),
+    /// kronika is stopping: the delivery stays pending for the next start
+    /// and does not count as a failed try.
+    #[error("cannot deliver now: kronika is stopping")]
+    Stopped,
 }
 
 /// Where a fired reminder goes.
 pub trait Sink: Send {
     /// A stable name (the delivery record's key).
     fn name(&self) -> String;
-    fn deliver(&self, reminder: &Value) -> Result<(), String>;
+    fn deliver(&self, reminder: &Value) -> Result<(), SinkError>;
 }
 
 /// Standard output (one JSON line) and the log.
@@ -68,75 +91,80 @@ impl Sink for StdoutSink {
     fn name(&self) -> String {
         "stdout".into()
     }
-    fn deliver(&self, reminder: &Value) -> Result<(), String> {
+    fn deliver(&self, reminder: &Value) -> Result<(), SinkError> {
         tracing::info!("reminder: {}", reminder["title"].as_str().unwrap_or(""));
         println!("{reminder}");
         Ok(())
     }
 }
 
-/// A JSON POST to a URL.
+/// A JSON POST to a URL, given up after `timeout`.
 pub struct WebhookSink {
     pub url: String,
+    pub timeout: Duration,
 }
 
 impl Sink for WebhookSink {
     fn name(&self) -> String {
         format!("webhook {}", crate::sources::ics::redact(&self.url))
     }
-    fn deliver(&self, reminder: &Value) -> Result<(), String> {
-        let agent: ureq::Agent =
-            ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(20))).build().into();
+    fn deliver(&self, reminder: &Value) -> Result<(), SinkError> {
+        let agent: ureq::Agent = ureq::Agent::config_builder().timeout_global(Some(self.timeout)).build().into();
         agent.post(&self.url).header("Content-Type", "application/json").send(reminder.to_string()).map(|_| ()).map_err(
             |e| {
-                format!(
+                SinkError::Failed(format!(
                     "cannot POST to {}: {}",
                     crate::sources::ics::redact(&self.url),
                     crate::sources::ics::redact(&e.to_string())
-                )
+                ))
             },
         )
     }
 }
 
-/// A program run without a shell, the reminder as JSON on its standard input.
+/// A program run without a shell, the reminder as JSON on its standard
+/// input; stopped after `timeout`, or when kronika stops.
 pub struct CommandSink {
     pub argv: Vec<String>,
+    pub timeout: Duration,
+    pub stop: Shutdown,
 }
 
 impl Sink for CommandSink {
     fn name(&self) -> String {
         format!("command {}", self.argv.join(" "))
     }
-    fn deliver(&self, reminder: &Value) -> Result<(), String> {
-        use std::io::Write;
-        let mut child = std::process::Command::new(&self.argv[0])
-            .args(&self.argv[1..])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .map_err(|e| format!("cannot run {}: {e}", self.argv[0]))?;
-        if let Some(mut stdin) = child.stdin.take() {
-            stdin
-                .write_all(reminder.to_string().as_bytes())
-                .map_err(|e| format!("cannot write to {}: {e}", self.argv[0]))?;
+    fn deliver(&self, reminder: &Value) -> Result<(), SinkError> {
+        let Some((program, args)) = self.argv.split_first() else {
+            return Err(SinkError::Failed("cannot run an empty command".into()));
+        };
+        let mut command = std::process::Command::new(program);
+        command.args(args);
+        let input = reminder.to_string();
+        match crate::process::run_bounded(command, Some(input.as_bytes()), self.timeout, Some(&self.stop)) {
+            Ok(f) if f.status.success() => Ok(()),
+            Ok(f) => Err(SinkError::Failed(format!(
+                "{program} failed ({}): {}",
+                f.status,
+                crate::text::ellipsize(String::from_utf8_lossy(&f.stderr).trim(), 300)
+            ))),
+            Err(crate::process::RunError::Stopped { .. }) => Err(SinkError::Stopped),
+            Err(e) => Err(SinkError::Failed(e.to_string())),
         }
-        let status = child.wait().map_err(|e| format!("cannot wait for {}: {e}", self.argv[0]))?;
-        if status.success() { Ok(()) } else { Err(format!("{} failed: {status}", self.argv[0])) }
     }
 }
 
-/// The sinks the config asks for.
-pub fn sinks(config: &RemindersConfig) -> Vec<Box<dyn Sink>> {
+/// The sinks the config asks for; commands stop when `stop` is triggered.
+pub fn sinks(config: &RemindersConfig, stop: &Shutdown) -> Vec<Box<dyn Sink>> {
     let mut out: Vec<Box<dyn Sink>> = Vec::new();
     if config.stdout {
         out.push(Box::new(StdoutSink));
     }
     for url in &config.webhooks {
-        out.push(Box::new(WebhookSink { url: url.clone() }));
+        out.push(Box::new(WebhookSink { url: url.clone(), timeout: config.sink_timeout }));
     }
     for argv in &config.commands {
-        out.push(Box::new(CommandSink { argv: argv.clone() }));
+        out.push(Box::new(CommandSink { argv: argv.clone(), timeout: config.sink_timeout, stop: stop.clone() }));
     }
     out
 }
@@ -184,15 +212,14 @@ impl Reminders {
     /// rewrites the ICS feed.
     pub fn plan(&mut self) -> Result<(), StoreError> {
         let now = self.clock.now();
-        let horizon = chrono::Duration::from_std(self.config.horizon).unwrap_or_default();
         let mut plan = Vec::new();
-        let events = self.store.events_between(now, now + horizon, None)?;
+        let events = self.store.events_between(now, later(now, self.config.horizon), None)?;
         let mut upcoming = Vec::new();
         for id in events {
             let row = self.store.item(id)?;
             let Some(link) = row.links.first() else { continue };
             for lead in &self.config.lead_times {
-                let due = row.date - chrono::Duration::from_std(*lead).unwrap_or_default();
+                let due = earlier(row.date, *lead);
                 plan.push(Planned {
                     key: format!("event:{}:{}", row.id, lead.as_secs()),
                     kind: "event".into(),
@@ -213,7 +240,6 @@ impl Reminders {
         }
         self.store.plan_reminders("event", &plan)?;
         if let Some(period) = self.config.follow_up_after {
-            let period = chrono::Duration::from_std(period).unwrap_or_default();
             let mut follow = Vec::new();
             for c in self.store.client_last_interactions()? {
                 let since = c.last.unwrap_or(c.created);
@@ -224,7 +250,7 @@ impl Reminders {
                     item_id: None,
                     client_id: Some(c.id),
                     title: format!("Get in touch with {}: nothing since {}", c.name, since.format("%Y-%m-%d")),
-                    due_at: since + period,
+                    due_at: later(since, period),
                     event_start: None,
                 });
             }
@@ -293,8 +319,11 @@ impl Reminders {
                     self.store.delivery_result(id, &sink_name, None, None)?;
                     done += 1;
                 }
-                Err(e) => {
-                    let retry = (attempts < 7).then(|| now + chrono::Duration::minutes(1 << attempts.clamp(0, 10)));
+                // Stays pending, untouched: delivered at the next start.
+                Err(SinkError::Stopped) => return Ok(done),
+                Err(SinkError::Failed(e)) => {
+                    let retry = (attempts < 7)
+                        .then(|| later(now, Duration::from_secs(60 << attempts.clamp(0, 10).unsigned_abs())));
                     tracing::warn!("{e}{}", if retry.is_some() { "; retrying later" } else { "; giving up" });
                     self.store.delivery_result(id, &sink_name, Some(&e), retry)?;
                 }
@@ -356,7 +385,7 @@ pub fn feed_ics(
             .as_str()
             .and_then(|e| DateTime::parse_from_rfc3339(e).ok())
             .map(|e| e.with_timezone(&Utc))
-            .unwrap_or(row.date + chrono::Duration::hours(1));
+            .unwrap_or(later(row.date, Duration::from_secs(3600)));
         let uid = format!(
             "{}/{}@kronika",
             row.extra["uid"].as_str().unwrap_or(""),
@@ -381,15 +410,102 @@ pub fn feed_ics(
     Ok(cal.done().to_string())
 }
 
-/// Serves the feed file over HTTP (GET only) until `shutdown`.
+/// The feed's secret token: `feed_token` from the config, else the one
+/// kronika generated and keeps in `<data_dir>/feed-token` (made on first
+/// use, readable by its owner only). `None` when no feed is served.
+pub fn feed_token(config: &crate::config::Config, rc: &RemindersConfig) -> anyhow::Result<Option<String>> {
+    use anyhow::Context;
+    if rc.serve.is_none() {
+        return Ok(None);
+    }
+    if let Some(t) = &rc.feed_token {
+        return Ok(Some(t.clone()));
+    }
+    let path = config.data_dir.join("feed-token");
+    if let Ok(t) = std::fs::read_to_string(&path)
+        && !t.trim().is_empty()
+    {
+        return Ok(Some(t.trim().to_string()));
+    }
+    let token = new_token().with_context(|| "cannot make a token for the reminder feed")?;
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("cannot create the data folder {}", config.data_dir.display()))?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    use std::io::Write;
+    options
+        .open(&path)
+        .and_then(|mut f| f.write_all(token.as_bytes()))
+        .with_context(|| format!("cannot keep the feed token in {}", path.display()))?;
+    Ok(Some(token))
+}
+
+/// 128 random bits, hex.
+fn new_token() -> std::io::Result<String> {
+    use std::io::Read;
+    let mut bytes = [0u8; 16];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
+    Ok(hex::encode(bytes))
+}
+
+/// The feed's address for the user (with its token).
+pub fn feed_url(addr: std::net::SocketAddr, token: Option<&str>) -> String {
+    match token {
+        Some(t) => format!("http://{addr}/kronika.ics?token={t}"),
+        None => format!("http://{addr}/kronika.ics"),
+    }
+}
+
+/// Is this request allowed to read the feed? On a loopback address anyone
+/// on the machine may; elsewhere only with the token (`?token=` or as the
+/// first path segment: `/TOKEN/kronika.ics`).
+fn authorised(request_target: &str, token: Option<&str>, loopback: bool) -> bool {
+    let Some(token) = token else { return loopback };
+    let (path, query) = request_target.split_once('?').unwrap_or((request_target, ""));
+    let given = query
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("token="))
+        .or_else(|| path.trim_start_matches('/').split('/').next().filter(|s| !s.is_empty()));
+    let matches = given.is_some_and(|g| constant_time_eq(g.as_bytes(), token.as_bytes()));
+    matches || loopback
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Serves the feed file over HTTP (GET and HEAD) until `shutdown`. On an
+/// address other than loopback a request needs the token; without it the
+/// answer is 403.
 pub async fn serve_feed(
     addr: std::net::SocketAddr,
     path: PathBuf,
+    token: Option<String>,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> std::io::Result<()> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let loopback = addr.ip().is_loopback();
+    if !loopback && token.is_none() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            format!("cannot serve the feed on {addr} without a token: it carries client briefs"),
+        ));
+    }
     let listener = tokio::net::TcpListener::bind(addr).await?;
-    tracing::info!("serving the reminder feed at http://{}/kronika.ics", listener.local_addr()?);
+    let shown = listener.local_addr()?;
+    if loopback {
+        tracing::info!("serving the reminder feed at {}", feed_url(shown, None));
+    } else {
+        tracing::info!(
+            "serving the reminder feed at http://{shown}/kronika.ics?token=… (`kronika config check` shows the address with its token)"
+        );
+    }
+    let token: Arc<Option<String>> = Arc::new(token);
     tokio::pin!(shutdown);
     loop {
         let (mut socket, _) = tokio::select! {
@@ -397,27 +513,48 @@ pub async fn serve_feed(
             _ = &mut shutdown => return Ok(()),
         };
         let path = path.clone();
+        let token = token.clone();
         tokio::spawn(async move {
-            let mut buf = vec![0u8; 4096];
-            let n = tokio::time::timeout(Duration::from_secs(5), socket.read(&mut buf))
-                .await
-                .ok()
-                .and_then(|r| r.ok())
-                .unwrap_or(0);
-            let request = String::from_utf8_lossy(&buf[..n]);
-            let response = if request.starts_with("GET ") || request.starts_with("HEAD ") {
+            // The request head, however it is split over packets (8 KB, 5 s at most).
+            let mut head = Vec::new();
+            let read_head = async {
+                let mut chunk = [0u8; 2048];
+                while head.len() < 8192 && !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut chunk).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => head.extend_from_slice(chunk.get(..n).unwrap_or_default()),
+                    }
+                }
+            };
+            let _ = tokio::time::timeout(Duration::from_secs(5), read_head).await;
+            let request = String::from_utf8_lossy(&head).into_owned();
+            let mut words = request.lines().next().unwrap_or("").split(' ');
+            let (method, target) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
+            let plain = |status: &str, text: &str| {
+                format!(
+                    "HTTP/1.1 {status}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
+                    text.len()
+                )
+                .into_bytes()
+            };
+            let response = if method != "GET" && method != "HEAD" {
+                plain("405 Method Not Allowed", "")
+            } else if !authorised(target, token.as_deref(), loopback) {
+                plain(
+                    "403 Forbidden",
+                    "cannot serve the feed without its token: add ?token=… from `kronika config check`\n",
+                )
+            } else {
                 let body = tokio::fs::read(&path).await.unwrap_or_default();
                 let mut r = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: text/calendar; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/calendar; charset=utf-8\r\nContent-Length: {}\r\nCache-Control: private, no-store\r\nConnection: close\r\n\r\n",
                     body.len()
                 )
                 .into_bytes();
-                if request.starts_with("GET ") {
+                if method == "GET" {
                     r.extend_from_slice(&body);
                 }
                 r
-            } else {
-                b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec()
             };
             let _ = socket.write_all(&response).await;
         });
@@ -432,5 +569,21 @@ mod tests {
         assert_eq!(super::lead_label(Duration::from_secs(86_400)), "1d");
         assert_eq!(super::lead_label(Duration::from_secs(1800)), "30m");
         assert_eq!(super::lead_label(Duration::from_secs(7200)), "2h");
+    }
+
+    #[test]
+    fn the_feed_needs_its_token_off_loopback() {
+        use super::authorised;
+        let t = Some("abc123");
+        assert!(authorised("/kronika.ics?token=abc123", t, false));
+        assert!(authorised("/abc123/kronika.ics", t, false));
+        assert!(!authorised("/kronika.ics", t, false));
+        assert!(!authorised("/kronika.ics?token=abc124", t, false));
+        assert!(!authorised("/kronika.ics?token=", t, false));
+        assert!(!authorised("/kronika.ics?token=abc1234", t, false));
+        // Loopback: the token is optional.
+        assert!(authorised("/kronika.ics", t, true));
+        assert!(authorised("/kronika.ics", None, true));
+        assert!(!authorised("/kronika.ics", None, false));
     }
 }

@@ -21,6 +21,17 @@ pub fn run(ctx: &Context_, cmd: ConfigCmd) -> Result<ExitCode> {
     match cmd {
         ConfigCmd::Check { json } => {
             let c = ctx.config()?;
+            // The feed's address with its token (made now if it has none yet).
+            let feed = match &c.reminders {
+                Some(rc) => match rc.serve {
+                    Some(addr) => {
+                        let token = crate::reminders::feed_token(&c, rc)?;
+                        Some(crate::reminders::feed_url(addr, token.as_deref()))
+                    }
+                    None => None,
+                },
+                None => None,
+            };
             if json {
                 print_json(&json!({
                     "file": c.path,
@@ -30,6 +41,7 @@ pub fn run(ctx: &Context_, cmd: ConfigCmd) -> Result<ExitCode> {
                     "free_mail_domains": c.free_mail_domains.len(),
                     "blocklist": c.blocklist.len(),
                     "custom_fields": c.custom_fields,
+                    "reminder_feed": feed,
                 }))?;
             } else {
                 println!("config {} is valid", c.path.display());
@@ -53,6 +65,9 @@ pub fn run(ctx: &Context_, cmd: ConfigCmd) -> Result<ExitCode> {
                     })
                     .collect();
                 println!("  custom fields      {}", list_or_none(&fields));
+                if let Some(f) = &feed {
+                    println!("  reminder feed      {f}");
+                }
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -123,18 +123,12 @@ pub fn run(ctx: &Context_, cmd: NoteCmd) -> Result<ExitCode> {
     if crate::daemon::running_pid(&config).is_none() {
         // No daemon to watch the folder: file the note now.
         let mut sources: Vec<Box<dyn crate::sources::Source>> =
-            vec![Box::new(crate::sources::notes::NotesSource::new(
-                &folder.name,
-                &folder.path,
-                folder.kind,
-                folder.patterns.clone(),
-                folder.max_bytes,
-            ))];
+            vec![Box::new(crate::sources::notes::NotesSource::from_config(&folder))];
         let rt = super::run::runtime()?;
         let pipeline = crate::daemon::start_pipeline(&config, crate::pipeline::PipelineOptions::default())?;
         let results =
             rt.block_on(crate::daemon::sync_once(&mut sources, &pipeline, |_| indicatif::ProgressBar::hidden()));
-        pipeline.finish().map_err(|e| anyhow!(e))?;
+        pipeline.finish()?;
         for r in results {
             r.result.with_context(|| format!("cannot file the note into the history ({})", r.source))?;
         }

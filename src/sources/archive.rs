@@ -142,14 +142,14 @@ impl Feeder {
     fn flush(&mut self) -> Result<(), SourceError> {
         let full = std::mem::replace(&mut self.batch, Batch { source: self.source.into(), ..Batch::default() });
         if !full.items.is_empty() {
-            self.sender.send(full).map_err(SourceError::Pipeline)?;
+            self.sender.send(full)?;
         }
         Ok(())
     }
 
     fn finish(mut self) -> Result<Counts, SourceError> {
         self.flush()?;
-        self.counts.add(&self.sender.finish().map_err(SourceError::Pipeline)?);
+        self.counts.add(&self.sender.finish()?);
         Ok(self.counts)
     }
 }

@@ -4,15 +4,14 @@
 //! fetch no longer has it. A fetch that fails, or returns something that is
 //! not a calendar, changes nothing: the last good state stays.
 
-use std::collections::HashMap;
-use std::path::PathBuf;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
 use super::{BoxFuture, Source, SourceError, SyncContext, sha256_hex};
 use crate::calendar::{Occurrence, Window, occurrences};
+use crate::config::CalendarConfig;
 use crate::model::{ItemKind, Participant, Role};
 use crate::pipeline::{Batch, Counts};
 use crate::store::{DateSource, NewItem, SourceKey};
@@ -20,12 +19,7 @@ use crate::store::{DateSource, NewItem, SourceKey};
 /// The largest calendar kronika reads.
 pub const MAX_FEED_BYTES: u64 = 20 << 20;
 
-/// Where a calendar comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Feed {
-    Url(String),
-    File(PathBuf),
-}
+pub use crate::config::Feed;
 
 /// What is kept between fetches: the validators for conditional requests.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,50 +58,85 @@ pub fn redact(url: &str) -> String {
 }
 
 impl IcsSource {
-    pub fn new(name: &str, feed: Feed, poll: Duration, past: Duration, future: Duration) -> IcsSource {
+    /// A calendar source from its `[[calendar]]` section.
+    pub fn from_config(c: &CalendarConfig) -> IcsSource {
         IcsSource {
-            name: name.to_string(),
-            source_id: format!("ics:{name}"),
-            feed,
-            poll,
-            past,
-            future,
+            name: c.name.clone(),
+            source_id: format!("ics:{}", c.name),
+            feed: c.feed.clone(),
+            poll: c.poll_interval,
+            past: c.past,
+            future: c.future,
             local: local_zone(),
-            timeout: Duration::from_secs(30),
-        }
-    }
-
-    /// How long one fetch may take (default 30 s).
-    pub fn with_timeout(mut self, timeout: Duration) -> IcsSource {
-        self.timeout = timeout;
-        self
-    }
-
-    fn what(&self) -> String {
-        match &self.feed {
-            Feed::Url(u) => format!("calendar {} ({})", self.name, redact(u)),
-            Feed::File(p) => format!("calendar {} ({})", self.name, p.display()),
+            timeout: c.timeout,
         }
     }
 
     fn unavailable(&self, reason: impl std::fmt::Display) -> SourceError {
-        SourceError::Unavailable { what: self.what(), reason: format!("{reason}; the last good state is kept") }
+        unavailable(&self.name, &self.feed, reason)
     }
 
-    /// Fetches the body, or `None` when the server says it has not changed.
-    fn fetch(&self, cursor: &FeedCursor) -> Result<Option<(String, FeedCursor)>, SourceError> {
-        match &self.feed {
+    /// The window occurrences are expanded in, around `now` (clamped, never
+    /// overflowing, whatever the config says).
+    fn window(&self, now: chrono::DateTime<Utc>) -> Window {
+        let span = |d: Duration| chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX);
+        Window {
+            start: now.checked_sub_signed(span(self.past)).unwrap_or(chrono::DateTime::<Utc>::MIN_UTC),
+            end: now.checked_add_signed(span(self.future)).unwrap_or(chrono::DateTime::<Utc>::MAX_UTC),
+        }
+    }
+
+    /// Fetches off the runtime (a slow server holds no worker, and the
+    /// daemon can stop without waiting for it).
+    async fn fetch(&self, cursor: FeedCursor) -> Result<Option<(String, FeedCursor)>, SourceError> {
+        let (name, feed, timeout) = (self.name.clone(), self.feed.clone(), self.timeout);
+        tokio::task::spawn_blocking(move || fetch(&name, &feed, timeout, &cursor))
+            .await
+            .map_err(|e| self.unavailable(format!("cannot fetch it: {e}")))?
+    }
+
+    async fn sync_async(&mut self, ctx: &SyncContext) -> Result<Counts, SourceError> {
+        let cursor: FeedCursor =
+            ctx.pipeline.cursor(&self.source_id).await?.and_then(|c| serde_json::from_str(&c).ok()).unwrap_or_default();
+        let Some(fetched) = self.fetch(cursor).await? else {
+            return Ok(Counts::default());
+        };
+        super::in_place(move || self.store_blocking(ctx, fetched)).await
+    }
+}
+
+fn what(name: &str, feed: &Feed) -> String {
+    match feed {
+        Feed::Url(u) => format!("calendar {name} ({})", redact(u)),
+        Feed::File(p) => format!("calendar {name} ({})", p.display()),
+    }
+}
+
+fn unavailable(name: &str, feed: &Feed, reason: impl std::fmt::Display) -> SourceError {
+    SourceError::Unavailable { what: what(name, feed), reason: format!("{reason}; the last good state is kept") }
+}
+
+/// Fetches the body, or `None` when the server says it has not changed.
+fn fetch(
+    name: &str,
+    feed: &Feed,
+    timeout: Duration,
+    cursor: &FeedCursor,
+) -> Result<Option<(String, FeedCursor)>, SourceError> {
+    let unavailable = |reason: String| unavailable(name, feed, reason);
+    {
+        match feed {
             Feed::File(path) => {
-                let meta = std::fs::metadata(path).map_err(|e| self.unavailable(format!("cannot read it: {e}")))?;
+                let meta = std::fs::metadata(path).map_err(|e| unavailable(format!("cannot read it: {e}")))?;
                 if meta.len() > MAX_FEED_BYTES {
-                    return Err(self.unavailable(format!("it is larger than {} MB", MAX_FEED_BYTES >> 20)));
+                    return Err(unavailable(format!("it is larger than {} MB", MAX_FEED_BYTES >> 20)));
                 }
-                let bytes = std::fs::read(path).map_err(|e| self.unavailable(format!("cannot read it: {e}")))?;
+                let bytes = std::fs::read(path).map_err(|e| unavailable(format!("cannot read it: {e}")))?;
                 Ok(Some((decode(&bytes), FeedCursor::default())))
             }
             Feed::Url(url) => {
                 let agent: ureq::Agent = ureq::Agent::config_builder()
-                    .timeout_global(Some(self.timeout))
+                    .timeout_global(Some(timeout))
                     .http_status_as_error(false)
                     .max_redirects(5)
                     .user_agent(concat!("kronika/", env!("CARGO_PKG_VERSION")))
@@ -121,13 +150,13 @@ impl IcsSource {
                     req = req.header("If-Modified-Since", lm);
                 }
                 let mut resp =
-                    req.call().map_err(|e| self.unavailable(format!("cannot fetch it: {}", redact(&e.to_string()))))?;
+                    req.call().map_err(|e| unavailable(format!("cannot fetch it: {}", redact(&e.to_string()))))?;
                 let status = resp.status().as_u16();
                 if status == 304 {
                     return Ok(None);
                 }
                 if !(200..300).contains(&status) {
-                    return Err(self.unavailable(format!("the server answered HTTP {status}")));
+                    return Err(unavailable(format!("the server answered HTTP {status}")));
                 }
                 let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
                 let next = FeedCursor { etag: header("etag"), last_modified: header("last-modified"), body_hash: None };
@@ -136,28 +165,22 @@ impl IcsSource {
                     .with_config()
                     .limit(MAX_FEED_BYTES)
                     .read_to_vec()
-                    .map_err(|e| self.unavailable(format!("cannot read the answer: {e}")))?;
+                    .map_err(|e| unavailable(format!("cannot read the answer: {e}")))?;
                 Ok(Some((decode(&bytes), next)))
             }
         }
     }
+}
 
-    fn sync_blocking(&mut self, ctx: &SyncContext) -> Result<Counts, SourceError> {
-        let cursor: FeedCursor = ctx
-            .pipeline
-            .cursor_blocking(&self.source_id)
-            .map_err(SourceError::Pipeline)?
-            .and_then(|c| serde_json::from_str(&c).ok())
-            .unwrap_or_default();
-        let Some((body, mut next)) = self.fetch(&cursor)? else {
-            return Ok(Counts::default());
-        };
+impl IcsSource {
+    /// Expands a fetched body and hands the occurrences to the pipeline.
+    fn store_blocking(
+        &mut self,
+        ctx: &SyncContext,
+        (body, mut next): (String, FeedCursor),
+    ) -> Result<Counts, SourceError> {
         let hash = sha256_hex(body.as_bytes());
-        let now = Utc::now();
-        let window = Window {
-            start: now - chrono::Duration::from_std(self.past).unwrap_or_default(),
-            end: now + chrono::Duration::from_std(self.future).unwrap_or_default(),
-        };
+        let window = self.window(Utc::now());
         let (found, warnings) = occurrences(&body, &window, self.local.into()).map_err(|e| self.unavailable(e))?;
         let mut counts = Counts::default();
         for w in warnings {
@@ -165,11 +188,11 @@ impl IcsSource {
             counts.warn(w);
         }
         next.body_hash = Some(hash);
-        let known = ctx.pipeline.known_dates_blocking(&self.source_id).map_err(SourceError::Pipeline)?;
+        let known = ctx.pipeline.known_dates_blocking(&self.source_id)?;
         let mut batch = Batch {
             source: self.source_id.clone(),
             replace: true,
-            cursor: Some(serde_json::to_string(&next).expect("cursor serialises")),
+            cursor: Some(serde_json::to_string(&next).unwrap_or_default()),
             ..Batch::default()
         };
         let mut present = std::collections::HashSet::new();
@@ -186,7 +209,7 @@ impl IcsSource {
             }
         }
         ctx.progress.set_length(batch.items.len() as u64);
-        counts.add(&ctx.pipeline.ingest_blocking(batch).map_err(SourceError::Pipeline)?);
+        counts.add(&ctx.pipeline.ingest_blocking(batch)?);
         // Unchanged occurrences are "duplicates" of themselves: not news.
         counts.read = found.len();
         Ok(counts)
@@ -274,7 +297,7 @@ impl Source for IcsSource {
     }
 
     fn sync<'a>(&'a mut self, ctx: &'a SyncContext) -> BoxFuture<'a, Result<Counts, SourceError>> {
-        super::in_place(move || self.sync_blocking(ctx))
+        Box::pin(self.sync_async(ctx))
     }
 
     fn changed(&mut self) -> BoxFuture<'_, Result<(), SourceError>> {
@@ -285,9 +308,6 @@ impl Source for IcsSource {
         })
     }
 }
-
-/// Start times of a source's live items, by key (see [`crate::store::Store::source_dates`]).
-pub type KnownDates = HashMap<String, DateTime<Utc>>;
 
 #[cfg(test)]
 mod tests {

@@ -96,8 +96,12 @@ impl ImapSource {
     }
 
     async fn connect(&mut self) -> Result<ImapSession, SourceError> {
-        let password =
-            read_password(&self.cfg.password).map_err(|reason| SourceError::Auth { what: self.what(), reason })?;
+        // A password command may take a while (a keyring): off the runtime.
+        let secret = self.cfg.password.clone();
+        let password = tokio::task::spawn_blocking(move || read_password(&secret))
+            .await
+            .map_err(|e| self.unavailable(format!("password_cmd: {e}")))?
+            .map_err(|reason| SourceError::Auth { what: self.what(), reason })?;
         let addr = (self.cfg.host.as_str(), self.cfg.port);
         let tcp = tokio::time::timeout(self.cfg.timeout, TcpStream::connect(addr))
             .await
@@ -210,13 +214,8 @@ impl ImapSource {
         let Some(uidvalidity) = mailbox.uid_validity else {
             return Err(self.unavailable(format!("mailbox {} has no UIDVALIDITY", plan.name)));
         };
-        let stored: Option<Cursor> = ctx
-            .pipeline
-            .cursor(&source)
-            .await
-            .map_err(SourceError::Pipeline)?
-            .and_then(|c| serde_json::from_str(&c).ok());
-        let known = ctx.pipeline.known_keys(&source).await.map_err(SourceError::Pipeline)?;
+        let stored: Option<Cursor> = ctx.pipeline.cursor(&source).await?.and_then(|c| serde_json::from_str(&c).ok());
+        let known = ctx.pipeline.known_keys(&source).await?;
         let prefix = format!("{uidvalidity}/");
         let mut counts = Counts::default();
         let mut cursor = match stored {
@@ -268,7 +267,7 @@ impl ImapSource {
         }
         if !gone.is_empty() {
             let batch = Batch { source: source.clone(), gone, ..Batch::default() };
-            counts.add(&ctx.pipeline.ingest(batch).await.map_err(SourceError::Pipeline)?);
+            counts.add(&ctx.pipeline.ingest(batch).await?);
         }
         ctx.progress.inc_length(new_uids.len() as u64);
         let mut inflight = crate::pipeline::AsyncBatchSender::new(ctx.pipeline.clone());
@@ -329,18 +328,16 @@ impl ImapSource {
             ctx.progress.inc(chunk.len() as u64);
             // The next chunk is fetched while the pipeline stores this one;
             // batches land in order, each with its own cursor.
-            inflight.send(batch).await.map_err(SourceError::Pipeline)?;
+            inflight.send(batch).await?;
         }
-        counts.add(&inflight.finish().await.map_err(SourceError::Pipeline)?);
+        counts.add(&inflight.finish().await?);
         // Record the cursor even when nothing was new (first sync of an empty
         // mailbox, a new UIDVALIDITY with nothing above it).
         cursor.highestmodseq = mailbox.highest_modseq;
         let cursor_json = serde_json::to_string(&cursor).expect("cursor serialises");
-        if stored_differs(&ctx.pipeline.cursor(&source).await.map_err(SourceError::Pipeline)?, &cursor_json)
-            && !ctx.stopping()
-        {
+        if stored_differs(&ctx.pipeline.cursor(&source).await?, &cursor_json) && !ctx.stopping() {
             let batch = Batch { source: source.clone(), cursor: Some(cursor_json), ..Batch::default() };
-            ctx.pipeline.ingest(batch).await.map_err(SourceError::Pipeline)?;
+            ctx.pipeline.ingest(batch).await?;
         }
         Ok(counts)
     }
@@ -425,6 +422,9 @@ impl Source for ImapSource {
     }
 }
 
+/// How long `password_cmd` may take (a keyring that hangs is stopped).
+pub const PASSWORD_CMD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Runs `password_cmd` (first line of its output) or reads `password_env`.
 /// Errors never contain the password.
 pub fn read_password(source: &PasswordSource) -> Result<String, String> {
@@ -433,12 +433,10 @@ pub fn read_password(source: &PasswordSource) -> Result<String, String> {
             std::env::var(var).map_err(|_| format!("the environment variable {var} is not set"))
         }
         PasswordSource::Cmd(cmd) => {
-            let out = std::process::Command::new("sh")
-                .arg("-c")
-                .arg(cmd)
-                .stdin(std::process::Stdio::null())
-                .output()
-                .map_err(|e| format!("cannot run password_cmd: {e}"))?;
+            let mut command = std::process::Command::new("sh");
+            command.arg("-c").arg(cmd);
+            let out = crate::process::run_bounded(command, None, PASSWORD_CMD_TIMEOUT, None)
+                .map_err(|e| format!("password_cmd: {e}"))?;
             if !out.status.success() {
                 return Err(format!(
                     "password_cmd failed ({}): {}",

@@ -37,6 +37,11 @@ struct Found {
 }
 
 impl MaildirSource {
+    /// A Maildir source from its `[[maildir]]` section.
+    pub fn from_config(c: &crate::config::MaildirConfig) -> MaildirSource {
+        MaildirSource::new(c.name.clone(), c.path.clone())
+    }
+
     pub fn new(name: impl Into<String>, root: impl Into<PathBuf>) -> MaildirSource {
         let root = root.into();
         let canonical = std::fs::canonicalize(&root).unwrap_or_else(|_| root.clone());
@@ -57,6 +62,16 @@ impl MaildirSource {
     }
 
     fn sync_blocking(&mut self, ctx: &SyncContext) -> Result<Counts, SourceError> {
+        let result = self.pass(ctx);
+        if result.is_err() {
+            // What the failed pass counted as known may not be stored: the
+            // next pass asks the store again, so nothing is skipped.
+            self.known = None;
+        }
+        result
+    }
+
+    fn pass(&mut self, ctx: &SyncContext) -> Result<Counts, SourceError> {
         if !self.root.is_dir() {
             return Err(self.unavailable("it is not a folder (check the path in the config)"));
         }
@@ -78,7 +93,7 @@ impl MaildirSource {
         let known = match &mut self.known {
             Some(k) => k,
             None => {
-                let k = ctx.pipeline.known_keys_blocking(&self.source_id).map_err(SourceError::Pipeline)?;
+                let k = ctx.pipeline.known_keys_blocking(&self.source_id)?;
                 self.known.insert(k)
             }
         };
@@ -118,13 +133,13 @@ impl MaildirSource {
             }
             if batch.items.len() >= BATCH {
                 let full = std::mem::replace(&mut batch, Batch { source: self.source_id.clone(), ..Batch::default() });
-                sender.send(full).map_err(SourceError::Pipeline)?;
+                sender.send(full)?;
             }
         }
         if !batch.items.is_empty() || !batch.gone.is_empty() {
-            sender.send(batch).map_err(SourceError::Pipeline)?;
+            sender.send(batch)?;
         }
-        counts.add(&sender.finish().map_err(SourceError::Pipeline)?);
+        counts.add(&sender.finish()?);
         Ok(counts)
     }
 }

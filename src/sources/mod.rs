@@ -12,7 +12,7 @@ pub mod watch;
 use std::future::Future;
 use std::pin::Pin;
 
-use crate::pipeline::{Counts, PipelineHandle};
+use crate::pipeline::{Counts, PipelineError, PipelineHandle};
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -25,8 +25,8 @@ pub enum SourceError {
     Unavailable { what: String, reason: String },
     #[error("cannot log in to {what}: {reason}")]
     Auth { what: String, reason: String },
-    #[error("{0}")]
-    Pipeline(String),
+    #[error(transparent)]
+    Pipeline(#[from] PipelineError),
 }
 
 /// What every sync gets: the way into the store and a progress bar
@@ -35,14 +35,14 @@ pub enum SourceError {
 pub struct SyncContext {
     pub pipeline: PipelineHandle,
     pub progress: indicatif::ProgressBar,
-    /// Set when the daemon stops: a long pass ends early (what it has
-    /// handed over is stored; the rest comes next time).
-    pub stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Triggered when the daemon stops: a long pass ends early (what it
+    /// has handed over is stored; the rest comes next time).
+    pub shutdown: crate::shutdown::Shutdown,
 }
 
 impl SyncContext {
     pub fn stopping(&self) -> bool {
-        self.stop.load(std::sync::atomic::Ordering::Relaxed)
+        self.shutdown.is_triggered()
     }
 }
 
@@ -73,8 +73,4 @@ pub const BATCH: usize = 500;
 /// Files larger than this are skipped with a reason.
 pub const MAX_MESSAGE_BYTES: u64 = 100 << 20;
 
-/// SHA-256 of bytes, hex; the identity key for content without a better one.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(bytes))
-}
+pub use crate::text::sha256_hex;

@@ -40,6 +40,11 @@ pub struct NotesSource {
 }
 
 impl NotesSource {
+    /// A notes source from its `[[notes]]` section.
+    pub fn from_config(c: &crate::config::NotesConfig) -> NotesSource {
+        NotesSource::new(&c.name, &c.path, c.kind, c.patterns.clone(), c.max_bytes)
+    }
+
     pub fn new(name: &str, root: &Path, kind: ItemKind, patterns: Vec<String>, max_bytes: u64) -> NotesSource {
         let canonical = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
         NotesSource {
@@ -104,6 +109,16 @@ impl NotesSource {
     }
 
     fn sync_blocking(&mut self, ctx: &SyncContext) -> Result<Counts, SourceError> {
+        let result = self.pass(ctx);
+        if result.is_err() {
+            // The failed pass may have marked files seen that were not
+            // stored: the next pass reads every file again.
+            self.seen.clear();
+        }
+        result
+    }
+
+    fn pass(&mut self, ctx: &SyncContext) -> Result<Counts, SourceError> {
         if !self.root.is_dir() {
             return Err(self.unavailable("it does not exist or is not a folder; its notes stay in the history"));
         }
@@ -118,8 +133,7 @@ impl NotesSource {
             std::thread::sleep(SETTLE);
             files = self.scan().map_err(|e| self.unavailable(e))?;
         }
-        let known: HashMap<String, String> =
-            ctx.pipeline.known_hashes_blocking(&self.source_id).map_err(SourceError::Pipeline)?;
+        let known: HashMap<String, String> = ctx.pipeline.known_hashes_blocking(&self.source_id)?;
         let present: HashSet<&str> = files.iter().map(|f| f.0.as_str()).collect();
         let mut vanished: Vec<(&String, &String)> =
             known.iter().filter(|(k, _)| !present.contains(k.as_str())).collect();
@@ -189,7 +203,7 @@ impl NotesSource {
         }
         ctx.progress.set_length(batch.items.len() as u64);
         if !batch.items.is_empty() || !batch.renames.is_empty() || !batch.deleted.is_empty() {
-            let c = ctx.pipeline.ingest_blocking(batch).map_err(SourceError::Pipeline)?;
+            let c = ctx.pipeline.ingest_blocking(batch)?;
             for w in &c.warnings {
                 tracing::warn!(source = %self.name, "{w}");
             }

@@ -133,7 +133,6 @@ impl Store {
             tx.execute("INSERT OR IGNORE INTO client_emails (client_id, email) VALUES (?1, ?2)", params![id.0, e])?;
         }
         tx.commit()?;
-        self.invalidate_directory();
         self.rematch_for(&input.domains, &input.emails, &[id])?;
         Ok(id)
     }
@@ -199,7 +198,6 @@ impl Store {
             tx.execute("INSERT OR IGNORE INTO client_emails (client_id, email) VALUES (?1, ?2)", params![id.0, e])?;
         }
         tx.commit()?;
-        self.invalidate_directory();
         let domains: Vec<String> = patch.add_domains.iter().chain(&patch.remove_domains).cloned().collect();
         let emails: Vec<String> = patch.add_emails.iter().chain(&patch.remove_emails).cloned().collect();
         self.rematch_for(&domains, &emails, &[id])?;
@@ -221,7 +219,6 @@ impl Store {
             return Err(StoreError::NotFound { what: "client", query: id.to_string() });
         }
         tx.commit()?;
-        self.invalidate_directory();
         Ok(())
     }
 
@@ -374,7 +371,6 @@ impl Store {
             tx.execute("INSERT OR IGNORE INTO contact_emails (contact_id, email) VALUES (?1, ?2)", params![id.0, e])?;
         }
         tx.commit()?;
-        self.invalidate_directory();
         self.rematch_for(&[], &input.emails, &[client])?;
         Ok(id)
     }
@@ -416,7 +412,6 @@ impl Store {
             tx.execute("DELETE FROM item_links WHERE contact_id = ?1 AND reason != 'manual'", [id.0])?;
         }
         tx.commit()?;
-        self.invalidate_directory();
         let emails: Vec<String> = current.emails.iter().chain(&patch.add_emails).cloned().collect();
         let clients: Vec<ClientId> = [Some(current.client), patch.client].into_iter().flatten().collect();
         self.rematch_for(&[], &emails, &clients)?;
@@ -435,7 +430,6 @@ impl Store {
         )?;
         tx.execute("DELETE FROM contacts WHERE id = ?1", [id.0])?;
         tx.commit()?;
-        self.invalidate_directory();
         self.rematch_for(&[], &current.emails, &[current.client])?;
         Ok(())
     }

@@ -93,7 +93,7 @@ impl Store {
             date_source: super::DateSource::Import,
             subject: d.title.clone(),
             body,
-            content_hash: crate::sources::sha256_hex(format!("deal {id} {:?}", d).as_bytes()),
+            content_hash: crate::text::sha256_hex(format!("deal {id} {:?}", d).as_bytes()),
             extra: serde_json::json!({"deal": id, "value": d.value, "currency": d.currency, "status": d.status}),
             ..super::NewItem::default()
         };

@@ -70,9 +70,14 @@ pub struct NewItem {
     pub direction: Option<Direction>,
     /// Set for notes: front matter and folders that may name the client.
     pub note: Option<crate::matcher::NoteHints>,
-    /// Attachments that may be documents (offers, invoices…): kept whole.
+    /// Attachments that may be documents (offers, invoices…): kept whole
+    /// by the parser; the pipeline readies them ([`Changes::documents`])
+    /// before the store sees them.
     pub documents: Vec<crate::documents::Blob>,
 }
+
+/// Start times of a source's live items, by key (see [`Store::source_dates`]).
+pub type KnownDates = std::collections::HashMap<String, DateTime<Utc>>;
 
 /// A source's identity for one item: `source` names the account, mailbox
 /// and UIDVALIDITY or the folder; `key` the UID or file.
@@ -107,6 +112,11 @@ pub struct Changes<'a> {
     /// items are marked deleted; mail uses `mark_gone` instead.
     pub deleted: &'a [SourceKey],
     pub cursor: Option<(&'a str, &'a str)>,
+    /// The documents among each item's attachments, ready to store (text
+    /// extracted, kind decided, file kept: `pipeline::prepare_documents`),
+    /// in the order of `items`; missing entries mean none. Each is stored
+    /// with its item and linked back to it (`from_item`).
+    pub documents: &'a [Vec<NewItem>],
 }
 
 /// A link as read back, with names.
@@ -190,10 +200,9 @@ impl Store {
     /// changed), deleted keys, and the cursor. Returns the outcomes and
     /// warnings (notes naming unknown clients).
     pub fn apply(&mut self, changes: &Changes<'_>) -> Result<(Vec<IngestOutcome>, Vec<String>)> {
-        self.directory()?;
-        let dir = self.directory.take().expect("directory built above");
-        let result = ingest_tx(&mut self.conn, &dir, changes, self.files.as_deref());
-        self.directory = Some(dir);
+        let dir = self.take_directory()?;
+        let result = ingest_tx(&mut self.conn, &dir.1, changes);
+        self.put_directory(dir);
         result
     }
 
@@ -226,7 +235,7 @@ impl Store {
     }
 
     /// Key → date of a source's items that are neither gone nor deleted.
-    pub fn source_dates(&self, source: &str) -> Result<std::collections::HashMap<String, DateTime<Utc>>> {
+    pub fn source_dates(&self, source: &str) -> Result<KnownDates> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT s.key, i.date FROM item_sources s JOIN items i ON i.id = s.item_id
              WHERE s.source = ?1 AND s.gone_at IS NULL AND i.deleted_at IS NULL",
@@ -323,58 +332,28 @@ impl Store {
     }
 
     /// Re-matches the given items; returns how many changed their links.
+    ///
+    /// Works in transactions of [`REMATCH_CHUNK`] items, so that a long
+    /// re-match (a client with years of mail, a changed free-mail list)
+    /// never holds the write lock long enough to starve the daemon.
     pub fn rematch_items(&mut self, ids: &[ItemId]) -> Result<usize> {
-        self.directory()?;
-        let dir = self.directory.take().expect("directory built above");
-        let result = (|| {
+        let mut changed = 0;
+        let mut threads = BTreeSet::new();
+        for chunk in ids.chunks(REMATCH_CHUNK) {
+            let dir = self.take_directory()?;
+            let result = rematch_chunk(&mut self.conn, &dir.1, chunk, &mut threads);
+            self.put_directory(dir);
+            changed += result?;
+        }
+        let threads: Vec<i64> = threads.into_iter().collect();
+        for chunk in threads.chunks(REMATCH_CHUNK) {
             let tx = self.conn.transaction()?;
-            let mut changed = 0;
-            let mut threads = BTreeSet::new();
-            for id in ids {
-                let participants = load_participants(&tx, *id)?;
-                let extra: String = tx.query_row("SELECT extra FROM items WHERE id = ?1", [id.0], |r| r.get(0))?;
-                let hints = serde_json::from_str::<serde_json::Value>(&extra)
-                    .ok()
-                    .and_then(|e| serde_json::from_value::<crate::matcher::NoteHints>(e.get("note")?.clone()).ok());
-                let decision = match &hints {
-                    // Notes decide as at ingestion: front matter, addresses, IČO,
-                    // folder, names. Only notes need their text read back.
-                    Some(h) => {
-                        let text: String =
-                            tx.query_row("SELECT subject || char(10) || body FROM items WHERE id = ?1", [id.0], |r| {
-                                r.get(0)
-                            })?;
-                        dir.decide_note(&participants, h, &text).0
-                    }
-                    None => dir.decide(&participants),
-                };
-                let links: Vec<Link> = match &decision {
-                    // Manual links (front matter, `kronika link`) are kept as they are.
-                    Decision::Links(l) => l.iter().filter(|l| l.reason != LinkReason::Manual).cloned().collect(),
-                    Decision::Internal | Decision::Blocked { .. } => Vec::new(),
-                };
-                if replace_direct_links(&tx, *id, &links)? {
-                    changed += 1;
-                }
-                let direction = direction_of(&dir, &participants, &decision);
-                tx.execute(
-                    "UPDATE items SET direction = ?2 WHERE id = ?1 AND kind = 'email'",
-                    params![id.0, direction.as_str()],
-                )?;
-                if let Some(t) =
-                    tx.query_row("SELECT thread_id FROM items WHERE id = ?1", [id.0], |r| r.get::<_, Option<i64>>(0))?
-                {
-                    threads.insert(t);
-                }
-            }
-            for t in threads {
-                changed += propagate_thread(&tx, t)?;
+            for t in chunk {
+                changed += propagate_thread(&tx, *t)?;
             }
             tx.commit()?;
-            Ok(changed)
-        })();
-        self.directory = Some(dir);
-        result
+        }
+        Ok(changed)
     }
 
     /// One item, whole.
@@ -575,11 +554,61 @@ fn load_participants(conn: &rusqlite::Connection, id: ItemId) -> Result<Vec<Part
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// Items re-matched in one transaction.
+pub const REMATCH_CHUNK: usize = 500;
+
+/// Re-matches one chunk of items in one transaction; records their threads.
+fn rematch_chunk(
+    conn: &mut rusqlite::Connection,
+    dir: &Directory,
+    ids: &[ItemId],
+    threads: &mut BTreeSet<i64>,
+) -> Result<usize> {
+    let tx = conn.transaction()?;
+    let mut changed = 0;
+    for id in ids {
+        let participants = load_participants(&tx, *id)?;
+        let extra: String = tx.query_row("SELECT extra FROM items WHERE id = ?1", [id.0], |r| r.get(0))?;
+        let hints = serde_json::from_str::<serde_json::Value>(&extra)
+            .ok()
+            .and_then(|e| serde_json::from_value::<crate::matcher::NoteHints>(e.get("note")?.clone()).ok());
+        let decision = match &hints {
+            // Notes decide as at ingestion: front matter, addresses, IČO,
+            // folder, names. Only notes need their text read back.
+            Some(h) => {
+                let text: String =
+                    tx.query_row("SELECT subject || char(10) || body FROM items WHERE id = ?1", [id.0], |r| r.get(0))?;
+                dir.decide_note(&participants, h, &text).0
+            }
+            None => dir.decide(&participants),
+        };
+        let links: Vec<Link> = match &decision {
+            // Manual links (front matter, `kronika link`) are kept as they are.
+            Decision::Links(l) => l.iter().filter(|l| l.reason != LinkReason::Manual).cloned().collect(),
+            Decision::Internal | Decision::Blocked { .. } => Vec::new(),
+        };
+        if replace_direct_links(&tx, *id, &links)? {
+            changed += 1;
+        }
+        let direction = direction_of(dir, &participants, &decision);
+        tx.execute(
+            "UPDATE items SET direction = ?2 WHERE id = ?1 AND kind = 'email'",
+            params![id.0, direction.as_str()],
+        )?;
+        if let Some(t) =
+            tx.query_row("SELECT thread_id FROM items WHERE id = ?1", [id.0], |r| r.get::<_, Option<i64>>(0))?
+        {
+            threads.insert(t);
+        }
+    }
+    tx.commit()?;
+    Ok(changed)
+}
+
 fn ingest_tx(
     conn: &mut rusqlite::Connection,
     dir: &Directory,
     changes: &Changes<'_>,
-    files: Option<&std::path::Path>,
 ) -> Result<(Vec<IngestOutcome>, Vec<String>)> {
     let tx = conn.transaction()?;
     let ts = now();
@@ -592,9 +621,18 @@ fn ingest_tx(
     let mut out = Vec::with_capacity(changes.items.len());
     let mut warnings = Vec::new();
     let mut threads_to_propagate = BTreeSet::new();
-    for (item, key) in changes.items {
-        let outcome =
-            ingest_one(&tx, dir, item, key, &ts, changes.replace, files, &mut threads_to_propagate, &mut warnings)?;
+    for (i, (item, key)) in changes.items.iter().enumerate() {
+        let documents = changes.documents.get(i).map(Vec::as_slice).unwrap_or_default();
+        let outcome = ingest_one(
+            &tx,
+            dir,
+            (item, documents),
+            key,
+            &ts,
+            changes.replace,
+            &mut threads_to_propagate,
+            &mut warnings,
+        )?;
         out.push(outcome);
     }
     for key in changes.deleted {
@@ -638,54 +676,6 @@ pub fn keep_file(files: &std::path::Path, hash: &str, bytes: &[u8]) -> std::io::
         std::fs::rename(&tmp, &path)?;
     }
     Ok(path)
-}
-
-/// A document item from an attachment of `parent`, or `None` when the
-/// attachment is not a document.
-fn document_item(
-    parent: &NewItem,
-    blob: &crate::documents::Blob,
-    parent_id: i64,
-    files: Option<&std::path::Path>,
-    warnings: &mut Vec<String>,
-) -> Option<NewItem> {
-    let (text, unreadable) = match crate::documents::extract_text(&blob.mime, &blob.bytes) {
-        Ok(t) => (t, None),
-        Err(e) => (String::new(), Some(e)),
-    };
-    let kind = crate::documents::classify(&blob.name, &text)?;
-    if let Some(e) = &unreadable {
-        warnings.push(format!("{}: {e}; the document is kept, its text is not indexed", blob.name));
-    }
-    let path = match files {
-        Some(f) => match keep_file(f, &blob.content_hash, &blob.bytes) {
-            Ok(p) => Some(p.display().to_string()),
-            Err(e) => {
-                warnings.push(format!("cannot keep {}: {e}", blob.name));
-                None
-            }
-        },
-        None => None,
-    };
-    Some(NewItem {
-        kind: ItemKind::Document,
-        date: parent.date,
-        date_source: parent.date_source,
-        subject: blob.name.clone(),
-        body: crate::text::ellipsize(&text, 1 << 20),
-        participants: parent.participants.clone(),
-        content_hash: blob.content_hash.clone(),
-        size: blob.bytes.len() as u64,
-        extra: serde_json::json!({
-            "doc_kind": kind.as_str(),
-            "mime": blob.mime,
-            "name": blob.name,
-            "path": path,
-            "from_item": parent_id,
-            "text_unreadable": unreadable,
-        }),
-        ..NewItem::default()
-    })
 }
 
 /// The matcher's decision for an item: notes use their hints and text.
@@ -764,11 +754,10 @@ fn insert_details(tx: &Transaction<'_>, id: i64, item: &NewItem) -> Result<()> {
 fn ingest_one(
     tx: &Transaction<'_>,
     dir: &Directory,
-    item: &NewItem,
+    (item, documents): (&NewItem, &[NewItem]),
     key: &SourceKey,
     ts: &str,
     replace: bool,
-    files: Option<&std::path::Path>,
     threads: &mut BTreeSet<i64>,
     warnings: &mut Vec<String>,
 ) -> Result<IngestOutcome> {
@@ -867,11 +856,13 @@ fn ingest_one(
     if let Some(t) = thread {
         threads.insert(t);
     }
-    for blob in &item.documents {
-        if let Some(doc) = document_item(item, blob, id, files, warnings) {
-            let key = SourceKey { source: "documents".into(), key: blob.content_hash.clone() };
-            ingest_one(tx, dir, &doc, &key, ts, false, files, threads, warnings)?;
+    for doc in documents {
+        let mut doc = doc.clone();
+        if let Some(extra) = doc.extra.as_object_mut() {
+            extra.insert("from_item".into(), id.into());
         }
+        let key = SourceKey { source: "documents".into(), key: doc.content_hash.clone() };
+        ingest_one(tx, dir, (&doc, &[]), &key, ts, false, threads, warnings)?;
     }
     Ok(IngestOutcome::New(ItemId(id)))
 }

@@ -19,7 +19,8 @@ pub use clients::{ClientInput, ClientPatch, ContactInput, ContactPatch};
 pub use deals::{DEAL_STATUSES, Deal, DealInput};
 pub use feed::IndexDoc;
 pub use items::{
-    Attachment, Changes, DateSource, IngestOutcome, ItemRow, LinkRow, NewItem, SourceKey, document_path, keep_file,
+    Attachment, Changes, DateSource, IngestOutcome, ItemRow, KnownDates, LinkRow, NewItem, REMATCH_CHUNK, SourceKey,
+    document_path, keep_file,
 };
 pub use reminders::{ClientActivity, Planned, ReminderRow};
 
@@ -44,13 +45,31 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// How long a write waits for another process's write lock.
+pub const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// How long a status update waits for it.
+const STATUS_BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(200);
+
+impl StoreError {
+    /// True when another process holds the database (SQLITE_BUSY or
+    /// SQLITE_LOCKED past the busy timeout): worth retrying later.
+    pub fn is_busy(&self) -> bool {
+        let code = match self {
+            StoreError::Sqlite(e) => e.sqlite_error_code(),
+            _ => None,
+        };
+        matches!(code, Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked))
+    }
+}
+
 /// The store: one SQLite connection plus the matcher's view of the directory.
 pub struct Store {
     conn: Connection,
     policy: Policy,
-    /// Cached matcher directory; dropped whenever clients, contacts or
-    /// domains change.
-    directory: Option<Directory>,
+    /// Cached matcher directory with the `directory_version` it was built
+    /// at; rebuilt when any process (this one, the CLI, the web) changes
+    /// clients, contacts, domains or addresses, or the policy changes.
+    directory: Option<(i64, Directory)>,
     /// Where document files are kept (`<data dir>/documents`); `None` in memory.
     files: Option<std::path::PathBuf>,
 }
@@ -85,7 +104,10 @@ impl Store {
     }
 
     fn setup(mut conn: Connection, policy: Policy) -> Result<Store> {
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        // Writers take the write lock when they begin, so a read that turns
+        // into a write can never fail with SQLITE_BUSY halfway (WAL).
+        conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
@@ -105,13 +127,45 @@ impl Store {
         &self.conn
     }
 
-    /// The matcher's directory, built from the store on first use.
+    /// The matcher's directory, rebuilt when the stored directory changed
+    /// since it was built (by this or any other process).
     pub fn directory(&mut self) -> Result<&Directory> {
-        if self.directory.is_none() {
+        let version = self.directory_version()?;
+        let fresh = matches!(&self.directory, Some((v, _)) if *v == version);
+        if !fresh {
             let d = self.build_directory()?;
-            self.directory = Some(d);
+            self.directory = Some((version, d));
         }
-        Ok(self.directory.as_ref().expect("directory was just built"))
+        match &self.directory {
+            Some((_, d)) => Ok(d),
+            None => Err(StoreError::Invalid("the directory was not built".into())),
+        }
+    }
+
+    /// Takes the fresh directory out (put it back with [`Store::put_directory`]),
+    /// so a transaction can borrow the connection while the directory decides.
+    fn take_directory(&mut self) -> Result<(i64, Directory)> {
+        self.directory()?;
+        self.directory.take().ok_or_else(|| StoreError::Invalid("the directory was not built".into()))
+    }
+
+    fn put_directory(&mut self, d: (i64, Directory)) {
+        self.directory = Some(d);
+    }
+
+    /// A number that grows with every change to the directory (triggers in
+    /// the schema bump it), whichever process makes it.
+    pub fn directory_version(&self) -> Result<i64> {
+        Ok(self.conn.query_row("SELECT version FROM directory_version WHERE id = 1", [], |r| r.get(0))?)
+    }
+
+    /// Replaces the matching policy (own addresses, free mail, blocklist),
+    /// e.g. after the config file changed; the next item is matched with it.
+    pub fn set_policy(&mut self, policy: Policy) {
+        if self.policy != policy {
+            self.policy = policy;
+            self.directory = None;
+        }
     }
 
     fn build_directory(&self) -> Result<Directory> {
@@ -148,10 +202,6 @@ impl Store {
         Ok(d)
     }
 
-    fn invalidate_directory(&mut self) {
-        self.directory = None;
-    }
-
     /// Reads a source's cursor.
     pub fn cursor(&self, source: &str) -> Result<Option<String>> {
         Ok(self.conn.query_row("SELECT value FROM cursors WHERE source = ?1", [source], |r| r.get(0)).optional()?)
@@ -166,6 +216,15 @@ impl Store {
         error: Option<&str>,
         counts: Option<&str>,
     ) -> Result<()> {
+        // Status is news, not truth: it never waits long for a busy
+        // database (the caller keeps it and tries again).
+        self.conn.busy_timeout(STATUS_BUSY_TIMEOUT)?;
+        let result = self.write_source_status(source, state, error, counts);
+        self.conn.busy_timeout(BUSY_TIMEOUT)?;
+        result
+    }
+
+    fn write_source_status(&self, source: &str, state: &str, error: Option<&str>, counts: Option<&str>) -> Result<()> {
         let ts = now();
         self.conn.execute(
             "INSERT INTO source_status (source, state, last_success, last_error, last_error_at, counts, updated_at)

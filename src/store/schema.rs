@@ -203,4 +203,44 @@ CREATE TABLE deals (
 );
 CREATE INDEX deals_client ON deals(client_id);
 "#,
+    // 5: the directory's version, bumped by every change to clients,
+    // domains, addresses and contacts, from whatever process makes it: a
+    // long-running process rebuilds its matcher when the number moves.
+    r#"
+CREATE TABLE directory_version (
+    id      INTEGER PRIMARY KEY CHECK (id = 1),
+    version INTEGER NOT NULL
+);
+INSERT INTO directory_version (id, version) VALUES (1, 0);
+CREATE TRIGGER clients_insert_bumps_directory AFTER INSERT ON clients
+BEGIN UPDATE directory_version SET version = version + 1 WHERE id = 1; END;
+CREATE TRIGGER clients_update_bumps_directory AFTER UPDATE OF name, ico ON clients
+BEGIN UPDATE directory_version SET version = version + 1 WHERE id = 1; END;
+CREATE TRIGGER clients_delete_bumps_directory AFTER DELETE ON clients
+BEGIN UPDATE directory_version SET version = version + 1 WHERE id = 1; END;
+CREATE TRIGGER client_domains_insert_bumps_directory AFTER INSERT ON client_domains
+BEGIN UPDATE directory_version SET version = version + 1 WHERE id = 1; END;
+CREATE TRIGGER client_domains_update_bumps_directory AFTER UPDATE ON client_domains
+BEGIN UPDATE directory_version SET version = version + 1 WHERE id = 1; END;
+CREATE TRIGGER client_domains_delete_bumps_directory AFTER DELETE ON client_domains
+BEGIN UPDATE directory_version SET version = version + 1 WHERE id = 1; END;
+CREATE TRIGGER client_emails_insert_bumps_directory AFTER INSERT ON client_emails
+BEGIN UPDATE directory_version SET version = version + 1 WHERE id = 1; END;
+CREATE TRIGGER client_emails_update_bumps_directory AFTER UPDATE ON client_emails
+BEGIN UPDATE directory_version SET version = version + 1 WHERE id = 1; END;
+CREATE TRIGGER client_emails_delete_bumps_directory AFTER DELETE ON client_emails
+BEGIN UPDATE directory_version SET version = version + 1 WHERE id = 1; END;
+CREATE TRIGGER contacts_insert_bumps_directory AFTER INSERT ON contacts
+BEGIN UPDATE directory_version SET version = version + 1 WHERE id = 1; END;
+CREATE TRIGGER contacts_update_bumps_directory AFTER UPDATE OF name, client_id ON contacts
+BEGIN UPDATE directory_version SET version = version + 1 WHERE id = 1; END;
+CREATE TRIGGER contacts_delete_bumps_directory AFTER DELETE ON contacts
+BEGIN UPDATE directory_version SET version = version + 1 WHERE id = 1; END;
+CREATE TRIGGER contact_emails_insert_bumps_directory AFTER INSERT ON contact_emails
+BEGIN UPDATE directory_version SET version = version + 1 WHERE id = 1; END;
+CREATE TRIGGER contact_emails_update_bumps_directory AFTER UPDATE ON contact_emails
+BEGIN UPDATE directory_version SET version = version + 1 WHERE id = 1; END;
+CREATE TRIGGER contact_emails_delete_bumps_directory AFTER DELETE ON contact_emails
+BEGIN UPDATE directory_version SET version = version + 1 WHERE id = 1; END;
+"#,
 ];

@@ -2,9 +2,7 @@
 //! hash, PDF text extracted and searchable), added by hand, damaged PDFs kept
 //! without text.
 
-mod common;
-
-use common::{Env, fixtures};
+use crate::common::{Env, fixtures};
 
 fn env() -> Env {
     let env = Env::with_config(&format!(

@@ -2,12 +2,9 @@
 //! index → search and history, through the `kronika` binary; and the
 //! daemon watching a Maildir, through the library with an injected shutdown.
 
-mod common;
-
-use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{Env, fixtures};
+use crate::common::{Env, copy_dir, fixtures};
 use serde_json::Value;
 
 /// A config with the example's people and the fixture Maildir copied into the env.
@@ -31,19 +28,6 @@ path = "maildir"
     copy_dir(&fixtures().join("maildir"), &env.path().join("maildir"));
     env.ok(&["client", "import", fixtures().join("clients.csv").to_str().unwrap()]);
     env
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
 }
 
 fn subjects(v: &Value) -> Vec<String> {

@@ -1,15 +1,12 @@
 //! Tests of the private-Dovecot harness itself (tests/common/dovecot.rs):
 //! that it starts, seeds mail, injects faults and cleans up as promised.
 
-#[path = "common/dovecot.rs"]
-mod dovecot;
-
 use std::io::Write;
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use dovecot::{Dovecot, Imap};
+use crate::common::dovecot::{self, Dovecot, Imap};
 
 const MSG: &[u8] = b"From: Petr <petr@example.com>\r\nTo: alice@example.com\r\nSubject: Test\r\n\
 Message-ID: <m1@example.com>\r\n\r\nHello\r\n";
@@ -270,7 +267,7 @@ fn raw_client_handles_literals() {
 
 #[test]
 fn helpers() {
-    use dovecot::{Status, literal_len, mutf7, parse_appenduid, parse_status};
+    use crate::common::dovecot::{Status, literal_len, mutf7, parse_appenduid, parse_status};
     assert_eq!(mutf7("INBOX"), "INBOX");
     assert_eq!(mutf7("A&B"), "A&-B");
     assert_eq!(mutf7("Odeslaná pošta"), "Odeslan&AOE- po&AWE-ta");
@@ -315,7 +312,7 @@ fn watchdog_stops_an_orphaned_instance() {
         return;
     }
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["watchdog_stops_an_orphaned_instance", "--exact", "--nocapture"])
+        .args(["dovecot_harness::watchdog_stops_an_orphaned_instance", "--exact", "--nocapture"])
         .env(ORPHAN_ENV, "1")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

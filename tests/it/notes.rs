@@ -2,12 +2,10 @@
 //! edits in place, renames, deletions, bad files, `note add`, and the
 //! daemon watching the folder through editors' atomic saves.
 
-mod common;
-
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::Env;
+use crate::common::Env;
 use serde_json::Value;
 
 fn env() -> Env {

@@ -1,8 +1,6 @@
 //! Deals, figures, lifetime value and reports through the CLI.
 
-mod common;
-
-use common::Env;
+use crate::common::Env;
 
 fn env() -> Env {
     let env = Env::new();

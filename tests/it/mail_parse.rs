@@ -264,6 +264,96 @@ fn fixture_facts() {
     assert_eq!(m.body, "Dobrý den, přikládám čísla za září.");
 }
 
+/// Mail that Python's `email` package reads is read (issue 10): whitespace-
+/// only lines before the headers, `Content-Type: text` without a subtype,
+/// a body right after the headers without the empty line.
+#[test]
+fn lenient_fixtures_keep_text_people_and_subject() {
+    let dir = root().join("fixtures/mail");
+    let cases = [
+        (
+            "23-leading-blank-line.eml",
+            "Termín montáže rekuperátorů",
+            ("karel.horak@acme-stavby.cz", Some("Karel Horák")),
+            "jana.svobodova@modrykamen.cz",
+            "montáž rekuperátorů můžeme začít v pondělí 26. října.",
+        ),
+        (
+            "24-content-type-text.eml",
+            "Objednávka filtrů do pece",
+            ("tomas@pekarna-novak.cz", Some("Tomáš Novák")),
+            "petr.dvorak@modrykamen.cz",
+            "objednáváme 4 tukové filtry do pece, jako minule.",
+        ),
+        (
+            "25-no-blank-line.eml",
+            "Revised quotation for the Zlicin hub",
+            ("sarah.jones@brightwell.co.uk", Some("Sarah Jones")),
+            "jana.svobodova@modrykamen.cz",
+            "Hi Jana, thanks for the revised quotation.\nWe accept the price for the air handling units.",
+        ),
+    ];
+    for (name, subject, (from, from_name), to, text) in cases {
+        let m = parse_checked(&fs::read(dir.join(name)).unwrap(), name).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(m.subject, subject, "{name}");
+        assert_eq!(m.date_source, DateSource::Header, "{name}");
+        let people: Vec<(&str, &str, Option<&str>)> =
+            m.participants.iter().map(|p| (p.role.as_str(), p.address.as_str(), p.name.as_deref())).collect();
+        assert_eq!(people.first(), Some(&("from", from, from_name)), "{name}: {people:?}");
+        assert!(people.iter().any(|p| p.0 == "to" && p.1 == to), "{name}: {people:?}");
+        assert!(m.body.contains(text), "{name}: {:?}", m.body);
+        assert!(!m.body.contains("Content-") && !m.body.contains("Message-ID"), "{name}: headers in {:?}", m.body);
+        assert!(m.attachments.is_empty(), "{name}: the text is not an attachment: {:?}", m.attachments);
+        assert!(m.extra.get("derived_message_id").is_none(), "{name}");
+    }
+}
+
+/// The same three messages in a Maildir: stored, linked to their clients
+/// and found by `kronika search`, through the CLI.
+#[test]
+fn lenient_mail_is_stored_matched_and_searchable() {
+    let env = crate::common::Env::with_config(
+        r#"
+data_dir = "data"
+own_addresses = ["jana.svobodova@modrykamen.cz", "petr.dvorak@modrykamen.cz"]
+own_domains = ["modrykamen.cz"]
+
+[[custom_fields]]
+name = "obor"
+type = "text"
+
+[[maildir]]
+name = "mail"
+path = "maildir"
+"#,
+    );
+    let maildir = env.path().join("maildir");
+    for sub in ["cur", "new", "tmp"] {
+        fs::create_dir_all(maildir.join(sub)).unwrap();
+    }
+    let names = ["23-leading-blank-line.eml", "24-content-type-text.eml", "25-no-blank-line.eml"];
+    for (i, name) in names.iter().enumerate() {
+        let target = maildir.join("cur").join(format!("17930000{i}.M{i}P1Q1.lenient:2,S"));
+        fs::copy(root().join("fixtures/mail").join(name), target).unwrap();
+    }
+    env.ok(&["client", "import", root().join("fixtures/clients.csv").to_str().unwrap()]);
+    let out = env.ok(&["sync"]);
+    assert!(out.contains("3 read, 3 new"), "{out}");
+    for (query, client, subject) in [
+        ("montaz rekuperatoru", "Acme Stavby s.r.o.", "Termín montáže rekuperátorů"),
+        ("tukové filtry", "Pekárna Novák s.r.o.", "Objednávka filtrů do pece"),
+        ("\"air handling units\"", "Brightwell Ltd", "Revised quotation for the Zlicin hub"),
+    ] {
+        let hits = env.json(&["search", query]);
+        let hits = hits.as_array().unwrap();
+        assert_eq!(hits.len(), 1, "{query}: {hits:?}");
+        assert_eq!(hits[0]["subject"], subject, "{query}");
+        assert!(hits[0]["clients"].to_string().contains(client), "{query}: {}", hits[0]);
+        let history = env.json(&["history", client]);
+        assert!(history.as_array().unwrap().iter().any(|h| h["subject"] == subject), "{client}: {history}");
+    }
+}
+
 fn maildir_files() -> Vec<PathBuf> {
     let base = root().join("fixtures/maildir");
     let mut files = Vec::new();

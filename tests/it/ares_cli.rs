@@ -3,12 +3,10 @@
 //! serves recorded-shape answers (fixtures/ares), and ARES being down
 //! never blocks adding a client by hand.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::TcpListener;
 
-use common::{Env, fixtures};
+use crate::common::{Env, fixtures};
 
 /// Serves `fixtures/ares/{ico}.json` for GET /ekonomicke-subjekty/{ico}
 /// and `search-stavby.json` for any search; 404 otherwise.

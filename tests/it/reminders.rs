@@ -4,15 +4,13 @@
 //! moved and cancelled events move and drop theirs; the command sink gets
 //! the JSON; the served ICS feed parses back with its alarms.
 
-mod common;
-
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::common::Env;
 use chrono::{DateTime, TimeZone, Utc};
-use common::Env;
 use kronika::config::Config;
-use kronika::reminders::{Reminders, Sink, TokioClock};
+use kronika::reminders::{Reminders, Sink, SinkError, TokioClock};
 use kronika::store::Store;
 use serde_json::Value;
 
@@ -24,7 +22,7 @@ impl Sink for Collect {
     fn name(&self) -> String {
         "collect".into()
     }
-    fn deliver(&self, reminder: &Value) -> Result<(), String> {
+    fn deliver(&self, reminder: &Value) -> Result<(), SinkError> {
         self.0.lock().unwrap().push(reminder.clone());
         Ok(())
     }
@@ -64,7 +62,7 @@ fn engine_with(env: &Env, at: DateTime<Utc>, sinks: Option<Vec<Box<dyn Sink>>>) 
     let config = Config::load(&env.config_path()).unwrap();
     let rc = config.reminders.clone().unwrap();
     let store = Store::open(&config.db_path(), config.policy()).unwrap();
-    let sinks = sinks.unwrap_or_else(|| kronika::reminders::sinks(&rc));
+    let sinks = sinks.unwrap_or_else(|| kronika::reminders::sinks(&rc, &kronika::shutdown::Shutdown::new()));
     Reminders::new(rc, store, Arc::new(TokioClock::starting_at(at)), sinks, Some(env.path().join("feed.ics")))
 }
 
@@ -193,7 +191,7 @@ async fn the_command_sink_gets_json_and_the_feed_parses_back() {
     let addr = listener.local_addr().unwrap();
     drop(listener);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(kronika::reminders::serve_feed(addr, env.path().join("feed.ics"), async move {
+    let server = tokio::spawn(kronika::reminders::serve_feed(addr, env.path().join("feed.ics"), None, async move {
         let _ = rx.await;
     }));
     tokio::task::yield_now().await;

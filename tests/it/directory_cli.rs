@@ -1,8 +1,6 @@
 //! The client directory and config, end to end through the `kronika` binary.
 
-mod common;
-
-use common::{Env, fixtures};
+use crate::common::{Env, fixtures};
 
 #[test]
 fn config_check_summarises_a_valid_config() {

@@ -2,13 +2,11 @@
 //! errors, HTML with 200, truncated bodies), files that change, the
 //! agenda and the brief.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
-use common::Env;
+use crate::common::Env;
 use serde_json::Value;
 
 /// What the test server answers next: status, extra headers, body.
@@ -32,34 +30,38 @@ impl Server {
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(mut s) = stream else { continue };
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 4096];
-                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match s.read(&mut chunk) {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                let (a, r) = (a.clone(), r.clone());
+                // A connection each: one that never gets an answer holds up no other.
+                std::thread::spawn(move || {
+                    let mut buf = Vec::new();
+                    let mut chunk = [0u8; 4096];
+                    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match s.read(&mut chunk) {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
                     }
-                }
-                r.lock().unwrap().push(String::from_utf8_lossy(&buf).to_string());
-                let (status, headers, body) = {
-                    let mut list = a.lock().unwrap();
-                    if list.len() > 1 { list.remove(0) } else { list[0].clone() }
-                };
-                if status == 0 {
-                    // Never answer: the client must time out.
-                    std::thread::sleep(std::time::Duration::from_secs(5));
-                    continue;
-                }
-                let mut head = format!("HTTP/1.1 {status} X\r\nConnection: close\r\n");
-                // A truncated body: announce more than is sent.
-                let announced = headers.iter().find(|(k, _)| k == "X-Announce").map(|(_, v)| v.clone());
-                head.push_str(&format!("Content-Length: {}\r\n", announced.unwrap_or(body.len().to_string())));
-                for (k, v) in headers.iter().filter(|(k, _)| k != "X-Announce") {
-                    head.push_str(&format!("{k}: {v}\r\n"));
-                }
-                head.push_str("\r\n");
-                let _ = s.write_all(head.as_bytes());
-                let _ = s.write_all(&body);
+                    r.lock().unwrap().push(String::from_utf8_lossy(&buf).to_string());
+                    let (status, headers, body) = {
+                        let mut list = a.lock().unwrap();
+                        if list.len() > 1 { list.remove(0) } else { list[0].clone() }
+                    };
+                    if status == 0 {
+                        // Never answer: the client must time out.
+                        std::thread::sleep(std::time::Duration::from_secs(5));
+                        return;
+                    }
+                    let mut head = format!("HTTP/1.1 {status} X\r\nConnection: close\r\n");
+                    // A truncated body: announce more than is sent.
+                    let announced = headers.iter().find(|(k, _)| k == "X-Announce").map(|(_, v)| v.clone());
+                    head.push_str(&format!("Content-Length: {}\r\n", announced.unwrap_or(body.len().to_string())));
+                    for (k, v) in headers.iter().filter(|(k, _)| k != "X-Announce") {
+                        head.push_str(&format!("{k}: {v}\r\n"));
+                    }
+                    head.push_str("\r\n");
+                    let _ = s.write_all(head.as_bytes());
+                    let _ = s.write_all(&body);
+                });
             }
         });
         Server { port, answers, requests }

@@ -3,12 +3,10 @@
 //! expunges, INBOX and Sent, wrong password, TLS, and the daemon with IDLE
 //! through kicks and server restarts.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::Env;
-use common::dovecot::Dovecot;
+use crate::common::Env;
+use crate::common::dovecot::Dovecot;
 
 /// A client message from Acme (or to it, from us when `out`).
 fn message(n: usize, subject: &str) -> Vec<u8> {

@@ -1,0 +1,392 @@
+//! The one TOML config file: read raw (serde, unknown keys refused), then
+//! validated into [`Config`]. Every error names the file, the line and the key.
+
+use std::path::{Path, PathBuf};
+
+use crate::matcher::Policy;
+use crate::model::CustomField;
+
+mod raw;
+mod validate;
+
+pub use validate::BUILTIN_FREE_MAIL;
+
+/// Where a config error is.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error(
+        "cannot find a config file: pass --config FILE, set KRONIKA_CONFIG, or create {default} (config/kronika.example.toml documents every key)"
+    )]
+    NotFound { default: String },
+    #[error("cannot read config {file}: {source}")]
+    Read { file: PathBuf, source: std::io::Error },
+    #[error("cannot use config {file}: {message}")]
+    Syntax { file: PathBuf, message: String },
+    #[error("cannot use config {file}, line {line}, key `{key}`: {message}")]
+    Value { file: PathBuf, line: usize, key: String, message: String },
+}
+
+/// The validated config.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it came from (relative paths in it are relative to its folder).
+    pub path: PathBuf,
+    /// SQLite database, search index and documents live here.
+    pub data_dir: PathBuf,
+    pub own_addresses: Vec<String>,
+    pub own_domains: Vec<String>,
+    /// Built-in list plus the config's additions, normalised.
+    pub free_mail_domains: Vec<String>,
+    /// Normalised addresses and `@domain` entries.
+    pub blocklist: Vec<String>,
+    pub custom_fields: Vec<CustomField>,
+    /// Maildir trees the daemon watches.
+    pub maildirs: Vec<MaildirConfig>,
+    /// IMAP accounts.
+    pub imap: Vec<ImapConfig>,
+    /// Folders of call and meeting notes.
+    pub notes: Vec<NotesConfig>,
+    /// ICS calendars.
+    pub calendars: Vec<CalendarConfig>,
+    /// Reminders before client meetings and follow-ups; `None`: off.
+    pub reminders: Option<RemindersConfig>,
+    /// How client figures (LTV, totals) are computed.
+    pub figures: crate::figures::FiguresConfig,
+    /// The ARES register: base URL and timeout.
+    pub ares_url: String,
+    pub ares_timeout: std::time::Duration,
+}
+
+/// The `[reminders]` section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemindersConfig {
+    /// How long before an event each reminder fires (largest first).
+    pub lead_times: Vec<std::time::Duration>,
+    /// A client silent this long gets a reminder to get in touch.
+    pub follow_up_after: Option<std::time::Duration>,
+    /// Where the daemon serves the ICS feed of upcoming client meetings
+    /// (a bare port means 127.0.0.1).
+    pub serve: Option<std::net::SocketAddr>,
+    /// The feed's secret: required in its URL on any address but loopback.
+    /// `None`: kronika generates one and keeps it in the data folder.
+    pub feed_token: Option<String>,
+    /// How long a webhook or a command may take before it counts as failed.
+    pub sink_timeout: std::time::Duration,
+    pub stdout: bool,
+    pub webhooks: Vec<String>,
+    /// Programs (with arguments) run without a shell, the reminder as JSON on stdin.
+    pub commands: Vec<Vec<String>>,
+    /// How far ahead reminders are planned.
+    pub horizon: std::time::Duration,
+}
+
+/// Where a calendar comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Feed {
+    Url(String),
+    File(PathBuf),
+}
+
+/// A `[[calendar]]` section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CalendarConfig {
+    pub name: String,
+    pub feed: Feed,
+    pub poll_interval: std::time::Duration,
+    /// How far back and ahead recurrences are expanded.
+    pub past: std::time::Duration,
+    pub future: std::time::Duration,
+    /// How long a fetch may take.
+    pub timeout: std::time::Duration,
+}
+
+/// A `[[notes]]` section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotesConfig {
+    pub name: String,
+    pub path: PathBuf,
+    /// `call` or `meeting`: the kind of a note that does not say.
+    pub kind: crate::model::ItemKind,
+    pub patterns: Vec<String>,
+    pub max_bytes: u64,
+}
+
+/// How an IMAP connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsMode {
+    /// TLS from the first byte (port 993).
+    Implicit,
+    /// Plain connection upgraded with STARTTLS (port 143).
+    Starttls,
+    /// No TLS: only allowed to a loopback address.
+    None,
+}
+
+/// Where an IMAP password comes from. The password itself is never kept in
+/// the config, and never logged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PasswordSource {
+    /// A shell command whose first output line is the password (as mbsync's PassCmd).
+    Cmd(String),
+    /// An environment variable.
+    Env(String),
+}
+
+/// An `[[imap]]` section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImapConfig {
+    pub name: String,
+    pub host: String,
+    pub port: u16,
+    pub tls: TlsMode,
+    pub username: String,
+    pub password: PasswordSource,
+    /// Mailboxes to watch; `None`: INBOX and the mailboxes marked `\Sent`.
+    pub mailboxes: Option<Vec<String>>,
+    /// Mailboxes whose mail is ours (outgoing); `None`: those marked `\Sent`.
+    pub outgoing: Option<Vec<String>>,
+    /// The oldest date fetched on the first sync.
+    pub since: Option<chrono::NaiveDate>,
+    pub idle: bool,
+    pub poll_interval: std::time::Duration,
+    pub ca_file: Option<PathBuf>,
+    /// How long one network step may take before the connection counts as dead.
+    pub timeout: std::time::Duration,
+}
+
+/// A `[[maildir]]` section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MaildirConfig {
+    pub name: String,
+    pub path: PathBuf,
+}
+
+impl Config {
+    /// Finds the config: `--config`, else `$KRONIKA_CONFIG`, else the XDG
+    /// config dir (`~/.config/kronika/config.toml`).
+    pub fn locate(explicit: Option<&Path>) -> Result<PathBuf, ConfigError> {
+        if let Some(p) = explicit {
+            return Ok(p.to_path_buf());
+        }
+        if let Some(p) = std::env::var_os("KRONIKA_CONFIG").filter(|v| !v.is_empty()) {
+            return Ok(PathBuf::from(p));
+        }
+        let default = default_path();
+        if default.is_file() {
+            Ok(default)
+        } else {
+            Err(ConfigError::NotFound { default: default.display().to_string() })
+        }
+    }
+
+    /// Reads and validates a config file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { file: path.to_path_buf(), source })?;
+        Config::parse(path, &text)
+    }
+
+    /// Validates config text; `path` names it in errors and anchors relative paths.
+    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        let raw: raw::RawConfig = toml::from_str(text).map_err(|e| ConfigError::Syntax {
+            file: path.to_path_buf(),
+            message: e.to_string().trim_end().to_string(),
+        })?;
+        validate::config(path, text, &raw)
+    }
+
+    /// The part of the config the matcher needs.
+    pub fn policy(&self) -> Policy {
+        Policy {
+            own_addresses: self.own_addresses.clone(),
+            own_domains: self.own_domains.clone(),
+            free_mail_domains: self.free_mail_domains.clone(),
+            blocklist: self.blocklist.clone(),
+        }
+    }
+
+    /// The declared custom field with this name (case-insensitive).
+    pub fn custom_field(&self, name: &str) -> Option<&CustomField> {
+        self.custom_fields.iter().find(|f| f.name.eq_ignore_ascii_case(name.trim()))
+    }
+
+    /// Folder of the search index.
+    pub fn index_path(&self) -> PathBuf {
+        self.data_dir.join("index")
+    }
+
+    /// Path of the SQLite database.
+    pub fn db_path(&self) -> PathBuf {
+        self.data_dir.join("kronika.sqlite3")
+    }
+}
+
+/// True for `localhost`, `127.x.x.x` and `::1`.
+pub fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// `8765` (127.0.0.1:8765: loopback unless said otherwise) or `ADDRESS:PORT`.
+pub fn parse_listen(s: &str) -> Option<std::net::SocketAddr> {
+    let s = s.trim();
+    match s.parse::<u16>() {
+        Ok(port) => Some(std::net::SocketAddr::from(([127, 0, 0, 1], port))),
+        Err(_) => s.parse().ok(),
+    }
+}
+
+/// Reads `30s`, `5m`, `1h`, `1d`, `90` (seconds), `1h30m`; `None` for
+/// anything else, a number too large included.
+pub fn parse_duration(s: &str) -> Option<std::time::Duration> {
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    if let Ok(secs) = s.parse::<u64>() {
+        return Some(std::time::Duration::from_secs(secs));
+    }
+    let mut total = 0u64;
+    let mut num = String::new();
+    for c in s.chars() {
+        if c.is_ascii_digit() {
+            num.push(c);
+            continue;
+        }
+        let n: u64 = num.parse().ok()?;
+        num.clear();
+        let unit = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            _ => return None,
+        };
+        total = total.checked_add(n.checked_mul(unit)?)?;
+    }
+    if !num.is_empty() {
+        return None;
+    }
+    Some(std::time::Duration::from_secs(total))
+}
+
+/// `~/.config/kronika/config.toml` (or the platform's config dir).
+pub fn default_path() -> PathBuf {
+    dirs::config_dir().unwrap_or_else(|| PathBuf::from(".")).join("kronika").join("config.toml")
+}
+
+/// Resolves `~/…` against the home folder and a relative path against `base`.
+pub fn resolve_path(base: &Path, raw: &str) -> PathBuf {
+    if let Some(rest) = raw.strip_prefix("~/")
+        && let Some(home) = dirs::home_dir()
+    {
+        return home.join(rest);
+    }
+    let p = PathBuf::from(raw);
+    let joined = if p.is_absolute() { p } else { base.join(p) };
+    // `config/../fixtures` → `fixtures`, without touching the file system.
+    let mut out = PathBuf::new();
+    for c in joined.components() {
+        match c {
+            std::path::Component::ParentDir if out.file_name().is_some() => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    if out.as_os_str().is_empty() { PathBuf::from(".") } else { out }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(Path::new("/etc/k/kronika.toml"), text)
+    }
+
+    #[test]
+    fn full_config_validates() {
+        let c = parse(
+            r#"
+data_dir = "data"
+own_addresses = ["Jana@ModryKamen.cz"]
+own_domains = ["modrykamen.cz"]
+free_mail_domains = ["firma-free.cz"]
+blocklist = ["mama@gmail.com", "@private.example"]
+
+[[custom_fields]]
+name = "obor"
+type = "text"
+
+[[custom_fields]]
+name = "tier"
+type = "choice"
+choices = ["A", "B"]
+"#,
+        )
+        .unwrap();
+        assert_eq!(c.data_dir, PathBuf::from("/etc/k/data"));
+        assert_eq!(c.own_addresses, vec!["jana@modrykamen.cz"]);
+        assert!(c.free_mail_domains.contains(&"seznam.cz".to_string()));
+        assert!(c.free_mail_domains.contains(&"firma-free.cz".to_string()));
+        assert_eq!(c.blocklist, vec!["mama@gmail.com", "@private.example"]);
+        assert_eq!(c.custom_fields.len(), 2);
+    }
+
+    #[test]
+    fn imap_sections_validate() {
+        let c = parse(
+            "[[imap]]\nname = \"work\"\nhost = \"127.0.0.1\"\nport = 1143\ntls = \"none\"\nusername = \"jana\"\npassword_cmd = \"pass show x\"\nsince = \"2024-01-01\"\npoll_interval = \"1h30m\"\n",
+        )
+        .unwrap();
+        let i = &c.imap[0];
+        assert_eq!(i.port, 1143);
+        assert_eq!(i.tls, TlsMode::None);
+        assert_eq!(i.poll_interval, std::time::Duration::from_secs(5400));
+        assert_eq!(i.password, PasswordSource::Cmd("pass show x".into()));
+        assert!(is_loopback("::1") && is_loopback("localhost") && !is_loopback("imap.example.com"));
+        assert_eq!(parse_duration("30s"), Some(std::time::Duration::from_secs(30)));
+        assert_eq!(parse_duration("5x"), None);
+        assert_eq!(parse_duration("99999999999999999d"), None);
+        assert_eq!(parse_duration("18446744073709551615s1s"), None);
+        assert_eq!(parse_listen("8765"), Some("127.0.0.1:8765".parse().unwrap()));
+        assert_eq!(parse_listen("0.0.0.0:80"), Some("0.0.0.0:80".parse().unwrap()));
+        assert_eq!(parse_listen("somewhere"), None);
+    }
+
+    #[test]
+    fn errors_name_file_line_and_key() {
+        let cases = [
+            ("data_dir = \"d\"\nown_adresses = [\"x@y.cz\"]\n", "own_adresses", "line 2"),
+            ("data_dir = \"d\"\nown_addresses = [\"nope\"]\n", "own_addresses", "line 2"),
+            ("\n\nown_domains = [\"co.uk\"]\n", "own_domains", "line 3"),
+            ("blocklist = [\"@\"]\n", "blocklist", "line 1"),
+            ("[[custom_fields]]\nname = \"x\"\ntype = \"colour\"\n", "custom_fields.type", "line 1"),
+            ("[[custom_fields]]\nname = \"x\"\ntype = \"choice\"\n", "custom_fields.choices", "line 1"),
+            ("data_dir = 5\n", "data_dir", "line 1"),
+            ("\n[[maildir]]\nname = \"a\"\npath = \"\"\n", "maildir.path", "line 2"),
+            ("[[maildir]]\nname = \"a\"\npath = \"x\"\nwatch = true\n", "watch", "line 4"),
+            (
+                "[[imap]]\nname = \"w\"\nhost = \"imap.example.com\"\ntls = \"none\"\nusername = \"u\"\npassword_env = \"P\"\n",
+                "imap.tls",
+                "line 1",
+            ),
+            ("[[imap]]\nname = \"w\"\nhost = \"h\"\nusername = \"u\"\n", "imap.password_cmd", "line 1"),
+            ("[[imap]]\nname = \"w\"\nhost = \"h\"\nusername = \"u\"\npassword = \"x\"\n", "password", "line 5"),
+            (
+                "[[imap]]\nname = \"w\"\nhost = \"h\"\nusername = \"u\"\npassword_env = \"P\"\npoll_interval = \"soon\"\n",
+                "imap.poll_interval",
+                "line 1",
+            ),
+        ];
+        for (text, key, line) in cases {
+            let e = parse(text).unwrap_err().to_string();
+            assert!(e.contains("/etc/k/kronika.toml"), "{e}");
+            assert!(e.contains(key), "{e} should name {key}");
+            assert!(e.contains(line), "{e} should name {line}");
+            assert!(e.starts_with("cannot "), "{e}");
+        }
+    }
+}

@@ -1,0 +1,133 @@
+//! The config file as serde reads it: every section, unknown keys refused.
+//! Nothing is checked here; `validate` turns it into [`super::Config`].
+
+use serde::Deserialize;
+use toml::Spanned;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawConfig {
+    pub(super) data_dir: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) own_addresses: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub(super) own_domains: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub(super) free_mail_domains: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub(super) blocklist: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub(super) custom_fields: Vec<Spanned<RawField>>,
+    #[serde(default)]
+    pub(super) maildir: Vec<Spanned<RawMaildir>>,
+    #[serde(default)]
+    pub(super) imap: Vec<Spanned<RawImap>>,
+    #[serde(default)]
+    pub(super) notes: Vec<Spanned<RawNotes>>,
+    #[serde(default)]
+    pub(super) calendar: Vec<Spanned<RawCalendar>>,
+    pub(super) reminders: Option<Spanned<RawReminders>>,
+    pub(super) figures: Option<Spanned<RawFigures>>,
+    pub(super) ares: Option<Spanned<RawAres>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawFigures {
+    pub(super) relationship_years: Option<f64>,
+    pub(super) base_currency: Option<String>,
+    #[serde(default)]
+    pub(super) rates: std::collections::BTreeMap<String, f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAres {
+    pub(super) base_url: Option<String>,
+    pub(super) timeout: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawReminders {
+    #[serde(default)]
+    pub(super) lead_times: Vec<String>,
+    pub(super) follow_up_after: Option<String>,
+    pub(super) serve: Option<String>,
+    #[serde(default = "default_true")]
+    pub(super) stdout: bool,
+    #[serde(default)]
+    pub(super) webhooks: Vec<String>,
+    #[serde(default)]
+    pub(super) commands: Vec<Vec<String>>,
+    pub(super) horizon: Option<String>,
+    pub(super) sink_timeout: Option<String>,
+    pub(super) feed_token: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawCalendar {
+    pub(super) name: String,
+    pub(super) url: Option<String>,
+    pub(super) path: Option<String>,
+    pub(super) poll_interval: Option<String>,
+    pub(super) past: Option<String>,
+    pub(super) future: Option<String>,
+    pub(super) timeout: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawNotes {
+    pub(super) name: String,
+    pub(super) path: String,
+    pub(super) kind: Option<String>,
+    pub(super) patterns: Option<Vec<String>>,
+    pub(super) max_size_kb: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawImap {
+    pub(super) name: String,
+    pub(super) host: String,
+    pub(super) port: Option<u16>,
+    #[serde(default = "default_tls")]
+    pub(super) tls: String,
+    pub(super) username: String,
+    pub(super) password_cmd: Option<String>,
+    pub(super) password_env: Option<String>,
+    pub(super) mailboxes: Option<Vec<String>>,
+    pub(super) outgoing: Option<Vec<String>>,
+    pub(super) since: Option<String>,
+    #[serde(default = "default_true")]
+    pub(super) idle: bool,
+    pub(super) poll_interval: Option<String>,
+    pub(super) ca_file: Option<String>,
+    pub(super) timeout: Option<String>,
+}
+
+pub(super) fn default_tls() -> String {
+    "implicit".into()
+}
+pub(super) fn default_true() -> bool {
+    true
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawMaildir {
+    pub(super) name: String,
+    pub(super) path: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawField {
+    pub(super) name: String,
+    #[serde(rename = "type")]
+    pub(super) kind: String,
+    #[serde(default)]
+    pub(super) choices: Vec<String>,
+}

@@ -1,0 +1,567 @@
+//! Raw config → validated [`Config`], one function per section. Every
+//! error names the file, the line and the key.
+
+use std::path::{Path, PathBuf};
+
+use toml::Spanned;
+
+use super::raw::RawConfig;
+use super::{
+    CalendarConfig, Config, ConfigError, Feed, ImapConfig, MaildirConfig, NotesConfig, PasswordSource, RemindersConfig,
+    TlsMode, is_loopback, parse_duration, parse_listen, resolve_path,
+};
+use crate::address;
+use crate::model::{CustomField, FieldKind};
+
+/// Free-mail providers built in; the config's `free_mail_domains` adds to them.
+pub const BUILTIN_FREE_MAIL: &[&str] = &[
+    // Czech and Slovak
+    "seznam.cz",
+    "email.cz",
+    "post.cz",
+    "spoluzaci.cz",
+    "stream.cz",
+    "firmy.cz",
+    "centrum.cz",
+    "atlas.cz",
+    "volny.cz",
+    "tiscali.cz",
+    "quick.cz",
+    "iol.cz",
+    "azet.sk",
+    "zoznam.sk",
+    "centrum.sk",
+    "post.sk",
+    "pobox.sk",
+    "atlas.sk",
+    "inmail.sk",
+    // International
+    "gmail.com",
+    "googlemail.com",
+    "outlook.com",
+    "hotmail.com",
+    "live.com",
+    "msn.com",
+    "yahoo.com",
+    "ymail.com",
+    "icloud.com",
+    "me.com",
+    "mac.com",
+    "aol.com",
+    "proton.me",
+    "protonmail.com",
+    "pm.me",
+    "gmx.com",
+    "gmx.net",
+    "gmx.de",
+    "web.de",
+    "mail.com",
+    "zoho.com",
+    "tutanota.com",
+    "yandex.ru",
+    "mail.ru",
+    "outlook.cz",
+    "hotmail.cz",
+    "yahoo.co.uk",
+    "hotmail.co.uk",
+    "live.co.uk",
+    "btinternet.com",
+    "tuta.io",
+    "fastmail.com",
+];
+
+pub(super) fn config(path: &Path, text: &str, raw: &RawConfig) -> Result<Config, ConfigError> {
+    let v = Validator { file: path, text };
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let data_dir = match &raw.data_dir {
+        Some(d) => {
+            if d.get_ref().trim().is_empty() {
+                return Err(v.err(d.span(), "data_dir", "it is empty; name a folder"));
+            }
+            resolve_path(&base, d.get_ref())
+        }
+        None => dirs::data_dir().unwrap_or_else(|| PathBuf::from(".")).join("kronika"),
+    };
+
+    let (own_addresses, own_domains, free_mail_domains, blocklist) = matching(&v, raw)?;
+    let custom_fields = custom_fields(&v, raw)?;
+    let maildirs = maildirs(&v, &base, raw)?;
+    let imap = imap(&v, &base, raw)?;
+    let notes = notes(&v, &base, raw, &maildirs, &imap)?;
+    let calendars = calendars(&v, &base, raw, &maildirs, &imap, &notes)?;
+    let reminders = reminders(&v, raw)?;
+    let figures = figures(&v, raw)?;
+    let (ares_url, ares_timeout) = ares(&v, raw)?;
+    Ok(Config {
+        figures,
+        ares_url,
+        ares_timeout,
+        reminders,
+        calendars,
+        notes,
+        imap,
+        maildirs,
+        path: path.to_path_buf(),
+        data_dir,
+        own_addresses,
+        own_domains,
+        free_mail_domains,
+        blocklist,
+        custom_fields,
+    })
+}
+
+/// Own addresses and domains, free-mail domains (built in and added), the blocklist.
+#[allow(clippy::type_complexity)]
+fn matching(
+    v: &Validator<'_>,
+    raw: &RawConfig,
+) -> Result<(Vec<String>, Vec<String>, Vec<String>, Vec<String>), ConfigError> {
+    let mut own_addresses = Vec::new();
+    for a in &raw.own_addresses {
+        let n = address::normalize(a.get_ref())
+            .ok_or_else(|| v.err(a.span(), "own_addresses", &format!("{:?} is not a mail address", a.get_ref())))?;
+        own_addresses.push(n);
+    }
+    let own_domains = v.domains(&raw.own_domains, "own_domains", true)?;
+    let mut free_mail_domains: Vec<String> = BUILTIN_FREE_MAIL.iter().map(|s| s.to_string()).collect();
+    for d in v.domains(&raw.free_mail_domains, "free_mail_domains", false)? {
+        if !free_mail_domains.contains(&d) {
+            free_mail_domains.push(d);
+        }
+    }
+    let mut blocklist = Vec::new();
+    for b in &raw.blocklist {
+        let entry = b.get_ref().trim();
+        let normalized = if let Some(domain) = entry.strip_prefix('@') {
+            address::normalize_domain(domain).map(|d| format!("@{d}"))
+        } else {
+            address::normalize(entry)
+        };
+        let n = normalized
+            .ok_or_else(|| v.err(b.span(), "blocklist", &format!("{entry:?} is neither an address nor @domain")))?;
+        blocklist.push(n);
+    }
+    Ok((own_addresses, own_domains, free_mail_domains, blocklist))
+}
+
+fn custom_fields(v: &Validator<'_>, raw: &RawConfig) -> Result<Vec<CustomField>, ConfigError> {
+    let mut custom_fields: Vec<CustomField> = Vec::new();
+    for f in &raw.custom_fields {
+        let field = f.get_ref();
+        let name = field.name.trim();
+        if name.is_empty() {
+            return Err(v.err(f.span(), "custom_fields.name", "a custom field needs a name"));
+        }
+        if custom_fields.iter().any(|c| c.name.eq_ignore_ascii_case(name)) {
+            return Err(v.err(f.span(), "custom_fields.name", &format!("field {name:?} is declared twice")));
+        }
+        let kind = match field.kind.trim().to_ascii_lowercase().as_str() {
+            "text" => FieldKind::Text,
+            "number" => FieldKind::Number,
+            "date" => FieldKind::Date,
+            "choice" => {
+                if field.choices.is_empty() {
+                    return Err(v.err(
+                        f.span(),
+                        "custom_fields.choices",
+                        &format!("choice field {name:?} lists no choices"),
+                    ));
+                }
+                FieldKind::Choice { choices: field.choices.clone() }
+            }
+            other => {
+                return Err(v.err(
+                    f.span(),
+                    "custom_fields.type",
+                    &format!("field {name:?} has type {other:?}; use text, number, date or choice"),
+                ));
+            }
+        };
+        if !matches!(kind, FieldKind::Choice { .. }) && !field.choices.is_empty() {
+            return Err(v.err(
+                f.span(),
+                "custom_fields.choices",
+                &format!("field {name:?} is not a choice field but lists choices"),
+            ));
+        }
+        custom_fields.push(CustomField { name: name.to_string(), kind });
+    }
+    Ok(custom_fields)
+}
+
+fn maildirs(v: &Validator<'_>, base: &Path, raw: &RawConfig) -> Result<Vec<MaildirConfig>, ConfigError> {
+    let mut maildirs: Vec<MaildirConfig> = Vec::new();
+    for m in &raw.maildir {
+        let name = m.get_ref().name.trim();
+        if name.is_empty() {
+            return Err(v.err(m.span(), "maildir.name", "a maildir needs a name"));
+        }
+        if maildirs.iter().any(|o| o.name == name) {
+            return Err(v.err(m.span(), "maildir.name", &format!("the name {name:?} is used twice")));
+        }
+        if m.get_ref().path.trim().is_empty() {
+            return Err(v.err(m.span(), "maildir.path", &format!("maildir {name:?} has an empty path")));
+        }
+        maildirs.push(MaildirConfig { name: name.to_string(), path: resolve_path(base, m.get_ref().path.trim()) });
+    }
+    Ok(maildirs)
+}
+
+fn imap(v: &Validator<'_>, base: &Path, raw: &RawConfig) -> Result<Vec<ImapConfig>, ConfigError> {
+    let mut imap: Vec<ImapConfig> = Vec::new();
+    for section in &raw.imap {
+        let r = section.get_ref();
+        let span = section.span();
+        let err = |key: &str, msg: String| v.err(span.clone(), key, &msg);
+        let name = r.name.trim().to_string();
+        if name.is_empty() || name.contains('/') {
+            return Err(err("imap.name", "an IMAP account needs a name without '/'".into()));
+        }
+        if imap.iter().any(|o| o.name == name) {
+            return Err(err("imap.name", format!("the name {name:?} is used twice")));
+        }
+        let tls = match r.tls.trim().to_ascii_lowercase().as_str() {
+            "implicit" | "tls" | "ssl" => TlsMode::Implicit,
+            "starttls" => TlsMode::Starttls,
+            "none" => TlsMode::None,
+            other => {
+                return Err(err("imap.tls", format!("{other:?} is not implicit, starttls or none")));
+            }
+        };
+        let host = r.host.trim().to_string();
+        if host.is_empty() {
+            return Err(err("imap.host", format!("account {name:?} has no host")));
+        }
+        if tls == TlsMode::None && !is_loopback(&host) {
+            return Err(err(
+                "imap.tls",
+                format!(
+                    "account {name:?}: tls = \"none\" is only allowed to a loopback address, not {host:?}; use implicit or starttls"
+                ),
+            ));
+        }
+        let password = match (&r.password_cmd, &r.password_env) {
+            (Some(c), None) if !c.trim().is_empty() => PasswordSource::Cmd(c.clone()),
+            (None, Some(e)) if !e.trim().is_empty() => PasswordSource::Env(e.trim().to_string()),
+            (Some(_), Some(_)) => {
+                return Err(err(
+                    "imap.password_cmd",
+                    format!("account {name:?}: give password_cmd or password_env, not both"),
+                ));
+            }
+            _ => {
+                return Err(err(
+                    "imap.password_cmd",
+                    format!("account {name:?} needs password_cmd (a command that prints the password) or password_env"),
+                ));
+            }
+        };
+        let since = match &r.since {
+            Some(s) => Some(
+                crate::model::parse_date(s)
+                    .ok_or_else(|| err("imap.since", format!("{s:?} is not a date (YYYY-MM-DD)")))?,
+            ),
+            None => None,
+        };
+        let poll_interval = match &r.poll_interval {
+            Some(p) => parse_duration(p)
+                .ok_or_else(|| err("imap.poll_interval", format!("{p:?} is not a duration like 30s, 5m or 1h")))?,
+            None => std::time::Duration::from_secs(300),
+        };
+        let timeout = match &r.timeout {
+            Some(p) => parse_duration(p)
+                .ok_or_else(|| err("imap.timeout", format!("{p:?} is not a duration like 30s, 5m or 1h")))?,
+            None => std::time::Duration::from_secs(60),
+        };
+        if r.username.trim().is_empty() {
+            return Err(err("imap.username", format!("account {name:?} has no username")));
+        }
+        imap.push(ImapConfig {
+            port: r.port.unwrap_or(if tls == TlsMode::Implicit { 993 } else { 143 }),
+            name,
+            host,
+            tls,
+            username: r.username.trim().to_string(),
+            password,
+            mailboxes: r.mailboxes.clone().filter(|m| !m.is_empty()),
+            outgoing: r.outgoing.clone(),
+            since,
+            idle: r.idle,
+            poll_interval,
+            ca_file: r.ca_file.as_deref().map(|c| resolve_path(base, c)),
+            timeout,
+        });
+    }
+    Ok(imap)
+}
+
+fn notes(
+    v: &Validator<'_>,
+    base: &Path,
+    raw: &RawConfig,
+    maildirs: &[MaildirConfig],
+    imap: &[ImapConfig],
+) -> Result<Vec<NotesConfig>, ConfigError> {
+    let mut notes: Vec<NotesConfig> = Vec::new();
+    for section in &raw.notes {
+        let r = section.get_ref();
+        let span = section.span();
+        let name = r.name.trim().to_string();
+        if name.is_empty() {
+            return Err(v.err(span, "notes.name", "a notes folder needs a name"));
+        }
+        if notes.iter().any(|o| o.name == name)
+            || maildirs.iter().any(|o| o.name == name)
+            || imap.iter().any(|o| o.name == name)
+        {
+            return Err(v.err(span, "notes.name", &format!("the name {name:?} is used twice")));
+        }
+        if r.path.trim().is_empty() {
+            return Err(v.err(span, "notes.path", &format!("notes folder {name:?} has an empty path")));
+        }
+        let kind = match r.kind.as_deref().map(|k| k.trim().to_ascii_lowercase()) {
+            None => crate::model::ItemKind::Call,
+            Some(k) if k == "call" => crate::model::ItemKind::Call,
+            Some(k) if k == "meeting" => crate::model::ItemKind::Meeting,
+            Some(other) => {
+                return Err(v.err(span, "notes.kind", &format!("{other:?} is not call or meeting")));
+            }
+        };
+        let patterns = r.patterns.clone().unwrap_or_else(|| vec!["*.md".into(), "*.txt".into()]);
+        if patterns.is_empty() {
+            return Err(v.err(span, "notes.patterns", "list at least one pattern, e.g. \"*.md\""));
+        }
+        notes.push(NotesConfig {
+            path: resolve_path(base, r.path.trim()),
+            name,
+            kind,
+            patterns,
+            max_bytes: r.max_size_kb.unwrap_or(1024) * 1024,
+        });
+    }
+    Ok(notes)
+}
+
+fn calendars(
+    v: &Validator<'_>,
+    base: &Path,
+    raw: &RawConfig,
+    maildirs: &[MaildirConfig],
+    imap: &[ImapConfig],
+    notes: &[NotesConfig],
+) -> Result<Vec<CalendarConfig>, ConfigError> {
+    let mut calendars: Vec<CalendarConfig> = Vec::new();
+    for section in &raw.calendar {
+        let r = section.get_ref();
+        let span = section.span();
+        let err = |key: &str, msg: String| v.err(span.clone(), key, &msg);
+        let name = r.name.trim().to_string();
+        if name.is_empty() {
+            return Err(err("calendar.name", "a calendar needs a name".into()));
+        }
+        let taken = calendars.iter().any(|o| o.name == name)
+            || notes.iter().any(|o| o.name == name)
+            || maildirs.iter().any(|o| o.name == name)
+            || imap.iter().any(|o| o.name == name);
+        if taken {
+            return Err(err("calendar.name", format!("the name {name:?} is used twice")));
+        }
+        let feed = match (&r.url, &r.path) {
+            (Some(u), None) => {
+                let u = u.trim();
+                if !(u.starts_with("http://") || u.starts_with("https://")) {
+                    return Err(err(
+                        "calendar.url",
+                        format!("calendar {name:?}: the url must start with http:// or https://"),
+                    ));
+                }
+                Feed::Url(u.to_string())
+            }
+            (None, Some(p)) if !p.trim().is_empty() => Feed::File(resolve_path(base, p.trim())),
+            (Some(_), Some(_)) => {
+                return Err(err("calendar.url", format!("calendar {name:?}: give url or path, not both")));
+            }
+            _ => {
+                return Err(err("calendar.url", format!("calendar {name:?} needs a url (http or https) or a path")));
+            }
+        };
+        let duration = |key: &str, value: &Option<String>, default: u64| match value {
+            Some(p) => {
+                parse_duration(p).ok_or_else(|| err(key, format!("{p:?} is not a duration like 15m, 1h or 365d")))
+            }
+            None => Ok(std::time::Duration::from_secs(default)),
+        };
+        calendars.push(CalendarConfig {
+            poll_interval: duration("calendar.poll_interval", &r.poll_interval, 15 * 60)?,
+            past: duration("calendar.past", &r.past, 365 * 86_400)?,
+            future: duration("calendar.future", &r.future, 365 * 86_400)?,
+            timeout: duration("calendar.timeout", &r.timeout, 30)?,
+            name,
+            feed,
+        });
+    }
+    Ok(calendars)
+}
+
+fn reminders(v: &Validator<'_>, raw: &RawConfig) -> Result<Option<RemindersConfig>, ConfigError> {
+    let reminders = match &raw.reminders {
+        None => None,
+        Some(section) => {
+            let r = section.get_ref();
+            let span = section.span();
+            let err = |key: &str, msg: String| v.err(span.clone(), key, &msg);
+            let mut lead_times = Vec::new();
+            for l in &r.lead_times {
+                lead_times.push(
+                    parse_duration(l).ok_or_else(|| {
+                        err("reminders.lead_times", format!("{l:?} is not a duration like 1d or 30m"))
+                    })?,
+                );
+            }
+            if lead_times.is_empty() {
+                lead_times = vec![std::time::Duration::from_secs(86_400), std::time::Duration::from_secs(1800)];
+            }
+            lead_times.sort_by(|a, b| b.cmp(a));
+            lead_times.dedup();
+            let follow_up_after = match &r.follow_up_after {
+                Some(f) => Some(
+                    parse_duration(f)
+                        .ok_or_else(|| err("reminders.follow_up_after", format!("{f:?} is not a duration like 90d")))?,
+                ),
+                None => None,
+            };
+            let serve = match &r.serve {
+                Some(a) => Some(parse_listen(a).ok_or_else(|| {
+                    err("reminders.serve", format!("{a:?} is not a port or an address like 127.0.0.1:8765"))
+                })?),
+                None => None,
+            };
+            let feed_token = match r.feed_token.as_deref().map(str::trim) {
+                None => None,
+                Some(t) if t.len() >= 16 && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') => {
+                    Some(t.to_string())
+                }
+                Some(_) => {
+                    return Err(err(
+                        "reminders.feed_token",
+                        "use at least 16 letters, digits, '-' or '_' (or leave it out: kronika makes one)".into(),
+                    ));
+                }
+            };
+            let sink_timeout = match &r.sink_timeout {
+                Some(t) => parse_duration(t)
+                    .filter(|d| !d.is_zero())
+                    .ok_or_else(|| err("reminders.sink_timeout", format!("{t:?} is not a duration like 30s")))?,
+                None => std::time::Duration::from_secs(30),
+            };
+            for w in &r.webhooks {
+                if !(w.starts_with("http://") || w.starts_with("https://")) {
+                    return Err(err("reminders.webhooks", format!("{w:?} is not an http(s) URL")));
+                }
+            }
+            if r.commands.iter().any(|c| c.is_empty() || c[0].trim().is_empty()) {
+                return Err(err("reminders.commands", "each command is a list: [program, arguments…]".into()));
+            }
+            let horizon = match &r.horizon {
+                Some(h) => {
+                    parse_duration(h).ok_or_else(|| err("reminders.horizon", format!("{h:?} is not a duration")))?
+                }
+                None => std::time::Duration::from_secs(30 * 86_400),
+            };
+            Some(RemindersConfig {
+                lead_times,
+                follow_up_after,
+                serve,
+                feed_token,
+                sink_timeout,
+                stdout: r.stdout,
+                webhooks: r.webhooks.clone(),
+                commands: r.commands.clone(),
+                horizon,
+            })
+        }
+    };
+    Ok(reminders)
+}
+
+fn figures(v: &Validator<'_>, raw: &RawConfig) -> Result<crate::figures::FiguresConfig, ConfigError> {
+    let mut figures = crate::figures::FiguresConfig::default();
+    if let Some(section) = &raw.figures {
+        let r = section.get_ref();
+        let span = section.span();
+        if let Some(y) = r.relationship_years {
+            if !(y.is_finite() && y > 0.0) {
+                return Err(v.err(span, "figures.relationship_years", "use a positive number of years"));
+            }
+            figures.relationship_years = y;
+        }
+        let known = |c: &str| crate::figures::CURRENCIES.contains(&c);
+        if let Some(b) = &r.base_currency {
+            let b = b.trim().to_uppercase();
+            if !known(&b) {
+                return Err(v.err(span, "figures.base_currency", &format!("{b:?} is not a currency kronika knows")));
+            }
+            figures.base_currency = Some(b);
+        }
+        for (cur, rate) in &r.rates {
+            let c = cur.trim().to_uppercase();
+            if !(known(&c) && rate.is_finite() && *rate > 0.0) {
+                return Err(v.err(
+                    span.clone(),
+                    "figures.rates",
+                    &format!("{cur} = {rate} is not a known currency with a positive rate"),
+                ));
+            }
+            figures.rates.insert(c, *rate);
+        }
+    }
+    Ok(figures)
+}
+
+fn ares(v: &Validator<'_>, raw: &RawConfig) -> Result<(String, std::time::Duration), ConfigError> {
+    let (ares_url, ares_timeout) = match &raw.ares {
+        Some(section) => {
+            let r = section.get_ref();
+            let url = r.base_url.clone().unwrap_or_else(|| "https://ares.gov.cz/ekonomicke-subjekty-v-be/rest".into());
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(v.err(section.span(), "ares.base_url", "use an http(s) URL"));
+            }
+            let timeout = match &r.timeout {
+                Some(t) => {
+                    parse_duration(t).ok_or_else(|| v.err(section.span(), "ares.timeout", "use a duration like 10s"))?
+                }
+                None => std::time::Duration::from_secs(10),
+            };
+            (url.trim_end_matches('/').to_string(), timeout)
+        }
+        None => ("https://ares.gov.cz/ekonomicke-subjekty-v-be/rest".into(), std::time::Duration::from_secs(10)),
+    };
+    Ok((ares_url, ares_timeout))
+}
+
+struct Validator<'a> {
+    file: &'a Path,
+    text: &'a str,
+}
+
+impl Validator<'_> {
+    fn err(&self, span: std::ops::Range<usize>, key: &str, message: &str) -> ConfigError {
+        let before = self.text.get(..span.start).unwrap_or(self.text);
+        let line = before.matches('\n').count() + 1;
+        ConfigError::Value { file: self.file.to_path_buf(), line, key: key.to_string(), message: message.to_string() }
+    }
+
+    fn domains(&self, list: &[Spanned<String>], key: &str, registrable_only: bool) -> Result<Vec<String>, ConfigError> {
+        let mut out = Vec::new();
+        for d in list {
+            let n = address::normalize_domain(d.get_ref())
+                .ok_or_else(|| self.err(d.span(), key, &format!("{:?} is not a domain", d.get_ref())))?;
+            if registrable_only && address::is_public_suffix(&n) {
+                return Err(self.err(d.span(), key, &format!("{n:?} is a public suffix, not a domain anyone owns")));
+            }
+            out.push(n);
+        }
+        Ok(out)
+    }
+}

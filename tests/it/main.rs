@@ -1,0 +1,20 @@
+//! kronika's integration tests: one binary (tantivy and the rest are
+//! linked once), one module per area. `common` holds the harnesses.
+
+mod ares;
+mod ares_cli;
+mod calendar;
+mod calendar_feed;
+mod chart;
+mod common;
+mod deals;
+mod directory_cli;
+mod documents;
+mod dovecot_harness;
+mod hardening;
+mod imap;
+mod mail_parse;
+mod mail_pipeline;
+mod notes;
+mod reminders;
+mod store_matching;
