@@ -31,14 +31,31 @@ pub const SOURCES_GRACE: Duration = Duration::from_secs(5);
 /// How long the pipeline gets to store what it was handed and commit the index.
 pub const PIPELINE_GRACE: Duration = Duration::from_secs(3);
 
-/// Builds a source for every source section of the config, each from its own section.
-pub fn sources(config: &Config) -> Vec<Box<dyn Source>> {
-    let mut out: Vec<Box<dyn Source>> = Vec::new();
-    out.extend(config.maildirs.iter().map(|m| Box::new(MaildirSource::from_config(m)) as Box<dyn Source>));
-    out.extend(config.notes.iter().map(|n| Box::new(NotesSource::from_config(n)) as Box<dyn Source>));
-    out.extend(config.calendars.iter().map(|c| Box::new(IcsSource::from_config(c)) as Box<dyn Source>));
-    out.extend(config.imap.iter().map(|a| Box::new(ImapSource::new(a.clone())) as Box<dyn Source>));
+/// Builds a source from its config section, as often as needed (a source
+/// is built anew after a bug made it panic).
+pub type SourceFactory = Box<dyn Fn() -> Box<dyn Source> + Send + Sync>;
+
+/// A factory for every source section of the config, each from its own section.
+pub fn source_factories(config: &Config) -> Vec<SourceFactory> {
+    let mut out: Vec<SourceFactory> = Vec::new();
+    for m in config.maildirs.clone() {
+        out.push(Box::new(move || Box::new(MaildirSource::from_config(&m))));
+    }
+    for n in config.notes.clone() {
+        out.push(Box::new(move || Box::new(NotesSource::from_config(&n))));
+    }
+    for c in config.calendars.clone() {
+        out.push(Box::new(move || Box::new(IcsSource::from_config(&c))));
+    }
+    for a in config.imap.clone() {
+        out.push(Box::new(move || Box::new(ImapSource::new(a.clone()))));
+    }
     out
+}
+
+/// A source for every source section of the config.
+pub fn sources(config: &Config) -> Vec<Box<dyn Source>> {
+    source_factories(config).iter().map(|make| make()).collect()
 }
 
 /// Opens the store and the index and starts the pipeline.
@@ -80,7 +97,7 @@ pub async fn sync_once(
 /// Runs the daemon until `shutdown` resolves; then stops in order and
 /// within [`SOURCES_GRACE`] + [`PIPELINE_GRACE`].
 pub async fn run(config: &Config, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
-    let sources = sources(config);
+    let sources = source_factories(config);
     if sources.is_empty() {
         tracing::warn!("no sources in {}; add [[maildir]] sections", config.path.display());
     }
@@ -92,7 +109,8 @@ pub async fn run(config: &Config, shutdown: impl Future<Output = ()>) -> anyhow:
     let stop = Shutdown::new();
     let mut tasks = tokio::task::JoinSet::new();
     let source_count = sources.len();
-    for source in sources {
+    for make in sources {
+        let source = make();
         let name = source.name().to_string();
         let ctx = SyncContext {
             pipeline: pipeline.handle(),
@@ -100,7 +118,7 @@ pub async fn run(config: &Config, shutdown: impl Future<Output = ()>) -> anyhow:
             shutdown: stop.clone(),
         };
         let span = tracing::info_span!("source", name = %name);
-        tasks.spawn(keep_going(source, ctx, config.path.clone()).instrument(span));
+        tasks.spawn(keep_going(source, make, ctx, config.path.clone()).instrument(span));
     }
     tasks.spawn(follow_config(config.path.clone(), config.policy(), pipeline.handle(), stop.clone()));
     if let Some(rc) = &config.reminders {
@@ -226,7 +244,8 @@ pub fn backoff(attempt: u32) -> Duration {
     base + base.mul_f64(f64::from(nanos % 1000) / 4000.0)
 }
 
-async fn keep_going(mut source: Box<dyn Source>, ctx: SyncContext, config_path: PathBuf) {
+async fn keep_going(mut source: Box<dyn Source>, make: SourceFactory, ctx: SyncContext, config_path: PathBuf) {
+    use futures::FutureExt;
     let name = source.name().to_string();
     let status = |state: &str, error: Option<String>, counts: Option<&Counts>| {
         ctx.pipeline.status(&name, state, error, counts);
@@ -255,10 +274,18 @@ async fn keep_going(mut source: Box<dyn Source>, ctx: SyncContext, config_path: 
             return;
         }
         status("syncing", None, None);
+        // A panic is a bug; it must not end the source for good. The
+        // source is built anew (its caches may be half updated) and
+        // retried with backoff like any other failure.
         let outcome = tokio::select! {
-            r = source.sync(&ctx) => Some(r),
+            r = std::panic::AssertUnwindSafe(source.sync(&ctx)).catch_unwind() => Some(r.unwrap_or_else(|p| {
+                Err(SourceError::Bug { what: name.clone(), reason: panic_text(p.as_ref()) })
+            })),
             _ = stop.wait() => None,
         };
+        if matches!(outcome, Some(Err(SourceError::Bug { .. }))) {
+            source = make();
+        }
         match outcome {
             None => {
                 status("stopped", None, None);
@@ -330,6 +357,14 @@ async fn keep_going(mut source: Box<dyn Source>, ctx: SyncContext, config_path: 
     }
 }
 
+/// The message of a caught panic.
+fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".into())
+}
+
 /// How long a source waits after an authentication failure.
 const AUTH_WAIT: Duration = Duration::from_secs(30 * 60);
 
@@ -353,6 +388,62 @@ async fn wait_for_config_change(path: &Path, max: Duration, stop: &Shutdown) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A source whose first build panics in `sync`; later builds work.
+    struct Flaky {
+        builds: usize,
+        syncs: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    }
+
+    impl Source for Flaky {
+        fn name(&self) -> &str {
+            "flaky"
+        }
+        fn sync<'a>(&'a mut self, _: &'a SyncContext) -> crate::sources::BoxFuture<'a, Result<Counts, SourceError>> {
+            self.syncs.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let first = self.builds == 1;
+            Box::pin(async move {
+                if first {
+                    panic!("a bug on purpose");
+                }
+                Ok(Counts::default())
+            })
+        }
+        fn changed(&mut self) -> crate::sources::BoxFuture<'_, Result<(), SourceError>> {
+            Box::pin(std::future::pending())
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_source_that_panics_is_built_anew_and_goes_on() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let store = Store::open_in_memory(Policy::default()).unwrap();
+        let pipeline = Pipeline::start(store, None, PipelineOptions::default()).unwrap();
+        let builds = Arc::new(AtomicUsize::new(0));
+        let syncs = Arc::new(AtomicUsize::new(0));
+        let make: SourceFactory = {
+            let (builds, syncs) = (builds.clone(), syncs.clone());
+            Box::new(move || {
+                let n = builds.fetch_add(1, Ordering::SeqCst) + 1;
+                Box::new(Flaky { builds: n, syncs: syncs.clone() })
+            })
+        };
+        let stop = Shutdown::new();
+        let ctx = SyncContext {
+            pipeline: pipeline.handle(),
+            progress: indicatif::ProgressBar::hidden(),
+            shutdown: stop.clone(),
+        };
+        let task = tokio::spawn(keep_going(make(), make, ctx, PathBuf::from("/nonexistent/kronika.toml")));
+        while syncs.load(Ordering::SeqCst) < 2 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(builds.load(Ordering::SeqCst), 2, "built anew after the panic");
+        stop.trigger();
+        task.await.unwrap();
+        pipeline.finish().unwrap();
+    }
 
     #[test]
     fn backoff_grows_and_caps() {

@@ -27,6 +27,9 @@ pub enum SourceError {
     Auth { what: String, reason: String },
     #[error(transparent)]
     Pipeline(#[from] PipelineError),
+    /// A bug in kronika (a panic, caught): the source is built anew and retried.
+    #[error("cannot sync {what}: kronika failed inside ({reason}); please report this")]
+    Bug { what: String, reason: String },
 }
 
 /// What every sync gets: the way into the store and a progress bar

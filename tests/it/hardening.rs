@@ -250,3 +250,35 @@ fn the_feed_refuses_requests_without_its_token_off_loopback() {
     stop.trigger();
     rt.block_on(daemon).unwrap().unwrap();
 }
+
+#[cfg(unix)]
+#[test]
+fn the_daemon_takes_the_index_over_once_another_process_lets_it_go() {
+    let env = env_with_maildir("");
+    env.ok(&["sync"]);
+    let index_path = env.path().join("data/index");
+    // Another process (a `reindex`, say) holds the index writer while the daemon starts.
+    let index = kronika::index::SearchIndex::open(&index_path).unwrap();
+    let held = kronika::index::Indexer::new(&index, 15 << 20).unwrap();
+    let mut daemon = env.spawn(&["run"]);
+    std::thread::sleep(Duration::from_secs(1));
+    deliver(
+        &env,
+        "500.locked.host",
+        "From: karel.horak@acme-stavby.cz\nTo: jana.svobodova@modrykamen.cz\nSubject: Index zamceny\nMessage-ID: <index@acme-stavby.cz>\nDate: Mon, 30 Nov 2026 09:00:00 +0100\n\nText.\n",
+    );
+    // Stored at once…
+    assert!(wait_until(Duration::from_secs(10), || {
+        query_i64(&env, "SELECT COUNT(*) FROM items WHERE message_id = 'index@acme-stavby.cz'") == 1
+    }));
+    // …and indexed by the daemon once the writer is free.
+    drop(held);
+    let max_rev = query_i64(&env, "SELECT MAX(rev) FROM items");
+    let indexed = wait_until(Duration::from_secs(25), || {
+        kronika::index::SearchIndex::open(&index_path).map(|i| i.committed_rev() >= max_rev).unwrap_or(false)
+    });
+    assert!(indexed, "the daemon took the writer over and caught up");
+    let (took, ok) = terminate(&mut daemon);
+    assert!(ok && took < Duration::from_secs(10), "{took:?}");
+    assert!(env.ok(&["check"]).contains("no drift"));
+}
