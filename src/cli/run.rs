@@ -114,7 +114,11 @@ pub fn sync(ctx: &Context_) -> Result<ExitCode> {
 pub fn run(ctx: &Context_) -> Result<ExitCode> {
     let config = ctx.config()?;
     let rt = runtime()?;
-    rt.block_on(daemon::run(&config, shutdown_signal()))?;
+    let result = rt.block_on(daemon::run(&config, shutdown_signal()));
+    // A blocking call still waiting on a server (bounded by its own
+    // timeout) does not hold the exit: `run` has stored what it could.
+    rt.shutdown_timeout(std::time::Duration::from_millis(500));
+    result?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -160,9 +160,12 @@ fn a_busy_database_is_waited_out_and_the_source_goes_on() {
 #[cfg(unix)]
 #[test]
 fn shutdown_is_bounded_with_a_command_sink_that_never_exits() {
-    // A follow-up reminder due at once, delivered to a command that never ends.
+    // A follow-up reminder due at once, delivered to a command that never
+    // ends, and a calendar server that accepts and never answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
     let env = Env::with_config(&format!(
-        "{BASE_CONFIG}\n[reminders]\nstdout = false\nfollow_up_after = \"1s\"\ncommands = [[\"sh\", \"-c\", \"echo $$ > sink.pid; exec sleep 600\"]]\n"
+        "{BASE_CONFIG}\n[[calendar]]\nname = \"silent\"\nurl = \"http://127.0.0.1:{port}/cal.ics\"\ntimeout = \"10m\"\n[reminders]\nstdout = false\nfollow_up_after = \"1s\"\ncommands = [[\"sh\", \"-c\", \"echo $$ > sink.pid; exec sleep 600\"]]\n"
     ));
     env.ok(&["client", "add", "Tichá s.r.o.", "--domain", "ticha.cz"]);
     let mut daemon = std::process::Command::new(assert_cmd::cargo::cargo_bin("kronika"))
@@ -179,6 +182,8 @@ fn shutdown_is_bounded_with_a_command_sink_that_never_exits() {
     assert!(wait_until(Duration::from_secs(20), || pid_file.exists()), "the command sink started");
     std::thread::sleep(Duration::from_millis(200));
     let sink_pid: i32 = std::fs::read_to_string(&pid_file).unwrap().trim().parse().unwrap();
+    // The calendar fetch is waiting on the silent server.
+    let (_held, _) = silent.accept().unwrap();
     let (took, ok) = terminate(&mut daemon);
     assert!(ok, "the daemon exits cleanly");
     assert!(took < Duration::from_secs(10), "shutdown took {took:?}");
