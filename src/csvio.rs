@@ -61,6 +61,39 @@ fn standard_column(folded: &str) -> Option<Column> {
 pub const EXPORT_HEADER: &[&str] =
     &["name", "ico", "dic", "address", "billing", "status", "annual_budget", "domains", "emails"];
 
+/// 1-based line numbers of records, from their byte offsets. (The csv
+/// crate's own line count is one short for CRLF files, as Excel writes
+/// them: a record's position sits on the `\n` of the line before.)
+struct Lines<'a> {
+    text: &'a [u8],
+    at: usize,
+    newlines: u64,
+}
+
+impl<'a> Lines<'a> {
+    fn new(text: &'a str) -> Self {
+        Lines { text: text.as_bytes(), at: 0, newlines: 0 }
+    }
+
+    /// The line a record starting at `pos` begins on.
+    fn of(&mut self, pos: Option<&csv::Position>) -> u64 {
+        let Some(pos) = pos else { return 0 };
+        let mut start = usize::try_from(pos.byte()).unwrap_or(usize::MAX).min(self.text.len());
+        // Line ends left before the record belong to the lines above it.
+        while let Some(b'\r' | b'\n') = self.text.get(start) {
+            start += 1;
+        }
+        if start < self.at {
+            self.at = 0;
+            self.newlines = 0;
+        }
+        let skipped = self.text.get(self.at..start).unwrap_or_default();
+        self.newlines += skipped.iter().filter(|&&b| b == b'\n').count() as u64;
+        self.at = start;
+        self.newlines + 1
+    }
+}
+
 /// Picks `;` or `,` by which appears more often outside quotes in the header line.
 fn separator(text: &str) -> u8 {
     let header = text.lines().next().unwrap_or("");
@@ -89,6 +122,7 @@ pub fn read_clients(bytes: &[u8], custom_fields: &[String]) -> (Vec<ClientRow>, 
     let mut rows = Vec::new();
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
+    let mut lines = Lines::new(&text);
     let headers = match rdr.headers() {
         Ok(h) => h.clone(),
         Err(e) => {
@@ -123,12 +157,12 @@ pub fn read_clients(bytes: &[u8], custom_fields: &[String]) -> (Vec<ClientRow>, 
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                let line = lines.of(e.position());
                 errors.push(RowError { line, message: format!("cannot read the row: {e}") });
                 continue;
             }
         };
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let line = lines.of(record.position());
         if record.iter().all(|f| f.trim().is_empty()) {
             continue;
         }
@@ -267,16 +301,17 @@ pub fn read_deals(bytes: &[u8]) -> Result<(Vec<DealRow>, Vec<RowError>), String>
     }
     let mut rows = Vec::new();
     let mut errors = Vec::new();
+    let mut lines = Lines::new(&text);
     for record in rdr.records() {
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                let line = lines.of(e.position());
                 errors.push(RowError { line, message: format!("cannot read the row: {e}") });
                 continue;
             }
         };
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let line = lines.of(record.position());
         if record.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
@@ -374,6 +409,22 @@ mod tests {
         let (rows, errors, _) = read_clients(&bytes, &[]);
         assert!(errors.is_empty());
         assert_eq!(rows[0].client.name, "Pekárna");
+    }
+
+    #[test]
+    fn line_numbers_are_right_for_lf_crlf_and_quoted_breaks() {
+        for (data, want) in [
+            (&b"name,ico\nA,1\nB,2,extra\n\nC,3\n"[..], [2, 3, 5]),
+            (b"name,ico\r\nA,1\r\nB,2,extra\r\n\r\nC,3\r\n", [2, 3, 5]),
+            (b"\xef\xbb\xbfname,ico\r\nA,1\r\nB,2,extra\r\n\r\nC,3", [2, 3, 5]),
+            (b"name,ico\r\n\"A\r\nx\",1\r\nB,2,extra\r\nC,3\r\n", [2, 4, 5]),
+        ] {
+            let (rows, errors, _) = read_clients(data, &[]);
+            let got = [rows[0].line, errors[0].line, rows[1].line];
+            assert_eq!(got, want, "{:?}", String::from_utf8_lossy(data));
+        }
+        let (rows, errors) = read_deals(b"client;value\r\nA;1\r\nB;x\r\n").unwrap();
+        assert_eq!((rows[0].line, errors[0].line), (2, 3));
     }
 
     #[test]

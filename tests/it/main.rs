@@ -11,6 +11,7 @@ mod deals;
 mod directory_cli;
 mod documents;
 mod dovecot_harness;
+mod fuzz_regressions;
 mod hardening;
 mod imap;
 mod mail_parse;
