@@ -123,7 +123,7 @@ impl Feeder {
             self.counts.skip(format!("larger than {} MB", MAX_MESSAGE_BYTES >> 20));
             return Ok(());
         }
-        match parse(bytes, &ParseHints { file_time: time }) {
+        match super::guarded(|| parse(bytes, &ParseHints { file_time: time })) {
             Ok(item) => {
                 let key = SourceKey { source: self.source.into(), key: sha256_hex(bytes) };
                 self.batch.items.push((item, key));

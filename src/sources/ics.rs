@@ -181,7 +181,8 @@ impl IcsSource {
     ) -> Result<Counts, SourceError> {
         let hash = sha256_hex(body.as_bytes());
         let window = self.window(Utc::now());
-        let (found, warnings) = occurrences(&body, &window, self.local.into()).map_err(|e| self.unavailable(e))?;
+        let (found, warnings) =
+            super::guarded(|| occurrences(&body, &window, self.local.into())).map_err(|e| self.unavailable(e))?;
         let mut counts = Counts::default();
         for w in warnings {
             tracing::warn!(source = %self.name, "{w}");

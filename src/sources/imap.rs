@@ -305,7 +305,7 @@ impl ImapSource {
                     continue;
                 }
                 let hints = ParseHints { file_time: f.internal_date().map(|d| d.with_timezone(&chrono::Utc)) };
-                match parse(body, &hints) {
+                match super::guarded(|| parse(body, &hints)) {
                     Ok(mut item) => {
                         if plan.outgoing {
                             item.direction = Some(Direction::Out);

@@ -119,7 +119,7 @@ impl MaildirSource {
             ctx.progress.inc(1);
             known.insert(f.key.clone());
             match read_message(&f.path) {
-                Ok((bytes, mtime)) => match parse(&bytes, &ParseHints { file_time: mtime }) {
+                Ok((bytes, mtime)) => match super::guarded(|| parse(&bytes, &ParseHints { file_time: mtime })) {
                     Ok(item) => batch.items.push((item, SourceKey { source: self.source_id.clone(), key: f.key })),
                     Err(e) => {
                         tracing::warn!(source = %self.name, "cannot parse {}: {e}", f.path.display());

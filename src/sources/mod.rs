@@ -70,6 +70,23 @@ pub fn in_place<'a, T: Send + 'a>(work: impl FnOnce() -> T + Send + 'a) -> BoxFu
     Box::pin(async move { tokio::task::block_in_place(work) })
 }
 
+/// Runs a parser on one piece of outside input. Parsers never panic (they
+/// are fuzzed); should one do so anyway (a bug), the panic becomes the
+/// error of this one message, note or calendar, and the source goes on.
+pub fn guarded<T, E: std::fmt::Display>(parse: impl FnOnce() -> Result<T, E>) -> Result<T, String> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(parse)) {
+        Ok(r) => r.map_err(|e| e.to_string()),
+        Err(p) => {
+            let reason = p
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| p.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            Err(format!("cannot parse it: kronika failed inside ({reason}); please report this"))
+        }
+    }
+}
+
 /// How many items go to the pipeline in one batch (one transaction).
 pub const BATCH: usize = 500;
 
@@ -77,3 +94,16 @@ pub const BATCH: usize = 500;
 pub const MAX_MESSAGE_BYTES: u64 = 100 << 20;
 
 pub use crate::text::sha256_hex;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_parser_that_panics_fails_only_its_input() {
+        let ok: Result<u8, String> = super::guarded(|| Ok::<u8, std::fmt::Error>(7));
+        assert_eq!(ok, Ok(7));
+        let bad: Result<u8, String> =
+            super::guarded(|| -> Result<u8, std::fmt::Error> { panic!("index 9 out of range") });
+        let e = bad.unwrap_err();
+        assert!(e.starts_with("cannot parse it") && e.contains("index 9 out of range"), "{e}");
+    }
+}

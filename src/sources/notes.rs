@@ -168,7 +168,7 @@ impl NotesSource {
             };
             let file =
                 NoteFile { relative: key, modified: Some(DateTime::<Utc>::from(*modified)), default_kind: self.kind };
-            match parse(&bytes, &file) {
+            match super::guarded(|| parse(&bytes, &file)) {
                 Ok(note) => {
                     for w in note.warnings {
                         tracing::warn!(source = %self.name, "{key}: {w}");
