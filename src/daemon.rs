@@ -180,6 +180,11 @@ pub async fn run(config: &Config, shutdown: impl Future<Output = ()>) -> anyhow:
 /// everything that arrives next. A broken edit is reported and the running
 /// config kept.
 async fn follow_config(path: PathBuf, mut policy: Policy, pipeline: PipelineHandle, stop: Shutdown) {
+    // What only a restart applies: the sources and the reminders.
+    let shape = |c: &Config| {
+        format!("{:?}{:?}{:?}{:?}{:?}{:?}", c.maildirs, c.notes, c.calendars, c.imap, c.reminders, c.data_dir)
+    };
+    let mut running = Config::load(&path).map(|c| shape(&c)).unwrap_or_default();
     let stamp = |p: &Path| std::fs::metadata(p).ok().map(|m| (m.modified().ok(), m.len()));
     let mut seen = stamp(&path);
     let mut reported: Option<String> = None;
@@ -204,6 +209,14 @@ async fn follow_config(path: PathBuf, mut policy: Policy, pipeline: PipelineHand
                     );
                     pipeline.set_policy(next.clone());
                     policy = next;
+                }
+                let now = shape(&config);
+                if now != running {
+                    tracing::warn!(
+                        "{} changed its sources, reminders or data_dir: restart kronika to apply them",
+                        path.display()
+                    );
+                    running = now;
                 }
             }
             Err(e) => {

@@ -17,7 +17,16 @@ pub fn agenda(ctx: &Context_, days: i64, client: Option<String>, json_out: bool)
     let client = client.map(|c| store.resolve_client(&c)).transpose()?;
     let now = Utc::now();
     // An event that has begun but not ended is still on the agenda.
-    let ids = store.events_between(now - Duration::hours(12), now + Duration::days(days.max(1)), client)?;
+    // `--days` of any size reaches at most the end of time, never past it.
+    // (Stored dates are RFC 3339 text: the bound stays within four-digit years.)
+    let last = chrono::DateTime::parse_from_rfc3339("9999-12-31T23:59:59Z").map(|d| d.with_timezone(&Utc)).ok();
+    let end = Duration::try_days(days.max(1))
+        .and_then(|d| now.checked_add_signed(d))
+        .into_iter()
+        .chain(last)
+        .min()
+        .unwrap_or(now);
+    let ids = store.events_between(now - Duration::hours(12), end, client)?;
     let rows: Vec<ItemRow> = ids
         .iter()
         .map(|i| store.item(*i))
