@@ -292,7 +292,7 @@ async fn keep_going(mut source: Box<dyn Source>, make: SourceFactory, ctx: SyncC
         // retried with backoff like any other failure.
         let outcome = tokio::select! {
             r = std::panic::AssertUnwindSafe(source.sync(&ctx)).catch_unwind() => Some(r.unwrap_or_else(|p| {
-                Err(SourceError::Bug { what: name.clone(), reason: panic_text(p.as_ref()) })
+                Err(SourceError::Bug { what: name.clone(), reason: crate::sources::panic_text(p.as_ref()) })
             })),
             _ = stop.wait() => None,
         };
@@ -368,14 +368,6 @@ async fn keep_going(mut source: Box<dyn Source>, make: SourceFactory, ctx: SyncC
             }
         }
     }
-}
-
-/// The message of a caught panic.
-fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
-    p.downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| p.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic without a message".into())
 }
 
 /// How long a source waits after an authentication failure.

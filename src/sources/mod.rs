@@ -77,14 +77,17 @@ pub fn guarded<T, E: std::fmt::Display>(parse: impl FnOnce() -> Result<T, E>) ->
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(parse)) {
         Ok(r) => r.map_err(|e| e.to_string()),
         Err(p) => {
-            let reason = p
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| p.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
-            Err(format!("cannot parse it: kronika failed inside ({reason}); please report this"))
+            Err(format!("cannot parse it: kronika failed inside ({}); please report this", panic_text(p.as_ref())))
         }
     }
+}
+
+/// The message of a caught panic.
+pub fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".into())
 }
 
 /// How many items go to the pipeline in one batch (one transaction).
