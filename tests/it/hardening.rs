@@ -168,16 +168,7 @@ fn shutdown_is_bounded_with_a_command_sink_that_never_exits() {
         "{BASE_CONFIG}\n[[calendar]]\nname = \"silent\"\nurl = \"http://127.0.0.1:{port}/cal.ics\"\ntimeout = \"10m\"\n[reminders]\nstdout = false\nfollow_up_after = \"1s\"\ncommands = [[\"sh\", \"-c\", \"echo $$ > sink.pid; exec sleep 600\"]]\n"
     ));
     env.ok(&["client", "add", "Tichá s.r.o.", "--domain", "ticha.cz"]);
-    let mut daemon = std::process::Command::new(assert_cmd::cargo::cargo_bin("kronika"))
-        .current_dir(env.path())
-        .env_remove("KRONIKA_CONFIG")
-        .arg("--config")
-        .arg(env.config_path())
-        .arg("run")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut daemon = env.spawn(&["run"]);
     let pid_file = env.path().join("sink.pid");
     assert!(wait_until(Duration::from_secs(20), || pid_file.exists()), "the command sink started");
     std::thread::sleep(Duration::from_millis(200));

@@ -55,9 +55,11 @@ impl Env {
         c
     }
 
-    /// Starts a long-running command (`kronika run`) as a child process.
-    pub fn spawn(&self, args: &[&str]) -> std::process::Child {
-        std::process::Command::new(assert_cmd::cargo::cargo_bin("kronika"))
+    /// Starts a long-running command (`kronika run`) as a child process,
+    /// in this env's folder; it is killed if the test ends without stopping it.
+    pub fn spawn(&self, args: &[&str]) -> Running {
+        let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("kronika"))
+            .current_dir(self.path())
             .env_remove("KRONIKA_CONFIG")
             .arg("--config")
             .arg(self.config_path())
@@ -65,7 +67,8 @@ impl Env {
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
-            .expect("spawn kronika")
+            .expect("spawn kronika");
+        Running(child)
     }
 
     /// Runs a command that must succeed and returns its stdout.
@@ -93,6 +96,29 @@ impl Env {
         a.push("--json");
         let out = self.ok(&a);
         serde_json::from_str(&out).unwrap_or_else(|e| panic!("kronika {a:?}: not JSON ({e}): {out}"))
+    }
+}
+
+/// A child process that is killed when dropped (a failing test leaves no daemon behind).
+pub struct Running(pub std::process::Child);
+
+impl std::ops::Deref for Running {
+    type Target = std::process::Child;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Running {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 
