@@ -48,7 +48,8 @@ pub fn source_factories(config: &Config) -> Vec<SourceFactory> {
         out.push(Box::new(move || Box::new(IcsSource::from_config(&c))));
     }
     for a in config.imap.clone() {
-        out.push(Box::new(move || Box::new(ImapSource::new(a.clone()))));
+        let data_dir = config.data_dir.clone();
+        out.push(Box::new(move || Box::new(ImapSource::new(a.clone(), &data_dir))));
     }
     out
 }
@@ -323,16 +324,21 @@ async fn keep_going(mut source: Box<dyn Source>, make: SourceFactory, ctx: SyncC
                 tracing::debug!("the pipeline has stopped");
                 return;
             }
-            Some(Err(e @ SourceError::Auth { .. })) => {
-                // Reported once; then wait long (or for the config to change)
-                // instead of hammering the server with a wrong password.
+            Some(Err(e @ (SourceError::Auth { .. } | SourceError::LoginNeeded { .. }))) => {
+                // Reported once; then wait long (or for the config or the
+                // kept sign-in to change) instead of hammering the server.
                 let text = e.to_string();
+                let (state, watch) = match &e {
+                    SourceError::LoginNeeded { watch, .. } => ("login needed", Some(watch.clone())),
+                    _ => ("auth failed", None),
+                };
                 if last_error.as_deref() != Some(text.as_str()) {
                     tracing::error!("{text}; waiting for a config change or {} minutes", AUTH_WAIT.as_secs() / 60);
                 }
-                status("auth failed", Some(text.clone()), None);
+                status(state, Some(text.clone()), None);
                 last_error = Some(text);
-                if !wait_for_config_change(&config_path, AUTH_WAIT, &stop).await {
+                let watched: Vec<&Path> = std::iter::once(config_path.as_path()).chain(watch.as_deref()).collect();
+                if !wait_for_change(&watched, AUTH_WAIT, &stop).await {
                     status("stopped", None, None);
                     return;
                 }
@@ -373,18 +379,20 @@ async fn keep_going(mut source: Box<dyn Source>, make: SourceFactory, ctx: SyncC
 /// How long a source waits after an authentication failure.
 const AUTH_WAIT: Duration = Duration::from_secs(30 * 60);
 
-/// Waits until the config file changes (the user fixed the account or its
-/// password command), `max` passes, or the daemon stops (returns false).
-async fn wait_for_config_change(path: &Path, max: Duration, stop: &Shutdown) -> bool {
-    let mtime = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-    let before = mtime(path);
+/// Waits until one of `paths` changes (the user fixed the account, its
+/// password command, or signed in again), `max` passes, or the daemon
+/// stops (returns false).
+async fn wait_for_change(paths: &[&Path], max: Duration, stop: &Shutdown) -> bool {
+    let stamp = |p: &Path| std::fs::metadata(p).ok().map(|m| (m.modified().ok(), m.len()));
+    let before: Vec<_> = paths.iter().map(|p| stamp(p)).collect();
     let deadline = tokio::time::Instant::now() + max;
     loop {
         tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+            _ = tokio::time::sleep(Duration::from_secs(2)) => {}
             _ = stop.wait() => return false,
         }
-        if mtime(path) != before || tokio::time::Instant::now() >= deadline {
+        let now: Vec<_> = paths.iter().map(|p| stamp(p)).collect();
+        if now != before || tokio::time::Instant::now() >= deadline {
             return true;
         }
     }

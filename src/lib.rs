@@ -20,6 +20,7 @@ pub mod mail;
 pub mod matcher;
 pub mod model;
 pub mod notes;
+pub mod oauth;
 pub mod pipeline;
 pub mod process;
 pub mod reminders;

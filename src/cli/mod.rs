@@ -8,6 +8,7 @@ mod client;
 mod config_cmd;
 mod deal;
 mod document;
+mod login;
 mod note;
 mod read;
 mod run;
@@ -55,6 +56,20 @@ pub enum Command {
     Unlink(client::LinkArgs),
     /// Re-match every stored item against the directory and config.
     Rematch,
+    /// Sign an OAuth2 mail account (Microsoft 365, Google) in once.
+    Login {
+        /// The `[[imap]]` account's name.
+        account: String,
+        /// Use the device-code flow (a code to enter on any device).
+        #[arg(long, conflicts_with = "browser")]
+        device: bool,
+        /// Use the browser flow (a loopback redirect to this machine).
+        #[arg(long)]
+        browser: bool,
+        /// Do not start a browser; print the address only.
+        #[arg(long)]
+        no_browser: bool,
+    },
     /// Import mail archives (Maildir, mbox, eml) once.
     #[command(subcommand)]
     Import(run::ImportCmd),
@@ -203,6 +218,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Command::Unlink(a) => client::link(&ctx, a, false),
         Command::Import(cmd) => run::import(&ctx, cmd),
         Command::Sync => run::sync(&ctx),
+        Command::Login { account, device, browser, no_browser } => {
+            login::login(&ctx, &account, device, browser, no_browser)
+        }
         Command::Note(cmd) => note::run(&ctx, cmd),
         Command::Deal(cmd) => deal::run(&ctx, cmd),
         Command::Document(cmd) => document::run(&ctx, cmd),

@@ -132,6 +132,67 @@ pub enum PasswordSource {
     Env(String),
 }
 
+/// How an IMAP account logs in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImapAuth {
+    /// LOGIN with a password from a command or the environment.
+    Password(PasswordSource),
+    /// SASL XOAUTH2 or OAUTHBEARER with an access token from the refresh
+    /// token `kronika login` stored.
+    OAuth2(OAuthConfig),
+    /// SASL with an access token printed by the user's own command.
+    TokenCmd(String),
+}
+
+/// Which OAuth2 provider an account signs in with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OAuthProvider {
+    Microsoft,
+    Google,
+    Custom,
+}
+
+/// How `kronika login` obtains the first tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OAuthFlow {
+    /// The device-code flow (RFC 8628): a code to type in on any device.
+    Device,
+    /// The authorization-code flow with PKCE and a loopback redirect.
+    Code,
+}
+
+/// The OAuth2 side of an account: endpoints (from a preset or the
+/// config), the user's own app registration, scopes. `client_secret` is
+/// never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OAuthConfig {
+    pub provider: OAuthProvider,
+    pub flow: OAuthFlow,
+    pub client_id: String,
+    pub client_secret: Option<String>,
+    pub auth_url: Option<String>,
+    pub token_url: String,
+    pub device_url: Option<String>,
+    pub scopes: Vec<String>,
+    /// The loopback port of the code flow's redirect; 0: any free port.
+    pub redirect_port: u16,
+}
+
+impl std::fmt::Debug for OAuthConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OAuthConfig")
+            .field("provider", &self.provider)
+            .field("flow", &self.flow)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret.as_ref().map(|_| "***"))
+            .field("auth_url", &self.auth_url)
+            .field("token_url", &self.token_url)
+            .field("device_url", &self.device_url)
+            .field("scopes", &self.scopes)
+            .finish()
+    }
+}
+
 /// An `[[imap]]` section.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImapConfig {
@@ -140,7 +201,14 @@ pub struct ImapConfig {
     pub port: u16,
     pub tls: TlsMode,
     pub username: String,
-    pub password: PasswordSource,
+    /// How kronika logs in: a password, or an OAuth2 access token.
+    pub auth: ImapAuth,
+    /// The user SASL names (a shared mailbox: `info@firma.cz`, opened with
+    /// the token of the user who signed in); `None`: `username`.
+    pub mailbox_user: Option<String>,
+    /// A capture mailbox (colleagues Bcc or forward client mail to it):
+    /// forwards are unwrapped into the original message.
+    pub capture: bool,
     /// Mailboxes to watch; `None`: INBOX and the mailboxes marked `\Sent`.
     pub mailboxes: Option<Vec<String>>,
     /// Mailboxes whose mail is ours (outgoing); `None`: those marked `\Sent`.
@@ -345,7 +413,7 @@ choices = ["A", "B"]
         assert_eq!(i.port, 1143);
         assert_eq!(i.tls, TlsMode::None);
         assert_eq!(i.poll_interval, std::time::Duration::from_secs(5400));
-        assert_eq!(i.password, PasswordSource::Cmd("pass show x".into()));
+        assert_eq!(i.auth, ImapAuth::Password(PasswordSource::Cmd("pass show x".into())));
         assert!(is_loopback("::1") && is_loopback("localhost") && !is_loopback("imap.example.com"));
         assert_eq!(parse_duration("30s"), Some(std::time::Duration::from_secs(30)));
         assert_eq!(parse_duration("5x"), None);
@@ -354,6 +422,49 @@ choices = ["A", "B"]
         assert_eq!(parse_listen("8765"), Some("127.0.0.1:8765".parse().unwrap()));
         assert_eq!(parse_listen("0.0.0.0:80"), Some("0.0.0.0:80".parse().unwrap()));
         assert_eq!(parse_listen("somewhere"), None);
+    }
+
+    #[test]
+    fn oauth2_accounts_get_their_provider_presets() {
+        let c = parse(
+            "[[imap]]\nname = \"m365\"\nprovider = \"microsoft\"\nusername = \"jana@firma.cz\"\nclient_id = \"abc\"\ntenant = \"firma.onmicrosoft.com\"\nmailbox_user = \"info@firma.cz\"\n\n[[imap]]\nname = \"g\"\nprovider = \"google\"\nusername = \"jana@firma.cz\"\nclient_id = \"x.apps.googleusercontent.com\"\nclient_secret = \"s3cret\"\n\n[[imap]]\nname = \"t\"\nhost = \"imap.example.com\"\nauth = \"oauth2\"\nusername = \"u\"\ntoken_cmd = \"oauth2-helper\"\n",
+        )
+        .unwrap();
+        let m = &c.imap[0];
+        assert_eq!((m.host.as_str(), m.port, m.tls), ("outlook.office365.com", 993, TlsMode::Implicit));
+        assert_eq!(m.mailbox_user.as_deref(), Some("info@firma.cz"));
+        let ImapAuth::OAuth2(o) = &m.auth else { panic!("{:?}", m.auth) };
+        assert_eq!(o.flow, OAuthFlow::Device);
+        assert_eq!(
+            o.device_url.as_deref(),
+            Some("https://login.microsoftonline.com/firma.onmicrosoft.com/oauth2/v2.0/devicecode")
+        );
+        assert_eq!(o.scopes, vec!["https://outlook.office.com/IMAP.AccessAsUser.All", "offline_access"]);
+        let g = &c.imap[1];
+        assert_eq!(g.host, "imap.gmail.com");
+        let ImapAuth::OAuth2(o) = &g.auth else { panic!("{:?}", g.auth) };
+        assert_eq!((o.flow, o.token_url.as_str()), (OAuthFlow::Code, "https://oauth2.googleapis.com/token"));
+        assert!(!format!("{:?}", c.imap).contains("s3cret"), "the client secret never shows");
+        assert_eq!(c.imap[2].auth, ImapAuth::TokenCmd("oauth2-helper".into()));
+        for (text, key) in [
+            ("[[imap]]\nname = \"a\"\nprovider = \"google\"\nusername = \"u\"\n", "imap.client_id"),
+            ("[[imap]]\nname = \"a\"\nprovider = \"yahoo\"\nusername = \"u\"\n", "imap.provider"),
+            (
+                "[[imap]]\nname = \"a\"\nhost = \"h\"\nauth = \"oauth2\"\nusername = \"u\"\nclient_id = \"c\"\n",
+                "imap.token_url",
+            ),
+            (
+                "[[imap]]\nname = \"a\"\nprovider = \"google\"\nusername = \"u\"\nclient_id = \"c\"\npassword_env = \"P\"\n",
+                "imap.password_cmd",
+            ),
+            (
+                "[[imap]]\nname = \"a\"\nhost = \"h\"\nauth = \"oauth2\"\nusername = \"u\"\nclient_id = \"c\"\ntoken_url = \"http://evil.example/t\"\n",
+                "imap.token_url",
+            ),
+        ] {
+            let e = parse(text).unwrap_err().to_string();
+            assert!(e.contains(key), "{e} should name {key}");
+        }
     }
 
     #[test]

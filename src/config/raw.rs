@@ -91,6 +91,7 @@ pub(super) struct RawNotes {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawImap {
     pub(super) name: String,
+    #[serde(default)]
     pub(super) host: String,
     pub(super) port: Option<u16>,
     #[serde(default = "default_tls")]
@@ -106,6 +107,20 @@ pub(super) struct RawImap {
     pub(super) poll_interval: Option<String>,
     pub(super) ca_file: Option<String>,
     pub(super) timeout: Option<String>,
+    pub(super) auth: Option<String>,
+    pub(super) provider: Option<String>,
+    pub(super) client_id: Option<String>,
+    pub(super) client_secret: Option<String>,
+    pub(super) tenant: Option<String>,
+    pub(super) auth_url: Option<String>,
+    pub(super) token_url: Option<String>,
+    pub(super) device_url: Option<String>,
+    pub(super) scopes: Option<Vec<String>>,
+    pub(super) redirect_port: Option<u16>,
+    pub(super) token_cmd: Option<String>,
+    pub(super) mailbox_user: Option<String>,
+    #[serde(default)]
+    pub(super) capture: bool,
 }
 
 pub(super) fn default_tls() -> String {

@@ -7,8 +7,9 @@ use toml::Spanned;
 
 use super::raw::RawConfig;
 use super::{
-    CalendarConfig, Config, ConfigError, Feed, ImapConfig, MaildirConfig, NotesConfig, PasswordSource, RemindersConfig,
-    TlsMode, is_loopback, parse_duration, parse_listen, resolve_path,
+    CalendarConfig, Config, ConfigError, Feed, ImapAuth, ImapConfig, MaildirConfig, NotesConfig, OAuthConfig,
+    OAuthFlow, OAuthProvider, PasswordSource, RemindersConfig, TlsMode, is_loopback, parse_duration, parse_listen,
+    resolve_path,
 };
 use crate::address;
 use crate::model::{CustomField, FieldKind};
@@ -229,7 +230,24 @@ fn imap(v: &Validator<'_>, base: &Path, raw: &RawConfig) -> Result<Vec<ImapConfi
                 return Err(err("imap.tls", format!("{other:?} is not implicit, starttls or none")));
             }
         };
-        let host = r.host.trim().to_string();
+        let provider = match r.provider.as_deref().map(|p| p.trim().to_ascii_lowercase()) {
+            None => None,
+            Some(p) if p == "microsoft" || p == "microsoft365" || p == "outlook" => Some(OAuthProvider::Microsoft),
+            Some(p) if p == "google" || p == "gmail" => Some(OAuthProvider::Google),
+            Some(p) if p == "custom" => Some(OAuthProvider::Custom),
+            Some(other) => {
+                return Err(err("imap.provider", format!("{other:?} is not microsoft, google or custom")));
+            }
+        };
+        let preset_host = match provider {
+            Some(OAuthProvider::Microsoft) => "outlook.office365.com",
+            Some(OAuthProvider::Google) => "imap.gmail.com",
+            _ => "",
+        };
+        let host = match r.host.trim() {
+            "" => preset_host.to_string(),
+            h => h.to_string(),
+        };
         if host.is_empty() {
             return Err(err("imap.host", format!("account {name:?} has no host")));
         }
@@ -241,22 +259,7 @@ fn imap(v: &Validator<'_>, base: &Path, raw: &RawConfig) -> Result<Vec<ImapConfi
                 ),
             ));
         }
-        let password = match (&r.password_cmd, &r.password_env) {
-            (Some(c), None) if !c.trim().is_empty() => PasswordSource::Cmd(c.clone()),
-            (None, Some(e)) if !e.trim().is_empty() => PasswordSource::Env(e.trim().to_string()),
-            (Some(_), Some(_)) => {
-                return Err(err(
-                    "imap.password_cmd",
-                    format!("account {name:?}: give password_cmd or password_env, not both"),
-                ));
-            }
-            _ => {
-                return Err(err(
-                    "imap.password_cmd",
-                    format!("account {name:?} needs password_cmd (a command that prints the password) or password_env"),
-                ));
-            }
-        };
+        let auth = imap_auth(&err, &name, r, provider)?;
         let since = match &r.since {
             Some(s) => Some(
                 crate::model::parse_date(s)
@@ -283,7 +286,9 @@ fn imap(v: &Validator<'_>, base: &Path, raw: &RawConfig) -> Result<Vec<ImapConfi
             host,
             tls,
             username: r.username.trim().to_string(),
-            password,
+            auth,
+            mailbox_user: r.mailbox_user.as_deref().map(str::trim).filter(|u| !u.is_empty()).map(str::to_string),
+            capture: r.capture,
             mailboxes: r.mailboxes.clone().filter(|m| !m.is_empty()),
             outgoing: r.outgoing.clone(),
             since,
@@ -294,6 +299,137 @@ fn imap(v: &Validator<'_>, base: &Path, raw: &RawConfig) -> Result<Vec<ImapConfi
         });
     }
     Ok(imap)
+}
+
+/// How an account logs in: `auth = "password"` (the default) with
+/// `password_cmd` or `password_env`; `auth = "oauth2"` with a provider
+/// preset (or `custom` endpoints) and the user's `client_id`, or with
+/// `token_cmd`.
+fn imap_auth(
+    err: &dyn Fn(&str, String) -> ConfigError,
+    name: &str,
+    r: &super::raw::RawImap,
+    provider: Option<OAuthProvider>,
+) -> Result<ImapAuth, ConfigError> {
+    let mode = r.auth.as_deref().map(|a| a.trim().to_ascii_lowercase());
+    let oauth = match mode.as_deref() {
+        None => provider.is_some() || r.token_cmd.is_some(),
+        Some("password") => false,
+        Some("oauth2") | Some("oauth") | Some("xoauth2") => true,
+        Some(other) => return Err(err("imap.auth", format!("{other:?} is not password or oauth2"))),
+    };
+    if !oauth {
+        return match (&r.password_cmd, &r.password_env) {
+            (Some(c), None) if !c.trim().is_empty() => Ok(ImapAuth::Password(PasswordSource::Cmd(c.clone()))),
+            (None, Some(e)) if !e.trim().is_empty() => {
+                Ok(ImapAuth::Password(PasswordSource::Env(e.trim().to_string())))
+            }
+            (Some(_), Some(_)) => {
+                Err(err("imap.password_cmd", format!("account {name:?}: give password_cmd or password_env, not both")))
+            }
+            _ => Err(err(
+                "imap.password_cmd",
+                format!(
+                    "account {name:?} needs password_cmd (a command that prints the password) or password_env, or auth = \"oauth2\""
+                ),
+            )),
+        };
+    }
+    if r.password_cmd.is_some() || r.password_env.is_some() {
+        return Err(err(
+            "imap.password_cmd",
+            format!("account {name:?} signs in with OAuth2: leave out password_cmd and password_env"),
+        ));
+    }
+    if let Some(cmd) = r.token_cmd.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        if r.client_id.is_some() {
+            return Err(err("imap.token_cmd", format!("account {name:?}: give token_cmd or client_id, not both")));
+        }
+        return Ok(ImapAuth::TokenCmd(cmd.to_string()));
+    }
+    let provider = provider.unwrap_or(OAuthProvider::Custom);
+    let client_id = r.client_id.as_deref().map(str::trim).filter(|c| !c.is_empty()).ok_or_else(|| {
+        err(
+            "imap.client_id",
+            format!(
+                "account {name:?} needs client_id: your own app registration (the README shows how to make one), or token_cmd"
+            ),
+        )
+    })?;
+    let url = |key: &str, v: &Option<String>| -> Result<Option<String>, ConfigError> {
+        match v.as_deref().map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(u)
+                if u.starts_with("https://")
+                    || u.starts_with("http://127.0.0.1")
+                    || u.starts_with("http://localhost") =>
+            {
+                Ok(Some(u.to_string()))
+            }
+            Some(u) => Err(err(key, format!("{u:?} is not an https URL (plain http only to loopback)"))),
+        }
+    };
+    let tenant = r.tenant.as_deref().map(str::trim).filter(|t| !t.is_empty()).unwrap_or("organizations");
+    if !tenant.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.') {
+        return Err(err("imap.tenant", format!("{tenant:?} is not a tenant name or id")));
+    }
+    let ms = format!("https://login.microsoftonline.com/{tenant}/oauth2/v2.0");
+    let (preset_auth, preset_token, preset_device, preset_scopes): (
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        &[&str],
+    ) = match provider {
+        OAuthProvider::Microsoft => (
+            Some(format!("{ms}/authorize")),
+            Some(format!("{ms}/token")),
+            Some(format!("{ms}/devicecode")),
+            &["https://outlook.office.com/IMAP.AccessAsUser.All", "offline_access"],
+        ),
+        OAuthProvider::Google => (
+            Some("https://accounts.google.com/o/oauth2/v2/auth".into()),
+            Some("https://oauth2.googleapis.com/token".into()),
+            None,
+            &["https://mail.google.com/"],
+        ),
+        OAuthProvider::Custom => (None, None, None, &[]),
+    };
+    let auth_url = url("imap.auth_url", &r.auth_url)?.or(preset_auth);
+    let device_url = url("imap.device_url", &r.device_url)?.or(preset_device);
+    let token_url = url("imap.token_url", &r.token_url)?.or(preset_token).ok_or_else(|| {
+        err(
+            "imap.token_url",
+            format!("account {name:?}: a custom provider needs token_url (and auth_url or device_url)"),
+        )
+    })?;
+    let scopes: Vec<String> = match &r.scopes {
+        Some(s) => s.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
+        None => preset_scopes.iter().map(|s| s.to_string()).collect(),
+    };
+    if scopes.is_empty() {
+        return Err(err("imap.scopes", format!("account {name:?} needs scopes for its provider")));
+    }
+    // Microsoft: the device code works over SSH; Google does not allow
+    // the mail scope with it, so a browser and a loopback redirect.
+    let flow = match (provider, &device_url, &auth_url) {
+        (OAuthProvider::Google, _, Some(_)) => OAuthFlow::Code,
+        (_, Some(_), _) => OAuthFlow::Device,
+        (_, None, Some(_)) => OAuthFlow::Code,
+        (_, None, None) => {
+            return Err(err("imap.auth_url", format!("account {name:?} needs auth_url or device_url to sign in")));
+        }
+    };
+    Ok(ImapAuth::OAuth2(OAuthConfig {
+        provider,
+        flow,
+        client_id: client_id.to_string(),
+        client_secret: r.client_secret.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(str::to_string),
+        auth_url,
+        token_url,
+        device_url,
+        scopes,
+        redirect_port: r.redirect_port.unwrap_or(0),
+    }))
 }
 
 fn notes(

@@ -21,7 +21,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
 use super::{BoxFuture, MAX_MESSAGE_BYTES, Source, SourceError, SyncContext};
-use crate::config::{ImapConfig, PasswordSource, TlsMode};
+use crate::config::{ImapAuth, ImapConfig, PasswordSource, TlsMode};
 use crate::mail::{ParseHints, parse};
 use crate::model::Direction;
 use crate::pipeline::{Batch, Counts};
@@ -62,11 +62,89 @@ pub struct ImapSource {
     session: Option<ImapSession>,
     plans: Option<Vec<Plan>>,
     can_idle: bool,
+    /// OAuth2 accounts: where access tokens come from.
+    tokens: Option<Arc<crate::oauth::TokenSource>>,
+}
+
+/// What a connection logs in with, read when connecting.
+enum Secret {
+    Password(String),
+    Bearer(String),
+}
+
+/// Answers a SASL XOAUTH2 or OAUTHBEARER exchange: the payload first;
+/// to the JSON error challenge a failing server sends, an empty line.
+struct Bearer {
+    payload: String,
+    sent: bool,
+}
+
+impl async_imap::Authenticator for Bearer {
+    type Response = Vec<u8>;
+    fn process(&mut self, _challenge: &[u8]) -> Vec<u8> {
+        if self.sent {
+            return Vec::new();
+        }
+        self.sent = true;
+        self.payload.as_bytes().to_vec()
+    }
 }
 
 impl ImapSource {
-    pub fn new(cfg: ImapConfig) -> ImapSource {
-        ImapSource { cfg, session: None, plans: None, can_idle: false }
+    /// An IMAP source from its `[[imap]]` section; OAuth2 sign-ins are
+    /// kept under `data_dir` (see `kronika login`).
+    pub fn new(cfg: ImapConfig, data_dir: &std::path::Path) -> ImapSource {
+        let tokens = match &cfg.auth {
+            ImapAuth::OAuth2(o) => Some(Arc::new(crate::oauth::TokenSource::new(
+                o.clone(),
+                &cfg.name,
+                crate::oauth::token_path(data_dir, &cfg.name),
+            ))),
+            _ => None,
+        };
+        ImapSource { cfg, session: None, plans: None, can_idle: false, tokens }
+    }
+
+    /// Reads the password, or gets an access token (`force`: a fresh one,
+    /// the server refused the last). Off the runtime: a command or a
+    /// provider may take a while.
+    async fn secret(&self, force: bool) -> Result<Secret, SourceError> {
+        let what = self.what();
+        match &self.cfg.auth {
+            ImapAuth::Password(source) => {
+                let source = source.clone();
+                tokio::task::spawn_blocking(move || read_password(&source))
+                    .await
+                    .map_err(|e| self.unavailable(format!("password_cmd: {e}")))?
+                    .map(Secret::Password)
+                    .map_err(|reason| SourceError::Auth { what, reason })
+            }
+            ImapAuth::TokenCmd(cmd) => {
+                let cmd = cmd.clone();
+                tokio::task::spawn_blocking(move || read_password(&PasswordSource::Cmd(cmd)))
+                    .await
+                    .map_err(|e| self.unavailable(format!("token_cmd: {e}")))?
+                    .map(Secret::Bearer)
+                    .map_err(|reason| SourceError::Auth { what, reason: reason.replace("password_cmd", "token_cmd") })
+            }
+            ImapAuth::OAuth2(_) => {
+                let tokens = self.tokens.clone().ok_or_else(|| self.unavailable("no token source"))?;
+                let watch = tokens.path().to_path_buf();
+                let got = tokio::task::spawn_blocking(move || tokens.access_token(force))
+                    .await
+                    .map_err(|e| self.unavailable(format!("cannot refresh the access token: {e}")))?;
+                match got {
+                    Ok(t) => Ok(Secret::Bearer(t)),
+                    Err(crate::oauth::OAuthError::LoginNeeded { account, reason }) => Err(SourceError::LoginNeeded {
+                        what,
+                        reason: format!("{reason}; run `kronika login {account}`"),
+                        watch,
+                    }),
+                    Err(e @ crate::oauth::OAuthError::Network { .. }) => Err(self.unavailable(e)),
+                    Err(e) => Err(SourceError::Auth { what, reason: e.to_string() }),
+                }
+            }
+        }
     }
 
     fn what(&self) -> String {
@@ -96,12 +174,7 @@ impl ImapSource {
     }
 
     async fn connect(&mut self) -> Result<ImapSession, SourceError> {
-        // A password command may take a while (a keyring): off the runtime.
-        let secret = self.cfg.password.clone();
-        let password = tokio::task::spawn_blocking(move || read_password(&secret))
-            .await
-            .map_err(|e| self.unavailable(format!("password_cmd: {e}")))?
-            .map_err(|reason| SourceError::Auth { what: self.what(), reason })?;
+        let secret = self.secret(false).await?;
         let addr = (self.cfg.host.as_str(), self.cfg.port);
         let tcp = tokio::time::timeout(self.cfg.timeout, TcpStream::connect(addr))
             .await
@@ -125,22 +198,95 @@ impl ImapSource {
                 return Err(self.unavailable("the server closed the connection before greeting"));
             }
         }
-        let login = tokio::time::timeout(self.cfg.timeout, client.login(&self.cfg.username, &password)).await;
-        let mut session = match login {
-            Err(_) => return Err(self.unavailable("login: no answer")),
-            Ok(Ok(s)) => s,
-            Ok(Err((async_imap::error::Error::No(text), _))) | Ok(Err((async_imap::error::Error::Bad(text), _))) => {
-                return Err(SourceError::Auth {
-                    what: self.what(),
-                    reason: format!("the server said: {}", text.trim()),
-                });
+        let mut session = match secret {
+            Secret::Password(password) => {
+                let login = tokio::time::timeout(self.cfg.timeout, client.login(&self.cfg.username, &password)).await;
+                match login {
+                    Err(_) => return Err(self.unavailable("login: no answer")),
+                    Ok(Ok(s)) => s,
+                    Ok(Err((async_imap::error::Error::No(text), _)))
+                    | Ok(Err((async_imap::error::Error::Bad(text), _))) => {
+                        return Err(SourceError::Auth {
+                            what: self.what(),
+                            reason: format!("the server said: {}", text.trim()),
+                        });
+                    }
+                    Ok(Err((e, _))) => return Err(self.unavailable(format!("login: {e}"))),
+                }
             }
-            Ok(Err((e, _))) => return Err(self.unavailable(format!("login: {e}"))),
+            Secret::Bearer(token) => self.authenticate(client, token).await?,
         };
         let caps = self.timed("CAPABILITY", session.capabilities()).await?;
         self.can_idle = caps.has_str("IDLE");
         tracing::info!("connected to {}", self.what());
         Ok(session)
+    }
+
+    /// SASL with a bearer token, by the mechanism the server offers
+    /// (OAUTHBEARER, else XOAUTH2). A refused token is refreshed once and
+    /// tried again on the same connection; refused twice, it is an
+    /// authentication failure.
+    async fn authenticate(&self, mut client: Client<Box<dyn Io>>, token: String) -> Result<ImapSession, SourceError> {
+        let (tx, rx) = async_channel::unbounded();
+        self.timed("CAPABILITY", client.run_command_and_check_ok("CAPABILITY", Some(tx))).await?;
+        let mut offered = Vec::new();
+        while let Ok(u) = rx.try_recv() {
+            if let async_imap::types::UnsolicitedResponse::Other(data) = u
+                && let async_imap::imap_proto::Response::Capabilities(caps) = data.parsed()
+            {
+                for c in caps {
+                    if let async_imap::imap_proto::Capability::Auth(m) = c {
+                        offered.push(m.to_ascii_uppercase());
+                    }
+                }
+            }
+        }
+        let mechanism = if offered.iter().any(|m| m == "OAUTHBEARER") {
+            "OAUTHBEARER"
+        } else if offered.iter().any(|m| m == "XOAUTH2") {
+            "XOAUTH2"
+        } else {
+            return Err(SourceError::Auth {
+                what: self.what(),
+                reason: format!(
+                    "the server offers neither XOAUTH2 nor OAUTHBEARER (it offers {}); use auth = \"password\"",
+                    if offered.is_empty() { "no SASL mechanism".to_string() } else { offered.join(", ") }
+                ),
+            });
+        };
+        let user = self.cfg.mailbox_user.clone().unwrap_or_else(|| self.cfg.username.clone());
+        let mut token = token;
+        let mut refreshed = false;
+        loop {
+            let payload = match mechanism {
+                "OAUTHBEARER" => crate::oauth::oauthbearer(&user, &token),
+                _ => crate::oauth::xoauth2(&user, &token),
+            };
+            let attempt =
+                tokio::time::timeout(self.cfg.timeout, client.authenticate(mechanism, Bearer { payload, sent: false }))
+                    .await;
+            match attempt {
+                Err(_) => return Err(self.unavailable(format!("AUTHENTICATE {mechanism}: no answer"))),
+                Ok(Ok(session)) => return Ok(session),
+                Ok(Err((async_imap::error::Error::No(text), back)))
+                | Ok(Err((async_imap::error::Error::Bad(text), back))) => {
+                    if refreshed {
+                        return Err(SourceError::Auth {
+                            what: self.what(),
+                            reason: format!("the server refused the access token: {}", text.trim()),
+                        });
+                    }
+                    tracing::debug!("{}: the server refused the access token; getting a fresh one", self.what());
+                    client = back;
+                    refreshed = true;
+                    token = match self.secret(true).await? {
+                        Secret::Bearer(t) => t,
+                        Secret::Password(_) => return Err(self.unavailable("a password where a token was expected")),
+                    };
+                }
+                Ok(Err((e, _))) => return Err(self.unavailable(format!("AUTHENTICATE {mechanism}: {e}"))),
+            }
+        }
     }
 
     async fn tls(&self, tcp: TcpStream) -> Result<tokio_rustls::client::TlsStream<TcpStream>, SourceError> {

@@ -25,6 +25,10 @@ pub enum SourceError {
     Unavailable { what: String, reason: String },
     #[error("cannot log in to {what}: {reason}")]
     Auth { what: String, reason: String },
+    /// The sign-in is gone (never made, revoked, expired): the user must run
+    /// `kronika login`; the source waits for `watch` (the kept sign-in) to change.
+    #[error("cannot log in to {what}: {reason}")]
+    LoginNeeded { what: String, reason: String, watch: std::path::PathBuf },
     #[error(transparent)]
     Pipeline(#[from] PipelineError),
     /// A bug in kronika (a panic, caught): the source is built anew and retried.

@@ -17,5 +17,6 @@ mod imap;
 mod mail_parse;
 mod mail_pipeline;
 mod notes;
+mod oauth;
 mod reminders;
 mod store_matching;

@@ -63,6 +63,9 @@ pub struct Dovecot {
     dovecot_bin: PathBuf,
     doveadm_bin: PathBuf,
     running: Option<Running>,
+    /// With OAuth2: the introspection URL bearer tokens are checked
+    /// against, and the SASL mechanisms offered.
+    introspection: Option<(String, String)>,
 }
 
 /// The master process (leader of its own process group) and its watchdog.
@@ -97,6 +100,23 @@ impl Dovecot {
 
     /// [`Dovecot::start`] returning the error instead of panicking.
     pub fn try_start() -> Result<Dovecot> {
+        Dovecot::try_start_with(None)
+    }
+
+    /// An instance that also takes XOAUTH2 and OAUTHBEARER, checking each
+    /// bearer token by introspection (POST `token=…`) at `introspection_url`;
+    /// the answer must be `{"active": true, "username": USER}`.
+    pub fn start_with_oauth(introspection_url: &str) -> Dovecot {
+        Dovecot::start_with_mechanisms(introspection_url, "xoauth2 oauthbearer")
+    }
+
+    /// [`Dovecot::start_with_oauth`] offering only `mechanisms` (e.g. `xoauth2`, as Outlook).
+    pub fn start_with_mechanisms(introspection_url: &str, mechanisms: &str) -> Dovecot {
+        Dovecot::try_start_with(Some((introspection_url.to_string(), mechanisms.to_string())))
+            .unwrap_or_else(|e| panic!("private dovecot with OAuth2: {e:#}"))
+    }
+
+    fn try_start_with(introspection: Option<(String, String)>) -> Result<Dovecot> {
         let dovecot_bin =
             find_program("dovecot").ok_or_else(|| anyhow!("`dovecot` is not installed: {INSTALL_HINT}"))?;
         let doveadm_bin =
@@ -157,7 +177,17 @@ impl Dovecot {
         fs::write(root.join("users"), users).context("writing the users file")?;
         fs::create_dir_all(root.join("state")).context("creating state_dir")?;
 
-        let mut dovecot = Dovecot { dir, name, port: 0, tls_port: 0, dovecot_bin, doveadm_bin, running: None };
+        if let Some((url, _)) = &introspection {
+            fs::write(
+                root.join("oauth2.conf.ext"),
+                format!(
+                    "introspection_mode = post\nintrospection_url = {url}\nforce_introspection = yes\nusername_attribute = username\nactive_attribute = active\nactive_value = true\n"
+                ),
+            )
+            .context("writing oauth2.conf.ext")?;
+        }
+        let mut dovecot =
+            Dovecot { dir, name, port: 0, tls_port: 0, dovecot_bin, doveadm_bin, running: None, introspection };
         // Free ports are found by binding port 0 and closing it; another
         // process may take one in between, so a failed bind means new ports.
         let mut last_err = None;
@@ -496,7 +526,7 @@ ssl_cert = <{t}/cert.pem
 ssl_key = <{t}/key.pem
 ssl_min_protocol = TLSv1.2
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login{mechanisms}
 # Tests of failed logins should not wait the default 2 s (Dovecot still
 # answers a failure up to 0.5 s late).
 auth_failure_delay = 0
@@ -514,7 +544,7 @@ namespace inbox {{
   inbox = yes
   separator = /
 {special}}}
-passdb {{
+{oauth_passdb}passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {t}/users
 }}
@@ -549,6 +579,14 @@ service anvil {{
             login_user = a.login_user,
             port = self.port,
             tls_port = self.tls_port,
+            mechanisms = if self.introspection.is_some() { " xoauth2 oauthbearer" } else { "" },
+            oauth_passdb = if self.introspection.is_some() {
+                format!(
+                    "passdb {{\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n  args = {t}/oauth2.conf.ext\n}}\n"
+                )
+            } else {
+                String::new()
+            },
         )
     }
 }

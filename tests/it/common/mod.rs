@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 
 pub mod dovecot;
+pub mod oauth_server;
 
 /// A temporary kronika setup: a folder holding `kronika.toml` and the data dir.
 pub struct Env {
@@ -66,6 +67,41 @@ impl Env {
             .args(args)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn kronika");
+        Running(child)
+    }
+
+    /// Starts a command with its standard output piped (to read what it
+    /// prints while it runs: `kronika login`).
+    pub fn command(&self, args: &[&str]) -> Running {
+        let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("kronika"))
+            .current_dir(self.path())
+            .env_remove("KRONIKA_CONFIG")
+            .env_remove("DISPLAY")
+            .env_remove("WAYLAND_DISPLAY")
+            .arg("--config")
+            .arg(self.config_path())
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .expect("spawn kronika");
+        Running(child)
+    }
+
+    /// [`Env::spawn`] with the log (standard error, at debug level) written to `log`.
+    pub fn spawn_logged(&self, args: &[&str], log: &Path) -> Running {
+        let file = std::fs::File::create(log).expect("create the log file");
+        let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("kronika"))
+            .current_dir(self.path())
+            .env_remove("KRONIKA_CONFIG")
+            .env("RUST_LOG", "debug")
+            .arg("--config")
+            .arg(self.config_path())
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(file)
             .spawn()
             .expect("spawn kronika");
         Running(child)
