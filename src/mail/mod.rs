@@ -24,6 +24,7 @@
 mod attachments;
 mod body;
 mod decode;
+mod forward;
 mod headers;
 mod html;
 mod participants;
@@ -41,6 +42,7 @@ use crate::store::{DateSource, NewItem};
 
 pub use attachments::sanitize_attachment_name;
 pub use decode::decode_encoded_words;
+pub use forward::{CAPTURE_ID_DOMAIN, NOTE_SEPARATOR, is_forward_subject, normalized_subject, parse_captured};
 pub use html::html_to_text;
 
 /// What the caller knows about a message besides its bytes.
