@@ -407,10 +407,14 @@ pub fn check(ctx: &Context_, repair: bool, json: bool) -> Result<ExitCode> {
             Some(_) => {}
         }
     }
-    let extra: Vec<i64> = docs.keys().filter(|id| !live.contains_key(id)).copied().collect();
+    // A document of an item deleted after the last commit goes with the
+    // next commit: pending, not drift.
+    let deleted = store.deleted_revs()?;
+    let deleting = |id: &i64| deleted.get(id).is_some_and(|rev| *rev > committed);
+    let extra: Vec<i64> = docs.keys().filter(|id| !live.contains_key(id) && !deleting(id)).copied().collect();
     // An index ahead of the store (a restored backup) must be rebuilt.
     let ahead = committed > store.max_rev()?;
-    let pending = live.values().filter(|r| **r > committed).count();
+    let pending = live.values().filter(|r| **r > committed).count() + docs.keys().filter(|id| deleting(id)).count();
     missing.sort_unstable();
     stale.sort_unstable();
     let drift = missing.len() + stale.len() + extra.len() + usize::from(ahead);

@@ -123,6 +123,14 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// Id → rev of deleted items (their removal from the index is pending
+    /// until a commit covers their rev).
+    pub fn deleted_revs(&self) -> Result<HashMap<i64, i64>> {
+        let mut stmt = self.conn.prepare("SELECT id, rev FROM items WHERE deleted_at IS NOT NULL")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Marks items as changed so the index picks them up again.
     pub fn touch_items(&mut self, ids: &[i64]) -> Result<()> {
         let tx = self.conn.transaction()?;

@@ -278,3 +278,23 @@ fn the_daemon_takes_the_index_over_once_another_process_lets_it_go() {
     assert!(ok && took < Duration::from_secs(10), "{took:?}");
     assert!(env.ok(&["check"]).contains("no drift"));
 }
+
+#[test]
+fn a_deletion_the_index_has_not_committed_yet_is_pending_not_drift() {
+    let env = Env::with_config(&format!("{BASE_CONFIG}\n[[notes]]\nname = \"notes\"\npath = \"notes\"\n"));
+    std::fs::create_dir_all(env.path().join("notes")).unwrap();
+    let note = env.path().join("notes/2026-11-27-hovor.md");
+    std::fs::write(&note, "Hovor s Karlem o lešení.\n").unwrap();
+    std::thread::sleep(Duration::from_millis(1200)); // past the settle time
+    env.ok(&["sync"]);
+    // The note goes while another process holds the index writer: stored, not yet indexed.
+    std::fs::remove_file(&note).unwrap();
+    let index = kronika::index::SearchIndex::open(&env.path().join("data/index")).unwrap();
+    let held = kronika::index::Indexer::new(&index, 15 << 20).unwrap();
+    env.ok(&["sync"]);
+    drop(held);
+    let check = env.json(&["check"]);
+    assert_eq!(check["extra"].as_array().unwrap().len(), 0, "{check}");
+    assert_eq!(check["pending"], 1, "{check}");
+    assert!(env.ok(&["check"]).contains("no drift"));
+}
