@@ -227,6 +227,8 @@ pub struct ImapConfig {
 pub struct MaildirConfig {
     pub name: String,
     pub path: PathBuf,
+    /// A capture mailbox: forwards are unwrapped into the original message.
+    pub capture: bool,
 }
 
 impl Config {

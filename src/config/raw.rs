@@ -135,6 +135,8 @@ pub(super) fn default_true() -> bool {
 pub(super) struct RawMaildir {
     pub(super) name: String,
     pub(super) path: String,
+    #[serde(default)]
+    pub(super) capture: bool,
 }
 
 #[derive(Debug, Deserialize)]

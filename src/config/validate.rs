@@ -204,7 +204,11 @@ fn maildirs(v: &Validator<'_>, base: &Path, raw: &RawConfig) -> Result<Vec<Maild
         if m.get_ref().path.trim().is_empty() {
             return Err(v.err(m.span(), "maildir.path", &format!("maildir {name:?} has an empty path")));
         }
-        maildirs.push(MaildirConfig { name: name.to_string(), path: resolve_path(base, m.get_ref().path.trim()) });
+        maildirs.push(MaildirConfig {
+            name: name.to_string(),
+            path: resolve_path(base, m.get_ref().path.trim()),
+            capture: m.get_ref().capture,
+        });
     }
     Ok(maildirs)
 }

@@ -22,7 +22,7 @@ use tokio::net::TcpStream;
 
 use super::{BoxFuture, MAX_MESSAGE_BYTES, Source, SourceError, SyncContext};
 use crate::config::{ImapAuth, ImapConfig, PasswordSource, TlsMode};
-use crate::mail::{ParseHints, parse};
+use crate::mail::{ParseHints, parse, parse_captured};
 use crate::model::Direction;
 use crate::pipeline::{Batch, Counts};
 use crate::store::SourceKey;
@@ -451,7 +451,8 @@ impl ImapSource {
                     continue;
                 }
                 let hints = ParseHints { file_time: f.internal_date().map(|d| d.with_timezone(&chrono::Utc)) };
-                match super::guarded(|| parse(body, &hints)) {
+                let capture = self.cfg.capture;
+                match super::guarded(|| if capture { parse_captured(body, &hints) } else { parse(body, &hints) }) {
                     Ok(mut item) => {
                         if plan.outgoing {
                             item.direction = Some(Direction::Out);

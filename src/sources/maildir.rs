@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 
 use super::watch::FolderWatch;
 use super::{BATCH, BoxFuture, MAX_MESSAGE_BYTES, Source, SourceError, SyncContext};
-use crate::mail::{ParseHints, parse};
+use crate::mail::{ParseHints, parse, parse_captured};
 use crate::pipeline::{Batch, BatchSender, Counts};
 use crate::store::SourceKey;
 
@@ -28,6 +28,8 @@ pub struct MaildirSource {
     /// Keys stored or already judged (blocked, unreadable) in this run.
     known: Option<HashSet<String>>,
     watcher: Option<FolderWatch>,
+    /// A capture mailbox: forwards are unwrapped (`mail::parse_captured`).
+    capture: bool,
 }
 
 /// One message file found by a scan.
@@ -39,7 +41,7 @@ struct Found {
 impl MaildirSource {
     /// A Maildir source from its `[[maildir]]` section.
     pub fn from_config(c: &crate::config::MaildirConfig) -> MaildirSource {
-        MaildirSource::new(c.name.clone(), c.path.clone())
+        MaildirSource { capture: c.capture, ..MaildirSource::new(c.name.clone(), c.path.clone()) }
     }
 
     pub fn new(name: impl Into<String>, root: impl Into<PathBuf>) -> MaildirSource {
@@ -51,6 +53,7 @@ impl MaildirSource {
             root,
             known: None,
             watcher: None,
+            capture: false,
         }
     }
 
@@ -119,7 +122,10 @@ impl MaildirSource {
             ctx.progress.inc(1);
             known.insert(f.key.clone());
             match read_message(&f.path) {
-                Ok((bytes, mtime)) => match super::guarded(|| parse(&bytes, &ParseHints { file_time: mtime })) {
+                Ok((bytes, mtime)) => match super::guarded(|| {
+                    let hints = ParseHints { file_time: mtime };
+                    if self.capture { parse_captured(&bytes, &hints) } else { parse(&bytes, &hints) }
+                }) {
                     Ok(item) => batch.items.push((item, SourceKey { source: self.source_id.clone(), key: f.key })),
                     Err(e) => {
                         tracing::warn!(source = %self.name, "cannot parse {}: {e}", f.path.display());
