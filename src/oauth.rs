@@ -5,6 +5,7 @@
 //! fresh access token whenever it connects.
 //!
 //! Tokens never reach a log, an error or `Debug` output.
+#![deny(clippy::string_slice, clippy::indexing_slicing)]
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};

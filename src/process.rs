@@ -1,6 +1,7 @@
 //! Running the user's programs (`password_cmd`, reminder commands) with a
 //! time limit: a program that hangs is killed, with everything it started,
 //! and never holds kronika up. A [`Shutdown`] ends it early.
+#![deny(clippy::string_slice, clippy::indexing_slicing)]
 
 use std::io::{Read, Write};
 use std::process::{Child, Command, ExitStatus, Stdio};

@@ -9,6 +9,7 @@
 //! deliveries to each sink, failures retried with backoff), then sleep until
 //! the next one is due (at most a minute). Time comes from a [`Clock`], so
 //! tests run it on tokio's paused clock.
+#![deny(clippy::string_slice, clippy::indexing_slicing)]
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -381,15 +382,17 @@ pub fn feed_ics(
     for row in upcoming {
         let Some(link) = row.links.first() else { continue };
         let brief = brief_json(store, figures, ClientId(link.client_id))?;
-        let end = row.extra["end"]
-            .as_str()
+        let end = row
+            .extra
+            .get("end")
+            .and_then(Value::as_str)
             .and_then(|e| DateTime::parse_from_rfc3339(e).ok())
             .map(|e| e.with_timezone(&Utc))
             .unwrap_or(later(row.date, Duration::from_secs(3600)));
         let uid = format!(
             "{}/{}@kronika",
-            row.extra["uid"].as_str().unwrap_or(""),
-            row.extra["recurrence_id"].as_str().unwrap_or("-")
+            row.extra.get("uid").and_then(Value::as_str).unwrap_or(""),
+            row.extra.get("recurrence_id").and_then(Value::as_str).unwrap_or("-")
         );
         let mut event = icalendar::Event::new();
         event
@@ -398,7 +401,7 @@ pub fn feed_ics(
             .description(&render_brief(&brief, false))
             .starts(row.date)
             .ends(end);
-        if let Some(l) = row.extra["location"].as_str().filter(|l| !l.is_empty()) {
+        if let Some(l) = row.extra.get("location").and_then(Value::as_str).filter(|l| !l.is_empty()) {
             event.location(l);
         }
         for lead in leads {

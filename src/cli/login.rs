@@ -1,6 +1,7 @@
 //! `kronika login ACCOUNT`: signs an OAuth2 mail account in once and keeps
 //! the refresh token (see `oauth`). The daemon picks the new sign-in up by
 //! itself.
+#![deny(clippy::string_slice, clippy::indexing_slicing)]
 
 use std::io::Write;
 use std::process::ExitCode;

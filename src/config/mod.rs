@@ -1,5 +1,6 @@
 //! The one TOML config file: read raw (serde, unknown keys refused), then
 //! validated into [`Config`]. Every error names the file, the line and the key.
+#![deny(clippy::string_slice, clippy::indexing_slicing)]
 
 use std::path::{Path, PathBuf};
 
@@ -369,6 +370,7 @@ pub fn resolve_path(base: &Path, raw: &str) -> PathBuf {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::string_slice)]
 mod tests {
     use super::*;
 

@@ -1,5 +1,6 @@
 //! The config file as serde reads it: every section, unknown keys refused.
 //! Nothing is checked here; `validate` turns it into [`super::Config`].
+#![deny(clippy::string_slice, clippy::indexing_slicing)]
 
 use serde::Deserialize;
 use toml::Spanned;

@@ -1,5 +1,6 @@
 //! Raw config → validated [`Config`], one function per section. Every
 //! error names the file, the line and the key.
+#![deny(clippy::string_slice, clippy::indexing_slicing)]
 
 use std::path::{Path, PathBuf};
 
@@ -600,7 +601,7 @@ fn reminders(v: &Validator<'_>, raw: &RawConfig) -> Result<Option<RemindersConfi
                     return Err(err("reminders.webhooks", format!("{w:?} is not an http(s) URL")));
                 }
             }
-            if r.commands.iter().any(|c| c.is_empty() || c[0].trim().is_empty()) {
+            if r.commands.iter().any(|c| c.first().is_none_or(|p| p.trim().is_empty())) {
                 return Err(err("reminders.commands", "each command is a list: [program, arguments…]".into()));
             }
             let horizon = match &r.horizon {

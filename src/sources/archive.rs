@@ -1,6 +1,7 @@
 //! One-shot archives: mbox files and single `.eml` files. Their identity
 //! key is the SHA-256 of the message bytes, so importing the same archive
 //! again (or an overlapping export) adds nothing.
+#![deny(clippy::string_slice, clippy::indexing_slicing)]
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -192,8 +193,9 @@ pub fn split_mbox<R: BufRead, E>(
             started = true;
             // mboxrd: ">From " and ">>From " lose one '>'.
             let quoted = line.iter().take_while(|&&b| b == b'>').count();
-            if quoted > 0 && line[quoted..].starts_with(b"From ") {
-                msg.extend_from_slice(&line[1..]);
+            let unquoted = line.get(quoted..).unwrap_or_default();
+            if quoted > 0 && unquoted.starts_with(b"From ") {
+                msg.extend_from_slice(line.get(1..).unwrap_or_default());
             } else {
                 msg.extend_from_slice(&line);
             }
@@ -224,7 +226,7 @@ fn from_line_date(line: &[u8]) -> Option<DateTime<Utc>> {
     if parts.len() < 7 {
         return None;
     }
-    let tail = parts[parts.len() - 5..].join(" ");
+    let tail = parts.get(parts.len().saturating_sub(5)..).unwrap_or_default().join(" ");
     NaiveDateTime::parse_from_str(&tail, "%a %b %e %H:%M:%S %Y").ok().map(|d| d.and_utc())
 }
 
@@ -242,6 +244,7 @@ pub fn looks_like_mbox(path: &Path) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::string_slice)]
 mod tests {
     use super::*;
 

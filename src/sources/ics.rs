@@ -3,6 +3,7 @@
 //! RECURRENCE-ID, updated in place when it changes and deleted when a good
 //! fetch no longer has it. A fetch that fails, or returns something that is
 //! not a calendar, changes nothing: the last good state stays.
+#![deny(clippy::string_slice, clippy::indexing_slicing)]
 
 use std::time::Duration;
 

@@ -7,6 +7,7 @@
 //! covers. So a first sync stopped halfway resumes after the last batch
 //! stored, and a UIDVALIDITY change refetches the mailbox, where the store
 //! recognises what it already has by Message-ID and content hash.
+#![deny(clippy::string_slice, clippy::indexing_slicing)]
 
 use std::collections::{BTreeSet, HashSet};
 use std::fmt;
@@ -701,13 +702,11 @@ impl tokio_rustls::rustls::client::danger::ServerCertVerifier for PinningVerifie
 /// `[1,2,3,7,9,10]` → `1:3,7,9:10` (sorted input).
 pub fn uid_set(uids: &[u32]) -> String {
     let mut out = String::new();
-    let mut i = 0;
-    while i < uids.len() {
-        let start = uids[i];
+    let mut rest = uids.iter().copied().peekable();
+    while let Some(start) = rest.next() {
         let mut end = start;
-        while i + 1 < uids.len() && uids[i + 1] == end + 1 {
-            i += 1;
-            end = uids[i];
+        while let Some(next) = rest.next_if(|n| Some(*n) == end.checked_add(1)) {
+            end = next;
         }
         if !out.is_empty() {
             out.push(',');
@@ -717,7 +716,6 @@ pub fn uid_set(uids: &[u32]) -> String {
         } else {
             out.push_str(&format!("{start}:{end}"));
         }
-        i += 1;
     }
     out
 }

@@ -6,6 +6,7 @@
 //! Watching: `notify` reports changes below the root; a burst of events
 //! becomes one rescan. Rescans are cheap: only files whose key the store
 //! does not know yet are read and parsed.
+#![deny(clippy::string_slice, clippy::indexing_slicing)]
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};

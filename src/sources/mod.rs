@@ -1,6 +1,7 @@
 //! Sources: everything that turns the outside world into items. Every
 //! source sits behind [`Source`]; the pipeline and the daemon never learn
 //! protocol details.
+#![deny(clippy::string_slice, clippy::indexing_slicing)]
 
 pub mod archive;
 pub mod ics;

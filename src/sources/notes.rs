@@ -6,6 +6,7 @@
 //!
 //! Each pass compares the folder with what the store holds for it, so
 //! changes made while kronika was stopped are found at start.
+#![deny(clippy::string_slice, clippy::indexing_slicing)]
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -249,11 +250,12 @@ pub fn glob_match(pattern: &str, name: &str) -> bool {
     let p: Vec<char> = pattern.chars().collect();
     let n: Vec<char> = name.chars().collect();
     let (mut pi, mut ni, mut star, mut mark) = (0, 0, None, 0);
-    while ni < n.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == n[ni]) {
+    while let Some(&c) = n.get(ni) {
+        let want = p.get(pi).copied();
+        if want == Some('?') || want == Some(c) {
             pi += 1;
             ni += 1;
-        } else if pi < p.len() && p[pi] == '*' {
+        } else if want == Some('*') {
             star = Some(pi);
             mark = ni;
             pi += 1;
@@ -265,7 +267,7 @@ pub fn glob_match(pattern: &str, name: &str) -> bool {
             return false;
         }
     }
-    while pi < p.len() && p[pi] == '*' {
+    while p.get(pi) == Some(&'*') {
         pi += 1;
     }
     pi == p.len()

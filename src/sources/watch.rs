@@ -2,6 +2,7 @@
 //! sources. Every event that is not ignored, and every watcher error
 //! (including a queue overflow), means "rescan": the sources compare the
 //! whole folder with the store, so no event detail is needed.
+#![deny(clippy::string_slice, clippy::indexing_slicing)]
 
 use std::path::Path;
 use std::time::Duration;
