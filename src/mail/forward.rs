@@ -705,11 +705,13 @@ fn read_headers(lines: &[&str], start: usize, depth: usize) -> Option<Headers> {
             last = Some(field);
         } else {
             // A folded line, or an address list that goes on (`…,` or `…;`).
+            // Gmail breaks `Name <` / `address>` over two lines.
             let folded = rest.starts_with([' ', '\t']);
+            let goes_on =
+                |v: &str| v.ends_with(',') || v.ends_with(';') || v.matches('<').count() > v.matches('>').count();
             let Some(slot) = last.and_then(|f| {
                 let list = matches!(f, Field::From | Field::To | Field::Cc | Field::Bcc);
-                h.slot(f)
-                    .filter(|s| folded || (list && s.as_deref().is_some_and(|v| v.ends_with(',') || v.ends_with(';'))))
+                h.slot(f).filter(|s| folded || (list && s.as_deref().is_some_and(goes_on)))
             }) else {
                 if last == Some(Field::Other) && folded {
                     j += 1;

@@ -799,6 +799,13 @@ fn ingest_one(
         add_source(tx, id, key, ts)?;
         return Ok(IngestOutcome::Duplicate(ItemId(id)));
     }
+    if let Some((id, adopt)) = captured_twin(tx, item)? {
+        if adopt {
+            adopt_message_id(tx, id, item, threads)?;
+        }
+        add_source(tx, id, key, ts)?;
+        return Ok(IngestOutcome::Duplicate(ItemId(id)));
+    }
     let decision = decide(dir, item, warnings);
     if let Decision::Blocked { address } = &decision {
         return Ok(IngestOutcome::Blocked(address.clone()));
@@ -865,6 +872,98 @@ fn ingest_one(
         ingest_one(tx, dir, (&doc, &[]), &key, ts, false, threads, warnings)?;
     }
     Ok(IngestOutcome::New(ItemId(id)))
+}
+
+/// True for a mail that `mail::parse_captured` unwrapped from a forward
+/// without the original's Message-ID (its id is derived).
+fn is_derived_capture(extra: &serde_json::Value) -> bool {
+    extra.pointer("/capture/derived_id").and_then(serde_json::Value::as_bool) == Some(true)
+}
+
+/// The same mail once from a capture mailbox (a forward, without the
+/// original's Message-ID) and once from a mailbox: the other copy, found
+/// by the sender's address, the minute and the normalised subject. Only
+/// a pair with a captured side is one item (two mailbox mails with their
+/// own Message-IDs stay two). Returns the stored item and whether it is the
+/// captured copy (then the arriving mailbox copy lends it its Message-ID).
+///
+/// Cheap: a range of one minute on `items_date` (no new index needed),
+/// each candidate checked through `item_participants_item`.
+fn captured_twin(tx: &Transaction<'_>, item: &NewItem) -> Result<Option<(i64, bool)>> {
+    use chrono::Timelike;
+    if item.kind != ItemKind::Email {
+        return Ok(None);
+    }
+    let captured = is_derived_capture(&item.extra);
+    // A captured date that is the forward's, not the original's, says nothing.
+    if captured && item.date_source != DateSource::Header {
+        return Ok(None);
+    }
+    let Some(sender) = item.participants.iter().find(|p| p.role == Role::From && !p.address.is_empty()) else {
+        return Ok(None);
+    };
+    let Some(start) = item.date.with_second(0).and_then(|d| d.with_nanosecond(0)) else { return Ok(None) };
+    let Some(end) = start.checked_add_signed(chrono::TimeDelta::minutes(1)) else { return Ok(None) };
+    let subject = crate::mail::normalized_subject(&item.subject);
+    let mut stmt = tx.prepare_cached(
+        "SELECT i.id, i.subject, i.extra FROM items i
+         WHERE i.date >= ?1 AND i.date < ?2 AND i.kind = 'email'
+           AND EXISTS (SELECT 1 FROM item_participants p WHERE p.item_id = i.id AND p.role = 'from' AND p.address = ?3)
+         LIMIT 100",
+    )?;
+    let fmt = |d: DateTime<Utc>| d.to_rfc3339_opts(SecondsFormat::Secs, true);
+    let rows = stmt.query_map(params![fmt(start), fmt(end), sender.address], |r| {
+        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+    })?;
+    // The oldest match (no ORDER BY: the date range must stay the plan).
+    let mut found: Option<(i64, bool)> = None;
+    for row in rows {
+        let (id, other_subject, extra) = row?;
+        if found.is_some_and(|(f, _)| f < id) || crate::mail::normalized_subject(&other_subject) != subject {
+            continue;
+        }
+        let other_captured = serde_json::from_str::<serde_json::Value>(&extra).is_ok_and(|e| is_derived_capture(&e));
+        if captured || other_captured {
+            found = Some((id, other_captured && !captured));
+        }
+    }
+    Ok(found)
+}
+
+/// A mailbox copy of a mail first stored from a capture mailbox: the item
+/// takes the real Message-ID and joins its thread (replies name it), and
+/// the mailbox copy's references are added.
+fn adopt_message_id(tx: &Transaction<'_>, id: i64, item: &NewItem, threads: &mut BTreeSet<i64>) -> Result<()> {
+    let Some(mid) = item.message_id.as_ref().filter(|_| item.extra.get("derived_message_id").is_none()) else {
+        return Ok(());
+    };
+    let (old_mid, extra): (Option<String>, String) =
+        tx.query_row("SELECT message_id, extra FROM items WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let probe = NewItem {
+        kind: ItemKind::Email,
+        message_id: Some(mid.clone()),
+        references: item.references.iter().cloned().chain(old_mid).collect(),
+        ..NewItem::default()
+    };
+    let thread = assign_thread(tx, &probe)?;
+    let mut extra: serde_json::Value = serde_json::from_str(&extra).unwrap_or_else(|_| serde_json::json!({}));
+    if let Some(capture) = extra.get_mut("capture").and_then(serde_json::Value::as_object_mut) {
+        capture.insert("derived_id".into(), false.into());
+        capture.insert("message_id_from".into(), "mailbox".into());
+    }
+    let rev = next_counter(tx, "rev")?;
+    tx.execute(
+        "UPDATE items SET message_id = ?2, thread_id = ?3, extra = ?4, rev = ?5 WHERE id = ?1",
+        params![id, mid, thread, extra.to_string(), rev],
+    )?;
+    let mut stmt = tx.prepare_cached("INSERT OR IGNORE INTO item_references (item_id, message_id) VALUES (?1, ?2)")?;
+    for r in &item.references {
+        stmt.execute(params![id, r])?;
+    }
+    if let Some(t) = thread {
+        threads.insert(t);
+    }
+    Ok(())
 }
 
 fn add_source(tx: &Transaction<'_>, id: i64, key: &SourceKey, ts: &str) -> Result<()> {

@@ -5,6 +5,7 @@ mod ares;
 mod ares_cli;
 mod calendar;
 mod calendar_feed;
+mod capture;
 mod chart;
 mod common;
 mod deals;
