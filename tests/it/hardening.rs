@@ -298,3 +298,23 @@ fn a_deletion_the_index_has_not_committed_yet_is_pending_not_drift() {
     assert_eq!(check["pending"], 1, "{check}");
     assert!(env.ok(&["check"]).contains("no drift"));
 }
+
+/// Issue 11: a `[[maildir]]` with `capture = true` files a forward under the
+/// original sender's client, with the original's date, end to end.
+#[test]
+fn a_capture_maildir_files_forwards_under_the_original_sender() {
+    let env =
+        Env::with_config(&format!("{BASE_CONFIG}\n[[maildir]]\nname = \"crm\"\npath = \"crm\"\ncapture = true\n"));
+    for sub in ["cur", "new", "tmp"] {
+        std::fs::create_dir_all(env.path().join("crm").join(sub)).unwrap();
+    }
+    std::fs::copy(fixtures().join("capture/outlook-cs.eml"), env.path().join("crm/cur/1.outlook.host:2,S")).unwrap();
+    env.ok(&["client", "add", "Acme Stavby s.r.o.", "--domain", "acme-stavby.cz"]);
+    let out = env.ok(&["sync"]);
+    assert!(out.contains("1 new"), "{out}");
+    let history = env.json(&["history", "acme"]);
+    let item = history.as_array().unwrap().first().expect("the forward is in Acme's history").clone();
+    assert!(item["from"].to_string().contains("karel.horak@acme-stavby.cz"), "{item}");
+    assert!(item["date"].as_str().unwrap().starts_with("2026-11-27"), "{item}");
+    assert!(!item["subject"].as_str().unwrap().starts_with("PŘ"), "{item}");
+}
