@@ -26,7 +26,7 @@ use std::str::Chars;
 
 use chrono::{DateTime, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, SecondsFormat, TimeDelta, TimeZone, Utc};
 use chrono_tz::Europe::Prague;
-use mail_parser::{MessageParser, PartType};
+use mail_parser::{MessageParser, MimeHeaders, PartType};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
@@ -109,7 +109,7 @@ pub fn normalized_subject(subject: &str) -> String {
 
 /// True when `subject` starts with a forward prefix (`Fwd:`, `FW:`, `PŘ:`…).
 pub fn is_forward_subject(subject: &str) -> bool {
-    strip_prefix_word(subject, FORWARD_PREFIXES).is_some()
+    strip_prefix_word(subject, FORWARD_PREFIXES).is_some() || bracketed_forward(subject).is_some()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -180,7 +180,8 @@ struct Unwrapped {
     format: Format,
     /// The original carried its own Message-ID (an attached message).
     has_id: bool,
-    /// The original's date as written, when it could not be read.
+    /// The original's date as written (empty when the header block has
+    /// none), when it could not be read.
     date_raw: Option<String>,
     /// Messages attached to the outermost forward.
     attached_messages: usize,
@@ -207,8 +208,15 @@ fn with_warning(mut item: NewItem, warning: &str) -> NewItem {
 /// an inline forward.
 fn unwrap(raw: &[u8], hints: &ParseHints, outer: &NewItem, depth: usize) -> Outcome {
     let parts = Parts::of(raw);
+    // An attached message is the forwarded one when the subject says so
+    // (or repeats the attachment's, or is empty), and not in a delivery
+    // report (a bounce quotes the mail it could not deliver).
     if let Some(inner_raw) = &parts.attached
+        && !parts.report
         && let Ok(inner) = parse(inner_raw, hints)
+        && (is_forward_subject(&outer.subject)
+            || outer.subject.trim().is_empty()
+            || normalized_subject(&outer.subject) == normalized_subject(&inner.subject))
     {
         let nested =
             if depth + 1 < MAX_DEPTH { unwrap(inner_raw, hints, &inner, depth + 1) } else { Outcome::NotForward };
@@ -216,12 +224,15 @@ fn unwrap(raw: &[u8], hints: &ParseHints, outer: &NewItem, depth: usize) -> Outc
             Outcome::Unwrapped(u) => u,
             Outcome::NotForward | Outcome::Failed(_) => {
                 let has_id = inner.extra.get("derived_message_id").is_none();
+                // A date from Received: or the file is no date of the original.
+                let date_raw = (inner.date_source != DateSource::Header)
+                    .then(|| inner.extra.get("date_raw").and_then(Value::as_str).unwrap_or_default().to_string());
                 Box::new(Unwrapped {
                     original: inner,
                     levels: Vec::new(),
                     format: Format::Attached,
                     has_id,
-                    date_raw: None,
+                    date_raw,
                     attached_messages: 0,
                 })
             }
@@ -242,6 +253,8 @@ struct Parts {
     /// The HTML body, when there is also a text body (without one,
     /// [`parse`] already read the HTML).
     html: Option<String>,
+    /// A delivery or read report (`multipart/report`).
+    report: bool,
 }
 
 impl Parts {
@@ -254,7 +267,11 @@ impl Parts {
             Some(m) => m,
             None => first,
         };
-        let mut out = Parts::default();
+        let report = msg.parts.first().and_then(MimeHeaders::content_type).is_some_and(|ct| {
+            ct.ctype().eq_ignore_ascii_case("multipart")
+                && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("report"))
+        });
+        let mut out = Parts { report, ..Parts::default() };
         for part in &msg.parts {
             if let PartType::Message(m) = &part.body {
                 out.attached_count = out.attached_count.saturating_add(1);
@@ -330,12 +347,17 @@ struct Original {
 /// The original that a header block heads; `parent` is the forward.
 fn original_of(block: Block, parent: &NewItem) -> Original {
     let h = &block.headers;
+    // Without a date that can be read, the forward's: never `Header`, so
+    // the store does not look for a mailbox copy at that minute.
     let (date, date_source, date_raw) = match h.date.as_deref().and_then(forward_date) {
         Some(d) => (d, DateSource::Header, None),
         None => (
             parent.date,
-            parent.date_source,
-            h.date.as_deref().map(|d| truncate_chars(collapse_whitespace(d), MAX_NAME_CHARS)),
+            match parent.date_source {
+                DateSource::Header => DateSource::Received,
+                other => other,
+            },
+            Some(h.date.as_deref().map(|d| truncate_chars(collapse_whitespace(d), MAX_NAME_CHARS)).unwrap_or_default()),
         ),
     };
     let subject = match &h.subject {
@@ -370,7 +392,7 @@ fn finish(u: Unwrapped, size: usize) -> NewItem {
         Value::Object(m) => m,
         _ => Map::new(),
     };
-    if let Some(raw) = &u.date_raw {
+    if let Some(raw) = u.date_raw.as_ref().filter(|r| !r.is_empty()) {
         extra.insert("date_raw".into(), raw.clone().into());
     }
     if !u.has_id {
@@ -437,8 +459,9 @@ fn participants_truncated(p: &[Participant]) -> bool {
 }
 
 /// The identity of an original without a Message-ID: its sender, its
-/// minute (or its date as written), its subject and its first words.
-/// Hex SHA-256; the first 32 digits make the Message-ID.
+/// minute (or its date as written, or nothing when the header block has
+/// none: the forward's date differs between forwarders), its subject and
+/// its first words. Hex SHA-256; the first 32 digits make the Message-ID.
 fn derived_hash(item: &NewItem, date_raw: Option<&str>) -> String {
     let sender = item
         .participants
@@ -507,10 +530,17 @@ fn strip_prefix_word<'a>(subject: &'a str, words: &[&str]) -> Option<&'a str> {
     (counter && words.contains(&word.to_lowercase().as_str())).then_some(rest)
 }
 
-/// `subject` without its forward prefixes (`FW: Fwd: Nabídka` → `Nabídka`).
+/// Old Thunderbird's `[Fwd: Nabídka]` → `Nabídka`.
+fn bracketed_forward(subject: &str) -> Option<&str> {
+    let inner = subject.trim().strip_prefix('[')?.strip_suffix(']')?;
+    strip_prefix_word(inner, FORWARD_PREFIXES)
+}
+
+/// `subject` without its forward prefixes (`FW: Fwd: Nabídka` → `Nabídka`,
+/// `[Fwd: Nabídka]` → `Nabídka`).
 fn strip_forward_prefixes(subject: &str) -> &str {
     let mut s = subject;
-    while let Some(rest) = strip_prefix_word(s, FORWARD_PREFIXES) {
+    while let Some(rest) = strip_prefix_word(s, FORWARD_PREFIXES).or_else(|| bracketed_forward(s)) {
         s = rest;
     }
     s.trim()
@@ -1226,6 +1256,9 @@ mod tests {
         assert_eq!(strip_forward_prefixes("Re: Nabídka"), "Re: Nabídka");
         assert_eq!(strip_forward_prefixes("Přeposílám: nabídka"), "Přeposílám: nabídka");
         assert_eq!(strip_forward_prefixes("Fwd:"), "");
+        assert_eq!(strip_forward_prefixes("[Fwd: Nabídka]"), "Nabídka");
+        assert_eq!(strip_forward_prefixes("[Fwd: [PŘ: x]]"), "x");
+        assert_eq!(strip_forward_prefixes("[Interní] Nabídka"), "[Interní] Nabídka");
         assert!(is_forward_subject(" př : x"));
         assert!(!is_forward_subject("Fwdx: x"));
         assert_eq!(normalized_subject("FW:  Poptávka   REKUPERACE "), "poptavka rekuperace");
@@ -1247,6 +1280,72 @@ mod tests {
         assert!(find_block("From: me\nhello\n").is_none());
         assert!(find_block("---------- Forwarded message ---------\nhello\n").is_none());
         assert!(find_block("From: k@a.cz\nSubject: x\n\nbody").is_none(), "no marker needs a date");
+    }
+
+    fn hints() -> ParseHints {
+        ParseHints { file_time: Some(utc("2026-12-31T12:00:00Z")) }
+    }
+
+    const GMAIL_BLOCK: &str = "---------- Forwarded message ---------<br>From: Karel &lt;karel@acme.cz&gt;<br>\
+        Date: Fri, Nov 27, 2026 at 10:15 AM<br>Subject: Nabídka<br>To: &lt;jana@mk.cz&gt;<br><br><p>Dobrý den, nabídka.</p>";
+
+    #[test]
+    fn the_html_is_read_when_the_text_part_has_no_header_block() {
+        let raw = format!(
+            "From: jana@mk.cz\nTo: crm@mk.cz\nSubject: Fwd: Nabídka\nDate: Fri, 27 Nov 2026 12:00:00 +0100\n\
+             Content-Type: multipart/alternative; boundary=b\n\n--b\nContent-Type: text/plain; charset=utf-8\n\n\
+             Viz níže.\n--b\nContent-Type: text/html; charset=utf-8\n\n<p>Viz níže.</p>{GMAIL_BLOCK}\n--b--\n"
+        );
+        let item = parse_captured(raw.as_bytes(), &hints()).unwrap();
+        assert_eq!(item.extra["capture"]["format"], "gmail");
+        assert_eq!(item.participants[0].address, "karel@acme.cz");
+        assert_eq!(item.subject, "Nabídka");
+        assert!(item.body.starts_with("Dobrý den, nabídka."), "{}", item.body);
+        assert_eq!(item.extra["forward"]["note"], "Viz níže.");
+    }
+
+    #[test]
+    fn attached_messages_are_forwards_only_when_the_mail_says_so() {
+        let inner = "Message-ID: <orig@acme.cz>\nFrom: karel@acme.cz\nTo: jana@mk.cz\nSubject: Nabídka\n\
+                     Date: Fri, 27 Nov 2026 10:15:00 +0100\n\nText nabídky.\n";
+        let with = |headers: &str| {
+            format!(
+                "From: jana@mk.cz\nDate: Fri, 27 Nov 2026 12:00:00 +0100\n{headers}\n\
+                 --b\nContent-Type: text/plain\n\nPoznámka.\n--b\nContent-Type: message/rfc822\n\n{inner}\n--b--\n"
+            )
+        };
+        let mixed = "Content-Type: multipart/mixed; boundary=b";
+        for subject in ["FW: Nabídka", "Nabídka", "", "[Fwd: Nabídka]"] {
+            let raw = with(&format!("Subject: {subject}\n{mixed}"));
+            let item = parse_captured(raw.as_bytes(), &hints()).unwrap();
+            assert_eq!(item.message_id.as_deref(), Some("orig@acme.cz"), "{subject:?}");
+            assert_eq!(item.extra["forward"]["note"], "Poznámka.", "{subject:?}");
+        }
+        // A mail of our own that attaches another, and a bounce: as received.
+        let raw = with(&format!("Subject: Podklady k jednání\nTo: karel@acme.cz\n{mixed}"));
+        let item = parse_captured(raw.as_bytes(), &hints()).unwrap();
+        assert_eq!(item.subject, "Podklady k jednání");
+        assert!(item.extra.get("forward").is_none());
+        let raw = with(
+            "Subject: Undelivered Mail Returned to Sender\nContent-Type: multipart/report; report-type=delivery-status; boundary=b",
+        );
+        assert!(parse_captured(raw.as_bytes(), &hints()).unwrap().extra.get("forward").is_none());
+    }
+
+    #[test]
+    fn a_header_block_without_a_date_is_dated_by_the_forward_and_identified_without_it() {
+        let forward = |date: &str, by: &str| {
+            format!(
+                "From: {by}\nTo: crm@mk.cz\nSubject: Fwd: Nabídka\nDate: {date}\n\n\
+                 -------- Forwarded Message --------\nSubject: Nabídka\nFrom: karel@acme.cz\n\nText nabídky.\n"
+            )
+        };
+        let a = parse_captured(forward("Fri, 27 Nov 2026 12:00:00 +0100", "jana@mk.cz").as_bytes(), &hints()).unwrap();
+        let b = parse_captured(forward("Mon, 30 Nov 2026 08:00:00 +0100", "petr@mk.cz").as_bytes(), &hints()).unwrap();
+        assert_eq!(a.date_source, DateSource::Received);
+        assert_eq!(a.date, utc("2026-11-27T11:00:00Z"));
+        assert!(a.extra.get("date_raw").is_none());
+        assert_eq!((a.message_id, a.content_hash), (b.message_id, b.content_hash));
     }
 
     #[test]
