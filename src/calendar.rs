@@ -130,8 +130,29 @@ pub fn occurrences(ics: &str, window: &Window, local: Zone) -> Result<(Vec<Occur
     for cal in &calendars {
         expand_calendar(cal, window, local, &mut out, &mut warnings);
     }
+    let mut out = one_per_identity(out);
     out.sort_by(|a, b| (a.start, &a.uid, &a.recurrence_id, a.end).cmp(&(b.start, &b.uid, &b.recurrence_id, b.end)));
     Ok((out, warnings))
+}
+
+/// One occurrence per `(uid, recurrence_id)`, the one with the highest
+/// SEQUENCE (the later on ties): a feed of several VCALENDARs may carry the
+/// same event in more than one, and the store keys occurrences by identity.
+fn one_per_identity(out: Vec<Occurrence>) -> Vec<Occurrence> {
+    let keep: HashSet<usize> = {
+        let mut winner: HashMap<(&str, Option<&str>), (i64, usize)> = HashMap::new();
+        for (i, o) in out.iter().enumerate() {
+            let w = winner.entry((o.uid.as_str(), o.recurrence_id.as_deref())).or_insert((o.sequence, i));
+            if o.sequence >= w.0 {
+                *w = (o.sequence, i);
+            }
+        }
+        winner.into_values().map(|(_, i)| i).collect()
+    };
+    if keep.len() == out.len() {
+        return out;
+    }
+    out.into_iter().enumerate().filter(|(i, _)| keep.contains(i)).map(|(_, o)| o).collect()
 }
 
 fn parse_calendars(text: &str, warnings: &mut Vec<String>) -> Result<Vec<ICalendar>, CalendarError> {
@@ -636,6 +657,21 @@ mod tests {
                 assert!(warnings.iter().any(|w| w.contains(uid)), "{uid}: a skipped event is named: {warnings:?}");
             }
         }
+    }
+
+    /// Found by the `ics` fuzz target: the same UID in two VCALENDARs of
+    /// one feed gave two occurrences with one identity.
+    #[test]
+    fn the_same_event_in_two_calendars_is_one_occurrence() {
+        let first = cal(&["UID:u@x\nSEQUENCE:1\nDTSTART:20261203T100000Z\nSUMMARY:Old", GOOD]);
+        let second = cal(&["UID:u@x\nSEQUENCE:2\nDTSTART:20261203T100000Z\nSUMMARY:New"]);
+        let (occ, _) = occurrences(&format!("{first}{second}"), &window(), Tz::UTC).unwrap();
+        let u: Vec<&str> = occ.iter().filter(|o| o.uid == "u@x").map(|o| o.summary.as_str()).collect();
+        assert_eq!(u, ["New"]);
+        let (occ, _) = occurrences(&format!("{second}{first}"), &window(), Tz::UTC).unwrap();
+        let u: Vec<&str> = occ.iter().filter(|o| o.uid == "u@x").map(|o| o.summary.as_str()).collect();
+        assert_eq!(u, ["New"], "the higher SEQUENCE wins wherever it is");
+        assert_eq!(occ.iter().filter(|o| o.uid == "good@x").count(), 1);
     }
 
     #[test]
