@@ -56,6 +56,15 @@ pub struct Config {
     /// The ARES register: base URL and timeout.
     pub ares_url: String,
     pub ares_timeout: std::time::Duration,
+    /// The web interface (`[web]`); `None`: not served.
+    pub web: Option<WebConfig>,
+}
+
+/// The `[web]` section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebConfig {
+    /// Where the web interface listens (a bare port means 127.0.0.1).
+    pub listen: std::net::SocketAddr,
 }
 
 /// The `[reminders]` section.
@@ -405,6 +414,19 @@ choices = ["A", "B"]
         assert!(c.free_mail_domains.contains(&"firma-free.cz".to_string()));
         assert_eq!(c.blocklist, vec!["mama@gmail.com", "@private.example"]);
         assert_eq!(c.custom_fields.len(), 2);
+    }
+
+    #[test]
+    fn web_section_validates() {
+        let c = parse("[web]\nlisten = \"8080\"\n").unwrap();
+        assert_eq!(c.web.unwrap().listen, "127.0.0.1:8080".parse().unwrap());
+        let c = parse("[web]\nlisten = \"0.0.0.0:9000\"\n").unwrap();
+        assert_eq!(c.web.unwrap().listen, "0.0.0.0:9000".parse().unwrap());
+        assert!(parse("").unwrap().web.is_none());
+        let e = parse("data_dir = \"d\"\n[web]\nlisten = \"anywhere\"\n").unwrap_err().to_string();
+        assert!(e.contains("line 3") && e.contains("web.listen") && e.contains("kronika.toml"), "{e}");
+        let e = parse("[web]\nport = 1\n").unwrap_err().to_string();
+        assert!(e.contains("port"), "{e}");
     }
 
     #[test]

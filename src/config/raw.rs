@@ -30,6 +30,13 @@ pub(super) struct RawConfig {
     pub(super) reminders: Option<Spanned<RawReminders>>,
     pub(super) figures: Option<Spanned<RawFigures>>,
     pub(super) ares: Option<Spanned<RawAres>>,
+    pub(super) web: Option<Spanned<RawWeb>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawWeb {
+    pub(super) listen: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

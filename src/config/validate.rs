@@ -9,8 +9,8 @@ use toml::Spanned;
 use super::raw::RawConfig;
 use super::{
     CalendarConfig, Config, ConfigError, Feed, ImapAuth, ImapConfig, MaildirConfig, NotesConfig, OAuthConfig,
-    OAuthFlow, OAuthProvider, PasswordSource, RemindersConfig, TlsMode, is_loopback, parse_duration, parse_listen,
-    resolve_path,
+    OAuthFlow, OAuthProvider, PasswordSource, RemindersConfig, TlsMode, WebConfig, is_loopback, parse_duration,
+    parse_listen, resolve_path,
 };
 use crate::address;
 use crate::model::{CustomField, FieldKind};
@@ -94,7 +94,9 @@ pub(super) fn config(path: &Path, text: &str, raw: &RawConfig) -> Result<Config,
     let reminders = reminders(&v, raw)?;
     let figures = figures(&v, raw)?;
     let (ares_url, ares_timeout) = ares(&v, raw)?;
+    let web = web(&v, raw)?;
     Ok(Config {
+        web,
         figures,
         ares_url,
         ares_timeout,
@@ -624,6 +626,22 @@ fn reminders(v: &Validator<'_>, raw: &RawConfig) -> Result<Option<RemindersConfi
         }
     };
     Ok(reminders)
+}
+
+/// `[web]`: where the web interface listens.
+fn web(v: &Validator<'_>, raw: &RawConfig) -> Result<Option<WebConfig>, ConfigError> {
+    let Some(section) = &raw.web else { return Ok(None) };
+    let Some(listen) = &section.get_ref().listen else {
+        return Err(v.err(section.span(), "web.listen", "is missing; give a port or an address like 127.0.0.1:8080"));
+    };
+    let addr = parse_listen(listen.get_ref()).ok_or_else(|| {
+        v.err(
+            listen.span(),
+            "web.listen",
+            &format!("{:?} is not a port or an address like 127.0.0.1:8080", listen.get_ref()),
+        )
+    })?;
+    Ok(Some(WebConfig { listen: addr }))
 }
 
 fn figures(v: &Validator<'_>, raw: &RawConfig) -> Result<crate::figures::FiguresConfig, ConfigError> {
