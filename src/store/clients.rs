@@ -352,6 +352,28 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// One page of a client's timeline: ids of live items older than the
+    /// item `before` (by date, then id), newest first. Events still ahead
+    /// belong to the agenda, as in [`Store::client_item_ids`].
+    pub fn client_timeline_ids(
+        &self,
+        client: ClientId,
+        before: Option<crate::model::ItemId>,
+        limit: usize,
+    ) -> Result<Vec<crate::model::ItemId>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT DISTINCT i.id, i.date FROM items i JOIN item_links l ON l.item_id = i.id
+             WHERE l.client_id = ?1 AND i.deleted_at IS NULL AND NOT (i.kind = 'event' AND i.date > ?4)
+               AND (?2 IS NULL OR (i.date, i.id) < (SELECT b.date, b.id FROM items b WHERE b.id = ?2))
+             ORDER BY i.date DESC, i.id DESC LIMIT ?3",
+        )?;
+        let now = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let rows = stmt.query_map(params![client.0, before.map(|b| b.0), limit as i64, now], |r| {
+            Ok(crate::model::ItemId(r.get(0)?))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     // ---- contacts ----
 
     /// Adds a contact to a client and re-matches items from its addresses.

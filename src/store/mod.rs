@@ -9,6 +9,7 @@ mod feed;
 mod items;
 mod reminders;
 mod schema;
+mod users;
 
 use std::path::Path;
 
@@ -23,6 +24,7 @@ pub use items::{
     document_path, keep_file,
 };
 pub use reminders::{ClientActivity, Planned, ReminderRow};
+pub use users::{Session, User};
 
 use crate::matcher::{Directory, Policy};
 

@@ -243,4 +243,26 @@ BEGIN UPDATE directory_version SET version = version + 1 WHERE id = 1; END;
 CREATE TRIGGER contact_emails_delete_bumps_directory AFTER DELETE ON contact_emails
 BEGIN UPDATE directory_version SET version = version + 1 WHERE id = 1; END;
 "#,
+    // 6: users of the web interface and their sessions. A session is kept
+    // by the SHA-256 of its cookie value, never the value itself.
+    r#"
+CREATE TABLE users (
+    id            INTEGER PRIMARY KEY,
+    name          TEXT NOT NULL UNIQUE,
+    email         TEXT NOT NULL,
+    admin         INTEGER NOT NULL DEFAULT 0,
+    password_hash TEXT NOT NULL,             -- Argon2id, PHC string
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL
+);
+
+CREATE TABLE sessions (
+    token_hash TEXT PRIMARY KEY,             -- hex SHA-256 of the cookie value
+    user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    csrf       TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+);
+CREATE INDEX sessions_user ON sessions(user_id);
+"#,
 ];
