@@ -4,6 +4,7 @@
 //! See ARCHITECTURE.md for the data flow and the invariants.
 
 pub mod address;
+pub mod app;
 pub mod ares;
 pub mod brief;
 pub mod calendar;

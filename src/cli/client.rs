@@ -326,21 +326,18 @@ pub fn run_client(ctx: &Context_, cmd: ClientCmd) -> Result<ExitCode> {
 
 /// The JSON shape of a client (`client show --json`, `client list --json`).
 fn client_json(store: &Store, config: &Config, c: &Client, all_deals: &[crate::store::Deal]) -> Result<Value> {
-    let contacts = store.contacts(c.id)?;
-    let last_seen = store.contact_last_seen(c.id)?;
-    let counts = store.client_item_counts(c.id)?;
-    let total: i64 = counts.values().sum();
+    let card = crate::app::client_card_among(store, config, c.clone(), all_deals)?;
+    let c = &card.client;
     let mut stats = serde_json::Map::new();
     for k in crate::model::ItemKind::ALL {
-        stats.insert(k.as_str().to_string(), json!(counts.get(k.as_str()).copied().unwrap_or(0)));
+        stats.insert(k.as_str().to_string(), json!(card.counts.get(k.as_str()).copied().unwrap_or(0)));
     }
-    stats.insert("total".into(), json!(total));
-    let f = crate::brief::figures_among(all_deals, c, &config.figures);
-    if let Value::Object(figures) = serde_json::to_value(&f)? {
+    stats.insert("total".into(), json!(card.total));
+    if let Value::Object(figures) = serde_json::to_value(&card.figures)? {
         stats.extend(figures);
     }
     Ok(json!({
-        "legal_form": store.legal_form(c.id)?,
+        "legal_form": card.legal_form,
         "id": c.id.0,
         "name": c.name,
         "ico": c.ico,
@@ -350,14 +347,14 @@ fn client_json(store: &Store, config: &Config, c: &Client, all_deals: &[crate::s
         "status": c.status,
         "annual_budget": c.annual_budget,
         "domains": c.domains,
-        "emails": store.client_emails(c.id)?,
-        "contacts": contacts.iter().map(|p| json!({
-            "id": p.id.0,
+        "emails": card.emails,
+        "contacts": card.contacts.iter().map(|p| json!({
+            "id": p.id,
             "name": p.name,
             "emails": p.emails,
             "phone": p.phone,
             "role": p.role,
-            "last_contact": last_seen.get(&p.id.0),
+            "last_contact": p.last_contact,
         })).collect::<Vec<_>>(),
         "custom": c.custom,
         "stats": stats,
@@ -367,6 +364,8 @@ fn client_json(store: &Store, config: &Config, c: &Client, all_deals: &[crate::s
 }
 
 fn print_client(store: &Store, config: &Config, c: &Client) -> Result<()> {
+    let card = crate::app::client_card(store, config, c.id)?;
+    let c = &card.client;
     println!("{}  (id {}, {})", c.name, c.id, c.status);
     let row = |label: &str, value: Option<String>| {
         if let Some(v) = value.filter(|v| !v.is_empty()) {
@@ -374,34 +373,27 @@ fn print_client(store: &Store, config: &Config, c: &Client) -> Result<()> {
         }
     };
     row("IČO", c.ico.clone());
-    row("Legal form", store.legal_form(c.id)?);
+    row("Legal form", card.legal_form.clone());
     row("DIČ", c.dic.clone());
     row("Address", c.address.clone());
     row("Billing", c.billing.clone());
     row("Domains", Some(c.domains.join(", ")));
-    row("Addresses", Some(store.client_emails(c.id)?.join(", ")));
+    row("Addresses", Some(card.emails.join(", ")));
     row("Annual budget", c.annual_budget.map(crate::text::format_amount));
-    for f in &config.custom_fields {
-        let v = c.custom.get(&f.name).map(|v| match v {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        });
-        row(&f.name, v);
-    }
     // Values of fields no longer declared in the config are kept and shown.
-    for (k, v) in &c.custom {
-        if config.custom_field(k).is_none() {
-            row(&format!("{k} (undeclared)"), Some(v.to_string()));
+    for f in &card.fields {
+        if f.declared {
+            row(&f.name, Some(f.value.clone()));
+        } else {
+            row(&format!("{} (undeclared)", f.name), Some(f.value.clone()));
         }
     }
-    let contacts = store.contacts(c.id)?;
-    let last_seen = store.contact_last_seen(c.id)?;
     println!("Contacts");
-    if contacts.is_empty() {
+    if card.contacts.is_empty() {
         println!("  none");
     }
-    for p in contacts {
-        let mut line = format!("  {:>4}  {}", p.id.0, p.name);
+    for p in &card.contacts {
+        let mut line = format!("  {:>4}  {}", p.id, p.name);
         if let Some(r) = &p.role {
             line.push_str(&format!(", {r}"));
         }
@@ -411,20 +403,19 @@ fn print_client(store: &Store, config: &Config, c: &Client) -> Result<()> {
         if let Some(ph) = &p.phone {
             line.push_str(&format!("  {ph}"));
         }
-        if let Some(d) = last_seen.get(&p.id.0) {
-            line.push_str(&format!("  last contact {}", &d[..10.min(d.len())]));
+        if let Some(d) = &p.last_contact {
+            line.push_str(&format!("  last contact {}", d.get(..10).unwrap_or(d)));
         }
         println!("{line}");
     }
     println!("Figures");
-    for line in super::deal::figure_lines(&super::deal::client_figures(store, config, c.id)?) {
+    for line in super::deal::figure_lines(&card.figures) {
         println!("  {line}");
     }
-    let counts = store.client_item_counts(c.id)?;
-    let total: i64 = counts.values().sum();
-    let parts: Vec<String> = counts.iter().map(|(k, n)| format!("{n} {k}")).collect();
+    let parts: Vec<String> = card.counts.iter().map(|(k, n)| format!("{n} {k}")).collect();
     println!(
-        "History\n  {total} items{}",
+        "History\n  {} items{}",
+        card.total,
         if parts.is_empty() { String::new() } else { format!(": {}", parts.join(", ")) }
     );
     Ok(())

@@ -158,27 +158,22 @@ fn money(m: &crate::figures::Money) -> String {
 
 /// The figures as text lines (client show, brief).
 pub fn figure_lines(f: &Figures) -> Vec<String> {
-    let mut out = vec![
-        format!("Total sold       {}", money(&f.total_sold)),
-        format!("Sold last year   {}", money(&f.sold_last_year)),
-        format!("Rejected offers  {} ({})", f.rejected_offers.count, money(&f.rejected_offers.value)),
-        format!("Open deals       {}", money(&f.open_value)),
-    ];
-    if !f.share_of_revenue.is_empty() {
-        let s: Vec<String> = f.share_of_revenue.iter().map(|(c, v)| format!("{:.1} % of {c}", v * 100.0)).collect();
-        out.push(format!("Share of revenue {}", s.join(", ")));
-    }
-    if !f.top_products.is_empty() {
-        let p: Vec<String> = f.top_products.iter().map(|p| format!("{} ({})", p.product, money(&p.value))).collect();
-        out.push(format!("Top products     {}", p.join(", ")));
-    }
-    if let Some(b) = f.annual_budget {
-        out.push(format!("Annual budget    {}", crate::text::format_amount(b)));
-    }
-    for (cur, l) in &f.ltv {
-        out.push(format!("Lifetime value   {}", crate::figures::ltv_formula(cur, l)));
-    }
-    out
+    crate::app::figure_rows(f)
+        .into_iter()
+        .map(|r| {
+            let label = match r.key {
+                "total_sold" => "Total sold",
+                "sold_last_year" => "Sold last year",
+                "rejected_offers" => "Rejected offers",
+                "open_value" => "Open deals",
+                "share_of_revenue" => "Share of revenue",
+                "top_products" => "Top products",
+                "annual_budget" => "Annual budget",
+                _ => "Lifetime value",
+            };
+            format!("{label:<16} {}", r.value)
+        })
+        .collect()
 }
 
 pub fn report(

@@ -219,22 +219,13 @@ fn print_line(row: &ItemRow) {
     );
 }
 
-fn lead(body: &str) -> String {
-    let flat: String = body
-        .lines()
-        .filter(|l| !l.trim_start().starts_with('>'))
-        .flat_map(|l| l.split_whitespace())
-        .collect::<Vec<_>>()
-        .join(" ");
-    crate::text::ellipsize(&flat, 140)
-}
+use crate::app::lead;
 
 pub fn history(ctx: &Context_, client: String, limit: usize, deleted: bool, json: bool) -> Result<ExitCode> {
     let (_, store) = ctx.open()?;
     let id = store.resolve_client(&client)?;
     let c = store.client(id)?;
-    let ids = store.client_item_ids(id, limit, deleted)?;
-    let rows: Vec<ItemRow> = ids.iter().map(|i| store.item(*i)).collect::<Result<_, _>>()?;
+    let rows = crate::app::history(&store, id, limit, deleted)?;
     if json {
         let out: Vec<Value> = rows
             .iter()
