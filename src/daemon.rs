@@ -333,12 +333,21 @@ async fn keep_going(mut source: Box<dyn Source>, make: SourceFactory, ctx: SyncC
                     _ => ("auth failed", None),
                 };
                 if last_error.as_deref() != Some(text.as_str()) {
-                    tracing::error!("{text}; waiting for a config change or {} minutes", AUTH_WAIT.as_secs() / 60);
+                    match &watch {
+                        Some(_) => tracing::error!("{text}; waiting for the new sign-in or a config change"),
+                        None => tracing::error!(
+                            "{text}; waiting for a config change or {} minutes",
+                            AUTH_WAIT.as_secs() / 60
+                        ),
+                    }
                 }
                 status(state, Some(text.clone()), None);
                 last_error = Some(text);
                 let watched: Vec<&Path> = std::iter::once(config_path.as_path()).chain(watch.as_deref()).collect();
-                if !wait_for_change(&watched, AUTH_WAIT, &stop).await {
+                // A wrong password is tried again after a while; a sign-in
+                // the provider refused only comes back by `kronika login`.
+                let max = if watch.is_some() { None } else { Some(AUTH_WAIT) };
+                if !wait_for_change(&watched, max, &stop).await {
                     status("stopped", None, None);
                     return;
                 }
@@ -382,17 +391,17 @@ const AUTH_WAIT: Duration = Duration::from_secs(30 * 60);
 /// Waits until one of `paths` changes (the user fixed the account, its
 /// password command, or signed in again), `max` passes, or the daemon
 /// stops (returns false).
-async fn wait_for_change(paths: &[&Path], max: Duration, stop: &Shutdown) -> bool {
+async fn wait_for_change(paths: &[&Path], max: Option<Duration>, stop: &Shutdown) -> bool {
     let stamp = |p: &Path| std::fs::metadata(p).ok().map(|m| (m.modified().ok(), m.len()));
     let before: Vec<_> = paths.iter().map(|p| stamp(p)).collect();
-    let deadline = tokio::time::Instant::now() + max;
+    let deadline = max.map(|m| tokio::time::Instant::now() + m);
     loop {
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(2)) => {}
             _ = stop.wait() => return false,
         }
         let now: Vec<_> = paths.iter().map(|p| stamp(p)).collect();
-        if now != before || tokio::time::Instant::now() >= deadline {
+        if now != before || deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
             return true;
         }
     }

@@ -130,6 +130,8 @@ pub enum PipelineError {
     Store(StoreError),
     #[error("cannot finish the search index: {0}")]
     Index(#[from] IndexError),
+    #[error("cannot store the batch: kronika failed inside ({0}); please report this")]
+    Bug(String),
 }
 
 impl From<StoreError> for PipelineError {
@@ -478,7 +480,10 @@ fn run(
             Ok(Msg::Ingest(batch, reply)) => {
                 let t0 = std::time::Instant::now();
                 let n = batch.items.len();
-                let result = ingest(&mut store, batch);
+                // A bug in storing one batch must not end the pipeline (and
+                // with it every source): that batch gets an error, and is retried.
+                let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| ingest(&mut store, batch)))
+                    .unwrap_or_else(|p| Err(PipelineError::Bug(crate::text::panic_text(p.as_ref()))));
                 let t1 = t0.elapsed();
                 if result.is_ok() {
                     hold.catch_up(&store);

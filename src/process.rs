@@ -97,7 +97,8 @@ pub fn run_bounded(
         std::thread::sleep(Duration::from_millis(20));
     };
     if let Some(w) = writer {
-        let _ = w.join();
+        // A grandchild may hold stdin open without reading: not waited for.
+        join_within(w, Duration::from_secs(1));
     }
     // A grandchild may still hold the pipes open; its output is not waited for.
     let stdout = join_within(stdout, Duration::from_secs(1));
@@ -119,12 +120,12 @@ fn kill(child: &mut Child) {
     let _ = child.wait();
 }
 
-fn join_within(handle: std::thread::JoinHandle<Vec<u8>>, limit: Duration) -> Vec<u8> {
+fn join_within<T: Default>(handle: std::thread::JoinHandle<T>, limit: Duration) -> T {
     let deadline = Instant::now() + limit;
     while !handle.is_finished() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(10));
     }
-    if handle.is_finished() { handle.join().unwrap_or_default() } else { Vec::new() }
+    if handle.is_finished() { handle.join().unwrap_or_default() } else { T::default() }
 }
 
 #[cfg(test)]

@@ -62,6 +62,14 @@ pub fn format_amount(v: f64) -> String {
     if frac == 0.0 { format!("{sign}{grouped}") } else { format!("{sign}{grouped}.{frac:02.0}") }
 }
 
+/// The message of a caught panic.
+pub fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".into())
+}
+
 /// SHA-256 of bytes, hex; the identity key for content without a better one.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;

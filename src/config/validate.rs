@@ -275,13 +275,15 @@ fn imap(v: &Validator<'_>, base: &Path, raw: &RawConfig) -> Result<Vec<ImapConfi
             None => None,
         };
         let poll_interval = match &r.poll_interval {
-            Some(p) => parse_duration(p)
-                .ok_or_else(|| err("imap.poll_interval", format!("{p:?} is not a duration like 30s, 5m or 1h")))?,
+            Some(p) => parse_duration(p).filter(|d| !d.is_zero()).ok_or_else(|| {
+                err("imap.poll_interval", format!("{p:?} is not a duration above zero like 30s, 5m or 1h"))
+            })?,
             None => std::time::Duration::from_secs(300),
         };
         let timeout = match &r.timeout {
             Some(p) => parse_duration(p)
-                .ok_or_else(|| err("imap.timeout", format!("{p:?} is not a duration like 30s, 5m or 1h")))?,
+                .filter(|d| !d.is_zero())
+                .ok_or_else(|| err("imap.timeout", format!("{p:?} is not a duration above zero like 30s, 5m or 1h")))?,
             None => std::time::Duration::from_secs(60),
         };
         if r.username.trim().is_empty() {
@@ -529,10 +531,11 @@ fn calendars(
                 return Err(err("calendar.url", format!("calendar {name:?} needs a url (http or https) or a path")));
             }
         };
+        // Zero is refused: a zero poll is a busy loop, a zero timeout fails every fetch.
         let duration = |key: &str, value: &Option<String>, default: u64| match value {
-            Some(p) => {
-                parse_duration(p).ok_or_else(|| err(key, format!("{p:?} is not a duration like 15m, 1h or 365d")))
-            }
+            Some(p) => parse_duration(p)
+                .filter(|d| !d.is_zero() || key.ends_with("past") || key.ends_with("future"))
+                .ok_or_else(|| err(key, format!("{p:?} is not a duration above zero like 15m, 1h or 365d"))),
             None => Ok(std::time::Duration::from_secs(default)),
         };
         calendars.push(CalendarConfig {

@@ -62,10 +62,20 @@ impl SearchIndex {
         let mut parser = QueryParser::for_index(self.index(), vec![f.subject, f.text, f.participants, f.attachment]);
         parser.set_conjunction_by_default();
         parser.set_field_boost(f.subject, 2.0);
-        match parser.parse_query(text) {
-            Ok(q) => Ok(Some(q)),
-            Err(e) => Err(IndexError::Query { query: text.to_string(), message: explain(&e) }),
+        let q = parser
+            .parse_query(text)
+            .map_err(|e| IndexError::Query { query: text.to_string(), message: explain(&e) })?;
+        // Some queries parse but cannot run (`to:*` asks for any value of a
+        // field that has no fast column): refuse them as the user's query,
+        // not as a broken index.
+        let searcher = self.reader().searcher();
+        if let Err(e) = q.weight(tantivy::query::EnableScoring::disabled_from_searcher(&searcher)) {
+            return Err(IndexError::Query {
+                query: text.to_string(),
+                message: format!("it cannot be run ({e}); `field:*` is not supported: give a word after the colon"),
+            });
         }
+        Ok(Some(q))
     }
 
     /// Runs a search. `body_of` gives the text of an item for its snippet.

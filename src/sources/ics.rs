@@ -27,7 +27,8 @@ pub use crate::config::Feed;
 pub struct FeedCursor {
     pub etag: Option<String>,
     pub last_modified: Option<String>,
-    /// SHA-256 of the last good body: an unchanged body is not parsed again.
+    /// SHA-256 of the last good body (kept for diagnosis; an unchanged body
+    /// is parsed again, and stores nothing new).
     pub body_hash: Option<String>,
 }
 
@@ -43,19 +44,24 @@ pub struct IcsSource {
     timeout: Duration,
 }
 
-/// `https://user:secret@host/x.ics` → `https://***@host/x.ics`, for logs and errors.
-pub fn redact(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => {
-            let (authority, path) =
-                rest.split_once('/').map(|(a, p)| (a, format!("/{p}"))).unwrap_or((rest, String::new()));
-            match authority.rsplit_once('@') {
-                Some((_, host)) => format!("{scheme}://***@{host}{path}"),
-                None => url.to_string(),
-            }
-        }
-        None => url.to_string(),
-    }
+/// URLs in a text, for logs, errors and status: only the scheme and the
+/// host are kept (`https://user:secret@host/private-XYZ/basic.ics?k=1` →
+/// `https://***@host/…`): calendar feeds and webhooks often carry their
+/// secret in the path or the query.
+pub fn redact(text: &str) -> String {
+    text.split(' ').map(redact_url).collect::<Vec<_>>().join(" ")
+}
+
+fn redact_url(word: &str) -> String {
+    let Some((scheme, rest)) = word.split_once("://") else { return word.to_string() };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at_checked(end).unwrap_or((rest, ""));
+    let host = match authority.rsplit_once('@') {
+        Some((_, host)) => format!("***@{host}"),
+        None => authority.to_string(),
+    };
+    let tail = if tail.is_empty() || tail == "/" { tail } else { "/…" };
+    format!("{scheme}://{host}{tail}")
 }
 
 impl IcsSource {
@@ -317,8 +323,10 @@ mod tests {
 
     #[test]
     fn credentials_never_show() {
-        assert_eq!(redact("https://jana:tajne@cal.example.com/a.ics"), "https://***@cal.example.com/a.ics");
-        assert_eq!(redact("https://cal.example.com/a.ics"), "https://cal.example.com/a.ics");
-        assert_eq!(redact("error for https://u:p@h/x"), "error for https://***@h/x");
+        assert_eq!(redact("https://jana:tajne@cal.example.com/a.ics"), "https://***@cal.example.com/…");
+        assert_eq!(redact("https://cal.example.com/private-abc123/basic.ics"), "https://cal.example.com/…");
+        assert_eq!(redact("https://hooks.example.com?token=abc"), "https://hooks.example.com/…");
+        assert_eq!(redact("error for https://u:p@h/x: timed out"), "error for https://***@h/… timed out");
+        assert_eq!(redact("no url here"), "no url here");
     }
 }

@@ -142,7 +142,13 @@ impl ImapSource {
                         watch,
                     }),
                     Err(e @ crate::oauth::OAuthError::Network { .. }) => Err(self.unavailable(e)),
-                    Err(e) => Err(SourceError::Auth { what, reason: e.to_string() }),
+                    // A refused refresh or an unreadable sign-in: only a new
+                    // `kronika login` helps, and the source waits for it.
+                    Err(e) => Err(SourceError::LoginNeeded {
+                        what,
+                        reason: format!("{e}; run `kronika login {}`", self.cfg.name),
+                        watch,
+                    }),
                 }
             }
         }
@@ -272,9 +278,14 @@ impl ImapSource {
                 Ok(Err((async_imap::error::Error::No(text), back)))
                 | Ok(Err((async_imap::error::Error::Bad(text), back))) => {
                     if refreshed {
-                        return Err(SourceError::Auth {
-                            what: self.what(),
-                            reason: format!("the server refused the access token: {}", text.trim()),
+                        let reason = format!("the server refused the access token: {}", text.trim());
+                        return Err(match &self.tokens {
+                            Some(t) => SourceError::LoginNeeded {
+                                what: self.what(),
+                                reason: format!("{reason}; run `kronika login {}`", self.cfg.name),
+                                watch: t.path().to_path_buf(),
+                            },
+                            None => SourceError::Auth { what: self.what(), reason },
                         });
                     }
                     tracing::debug!("{}: the server refused the access token; getting a fresh one", self.what());
@@ -388,10 +399,12 @@ impl ImapSource {
             known.iter().filter_map(|k| k.strip_prefix(&prefix)).filter_map(|u| u.parse().ok()).collect();
 
         // New messages: UIDs above the cursor (and since the configured date on a first sync).
-        let nothing_new = mailbox.uid_next.is_some_and(|next| next <= cursor.last_uid + 1);
+        // UID 4294967295 is legal: nothing can come after it.
+        let after = cursor.last_uid.checked_add(1);
+        let nothing_new = after.is_none_or(|after| mailbox.uid_next.is_some_and(|next| next <= after));
         let mut new_uids: Vec<u32> = Vec::new();
         if !nothing_new {
-            let mut query = format!("UID {}:*", cursor.last_uid + 1);
+            let mut query = format!("UID {}:*", after.unwrap_or(u32::MAX));
             if cursor.last_uid == 0
                 && let Some(since) = self.cfg.since
             {
@@ -589,7 +602,7 @@ pub fn read_password(source: &PasswordSource) -> Result<String, String> {
                 return Err(format!(
                     "password_cmd failed ({}): {}",
                     out.status,
-                    String::from_utf8_lossy(&out.stderr).trim()
+                    crate::text::ellipsize(String::from_utf8_lossy(&out.stderr).trim(), 300)
                 ));
             }
             let text = String::from_utf8_lossy(&out.stdout);

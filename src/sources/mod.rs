@@ -87,13 +87,7 @@ pub fn guarded<T, E: std::fmt::Display>(parse: impl FnOnce() -> Result<T, E>) ->
     }
 }
 
-/// The message of a caught panic.
-pub fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
-    p.downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| p.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic without a message".into())
-}
+pub use crate::text::panic_text;
 
 /// How many items go to the pipeline in one batch (one transaction).
 pub const BATCH: usize = 500;

@@ -200,10 +200,16 @@ impl Store {
     /// changed), deleted keys, and the cursor. Returns the outcomes and
     /// warnings (notes naming unknown clients).
     pub fn apply(&mut self, changes: &Changes<'_>) -> Result<(Vec<IngestOutcome>, Vec<String>)> {
-        let dir = self.take_directory()?;
-        let result = ingest_tx(&mut self.conn, &dir.1, changes);
-        self.put_directory(dir);
-        result
+        loop {
+            let dir = self.take_directory()?;
+            let result = ingest_tx(&mut self.conn, &dir, changes);
+            self.put_directory(dir);
+            // `None`: another process changed the directory between building
+            // it and taking the write lock; match with the new one.
+            if let Some(r) = result.transpose() {
+                return r;
+            }
+        }
     }
 
     /// Records that a source no longer holds an item (expunged, file
@@ -607,10 +613,15 @@ fn rematch_chunk(
 
 fn ingest_tx(
     conn: &mut rusqlite::Connection,
-    dir: &Directory,
+    (version, dir): &(i64, Directory),
     changes: &Changes<'_>,
-) -> Result<(Vec<IngestOutcome>, Vec<String>)> {
+) -> Result<Option<(Vec<IngestOutcome>, Vec<String>)>> {
     let tx = conn.transaction()?;
+    // Under the write lock: is the directory still the one we built?
+    let now_version: i64 = tx.query_row("SELECT version FROM directory_version WHERE id = 1", [], |r| r.get(0))?;
+    if now_version != *version {
+        return Ok(None);
+    }
     let ts = now();
     for (old, new) in changes.renames {
         tx.execute(
@@ -657,7 +668,7 @@ fn ingest_tx(
         )?;
     }
     tx.commit()?;
-    Ok((out, warnings))
+    Ok(Some((out, warnings)))
 }
 
 /// Where a document's file lives: `<files>/ab/abcdef…` by content hash.
