@@ -64,6 +64,39 @@ fn mail() {
     assert_eq!(item.participants[0].address, "karel.horak@acme-stavby.cz");
 }
 
+/// Capture mailbox mail (`kronika::mail::parse_captured`): forwards of
+/// forwards past the depth kronika unwraps, and a header block built to
+/// be expensive, stay cheap, capped and panic-free.
+#[test]
+fn capture() {
+    let hints = ParseHints { file_time: Some(Utc.with_ymd_and_hms(2026, 3, 4, 5, 6, 7).unwrap()) };
+    each("capture", |name, raw| {
+        let start = std::time::Instant::now();
+        match kronika::mail::parse_captured(raw, &hints) {
+            Ok(item) => {
+                assert!(item.message_id.as_deref().is_some_and(|id| !id.is_empty()), "{name}");
+                assert!(item.body.len() <= MAX_BODY_BYTES, "{name}");
+                assert!(item.participants.len() <= kronika::mail::MAX_PARTICIPANTS, "{name}");
+                let again = kronika::mail::parse_captured(raw, &hints).unwrap();
+                assert_eq!((again.message_id, again.content_hash), (item.message_id, item.content_hash), "{name}");
+            }
+            Err(ParseError::Empty) => assert!(raw.iter().all(u8::is_ascii_whitespace), "{name}"),
+            Err(ParseError::NotMail(m)) => assert!(!m.contains("failed"), "{name}: the mail parser panicked: {m}"),
+        }
+        assert!(start.elapsed() < std::time::Duration::from_secs(10), "{name}: took {:?}", start.elapsed());
+    });
+    // 20 forwards deep: unwrapped 8 levels (the depth cap), no further.
+    let raw = fs::read(fixtures().join("fuzz/capture/forwards-20-deep.eml")).unwrap();
+    let item = kronika::mail::parse_captured(&raw, &hints).unwrap();
+    assert_eq!(item.extra["forward"]["via"].as_array().map(Vec::len), Some(8));
+    assert_eq!(item.participants[0].address, "kolega11@modrykamen.cz");
+    // The hostile block: its To: list is read up to the cap, the rest is text.
+    let raw = fs::read(fixtures().join("fuzz/capture/hostile-header-block.eml")).unwrap();
+    let item = kronika::mail::parse_captured(&raw, &hints).unwrap();
+    assert_eq!(item.participants.first().map(|p| p.address.as_str()), Some("karel@acme-stavby.cz"));
+    assert_eq!(item.extra["date_raw"].as_str().map(|d| d.starts_with("99999")), Some(true));
+}
+
 #[test]
 fn ics() {
     let window = Window {
