@@ -122,6 +122,17 @@ pub async fn run(config: &Config, shutdown: impl Future<Output = ()>) -> anyhow:
         tasks.spawn(keep_going(source, make, ctx, config.path.clone()).instrument(span));
     }
     tasks.spawn(follow_config(config.path.clone(), config.policy(), pipeline.handle(), stop.clone()));
+    if let Some(web) = &config.web {
+        let (addr, web_config, s) = (web.listen, config.clone(), stop.clone());
+        tasks.spawn(
+            async move {
+                if let Err(e) = crate::web::serve(addr, web_config, s).await {
+                    tracing::error!("cannot serve the web interface on {addr}: {e}");
+                }
+            }
+            .instrument(tracing::info_span!("web")),
+        );
+    }
     if let Some(rc) = &config.reminders {
         let store = Store::open(&config.db_path(), config.policy())
             .map_err(|e| anyhow::anyhow!("cannot open the store for reminders: {e}"))?;

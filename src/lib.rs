@@ -29,3 +29,4 @@ pub mod shutdown;
 pub mod sources;
 pub mod store;
 pub mod text;
+pub mod web;

@@ -12,6 +12,7 @@ mod login;
 mod note;
 mod read;
 mod run;
+mod web;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -77,6 +78,15 @@ pub enum Command {
     Sync,
     /// Run the daemon: watch every source until SIGINT or SIGTERM.
     Run,
+    /// Serve the web interface only (no sources) until SIGINT or SIGTERM.
+    Serve {
+        /// Port or ADDRESS:PORT (default: `[web] listen` of the config).
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Users of the web interface.
+    #[command(subcommand)]
+    User(web::UserCmd),
     /// Call and meeting notes.
     #[command(subcommand)]
     Note(note::NoteCmd),
@@ -231,6 +241,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Command::Reminders { json } => agenda::reminders(&ctx, json),
         Command::Brief { client, next, json, format } => agenda::brief(&ctx, client, next, json, format),
         Command::Run => run::run(&ctx),
+        Command::Serve { listen } => web::serve(&ctx, listen),
+        Command::User(cmd) => web::user(&ctx, cmd),
         Command::Search(a) => read::search(&ctx, a),
         Command::History { client, limit, deleted, json } => read::history(&ctx, client, limit, deleted, json),
         Command::Show { item, json } => read::show(&ctx, item, json),

@@ -123,7 +123,7 @@ pub fn run(ctx: &Context_) -> Result<ExitCode> {
 }
 
 /// Resolves at the first SIGINT or SIGTERM; a second one exits at once.
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     wait_signal().await;
     eprintln!("kronika: stopping (a second signal forces the exit)");
     tokio::spawn(async {
