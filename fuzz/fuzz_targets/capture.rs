@@ -6,8 +6,7 @@
 #![no_main]
 
 use kronika::mail::{
-    CAPTURE_ID_DOMAIN, MAX_ATTACHMENTS, MAX_BODY_BYTES, MAX_PARTICIPANTS, ParseError, ParseHints, parse,
-    parse_captured,
+    CAPTURE_ID_DOMAIN, MAX_ATTACHMENTS, MAX_BODY_BYTES, MAX_PARTICIPANTS, ParseError, ParseHints, parse, parse_captured,
 };
 use libfuzzer_sys::fuzz_target;
 
