@@ -34,6 +34,7 @@ copy config "$root/config/kronika.example.toml" "$here/seeds/config" "$root/fixt
 copy csv_clients "$root/fixtures/clients.csv" "$root/fixtures/bad-clients.csv" "$root/fixtures/fuzz/csv_clients"
 copy csv_deals "$here/seeds/csv_deals" "$root/fixtures/fuzz/csv_deals"
 copy query "$here/seeds/query" "$root/fixtures/fuzz/query"
+copy capture "$root/fixtures/capture" "$root/fixtures/mail" "$root/fixtures/fuzz/capture"
 
 if [ -d "$shared" ]; then
     copy mail "$shared/mail"
@@ -42,6 +43,6 @@ else
     echo "seed.sh: no shared corpus at $shared; seeding from the project only" >&2
 fi
 
-for t in mail ics note config csv_clients csv_deals query; do
+for t in mail capture ics note config csv_clients csv_deals query; do
     echo "$t: $(ls "$here/corpus/$t" | wc -l) seeds"
 done
