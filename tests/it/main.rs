@@ -21,3 +21,4 @@ mod notes;
 mod oauth;
 mod reminders;
 mod store_matching;
+mod web;

