@@ -470,3 +470,44 @@ fn urlencode(s: &str) -> String {
         })
         .collect()
 }
+
+/// A port nobody listens on now.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Waits until `url` answers; its status.
+fn wait_for(url: &str) -> u16 {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let mut b = Browser::new();
+        if let Ok(r) = b.agent.get(url).call() {
+            return b.take(Ok(r)).status;
+        }
+        assert!(std::time::Instant::now() < deadline, "{url} never answered");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn serve_and_run_serve_the_configured_address_and_stop_on_sigterm() {
+    let port = free_port();
+    let env = Env::with_config(&format!("data_dir = \"data\"\n[web]\nlisten = \"{port}\"\n"));
+    for cmd in ["serve", "run"] {
+        let mut child = env.spawn(&[cmd]);
+        assert_eq!(wait_for(&format!("http://127.0.0.1:{port}/clients")), 303, "{cmd}: signed out goes to /login");
+        // SAFETY: signalling the child this test started.
+        unsafe {
+            libc::kill(child.id() as i32, libc::SIGTERM);
+        }
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while child.try_wait().unwrap().is_none() {
+            assert!(std::time::Instant::now() < deadline, "{cmd} stops on SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    // Without [web] and --listen, serve says what to add.
+    let bare = Env::with_config("data_dir = \"data\"\n");
+    let err = bare.fails(&["serve"]);
+    assert!(err.contains("[web]") && err.contains("--listen"), "{err}");
+}
