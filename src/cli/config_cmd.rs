@@ -68,6 +68,9 @@ pub fn run(ctx: &Context_, cmd: ConfigCmd) -> Result<ExitCode> {
                 if let Some(f) = &feed {
                     println!("  reminder feed      {f}");
                 }
+                if let Some(w) = &c.web {
+                    println!("  web interface      http://{}/", w.listen);
+                }
             }
             Ok(ExitCode::SUCCESS)
         }
