@@ -10,6 +10,8 @@ mod items;
 mod reminders;
 mod schema;
 mod users;
+mod views;
+mod visibility;
 
 use std::path::Path;
 

@@ -17,7 +17,6 @@ use std::sync::{Arc, Mutex};
 use axum::Router;
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
-use axum::routing::{get, post};
 
 use crate::config::Config;
 use crate::shutdown::Shutdown;
@@ -61,19 +60,7 @@ pub async fn serve_listener(
 
 /// Every route.
 pub(crate) fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/", get(pages::root))
-        .route("/login", get(pages::login_form).post(pages::login))
-        .route("/logout", post(pages::logout))
-        .route("/lang", post(pages::set_lang))
-        .route("/clients", get(pages::clients))
-        .route("/clients/{id}", get(pages::card))
-        .route("/clients/{id}/timeline", get(pages::timeline))
-        .route("/assets/htmx.min.js", get(pages::htmx_js))
-        .route("/assets/kronika.css", get(pages::css))
-        .fallback(pages::not_found)
-        .layer(axum::middleware::map_response(security_headers))
-        .with_state(state)
+    pages::routes().layer(axum::middleware::map_response(security_headers)).with_state(state)
 }
 
 async fn security_headers(mut res: Response) -> Response {

@@ -22,3 +22,7 @@ mod oauth;
 mod reminders;
 mod store_matching;
 mod web;
+mod web_browser;
+mod web_edit;
+mod web_pages;
+mod web_visibility;

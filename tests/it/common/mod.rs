@@ -8,6 +8,7 @@ use assert_cmd::Command;
 
 pub mod dovecot;
 pub mod oauth_server;
+pub mod web;
 
 /// A temporary kronika setup: a folder holding `kronika.toml` and the data dir.
 pub struct Env {

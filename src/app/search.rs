@@ -1,0 +1,1 @@
+//! Search for the faces: the query language of `kronika search`, filters, highlighted snippets.

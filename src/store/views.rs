@@ -1,0 +1,1 @@
+//! Queries behind the web pages and their CLI twins: today, search, brief.

@@ -1,0 +1,1 @@
+//! Which sources a user may read whole, by subject, or by metadata only.

@@ -1,0 +1,1 @@
+//! Editing from the web: clients (ARES fill), contacts, deals, custom fields, notes, links.

@@ -1,0 +1,1 @@
+//! The read pages over HTTP: Today, search, brief.

@@ -1,0 +1,1 @@
+//! Visibility of mail: owners see their own, others what the source allows.
