@@ -11,6 +11,9 @@ need=""
 command -v dovecot >/dev/null 2>&1 || need="$need dovecot-imapd"
 command -v openssl >/dev/null 2>&1 || need="$need openssl"
 command -v pgrep >/dev/null 2>&1 || need="$need procps"
+# Headless Chromium and its WebDriver for the browser tests (tests/it/web_browser.rs).
+command -v chromium >/dev/null 2>&1 || need="$need chromium"
+command -v chromedriver >/dev/null 2>&1 || need="$need chromium-driver"
 if [ -n "$need" ]; then
     SUDO=""
     [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null && SUDO="sudo"
