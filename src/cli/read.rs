@@ -105,6 +105,7 @@ pub fn search(ctx: &Context_, a: SearchArgs) -> Result<ExitCode> {
         direction: a.direction.map(|d| d.as_str().to_string()),
         limit: a.limit,
         sort: a.sort,
+        ..SearchRequest::default()
     };
     let index = fresh_index(&config, &store)?;
     let mut rows: BTreeMap<i64, ItemRow> = BTreeMap::new();

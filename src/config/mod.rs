@@ -230,6 +230,8 @@ pub struct ImapConfig {
     pub ca_file: Option<PathBuf>,
     /// How long one network step may take before the connection counts as dead.
     pub timeout: std::time::Duration,
+    /// Whose mailbox it is and what everyone else sees of its mail.
+    pub access: SourceAccess,
 }
 
 /// A `[[maildir]]` section.
@@ -239,6 +241,39 @@ pub struct MaildirConfig {
     pub path: PathBuf,
     /// A capture mailbox: forwards are unwrapped into the original message.
     pub capture: bool,
+    /// Whose mailbox it is and what everyone else sees of its mail.
+    pub access: SourceAccess,
+}
+
+/// What everyone but a mailbox's owner sees of its mail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, PartialOrd, Ord, Hash)]
+pub enum Visibility {
+    /// Who, when, with which client: no subject, no body, no attachments.
+    Metadata,
+    /// The subject too, but no body, attachments or documents' text.
+    Subject,
+    /// Everything.
+    #[default]
+    Full,
+}
+
+impl Visibility {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Metadata => "metadata",
+            Visibility::Subject => "subject",
+            Visibility::Full => "full",
+        }
+    }
+}
+
+/// A mailbox's owner (a web user's name, `kronika user add`) and the
+/// visibility of its mail for everyone else. Without an owner the mail is
+/// everyone's (`visibility` must then be `full`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SourceAccess {
+    pub owner: Option<String>,
+    pub visibility: Visibility,
 }
 
 impl Config {
@@ -524,6 +559,46 @@ choices = ["A", "B"]
             assert!(e.contains(key), "{e} should name {key}");
             assert!(e.contains(line), "{e} should name {line}");
             assert!(e.starts_with("cannot "), "{e}");
+        }
+    }
+
+    #[test]
+    fn owner_and_visibility_of_mailboxes() {
+        let c = parse(
+            "[[maildir]]\nname = \"jana\"\npath = \"m/jana\"\nowner = \"jana\"\nvisibility = \"subject\"\n\n\
+             [[maildir]]\nname = \"eva\"\npath = \"m/eva\"\nowner = \"eva\"\nvisibility = \"Metadata\"\n\n\
+             [[maildir]]\nname = \"shared\"\npath = \"m/shared\"\n\n\
+             [[imap]]\nname = \"w\"\nhost = \"127.0.0.1\"\ntls = \"none\"\nusername = \"u\"\npassword_env = \"P\"\nowner = \"petr\"\n",
+        )
+        .unwrap();
+        let a: Vec<(Option<&str>, Visibility)> =
+            c.maildirs.iter().map(|m| (m.access.owner.as_deref(), m.access.visibility)).collect();
+        assert_eq!(
+            a,
+            [(Some("jana"), Visibility::Subject), (Some("eva"), Visibility::Metadata), (None, Visibility::Full)]
+        );
+        assert_eq!(c.imap[0].access, SourceAccess { owner: Some("petr".into()), visibility: Visibility::Full });
+        for (text, key, words) in [
+            (
+                "[[maildir]]\nname = \"a\"\npath = \"x\"\nowner = \"jana\"\nvisibility = \"secret\"\n",
+                "maildir.visibility",
+                "\"secret\" is not full, subject or metadata",
+            ),
+            (
+                "[[maildir]]\nname = \"a\"\npath = \"x\"\nvisibility = \"subject\"\n",
+                "maildir.visibility",
+                "needs an owner",
+            ),
+            ("[[maildir]]\nname = \"a\"\npath = \"x\"\nowner = \" \"\n", "maildir.owner", "empty owner"),
+            (
+                "[[imap]]\nname = \"w\"\nhost = \"127.0.0.1\"\ntls = \"none\"\nusername = \"u\"\npassword_env = \"P\"\nowner = \"j\"\nvisibility = \"none\"\n",
+                "imap.visibility",
+                "imap \"w\"",
+            ),
+        ] {
+            let e = parse(text).unwrap_err().to_string();
+            assert!(e.starts_with("cannot "), "{e}");
+            assert!(e.contains(key) && e.contains(words), "{e} should name {key} and say {words}");
         }
     }
 }

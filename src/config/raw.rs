@@ -129,6 +129,10 @@ pub(super) struct RawImap {
     pub(super) mailbox_user: Option<String>,
     #[serde(default)]
     pub(super) capture: bool,
+    /// A web user's name: the salesperson whose mailbox this is.
+    pub(super) owner: Option<String>,
+    /// What everyone but the owner sees: full, subject or metadata.
+    pub(super) visibility: Option<String>,
 }
 
 pub(super) fn default_tls() -> String {
@@ -145,6 +149,10 @@ pub(super) struct RawMaildir {
     pub(super) path: String,
     #[serde(default)]
     pub(super) capture: bool,
+    /// A web user's name: the salesperson whose mailbox this is.
+    pub(super) owner: Option<String>,
+    /// What everyone but the owner sees: full, subject or metadata.
+    pub(super) visibility: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -9,8 +9,8 @@ use toml::Spanned;
 use super::raw::RawConfig;
 use super::{
     CalendarConfig, Config, ConfigError, Feed, ImapAuth, ImapConfig, MaildirConfig, NotesConfig, OAuthConfig,
-    OAuthFlow, OAuthProvider, PasswordSource, RemindersConfig, TlsMode, WebConfig, is_loopback, parse_duration,
-    parse_listen, resolve_path,
+    OAuthFlow, OAuthProvider, PasswordSource, RemindersConfig, SourceAccess, TlsMode, Visibility, WebConfig,
+    is_loopback, parse_duration, parse_listen, resolve_path,
 };
 use crate::address;
 use crate::model::{CustomField, FieldKind};
@@ -207,10 +207,19 @@ fn maildirs(v: &Validator<'_>, base: &Path, raw: &RawConfig) -> Result<Vec<Maild
         if m.get_ref().path.trim().is_empty() {
             return Err(v.err(m.span(), "maildir.path", &format!("maildir {name:?} has an empty path")));
         }
+        let r = m.get_ref();
+        let access = source_access(
+            &|key: &str, msg: String| v.err(m.span(), key, &msg),
+            "maildir",
+            name,
+            &r.owner,
+            &r.visibility,
+        )?;
         maildirs.push(MaildirConfig {
             name: name.to_string(),
-            path: resolve_path(base, m.get_ref().path.trim()),
-            capture: m.get_ref().capture,
+            path: resolve_path(base, r.path.trim()),
+            capture: r.capture,
+            access,
         });
     }
     Ok(maildirs)
@@ -289,7 +298,9 @@ fn imap(v: &Validator<'_>, base: &Path, raw: &RawConfig) -> Result<Vec<ImapConfi
         if r.username.trim().is_empty() {
             return Err(err("imap.username", format!("account {name:?} has no username")));
         }
+        let access = source_access(&err, "imap", &name, &r.owner, &r.visibility)?;
         imap.push(ImapConfig {
+            access,
             port: r.port.unwrap_or(if tls == TlsMode::Implicit { 993 } else { 143 }),
             name,
             host,
@@ -308,6 +319,56 @@ fn imap(v: &Validator<'_>, base: &Path, raw: &RawConfig) -> Result<Vec<ImapConfi
         });
     }
     Ok(imap)
+}
+
+/// `owner` and `visibility` of a `[[maildir]]` or `[[imap]]` section.
+fn source_access(
+    err: &dyn Fn(&str, String) -> ConfigError,
+    section: &str,
+    name: &str,
+    owner: &Option<String>,
+    visibility: &Option<String>,
+) -> Result<SourceAccess, ConfigError> {
+    let owner = match owner.as_deref().map(str::trim) {
+        None => None,
+        Some("") => {
+            return Err(err(
+                &format!("{section}.owner"),
+                format!(
+                    "{section} {name:?} has an empty owner; name a web user (kronika user add) or leave the key out"
+                ),
+            ));
+        }
+        Some(o) if o.chars().any(char::is_whitespace) => {
+            return Err(err(
+                &format!("{section}.owner"),
+                format!("{section} {name:?}: the owner {o:?} is not a user name (no spaces)"),
+            ));
+        }
+        Some(o) => Some(o.to_string()),
+    };
+    let visibility = match visibility.as_deref().map(|s| s.trim().to_ascii_lowercase()) {
+        None => Visibility::Full,
+        Some(s) if s == "full" => Visibility::Full,
+        Some(s) if s == "subject" => Visibility::Subject,
+        Some(s) if s == "metadata" => Visibility::Metadata,
+        Some(other) => {
+            return Err(err(
+                &format!("{section}.visibility"),
+                format!("{section} {name:?}: visibility {other:?} is not full, subject or metadata"),
+            ));
+        }
+    };
+    if owner.is_none() && visibility != Visibility::Full {
+        return Err(err(
+            &format!("{section}.visibility"),
+            format!(
+                "{section} {name:?}: visibility {:?} needs an owner (the user who sees everything of it); add owner = \"USER\"",
+                visibility.as_str()
+            ),
+        ));
+    }
+    Ok(SourceAccess { owner, visibility })
 }
 
 /// How an account logs in: `auth = "password"` (the default) with

@@ -75,8 +75,10 @@ impl Indexer {
         loop {
             let docs = store.index_feed(self.applied_rev, FEED_BATCH)?;
             let Some(last) = docs.last().map(|d| d.rev) else { break };
+            let sources = store.visibility_sources_by_rev(self.applied_rev, last)?;
             for d in &docs {
-                if self.apply(d)? {
+                let none = Vec::new();
+                if self.apply(d, sources.get(&d.id).unwrap_or(&none))? {
                     done.indexed += 1;
                 } else {
                     done.removed += 1;
@@ -89,8 +91,9 @@ impl Indexer {
         Ok(done)
     }
 
-    /// Applies one item; returns false when it was only removed (deleted item).
-    fn apply(&mut self, d: &IndexDoc) -> Result<bool, IndexError> {
+    /// Applies one item seen in `sources`; returns false when it was only
+    /// removed (deleted item).
+    fn apply(&mut self, d: &IndexDoc, sources: &[String]) -> Result<bool, IndexError> {
         let f = self.fields;
         self.writer.delete_term(Term::from_field_u64(f.id, d.id as u64));
         if d.deleted {
@@ -121,6 +124,12 @@ impl Indexer {
         }
         for c in &d.contacts {
             doc.add_u64(f.contact, *c as u64);
+        }
+        for s in sources {
+            doc.add_text(f.source, s);
+        }
+        if sources.is_empty() {
+            doc.add_text(f.source, super::NO_SOURCE);
         }
         self.writer.add_document(doc).map_err(|e| self.err(e))?;
         Ok(true)

@@ -19,11 +19,15 @@ use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, RemoveLongFilter, Simpl
 use tantivy::{Index, IndexReader, ReloadPolicy};
 
 pub use indexer::{CatchUp, Indexer};
-pub use query::{Hit, SearchRequest, SortOrder};
+pub use query::{Hit, QUERY_FIELDS, Restriction, SearchRequest, SortOrder};
 
 /// Bump when the schema or analysis changes: an index with another version
-/// is rebuilt from the store.
-pub const SCHEMA_VERSION: u32 = 1;
+/// is rebuilt from the store (at the next open: the daemon's start,
+/// `kronika reindex`, a search). 2: the `source` field (visibility).
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// The `source` term of an item seen in no source at all.
+pub const NO_SOURCE: &str = "-";
 
 /// Name of the analyzer: words lower-cased with diacritics folded, so that
 /// `priloha` finds `příloha` and `SMLOUVA` finds `smlouva`.
@@ -58,6 +62,9 @@ pub struct Fields {
     pub date: Field,
     pub client: Field,
     pub contact: Field,
+    /// The store sources the item was seen in (a document: its mail's), as
+    /// whole terms: a restricted viewer's search is limited by them.
+    pub source: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -79,6 +86,7 @@ fn schema() -> (Schema, Fields) {
         date: b.add_i64_field("date", INDEXED | FAST),
         client: b.add_u64_field("client", INDEXED | FAST),
         contact: b.add_u64_field("contact", INDEXED),
+        source: b.add_text_field("source", STRING),
     };
     (b.build(), fields)
 }
@@ -174,6 +182,22 @@ impl SearchIndex {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Every store source name the index holds documents of (a few dozen:
+    /// read from the term dictionary, not the documents).
+    pub fn source_names(&self) -> Result<Vec<String>, IndexError> {
+        let err = |source| IndexError::Tantivy { path: self.path.clone(), source };
+        let mut names = std::collections::BTreeSet::new();
+        let searcher = self.reader.searcher();
+        for segment in searcher.segment_readers() {
+            let inverted = segment.inverted_index(self.fields.source).map_err(err)?;
+            let mut stream = inverted.terms().stream().map_err(|e| err(e.into()))?;
+            while stream.advance() {
+                names.insert(String::from_utf8_lossy(stream.key()).into_owned());
+            }
+        }
+        Ok(names.into_iter().collect())
     }
 
     pub(crate) fn index(&self) -> &Index {

@@ -8,6 +8,7 @@ use std::ops::Bound;
 
 use tantivy::collector::TopDocs;
 use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, QueryParser, QueryParserError, RangeQuery, TermQuery};
+use tantivy::query_grammar::{Delimiter, UserInputAst, UserInputLeaf, UserInputLiteral};
 use tantivy::schema::{IndexRecordOption, Term};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, Order, Searcher};
@@ -22,7 +23,7 @@ pub enum SortOrder {
     Date,
 }
 
-/// A search, as validated from the command line.
+/// A search, as validated from the command line or a web form.
 #[derive(Debug, Clone, Default)]
 pub struct SearchRequest {
     pub query: String,
@@ -35,7 +36,24 @@ pub struct SearchRequest {
     pub until: Option<i64>,
     pub direction: Option<String>,
     pub limit: usize,
+    /// Hits to skip (the next page).
+    pub offset: usize,
     pub sort: SortOrder,
+    /// What the viewer may not read; `None`: everything is readable.
+    pub restriction: Option<Restriction>,
+}
+
+/// A viewer's limits, by store source name (`SearchIndex::source_names`
+/// lists them): mail seen only in `subject` sources is searched by its
+/// subject and participants, mail seen only in `metadata` sources by its
+/// participants, kind and direction. An item seen in any other source is
+/// searched whole. A word of a hidden body or subject never finds the item.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Restriction {
+    /// Every source the index holds that the viewer reads whole.
+    pub full: Vec<String>,
+    pub subject: Vec<String>,
+    pub metadata: Vec<String>,
 }
 
 /// One hit.
@@ -52,7 +70,37 @@ pub struct Hit {
 /// Field names users may put before a colon.
 pub const QUERY_FIELDS: &[&str] = &["subject", "text", "from", "to", "participants", "attachment", "kind", "direction"];
 
+/// What a tier of a restricted search may read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tier {
+    Subject,
+    Metadata,
+}
+
 impl SearchIndex {
+    /// The query as a viewer of `tier` may run it: without a field it
+    /// searches only what the tier shows, and a field the tier hides
+    /// (`text:`, `attachment:`, and `subject:` for metadata) matches nothing.
+    fn parse_tier(&self, text: &str, tier: Tier) -> Result<Box<dyn Query>, IndexError> {
+        let f = self.fields();
+        let schema = self.index().schema();
+        let (defaults, hidden) = match tier {
+            Tier::Subject => (vec![f.subject, f.participants], vec![f.text, f.attachment]),
+            Tier::Metadata => (vec![f.participants], vec![f.text, f.attachment, f.subject]),
+        };
+        let bad = |message: String| IndexError::Query { query: text.to_string(), message };
+        let ast = tantivy::query_grammar::parse_query(text)
+            .map_err(|_| bad(explain(&QueryParserError::SyntaxError(text.to_string()))))?;
+        let hides = |name: &str| schema.find_field(name).is_some_and(|(field, _)| hidden.contains(&field));
+        let ast = hide_fields(ast, &hides);
+        let mut parser = QueryParser::for_index(self.index(), defaults);
+        parser.set_conjunction_by_default();
+        if tier == Tier::Subject {
+            parser.set_field_boost(f.subject, 2.0);
+        }
+        parser.build_query_from_user_input_ast(ast).map_err(|e| bad(explain(&e)))
+    }
+
     /// Parses the query text alone (for errors and snippets).
     fn parse(&self, text: &str) -> Result<Option<Box<dyn Query>>, IndexError> {
         if text.trim().is_empty() {
@@ -78,14 +126,67 @@ impl SearchIndex {
         Ok(Some(q))
     }
 
-    /// Runs a search. `body_of` gives the text of an item for its snippet.
+    /// Runs a search. `body_of` gives the text of an item for its snippet:
+    /// for an item the viewer may not read whole it must give nothing.
     pub fn search(&self, req: &SearchRequest, mut body_of: impl FnMut(i64) -> String) -> Result<Vec<Hit>, IndexError> {
         let f = self.fields();
         let text_query = self.parse(&req.query)?;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        match &text_query {
-            Some(q) => clauses.push((Occur::Must, q.box_clone())),
-            None => clauses.push((Occur::Must, Box::new(AllQuery))),
+        let whole: Box<dyn Query> = match &text_query {
+            Some(q) => q.box_clone(),
+            None => Box::new(AllQuery),
+        };
+        match &req.restriction {
+            None => clauses.push((Occur::Must, whole)),
+            Some(r) => {
+                let any_of = |names: &[String]| -> Box<dyn Query> {
+                    Box::new(BooleanQuery::new(
+                        names
+                            .iter()
+                            .map(|n| {
+                                let q: Box<dyn Query> = Box::new(TermQuery::new(
+                                    Term::from_field_text(f.source, n),
+                                    IndexRecordOption::Basic,
+                                ));
+                                (Occur::Should, q)
+                            })
+                            .collect(),
+                    ))
+                };
+                let tier_query = |tier| -> Result<Box<dyn Query>, IndexError> {
+                    match &text_query {
+                        Some(_) => self.parse_tier(&req.query, tier),
+                        None => Ok(Box::new(AllQuery)),
+                    }
+                };
+                let mut tiers: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+                if !r.full.is_empty() {
+                    tiers.push((
+                        Occur::Should,
+                        Box::new(BooleanQuery::new(vec![(Occur::Must, whole), (Occur::Must, any_of(&r.full))])),
+                    ));
+                }
+                if !r.subject.is_empty() {
+                    let mut t = vec![(Occur::Must, tier_query(Tier::Subject)?), (Occur::Must, any_of(&r.subject))];
+                    if !r.full.is_empty() {
+                        t.push((Occur::MustNot, any_of(&r.full)));
+                    }
+                    tiers.push((Occur::Should, Box::new(BooleanQuery::new(t))));
+                }
+                if !r.metadata.is_empty() {
+                    let mut t = vec![(Occur::Must, tier_query(Tier::Metadata)?), (Occur::Must, any_of(&r.metadata))];
+                    let readable: Vec<String> = r.full.iter().chain(&r.subject).cloned().collect();
+                    if !readable.is_empty() {
+                        t.push((Occur::MustNot, any_of(&readable)));
+                    }
+                    tiers.push((Occur::Should, Box::new(BooleanQuery::new(t))));
+                }
+                if tiers.is_empty() {
+                    // An empty index: nothing to find.
+                    return Ok(Vec::new());
+                }
+                clauses.push((Occur::Must, Box::new(BooleanQuery::new(tiers))));
+            }
         }
         if !req.clients.is_empty() {
             let any: Vec<(Occur, Box<dyn Query>)> = req
@@ -125,13 +226,12 @@ impl SearchIndex {
         let query = BooleanQuery::new(clauses);
         let searcher = self.reader().searcher();
         let limit = req.limit.max(1);
+        let top = TopDocs::with_limit(limit).and_offset(req.offset);
         let tantivy_err = |source| IndexError::Tantivy { path: self.path().to_path_buf(), source };
         let found: Vec<(f32, DocAddress)> = match req.sort {
-            SortOrder::Relevance => {
-                searcher.search(&query, &TopDocs::with_limit(limit).order_by_score()).map_err(tantivy_err)?
-            }
+            SortOrder::Relevance => searcher.search(&query, &top.order_by_score()).map_err(tantivy_err)?,
             SortOrder::Date => searcher
-                .search(&query, &TopDocs::with_limit(limit).order_by_fast_field::<i64>("date", Order::Desc))
+                .search(&query, &top.order_by_fast_field::<i64>("date", Order::Desc))
                 .map_err(tantivy_err)?
                 .into_iter()
                 .map(|(_, addr)| (0.0, addr))
@@ -166,6 +266,41 @@ impl SearchIndex {
         self.parse(text).map(|_| ())
     }
 }
+
+/// The query with every leaf on a hidden field replaced by one that
+/// matches nothing (a `kind` no item has).
+fn hide_fields(ast: UserInputAst, hides: &dyn Fn(&str) -> bool) -> UserInputAst {
+    match ast {
+        UserInputAst::Clause(clauses) => {
+            UserInputAst::Clause(clauses.into_iter().map(|(occur, a)| (occur, hide_fields(a, hides))).collect())
+        }
+        UserInputAst::Boost(a, boost) => UserInputAst::Boost(Box::new(hide_fields(*a, hides)), boost),
+        UserInputAst::Leaf(leaf) => {
+            let field = match leaf.as_ref() {
+                UserInputLeaf::Literal(l) => l.field_name.as_deref(),
+                UserInputLeaf::Range { field, .. }
+                | UserInputLeaf::Set { field, .. }
+                | UserInputLeaf::Regex { field, .. } => field.as_deref(),
+                UserInputLeaf::Exists { field } => Some(field.as_str()),
+                UserInputLeaf::All => None,
+            };
+            if field.is_some_and(hides) {
+                UserInputAst::Leaf(Box::new(UserInputLeaf::Literal(UserInputLiteral {
+                    field_name: Some("kind".into()),
+                    phrase: NOTHING.into(),
+                    delimiter: Delimiter::None,
+                    slop: 0,
+                    prefix: false,
+                })))
+            } else {
+                UserInputAst::Leaf(leaf)
+            }
+        }
+    }
+}
+
+/// A `kind` no item has.
+const NOTHING: &str = "\u{1}hidden";
 
 fn doc_id(searcher: &Searcher, addr: DocAddress) -> tantivy::Result<i64> {
     let segment = searcher.segment_reader(addr.segment_ord);

@@ -1,1 +1,72 @@
-//! Which sources a user may read whole, by subject, or by metadata only.
+//! Which sources a user may read whole, by subject, or by metadata only:
+//! the store's side is where each item was seen. A document taken from a
+//! mail's attachment (source `documents`) counts as seen where that mail
+//! was seen, so an attachment of a hidden mail stays hidden.
+
+use std::collections::{BTreeSet, HashMap};
+
+use rusqlite::{OptionalExtension, params};
+
+use super::{Result, Store};
+
+/// The source of documents taken from attachments (`documents <hash>`).
+const DOCUMENTS_SOURCE: &str = "documents";
+
+impl Store {
+    /// The sources an item counts as seen in (gone ones too: the mail came
+    /// from that mailbox), without duplicates, sorted. A document from an
+    /// attachment gets its mail's sources instead of `documents`.
+    pub fn visibility_sources(&self, id: i64) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare_cached("SELECT DISTINCT source FROM item_sources WHERE item_id = ?1")?;
+        let own: BTreeSet<String> = stmt.query_map([id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+        if !own.contains(DOCUMENTS_SOURCE) {
+            return Ok(own.into_iter().collect());
+        }
+        let parent: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT CAST(json_extract(extra, '$.from_item') AS INTEGER) FROM items WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten();
+        let mut out: BTreeSet<String> = own.into_iter().filter(|s| s != DOCUMENTS_SOURCE).collect();
+        match parent {
+            // A document of a document cannot happen; guard against loops anyway.
+            Some(p) if p != id => {
+                let parents: Vec<String> = stmt.query_map([p], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+                out.extend(parents.into_iter().filter(|s| s != DOCUMENTS_SOURCE));
+            }
+            _ => {}
+        }
+        if out.is_empty() {
+            out.insert(DOCUMENTS_SOURCE.to_string());
+        }
+        Ok(out.into_iter().collect())
+    }
+
+    /// [`Store::visibility_sources`] of every item with `after < rev <=
+    /// last`, in bulk (what the index stores beside each document).
+    pub fn visibility_sources_by_rev(&self, after: i64, last: i64) -> Result<HashMap<i64, Vec<String>>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT DISTINCT s.item_id, s.source FROM item_sources s JOIN items i ON i.id = s.item_id
+             WHERE i.rev > ?1 AND i.rev <= ?2",
+        )?;
+        let mut by_item: HashMap<i64, BTreeSet<String>> = HashMap::new();
+        let mut rows = stmt.query(params![after, last])?;
+        while let Some(r) = rows.next()? {
+            by_item.entry(r.get(0)?).or_default().insert(r.get(1)?);
+        }
+        let mut out = HashMap::with_capacity(by_item.len());
+        for (id, sources) in by_item {
+            let v = if sources.contains(DOCUMENTS_SOURCE) {
+                self.visibility_sources(id)?
+            } else {
+                sources.into_iter().collect()
+            };
+            out.insert(id, v);
+        }
+        Ok(out)
+    }
+}
