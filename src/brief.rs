@@ -3,32 +3,58 @@
 //! rendered from it. Also the JSON of a calendar occurrence, shared by the
 //! agenda, the brief and reminders.
 
-use chrono::{Duration, Local, Utc};
-use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, Local, Utc};
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::figures::{Figures, FiguresConfig, figures};
-use crate::model::{ClientId, ItemKind};
+use crate::model::{ClientId, ClientStatus, ItemId, ItemKind};
 use crate::store::{ItemRow, Store};
+
+/// A calendar occurrence as the agenda, the brief and reminders give it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Occurrence {
+    pub id: i64,
+    /// RFC 3339 start (as the calendar gave it).
+    pub start: String,
+    pub end: Option<String>,
+    pub all_day: Option<bool>,
+    pub summary: String,
+    pub location: Option<String>,
+    /// Names of the linked clients, each once.
+    pub clients: Vec<String>,
+    pub uid: Option<String>,
+    pub calendar: Option<String>,
+}
+
+impl Occurrence {
+    pub fn of(row: &ItemRow) -> Occurrence {
+        let text = |key: &str| row.extra[key].as_str().map(str::to_string);
+        let mut clients: Vec<String> = Vec::new();
+        for l in &row.links {
+            if !clients.contains(&l.client) {
+                clients.push(l.client.clone());
+            }
+        }
+        Occurrence {
+            id: row.id,
+            start: text("start").unwrap_or_else(|| row.date.to_rfc3339()),
+            end: text("end"),
+            all_day: row.extra["all_day"].as_bool(),
+            summary: row.subject.clone(),
+            location: text("location"),
+            clients,
+            uid: text("uid"),
+            calendar: text("calendar"),
+        }
+    }
+}
 
 /// The JSON of one agenda entry.
 pub fn occurrence_json(row: &ItemRow) -> Value {
-    let clients: Vec<String> = row.links.iter().map(|l| l.client.clone()).fold(Vec::new(), |mut v, c| {
-        if !v.contains(&c) {
-            v.push(c);
-        }
-        v
-    });
-    json!({
-        "id": row.id,
-        "start": row.extra["start"].as_str().map(str::to_string).unwrap_or_else(|| row.date.to_rfc3339()),
-        "end": row.extra["end"],
-        "all_day": row.extra["all_day"],
-        "summary": row.subject,
-        "location": row.extra["location"],
-        "clients": clients,
-        "uid": row.extra["uid"],
-        "calendar": row.extra["calendar"],
-    })
+    serde_json::to_value(Occurrence::of(row)).unwrap_or(Value::Null)
 }
 
 pub fn when(row: &ItemRow) -> String {
@@ -44,79 +70,185 @@ pub fn when(row: &ItemRow) -> String {
     format!("{}–{end}", start.format("%a %Y-%m-%d %H:%M"))
 }
 
+/// The client as the brief shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct BriefClient {
+    pub id: i64,
+    pub name: String,
+    pub ico: Option<String>,
+    pub dic: Option<String>,
+    pub address: Option<String>,
+    pub status: ClientStatus,
+    pub domains: Vec<String>,
+    pub annual_budget: Option<f64>,
+    pub custom: serde_json::Map<String, Value>,
+}
+
+/// A contact person with their last contact.
+#[derive(Debug, Clone, Serialize)]
+pub struct BriefContact {
+    pub name: String,
+    pub role: Option<String>,
+    pub emails: Vec<String>,
+    pub phone: Option<String>,
+    /// RFC 3339 date of the latest item with them.
+    pub last_contact: Option<String>,
+}
+
+/// One interaction in the brief.
+#[derive(Debug, Clone, Serialize)]
+pub struct ItemSummary {
+    pub id: i64,
+    pub kind: String,
+    /// RFC 3339.
+    pub date: String,
+    pub direction: String,
+    pub subject: String,
+    /// The sender: name, else address.
+    pub from: Option<String>,
+    /// The body on one line, shortened.
+    pub snippet: String,
+    /// For a thread waiting for our reply: whole days since its last mail.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waiting_days: Option<i64>,
+}
+
+impl ItemSummary {
+    fn of(row: &ItemRow) -> ItemSummary {
+        let body: String = row.body.split_whitespace().collect::<Vec<_>>().join(" ");
+        ItemSummary {
+            id: row.id,
+            kind: row.kind.clone(),
+            date: row.date.to_rfc3339(),
+            direction: row.direction.clone(),
+            subject: row.subject.clone(),
+            from: row
+                .participants
+                .iter()
+                .find(|p| p.role.as_str() == "from")
+                .map(|p| p.name.clone().unwrap_or(p.address.clone())),
+            snippet: crate::text::ellipsize(&body, 200),
+            waiting_days: None,
+        }
+    }
+}
+
+/// The figures of the brief: items in the history by kind, and the deals' figures.
+#[derive(Debug, Clone, Serialize)]
+pub struct BriefFigures {
+    pub items: BTreeMap<String, i64>,
+    pub total: i64,
+    pub deals: Figures,
+}
+
+/// Everything to know about a client before a meeting. The JSON of
+/// `kronika brief --json`, reminders' payloads and the feed are this,
+/// serialised; the text, the Markdown and the web page are rendered from it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Brief {
+    pub client: BriefClient,
+    pub contacts: Vec<BriefContact>,
+    /// The last three emails, calls, meetings and documents.
+    pub last: BTreeMap<String, Vec<ItemSummary>>,
+    /// Threads waiting for our reply, newest first (at most five).
+    pub open_threads: Vec<ItemSummary>,
+    /// The last three calendar events.
+    pub past_events: Vec<Occurrence>,
+    /// Events in the next 90 days (at most five).
+    pub upcoming_events: Vec<Occurrence>,
+    pub figures: BriefFigures,
+    /// The meeting this brief is for, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_event: Option<Occurrence>,
+}
+
+impl Brief {
+    /// The brief of a client at `now`.
+    pub fn build(
+        store: &Store,
+        cfg: &FiguresConfig,
+        id: ClientId,
+        now: DateTime<Utc>,
+    ) -> Result<Brief, crate::store::StoreError> {
+        let c = store.client(id)?;
+        let last_seen = store.contact_last_seen(id)?;
+        let contacts = store
+            .contacts(id)?
+            .into_iter()
+            .map(|p| BriefContact {
+                last_contact: last_seen.get(&p.id.0).cloned(),
+                name: p.name,
+                role: p.role,
+                emails: p.emails,
+                phone: p.phone,
+            })
+            .collect();
+        let mut last = BTreeMap::new();
+        for kind in [ItemKind::Email, ItemKind::Call, ItemKind::Meeting, ItemKind::Document] {
+            let rows: Vec<ItemSummary> = store
+                .client_items_of_kind(id, kind, now, 3)?
+                .into_iter()
+                .map(|i| store.item(i).map(|r| ItemSummary::of(&r)))
+                .collect::<Result<_, _>>()?;
+            last.insert(kind.as_str().to_string(), rows);
+        }
+        let open_threads: Vec<ItemSummary> = store
+            .waiting_threads(Some(id))?
+            .into_iter()
+            .rev()
+            .take(5)
+            .map(|w| {
+                store
+                    .item(ItemId(w.item_id))
+                    .map(|r| ItemSummary { waiting_days: Some((now - r.date).num_days()), ..ItemSummary::of(&r) })
+            })
+            .collect::<Result<_, _>>()?;
+        let past_events: Vec<Occurrence> = store
+            .client_items_of_kind(id, ItemKind::Event, now, 3)?
+            .into_iter()
+            .map(|i| store.item(i).map(|r| Occurrence::of(&r)))
+            .collect::<Result<_, _>>()?;
+        let upcoming_events: Vec<Occurrence> = store
+            .events_between(now, now + Duration::days(90), Some(id))?
+            .into_iter()
+            .take(5)
+            .map(|i| store.item(i).map(|r| Occurrence::of(&r)))
+            .collect::<Result<_, _>>()?;
+        let items = store.client_item_counts(id)?;
+        let total = items.values().sum::<i64>();
+        let deals = figures_among(&store.deals(None)?, &c, cfg);
+        Ok(Brief {
+            client: BriefClient {
+                id: c.id.0,
+                name: c.name,
+                ico: c.ico,
+                dic: c.dic,
+                address: c.address,
+                status: c.status,
+                domains: c.domains,
+                annual_budget: c.annual_budget,
+                custom: c.custom,
+            },
+            contacts,
+            last,
+            open_threads,
+            past_events,
+            upcoming_events,
+            figures: BriefFigures { items, total, deals },
+            next_event: None,
+        })
+    }
+
+    /// The brief as JSON (keys sorted, as `kronika brief --json` prints it).
+    pub fn to_json(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+}
+
 /// Everything to know about a client before a meeting, as JSON (the text
 /// and Markdown forms are rendered from it).
 pub fn brief_json(store: &Store, cfg: &FiguresConfig, id: ClientId) -> Result<Value, crate::store::StoreError> {
-    let c = store.client(id)?;
-    let now = Utc::now();
-    let last_seen = store.contact_last_seen(id)?;
-    let contacts: Vec<Value> = store
-        .contacts(id)?
-        .iter()
-        .map(|p| json!({"name": p.name, "role": p.role, "emails": p.emails, "phone": p.phone, "last_contact": last_seen.get(&p.id.0)}))
-        .collect();
-    let summary = |row: &ItemRow| {
-        let body: String = row.body.split_whitespace().collect::<Vec<_>>().join(" ");
-        json!({
-            "id": row.id,
-            "kind": row.kind,
-            "date": row.date.to_rfc3339(),
-            "direction": row.direction,
-            "subject": row.subject,
-            "from": row.participants.iter().find(|p| p.role.as_str() == "from").map(|p| p.name.clone().unwrap_or(p.address.clone())),
-            "snippet": crate::text::ellipsize(&body, 200),
-        })
-    };
-    let mut last = serde_json::Map::new();
-    for kind in [ItemKind::Email, ItemKind::Call, ItemKind::Meeting, ItemKind::Document] {
-        let rows: Vec<Value> = store
-            .client_items_of_kind(id, kind, now, 3)?
-            .into_iter()
-            .map(|i| store.item(i).map(|r| summary(&r)))
-            .collect::<Result<_, _>>()?;
-        last.insert(kind.as_str().to_string(), Value::Array(rows));
-    }
-    let open: Vec<Value> = store
-        .open_threads(id)?
-        .into_iter()
-        .rev()
-        .take(5)
-        .map(|i| {
-            store.item(i).map(|r| {
-                let mut v = summary(&r);
-                v["waiting_days"] = json!((now - r.date).num_days());
-                v
-            })
-        })
-        .collect::<Result<_, _>>()?;
-    let past: Vec<Value> = store
-        .client_items_of_kind(id, ItemKind::Event, now, 3)?
-        .into_iter()
-        .map(|i| store.item(i).map(|r| occurrence_json(&r)))
-        .collect::<Result<_, _>>()?;
-    let upcoming: Vec<Value> = store
-        .events_between(now, now + Duration::days(90), Some(id))?
-        .into_iter()
-        .take(5)
-        .map(|i| store.item(i).map(|r| occurrence_json(&r)))
-        .collect::<Result<_, _>>()?;
-    let counts = store.client_item_counts(id)?;
-    Ok(json!({
-        "client": {
-            "id": c.id.0, "name": c.name, "ico": c.ico, "dic": c.dic, "address": c.address, "status": c.status,
-            "domains": c.domains, "annual_budget": c.annual_budget, "custom": c.custom,
-        },
-        "contacts": contacts,
-        "last": last,
-        "open_threads": open,
-        "past_events": past,
-        "upcoming_events": upcoming,
-        "figures": {
-            "items": counts,
-            "total": counts.values().sum::<i64>(),
-            "deals": client_figures(store, cfg, id)?,
-        },
-    }))
+    Ok(Brief::build(store, cfg, id, Utc::now())?.to_json())
 }
 
 /// A client's figures from its deals (see [`crate::figures`]).
@@ -156,8 +288,10 @@ pub fn render_brief(b: &Value, markdown: bool) -> String {
     }
     out.push_str(&format!("{h2}Contacts\n"));
     for p in b["contacts"].as_array().into_iter().flatten() {
-        let last =
-            p["last_contact"].as_str().map(|d| format!(", last contact {}", &d[..10.min(d.len())])).unwrap_or_default();
+        let last = p["last_contact"]
+            .as_str()
+            .map(|d| format!(", last contact {}", d.get(..10).unwrap_or(d)))
+            .unwrap_or_default();
         let role = p["role"].as_str().map(|r| format!(" ({r})")).unwrap_or_default();
         let emails: Vec<&str> = p["emails"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
         out.push_str(&format!("{item}{}{role} {}{last}\n", p["name"].as_str().unwrap_or(""), emails.join(", ")));
@@ -165,7 +299,7 @@ pub fn render_brief(b: &Value, markdown: bool) -> String {
     let line = |v: &Value| {
         format!(
             "{item}{} {}: {} — {}\n",
-            &v["date"].as_str().unwrap_or("")[..10.min(v["date"].as_str().unwrap_or("").len())],
+            v["date"].as_str().map(|d| d.get(..10).unwrap_or(d)).unwrap_or(""),
             v["kind"].as_str().unwrap_or(""),
             v["subject"].as_str().unwrap_or(""),
             v["snippet"].as_str().unwrap_or("")

@@ -8,8 +8,9 @@ use chrono::{Duration, Utc};
 use serde_json::Value;
 
 use super::{Context_, print_json};
-use crate::brief::{brief_json, occurrence_json, render_brief, when};
-use crate::model::ClientId;
+use crate::app::{self, today::Which};
+use crate::brief::{occurrence_json, render_brief, when};
+use crate::model::ItemId;
 use crate::store::ItemRow;
 
 pub fn agenda(ctx: &Context_, days: i64, client: Option<String>, json_out: bool) -> Result<ExitCode> {
@@ -79,40 +80,128 @@ pub fn brief(
 ) -> Result<ExitCode> {
     let (config, store) = ctx.open()?;
     let format = if json_flag { BriefFormat::Json } else { format };
-    let (id, event) = match (client, next) {
-        (Some(c), false) => (store.resolve_client(&c)?, None),
-        (None, true) => {
-            let now = Utc::now();
-            let upcoming = store.events_between(now, now + Duration::days(366), None)?;
-            let mut found = None;
-            for i in upcoming {
-                let row = store.item(i)?;
-                if let Some(l) = row.links.first() {
-                    found = Some((ClientId(l.client_id), row));
-                    break;
-                }
-            }
-            match found {
-                Some((id, row)) => (id, Some(row)),
-                None => bail!("cannot find an upcoming meeting with a client in the calendars"),
-            }
-        }
+    let now = Utc::now();
+    let (id, which) = match (client, next) {
+        (Some(c), false) => (store.resolve_client(&c)?, Which::None),
+        (None, true) => match app::today::next_meeting(&store, None, now)? {
+            Some((id, row)) => (id, Which::Event(ItemId(row.id))),
+            None => bail!("cannot find an upcoming meeting with a client in the calendars"),
+        },
         _ => bail!("cannot tell whose brief: give a CLIENT or --next"),
     };
-    let mut b = brief_json(&store, &config.figures, id)?;
-    if let Some(e) = &event {
-        b["next_event"] = occurrence_json(e);
-    }
+    let mb = app::today::meeting_brief(&store, &config, id, which, now)?;
+    let b = mb.brief.to_json();
     match format {
         BriefFormat::Json => print_json(&b)?,
         f => {
-            if let Some(e) = &event {
-                println!("Next: {}  {}\n", when(e), e.subject);
+            if let Some(e) = &mb.meeting {
+                println!("Next: {}  {}\n", when(&store.item(ItemId(e.item_id))?), e.summary);
             }
             print!("{}", render_brief(&b, f == BriefFormat::Markdown));
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `kronika today`: the day's and the week's meetings, reminders due,
+/// threads waiting for our reply, clients gone silent.
+pub fn today(ctx: &Context_, json_out: bool) -> Result<ExitCode> {
+    let (config, store) = ctx.open()?;
+    let t = app::today::today(&store, &config, Utc::now())?;
+    if json_out {
+        print_json(&t)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    print!("{}", render_today(&t));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn local(d: chrono::DateTime<Utc>, fmt: &str) -> String {
+    d.with_timezone(&chrono::Local).format(fmt).to_string()
+}
+
+fn meeting_line(m: &app::today::Meeting, with_day: bool) -> String {
+    let when = if m.all_day {
+        format!("{} (all day)", m.date.clone().unwrap_or_else(|| local(m.start, "%Y-%m-%d")))
+    } else {
+        let start = local(m.start, if with_day { "%a %Y-%m-%d %H:%M" } else { "%H:%M" });
+        let end = m.end.map(|e| local(e, "%H:%M")).unwrap_or_default();
+        format!("{start}–{end}")
+    };
+    let clients: Vec<&str> = m.clients.iter().map(|c| c.name.as_str()).collect();
+    let location = if m.location.trim().is_empty() { String::new() } else { format!(" @ {}", m.location.trim()) };
+    let who: Vec<&str> = m.attendees.iter().map(|p| p.label()).collect();
+    let mut line = format!("  {when}  {}{location}", m.summary);
+    if !clients.is_empty() {
+        line.push_str(&format!("  [{}]", clients.join(", ")));
+    }
+    if !who.is_empty() {
+        line.push_str(&format!("\n      with {}", who.join(", ")));
+    }
+    if m.in_progress {
+        line.push_str("  (now)");
+    }
+    line.push('\n');
+    line
+}
+
+/// Today as text.
+pub fn render_today(t: &app::today::Today) -> String {
+    let mut out = format!("Today, {}\n", t.date.format("%A %Y-%m-%d"));
+    if t.today.is_empty() {
+        out.push_str("  no events today\n");
+    }
+    for m in &t.today {
+        out.push_str(&meeting_line(m, false));
+    }
+    out.push_str(&format!("\nNext 7 days (to {})\n", t.week_end.format("%Y-%m-%d")));
+    if t.week.is_empty() {
+        out.push_str("  no events in the next 7 days\n");
+    }
+    for m in &t.week {
+        out.push_str(&meeting_line(m, true));
+    }
+    out.push_str("\nReminders due\n");
+    if t.reminders.is_empty() {
+        out.push_str("  no reminders due in the next 24 hours\n");
+    }
+    for r in &t.reminders {
+        let state = if r.overdue { "overdue".to_string() } else { r.state.clone() };
+        out.push_str(&format!("  {} {:<8} {}\n", local(r.due_at, "%Y-%m-%d %H:%M"), state, r.title));
+    }
+    out.push_str(&format!("\nWaiting for our reply ({})\n", t.waiting_total));
+    if t.waiting.is_empty() {
+        out.push_str("  no thread waits for our reply\n");
+    }
+    for w in &t.waiting {
+        let clients: Vec<&str> = w.clients.iter().map(|c| c.name.as_str()).collect();
+        out.push_str(&format!(
+            "  {} days {} h  {}: {}  [{}]\n",
+            w.waiting_days,
+            w.waiting_hours,
+            w.from,
+            w.subject,
+            clients.join(", ")
+        ));
+    }
+    let s = &t.silent;
+    out.push_str(&format!(
+        "\nSilent for {} days or more ({}){}\n",
+        s.after_days,
+        s.total,
+        if s.configured { "" } else { " — the default: set [reminders] follow_up_after" }
+    ));
+    if s.clients.is_empty() {
+        out.push_str("  no client has gone silent\n");
+    }
+    for c in &s.clients {
+        let since = match c.last {
+            Some(l) => format!("last contact {}", local(l, "%Y-%m-%d")),
+            None => format!("no contact yet (added {})", local(c.since, "%Y-%m-%d")),
+        };
+        out.push_str(&format!("  {}  {} days, {since}\n", c.name, c.days));
+    }
+    out
 }
 
 pub fn reminders(ctx: &Context_, json_out: bool) -> Result<ExitCode> {
