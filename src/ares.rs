@@ -35,7 +35,7 @@ pub struct Company {
     pub dissolved: Option<NaiveDate>,
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AresError {
     #[error("cannot look up IČO {0}: ARES does not know it")]
     NotFound(String),

@@ -259,10 +259,26 @@ fn strip_comment(v: &str) -> &str {
 
 fn unquote(v: &str) -> String {
     let v = v.trim();
-    for q in ['"', '\''] {
-        if let Some(inner) = v.strip_prefix(q).and_then(|x| x.strip_suffix(q)) {
-            return inner.to_string();
+    if let Some(inner) = v.strip_prefix('"').and_then(|x| x.strip_suffix('"')) {
+        // YAML double quotes: backslash escapes (what `note_text` writes).
+        let mut out = String::new();
+        let mut chars = inner.chars();
+        while let Some(c) = chars.next() {
+            if c != '\\' {
+                out.push(c);
+                continue;
+            }
+            match chars.next() {
+                Some('n') => out.push('\n'),
+                Some('t') => out.push('\t'),
+                Some(other) => out.push(other),
+                None => out.push('\\'),
+            }
         }
+        return out;
+    }
+    if let Some(inner) = v.strip_prefix('\'').and_then(|x| x.strip_suffix('\'')) {
+        return inner.replace("''", "'");
     }
     v.to_string()
 }
@@ -282,6 +298,52 @@ fn first_line(body: &str) -> Option<String> {
 fn file_stem(relative: &str) -> String {
     let name = relative.rsplit(['/', '\\']).next().unwrap_or(relative);
     name.rsplit_once('.').map(|(s, _)| s).unwrap_or(name).to_string()
+}
+
+/// A note as `kronika note add` and the web write it: YAML front matter
+/// (client, date, kind, subject, contact) and the text. [`parse`] reads it
+/// back to the same client, date, kind and contact.
+pub fn note_text(client: &str, when: DateTime<Local>, kind: ItemKind, contact: Option<&str>, text: &str) -> String {
+    let subject =
+        text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("").trim_start_matches('#').trim().to_string();
+    let mut front = format!(
+        "---\nclient: {}\ndate: {}\nkind: {}\nsubject: {}\n",
+        yaml(client),
+        when.format("%Y-%m-%d %H:%M"),
+        kind,
+        yaml(&crate::text::ellipsize(&subject, 120))
+    );
+    if let Some(p) = contact {
+        front.push_str(&format!("contact: {}\n", yaml(p)));
+    }
+    front.push_str("---\n");
+    format!("{front}\n{}\n", text.trim_end())
+}
+
+/// The file name of a note without its extension:
+/// `2026-11-27-pekarna-novak-s-r-o-call`.
+pub fn note_file_base(client: &str, when: DateTime<Local>, kind: ItemKind) -> String {
+    format!("{}-{}-{}", when.format("%Y-%m-%d"), slug(client), kind)
+}
+
+/// `Pekárna Novák s.r.o.` → `pekarna-novak-s-r-o` (at most 40 characters).
+pub fn slug(s: &str) -> String {
+    let folded = crate::text::fold(s);
+    let mut out = String::new();
+    for c in folded.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.trim_matches('-').chars().take(40).collect()
+}
+
+/// A YAML double-quoted string on one line (control characters become spaces).
+fn yaml(s: &str) -> String {
+    let flat: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    format!("\"{}\"", flat.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
 /// A date or date-time as people write it; local time when no zone is given.
@@ -412,6 +474,23 @@ mod tests {
         }
         assert_eq!(unquote("\""), "\"");
         assert_eq!(unquote("'ž'"), "ž");
+    }
+
+    #[test]
+    fn written_notes_read_back() {
+        let when = Local.with_ymd_and_hms(2026, 11, 27, 10, 30, 0).unwrap();
+        let name = "Acme \"Nej\" \\ s.r.o.\nkind: call";
+        let text = note_text(name, when, ItemKind::Meeting, Some("karel@acme.cz"), "# Schůzka\nText.\n\n");
+        assert_eq!(text.lines().filter(|l| l.starts_with("kind:")).count(), 1, "{text}");
+        let n = parse(text.as_bytes(), &file("a.md")).unwrap();
+        assert_eq!(n.item.kind, ItemKind::Meeting);
+        assert_eq!(n.item.subject, "Schůzka");
+        assert_eq!(n.item.note.as_ref().unwrap().client.as_deref(), Some("Acme \"Nej\" \\ s.r.o. kind: call"));
+        assert_eq!(n.item.date, when.with_timezone(&Utc));
+        assert_eq!(note_file_base("Pekárna Novák s.r.o.", when, ItemKind::Call), "2026-11-27-pekarna-novak-s-r-o-call");
+        assert_eq!(slug("Pekárna Novák s.r.o."), "pekarna-novak-s-r-o");
+        assert_eq!(yaml("a \"b\""), "\"a \\\"b\\\"\"");
+        assert_eq!(unquote("'it''s'"), "it's");
     }
 
     #[test]

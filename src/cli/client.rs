@@ -8,11 +8,12 @@ use clap::{Args as ClapArgs, Subcommand};
 use serde_json::{Value, json};
 
 use super::{Context_, print_json};
+use crate::app::edit;
 use crate::config::Config;
 use crate::csvio;
-use crate::directory::{self, RawClient};
+use crate::directory;
 use crate::model::{Client, ClientId, ItemId};
-use crate::store::{ClientPatch, ContactInput, ContactPatch, Store};
+use crate::store::{ClientPatch, Store};
 
 #[derive(Debug, Subcommand)]
 pub enum ClientCmd {
@@ -192,87 +193,51 @@ pub fn run_client(ctx: &Context_, cmd: ClientCmd) -> Result<ExitCode> {
         ClientCmd::Add(a) => {
             // The register fills what the user did not give; ARES being
             // down never blocks adding a client by hand.
-            let mut registered: Option<crate::ares::Company> = None;
-            if let (Some(ico), false) = (&a.ico, a.no_ares) {
-                let ares = crate::ares::Ares::new(&config.ares_url, config.ares_timeout);
-                match ares.by_ico(ico) {
-                    Ok(c) => registered = Some(c),
-                    Err(e @ crate::ares::AresError::InvalidIco(_)) => bail!("{e}"),
-                    Err(e) if a.name.is_some() => eprintln!("kronika: {e}; adding the client by hand"),
-                    Err(e) => bail!("{e}; give the name to add the client by hand"),
-                }
-            }
-            let name = a.name.clone().or_else(|| registered.as_ref().map(|c| c.name.clone())).unwrap_or_default();
-            let raw = RawClient {
-                name,
+            let ares = crate::ares::Ares::new(&config.ares_url, config.ares_timeout);
+            let draft = edit::ClientDraft {
+                name: a.name.clone().unwrap_or_default(),
                 ico: a.ico,
-                dic: a.dic.or_else(|| registered.as_ref().and_then(|c| c.dic.clone())),
-                address: a.address.or_else(|| registered.as_ref().and_then(|c| c.address.clone())),
+                dic: a.dic,
+                address: a.address,
                 billing: a.billing,
                 status: a.status,
-                annual_budget: a.budget,
+                budget: a.budget,
+                legal_form: None,
                 domains: a.domains,
                 emails: a.emails,
                 fields: collect_fields(&a.fields)?,
             };
-            let input = directory::client_input(&raw, &config).map_err(|e| anyhow!(e))?;
-            let id = store.add_client(&input)?;
-            if let Some(c) = &registered {
-                store.set_legal_form(id, c.legal_form.as_deref())?;
+            let added = edit::add_client(&mut store, &config, &draft, (!a.no_ares).then_some(&ares))?;
+            if let Some(e) = &added.ares_failed {
+                eprintln!("kronika: {e}; adding the client by hand");
+            }
+            if let Some(c) = &added.registered {
                 println!("from ARES: {} ({})", c.name, c.address.as_deref().unwrap_or("no address"));
             }
-            let counts = store.client_item_counts(id)?;
-            let linked: i64 = counts.values().sum();
-            println!("added client {id}: {} ({linked} items in its history)", input.name);
+            println!("added client {}: {} ({} items in its history)", added.id, added.name, added.linked);
         }
         ClientCmd::Edit(a) => {
             let id = store.resolve_client(&a.client)?;
-            let opt = |v: Option<String>| v.map(|s| Some(s).filter(|s: &String| !s.trim().is_empty()));
-            let patch = ClientPatch {
+            let changes = edit::ClientChanges {
                 name: a.name,
-                ico: match a.ico {
-                    Some(s) if s.trim().is_empty() => Some(None),
-                    Some(s) => Some(Some(directory::ico(&s).map_err(|e| anyhow!(e))?)),
-                    None => None,
-                },
-                dic: match a.dic {
-                    Some(s) if s.trim().is_empty() => Some(None),
-                    Some(s) => Some(Some(directory::dic(&s).map_err(|e| anyhow!(e))?)),
-                    None => None,
-                },
-                address: opt(a.address),
-                billing: opt(a.billing),
-                status: a.status.map(|s| directory::status(&s)).transpose().map_err(|e| anyhow!(e))?,
-                annual_budget: match a.budget {
-                    Some(s) if s.trim().is_empty() => Some(None),
-                    Some(s) => Some(Some(directory::budget(&s).map_err(|e| anyhow!(e))?)),
-                    None => None,
-                },
-                add_domains: directory::domains(&a.domains, &config).map_err(|e| anyhow!(e))?,
-                remove_domains: a.remove_domains.iter().filter_map(|d| crate::address::normalize_domain(d)).collect(),
-                add_emails: directory::emails(&a.emails).map_err(|e| anyhow!(e))?,
-                remove_emails: directory::emails(&a.remove_emails).map_err(|e| anyhow!(e))?,
-                custom: directory::fields(&collect_fields(&a.fields)?, &config).map_err(|e| anyhow!(e))?,
+                ico: a.ico,
+                dic: a.dic,
+                address: a.address,
+                billing: a.billing,
+                status: a.status,
+                budget: a.budget,
+                legal_form: None,
+                domains: edit::ListChange { set: None, add: a.domains, remove: a.remove_domains },
+                emails: edit::ListChange { set: None, add: a.emails, remove: a.remove_emails },
+                fields: collect_fields(&a.fields)?,
             };
-            store.edit_client(id, &patch)?;
-            println!("changed client {id}: {}", store.client(id)?.name);
+            let c = edit::edit_client(&mut store, &config, id, &changes)?;
+            println!("changed client {id}: {}", c.name);
         }
         ClientCmd::Refresh { client, keep_name } => {
             let id = store.resolve_client(&client)?;
-            let c = store.client(id)?;
-            let ico = c.ico.clone().ok_or_else(|| {
-                anyhow!("cannot refresh {:?} from ARES: it has no IČO (set one with client edit --ico)", c.name)
-            })?;
             let ares = crate::ares::Ares::new(&config.ares_url, config.ares_timeout);
-            let r = ares.by_ico(&ico).map_err(|e| anyhow!("{e}; {} stays as it was", c.name))?;
-            let patch = ClientPatch {
-                name: (!keep_name).then(|| r.name.clone()),
-                dic: r.dic.clone().map(Some),
-                address: r.address.clone().map(Some),
-                ..ClientPatch::default()
-            };
-            store.edit_client(id, &patch)?;
-            store.set_legal_form(id, r.legal_form.as_deref())?;
+            let r = edit::refresh_client(&mut store, &ares, id, keep_name)?.registered;
             println!("refreshed {} from ARES{}", r.name, if r.dissolved.is_some() { " (dissolved!)" } else { "" });
         }
         ClientCmd::Remove { client, yes } => {
@@ -530,23 +495,22 @@ pub fn run_contact(ctx: &Context_, cmd: ContactCmd) -> Result<ExitCode> {
     match cmd {
         ContactCmd::Add { client, name, emails, phone, role } => {
             let cid = store.resolve_client(&client)?;
-            let input = ContactInput { name, emails: directory::emails(&emails).map_err(|e| anyhow!(e))?, phone, role };
-            let id = store.add_contact(cid, &input)?;
-            println!("added contact {id}: {} at {}", input.name, store.client(cid)?.name);
+            let draft = edit::ContactDraft { name, emails, phone, role };
+            let id = edit::add_contact(&mut store, cid, &draft)?;
+            println!("added contact {id}: {} at {}", draft.name.trim(), store.client(cid)?.name);
         }
         ContactCmd::Edit { contact, client, name, emails, remove_emails, phone, role, move_to } => {
             let scope = client.map(|c| store.resolve_client(&c)).transpose()?;
             let id = store.resolve_contact(scope, &contact)?;
-            let patch = ContactPatch {
+            let changes = edit::ContactChanges {
                 name,
-                add_emails: directory::emails(&emails).map_err(|e| anyhow!(e))?,
-                remove_emails: directory::emails(&remove_emails).map_err(|e| anyhow!(e))?,
-                phone: phone.map(Some),
-                role: role.map(Some),
+                emails: edit::ListChange { set: None, add: emails, remove: remove_emails },
+                phone,
+                role,
                 client: move_to.map(|c| store.resolve_client(&c)).transpose()?,
             };
-            store.edit_contact(id, &patch)?;
-            println!("changed contact {id}: {}", store.contact(id)?.name);
+            let c = edit::edit_contact(&mut store, id, &changes)?;
+            println!("changed contact {id}: {}", c.name);
         }
         ContactCmd::Remove { contact, client } => {
             let scope = client.map(|c| store.resolve_client(&c)).transpose()?;
@@ -587,12 +551,11 @@ pub fn link(ctx: &Context_, a: LinkArgs, add: bool) -> Result<ExitCode> {
     let item = ItemId(a.item);
     if add {
         let contact = a.contact.map(|c| store.resolve_contact(Some(client), &c)).transpose()?;
-        store.link_manual(item, client, contact)?;
+        edit::link(&mut store, item, client, contact)?;
         println!("linked item {item} to client {client}");
-    } else if store.unlink_manual(item, client)? {
-        println!("unlinked item {item} from client {client}");
     } else {
-        bail!("cannot unlink item {item}: it has no manual link to client {client}");
+        edit::unlink(&mut store, item, client)?;
+        println!("unlinked item {item} from client {client}");
     }
     Ok(ExitCode::SUCCESS)
 }

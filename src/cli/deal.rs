@@ -9,9 +9,8 @@ use clap::Subcommand;
 use serde_json::{Value, json};
 
 use super::{Context_, print_json};
+use crate::app::edit;
 use crate::config::Config;
-// Deal fields are checked where the deal CSV is read (pure, fuzzed).
-use crate::csvio::{deal_currency as currency, deal_date as date, deal_status as status, deal_value as value};
 use crate::figures::Figures;
 use crate::model::ClientId;
 use crate::store::{DealInput, Store};
@@ -64,30 +63,22 @@ pub enum DealCmd {
 pub fn run(ctx: &Context_, cmd: DealCmd) -> Result<ExitCode> {
     let (_, mut store) = ctx.open()?;
     match cmd {
-        DealCmd::Add { client, title, value: v, currency: c, status: st, date: d, products } => {
+        DealCmd::Add { client, title, value, currency, status, date, products } => {
             let id = store.resolve_client(&client)?;
-            let input = DealInput {
-                title,
-                value: value(&v).map_err(|e| anyhow!(e))?,
-                currency: currency(&c).map_err(|e| anyhow!(e))?,
-                status: status(&st).map_err(|e| anyhow!(e))?,
-                date: d.as_deref().map(date).transpose().map_err(|e| anyhow!(e))?,
-                products,
-                ..DealInput::default()
-            };
-            let deal = store.add_deal(id, &input)?.ok_or_else(|| anyhow!("cannot add the deal"))?;
+            let draft = edit::DealDraft { title, value, currency, status, date, products };
+            let deal = edit::add_deal(&mut store, id, &draft)?;
             println!("added deal {deal} to {}", store.client(id)?.name);
         }
-        DealCmd::Edit { id, title, value: v, currency: c, status: st, date: d, products } => {
-            store.edit_deal(
-                id,
-                title.as_deref(),
-                v.as_deref().map(value).transpose().map_err(|e| anyhow!(e))?,
-                c.as_deref().map(currency).transpose().map_err(|e| anyhow!(e))?.as_deref(),
-                st.as_deref().map(status).transpose().map_err(|e| anyhow!(e))?.as_deref(),
-                d.as_deref().map(date).transpose().map_err(|e| anyhow!(e))?,
-                (!products.is_empty()).then_some(products.as_slice()),
-            )?;
+        DealCmd::Edit { id, title, value, currency, status, date, products } => {
+            let changes = edit::DealChanges {
+                title,
+                value,
+                currency,
+                status,
+                date,
+                products: (!products.is_empty()).then_some(products),
+            };
+            edit::edit_deal(&mut store, id, &changes)?;
             println!("changed deal {id}");
         }
         DealCmd::List { client, json } => {
