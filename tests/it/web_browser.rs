@@ -1,1 +1,151 @@
 //! The web interface in a real browser: headless Chromium driven over WebDriver.
+//!
+//! What these tests need at run time: Debian's `chromium` and
+//! `chromium-driver` (`/usr/bin/chromium`, `/usr/bin/chromedriver`;
+//! `sh tests/run.sh` installs them when missing). Nothing else: no display
+//! (Chromium runs headless), no network (the browser talks only to the
+//! test's server on 127.0.0.1, with background networking off). Without
+//! them the tests fail and say how to install them; they are never skipped.
+//!
+//! Screenshots of the pages are saved to `target/screenshots/NAME.png` for
+//! review (`docs/screenshots/` holds copies for the README); when a wait
+//! fails, `NAME-failure.png` shows what the browser showed, and
+//! `target/browser/` holds chromedriver's logs.
+
+use std::collections::HashSet;
+
+use crate::common::browser::{Chrome, Size};
+use crate::common::web::{Server, example_env};
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+}
+
+/// The timeline's entries as the browser shows them (date, kind, who, subject).
+async fn timeline_entries(c: &Chrome) -> Vec<String> {
+    c.texts("#timeline li.entry").await
+}
+
+#[test]
+fn sign_in_search_as_you_type_and_the_card() {
+    let env = example_env();
+    let server = Server::start(&env);
+    runtime().block_on(async {
+        let c = Chrome::start(&server.url(""), Size::Desktop, "desktop").await;
+        assert_eq!(c.js("return window.innerWidth").await, 1280);
+
+        // Signed out, every page leads to the sign-in form.
+        c.goto("/clients").await;
+        c.wait("form.login input[name=user]").await;
+        assert_eq!(c.path().await, "/login");
+        c.screenshot("login").await;
+
+        // A wrong password keeps you out and says so.
+        c.type_into("form.login input[name=user]", "jana").await;
+        c.type_into("form.login input[name=password]", "spatne-heslo").await;
+        c.wait("form.login button").await.click().await.unwrap();
+        c.wait("form.login .error").await;
+        assert_eq!(c.path().await, "/login");
+
+        c.sign_in("jana", "tajne-heslo-1").await;
+        c.wait("header.top nav").await;
+        c.wait_text("header.top .who", "jana").await;
+
+        // The clients list; the search filters as you type, by htmx, without a reload.
+        c.goto("/clients").await;
+        c.wait_text("#client-rows", "Acme Stavby s.r.o.").await;
+        let all = c.texts("#client-rows tbody tr").await;
+        assert!(all.len() >= 3, "the example clients: {all:?}");
+        c.screenshot("clients").await;
+        c.mark_page().await;
+        c.type_into("form.search input[type=search]", "pekarna").await;
+        c.wait_until(
+            "only Pekárna is listed for \"pekarna\"",
+            "const rows = Array.from(document.querySelectorAll('#client-rows tbody tr'));
+             return rows.length >= 1 && rows.every(r => r.innerText.includes('Pekárna'));",
+        )
+        .await;
+        c.wait_text("#client-rows a", "Pekárna Novák s.r.o.").await;
+        assert!(c.same_page().await, "the list changed in place, the page was not reloaded");
+        assert!(c.path().await.contains("q=pekarna"), "the address follows the search: {}", c.path().await);
+        c.screenshot("clients-search").await;
+
+        // With the accents, the same client.
+        c.type_into("form.search input[type=search]", "Pekárna").await;
+        c.wait_until(
+            "the list answers \"Pekárna\"",
+            "return new URLSearchParams(location.search).get('q') === 'Pekárna';",
+        )
+        .await;
+        c.wait_until(
+            "only Pekárna is listed for \"Pekárna\"",
+            "const rows = Array.from(document.querySelectorAll('#client-rows tbody tr'));
+             return rows.length >= 1 && rows.every(r => r.innerText.includes('Pekárna Novák'));",
+        )
+        .await;
+        assert!(c.same_page().await, "still no reload");
+
+        // Something that matches nobody empties the list.
+        c.type_into("form.search input[type=search]", "zadny-takovy-klient").await;
+        c.wait("#client-rows .empty").await;
+
+        // Acme's card: company, contacts, figures, timeline.
+        c.type_into("form.search input[type=search]", "acme").await;
+        c.wait_text("#client-rows a", "Acme Stavby s.r.o.").await.click().await.unwrap();
+        c.wait_text("h1", "Acme Stavby s.r.o.").await;
+        assert!(c.path().await.starts_with("/clients/"), "{}", c.path().await);
+        c.wait_text("section.company", "27468135").await;
+        c.wait_text("section.contacts", "Karel Horák").await;
+        c.wait_text("section.figures", "480").await;
+        c.wait("section.history #timeline li.entry").await;
+        c.screenshot("card").await;
+
+        // The timeline: scrolled to its end, it loads more (when the last
+        // entry is revealed, or by its "load more" link), nothing twice.
+        c.mark_page().await;
+        let first = timeline_entries(&c).await;
+        assert!(first.len() >= 30, "a first page of 30: {}", first.len());
+        let mut shown = first.len();
+        let mut rounds = 0;
+        while c.js("return document.querySelector('#timeline li.more') !== null").await == true {
+            rounds += 1;
+            assert!(rounds < 30, "the timeline never ends");
+            c.scroll_to("#timeline li.more").await;
+            c.js("window.scrollTo(0, document.documentElement.scrollHeight); return true;").await;
+            let grew = format!("return document.querySelectorAll('#timeline li.entry').length > {shown};");
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+            let mut loaded = false;
+            while std::time::Instant::now() < deadline {
+                if c.js(&grew).await == true {
+                    loaded = true;
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            if !loaded {
+                // Not loaded on reveal: the link does it.
+                if let Ok(link) = c.client.find(fantoccini::Locator::Css("#timeline li.more a")).await {
+                    link.click().await.unwrap();
+                }
+                c.wait_until("the timeline loads more", &grew).await;
+            }
+            // Wait for the swap to settle (the new page's own "more" or the end).
+            c.wait_until(
+                "the loaded page settles",
+                "return !document.querySelector('#timeline li.more.htmx-request, #timeline li.more .htmx-request');",
+            )
+            .await;
+            shown = timeline_entries(&c).await.len();
+        }
+        assert!(rounds >= 1, "the first page had more after it");
+        let all = timeline_entries(&c).await;
+        assert!(all.len() > first.len(), "more entries loaded: {} then {}", first.len(), all.len());
+        assert_eq!(&all[..first.len()], &first[..], "the first page stays as it was");
+        let mut seen = HashSet::new();
+        for e in &all {
+            assert!(seen.insert(e), "an entry twice: {e}");
+        }
+        assert!(c.same_page().await, "the card was not reloaded to load more");
+        c.screenshot("card-timeline-end").await;
+    });
+}

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 
+pub mod browser;
 pub mod dovecot;
 pub mod oauth_server;
 pub mod web;
