@@ -1,20 +1,21 @@
 //! `kronika search`, `history`, `show`, `stats`, `reindex`, `check`: the
 //! read side, and the index's maintenance.
 
-use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, anyhow, bail};
-use chrono::{DateTime, Local, NaiveDate, TimeZone};
+use anyhow::{Context, Result, bail};
+use chrono::Local;
 use clap::Args as ClapArgs;
 use serde_json::{Value, json};
 
 use super::{Context_, print_json};
+use crate::app::search::SearchInput;
+use crate::app::visibility::Viewer;
 use crate::config::Config;
-use crate::index::{IndexError, Indexer, SearchIndex, SearchRequest, SortOrder};
+use crate::index::{IndexError, Indexer, SearchIndex, SortOrder};
 use crate::model::{Direction, ItemId, ItemKind};
-use crate::store::{ItemRow, Store};
+use crate::store::ItemRow;
 
 #[derive(Debug, ClapArgs)]
 pub struct SearchArgs {
@@ -46,84 +47,28 @@ pub struct SearchArgs {
     json: bool,
 }
 
-/// Opens the index for reading after bringing it up to date with the
-/// store, unless another process (the daemon) holds the writer and does it.
-pub(crate) fn fresh_index(config: &Config, store: &Store) -> Result<SearchIndex> {
-    let index = SearchIndex::open(&config.index_path())?;
-    if index.committed_rev() < store.max_rev()? {
-        match Indexer::new(&index, 50 << 20) {
-            Ok(mut ix) => {
-                ix.catch_up(store, |_| {})?;
-                ix.commit()?;
-                ix.finish()?;
-                index.reload()?;
-            }
-            Err(IndexError::Locked(_)) => tracing::debug!("the daemon holds the index; reading as it is"),
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Ok(index)
-}
-
-/// Start of a local calendar day, as Unix seconds.
-fn day_start(s: &str) -> Result<i64> {
-    if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
-        return Ok(dt.timestamp());
-    }
-    let d: NaiveDate = crate::model::parse_date(s)
-        .ok_or_else(|| anyhow!("cannot read the date {s:?}: use YYYY-MM-DD, D.M.YYYY or RFC 3339"))?;
-    let local = Local
-        .from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight exists"))
-        .earliest()
-        .ok_or_else(|| anyhow!("cannot place {s:?} in the local time zone"))?;
-    Ok(local.timestamp())
-}
-
 pub fn search(ctx: &Context_, a: SearchArgs) -> Result<ExitCode> {
     let (config, store) = ctx.open()?;
-    let clients = match &a.client {
-        Some(c) => vec![store.resolve_client(c)?.0],
-        None => Vec::new(),
-    };
-    let contact = match &a.contact {
-        Some(c) => Some(store.resolve_contact(None, c)?.0),
-        None => None,
-    };
-    let until = match &a.until {
-        // --until 2026-11-30 includes that whole day.
-        Some(u) if DateTime::parse_from_rfc3339(u).is_err() => Some(day_start(u)? + 86_400),
-        Some(u) => Some(day_start(u)?),
-        None => None,
-    };
-    let req = SearchRequest {
+    let input = SearchInput {
         query: a.query.clone(),
-        clients,
-        contact,
+        client: a.client.clone(),
+        contact: a.contact.clone(),
         kind: a.kind.map(|k| k.as_str().to_string()),
-        since: a.since.as_deref().map(day_start).transpose()?,
-        until,
+        since: a.since.clone(),
+        until: a.until.clone(),
         direction: a.direction.map(|d| d.as_str().to_string()),
-        limit: a.limit,
         sort: a.sort,
-        ..SearchRequest::default()
+        limit: a.limit,
+        offset: 0,
     };
-    let index = fresh_index(&config, &store)?;
-    let mut rows: BTreeMap<i64, ItemRow> = BTreeMap::new();
-    let hits = index.search(&req, |id| match store.item(ItemId(id)) {
-        Ok(row) => {
-            let body = row.body.clone();
-            rows.insert(id, row);
-            body
-        }
-        Err(_) => String::new(),
-    })?;
-    // Hits whose item vanished from the store (drift) are left out.
-    let hits: Vec<_> = hits.into_iter().filter(|h| rows.contains_key(&h.id)).collect();
+    // The operator at the machine sees everything.
+    let page = crate::app::search::search(&store, &config, &Viewer::everyone(), &input)?;
+    let hits = page.hits;
     if a.json {
         let out: Vec<Value> = hits
             .iter()
             .map(|h| {
-                let mut v = item_summary(&rows[&h.id], &h.snippet);
+                let mut v = item_summary(&h.row, &h.snippet_text);
                 v["score"] = json!(h.score);
                 v["highlights"] = json!(h.highlights.iter().map(|r| [r.start, r.end]).collect::<Vec<_>>());
                 v
@@ -135,8 +80,8 @@ pub fn search(ctx: &Context_, a: SearchArgs) -> Result<ExitCode> {
     } else {
         let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
         for h in &hits {
-            print_line(&rows[&h.id]);
-            println!("      {}", highlight(&h.snippet, &h.highlights, color));
+            print_line(&h.row);
+            println!("      {}", highlight(&h.snippet_text, &h.highlights, color));
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -531,13 +476,5 @@ mod tests {
         assert_eq!(out, "cenová «nabídka» je v příloze");
         let inside_a_char: Vec<std::ops::Range<usize>> = std::iter::once(5..6).collect();
         assert_eq!(highlight(s, &inside_a_char, false), s);
-    }
-
-    #[test]
-    fn dates_are_local_days() {
-        let a = day_start("2026-11-27").unwrap();
-        let b = day_start("28.11.2026").unwrap();
-        assert_eq!(b - a, 86_400);
-        assert!(day_start("soon").is_err());
     }
 }
