@@ -149,3 +149,98 @@ fn sign_in_search_as_you_type_and_the_card() {
         c.screenshot("card-timeline-end").await;
     });
 }
+
+/// Fails with the elements that stick out when the page scrolls sideways.
+async fn assert_no_horizontal_scroll(c: &Chrome, page: &str) {
+    let width = c.js("return window.innerWidth").await;
+    assert_eq!(width, 390, "{page}: the phone's viewport (the page does not zoom out to fit)");
+    let fits = c.js("return document.documentElement.scrollWidth <= window.innerWidth").await;
+    if fits != true {
+        let wide = c
+            .js("return Array.from(document.querySelectorAll('body *'))
+                   .filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5)
+                   .slice(0, 10)
+                   .map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '')
+                        + ' (' + Math.round(e.getBoundingClientRect().right) + ' px)');")
+            .await;
+        let scroll = c.js("return document.documentElement.scrollWidth").await;
+        panic!("{page} scrolls sideways at 390 px (scrollWidth {scroll}); what sticks out: {wide}");
+    }
+}
+
+/// True when the element is shown and lies within the viewport's width.
+async fn within_width(c: &Chrome, css: &str) -> bool {
+    c.wait(css).await;
+    c.js_with(
+        "const r = document.querySelector(arguments[0]).getBoundingClientRect();
+         return r.width > 0 && r.left >= 0 && r.right <= window.innerWidth + 0.5;",
+        vec![serde_json::json!(css)],
+    )
+    .await
+        == true
+}
+
+#[test]
+fn the_card_at_phone_width() {
+    let env = example_env();
+    let server = Server::start(&env);
+    runtime().block_on(async {
+        let c = Chrome::start(&server.url(""), Size::Phone, "phone").await;
+        c.sign_in("jana", "tajne-heslo-1").await;
+
+        c.goto("/clients").await;
+        c.wait_text("#client-rows", "Acme Stavby s.r.o.").await;
+        assert_no_horizontal_scroll(&c, "the clients list").await;
+        c.screenshot("clients-phone").await;
+
+        c.wait_text("#client-rows a", "Acme Stavby s.r.o.").await.click().await.unwrap();
+        c.wait_text("h1", "Acme Stavby s.r.o.").await;
+        c.wait("section.history #timeline li.entry").await;
+        // The measure can fail: something 600 px wide makes the page wider
+        // than the phone (which then zooms out to fit it: the viewport
+        // grows, so the viewport's width is checked too).
+        let probe = c
+            .js("const d = document.createElement('div'); d.id = 'probe'; d.style.width = '600px'; d.style.height = '1px';
+                 document.querySelector('main').appendChild(d);
+                 const r = [document.documentElement.scrollWidth, window.innerWidth]; d.remove(); return r;")
+            .await;
+        assert!(probe[0].as_u64() > Some(390), "a wide element is seen: {probe}");
+        c.wait_until("the phone's viewport back at 390 px once the probe is gone", "return window.innerWidth === 390;").await;
+        assert_no_horizontal_scroll(&c, "the card").await;
+
+        // The navigation is on screen and works by touch.
+        for link in
+            ["header.top nav a[href='/clients']", "header.top nav a[href='/today']", "header.top nav a[href='/search']"]
+        {
+            assert!(within_width(&c, link).await, "{link} is on screen at 390 px");
+        }
+        assert!(within_width(&c, "header.top form[action='/logout'] button").await, "sign-out is on screen");
+        c.wait_text("section.company", "27468135").await;
+        assert!(within_width(&c, "section.company").await);
+        assert!(within_width(&c, "section.contacts").await);
+        assert!(within_width(&c, "section.figures").await);
+        c.screenshot("card-phone").await;
+
+        // The timeline: scrolled to, its entries are within the width, and
+        // it loads more there too.
+        c.scroll_to("#timeline li.entry").await;
+        assert!(within_width(&c, "#timeline li.entry").await, "the timeline is on screen");
+        c.wait("#timeline li.entry .subject").await;
+        let before = timeline_entries(&c).await.len();
+        c.scroll_to("#timeline li.more").await;
+        c.js("window.scrollTo(0, document.documentElement.scrollHeight); return true;").await;
+        let grew = format!("return document.querySelectorAll('#timeline li.entry').length > {before};");
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        if c.js(&grew).await != true {
+            c.wait("#timeline li.more a").await.click().await.unwrap();
+        }
+        c.wait_until("the timeline loads more at phone width", &grew).await;
+        assert_no_horizontal_scroll(&c, "the card with more of its timeline").await;
+        c.screenshot("card-phone-timeline").await;
+
+        // Back to the list through the navigation.
+        c.js("window.scrollTo(0, 0); return true;").await;
+        c.wait("header.top nav a[href='/clients']").await.click().await.unwrap();
+        c.wait_until("the clients list opened from the navigation", "return location.pathname === '/clients';").await;
+    });
+}
