@@ -162,6 +162,26 @@ pub fn draw_sales(
     }
 }
 
+/// The same chart as [`draw_sales`], as an SVG document in memory (the
+/// web card shows it inline as an image).
+pub fn sales_svg(
+    title: &str,
+    currency: &str,
+    series: &[QuarterSales],
+    projected: &[QuarterSales],
+) -> Result<String, ChartError> {
+    load_fonts();
+    let data = ChartData::new(title, currency, series, projected);
+    let mut out = String::new();
+    {
+        let root = SVGBackend::with_string(&mut out, (WIDTH, HEIGHT)).into_drawing_area();
+        render(&root, &data)
+            .and_then(|_| root.present())
+            .map_err(|e| ChartError::Draw { path: "an SVG in memory".into(), reason: e.to_string() })?;
+    }
+    Ok(out)
+}
+
 /// What one chart shows, in chart coordinates (quarter 0 is the first drawn).
 struct ChartData {
     heading: String,

@@ -545,10 +545,20 @@ fn run(
 /// extracted from PDFs and text files, kind decided, file kept under the
 /// documents folder by content hash. The store then only stores. Returns
 /// each item's documents (in the order of `items`) and warnings.
-pub fn prepare_documents(items: &mut [(NewItem, SourceKey)], files: Option<&Path>) -> (Vec<Vec<NewItem>>, Vec<String>) {
+pub fn prepare_documents(
+    items: &mut [(NewItem, SourceKey)],
+    files: Option<&Path>,
+    originals: Option<&Path>,
+) -> (Vec<Vec<NewItem>>, Vec<String>) {
     let mut warnings = Vec::new();
     let mut out = Vec::with_capacity(items.len());
     for (item, _) in items.iter_mut() {
+        if let (Some(raw), Some(dir)) = (item.original.take(), originals)
+            && !item.content_hash.is_empty()
+            && let Err(e) = crate::store::keep_file(dir, &item.content_hash, &raw)
+        {
+            warnings.push(format!("cannot keep the original of {:?}: {e}", item.subject));
+        }
         // The bytes are not needed past this point: the file is kept.
         let blobs = std::mem::take(&mut item.documents);
         out.push(blobs.iter().filter_map(|b| document_item(item, b, files, &mut warnings)).collect());
@@ -604,7 +614,8 @@ fn document_item(
 
 fn ingest(store: &mut Store, mut batch: Batch) -> Result<Counts, PipelineError> {
     let mut counts = Counts { read: batch.items.len(), ..Counts::default() };
-    let (documents, warnings) = prepare_documents(&mut batch.items, store.files_dir());
+    let (documents, warnings) =
+        prepare_documents(&mut batch.items, store.files_dir(), store.originals_dir().as_deref());
     for w in warnings {
         counts.warn(w);
     }

@@ -5,6 +5,7 @@
 
 pub mod clients;
 pub mod edit;
+pub mod item;
 pub mod search;
 pub mod today;
 pub mod visibility;
@@ -20,7 +21,7 @@ use serde_json::Value;
 use crate::config::Config;
 use crate::figures::Figures;
 use crate::model::{Client, ClientId, ItemId};
-use crate::store::{Deal, ItemRow, Result, Store};
+use crate::store::{Deal, ItemRow, Result, Store, TimelineFilter};
 
 /// A contact person with their last contact.
 #[derive(Debug, Clone, Serialize)]
@@ -58,6 +59,25 @@ pub struct ClientCard {
     pub figures: Figures,
     /// Events in the next 90 days, earliest first (at most 10).
     pub upcoming: Vec<TimelineEntry>,
+    /// Past events and meetings, newest first (at most 10).
+    pub past_events: Vec<TimelineEntry>,
+    /// The client's documents (offers, invoices, contracts, orders), newest first.
+    pub documents: Vec<DocumentEntry>,
+    /// The newest linked item's id: ask [`items_after`] for what came since.
+    pub newest: i64,
+}
+
+/// A document as the card lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct DocumentEntry {
+    pub item_id: i64,
+    /// `offer`, `invoice`, `contract`, `order` or `other`.
+    pub doc_kind: String,
+    pub name: String,
+    pub date: DateTime<Utc>,
+    pub size: i64,
+    /// The file is kept and can be downloaded.
+    pub kept: bool,
 }
 
 /// One line of a timeline: an item (mail, call, meeting, event, document) or a deal.
@@ -130,7 +150,30 @@ pub fn client_card_among(store: &Store, config: &Config, c: Client, all_deals: &
         .take(10)
         .map(|i| store.item(i).map(|r| item_entry(&r)))
         .collect::<Result<_>>()?;
+    let past_events = store
+        .client_past_events(c.id, 10)?
+        .into_iter()
+        .map(|i| store.item(i).map(|r| item_entry(&r)))
+        .collect::<Result<_>>()?;
+    let far = now + Duration::days(36_500);
+    let documents = store
+        .client_items_of_kind(c.id, crate::model::ItemKind::Document, far, 200)?
+        .into_iter()
+        .map(|i| {
+            store.item(i).map(|r| DocumentEntry {
+                item_id: r.id,
+                doc_kind: r.extra["doc_kind"].as_str().unwrap_or("other").to_string(),
+                kept: item::document_path(store, &r).is_some(),
+                name: r.subject,
+                date: r.date,
+                size: r.size,
+            })
+        })
+        .collect::<Result<_>>()?;
     Ok(ClientCard {
+        past_events,
+        documents,
+        newest: store.client_newest_id(c.id)?,
         legal_form: store.legal_form(c.id)?,
         emails: store.client_emails(c.id)?,
         contacts,
@@ -152,27 +195,54 @@ pub fn history(store: &Store, id: ClientId, limit: usize, deleted: bool) -> Resu
 /// One page of a client's timeline: items older than `before` and the
 /// client's deals dated among them (the last page takes the older deals).
 pub fn timeline(store: &Store, id: ClientId, before: Option<ItemId>, limit: usize) -> Result<TimelinePage> {
+    timeline_filtered(store, id, &TimelineFilter::default(), before, limit)
+}
+
+/// A timeline page narrowed by `filter`: deals appear when no kind other
+/// than `deal` and no contact is asked for, within the dates asked for;
+/// `kind = "deal"` gives the deals alone.
+pub fn timeline_filtered(
+    store: &Store,
+    id: ClientId,
+    filter: &TimelineFilter,
+    before: Option<ItemId>,
+    limit: usize,
+) -> Result<TimelinePage> {
     let limit = limit.max(1);
-    let ids = store.client_timeline_ids(id, before, limit + 1)?;
+    let deals_only = filter.kind.as_deref() == Some("deal");
+    let with_deals = filter.contact.is_none() && (filter.kind.is_none() || deals_only);
+    let ids = if deals_only { Vec::new() } else { store.client_timeline_filtered(id, filter, before, limit + 1)? };
     let more = ids.len() > limit;
     let rows: Vec<ItemRow> = ids.into_iter().take(limit).map(|i| store.item(i)).collect::<Result<_>>()?;
     let upper = match before {
-        Some(b) => Some(store.item(b)?.date),
-        None => None,
+        Some(b) if !deals_only => Some(store.item(b)?.date),
+        _ => None,
     };
     let lower = if more { rows.last().map(|r| r.date) } else { None };
     let mut entries: Vec<TimelineEntry> = rows.iter().map(item_entry).collect();
-    for d in store.deals(Some(id))? {
-        let date = d.date.and_time(NaiveTime::MIN).and_utc();
-        let after_lower = lower.is_none_or(|l| date >= l);
-        let before_upper = upper.is_none_or(|u| date < u);
-        if after_lower && before_upper {
-            entries.push(deal_entry(&d, date));
+    if with_deals && (before.is_none() || !deals_only) {
+        for d in store.deals(Some(id))? {
+            let date = d.date.and_time(NaiveTime::MIN).and_utc();
+            let after_lower = lower.is_none_or(|l| date >= l);
+            let before_upper = upper.is_none_or(|u| date < u);
+            let in_range = filter.from.is_none_or(|f| date >= f) && filter.until.is_none_or(|u| date < u);
+            if after_lower && before_upper && in_range {
+                entries.push(deal_entry(&d, date));
+            }
         }
     }
     entries.sort_by(|a, b| b.date.cmp(&a.date).then(b.item_id.cmp(&a.item_id)));
     let next = if more { rows.last().map(|r| r.id) } else { None };
     Ok(TimelinePage { entries, next })
+}
+
+/// A client's items stored after item `after` (what arrived since a card
+/// was drawn), newest first, at most 50; and the newest id now.
+pub fn items_after(store: &Store, id: ClientId, after: i64) -> Result<(Vec<TimelineEntry>, i64)> {
+    let rows: Vec<ItemRow> =
+        store.client_items_after(id, after, 50)?.into_iter().map(|i| store.item(i)).collect::<Result<_>>()?;
+    let newest = rows.iter().map(|r| r.id).max().unwrap_or(after).max(after);
+    Ok((rows.iter().map(item_entry).collect(), newest))
 }
 
 /// The first words of a body without quoted lines, for a timeline line.
@@ -195,7 +265,7 @@ pub fn who(row: &ItemRow) -> String {
         .unwrap_or_default()
 }
 
-fn item_entry(row: &ItemRow) -> TimelineEntry {
+pub(crate) fn item_entry(row: &ItemRow) -> TimelineEntry {
     TimelineEntry {
         kind: row.kind.clone(),
         item_id: Some(row.id),

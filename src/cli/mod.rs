@@ -157,6 +157,12 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Today: the day's and week's meetings, reminders due, threads
+    /// waiting for our reply, clients gone silent (the web's Today page).
+    Today {
+        #[arg(long)]
+        json: bool,
+    },
     /// Search the history.
     Search(read::SearchArgs),
     /// A client's history, newest first.
@@ -239,6 +245,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Command::Report { client, chart, clients, json, csv } => deal::report(&ctx, client, chart, clients, json, csv),
         Command::Agenda { days, client, json } => agenda::agenda(&ctx, days, client, json),
         Command::Reminders { json } => agenda::reminders(&ctx, json),
+        Command::Today { json } => agenda::today(&ctx, json),
         Command::Brief { client, next, json, format } => agenda::brief(&ctx, client, next, json, format),
         Command::Run => run::run(&ctx),
         Command::Serve { listen } => web::serve(&ctx, listen),

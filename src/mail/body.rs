@@ -74,7 +74,7 @@ pub(super) fn body_of(msg: &Message<'_>) -> (String, Option<u32>) {
 /// could not decode the part (damaged encoding) or could not read its
 /// charset (U+FFFD with an unknown or missing charset): then the part is
 /// decoded again here, leniently.
-fn part_text<'a>(part: &'a MessagePart<'a>, raw: &[u8]) -> Cow<'a, str> {
+pub(super) fn part_text<'a>(part: &'a MessagePart<'a>, raw: &[u8]) -> Cow<'a, str> {
     let text: &str = match &part.body {
         PartType::Text(t) | PartType::Html(t) => t.as_ref(),
         _ => return Cow::Borrowed(""),

@@ -380,6 +380,7 @@ fn original_of(block: Block, parent: &NewItem) -> Original {
         direction: None,
         note: None,
         documents: parent.documents.clone(),
+        original: parent.original.clone(),
     };
     Original { item, format: block.format, date_raw }
 }

@@ -292,3 +292,31 @@ mod tests {
         assert_eq!(html_to_text("ž&ž;"), "ž&ž;");
     }
 }
+
+/// HTML mail made safe to show in a sandboxed frame: an allow-list of
+/// tags and attributes (ammonia's defaults: no script, style, form, frame,
+/// object, event handler or `style` attribute), links only to `http`,
+/// `https` and `mailto` (never relative, never `javascript:`), opened
+/// with `noopener noreferrer`; images only from `data:` PNG, JPEG, GIF or
+/// WebP, so that no remote image (a tracking pixel) is ever loaded.
+pub fn sanitize(html: &str) -> String {
+    let schemes: std::collections::HashSet<&str> = ["http", "https", "mailto", "data"].into_iter().collect();
+    ammonia::Builder::default()
+        .url_schemes(schemes)
+        .url_relative(ammonia::UrlRelative::Deny)
+        .link_rel(Some("noopener noreferrer"))
+        .attribute_filter(|element, attribute, value| {
+            let v = value.trim_start();
+            let lower = v.get(..16).unwrap_or(v).to_ascii_lowercase();
+            match (element, attribute) {
+                ("img", "src") => {
+                    let image = ["data:image/png", "data:image/jpeg", "data:image/gif", "data:image/webp"];
+                    image.iter().any(|p| lower.starts_with(p)).then(|| Cow::Owned(v.to_string()))
+                }
+                (_, "src" | "href" | "cite" | "longdesc") if lower.starts_with("data:") => None,
+                _ => Some(Cow::Owned(value.to_string())),
+            }
+        })
+        .clean(html)
+        .to_string()
+}

@@ -29,6 +29,7 @@ mod headers;
 mod html;
 mod participants;
 mod prepare;
+pub mod view;
 
 use std::collections::HashSet;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -43,7 +44,7 @@ use crate::store::{DateSource, NewItem};
 pub use attachments::sanitize_attachment_name;
 pub use decode::decode_encoded_words;
 pub use forward::{CAPTURE_ID_DOMAIN, NOTE_SEPARATOR, is_forward_subject, normalized_subject, parse_captured};
-pub use html::html_to_text;
+pub use html::{html_to_text, sanitize as sanitize_html};
 
 /// What the caller knows about a message besides its bytes.
 #[derive(Debug, Clone, Default)]
@@ -271,6 +272,7 @@ fn parse_inner(raw: &[u8], hints: &ParseHints) -> Result<NewItem, ParseError> {
         direction: None,
         note: None,
         documents,
+        original: Some(raw.to_vec()),
     })
 }
 

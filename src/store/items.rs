@@ -74,6 +74,10 @@ pub struct NewItem {
     /// by the parser; the pipeline readies them ([`Changes::documents`])
     /// before the store sees them.
     pub documents: Vec<crate::documents::Blob>,
+    /// The raw message as received, for the web's item page (the HTML
+    /// version, attachments to download): the pipeline keeps it as a file
+    /// by content hash ([`Store::originals_dir`]) before the store sees it.
+    pub original: Option<Vec<u8>>,
 }
 
 /// Start times of a source's live items, by key (see [`Store::source_dates`]).

@@ -9,6 +9,7 @@ mod feed;
 mod items;
 mod reminders;
 mod schema;
+mod timeline;
 mod users;
 mod views;
 mod visibility;
@@ -26,6 +27,7 @@ pub use items::{
     document_path, keep_file,
 };
 pub use reminders::{ClientActivity, Planned, ReminderRow};
+pub use timeline::TimelineFilter;
 pub use users::{Session, User};
 
 use crate::matcher::{Directory, Policy};
@@ -100,6 +102,22 @@ impl Store {
     /// Where document files are kept.
     pub fn files_dir(&self) -> Option<&std::path::Path> {
         self.files.as_deref()
+    }
+
+    /// Where original messages are kept, by content hash (beside the
+    /// documents: `<data_dir>/originals`).
+    pub fn originals_dir(&self) -> Option<std::path::PathBuf> {
+        self.files.as_deref().and_then(|d| d.parent()).map(|d| d.join("originals"))
+    }
+
+    /// The original bytes of a message kept at ingestion; `None` when it
+    /// was not kept (stored before originals were, or not mail).
+    pub fn original(&self, content_hash: &str) -> Option<Vec<u8>> {
+        let dir = self.originals_dir()?;
+        if content_hash.is_empty() || !content_hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        std::fs::read(items::document_path(&dir, content_hash)).ok()
     }
 
     /// An in-memory store, for tests.

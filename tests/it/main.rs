@@ -23,6 +23,7 @@ mod reminders;
 mod store_matching;
 mod web;
 mod web_browser;
+mod web_card;
 mod web_edit;
 mod web_pages;
 mod web_visibility;

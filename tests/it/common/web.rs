@@ -229,7 +229,8 @@ listen = "127.0.0.1:0"
 }
 
 /// True when no tag of the page carries an event handler, a remote
-/// source or a `javascript:` link.
+/// source or a `javascript:` link, and no image comes from elsewhere
+/// (the card's own chart, `/clients/N/chart.svg`, is allowed).
 pub fn no_active_markup(html: &str) -> Result<(), String> {
     let mut rest = html;
     while let Some(start) = rest.find('<') {
@@ -238,7 +239,10 @@ pub fn no_active_markup(html: &str) -> Result<(), String> {
         if tag.contains("onerror") || tag.contains("onload") || tag.contains("javascript:") || tag.contains("http://") {
             return Err(tag);
         }
-        if tag.starts_with("<img") || (tag.starts_with("<script") && !tag.contains("src=\"/assets/htmx.min.js\"")) {
+        let local_image = tag.starts_with("<img src=\"/") && !tag.contains("src=\"//");
+        if (tag.starts_with("<img") && !local_image)
+            || (tag.starts_with("<script") && !tag.contains("src=\"/assets/htmx.min.js\""))
+        {
             return Err(tag);
         }
         rest = &rest[tag_end..];

@@ -1,0 +1,108 @@
+//! One item, whole, as the web's item page shows it (and `kronika show`
+//! prints it): its row, the thread around it, whether an HTML version and
+//! the attachments can be opened from the kept original; the HTML version
+//! sanitised, an attachment's or a document's bytes for download.
+
+use serde::Serialize;
+
+use crate::mail::view::AttachmentBytes;
+use crate::model::{ClientId, ItemId};
+use crate::store::{ItemRow, Result, Store};
+
+/// What the item page shows.
+#[derive(Debug, Clone, Serialize)]
+pub struct ItemView {
+    pub row: ItemRow,
+    /// The kept original has an HTML part.
+    pub has_html: bool,
+    /// The original is kept: attachments can be downloaded.
+    pub original_kept: bool,
+    /// A document item whose file is kept.
+    pub document_kept: bool,
+    /// The other items of its thread, oldest first (at most 50).
+    pub thread: Vec<super::TimelineEntry>,
+}
+
+/// The item page's data for item `id`.
+pub fn open(store: &Store, id: ItemId) -> Result<ItemView> {
+    let row = store.item(id)?;
+    let original = store.original(&row.content_hash).filter(|_| row.kind == "email");
+    let has_html = original.as_deref().is_some_and(|raw| crate::mail::view::html_body(raw).is_some());
+    let thread = match row.thread_id {
+        Some(t) => store
+            .thread_items(t, 51)?
+            .into_iter()
+            .filter(|&i| i != id)
+            .take(50)
+            .map(|i| store.item(i).map(|r| super::item_entry(&r)))
+            .collect::<Result<_>>()?,
+        None => Vec::new(),
+    };
+    Ok(ItemView {
+        has_html,
+        original_kept: original.is_some(),
+        document_kept: document_path(store, &row).is_some(),
+        thread,
+        row,
+    })
+}
+
+/// The sanitised HTML version of a mail item; `None` without one.
+pub fn html(store: &Store, id: ItemId) -> Result<Option<String>> {
+    let row = store.item(id)?;
+    Ok(store.original(&row.content_hash).and_then(|raw| crate::mail::view::html_body(&raw)))
+}
+
+/// An attachment of a mail item by its content hash, from the kept original.
+pub fn attachment(store: &Store, id: ItemId, content_hash: &str) -> Result<Option<AttachmentBytes>> {
+    let row = store.item(id)?;
+    if !row.attachments.iter().any(|a| a.content_hash == content_hash) {
+        return Ok(None);
+    }
+    Ok(store.original(&row.content_hash).and_then(|raw| crate::mail::view::attachment(&raw, content_hash)))
+}
+
+/// Where a document item's file is kept, if it is.
+pub fn document_path(store: &Store, row: &ItemRow) -> Option<std::path::PathBuf> {
+    if row.kind != "document" {
+        return None;
+    }
+    let by_hash = store.files_dir().map(|d| crate::store::document_path(d, &row.content_hash));
+    let recorded = row.extra["path"].as_str().map(std::path::PathBuf::from);
+    by_hash.into_iter().chain(recorded).find(|p| p.is_file())
+}
+
+/// A document item's file: its name, MIME type and bytes.
+pub fn document(store: &Store, id: ItemId) -> Result<Option<AttachmentBytes>> {
+    let row = store.item(id)?;
+    let Some(path) = document_path(store, &row) else { return Ok(None) };
+    let bytes = std::fs::read(&path).map_err(|e| {
+        crate::store::StoreError::Invalid(format!("cannot read the document file {}: {e}", path.display()))
+    })?;
+    let mime = row.extra["mime"].as_str().unwrap_or("application/octet-stream").to_string();
+    Ok(Some(AttachmentBytes { name: row.subject, mime, bytes }))
+}
+
+/// The client's sales per quarter with the trend, as an SVG document: the
+/// chart `kronika report CLIENT --chart FILE.svg` draws. In the currency
+/// the client bought most in, else the base currency, else CZK.
+pub fn sales_chart(store: &Store, config: &crate::config::Config, id: ClientId) -> Result<String> {
+    let c = store.client(id)?;
+    let deals = store.deals(Some(id))?;
+    let f = crate::brief::figures_among(&deals, &c, &config.figures);
+    let currency = f
+        .total_sold
+        .iter()
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .map(|(c, _)| c.clone())
+        .or(config.figures.base_currency.clone())
+        .unwrap_or_else(|| "CZK".into());
+    let series: Vec<crate::chart::QuarterSales> = crate::figures::quarterly(&deals, &currency, &config.figures)
+        .into_iter()
+        .map(|(year, quarter, value)| crate::chart::QuarterSales { year, quarter, value })
+        .collect();
+    let series = crate::chart::fill_quarters(&series);
+    let projected = crate::chart::trend(&series, 4, 4);
+    crate::chart::sales_svg(&c.name, &currency, &series, &projected)
+        .map_err(|e| crate::store::StoreError::Invalid(e.to_string()))
+}

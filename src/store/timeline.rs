@@ -1,0 +1,117 @@
+//! A client's timeline as the card reads it: filtered by kind, contact and
+//! date, paged by the last item shown; the items new since a page was
+//! drawn; the client's documents and events; one thread.
+
+use chrono::{DateTime, Utc};
+use rusqlite::params;
+
+use super::{Result, Store};
+use crate::model::{ClientId, ItemId};
+
+/// What a timeline page is narrowed to; every part optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TimelineFilter {
+    /// An item kind (`email`, `call`, `meeting`, `event`, `document`).
+    pub kind: Option<String>,
+    /// Only items linked to the client through this contact.
+    pub contact: Option<i64>,
+    /// Items dated at or after this instant…
+    pub from: Option<DateTime<Utc>>,
+    /// …and before this one.
+    pub until: Option<DateTime<Utc>>,
+}
+
+fn ts(d: DateTime<Utc>) -> String {
+    d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+impl Store {
+    /// A client's live items, newest first, narrowed by `filter`, older
+    /// than `before` (the last item of the page before), at most `limit`.
+    /// Future events are left out (they are the agenda's).
+    pub fn client_timeline_filtered(
+        &self,
+        client: ClientId,
+        filter: &TimelineFilter,
+        before: Option<ItemId>,
+        limit: usize,
+    ) -> Result<Vec<ItemId>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT DISTINCT i.id, i.date FROM items i JOIN item_links l ON l.item_id = i.id
+             WHERE l.client_id = ?1 AND i.deleted_at IS NULL AND NOT (i.kind = 'event' AND i.date > ?4)
+               AND (?2 IS NULL OR (i.date, i.id) < (SELECT b.date, b.id FROM items b WHERE b.id = ?2))
+               AND (?5 IS NULL OR i.kind = ?5)
+               AND (?6 IS NULL OR l.contact_id = ?6)
+               AND (?7 IS NULL OR i.date >= ?7)
+               AND (?8 IS NULL OR i.date < ?8)
+             ORDER BY i.date DESC, i.id DESC LIMIT ?3",
+        )?;
+        let now = ts(Utc::now());
+        let rows = stmt.query_map(
+            params![
+                client.0,
+                before.map(|b| b.0),
+                i64::try_from(limit).unwrap_or(i64::MAX),
+                now,
+                filter.kind,
+                filter.contact,
+                filter.from.map(ts),
+                filter.until.map(ts),
+            ],
+            |r| Ok(ItemId(r.get(0)?)),
+        )?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The newest id among a client's live items (0 when none): what a card
+    /// remembers to ask later for the items new since ([`Store::client_items_after`]).
+    pub fn client_newest_id(&self, client: ClientId) -> Result<i64> {
+        let id: Option<i64> = self.conn.query_row(
+            "SELECT MAX(i.id) FROM items i JOIN item_links l ON l.item_id = i.id
+             WHERE l.client_id = ?1 AND i.deleted_at IS NULL",
+            params![client.0],
+            |r| r.get(0),
+        )?;
+        Ok(id.unwrap_or(0))
+    }
+
+    /// A client's live items stored after item `after` (by id: the order
+    /// they arrived in), newest first, at most `limit`; future events left out.
+    pub fn client_items_after(&self, client: ClientId, after: i64, limit: usize) -> Result<Vec<ItemId>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT DISTINCT i.id, i.date FROM items i JOIN item_links l ON l.item_id = i.id
+             WHERE l.client_id = ?1 AND i.id > ?2 AND i.deleted_at IS NULL AND NOT (i.kind = 'event' AND i.date > ?4)
+             ORDER BY i.date DESC, i.id DESC LIMIT ?3",
+        )?;
+        let rows = stmt
+            .query_map(params![client.0, after, i64::try_from(limit).unwrap_or(i64::MAX), ts(Utc::now())], |r| {
+                Ok(ItemId(r.get(0)?))
+            })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// A client's past events and meetings (calendar events, meeting notes),
+    /// newest first, at most `limit`.
+    pub fn client_past_events(&self, client: ClientId, limit: usize) -> Result<Vec<ItemId>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT DISTINCT i.id, i.date FROM items i JOIN item_links l ON l.item_id = i.id
+             WHERE l.client_id = ?1 AND i.deleted_at IS NULL AND i.kind IN ('event', 'meeting') AND i.date <= ?3
+             ORDER BY i.date DESC, i.id DESC LIMIT ?2",
+        )?;
+        let rows = stmt
+            .query_map(params![client.0, i64::try_from(limit).unwrap_or(i64::MAX), ts(Utc::now())], |r| {
+                Ok(ItemId(r.get(0)?))
+            })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The live items of a thread, oldest first, at most `limit`.
+    pub fn thread_items(&self, thread: i64, limit: usize) -> Result<Vec<ItemId>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id FROM items WHERE thread_id = ?1 AND deleted_at IS NULL ORDER BY date, id LIMIT ?2",
+        )?;
+        let rows =
+            stmt.query_map(params![thread, i64::try_from(limit).unwrap_or(i64::MAX)], |r| Ok(ItemId(r.get(0)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
