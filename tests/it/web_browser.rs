@@ -13,12 +13,22 @@
 //! `target/browser/` holds chromedriver's logs.
 
 use std::collections::HashSet;
+use std::io::{BufRead, BufReader, Write};
 
 use crate::common::browser::{Chrome, Size};
 use crate::common::web::{Server, example_env};
+use crate::common::{Env, fixtures};
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+}
+
+/// The id of a client, read from its link on the clients list.
+async fn client_id(c: &Chrome, name: &str) -> i64 {
+    c.goto("/clients").await;
+    let link = c.wait_text("#client-rows a", name).await;
+    let href = link.attr("href").await.unwrap().unwrap_or_default();
+    href.trim_start_matches("/clients/").parse().unwrap_or_else(|_| panic!("a card link: {href}"))
 }
 
 /// The timeline's entries as the browser shows them (date, kind, who, subject).
@@ -43,7 +53,7 @@ fn sign_in_search_as_you_type_and_the_card() {
         // A wrong password keeps you out and says so.
         c.type_into("form.login input[name=user]", "jana").await;
         c.type_into("form.login input[name=password]", "spatne-heslo").await;
-        c.wait("form.login button").await.click().await.unwrap();
+        c.click("form.login button").await;
         c.wait("form.login .error").await;
         assert_eq!(c.path().await, "/login");
 
@@ -91,7 +101,14 @@ fn sign_in_search_as_you_type_and_the_card() {
 
         // Acme's card: company, contacts, figures, timeline.
         c.type_into("form.search input[type=search]", "acme").await;
-        c.wait_text("#client-rows a", "Acme Stavby s.r.o.").await.click().await.unwrap();
+        c.wait_until(
+            "only Acme is listed for \"acme\"",
+            "const rows = Array.from(document.querySelectorAll('#client-rows tbody tr'));
+             return new URLSearchParams(location.search).get('q') === 'acme'
+                 && rows.length >= 1 && rows.every(r => r.innerText.includes('Acme'));",
+        )
+        .await;
+        c.click_text("#client-rows a", "Acme Stavby s.r.o.").await;
         c.wait_text("h1", "Acme Stavby s.r.o.").await;
         assert!(c.path().await.starts_with("/clients/"), "{}", c.path().await);
         c.wait_text("section.company", "27468135").await;
@@ -193,7 +210,7 @@ fn the_card_at_phone_width() {
         assert_no_horizontal_scroll(&c, "the clients list").await;
         c.screenshot("clients-phone").await;
 
-        c.wait_text("#client-rows a", "Acme Stavby s.r.o.").await.click().await.unwrap();
+        c.click_text("#client-rows a", "Acme Stavby s.r.o.").await;
         c.wait_text("h1", "Acme Stavby s.r.o.").await;
         c.wait("section.history #timeline li.entry").await;
         // The measure can fail: something 600 px wide makes the page wider
@@ -232,7 +249,7 @@ fn the_card_at_phone_width() {
         let grew = format!("return document.querySelectorAll('#timeline li.entry').length > {before};");
         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
         if c.js(&grew).await != true {
-            c.wait("#timeline li.more a").await.click().await.unwrap();
+            c.click("#timeline li.more a").await;
         }
         c.wait_until("the timeline loads more at phone width", &grew).await;
         assert_no_horizontal_scroll(&c, "the card with more of its timeline").await;
@@ -240,7 +257,153 @@ fn the_card_at_phone_width() {
 
         // Back to the list through the navigation.
         c.js("window.scrollTo(0, 0); return true;").await;
-        c.wait("header.top nav a[href='/clients']").await.click().await.unwrap();
+        c.click("header.top nav a[href='/clients']").await;
         c.wait_until("the clients list opened from the navigation", "return location.pathname === '/clients';").await;
+    });
+}
+
+#[test]
+fn today_and_the_meeting_brief() {
+    let env = example_env();
+    let server = Server::start(&env);
+    runtime().block_on(async {
+        let c = Chrome::start(&server.url(""), Size::Desktop, "today").await;
+        c.sign_in("jana", "tajne-heslo-1").await;
+        c.click("header.top nav a[href='/today']").await;
+        c.wait_until("the Today page opened from the navigation", "return location.pathname === '/today';").await;
+        for part in ["#today", "#week", "#reminders", "#waiting", "#silent"] {
+            c.wait(&format!("section{part}")).await;
+        }
+        // The weekly call with Acme (the example calendar) is within the week.
+        let meeting = c.wait_text("section.agenda li.meeting", "Týdenní call s Acme").await;
+        c.screenshot("today").await;
+
+        // Its brief: the meeting, the client, the contacts.
+        meeting.find(fantoccini::Locator::Css("a.brief-link")).await.unwrap().click().await.unwrap();
+        c.wait_until("the brief opened", "return location.pathname.startsWith('/brief/');").await;
+        c.wait_text("article.brief h1", "Acme Stavby s.r.o.").await;
+        c.wait_text("section#meeting", "Týdenní call s Acme").await;
+        c.wait_text("section#client", "27468135").await;
+        c.wait_text("section#contacts", "Karel Horák").await;
+        c.wait("section#recent").await;
+        c.screenshot("brief").await;
+
+        // The brief without a meeting, for the client as a whole, and back to the card.
+        let acme = client_id(&c, "Acme Stavby s.r.o.").await;
+        c.goto(&format!("/brief/{acme}")).await;
+        c.wait_text("article.brief h1", "Acme Stavby s.r.o.").await;
+        c.wait("section#meeting").await;
+        c.click(&format!("article.brief a[href='/clients/{acme}']")).await;
+        c.wait_text("section.company", "27468135").await;
+    });
+}
+
+/// A tiny ARES: `GET /ekonomicke-subjekty/ICO` answers `fixtures/ares/ICO.json`
+/// (404 as ARES says it for any other), on 127.0.0.1:0; runs until the test ends.
+fn ares_server() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                if reader.read_line(&mut line).is_err() {
+                    return;
+                }
+                loop {
+                    let mut header = String::new();
+                    if reader.read_line(&mut header).unwrap_or(0) == 0 || header.trim().is_empty() {
+                        break;
+                    }
+                }
+                let path = line.split_whitespace().nth(1).unwrap_or_default();
+                let ico = path.strip_prefix("/ekonomicke-subjekty/").unwrap_or_default();
+                let file = fixtures().join("ares").join(format!("{ico}.json"));
+                let (status, body) = match std::fs::read_to_string(&file) {
+                    Ok(json) if !ico.is_empty() && ico.bytes().all(|b| b.is_ascii_digit()) => (200, json),
+                    _ => (
+                        404,
+                        r#"{"kod":"NENALEZENO","popis":"Ekonomický subjekt nebyl nalezen.","subKod":"VYSTUP_SUBJEKT_NENALEZEN"}"#
+                            .to_string(),
+                    ),
+                };
+                let mut stream = stream;
+                let head = format!(
+                    "HTTP/1.1 {status} X\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(head.as_bytes()).and_then(|()| stream.write_all(body.as_bytes()));
+            });
+        }
+    });
+    base
+}
+
+/// The example data with ARES at `ares` and a notes folder (notes written
+/// on the web are filed there).
+fn editing_env(ares: &str) -> Env {
+    let env = example_env();
+    std::fs::create_dir_all(env.path().join("notes")).unwrap();
+    let mut config = std::fs::read_to_string(env.config_path()).unwrap();
+    config.push_str(&format!(
+        "\n[ares]\nbase_url = {ares:?}\ntimeout = \"5s\"\n\n[[notes]]\nname = \"poznamky\"\npath = \"notes\"\nkind = \"call\"\n"
+    ));
+    std::fs::write(env.config_path(), config).unwrap();
+    env
+}
+
+#[test]
+fn a_client_from_its_ico_and_a_note_on_the_card() {
+    let ares = ares_server();
+    let env = editing_env(&ares);
+    let server = Server::start(&env);
+    runtime().block_on(async {
+        let c = Chrome::start(&server.url(""), Size::Desktop, "editing").await;
+        c.sign_in("jana", "tajne-heslo-1").await;
+
+        // A new client: typing the IČO fills the form from ARES.
+        c.goto("/clients/new").await;
+        c.wait("form.edit #f-ico").await;
+        c.mark_page().await;
+        c.type_into("#f-ico", "29458170").await;
+        c.wait_until(
+            "the name filled from ARES",
+            "const f = document.querySelector('#f-name'); return !!f && f.value === 'Železářství Řezníček, v.o.s. v likvidaci';",
+        )
+        .await;
+        c.wait_until(
+            "the address filled from ARES",
+            "const f = document.querySelector('#f-address'); return !!f && f.value.includes('Dolní Lhota 47');",
+        )
+        .await;
+        c.wait("#ares-fields .ares-message").await;
+        assert!(c.same_page().await, "filled in place, without a reload");
+        c.screenshot("client-new").await;
+        c.click("form.edit .actions button").await;
+        c.wait_text("h1", "Železářství Řezníček").await;
+        assert!(c.path().await.starts_with("/clients/"), "saved, on its card: {}", c.path().await);
+        c.wait_text("section.company", "29458170").await;
+        c.wait_text("section.company", "Dolní Lhota 47").await;
+
+        // A call note on Acme's card: written, saved, seen in the timeline.
+        let acme = client_id(&c, "Acme Stavby s.r.o.").await;
+        c.goto(&format!("/clients/{acme}/notes/new")).await;
+        c.wait("form.edit textarea[name=text]").await;
+        c.type_into(
+            "form.edit textarea[name=text]",
+            "Telefonát s Karlem o rekuperaci\nPošleme cenovou nabídku na halu C do pátku.",
+        )
+        .await;
+        c.screenshot("note-new").await;
+        c.click("form.edit .actions button").await;
+        c.wait_until("back on the card", &format!("return location.pathname === '/clients/{acme}';")).await;
+        let entry = c.wait_text("#timeline li.entry", "Telefonát s Karlem o rekuperaci").await;
+        let text = entry.text().await.unwrap();
+        assert!(text.contains("halu C"), "the note's text on the card: {text}");
+        c.screenshot("card-with-note").await;
+        // The note is a file in the notes folder, as `kronika note add` writes it.
+        let files: Vec<_> = std::fs::read_dir(env.path().join("notes")).unwrap().flatten().collect();
+        assert_eq!(files.len(), 1, "one note file");
     });
 }

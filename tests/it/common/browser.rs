@@ -294,6 +294,28 @@ impl Chrome {
         }
     }
 
+    /// Clicks the first displayed element matching `css` whose text
+    /// contains `text` (any, when `text` is empty); an element that htmx
+    /// swapped away between finding and clicking is found again.
+    pub async fn click_text(&self, css: &str, text: &str) {
+        let start = Instant::now();
+        loop {
+            let e = if text.is_empty() { self.wait(css).await } else { self.wait_text(css, text).await };
+            match e.click().await {
+                Ok(()) => return,
+                Err(err) if start.elapsed() > WAIT => {
+                    self.fail(&format!("cannot click {css:?} ({text:?}): {err}")).await;
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+    }
+
+    /// Clicks the first displayed element matching `css` (see [`Chrome::click_text`]).
+    pub async fn click(&self, css: &str) {
+        self.click_text(css, "").await;
+    }
+
     /// Waits until `script` (a function body) returns true.
     pub async fn wait_until(&self, what: &str, script: &str) {
         let start = Instant::now();
@@ -344,7 +366,7 @@ impl Chrome {
         self.goto("/login").await;
         self.type_into("form.login input[name=user]", user).await;
         self.type_into("form.login input[name=password]", password).await;
-        self.wait("form.login button").await.click().await.expect("press sign in");
+        self.click("form.login button").await;
         self.wait_until("signed in (the sign-in page left)", "return location.pathname !== '/login';").await;
     }
 
