@@ -163,13 +163,30 @@ pub struct Brief {
 }
 
 impl Brief {
-    /// The brief of a client at `now`.
+    /// The brief of a client at `now`, everything shown.
     pub fn build(
         store: &Store,
         cfg: &FiguresConfig,
         id: ClientId,
         now: DateTime<Utc>,
     ) -> Result<Brief, crate::store::StoreError> {
+        Brief::build_with(store, cfg, id, now, &mut |_, _| Ok(()))
+    }
+
+    /// The brief of a client at `now`, each mail, note and document passed
+    /// through `redact` first (the web hides what a user may not read).
+    pub fn build_with(
+        store: &Store,
+        cfg: &FiguresConfig,
+        id: ClientId,
+        now: DateTime<Utc>,
+        redact: &mut dyn FnMut(&Store, &mut ItemRow) -> Result<(), crate::store::StoreError>,
+    ) -> Result<Brief, crate::store::StoreError> {
+        let mut read = |i: ItemId| -> Result<ItemRow, crate::store::StoreError> {
+            let mut row = store.item(i)?;
+            redact(store, &mut row)?;
+            Ok(row)
+        };
         let c = store.client(id)?;
         let last_seen = store.contact_last_seen(id)?;
         let contacts = store
@@ -188,7 +205,7 @@ impl Brief {
             let rows: Vec<ItemSummary> = store
                 .client_items_of_kind(id, kind, now, 3)?
                 .into_iter()
-                .map(|i| store.item(i).map(|r| ItemSummary::of(&r)))
+                .map(|i| read(i).map(|r| ItemSummary::of(&r)))
                 .collect::<Result<_, _>>()?;
             last.insert(kind.as_str().to_string(), rows);
         }
@@ -198,21 +215,20 @@ impl Brief {
             .rev()
             .take(5)
             .map(|w| {
-                store
-                    .item(ItemId(w.item_id))
+                read(ItemId(w.item_id))
                     .map(|r| ItemSummary { waiting_days: Some((now - r.date).num_days()), ..ItemSummary::of(&r) })
             })
             .collect::<Result<_, _>>()?;
         let past_events: Vec<Occurrence> = store
             .client_items_of_kind(id, ItemKind::Event, now, 3)?
             .into_iter()
-            .map(|i| store.item(i).map(|r| Occurrence::of(&r)))
+            .map(|i| read(i).map(|r| Occurrence::of(&r)))
             .collect::<Result<_, _>>()?;
         let upcoming_events: Vec<Occurrence> = store
             .events_between(now, now + Duration::days(90), Some(id))?
             .into_iter()
             .take(5)
-            .map(|i| store.item(i).map(|r| Occurrence::of(&r)))
+            .map(|i| read(i).map(|r| Occurrence::of(&r)))
             .collect::<Result<_, _>>()?;
         let items = store.client_item_counts(id)?;
         let total = items.values().sum::<i64>();

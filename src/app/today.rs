@@ -14,6 +14,7 @@
 use chrono::{DateTime, Days, Duration, Local, NaiveDate, NaiveTime, TimeZone, Utc};
 use serde::Serialize;
 
+use crate::app::visibility::Viewer;
 use crate::brief::{Brief, Occurrence};
 use crate::config::Config;
 use crate::model::{ClientId, ItemId};
@@ -231,8 +232,9 @@ pub fn silence_period(config: &Config) -> (Duration, bool) {
     }
 }
 
-/// Today as seen at `now`.
-pub fn today(store: &Store, config: &Config, now: DateTime<Utc>) -> Result<Today> {
+/// Today as seen at `now` by `viewer` (the subject of a mail it may not
+/// read is left empty).
+pub fn today(store: &Store, config: &Config, viewer: &Viewer, now: DateTime<Utc>) -> Result<Today> {
     let date = now.with_timezone(&Local).date_naive();
     let tomorrow = days_after(date, 1);
     let week_end = days_after(date, 7);
@@ -241,7 +243,9 @@ pub fn today(store: &Store, config: &Config, now: DateTime<Utc>) -> Result<Today
     let mut today = Vec::new();
     let mut week = Vec::new();
     for id in store.events_between(start - Duration::days(7), end, None)? {
-        let m = Meeting::of(&store.item(id)?, now);
+        let mut row = store.item(id)?;
+        viewer.redact_item_in(store, &mut row)?;
+        let m = Meeting::of(&row, now);
         if m.start >= split {
             week.push(m);
         } else if m.start >= start || m.end.is_some_and(|e| e > start) {
@@ -271,9 +275,15 @@ pub fn today(store: &Store, config: &Config, now: DateTime<Utc>) -> Result<Today
         .into_iter()
         .rev()
         .take(LIST_LIMIT)
-        .map(|w| {
+        .map(|mut w| {
+            if viewer.is_restricted() {
+                let sources = store.visibility_sources(w.item_id)?;
+                if !viewer.access_of(sources.iter().map(String::as_str)).shows_subject() {
+                    w.subject.clear();
+                }
+            }
             let waited = (now - w.date).max(Duration::zero());
-            Waiting {
+            Ok(Waiting {
                 item_id: w.item_id,
                 thread_id: w.thread_id,
                 date: w.date,
@@ -282,9 +292,9 @@ pub fn today(store: &Store, config: &Config, now: DateTime<Utc>) -> Result<Today
                 waiting_days: waited.num_days(),
                 waiting_hours: waited.num_hours() - waited.num_days() * 24,
                 clients: w.clients.into_iter().map(|(id, name)| ClientRef { id, name }).collect(),
-            }
+            })
         })
-        .collect();
+        .collect::<Result<_>>()?;
 
     let (period, configured) = silence_period(config);
     let mut silent: Vec<SilentClient> = store
@@ -368,11 +378,12 @@ pub enum Which {
     Event(ItemId),
 }
 
-/// The brief of `client` for a meeting. An event that is not a calendar
-/// event of this client is not found.
+/// The brief of `client` for a meeting, as `viewer` may read it. An event
+/// that is not a calendar event of this client is not found.
 pub fn meeting_brief(
     store: &Store,
     config: &Config,
+    viewer: &Viewer,
     client: ClientId,
     which: Which,
     now: DateTime<Utc>,
@@ -390,7 +401,12 @@ pub fn meeting_brief(
             Some(row)
         }
     };
-    let mut brief = Brief::build(store, &config.figures, client, now)?;
+    let mut row = row;
+    if let Some(r) = row.as_mut() {
+        viewer.redact_item_in(store, r)?;
+    }
+    let mut brief =
+        Brief::build_with(store, &config.figures, client, now, &mut |s, r| viewer.redact_item_in(s, r).map(|_| ()))?;
     brief.next_event = row.as_ref().map(Occurrence::of);
     Ok(MeetingBrief { meeting: row.as_ref().map(|r| Meeting::of(r, now)), brief })
 }

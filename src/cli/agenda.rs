@@ -8,6 +8,7 @@ use chrono::{Duration, Utc};
 use serde_json::Value;
 
 use super::{Context_, print_json};
+use crate::app::visibility::Viewer;
 use crate::app::{self, today::Which};
 use crate::brief::{occurrence_json, render_brief, when};
 use crate::model::ItemId;
@@ -89,7 +90,7 @@ pub fn brief(
         },
         _ => bail!("cannot tell whose brief: give a CLIENT or --next"),
     };
-    let mb = app::today::meeting_brief(&store, &config, id, which, now)?;
+    let mb = app::today::meeting_brief(&store, &config, &Viewer::everyone(), id, which, now)?;
     let b = mb.brief.to_json();
     match format {
         BriefFormat::Json => print_json(&b)?,
@@ -107,7 +108,7 @@ pub fn brief(
 /// threads waiting for our reply, clients gone silent.
 pub fn today(ctx: &Context_, json_out: bool) -> Result<ExitCode> {
     let (config, store) = ctx.open()?;
-    let t = app::today::today(&store, &config, Utc::now())?;
+    let t = app::today::today(&store, &config, &Viewer::everyone(), Utc::now())?;
     if json_out {
         print_json(&t)?;
         return Ok(ExitCode::SUCCESS);

@@ -205,7 +205,8 @@ async fn brief(
             )),
         };
         let now = Utc::now();
-        let mb = meeting_brief(store, config, ClientId(id), which, now)?;
+        let viewer = crate::app::visibility::Viewer::for_user(config, &ctx.session.user.name);
+        let mb = meeting_brief(store, config, &viewer, ClientId(id), which, now)?;
         let b = &mb.brief;
         let c = &b.client;
         let mut company = Vec::new();
