@@ -401,6 +401,9 @@ fn a_client_from_its_ico_and_a_note_on_the_card() {
         let entry = c.wait_text("#timeline li.entry", "Telefonát s Karlem o rekuperaci").await;
         let text = entry.text().await.unwrap();
         assert!(text.contains("halu C"), "the note's text on the card: {text}");
+        c.js("Array.from(document.querySelectorAll('#timeline li.entry'))
+                 .find(e => e.innerText.includes('Telefonát s Karlem')).scrollIntoView({block: 'center'}); return true;")
+            .await;
         c.screenshot("card-with-note").await;
         // The note is a file in the notes folder, as `kronika note add` writes it.
         let files: Vec<_> = std::fs::read_dir(env.path().join("notes")).unwrap().flatten().collect();
