@@ -662,6 +662,9 @@ pub fn add_note(store: &Store, config: &Config, d: &NoteDraft, filing: Filing) -
     let local = when.unwrap_or_else(Utc::now).with_timezone(&Local);
     let content = crate::notes::note_text(&client.name, local, kind, contact.as_deref(), &d.text);
     let path = write_new_file(&folder.path, &crate::notes::note_file_base(&client.name, local, kind), &content)?;
+    if filing == Filing::Watcher {
+        wait_for_watcher(store, &folder, &path);
+    }
     if filing == Filing::Now {
         file_notes(config, &folder).map_err(|(source_name, reason)| EditError::File {
             path: path.clone(),
@@ -670,6 +673,33 @@ pub fn add_note(store: &Store, config: &Config, d: &NoteDraft, filing: Filing) -
         })?;
     }
     Ok(NoteWritten { path, folder })
+}
+
+/// How long a written note waits for a running daemon's watcher to file
+/// it, so that the client's history shows it when `add_note` returns.
+pub const WATCHER_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Waits (at most [`WATCHER_WAIT`]) until the daemon has stored the note:
+/// the notes source keys a file by its path below the folder, under the
+/// source `notes:<canonical folder>`. Past the wait the note comes a
+/// moment later; nothing fails.
+fn wait_for_watcher(store: &Store, folder: &NotesConfig, path: &Path) {
+    let root = std::fs::canonicalize(&folder.path).unwrap_or_else(|_| folder.path.clone());
+    let source = format!("notes:{}", root.display());
+    let Some(key) = path.strip_prefix(&folder.path).ok().map(|k| k.to_string_lossy().replace('\\', "/")) else {
+        return;
+    };
+    let until = std::time::Instant::now() + WATCHER_WAIT;
+    while std::time::Instant::now() < until {
+        match store.source_keys(&source) {
+            Ok(keys) if keys.contains(&key) => return,
+            Ok(_) => std::thread::sleep(std::time::Duration::from_millis(100)),
+            Err(e) => {
+                tracing::debug!("cannot see whether the daemon filed the note: {e}");
+                return;
+            }
+        }
+    }
 }
 
 /// Writes `content` to `<base>.md` in `dir` (or `<base>-2.md`, … when
