@@ -5,6 +5,7 @@
 
 use serde::Serialize;
 
+use super::visibility::{Access, Viewer};
 use crate::mail::view::AttachmentBytes;
 use crate::model::{ClientId, ItemId};
 use crate::store::{ItemRow, Result, Store};
@@ -12,7 +13,9 @@ use crate::store::{ItemRow, Result, Store};
 /// What the item page shows.
 #[derive(Debug, Clone, Serialize)]
 pub struct ItemView {
+    /// Redacted to [`ItemView::access`].
     pub row: ItemRow,
+    pub access: Access,
     /// The kept original has an HTML part.
     pub has_html: bool,
     /// The original is kept: attachments can be downloaded.
@@ -23,10 +26,11 @@ pub struct ItemView {
     pub thread: Vec<super::TimelineEntry>,
 }
 
-/// The item page's data for item `id`.
-pub fn open(store: &Store, id: ItemId) -> Result<ItemView> {
-    let row = store.item(id)?;
-    let original = store.original(&row.content_hash).filter(|_| row.kind == "email");
+/// The item page's data for item `id`, as `viewer` may see it.
+pub fn open(store: &Store, id: ItemId, viewer: &Viewer) -> Result<ItemView> {
+    let mut row = store.item(id)?;
+    let access = viewer.redact_item_in(store, &mut row)?;
+    let original = store.original(&row.content_hash).filter(|_| row.kind == "email" && access.shows_body());
     let has_html = original.as_deref().is_some_and(|raw| crate::mail::view::html_body(raw).is_some());
     let thread = match row.thread_id {
         Some(t) => store
@@ -34,29 +38,36 @@ pub fn open(store: &Store, id: ItemId) -> Result<ItemView> {
             .into_iter()
             .filter(|&i| i != id)
             .take(50)
-            .map(|i| store.item(i).map(|r| super::item_entry(&r)))
+            .map(|i| super::entry_for(store, viewer, i))
             .collect::<Result<_>>()?,
         None => Vec::new(),
     };
     Ok(ItemView {
+        access,
         has_html,
         original_kept: original.is_some(),
-        document_kept: document_path(store, &row).is_some(),
+        document_kept: access.shows_body() && document_path(store, &row).is_some(),
         thread,
         row,
     })
 }
 
-/// The sanitised HTML version of a mail item; `None` without one.
-pub fn html(store: &Store, id: ItemId) -> Result<Option<String>> {
+/// The sanitised HTML version of a mail item; `None` without one, or
+/// when `viewer` may not read its body.
+pub fn html(store: &Store, id: ItemId, viewer: &Viewer) -> Result<Option<String>> {
     let row = store.item(id)?;
+    if !viewer.item_access(store, &row)?.shows_body() {
+        return Ok(None);
+    }
     Ok(store.original(&row.content_hash).and_then(|raw| crate::mail::view::html_body(&raw)))
 }
 
-/// An attachment of a mail item by its content hash, from the kept original.
-pub fn attachment(store: &Store, id: ItemId, content_hash: &str) -> Result<Option<AttachmentBytes>> {
+/// An attachment of a mail item by its content hash, from the kept
+/// original; `None` when `viewer` may not read the item whole.
+pub fn attachment(store: &Store, id: ItemId, content_hash: &str, viewer: &Viewer) -> Result<Option<AttachmentBytes>> {
     let row = store.item(id)?;
-    if !row.attachments.iter().any(|a| a.content_hash == content_hash) {
+    if !viewer.item_access(store, &row)?.shows_body() || !row.attachments.iter().any(|a| a.content_hash == content_hash)
+    {
         return Ok(None);
     }
     Ok(store.original(&row.content_hash).and_then(|raw| crate::mail::view::attachment(&raw, content_hash)))
@@ -72,9 +83,13 @@ pub fn document_path(store: &Store, row: &ItemRow) -> Option<std::path::PathBuf>
     by_hash.into_iter().chain(recorded).find(|p| p.is_file())
 }
 
-/// A document item's file: its name, MIME type and bytes.
-pub fn document(store: &Store, id: ItemId) -> Result<Option<AttachmentBytes>> {
+/// A document item's file: its name, MIME type and bytes; `None` when
+/// `viewer` may not read it.
+pub fn document(store: &Store, id: ItemId, viewer: &Viewer) -> Result<Option<AttachmentBytes>> {
     let row = store.item(id)?;
+    if !viewer.item_access(store, &row)?.shows_body() {
+        return Ok(None);
+    }
     let Some(path) = document_path(store, &row) else { return Ok(None) };
     let bytes = std::fs::read(&path).map_err(|e| {
         crate::store::StoreError::Invalid(format!("cannot read the document file {}: {e}", path.display()))

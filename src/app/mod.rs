@@ -22,6 +22,7 @@ use crate::config::Config;
 use crate::figures::Figures;
 use crate::model::{Client, ClientId, ItemId};
 use crate::store::{Deal, ItemRow, Result, Store, TimelineFilter};
+use visibility::Viewer;
 
 /// A contact person with their last contact.
 #[derive(Debug, Clone, Serialize)]
@@ -104,14 +105,24 @@ pub struct TimelinePage {
     pub next: Option<i64>,
 }
 
-/// The client card of one client.
+/// The client card of one client, whole (the CLI: the operator sees all).
 pub fn client_card(store: &Store, config: &Config, id: ClientId) -> Result<ClientCard> {
-    let c = store.client(id)?;
-    client_card_among(store, config, c, &store.deals(None)?)
+    client_card_for(store, config, id, &Viewer::everyone())
 }
 
-/// The client card, with all deals read once (listing many clients).
+/// The client card as `viewer` may see it: events and documents redacted
+/// to their access ([`visibility`]).
+pub fn client_card_for(store: &Store, config: &Config, id: ClientId, viewer: &Viewer) -> Result<ClientCard> {
+    let c = store.client(id)?;
+    card_of(store, config, c, &store.deals(None)?, viewer)
+}
+
+/// The client card, whole, with all deals read once (listing many clients).
 pub fn client_card_among(store: &Store, config: &Config, c: Client, all_deals: &[Deal]) -> Result<ClientCard> {
+    card_of(store, config, c, all_deals, &Viewer::everyone())
+}
+
+fn card_of(store: &Store, config: &Config, c: Client, all_deals: &[Deal], viewer: &Viewer) -> Result<ClientCard> {
     let last_seen = store.contact_last_seen(c.id)?;
     let contacts = store
         .contacts(c.id)?
@@ -148,22 +159,21 @@ pub fn client_card_among(store: &Store, config: &Config, c: Client, all_deals: &
         .events_between(now, now + Duration::days(90), Some(c.id))?
         .into_iter()
         .take(10)
-        .map(|i| store.item(i).map(|r| item_entry(&r)))
+        .map(|i| entry_for(store, viewer, i))
         .collect::<Result<_>>()?;
-    let past_events = store
-        .client_past_events(c.id, 10)?
-        .into_iter()
-        .map(|i| store.item(i).map(|r| item_entry(&r)))
-        .collect::<Result<_>>()?;
+    let past_events =
+        store.client_past_events(c.id, 10)?.into_iter().map(|i| entry_for(store, viewer, i)).collect::<Result<_>>()?;
     let far = now + Duration::days(36_500);
     let documents = store
         .client_items_of_kind(c.id, crate::model::ItemKind::Document, far, 200)?
         .into_iter()
         .map(|i| {
-            store.item(i).map(|r| DocumentEntry {
+            let mut r = store.item(i)?;
+            let access = viewer.redact_item_in(store, &mut r)?;
+            Ok(DocumentEntry {
                 item_id: r.id,
                 doc_kind: r.extra["doc_kind"].as_str().unwrap_or("other").to_string(),
-                kept: item::document_path(store, &r).is_some(),
+                kept: access.shows_body() && item::document_path(store, &r).is_some(),
                 name: r.subject,
                 date: r.date,
                 size: r.size,
@@ -195,7 +205,7 @@ pub fn history(store: &Store, id: ClientId, limit: usize, deleted: bool) -> Resu
 /// One page of a client's timeline: items older than `before` and the
 /// client's deals dated among them (the last page takes the older deals).
 pub fn timeline(store: &Store, id: ClientId, before: Option<ItemId>, limit: usize) -> Result<TimelinePage> {
-    timeline_filtered(store, id, &TimelineFilter::default(), before, limit)
+    timeline_filtered(store, id, &TimelineFilter::default(), before, limit, &Viewer::everyone())
 }
 
 /// A timeline page narrowed by `filter`: deals appear when no kind other
@@ -207,6 +217,7 @@ pub fn timeline_filtered(
     filter: &TimelineFilter,
     before: Option<ItemId>,
     limit: usize,
+    viewer: &Viewer,
 ) -> Result<TimelinePage> {
     let limit = limit.max(1);
     let deals_only = filter.kind.as_deref() == Some("deal");
@@ -219,7 +230,8 @@ pub fn timeline_filtered(
         _ => None,
     };
     let lower = if more { rows.last().map(|r| r.date) } else { None };
-    let mut entries: Vec<TimelineEntry> = rows.iter().map(item_entry).collect();
+    let mut entries: Vec<TimelineEntry> =
+        rows.iter().map(|r| redacted_entry(store, viewer, r)).collect::<Result<_>>()?;
     if with_deals && (before.is_none() || !deals_only) {
         for d in store.deals(Some(id))? {
             let date = d.date.and_time(NaiveTime::MIN).and_utc();
@@ -238,11 +250,24 @@ pub fn timeline_filtered(
 
 /// A client's items stored after item `after` (what arrived since a card
 /// was drawn), newest first, at most 50; and the newest id now.
-pub fn items_after(store: &Store, id: ClientId, after: i64) -> Result<(Vec<TimelineEntry>, i64)> {
+pub fn items_after(store: &Store, id: ClientId, after: i64, viewer: &Viewer) -> Result<(Vec<TimelineEntry>, i64)> {
     let rows: Vec<ItemRow> =
         store.client_items_after(id, after, 50)?.into_iter().map(|i| store.item(i)).collect::<Result<_>>()?;
     let newest = rows.iter().map(|r| r.id).max().unwrap_or(after).max(after);
-    Ok((rows.iter().map(item_entry).collect(), newest))
+    Ok((rows.iter().map(|r| redacted_entry(store, viewer, r)).collect::<Result<_>>()?, newest))
+}
+
+/// A timeline line for item `id` as `viewer` may see it.
+pub(crate) fn entry_for(store: &Store, viewer: &Viewer, id: ItemId) -> Result<TimelineEntry> {
+    redacted_entry(store, viewer, &store.item(id)?)
+}
+
+fn redacted_entry(store: &Store, viewer: &Viewer, row: &ItemRow) -> Result<TimelineEntry> {
+    let mut e = item_entry(row);
+    if viewer.is_restricted() {
+        viewer.redact_entry(&mut e, viewer.item_access(store, row)?);
+    }
+    Ok(e)
 }
 
 /// The first words of a body without quoted lines, for a timeline line.

@@ -299,3 +299,51 @@ fn new_mail_appears_on_an_open_card() {
     assert_ne!(next, poll);
     assert_eq!(entries(&b.htmx_get(&server.url(&next)).body), 0);
 }
+
+#[test]
+fn the_card_and_items_show_another_owners_mail_only_as_its_visibility_allows() {
+    let env = example_env();
+    // The example Maildir becomes eva's; the others see subjects only.
+    let config = std::fs::read_to_string(env.config_path()).unwrap();
+    let config =
+        config.replace("path = \"maildir\"\n", "path = \"maildir\"\nowner = \"eva\"\nvisibility = \"subject\"\n");
+    std::fs::write(env.config_path(), config).unwrap();
+    let server = Server::start(&env);
+    let mut jana = Browser::new();
+    jana.sign_in(&server, "jana", "tajne-heslo-1");
+    let mut eva = Browser::new();
+    eva.sign_in(&server, "eva", "evino-heslo-2");
+    let acme = client_id(&mut jana, &server, "Acme Stavby s.r.o.");
+    let pekarna = client_id(&mut jana, &server, "Pekárna Novák s.r.o.");
+    let jana_card = jana.get(&server.url(&format!("/clients/{acme}?kind=email")));
+    let eva_card = eva.get(&server.url(&format!("/clients/{acme}?kind=email")));
+    // The same entries and subjects; the snippets only for the owner.
+    assert_eq!(entries(&jana_card.body), entries(&eva_card.body));
+    assert!(jana_card.body.contains("Aktualizovaná cenová nabídka"));
+    assert!(!jana_card.body.contains("class=\"snippet\""), "no snippet of eva's mail for jana");
+    assert!(eva_card.body.contains("class=\"snippet\""));
+    // The item: headers yes, body, HTML and attachments no.
+    let offer = item_href(&jana_card, "Aktualizovaná cenová nabídka");
+    let jana_item = jana.get(&server.url(&format!("/items/{offer}")));
+    let eva_item = eva.get(&server.url(&format!("/items/{offer}")));
+    assert!(jana_item.body.contains("lucie.mala@acme-stavby.cz"));
+    assert!(jana_item.body.contains("Only the mailbox"));
+    assert!(!jana_item.body.contains("class=\"mail-text\""));
+    assert!(!jana_item.body.contains("/attachments/"));
+    assert!(eva_item.body.contains("class=\"mail-text\"") && eva_item.body.contains("/attachments/"));
+    let att_at = eva_item.body.find("/attachments/").unwrap() + "/attachments/".len();
+    let hash = eva_item.body[att_at..].split('"').next().unwrap().to_string();
+    let url = server.url(&format!("/items/{offer}/attachments/{hash}"));
+    assert_eq!(eva.get(&url).status, 200);
+    assert_eq!(jana.get(&url).status, 404);
+    // The bakery's invoice (a document from eva's mail): eva downloads it, jana does not.
+    let eva_bakery = eva.get(&server.url(&format!("/clients/{pekarna}")));
+    let doc_at = eva_bakery.body.find("href=\"/documents/").expect("eva downloads") + "href=\"/documents/".len();
+    let doc: i64 = eva_bakery.body[doc_at..].split('"').next().unwrap().parse().unwrap();
+    assert_eq!(eva.get(&server.url(&format!("/documents/{doc}"))).status, 200);
+    assert_eq!(jana.get(&server.url(&format!("/documents/{doc}"))).status, 404);
+    assert!(!jana.get(&server.url(&format!("/clients/{pekarna}"))).body.contains("href=\"/documents/"));
+    let html = item_href(&eva_bakery, "Harmonogram údržby");
+    assert_eq!(eva.get(&server.url(&format!("/items/{html}/html"))).status, 200);
+    assert_eq!(jana.get(&server.url(&format!("/items/{html}/html"))).status, 404);
+}

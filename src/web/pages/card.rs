@@ -14,6 +14,7 @@ use chrono::{Local, NaiveDate, TimeZone, Utc};
 use serde::Deserialize;
 
 use super::{AppState, render, signed_in};
+use crate::app::visibility::Viewer;
 use crate::app::{self, TimelineEntry};
 use crate::model::{ClientId, ItemId};
 use crate::store::{Store, StoreError, TimelineFilter};
@@ -293,10 +294,11 @@ struct NewRows {
 fn page_of(
     t: &'static Msg,
     store: &Store,
+    viewer: &Viewer,
     id: i64,
     q: &TimelineQuery,
 ) -> Result<(Vec<EntryView>, Option<String>), StoreError> {
-    let page = app::timeline_filtered(store, ClientId(id), &q.filter(), q.before.map(ItemId), TIMELINE_PAGE)?;
+    let page = app::timeline_filtered(store, ClientId(id), &q.filter(), q.before.map(ItemId), TIMELINE_PAGE, viewer)?;
     let entries = page.entries.iter().map(|e| entry_view(t, e)).collect();
     Ok((entries, page.next.map(|n| format!("/clients/{id}/timeline?before={n}{}", q.params()))))
 }
@@ -314,13 +316,14 @@ async fn card(
     signed_in(state, headers, move |ctx, store, config| {
         let t = ctx.t;
         let w = words(t);
+        let viewer = ctx.viewer(config);
         if ctx.htmx && q.before.is_none() {
             // The filter form asks for the timeline alone.
-            let (entries, next) = page_of(t, store, id, &q)?;
+            let (entries, next) = page_of(t, store, &viewer, id, &q)?;
             store.client(ClientId(id))?;
             return Ok(render(StatusCode::OK, &TimelineRows { t, w, entries, next }));
         }
-        let card = app::client_card(store, config, ClientId(id))?;
+        let card = app::client_card_for(store, config, ClientId(id), &viewer)?;
         let c = &card.client;
         let mut company = Vec::new();
         let mut row = |label: &str, value: Option<String>| {
@@ -392,7 +395,7 @@ async fn card(
             .iter()
             .map(|k| KindOption { value: k, label: t.word(k), selected: filter.kind.as_deref() == Some(*k) })
             .collect();
-        let (entries, next) = page_of(t, store, id, &q)?;
+        let (entries, next) = page_of(t, store, &viewer, id, &q)?;
         let has_deals = !card.figures.total_sold.is_empty();
         let page = CardPage {
             t,
@@ -450,9 +453,9 @@ async fn timeline(
     Path(id): Path<i64>,
     Query(q): Query<TimelineQuery>,
 ) -> Response {
-    signed_in(state, headers, move |ctx, store, _| {
+    signed_in(state, headers, move |ctx, store, config| {
         store.client(ClientId(id))?;
-        let (entries, next) = page_of(ctx.t, store, id, &q)?;
+        let (entries, next) = page_of(ctx.t, store, &ctx.viewer(config), id, &q)?;
         Ok(render(StatusCode::OK, &TimelineRows { t: ctx.t, w: words(ctx.t), entries, next }))
     })
     .await
@@ -472,9 +475,9 @@ async fn new_items(
     Path(id): Path<i64>,
     Query(q): Query<AfterQuery>,
 ) -> Response {
-    signed_in(state, headers, move |ctx, store, _| {
+    signed_in(state, headers, move |ctx, store, config| {
         store.client(ClientId(id))?;
-        let (entries, newest) = app::items_after(store, ClientId(id), q.after)?;
+        let (entries, newest) = app::items_after(store, ClientId(id), q.after, &ctx.viewer(config))?;
         let entries = entries.iter().map(|e| entry_view(ctx.t, e)).collect();
         Ok(render(StatusCode::OK, &NewRows { w: words(ctx.t), entries, poll: poll_url(id, newest), poll_every: POLL }))
     })

@@ -51,6 +51,8 @@ struct Words {
     message_id: &'static str,
     back: &'static str,
     frame_title: &'static str,
+    hidden: &'static str,
+    hidden_body: &'static str,
 }
 
 static CS: Words = Words {
@@ -66,6 +68,8 @@ static CS: Words = Words {
     message_id: "Message-ID",
     back: "Zpět na kartu klienta",
     frame_title: "HTML verze zprávy (bez vzdáleného obsahu)",
+    hidden: "(skryto)",
+    hidden_body: "Obsah této zprávy vidí jen vlastník schránky.",
 };
 
 static EN: Words = Words {
@@ -81,6 +85,8 @@ static EN: Words = Words {
     message_id: "Message-ID",
     back: "Back to the client card",
     frame_title: "The message's HTML version (no remote content)",
+    hidden: "(hidden)",
+    hidden_body: "Only the mailbox's owner sees what this message says.",
 };
 
 fn words(t: &Msg) -> &'static Words {
@@ -123,6 +129,7 @@ struct ItemPage {
     message_id: String,
     links: Vec<LinkView>,
     body: String,
+    hidden_body: bool,
     show_html: bool,
     has_html: bool,
     attachments: Vec<AttachmentView>,
@@ -153,10 +160,10 @@ async fn item(
     Path(id): Path<i64>,
     Query(q): Query<ItemQuery>,
 ) -> Response {
-    signed_in(state, headers, move |ctx, store, _| {
+    signed_in(state, headers, move |ctx, store, config| {
         let t = ctx.t;
         let w = words(t);
-        let v = app::item::open(store, ItemId(id))?;
+        let v = app::item::open(store, ItemId(id), &ctx.viewer(config))?;
         let r = &v.row;
         let kind = entry_view(t, &app::item_entry(r)).kind;
         let people = r
@@ -208,7 +215,14 @@ async fn item(
                 "out" => "→",
                 _ => "·",
             },
-            subject: if r.subject.is_empty() { t.no_subject.to_string() } else { r.subject.clone() },
+            subject: if !v.access.shows_subject() {
+                w.hidden.to_string()
+            } else if r.subject.is_empty() {
+                t.no_subject.to_string()
+            } else {
+                r.subject.clone()
+            },
+            hidden_body: !v.access.shows_body(),
             people,
             message_id: r.message_id.clone().unwrap_or_default(),
             links,
@@ -228,8 +242,8 @@ async fn item(
 
 /// The frame's document: the sanitised HTML in a minimal page.
 async fn item_html(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
-    signed_in(state, headers, move |ctx, store, _| {
-        let Some(html) = app::item::html(store, ItemId(id))? else {
+    signed_in(state, headers, move |ctx, store, config| {
+        let Some(html) = app::item::html(store, ItemId(id), &ctx.viewer(config))? else {
             return Ok(message(StatusCode::NOT_FOUND, ctx.t, words(ctx.t).no_html));
         };
         let doc = format!(
@@ -277,14 +291,17 @@ async fn attachment(
     headers: HeaderMap,
     Path((id, hash)): Path<(i64, String)>,
 ) -> Response {
-    signed_in(state, headers, move |ctx, store, _| {
-        Ok(download(ctx.t, app::item::attachment(store, ItemId(id), &hash)?))
+    signed_in(state, headers, move |ctx, store, config| {
+        Ok(download(ctx.t, app::item::attachment(store, ItemId(id), &hash, &ctx.viewer(config))?))
     })
     .await
 }
 
 async fn document(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
-    signed_in(state, headers, move |ctx, store, _| Ok(download(ctx.t, app::item::document(store, ItemId(id))?))).await
+    signed_in(state, headers, move |ctx, store, config| {
+        Ok(download(ctx.t, app::item::document(store, ItemId(id), &ctx.viewer(config))?))
+    })
+    .await
 }
 
 async fn chart(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<i64>) -> Response {

@@ -109,6 +109,13 @@ struct Ctx {
     htmx: bool,
 }
 
+impl Ctx {
+    /// What the signed-in user may see of mail ([`crate::app::visibility`]).
+    fn viewer(&self, config: &Config) -> crate::app::visibility::Viewer {
+        crate::app::visibility::Viewer::for_user(config, &self.session.user.name)
+    }
+}
+
 /// Runs `f` on a blocking thread with the store, for a signed-in user;
 /// a request without a live session goes to the sign-in page.
 async fn signed_in<F>(state: AppState, headers: HeaderMap, f: F) -> Response
