@@ -37,7 +37,7 @@ fn the_web_interface_end_to_end() {
         let p = b.get(&server.url(path));
         assert!(p.status == 303 || p.status == 302, "{path}: {}", p.status);
         let to = p.header("location");
-        assert!(to == "/login" || to == "/clients", "{path} → {to}");
+        assert!(to == "/login" || to == "/today", "{path} → {to}");
     }
     let p = b.get(&server.url("/clients"));
     assert_eq!(p.header("location"), "/login");
@@ -73,7 +73,7 @@ fn the_web_interface_end_to_end() {
     assert_eq!(p.status, 401, "an unknown name looks like a wrong password");
     let p = b.sign_in(&server, "jana", "tajne-heslo-1");
     assert_eq!(p.status, 303, "{}", p.body);
-    assert_eq!(p.header("location"), "/clients");
+    assert_eq!(p.header("location"), "/today");
     let session = b.set_cookies.iter().find(|c| c.starts_with("kronika_session=")).expect("a session cookie").clone();
     assert!(session.contains("HttpOnly") && session.contains("SameSite=Lax"), "{session}");
     assert!(!session.contains("Secure"), "plain HTTP: not Secure ({session})");
@@ -149,8 +149,10 @@ fn the_web_interface_end_to_end() {
 
     // The timeline loads more by htmx, page after page, with nothing twice.
     let mut seen: Vec<String> = Vec::new();
-    let mut next =
-        card.body.split("hx-get=\"/clients/").nth(1).map(|s| format!("/clients/{}", s.split('"').next().unwrap()));
+    let more = |body: &str| {
+        body.split("<li class=\"more\"><a href=\"").nth(1).map(|s| s.split('"').next().unwrap().to_string())
+    };
+    let mut next = more(&card.body);
     assert!(next.is_some(), "the first page has a load-more link (a year of weekly calls)");
     let history = card.body.split("class=\"history\"").nth(1).unwrap();
     for li in history.split("<li class=\"entry ").skip(1) {
@@ -165,7 +167,7 @@ fn the_web_interface_end_to_end() {
         for li in p.body.split("<li class=\"entry ").skip(1) {
             seen.push(li.split("</li>").next().unwrap().to_string());
         }
-        next = p.body.split("hx-get=\"").nth(1).map(|s| s.split('"').next().unwrap().to_string());
+        next = more(&p.body);
         pages += 1;
         assert!(pages < 20);
     }

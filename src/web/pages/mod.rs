@@ -147,7 +147,7 @@ where
 }
 
 async fn root() -> Redirect {
-    Redirect::to("/clients")
+    Redirect::to("/today")
 }
 
 async fn not_found(headers: HeaderMap) -> Response {

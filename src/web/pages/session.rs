@@ -128,7 +128,7 @@ async fn login(
         Ok(Ok(Outcome::In { token })) => {
             let session = auth::set_cookie(SESSION_COOKIE, &token, SESSION_TTL, secure);
             let clear = auth::set_cookie(LOGIN_CSRF_COOKIE, "", std::time::Duration::ZERO, secure);
-            (AppendHeaders([(header::SET_COOKIE, session), (header::SET_COOKIE, clear)]), Redirect::to("/clients"))
+            (AppendHeaders([(header::SET_COOKIE, session), (header::SET_COOKIE, clear)]), Redirect::to("/today"))
                 .into_response()
         }
         Ok(Ok(Outcome::Forbidden)) => message(StatusCode::FORBIDDEN, t, t.forbidden),
