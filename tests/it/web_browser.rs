@@ -410,3 +410,73 @@ fn a_client_from_its_ico_and_a_note_on_the_card() {
         assert_eq!(files.len(), 1, "one note file");
     });
 }
+
+/// The search page's hits (kind, date, who, clients, subject, snippet).
+async fn hits(c: &Chrome) -> Vec<String> {
+    c.texts("#search-results li.hit").await
+}
+
+#[test]
+fn search_with_and_without_accents() {
+    let env = example_env();
+    let server = Server::start(&env);
+    runtime().block_on(async {
+        let c = Chrome::start(&server.url(""), Size::Desktop, "search").await;
+        c.sign_in("jana", "tajne-heslo-1").await;
+        c.click("header.top nav a[href='/search']").await;
+        c.wait_until("the search page opened from the navigation", "return location.pathname === '/search';").await;
+        c.wait("form.search-form input[name=q]").await;
+        c.mark_page().await;
+
+        // Without accents: the offers are found, "nabídka" marked in them.
+        c.type_into("form.search-form input[name=q]", "nabidka").await;
+        c.wait_until(
+            "results for \"nabidka\"",
+            "return new URLSearchParams(location.search).get('q') === 'nabidka'
+                 && document.querySelectorAll('#search-results li.hit').length > 0;",
+        )
+        .await;
+        c.wait_text("#search-results li.hit .subject", "cenová nabídka").await;
+        c.wait_until(
+            "\"nabídka\" highlighted",
+            "return Array.from(document.querySelectorAll('#search-results li.hit mark'))
+                 .some(m => m.innerText.toLowerCase() === 'nabídka');",
+        )
+        .await;
+        assert!(c.same_page().await, "the results came in place, without a reload");
+        let plain = hits(&c).await;
+        c.screenshot("search").await;
+
+        // With accents: the same hits.
+        c.type_into("form.search-form input[name=q]", "nabídka").await;
+        c.wait_until(
+            "results for \"nabídka\"",
+            "return new URLSearchParams(location.search).get('q') === 'nabídka'
+                 && document.querySelectorAll('#search-results li.hit').length > 0;",
+        )
+        .await;
+        c.wait_until(
+            "\"nabídka\" highlighted",
+            "return Array.from(document.querySelectorAll('#search-results li.hit mark'))
+                 .some(m => m.innerText.toLowerCase() === 'nabídka');",
+        )
+        .await;
+        let accented = hits(&c).await;
+        let (mut a, mut b) = (plain.clone(), accented.clone());
+        a.sort();
+        b.sort();
+        assert_eq!(a, b, "accents or not, the same hits");
+        assert!(c.same_page().await, "still no reload");
+
+        // A word nobody wrote finds nothing, and says so.
+        c.type_into("form.search-form input[name=q]", "zzzxqwy").await;
+        c.wait("#search-results p.empty").await;
+        assert!(hits(&c).await.is_empty());
+
+        // A hit opens its item.
+        c.type_into("form.search-form input[name=q]", "nabidka").await;
+        c.click_text("#search-results li.hit .subject a", "cenová nabídka").await;
+        c.wait_until("the item opened", "return location.pathname.startsWith('/items/');").await;
+        c.wait_text("main", "nabídka").await;
+    });
+}
