@@ -548,3 +548,46 @@ fn contacts_deals_notes_and_links_from_the_web() {
     assert_eq!(p.status, 409, "no manual link left: {}", p.body);
     assert_eq!(b.post(&server.url("/items/99999/link"), &[("csrf", &csrf), ("client", &pek_s)]).status, 404);
 }
+
+/// Under `kronika run` the daemon's watcher files a note written from the
+/// web; the card shows it after the redirect all the same.
+#[test]
+fn a_note_from_the_web_under_the_daemon() {
+    let env = example_env();
+    let port = dead_port();
+    let base = std::fs::read_to_string(env.config_path()).unwrap().replace("127.0.0.1:0", &format!("127.0.0.1:{port}"));
+    with_config(&env, &base, NOTES);
+    std::fs::create_dir_all(env.path().join("poznamky")).unwrap();
+    let acme = client_id(&env, "acme");
+    let _daemon = env.spawn(&["run"]);
+    let url = |p: &str| format!("http://127.0.0.1:{port}{p}");
+    let mut b = Browser::new();
+    let mut ready = false;
+    for _ in 0..400 {
+        if let Ok(r) = b.agent.get(&url("/login")).call()
+            && r.status() == 200
+        {
+            ready = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(ready, "the daemon serves the web interface");
+    let login = b.get(&url("/login"));
+    let token = Browser::csrf(&login);
+    let p = b.post(&url("/login"), &[("user", "jana"), ("password", "tajne-heslo-1"), ("csrf", &token)]);
+    assert_eq!(p.status, 303);
+    let csrf = Browser::csrf(&b.get(&url("/clients")));
+    let p = b.post(
+        &url(&format!("/clients/{acme}/notes/new")),
+        &[("csrf", &csrf), ("kind", "call"), ("date", "2026-11-21T09:15"), ("text", "Telefonát o termínu montáže")],
+    );
+    assert_redirect_to(&p, &format!("/clients/{acme}"));
+    let card = b.get(&url(&format!("/clients/{acme}")));
+    assert!(
+        card.body.contains("Telefonát o termínu montáže"),
+        "filed by the watcher before the redirect: {}",
+        card.body
+    );
+    assert!(env.path().join("poznamky/2026-11-21-acme-stavby-s-r-o-call.md").exists());
+}
