@@ -164,6 +164,13 @@ fn sign_in_search_as_you_type_and_the_card() {
         }
         assert!(c.same_page().await, "the card was not reloaded to load more");
         c.screenshot("card-timeline-end").await;
+
+        // The language switch in the header: the same card, in Czech.
+        c.js("window.scrollTo(0, 0); return true;").await;
+        c.click("header.top form[action='/lang'] button").await;
+        c.wait_text("header.top nav", "Klienti").await;
+        c.wait_text("section.contacts h2", "Kontaktní osoby").await;
+        c.wait_text("h1", "Acme Stavby s.r.o.").await;
     });
 }
 
@@ -259,6 +266,23 @@ fn the_card_at_phone_width() {
         c.js("window.scrollTo(0, 0); return true;").await;
         c.click("header.top nav a[href='/clients']").await;
         c.wait_until("the clients list opened from the navigation", "return location.pathname === '/clients';").await;
+
+        // The other pages fit the phone too.
+        let acme = client_id(&c, "Acme Stavby s.r.o.").await;
+        for page in [
+            "/today".to_string(),
+            "/search?q=nabidka".into(),
+            format!("/brief/{acme}"),
+            "/clients/new".into(),
+            format!("/clients/{acme}/notes/new"),
+        ] {
+            c.goto(&page).await;
+            c.wait("main h1").await;
+            assert_no_horizontal_scroll(&c, &page).await;
+        }
+        c.goto("/today").await;
+        c.wait("section#week").await;
+        c.screenshot("today-phone").await;
     });
 }
 
