@@ -432,6 +432,16 @@ fn a_client_from_its_ico_and_a_note_on_the_card() {
         // The note is a file in the notes folder, as `kronika note add` writes it.
         let files: Vec<_> = std::fs::read_dir(env.path().join("notes")).unwrap().flatten().collect();
         assert_eq!(files.len(), 1, "one note file");
+
+        // While the card is open, a note comes from elsewhere (`kronika note
+        // add`): the card shows it on its own, marked new, without a reload.
+        c.mark_page().await;
+        env.ok(&["note", "add", "acme", "--kind", "meeting", "Schůzka na stavbě zapsaná v terminálu\nProšli jsme halu C."]);
+        let live = c.wait_text("#timeline li.entry.new", "Schůzka na stavbě zapsaná v terminálu").await;
+        assert!(c.same_page().await, "the new entry came in place");
+        assert!(live.is_displayed().await.unwrap());
+        let count = c.texts("#timeline li.entry").await.iter().filter(|t| t.contains("zapsaná v terminálu")).count();
+        assert_eq!(count, 1, "the new note once");
     });
 }
 

@@ -178,6 +178,7 @@ impl Chrome {
             "--disable-component-update".into(),
             "--disable-sync".into(),
             "--disable-dev-shm-usage".into(),
+            "--no-proxy-server".into(),
             "--hide-scrollbars".into(),
             "--lang=en-US".into(),
             format!("--user-data-dir={}", driver.profile.path().display()),
