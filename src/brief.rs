@@ -188,7 +188,7 @@ impl Brief {
             Ok(row)
         };
         let c = store.client(id)?;
-        let last_seen = store.contact_last_seen(id)?;
+        let last_seen = store.contact_last_contact(id, now)?;
         let contacts = store
             .contacts(id)?
             .into_iter()

@@ -208,4 +208,17 @@ impl Store {
             })
             .collect())
     }
+
+    /// When each of a client's contacts last appeared on a live item dated
+    /// before `now` (a meeting still ahead is not a contact yet): contact id
+    /// → RFC 3339 date.
+    pub fn contact_last_contact(&self, client: ClientId, now: DateTime<Utc>) -> Result<BTreeMap<i64, String>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT l.contact_id, MAX(i.date) FROM item_links l JOIN items i ON i.id = l.item_id
+             WHERE l.client_id = ?1 AND l.contact_id IS NOT NULL AND i.deleted_at IS NULL AND i.date <= ?2
+             GROUP BY l.contact_id",
+        )?;
+        let rows = stmt.query_map(params![client.0, ts(now)], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
 }

@@ -227,6 +227,7 @@ fn today_shows_the_agenda_reminders_waiting_threads_and_silent_clients() {
     assert!(waiting.contains("Dotaz na cenu pece"), "{waiting}");
     assert!(waiting.contains("Tomáš Novák"), "{waiting}");
     assert!(waiting.contains("1 d 6 h"), "{waiting}");
+    assert!(waiting.contains("href=\"/items/"), "each waiting mail opens: {waiting}");
     let pekarna_at = waiting.find("Dotaz na cenu pece").unwrap();
     let old_at = waiting.find("Poptávka regálů").expect("the 400-day-old mail waits too");
     assert!(pekarna_at < old_at, "newest first");
@@ -296,6 +297,10 @@ fn the_brief_of_the_next_meeting_and_of_a_given_one() {
     // The client, contacts, recent mail, figures, upcoming events.
     assert!(section(&p, "client").contains("27468135") && section(&p, "client").contains("stavebnictví"));
     assert!(section(&p, "contacts").contains("Karel Horák") && section(&p, "contacts").contains("stavbyvedoucí"));
+    // A meeting still ahead is not a last contact.
+    let contacts = section(&p, "contacts");
+    let last = contacts.split("Last contact: ").nth(1).expect("Karel's last contact").get(..10).unwrap();
+    assert!(last <= chrono::Local::now().format("%Y-%m-%d").to_string().as_str(), "{contacts}");
     let recent = section(&p, "recent");
     assert!(recent.contains(&esc("<script>alert(1)</script> Faktura")), "{recent}");
     let figures = section(&p, "figures");

@@ -110,6 +110,7 @@ struct ContactView {
 }
 
 struct ItemView {
+    id: i64,
     date: String,
     subject: String,
     from: String,
@@ -163,6 +164,7 @@ fn date_of(rfc3339: &str) -> Option<DateTime<Utc>> {
 
 fn item_view(t: &Msg, s: &ItemSummary) -> ItemView {
     ItemView {
+        id: s.id,
         date: date_of(&s.date).map(|d| local(d).format("%Y-%m-%d").to_string()).unwrap_or_default(),
         subject: if s.subject.trim().is_empty() { t.no_subject.to_string() } else { s.subject.clone() },
         from: s.from.clone().unwrap_or_default(),

@@ -275,6 +275,7 @@ struct ReminderView {
 }
 
 struct WaitingView {
+    item_id: i64,
     subject: String,
     from: String,
     date: String,
@@ -355,6 +356,7 @@ async fn today(State(state): State<AppState>, headers: HeaderMap) -> Response {
             .waiting
             .iter()
             .map(|x| WaitingView {
+                item_id: x.item_id,
                 subject: if x.subject.trim().is_empty() { t.no_subject.to_string() } else { x.subject.clone() },
                 from: x.from.clone(),
                 date: local(x.date).format("%Y-%m-%d %H:%M").to_string(),
