@@ -603,6 +603,8 @@ pub enum Filing {
     Watcher,
     /// Nobody watches: the notes folder is synced here, once.
     Now,
+    /// The file only; the next `kronika sync` or daemon start files it.
+    Later,
 }
 
 /// A written note.
@@ -797,4 +799,130 @@ pub fn link(store: &mut Store, item: ItemId, client: ClientId, contact: Option<C
 pub fn unlink(store: &mut Store, item: ItemId, client: ClientId) -> Result<(), EditError> {
     store.item(item)?;
     if store.unlink_manual(item, client)? { Ok(()) } else { Err(EditError::NotLinked { item, client }) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn setup() -> (Config, Store) {
+        let config = Config::parse(
+            Path::new("k.toml"),
+            "own_domains = [\"modrykamen.cz\"]\n[[custom_fields]]\nname = \"segment\"\ntype = \"choice\"\nchoices = [\"A\", \"B\"]\n[[custom_fields]]\nname = \"since\"\ntype = \"date\"\n",
+        )
+        .unwrap();
+        let store = Store::open_in_memory(config.policy()).unwrap();
+        (config, store)
+    }
+
+    #[test]
+    fn every_refused_field_is_named() {
+        let (config, mut store) = setup();
+        let draft = ClientDraft {
+            name: " ".into(),
+            ico: Some("27468136".into()),
+            budget: Some("-1".into()),
+            domains: vec!["gmail.com".into()],
+            fields: vec![("segment".into(), "Z".into()), ("since".into(), "brzy".into())],
+            ..ClientDraft::default()
+        };
+        let e = add_client(&mut store, &config, &draft, None).unwrap_err();
+        let EditError::Invalid(list) = &e else { panic!("{e:?}") };
+        let fields: Vec<&str> = list.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(fields, ["name", "ico", "budget", "domains", "field.segment", "field.since"]);
+        assert!(list.iter().all(|f| f.message.starts_with("cannot ")), "{list:?}");
+        assert!(e.message_for("field.since").unwrap().contains("not a date"));
+        assert!(store.clients().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_whole_list_replaces_and_single_entries_change() {
+        let (config, mut store) = setup();
+        let draft = ClientDraft {
+            name: "Acme".into(),
+            legal_form: Some("s.r.o.".into()),
+            domains: vec!["acme.cz, acme.sk".into()],
+            emails: vec!["info@acme.cz".into()],
+            fields: vec![("segment".into(), "a".into())],
+            ..ClientDraft::default()
+        };
+        let added = add_client(&mut store, &config, &draft, None).unwrap();
+        assert_eq!(store.legal_form(added.id).unwrap().as_deref(), Some("s.r.o."));
+        let ch = ClientChanges {
+            domains: ListChange::set(vec!["acme.sk\nacme.com".into()]),
+            emails: ListChange::set(vec![]),
+            fields: vec![("segment".into(), String::new()), ("since".into(), "1.2.2025".into())],
+            legal_form: Some(String::new()),
+            ..ClientChanges::default()
+        };
+        let c = edit_client(&mut store, &config, added.id, &ch).unwrap();
+        assert_eq!(c.domains, ["acme.com", "acme.sk"]);
+        assert!(store.client_emails(added.id).unwrap().is_empty());
+        assert!(c.custom.get("segment").is_none());
+        assert_eq!(c.custom["since"], "2025-02-01");
+        assert_eq!(store.legal_form(added.id).unwrap(), None);
+        let ch = ClientChanges {
+            domains: ListChange { set: None, add: vec!["acme.de".into()], remove: vec!["ACME.com".into()] },
+            ..ClientChanges::default()
+        };
+        assert_eq!(edit_client(&mut store, &config, added.id, &ch).unwrap().domains, ["acme.de", "acme.sk"]);
+        let dup = ClientDraft { name: "ACME".into(), ..ClientDraft::default() };
+        assert!(matches!(add_client(&mut store, &config, &dup, None), Err(EditError::Conflict(_))));
+        let missing = edit_client(&mut store, &config, ClientId(99), &ClientChanges::default()).unwrap_err();
+        assert!(matches!(missing, EditError::NotFound { what: "client", .. }), "{missing:?}");
+    }
+
+    #[test]
+    fn contacts_deals_and_links_check_what_they_are_given() {
+        let (config, mut store) = setup();
+        let a = add_client(&mut store, &config, &ClientDraft { name: "A".into(), ..Default::default() }, None).unwrap();
+        let b = add_client(&mut store, &config, &ClientDraft { name: "B".into(), ..Default::default() }, None).unwrap();
+        let bad = ContactDraft { name: "".into(), emails: vec!["x@".into()], ..Default::default() };
+        let e = add_contact(&mut store, a.id, &bad).unwrap_err();
+        assert_eq!(e.message_for("name"), Some("cannot add a contact without a name"));
+        assert!(e.message_for("emails").unwrap().contains("mail address"));
+        let p = add_contact(&mut store, a.id, &ContactDraft { name: "Eva".into(), ..Default::default() }).unwrap();
+        let ch = ContactChanges { emails: ListChange::set(vec!["eva@a.cz".into()]), ..Default::default() };
+        assert_eq!(edit_contact(&mut store, p, &ch).unwrap().emails, ["eva@a.cz"]);
+        let d = DealDraft { title: "Hala".into(), value: "1 000".into(), ..Default::default() };
+        let deal = add_deal(&mut store, a.id, &d).unwrap();
+        let stored = store.deal(deal).unwrap();
+        assert_eq!((stored.currency.as_str(), stored.status.as_str(), stored.value), ("CZK", "open", 1000.0));
+        let e = edit_deal(&mut store, deal, &DealChanges { value: Some("x".into()), ..Default::default() });
+        assert!(e.unwrap_err().message_for("value").unwrap().contains("not a number"));
+        let ch = DealChanges { products: Some(vec![" P ".into(), "".into()]), ..Default::default() };
+        assert_eq!(edit_deal(&mut store, deal, &ch).unwrap().products, ["P"]);
+        // The deal's history item: linking it elsewhere needs a contact of that client.
+        let item = ItemId(store.client_timeline_ids(a.id, None, 5).unwrap()[0].0);
+        let e = link(&mut store, item, b.id, Some(p)).unwrap_err();
+        assert!(e.message_for("contact").unwrap().contains("is not a contact of client"), "{e}");
+        link(&mut store, item, b.id, None).unwrap();
+        unlink(&mut store, item, b.id).unwrap();
+        assert!(matches!(unlink(&mut store, item, b.id), Err(EditError::NotLinked { .. })));
+    }
+
+    #[test]
+    fn a_note_needs_a_folder_and_checks_its_inputs() {
+        let (config, mut store) = setup();
+        let a = add_client(&mut store, &config, &ClientDraft { name: "A".into(), ..Default::default() }, None).unwrap();
+        let d = NoteDraft { client: a.id, kind: None, contact: None, date: None, text: "x".into() };
+        assert!(matches!(add_note(&store, &config, &d, Filing::Watcher), Err(EditError::NoNotesFolder)));
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = config;
+        config.notes.push(NotesConfig {
+            name: "n".into(),
+            path: dir.path().to_path_buf(),
+            kind: ItemKind::Call,
+            patterns: vec!["*.md".into()],
+            max_bytes: 1 << 20,
+        });
+        let bad = NoteDraft { kind: Some(ItemKind::Email), date: Some("soon".into()), text: " ".into(), ..d.clone() };
+        let e = add_note(&store, &config, &bad, Filing::Watcher).unwrap_err();
+        assert!(e.message_for("kind").is_some() && e.message_for("date").is_some() && e.message_for("text").is_some());
+        let d = NoteDraft { date: Some("2026-11-27 10:00".into()), ..d };
+        let one = add_note(&store, &config, &d, Filing::Later).unwrap();
+        let two = add_note(&store, &config, &d, Filing::Later).unwrap();
+        assert!(one.path.ends_with("2026-11-27-a-call.md") && two.path.ends_with("2026-11-27-a-call-2.md"));
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2, "no temporary file left");
+    }
 }
