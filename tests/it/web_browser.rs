@@ -7,6 +7,10 @@
 //! test's server on 127.0.0.1, with background networking off). Without
 //! them the tests fail and say how to install them; they are never skipped.
 //!
+//! Every test also reads the browser's console: a script error, anything
+//! the Content-Security-Policy refused (an inline style or script) or a
+//! failed load fails it (the missing favicon aside).
+//!
 //! Screenshots of the pages are saved to `target/screenshots/NAME.png` for
 //! review (`docs/screenshots/` holds copies for the README); when a wait
 //! fails, `NAME-failure.png` shows what the browser showed, and
@@ -29,6 +33,20 @@ async fn client_id(c: &Chrome, name: &str) -> i64 {
     let link = c.wait_text("#client-rows a", name).await;
     let href = link.attr("href").await.unwrap().unwrap_or_default();
     href.trim_start_matches("/clients/").parse().unwrap_or_else(|_| panic!("a card link: {href}"))
+}
+
+/// Fails when the browser's console has errors since the last look: a
+/// script error, something the Content-Security-Policy refused, a failed
+/// load. `expected` are parts of messages the test caused on purpose; the
+/// missing favicon is not counted.
+async fn assert_console_clean(c: &Chrome, expected: &[&str]) {
+    let errors: Vec<String> = c
+        .console_errors()
+        .await
+        .into_iter()
+        .filter(|m| !m.contains("/favicon.ico") && !expected.iter().any(|e| m.contains(e)))
+        .collect();
+    assert!(errors.is_empty(), "the browser's console has errors: {errors:#?}");
 }
 
 /// The timeline's entries as the browser shows them (date, kind, who, subject).
@@ -56,6 +74,8 @@ fn sign_in_search_as_you_type_and_the_card() {
         c.click("form.login button").await;
         c.wait("form.login .error").await;
         assert_eq!(c.path().await, "/login");
+        assert_console_clean(&c, &["/login - Failed to load resource: the server responded with a status of 401"])
+            .await;
 
         c.sign_in("jana", "tajne-heslo-1").await;
         c.wait("header.top nav").await;
@@ -171,6 +191,7 @@ fn sign_in_search_as_you_type_and_the_card() {
         c.wait_text("header.top nav", "Klienti").await;
         c.wait_text("section.contacts h2", "Kontaktní osoby").await;
         c.wait_text("h1", "Acme Stavby s.r.o.").await;
+        assert_console_clean(&c, &[]).await;
     });
 }
 
@@ -283,6 +304,7 @@ fn the_card_at_phone_width() {
         c.goto("/today").await;
         c.wait("section#week").await;
         c.screenshot("today-phone").await;
+        assert_console_clean(&c, &[]).await;
     });
 }
 
@@ -319,6 +341,7 @@ fn today_and_the_meeting_brief() {
         c.wait("section#meeting").await;
         c.click(&format!("article.brief a[href='/clients/{acme}']")).await;
         c.wait_text("section.company", "27468135").await;
+        assert_console_clean(&c, &[]).await;
     });
 }
 
@@ -442,6 +465,7 @@ fn a_client_from_its_ico_and_a_note_on_the_card() {
         assert!(live.is_displayed().await.unwrap());
         let count = c.texts("#timeline li.entry").await.iter().filter(|t| t.contains("zapsaná v terminálu")).count();
         assert_eq!(count, 1, "the new note once");
+        assert_console_clean(&c, &[]).await;
     });
 }
 
@@ -512,6 +536,7 @@ fn search_with_and_without_accents() {
         c.click_text("#search-results li.hit .subject a", "cenová nabídka").await;
         c.wait_until("the item opened", "return location.pathname.startsWith('/items/');").await;
         c.wait_text("main", "nabídka").await;
+        assert_console_clean(&c, &[]).await;
     });
 }
 

@@ -97,6 +97,8 @@ pub struct Chrome {
     pub size: Size,
     name: String,
     driver: Driver,
+    /// chromedriver's address.
+    webdriver: String,
 }
 
 /// chromedriver, the browser it starts, its log and the browser's profile.
@@ -200,6 +202,9 @@ impl Chrome {
         let mut caps = serde_json::Map::new();
         caps.insert("browserName".into(), json!("chrome"));
         caps.insert("goog:chromeOptions".into(), options);
+        // The console (script errors, refused by the Content-Security-Policy)
+        // is read back with `console_errors`.
+        caps.insert("goog:loggingPrefs".into(), json!({ "browser": "ALL" }));
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
         let mut builder = ClientBuilder::new(connector);
         builder.capabilities(caps);
@@ -209,7 +214,14 @@ impl Chrome {
             Ok(Err(e)) => panic!("chromedriver gave no browser session: {e}\n{}", driver.log_tail()),
             Err(_) => panic!("no browser session within 120 s\n{}", driver.log_tail()),
         };
-        Chrome { client, base: base.trim_end_matches('/').to_string(), size, name: name.to_string(), driver }
+        Chrome {
+            client,
+            base: base.trim_end_matches('/').to_string(),
+            size,
+            name: name.to_string(),
+            driver,
+            webdriver: url,
+        }
     }
 
     /// The end of chromedriver's log, for a failure message.
@@ -257,6 +269,36 @@ impl Chrome {
             WAIT.as_secs(),
             screenshot_path(&shot).display()
         );
+    }
+
+    /// The browser console's messages since the last call, as
+    /// `LEVEL message` (chromedriver's log endpoint; the console keeps what
+    /// every page said: script errors, what the Content-Security-Policy
+    /// refused, failed loads).
+    pub async fn console(&self) -> Vec<String> {
+        let id = self.client.session_id().await.ok().flatten().expect("a session id");
+        let url = format!("{}/session/{id}/se/log", self.webdriver);
+        let answer = tokio::task::spawn_blocking(move || {
+            let mut r = ureq::post(&url).header("Content-Type", "application/json").send(r#"{"type":"browser"}"#)?;
+            let text = r.body_mut().read_to_string()?;
+            Ok::<Value, ureq::Error>(serde_json::from_str(&text).unwrap_or_default())
+        })
+        .await
+        .unwrap()
+        .unwrap_or_else(|e| panic!("cannot read the browser's console: {e}"));
+        answer["value"]
+            .as_array()
+            .map(|list| {
+                list.iter()
+                    .map(|m| format!("{} {}", m["level"].as_str().unwrap_or(""), m["message"].as_str().unwrap_or("")))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The console's errors since the last call (see [`Chrome::console`]).
+    pub async fn console_errors(&self) -> Vec<String> {
+        self.console().await.into_iter().filter(|m| m.starts_with("SEVERE")).collect()
     }
 
     /// Waits for an element matching `css` that is displayed.
