@@ -134,13 +134,13 @@ impl Store {
 
     /// Reminders for the Today page: pending ones due before `until`
     /// (overdue ones included), and ones that fired or were missed since
-    /// `since`; by due time.
+    /// `since` (whenever they were due); by due time.
     pub fn reminders_due(&self, since: DateTime<Utc>, until: DateTime<Utc>) -> Result<Vec<ReminderDueRow>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT r.id, r.kind, r.title, r.due_at, r.event_start, r.state, r.item_id, c.id, c.name
              FROM reminders r LEFT JOIN clients c ON c.id = r.client_id
              WHERE (r.state = 'pending' AND r.due_at < ?2)
-                OR (r.state IN ('fired', 'missed') AND r.due_at >= ?1 AND r.due_at < ?2)
+                OR (r.state IN ('fired', 'missed') AND r.fired_at >= ?1)
              ORDER BY r.due_at, r.id",
         )?;
         let rows = stmt.query_map(params![ts(since), ts(until)], |r| {

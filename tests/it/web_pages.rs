@@ -116,17 +116,21 @@ fn today_env() -> (Env, DateTime<Utc>) {
     ]);
     env.ok(&["sync"]);
     // Plan reminders as the daemon's reminder engine does.
+    reminder_engine(&env).plan().unwrap();
+    (env, now)
+}
+
+/// The reminder engine on this env's store, with no sinks, on the system clock.
+fn reminder_engine(env: &Env) -> kronika::reminders::Reminders {
     let config = kronika::config::Config::load(&env.config_path()).unwrap();
     let store = kronika::store::Store::open(&config.db_path(), config.policy()).unwrap();
-    let mut engine = kronika::reminders::Reminders::new(
+    kronika::reminders::Reminders::new(
         config.reminders.clone().unwrap(),
         store,
         Arc::new(kronika::reminders::SystemClock),
         Vec::new(),
         None,
-    );
-    engine.plan().unwrap();
-    (env, now)
+    )
 }
 
 /// Text as the templates escape it.
@@ -221,6 +225,13 @@ fn today_shows_the_agenda_reminders_waiting_threads_and_silent_clients() {
     assert!(reminders.contains("pending"), "{reminders}");
     assert!(reminders.contains("Get in touch with Stará Firma") && reminders.contains("overdue"), "{reminders}");
     assert!(!reminders.contains("Ochutnávka"), "the reminder three days ahead is not due: {reminders}");
+    // Once the engine fires what is due, today's page still shows it, as sent.
+    assert!(reminder_engine(&env).fire_due().unwrap() > 0);
+    let fired = b.get(&server.url("/today"));
+    let reminders = section(&fired, "reminders");
+    let stara = reminders.split("<li").find(|r| r.contains("Get in touch with Stará Firma")).expect(reminders);
+    assert!(stara.contains("sent") && !stara.contains("overdue"), "{stara}");
+    assert!(reminders.contains("Prohlídka haly C in 2h"), "not due yet, still pending: {reminders}");
 
     // Waiting for our reply: Pekárna's mail of 30 hours ago, newest first, with how long.
     let waiting = section(&p, "waiting");
