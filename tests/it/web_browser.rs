@@ -185,6 +185,29 @@ fn sign_in_search_as_you_type_and_the_card() {
         assert!(c.same_page().await, "the card was not reloaded to load more");
         c.screenshot("card-timeline-end").await;
 
+        // The sales chart is drawn (an SVG image the policy lets load).
+        c.wait_until(
+            "the chart drawn",
+            "const i = document.querySelector('section.chart img'); return !!i && i.complete && i.naturalWidth > 0;",
+        )
+        .await;
+
+        // The timeline filtered by kind, in place: only the deal.
+        c.mark_page().await;
+        c.wait("form.filters select[name=kind]").await.select_by_value("deal").await.unwrap();
+        c.wait_until(
+            "only deals in the timeline",
+            "const all = Array.from(document.querySelectorAll('#timeline li.entry'));
+             return new URLSearchParams(location.search).get('kind') === 'deal'
+                 && all.length > 0 && all.every(e => e.classList.contains('deal'));",
+        )
+        .await;
+        c.wait_text("#timeline li.entry.deal", "Rekuperace hala B").await;
+        assert!(c.same_page().await, "filtered in place");
+        c.wait("form.filters select[name=kind]").await.select_by_value("").await.unwrap();
+        c.wait_until("every kind again", "return document.querySelectorAll('#timeline li.entry.email').length > 0;")
+            .await;
+
         // The language switch in the header: the same card, in Czech.
         c.js("window.scrollTo(0, 0); return true;").await;
         c.click("header.top form[action='/lang'] button").await;
