@@ -130,7 +130,9 @@ pub struct SearchPage {
 /// it. An index of an older schema is rebuilt here.
 pub fn fresh_index(config: &Config, store: &Store) -> Result<SearchIndex, IndexError> {
     let index = SearchIndex::open(&config.index_path())?;
-    if index.committed_rev() < store.max_rev()? {
+    // A mail seen in one more mailbox adds a source, not a rev.
+    let behind = index.committed_rev() < store.max_rev()? || index.committed_sources() < store.max_source_row()?;
+    if behind {
         match Indexer::new(&index, 50 << 20) {
             Ok(mut ix) => {
                 ix.catch_up(store, |_| {})?;

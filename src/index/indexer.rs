@@ -2,6 +2,7 @@
 //! items and applies them (delete by id, then add), committing in batches
 //! with the highest rev it contains as the commit payload.
 
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use tantivy::schema::Term;
@@ -22,6 +23,9 @@ pub struct Indexer {
     applied_rev: i64,
     /// Highest rev in the last commit.
     committed_rev: i64,
+    /// Highest `item_sources` row applied (see [`Payload::sources`]).
+    applied_sources: i64,
+    committed_sources: i64,
     pending: usize,
     last_commit: Instant,
 }
@@ -43,7 +47,10 @@ impl Indexer {
             source => IndexError::Tantivy { path: index.path().to_path_buf(), source },
         })?;
         let rev = index.committed_rev();
+        let applied_sources = index.committed_sources();
         Ok(Indexer {
+            applied_sources,
+            committed_sources: applied_sources,
             writer,
             fields: index.fields(),
             path: index.path().to_path_buf(),
@@ -62,6 +69,8 @@ impl Indexer {
     /// Does not commit; see [`Indexer::commit`] and [`Indexer::commit_if_due`].
     pub fn catch_up(&mut self, store: &Store, mut progress: impl FnMut(usize)) -> Result<CatchUp, IndexError> {
         let mut done = CatchUp::default();
+        // Taken first: rows a writer adds meanwhile are for the next round.
+        let sources_mark = store.max_source_row()?;
         let store_rev = store.max_rev()?;
         if self.applied_rev > store_rev {
             // The store went back in time (restored from a backup): revs the
@@ -72,6 +81,8 @@ impl Indexer {
             );
             self.clear()?;
         }
+        let from_scratch = self.applied_rev == 0;
+        let mut fresh: HashSet<i64> = HashSet::new();
         loop {
             let docs = store.index_feed(self.applied_rev, FEED_BATCH)?;
             let Some(last) = docs.last().map(|d| d.rev) else { break };
@@ -87,8 +98,40 @@ impl Indexer {
             self.applied_rev = last;
             self.pending += docs.len();
             progress(docs.len());
+            fresh.extend(docs.iter().map(|d| d.id));
         }
+        self.follow_sources(store, sources_mark, from_scratch, &fresh)?;
         Ok(done)
+    }
+
+    /// Re-applies items seen in one more source since the last round (and
+    /// the documents of their attachments), so that the `source` terms
+    /// follow: a mail that reached the viewer's own mailbox becomes
+    /// searchable whole. Items applied in this round already have them; a
+    /// round from scratch has them all.
+    fn follow_sources(
+        &mut self,
+        store: &Store,
+        mark: i64,
+        from_scratch: bool,
+        fresh: &HashSet<i64>,
+    ) -> Result<(), IndexError> {
+        if mark <= self.applied_sources || from_scratch {
+            self.applied_sources = self.applied_sources.max(mark);
+            return Ok(());
+        }
+        for id in store.items_with_new_sources(self.applied_sources, mark)? {
+            if fresh.contains(&id) {
+                continue;
+            }
+            if let Some(d) = store.index_doc(id)? {
+                let sources = store.visibility_sources(id)?;
+                self.apply(&d, &sources)?;
+                self.pending += 1;
+            }
+        }
+        self.applied_sources = mark;
+        Ok(())
     }
 
     /// Applies one item seen in `sources`; returns false when it was only
@@ -145,17 +188,23 @@ impl Indexer {
 
     /// Commits what was applied, recording the rev it covers.
     pub fn commit(&mut self) -> Result<(), IndexError> {
-        if self.pending == 0 && self.applied_rev == self.committed_rev {
+        if self.pending == 0 && self.applied_rev == self.committed_rev && self.applied_sources == self.committed_sources
+        {
             return Ok(());
         }
-        let payload = serde_json::to_string(&Payload { schema: SCHEMA_VERSION, rev: self.applied_rev })
-            .expect("payload serialises");
+        let payload = serde_json::to_string(&Payload {
+            schema: SCHEMA_VERSION,
+            rev: self.applied_rev,
+            sources: self.applied_sources,
+        })
+        .expect("payload serialises");
         let path = self.path.clone();
         let err = |source| IndexError::Tantivy { path: path.clone(), source };
         let mut prepared = self.writer.prepare_commit().map_err(err)?;
         prepared.set_payload(&payload);
         prepared.commit().map_err(err)?;
         self.committed_rev = self.applied_rev;
+        self.committed_sources = self.applied_sources;
         self.pending = 0;
         self.last_commit = Instant::now();
         Ok(())
@@ -175,6 +224,7 @@ impl Indexer {
     pub fn clear(&mut self) -> Result<(), IndexError> {
         self.writer.delete_all_documents().map_err(|e| self.err(e))?;
         self.applied_rev = 0;
+        self.applied_sources = 0;
         self.pending += 1;
         Ok(())
     }

@@ -105,6 +105,10 @@ pub struct Payload {
     pub schema: u32,
     /// Every item with `rev <= this` is in the index as of that rev.
     pub rev: i64,
+    /// Every `item_sources` row up to this one is in the index's `source`
+    /// terms (a mail seen in one more mailbox adds a row, not a rev).
+    #[serde(default)]
+    pub sources: i64,
 }
 
 /// The read side of the index.
@@ -147,6 +151,11 @@ impl SearchIndex {
     /// The rev the last commit recorded (0 for an empty index).
     pub fn committed_rev(&self) -> i64 {
         read_payload(&self.index).map(|p| p.rev).unwrap_or(0)
+    }
+
+    /// The `item_sources` row the last commit recorded.
+    pub fn committed_sources(&self) -> i64 {
+        read_payload(&self.index).map(|p| p.sources).unwrap_or(0)
     }
 
     /// Makes the latest commit visible to searches.

@@ -69,4 +69,42 @@ impl Store {
         }
         Ok(out)
     }
+
+    /// The highest row of `item_sources` (rows only grow: a mail seen in
+    /// one more mailbox adds one without changing the item's rev).
+    pub fn max_source_row(&self) -> Result<i64> {
+        Ok(self.conn.query_row("SELECT COALESCE(MAX(rowid), 0) FROM item_sources", [], |r| r.get(0))?)
+    }
+
+    /// Items seen in a source after row `after` (up to `last`), and the
+    /// documents taken from their attachments: their visibility may have
+    /// grown. Live items only.
+    pub fn items_with_new_sources(&self, after: i64, last: i64) -> Result<Vec<i64>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT DISTINCT s.item_id FROM item_sources s JOIN items i ON i.id = s.item_id
+             WHERE s.rowid > ?1 AND s.rowid <= ?2 AND i.deleted_at IS NULL",
+        )?;
+        let ids: Vec<i64> = stmt.query_map(params![after, last], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+        let mut docs = self.conn.prepare_cached(
+            "SELECT DISTINCT d.id FROM item_attachments a
+             JOIN items d ON d.content_hash = a.content_hash AND d.kind = 'document'
+             WHERE a.item_id = ?1 AND d.deleted_at IS NULL
+               AND CAST(json_extract(d.extra, '$.from_item') AS INTEGER) = ?1",
+        )?;
+        let mut out: BTreeSet<i64> = ids.iter().copied().collect();
+        for id in &ids {
+            let found: Vec<i64> = docs.query_map([id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+            out.extend(found);
+        }
+        Ok(out.into_iter().collect())
+    }
+
+    /// The index document of one item (the feed, at its rev).
+    pub fn index_doc(&self, id: i64) -> Result<Option<super::IndexDoc>> {
+        let rev: Option<i64> =
+            self.conn.query_row("SELECT rev FROM items WHERE id = ?1", [id], |r| r.get(0)).optional()?;
+        let Some(rev) = rev else { return Ok(None) };
+        // Revs are unique: the first item after rev - 1 is this one.
+        Ok(self.index_feed(rev.saturating_sub(1), 1)?.into_iter().find(|d| d.id == id))
+    }
 }

@@ -223,6 +223,29 @@ fn search_respects_each_mailboxs_visibility() {
     assert!(text.contains("«ztracenyklic»"), "{text}");
 }
 
+#[test]
+fn a_mail_in_ones_own_mailbox_too_is_ones_own() {
+    let env = visibility_env();
+    let server = Server::start(&env);
+    let mut jana = signed_in(&server, "jana", "tajne-heslo-1");
+    assert!(item_ids(&search(&mut jana, &server, &q("tajemstvi")).body).is_empty());
+    // eva's mail reaches jana's mailbox too (a copy, the same Message-ID):
+    // one item, now jana's whole, found by its body and its document.
+    let eva_mail = env.path().join("mail/eva/new/1793000003.M3P1Q1.eva");
+    let copy = env.path().join("mail/jana/new/1793000004.M4P1Q1.jana");
+    std::fs::copy(&eva_mail, &copy).unwrap();
+    env.ok(&["sync"]);
+    assert_eq!(env.json(&["search", "tajemstvi"]).as_array().unwrap().len(), 1, "still one item");
+    let p = search(&mut jana, &server, &q("tajemstvi"));
+    assert_eq!(item_ids(&p.body).len(), 1, "{}", p.body);
+    assert!(p.body.contains("Reklamace zlatokop") && p.body.contains("<mark>tajemstvi</mark>"), "{}", p.body);
+    let p = search(&mut jana, &server, &q("ztracenyklic"));
+    assert_eq!(item_ids(&p.body).len(), 1, "its document too: {}", p.body);
+    // And eva still sees it whole.
+    let mut eva = signed_in(&server, "eva", "evino-heslo-2");
+    assert!(search(&mut eva, &server, &q("tajemstvi")).body.contains("<mark>tajemstvi</mark>"));
+}
+
 /// Marks the index as written by the schema before sources were indexed.
 fn make_index_old(env: &Env) {
     let meta = env.path().join("data/index/meta.json");
