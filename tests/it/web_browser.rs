@@ -60,7 +60,7 @@ fn sign_in_search_as_you_type_and_the_card() {
     let server = Server::start(&env);
     runtime().block_on(async {
         let c = Chrome::start(&server.url(""), Size::Desktop, "desktop").await;
-        assert_eq!(c.js("return window.innerWidth").await, 1280);
+        assert_eq!(c.js("return [window.innerWidth, window.innerHeight]").await, serde_json::json!([1280, 900]));
 
         // Signed out, every page leads to the sign-in form.
         c.goto("/clients").await;

@@ -214,14 +214,26 @@ impl Chrome {
             Ok(Err(e)) => panic!("chromedriver gave no browser session: {e}\n{}", driver.log_tail()),
             Err(_) => panic!("no browser session within 120 s\n{}", driver.log_tail()),
         };
-        Chrome {
+        let chrome = Chrome {
             client,
             base: base.trim_end_matches('/').to_string(),
             size,
             name: name.to_string(),
             driver,
             webdriver: url,
+        };
+        if size == Size::Desktop {
+            chrome.set_viewport(size.width(), size.height()).await;
         }
+        chrome
+    }
+
+    /// Makes the page's viewport (not the window around it) `width` × `height`.
+    pub async fn set_viewport(&self, width: u32, height: u32) {
+        let v =
+            self.js("return [window.outerWidth - window.innerWidth, window.outerHeight - window.innerHeight];").await;
+        let frame = |i: usize| v[i].as_u64().unwrap_or(0) as u32;
+        self.client.set_window_size(width + frame(0), height + frame(1)).await.expect("set the window's size");
     }
 
     /// The end of chromedriver's log, for a failure message.
