@@ -243,3 +243,86 @@ pub fn reminders(ctx: &Context_, json_out: bool) -> Result<ExitCode> {
     }
     Ok(ExitCode::SUCCESS)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::today::{ClientRef, Meeting, Person, Silent, SilentClient, Today, Waiting};
+
+    fn meeting(summary: &str, start: chrono::DateTime<Utc>, clients: Vec<ClientRef>) -> Meeting {
+        Meeting {
+            item_id: 7,
+            start,
+            end: Some(start + Duration::hours(1)),
+            all_day: false,
+            date: None,
+            summary: summary.into(),
+            location: "Kladno".into(),
+            calendar: "work".into(),
+            description: String::new(),
+            clients,
+            organizer: None,
+            attendees: vec![Person { name: Some("Karel Horák".into()), address: "k@acme.cz".into(), contact: None }],
+            in_progress: true,
+            past: false,
+        }
+    }
+
+    #[test]
+    fn today_as_text_says_what_is_empty() {
+        let now = Utc::now();
+        let date = now.with_timezone(&chrono::Local).date_naive();
+        let empty = Today {
+            now,
+            date,
+            week_end: date,
+            today: Vec::new(),
+            week: Vec::new(),
+            reminders: Vec::new(),
+            waiting: Vec::new(),
+            waiting_total: 0,
+            silent: Silent { after_days: 90, configured: false, clients: Vec::new(), total: 0 },
+        };
+        let text = render_today(&empty);
+        for want in [
+            "no events today",
+            "no events in the next 7 days",
+            "no reminders due",
+            "no thread waits for our reply",
+            "no client has gone silent",
+            "Silent for 90 days or more (0) — the default: set [reminders] follow_up_after",
+        ] {
+            assert!(text.contains(want), "{want} in {text}");
+        }
+        let acme = ClientRef { id: 1, name: "Acme".into() };
+        let full = Today {
+            today: vec![meeting("Kontrolní den", now, vec![acme.clone()])],
+            waiting: vec![Waiting {
+                item_id: 3,
+                thread_id: 3,
+                date: now - Duration::hours(30),
+                subject: "Dotaz".into(),
+                from: "Tomáš".into(),
+                waiting_days: 1,
+                waiting_hours: 6,
+                clients: vec![acme.clone()],
+            }],
+            waiting_total: 1,
+            silent: Silent {
+                after_days: 30,
+                configured: true,
+                clients: vec![SilentClient { id: 1, name: "Acme".into(), last: None, since: now, days: 40 }],
+                total: 1,
+            },
+            ..empty
+        };
+        let text = render_today(&full);
+        assert!(text.contains("Kontrolní den @ Kladno  [Acme]") && text.contains("with Karel Horák"), "{text}");
+        assert!(text.contains("(now)"), "{text}");
+        assert!(text.contains("1 days 6 h  Tomáš: Dotaz  [Acme]"), "{text}");
+        assert!(
+            text.contains("Silent for 30 days or more (1)\n") && text.contains("Acme  40 days, no contact yet"),
+            "{text}"
+        );
+    }
+}

@@ -320,7 +320,10 @@ async fn today(State(state): State<AppState>, headers: HeaderMap) -> Response {
         let d = crate::app::today::today(store, config, &viewer, now)?;
         let mut week: Vec<DayView> = Vec::new();
         for m in &d.week {
-            let day = local(m.start).date_naive();
+            let day = match m.date.as_deref().filter(|_| m.all_day).and_then(|d| d.parse::<NaiveDate>().ok()) {
+                Some(d) => d,
+                None => local(m.start).date_naive(),
+            };
             let label = w.long_date(day);
             match week.last_mut() {
                 Some(g) if g.label == label => g.meetings.push(meeting_view(w, m)),
