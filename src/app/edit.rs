@@ -430,6 +430,14 @@ pub fn ares_fill(
     })
 }
 
+/// The client that already has this IČO, other than `except` (a form
+/// warns before the user fills in a duplicate).
+pub fn client_with_ico(store: &Store, ico: &str, except: Option<ClientId>) -> Result<Option<Client>, EditError> {
+    let Ok(ico) = crate::model::Ico::parse(ico) else { return Ok(None) };
+    let found = store.clients()?.into_iter().find(|c| c.ico.as_deref() == Some(ico.as_str()) && Some(c.id) != except);
+    Ok(found)
+}
+
 /// Equal but for case, accents and spacing.
 fn same_text(a: &str, b: &str) -> bool {
     let norm = |s: &str| crate::text::fold(s).split_whitespace().collect::<Vec<_>>().join(" ");

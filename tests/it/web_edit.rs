@@ -244,12 +244,20 @@ fn clients_from_ares_and_custom_fields_of_every_type() {
     assert_eq!(p.status, 422);
     assert!(p.body.contains("already exists"), "{}", p.body);
 
+    // Typing an IČO that a client already has says so, with its card; not
+    // on that client's own form.
+    let p = b.htmx_get(&server.url("/ares?ico=29458170&self="));
+    assert!(p.body.contains(&format!("This IČO already belongs to <a href=\"/clients/{id}\">")), "{}", p.body);
+    let p = b.htmx_get(&server.url(&format!("/ares?ico=29458170&self={id}")));
+    assert!(!p.body.contains("already belongs") && p.body.contains("Filled from ARES"), "{}", p.body);
+
     // Editing: the form comes filled.
     let edit_url = server.url(&format!("/clients/{id}/edit"));
     let p = b.get(&edit_url);
     assert_eq!(p.status, 200);
     assert_eq!(input_value(&p, "field.since").as_deref(), Some("2024-03-01"));
     assert_eq!(input_value(&p, "legal_form").as_deref(), Some("v.o.s."));
+    assert_eq!(input_value(&p, "self"), Some(id.to_string()));
     assert!(p.body.contains("<option value=\"A\" selected>A</option>"), "{}", p.body);
     assert!(p.body.contains("reznicek.cz\nzelezarstvi-reznicek.cz</textarea>"), "{}", p.body);
 

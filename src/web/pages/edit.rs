@@ -93,6 +93,7 @@ pub(super) struct Words {
     by_hand: &'static str,
     not_linked: &'static str,
     fix_fields: &'static str,
+    already: &'static str,
 }
 
 static CS: Words = Words {
@@ -137,6 +138,7 @@ static CS: Words = Words {
     by_hand: "ručně",
     not_linked: "Položka není ručně přiřazena tomuto klientovi; přiřazení podle adres zruší jen změna adresáře.",
     fix_fields: "Opravte označená pole.",
+    already: "Toto IČO už má klient",
 };
 
 static EN: Words = Words {
@@ -181,6 +183,7 @@ static EN: Words = Words {
     by_hand: "by hand",
     not_linked: "The item has no manual link to this client; links by address change only with the directory.",
     fix_fields: "Correct the marked fields.",
+    already: "This IČO already belongs to",
 };
 
 fn words(t: &Msg) -> &'static Words {
@@ -351,6 +354,8 @@ struct ClientPage {
     action: String,
     cancel: String,
     error: String,
+    /// The client being edited (empty for a new one): not a duplicate of itself.
+    self_id: String,
     ico: Input,
     ares: AresBlock,
     sections: Vec<Section>,
@@ -359,6 +364,8 @@ struct ClientPage {
 /// The registered fields (name, DIČ, address, legal form) with ARES's word on them.
 struct AresBlock {
     fields: Vec<Input>,
+    /// A client that already has this IČO: (id, name).
+    existing: Option<(i64, String)>,
     /// `ok`, `warn` or `error`: how the message looks.
     level: &'static str,
     message: String,
@@ -542,8 +549,14 @@ fn client_page(
         action: ctx_path(id, "edit"),
         cancel: id.map(|i| format!("/clients/{}", i.0)).unwrap_or_else(|| "/clients".into()),
         error: String::new(),
+        self_id: id.map(|i| i.0.to_string()).unwrap_or_default(),
         ico: Input::text("ico", t.ico, &v.ico).numeric().help(w.ico_help),
-        ares: ares.unwrap_or(AresBlock { fields: ares_inputs(t, v), level: "", message: String::new() }),
+        ares: ares.unwrap_or(AresBlock {
+            fields: ares_inputs(t, v),
+            existing: None,
+            level: "",
+            message: String::new(),
+        }),
         sections,
     }
 }
@@ -731,7 +744,7 @@ fn ares_block(t: &'static Msg, config: &Config, v: &mut ClientValues, take: &str
             if differs {
                 message.push_str(&format!(". {}", w.ares_differs));
             }
-            AresBlock { fields, level: if differs { "warn" } else { "ok" }, message }
+            AresBlock { fields, existing: None, level: if differs { "warn" } else { "ok" }, message }
         }
         Err(e) => {
             let (level, message) = match &e {
@@ -740,7 +753,7 @@ fn ares_block(t: &'static Msg, config: &Config, v: &mut ClientValues, take: &str
                 AresError::Unreachable { .. } => ("error", format!("{} ({e})", w.ares_down)),
                 AresError::Malformed(_) | AresError::Refused(_) => ("error", format!("{} ({e})", w.ares_failed)),
             };
-            AresBlock { fields: ares_inputs(t, v), level, message }
+            AresBlock { fields: ares_inputs(t, v), existing: None, level, message }
         }
     }
 }
@@ -760,12 +773,17 @@ async fn ares_fields(
         return StatusCode::NO_CONTENT.into_response();
     }
     let take = form.get("take").to_string();
-    let config = state.config.clone();
+    let except = form.get("self").trim().parse::<i64>().ok().map(ClientId);
+    let st = state.clone();
     let t = ctx.t;
     let job = tokio::task::spawn_blocking(move || {
-        let mut v = ClientValues::from_form(&form, &config);
+        let existing = {
+            let store = st.store.lock().unwrap_or_else(|p| p.into_inner());
+            edit::client_with_ico(&store, &ico, except).ok().flatten().map(|c| (c.id.0, c.name))
+        };
+        let mut v = ClientValues::from_form(&form, &st.config);
         v.ico = ico;
-        ares_block(t, &config, &mut v, &take)
+        AresBlock { existing, ..ares_block(t, &st.config, &mut v, &take) }
     });
     match job.await {
         Ok(ares) => render(StatusCode::OK, &AresFragment { w: words(t), ares }),
