@@ -258,6 +258,21 @@ fn today_shows_the_agenda_reminders_waiting_threads_and_silent_clients() {
     assert!(!p.body.contains("<b onmouseover"), "no markup from an attendee's name");
     no_active_markup(&p.body).unwrap();
 
+    // kronika today says the same.
+    let text = env.ok(&["today"]);
+    for want in
+        ["Kontrola rozpočtu hal", "(now)", "Ochutnávka nových pecí", "Dotaz na cenu pece", "Stará Firma  400 days"]
+    {
+        assert!(text.contains(want), "{want} in {text}");
+    }
+    let json = env.json(&["today"]);
+    assert!(json["today"].as_array().unwrap().iter().any(|m| m["summary"] == "Kontrola rozpočtu hal"), "{json}");
+    assert_eq!(json["waiting"][0]["subject"], "Dotaz na cenu pece", "{json}");
+    assert_eq!(json["waiting"][0]["waiting_days"], 1, "{json}");
+    assert_eq!(json["silent"]["after_days"], 10, "{json}");
+    assert_eq!(json["silent"]["configured"], true, "{json}");
+    assert!(json["silent"]["clients"].as_array().unwrap().iter().any(|c| c["name"] == "Stará Firma"), "{json}");
+
     // Czech.
     b.lang = "cs";
     let p = b.get(&server.url("/today"));
