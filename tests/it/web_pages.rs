@@ -420,6 +420,7 @@ fn the_clients_list_filters_and_sorts() {
         assert!(p.body.contains(want), "{want} in the list");
     }
     assert!(ascending(&order(&p, &[acme, bright, pek, stara])), "by name, A to Z");
+    assert!(p.body.contains("4 clients"), "how many");
     // The filters: status, the choice field as a select, the text field as a box.
     assert!(p.body.contains("<select name=\"status\">"), "{}", p.body);
     assert!(p.body.contains("<select name=\"f.segment\">"));
@@ -450,6 +451,7 @@ fn the_clients_list_filters_and_sorts() {
 
     // Filters.
     let p = rows(&mut b, "status=lead");
+    assert!(p.body.contains("2 clients"), "{}", p.body);
     assert!(p.body.contains(bright) && p.body.contains(stara), "{}", p.body);
     assert!(!p.body.contains(acme) && !p.body.contains(pek));
     let p = rows(&mut b, "status=client");
@@ -457,6 +459,7 @@ fn the_clients_list_filters_and_sorts() {
     let p = rows(&mut b, &format!("f.obor={}", urlencode("POTRAVINAR")));
     assert!(p.body.contains(pek) && !p.body.contains(acme) && !p.body.contains(bright), "contains, accents ignored");
     let p = rows(&mut b, "f.segment=A");
+    assert!(p.body.contains("1 client<"), "{}", p.body);
     assert!(p.body.contains(stara) && !p.body.contains(pek) && !p.body.contains(acme), "a choice: equal");
     let p = rows(&mut b, "f.segment=b&status=client&sort=open");
     assert!(p.body.contains(pek) && !p.body.contains(stara));
@@ -495,4 +498,5 @@ fn the_clients_list_filters_and_sorts() {
     b.lang = "cs";
     let p = b.get(&server.url("/clients?sort=open"));
     assert!(p.body.contains("Otevřené obchody") && p.body.contains("Řadit podle") && p.body.contains("všechny stavy"));
+    assert!(p.body.contains("4 klienti"), "{}", p.body);
 }

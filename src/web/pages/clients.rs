@@ -41,7 +41,8 @@ pub(super) struct Words {
     pub ltv: &'static str,
     pub open_deals: &'static str,
     pub never: &'static str,
-    pub shown: &'static str,
+    /// "client", "clients" (2–4), "clients" (5 and more): Czech has three forms.
+    pub shown: [&'static str; 3],
     pub contains: &'static str,
 }
 
@@ -58,7 +59,7 @@ static CS: Words = Words {
     ltv: "Hodnota zákazníka",
     open_deals: "Otevřené obchody",
     never: "zatím nic",
-    shown: "klientů",
+    shown: ["klient", "klienti", "klientů"],
     contains: "obsahuje…",
 };
 
@@ -75,9 +76,19 @@ static EN: Words = Words {
     ltv: "Lifetime value",
     open_deals: "Open deals",
     never: "nothing yet",
-    shown: "clients",
+    shown: ["client", "clients", "clients"],
     contains: "contains…",
 };
+
+/// "1 client", "3 klienti", "7 klientů".
+fn count(w: &Words, n: usize) -> String {
+    let form = match n {
+        1 => 0,
+        2..=4 => 1,
+        _ => 2,
+    };
+    format!("{n} {}", w.shown.get(form).copied().unwrap_or(""))
+}
 
 fn words(t: &Msg) -> &'static Words {
     if t.lang == "cs" { &CS } else { &EN }
@@ -227,12 +238,12 @@ struct ClientsPage {
 #[template(path = "client_rows.html")]
 struct ClientRows {
     t: &'static Msg,
-    w: &'static Words,
     r: RowsData,
 }
 
 /// The table (the part htmx swaps).
 struct RowsData {
+    count: String,
     field_names: Vec<String>,
     name_col: Column,
     last_col: Column,
@@ -253,7 +264,7 @@ fn rows(t: &'static Msg, w: &'static Words, config: &Config, q: &ListQuery, foun
             "asc"
         },
     };
-    let clients = found
+    let clients: Vec<ClientView> = found
         .into_iter()
         .map(|c| ClientView {
             id: c.id,
@@ -276,6 +287,7 @@ fn rows(t: &'static Msg, w: &'static Words, config: &Config, q: &ListQuery, foun
         })
         .collect();
     RowsData {
+        count: count(w, clients.len()),
         field_names: config.custom_fields.iter().map(|f| f.name.clone()).collect(),
         name_col: col(t.name, ClientSort::Name),
         last_col: col(w.last_contact, ClientSort::LastContact),
@@ -297,7 +309,7 @@ async fn clients(
         let found = crate::app::find_clients(store, config, &q.filter())?;
         let r = rows(t, w, config, &q, found);
         if ctx.htmx {
-            return Ok(render(StatusCode::OK, &ClientRows { t, w, r }));
+            return Ok(render(StatusCode::OK, &ClientRows { t, r }));
         }
         let field_filters = config
             .custom_fields
