@@ -329,6 +329,18 @@ fn clients_from_ares_and_custom_fields_of_every_type() {
     b.lang = "cs";
     let p = b.get(&edit_url);
     assert!(p.body.contains("Upravit klienta") && p.body.contains("Vyplnit z ARES"), "{}", p.body);
+    let p = b.post(&edit_url, &bad);
+    assert_eq!(p.status, 422);
+    for want in [
+        "IČO nemá platnou kontrolní číslici.",
+        "Doména gmail.com patří freemailové službě",
+        "Hodnota není datum",
+        "Hodnota není číslo.",
+        "Hodnota není jedna z: A, B.",
+        "Opravte označená pole.",
+    ] {
+        assert!(p.body.contains(want), "{want}: {}", p.body);
+    }
 }
 
 #[test]

@@ -295,11 +295,74 @@ struct Section {
     fields: Vec<Input>,
 }
 
-/// Puts each field error beside its field; what no field shows comes back.
-fn place_errors(sections: &mut [Section], extra: &mut [&mut Input], e: &EditError) -> String {
+/// A refused value's message in Czech: the library says it in English (as
+/// the CLI prints it); the Czech pages say it in Czech. A message this
+/// does not know stays as it is.
+fn czech(field: &str, m: &str) -> Option<String> {
+    let quoted = m.split('"').nth(1).unwrap_or("");
+    let has = |w: &str| m.contains(w);
+    let text = match field {
+        "name" if has("already exists") => "Klient s tímto názvem už existuje.".to_string(),
+        "name" if has("contact") => "Kontaktní osoba musí mít jméno.".to_string(),
+        "name" => "Klient musí mít název.".to_string(),
+        "ico" if has("already belongs") => "Toto IČO už má jiný klient.".to_string(),
+        "ico" if has("check digit") => "IČO nemá platnou kontrolní číslici.".to_string(),
+        "ico" if has("ARES") => return None,
+        "ico" => "IČO má nejvýše 8 číslic.".to_string(),
+        "dic" => "DIČ je kód země a číslice, např. CZ27074358.".to_string(),
+        "budget" => "Roční rozpočet musí být nezáporné číslo do 10^15.".to_string(),
+        "status" if has("open, won or lost") => "Stav je otevřený, vyhraný nebo prohraný.".to_string(),
+        "status" => "Stav je zájemce nebo klient.".to_string(),
+        "domains" if has("public suffix") => {
+            format!("Doména {quoted} je veřejná přípona, sdílená nesouvisejícími vlastníky.")
+        }
+        "domains" if has("free-mail") => {
+            format!("Doména {quoted} patří freemailové službě; adresu osoby přidejte jako kontakt.")
+        }
+        "domains" if has("own domains") => format!("Doména {quoted} je naše vlastní."),
+        "domains" => format!("Doménu {quoted} nelze přečíst."),
+        "emails" => format!("Adresu {quoted} nelze přečíst."),
+        "title" => "Obchod musí mít název.".to_string(),
+        "value" if has("negative") => "Hodnota nesmí být záporná.".to_string(),
+        "value" if has("10^15") || has("too large") => "Hodnota je příliš velká.".to_string(),
+        "value" => "Hodnota není číslo.".to_string(),
+        "currency" => format!("Neznámá měna {quoted}; kronika zná {}.", crate::figures::CURRENCIES.join(", ")),
+        "date" if has("HH:MM") => "Datum a čas zadejte jako RRRR-MM-DD HH:MM.".to_string(),
+        "date" => "Datum zadejte jako RRRR-MM-DD nebo D.M.RRRR.".to_string(),
+        "kind" => "Poznámka je hovor, nebo schůzka.".to_string(),
+        "text" => "Poznámka nemůže být prázdná.".to_string(),
+        "contact" => "Tato osoba není kontaktem klienta.".to_string(),
+        "client" if has("without a client") => "Vyberte klienta.".to_string(),
+        "client" => "Tohoto klienta nelze najít.".to_string(),
+        f if f.starts_with("field.") && has("not a number") => "Hodnota není číslo.".to_string(),
+        f if f.starts_with("field.") && has("not a date") => {
+            "Hodnota není datum (RRRR-MM-DD nebo D.M.RRRR).".to_string()
+        }
+        f if f.starts_with("field.") && has("is not one of") => {
+            format!("Hodnota není jedna z: {}.", m.rsplit("is not one of ").next().unwrap_or(""))
+        }
+        _ => return None,
+    };
+    Some(text)
+}
+
+/// Puts each field error beside its field (in the page's language); what
+/// no field shows comes back.
+fn place_errors(t: &Msg, sections: &mut [Section], extra: &mut [&mut Input], e: &EditError) -> String {
     let EditError::Invalid(list) = e else { return e.to_string() };
+    let local: Vec<edit::FieldError> = list
+        .iter()
+        .map(|fe| edit::FieldError {
+            field: fe.field.clone(),
+            message: if t.lang == "cs" {
+                czech(&fe.field, &fe.message).unwrap_or_else(|| fe.message.clone())
+            } else {
+                fe.message.clone()
+            },
+        })
+        .collect();
     let mut rest = Vec::new();
-    for fe in list {
+    for fe in &local {
         let mut placed = false;
         for f in sections.iter_mut().flat_map(|s| s.fields.iter_mut()).chain(extra.iter_mut().map(|f| &mut **f)) {
             if f.name == fe.field {
@@ -571,16 +634,17 @@ fn ctx_path(id: Option<ClientId>, what: &str) -> String {
 fn show_client_error(mut page: ClientPage, e: &EditError) -> Response {
     let mut list: Vec<&mut Input> = page.ares.fields.iter_mut().collect();
     list.push(&mut page.ico);
-    let rest = place_errors(&mut page.sections, &mut list, e);
+    let rest = place_errors(page.t, &mut page.sections, &mut list, e);
     // A duplicate belongs beside the name or the IČO it repeats.
     let rest = match e {
         EditError::Conflict(m) if m.contains("IČO") => {
-            page.ico.error = e.to_string();
+            page.ico.error = if page.t.lang == "cs" { czech("ico", m) } else { None }.unwrap_or_else(|| e.to_string());
             String::new()
         }
-        EditError::Conflict(_) => {
+        EditError::Conflict(m) => {
+            let text = if page.t.lang == "cs" { czech("name", m) } else { None }.unwrap_or_else(|| e.to_string());
             if let Some(f) = page.ares.fields.iter_mut().find(|f| f.name == "name") {
-                f.error = e.to_string();
+                f.error = text;
             }
             String::new()
         }
@@ -857,7 +921,7 @@ fn form_page(
     };
     let status = match error {
         Some(e) => {
-            let rest = place_errors(&mut page.sections, &mut [], e);
+            let rest = place_errors(page.t, &mut page.sections, &mut [], e);
             page.error = if rest.is_empty() { page.w.fix_fields.to_string() } else { rest };
             status_of(e)
         }
@@ -1379,7 +1443,7 @@ fn link_page(
         }
         Some(e) => {
             let mut refs: Vec<&mut Input> = fields.iter_mut().collect();
-            let rest = place_errors(&mut [], &mut refs, e);
+            let rest = place_errors(t, &mut [], &mut refs, e);
             page.error = if rest.is_empty() { w.fix_fields.to_string() } else { rest };
             status_of(e)
         }
