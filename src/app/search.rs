@@ -123,6 +123,8 @@ pub struct SearchHit {
 pub struct SearchPage {
     pub hits: Vec<SearchHit>,
     pub more: bool,
+    /// How many items match in all (as the index knows them).
+    pub total: usize,
 }
 
 /// Opens the index for reading after bringing it up to date with the
@@ -238,7 +240,7 @@ pub fn search_in(
     req.limit = limit.saturating_add(1);
     let mut rows: std::collections::HashMap<i64, (ItemRow, Access)> = std::collections::HashMap::new();
     let mut failed: Option<StoreError> = None;
-    let found = index.search(&req, |id| match store.item(ItemId(id)) {
+    let (found, total) = index.search_counted(&req, |id| match store.item(ItemId(id)) {
         Ok(mut row) => match viewer.redact_item_in(store, &mut row) {
             Ok(access) => {
                 let body = row.body.clone();
@@ -281,7 +283,7 @@ pub fn search_in(
             row,
         });
     }
-    Ok(SearchPage { hits, more })
+    Ok(SearchPage { hits, more, total })
 }
 
 /// The clients of an item, each once, in link order.

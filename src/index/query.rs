@@ -6,7 +6,7 @@
 
 use std::ops::Bound;
 
-use tantivy::collector::TopDocs;
+use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, QueryParser, QueryParserError, RangeQuery, TermQuery};
 use tantivy::query_grammar::{Delimiter, UserInputAst, UserInputLeaf, UserInputLiteral};
 use tantivy::schema::{IndexRecordOption, Term};
@@ -128,7 +128,16 @@ impl SearchIndex {
 
     /// Runs a search. `body_of` gives the text of an item for its snippet:
     /// for an item the viewer may not read whole it must give nothing.
-    pub fn search(&self, req: &SearchRequest, mut body_of: impl FnMut(i64) -> String) -> Result<Vec<Hit>, IndexError> {
+    pub fn search(&self, req: &SearchRequest, body_of: impl FnMut(i64) -> String) -> Result<Vec<Hit>, IndexError> {
+        self.search_counted(req, body_of).map(|(hits, _)| hits)
+    }
+
+    /// [`SearchIndex::search`], and how many items match in all.
+    pub fn search_counted(
+        &self,
+        req: &SearchRequest,
+        mut body_of: impl FnMut(i64) -> String,
+    ) -> Result<(Vec<Hit>, usize), IndexError> {
         let f = self.fields();
         let text_query = self.parse(&req.query)?;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
@@ -183,7 +192,7 @@ impl SearchIndex {
                 }
                 if tiers.is_empty() {
                     // An empty index: nothing to find.
-                    return Ok(Vec::new());
+                    return Ok((Vec::new(), 0));
                 }
                 clauses.push((Occur::Must, Box::new(BooleanQuery::new(tiers))));
             }
@@ -228,14 +237,14 @@ impl SearchIndex {
         let limit = req.limit.max(1);
         let top = TopDocs::with_limit(limit).and_offset(req.offset);
         let tantivy_err = |source| IndexError::Tantivy { path: self.path().to_path_buf(), source };
-        let found: Vec<(f32, DocAddress)> = match req.sort {
-            SortOrder::Relevance => searcher.search(&query, &top.order_by_score()).map_err(tantivy_err)?,
-            SortOrder::Date => searcher
-                .search(&query, &top.order_by_fast_field::<i64>("date", Order::Desc))
-                .map_err(tantivy_err)?
-                .into_iter()
-                .map(|(_, addr)| (0.0, addr))
-                .collect(),
+        let (found, total): (Vec<(f32, DocAddress)>, usize) = match req.sort {
+            SortOrder::Relevance => searcher.search(&query, &(top.order_by_score(), Count)).map_err(tantivy_err)?,
+            SortOrder::Date => {
+                let (found, total) = searcher
+                    .search(&query, &(top.order_by_fast_field::<i64>("date", Order::Desc), Count))
+                    .map_err(tantivy_err)?;
+                (found.into_iter().map(|(_, addr)| (0.0, addr)).collect(), total)
+            }
         };
         let snippets = match &text_query {
             Some(q) => Some(SnippetGenerator::create(&searcher, q.as_ref(), f.text).map_err(tantivy_err)?),
@@ -258,7 +267,7 @@ impl SearchIndex {
             };
             hits.push(Hit { id, score, snippet, highlights });
         }
-        Ok(hits)
+        Ok((hits, total))
     }
 
     /// Checks a query's syntax without running it.

@@ -341,6 +341,7 @@ fn the_search_page() {
     let p = search(&mut b, &server, &format!("{}&sort=date", q("hromada")));
     let dates: Vec<&str> = p.body.split("<time>").skip(1).filter_map(|s| s.split('<').next()).collect();
     assert_eq!(dates.len(), 20, "a page of 20");
+    assert!(p.body.contains("<p class=\"count\">25 results</p>"), "{}", p.body);
     assert!(dates.windows(2).all(|w| w[0] >= w[1]), "newest first: {dates:?}");
 
     // More: the next page, nothing twice, no more after the last.
@@ -418,6 +419,9 @@ fn the_search_page() {
     b.lang = "cs";
     let p = search(&mut b, &server, &q("nicnenajdes"));
     assert!(p.body.contains("Hledání") && p.body.contains("Nic neodpovídá"), "{}", p.body);
+    assert!(search(&mut b, &server, &q("hromada")).body.contains("25 výsledků"));
+    assert!(search(&mut b, &server, &q("lešení")).body.contains("2 výsledky"));
+    assert!(search(&mut b, &server, &q("modrotisk")).body.contains("1 výsledek"));
     let p = search(&mut b, &server, &q("\"lešení"));
     assert!(p.body.contains("Dotaz nelze použít"), "{}", p.body);
 }

@@ -290,6 +290,8 @@ struct Rows {
 /// What the search gave: rows, or a message about the user's input.
 struct Outcome {
     rows: Rows,
+    /// "25 results" (empty before a search or on a problem).
+    count: String,
     /// (headline, message) of a bad query or filter.
     problem: Option<(&'static str, String)>,
     failed: bool,
@@ -351,20 +353,35 @@ fn run(
             });
             Outcome {
                 rows: Rows { hits: page.hits.iter().map(|h| hit_view(t, h)).collect(), more },
+                count: count_label(t, page.total),
                 problem: None,
                 failed: false,
             }
         }
         Err(SearchError::Query { message, .. }) => {
-            Outcome { rows: empty(), problem: Some((w.bad_query, message)), failed: false }
+            Outcome { rows: empty(), count: String::new(), problem: Some((w.bad_query, message)), failed: false }
         }
         Err(SearchError::Filter(message)) => {
-            Outcome { rows: empty(), problem: Some((w.bad_filter, message)), failed: false }
+            Outcome { rows: empty(), count: String::new(), problem: Some((w.bad_filter, message)), failed: false }
         }
         Err(e) => {
             tracing::error!("web search: {e}");
-            Outcome { rows: empty(), problem: None, failed: true }
+            Outcome { rows: empty(), count: String::new(), problem: None, failed: true }
         }
+    }
+}
+
+/// "1 result", "25 results"; in Czech with its three plural forms.
+fn count_label(t: &Msg, n: usize) -> String {
+    if t.lang == "cs" {
+        let word = match n {
+            1 => "výsledek",
+            2..=4 => "výsledky",
+            _ => "výsledků",
+        };
+        format!("{n} {word}")
+    } else {
+        format!("{n} {}", if n == 1 { "result" } else { "results" })
     }
 }
 
@@ -386,7 +403,7 @@ async fn search(State(state): State<AppState>, headers: HeaderMap, Query(p): Que
         let w = words(t);
         let blank = p.is_blank();
         let out = if blank {
-            Outcome { rows: Rows { hits: Vec::new(), more: None }, problem: None, failed: false }
+            Outcome { rows: Rows { hits: Vec::new(), more: None }, count: String::new(), problem: None, failed: false }
         } else {
             run(store, config, &ctx.session.user.name, &p, t)
         };
