@@ -179,7 +179,7 @@ fn clients_from_ares_and_custom_fields_of_every_type() {
     assert_eq!(input_value(&p, "name").as_deref(), Some("Železářství Řezníček, v.o.s. v likvidaci"), "{}", p.body);
     assert_eq!(input_value(&p, "address").as_deref(), Some("Dolní Lhota 47, 539 01 Horní Ždánice"));
     assert_eq!(input_value(&p, "legal_form").as_deref(), Some("v.o.s."));
-    assert!(p.body.contains("Filled from ARES") && p.body.contains("2023-06-30"), "dissolved: {}", p.body);
+    assert!(p.body.contains("Filled from ARES") && p.body.contains("dissolved 2023-06-30"), "dissolved: {}", p.body);
     // …keeps what the user typed, and shows ARES's word beside it…
     let p = b.htmx_get(&server.url("/ares?ico=29458170&name=%C5%98ezn%C3%AD%C4%8Dek&address="));
     assert_eq!(input_value(&p, "name").as_deref(), Some("Řezníček"), "{}", p.body);
@@ -323,6 +323,11 @@ fn clients_from_ares_and_custom_fields_of_every_type() {
     assert_eq!(j["custom"]["since"], "2025-02-01");
     assert_eq!(j["custom"]["zamestnanci"], 12.5);
     assert!(j["custom"].get("segment").is_none(), "{j}");
+    // A form that sends only some fields changes only those.
+    assert_redirect_to(&b.post(&edit_url, &[("csrf", &csrf), ("name", "Řezníček")]), &format!("/clients/{id}"));
+    let k = env.json(&["client", "show", "29458170"]);
+    assert_eq!(k["name"], "Řezníček");
+    assert_eq!((&k["domains"], &k["custom"], &k["dic"]), (&j["domains"], &j["custom"], &j["dic"]));
     assert_eq!(b.get(&server.url("/clients/99999/edit")).status, 404);
 
     // Czech words on the form.

@@ -94,6 +94,7 @@ pub(super) struct Words {
     not_linked: &'static str,
     fix_fields: &'static str,
     already: &'static str,
+    dissolved: &'static str,
 }
 
 static CS: Words = Words {
@@ -139,6 +140,7 @@ static CS: Words = Words {
     not_linked: "Položka není ručně přiřazena tomuto klientovi; přiřazení podle adres zruší jen změna adresáře.",
     fix_fields: "Opravte označená pole.",
     already: "Toto IČO už má klient",
+    dissolved: "zanikla",
 };
 
 static EN: Words = Words {
@@ -184,6 +186,7 @@ static EN: Words = Words {
     not_linked: "The item has no manual link to this client; links by address change only with the directory.",
     fix_fields: "Correct the marked fields.",
     already: "This IČO already belongs to",
+    dissolved: "dissolved",
 };
 
 fn words(t: &Msg) -> &'static Words {
@@ -727,18 +730,27 @@ async fn client_edit(
         }
         store.client(id)?;
         let v = ClientValues::from_form(&form, config);
+        // A field the form did not send stays as it is.
+        let list = |k: &str| match form.opt(k) {
+            Some(all) => edit::ListChange::set(vec![all]),
+            None => edit::ListChange::default(),
+        };
         let changes = edit::ClientChanges {
-            name: Some(v.name.clone()),
-            ico: Some(v.ico.clone()),
-            dic: Some(v.dic.clone()),
-            address: Some(v.address.clone()),
-            billing: Some(v.billing.clone()),
-            status: Some(v.status.clone()),
-            budget: Some(v.budget.clone()),
-            legal_form: Some(v.legal_form.clone()),
-            domains: edit::ListChange::set(vec![v.domains.clone()]),
-            emails: edit::ListChange::set(vec![v.emails.clone()]),
-            fields: v.field_pairs(config),
+            name: form.opt("name"),
+            ico: form.opt("ico"),
+            dic: form.opt("dic"),
+            address: form.opt("address"),
+            billing: form.opt("billing"),
+            status: form.opt("status"),
+            budget: form.opt("budget"),
+            legal_form: form.opt("legal_form"),
+            domains: list("domains"),
+            emails: list("emails"),
+            fields: config
+                .custom_fields
+                .iter()
+                .filter_map(|cf| form.opt(&edit::custom_field_key(&cf.name)).map(|v| (cf.name.clone(), v)))
+                .collect(),
         };
         match edit::edit_client(store, config, id, &changes) {
             Ok(c) => {
@@ -803,7 +815,7 @@ fn ares_block(t: &'static Msg, config: &Config, v: &mut ClientValues, take: &str
             }
             let mut message = format!("{}: {} (IČO {})", w.ares_filled, fill.company.name, fill.company.ico);
             if let Some(d) = fill.company.dissolved {
-                message.push_str(&format!(" — {d} ✝"));
+                message.push_str(&format!(" — {} {d}", w.dissolved));
             }
             if differs {
                 message.push_str(&format!(". {}", w.ares_differs));
@@ -1048,7 +1060,7 @@ async fn contact_edit(
         };
         let changes = edit::ContactChanges {
             name: f.opt("name"),
-            emails: edit::ListChange::set(vec![f.get("emails").into()]),
+            emails: f.opt("emails").map(|e| edit::ListChange::set(vec![e])).unwrap_or_default(),
             phone: f.opt("phone"),
             role: f.opt("role"),
             client: move_to.filter(|c| *c != p.client),
@@ -1203,7 +1215,7 @@ async fn deal_edit(
             currency: f.opt("currency"),
             status: f.opt("status"),
             date: f.opt("date").filter(|s| !s.trim().is_empty()),
-            products: Some(lines(f.get("products"))),
+            products: f.opt("products").map(|p| lines(&p)),
         };
         match edit::edit_deal(store, id, &changes) {
             Ok(deal) => {
