@@ -42,7 +42,6 @@ struct Words {
     location: &'static str,
     when: &'static str,
     waiting: &'static str,
-    days: &'static str,
     recent: &'static str,
     nothing: &'static str,
     past: &'static str,
@@ -62,7 +61,6 @@ static CS: Words = Words {
     location: "Místo",
     when: "Kdy",
     waiting: "Čeká na naši odpověď",
-    days: "dní",
     recent: "Poslední kontakty",
     nothing: "nic",
     past: "Proběhlé schůzky",
@@ -82,7 +80,6 @@ static EN: Words = Words {
     location: "Place",
     when: "When",
     waiting: "Waiting for our reply",
-    days: "days",
     recent: "Recent interactions",
     nothing: "nothing",
     past: "Past meetings",
@@ -115,7 +112,7 @@ struct ItemView {
     subject: String,
     from: String,
     snippet: String,
-    waiting_days: i64,
+    waiting: String,
 }
 
 struct KindView {
@@ -162,14 +159,14 @@ fn date_of(rfc3339: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(rfc3339).ok().map(|d| d.with_timezone(&Utc))
 }
 
-fn item_view(t: &Msg, s: &ItemSummary) -> ItemView {
+fn item_view(t: &Msg, tw: &super::today::Words, s: &ItemSummary) -> ItemView {
     ItemView {
         id: s.id,
         date: date_of(&s.date).map(|d| local(d).format("%Y-%m-%d").to_string()).unwrap_or_default(),
         subject: if s.subject.trim().is_empty() { t.no_subject.to_string() } else { s.subject.clone() },
         from: s.from.clone().unwrap_or_default(),
         snippet: s.snippet.clone(),
-        waiting_days: s.waiting_days.unwrap_or(0),
+        waiting: s.waiting_days.map(|d| tw.days(d)).unwrap_or_default(),
     }
 }
 
@@ -253,7 +250,7 @@ async fn brief(
             .into_iter()
             .map(|k| KindView {
                 label: t.word(k),
-                items: b.last.get(k).into_iter().flatten().map(|s| item_view(t, s)).collect(),
+                items: b.last.get(k).into_iter().flatten().map(|s| item_view(t, tw, s)).collect(),
             })
             .collect();
         let current = mb.meeting.as_ref().map(|m| m.item_id);
@@ -295,7 +292,7 @@ async fn brief(
             description,
             company,
             contacts,
-            waiting: b.open_threads.iter().map(|s| item_view(t, s)).collect(),
+            waiting: b.open_threads.iter().map(|s| item_view(t, tw, s)).collect(),
             recent,
             upcoming: b.upcoming_events.iter().map(|o| event_view(o, current)).collect(),
             past: b.past_events.iter().map(|o| event_view(o, current)).collect(),

@@ -59,7 +59,8 @@ pub(super) struct Words {
     pub last_contact: &'static str,
     pub never: &'static str,
     pub added: &'static str,
-    pub days_silent: &'static str,
+    /// "day", "days" (2–4), "days" (5 and more): Czech has three forms.
+    pub day_forms: [&'static str; 3],
     pub days: [&'static str; 7],
     pub months: [&'static str; 12],
     pub day_unit: &'static str,
@@ -99,7 +100,7 @@ pub(super) static CS: Words = Words {
     last_contact: "Poslední kontakt",
     never: "zatím žádný kontakt",
     added: "přidán",
-    days_silent: "dní",
+    day_forms: ["den", "dny", "dní"],
     days: ["pondělí", "úterý", "středa", "čtvrtek", "pátek", "sobota", "neděle"],
     months: [
         "ledna",
@@ -152,7 +153,7 @@ pub(super) static EN: Words = Words {
     last_contact: "Last contact",
     never: "no contact yet",
     added: "added",
-    days_silent: "days",
+    day_forms: ["day", "days", "days"],
     days: ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
     months: [
         "January",
@@ -186,6 +187,16 @@ impl Words {
         } else {
             format!("{day} {} {month} {}", d.day(), d.year())
         }
+    }
+
+    /// "1 day", "3 dny", "400 dní".
+    pub(super) fn days(&self, n: i64) -> String {
+        let form = match n.unsigned_abs() {
+            1 => 0,
+            2..=4 => 1,
+            _ => 2,
+        };
+        format!("{n} {}", self.day_forms.get(form).copied().unwrap_or(""))
     }
 
     /// When a meeting is, in the local zone: `09:00–10:30`, or "all day".
@@ -287,7 +298,7 @@ struct SilentView {
     id: i64,
     name: String,
     last: String,
-    days: i64,
+    days: String,
 }
 
 #[derive(Template)]
@@ -306,7 +317,7 @@ struct TodayPage {
     waiting_total: usize,
     silent: Vec<SilentView>,
     silent_total: usize,
-    silent_days: i64,
+    silent_days: String,
     silent_default: bool,
 }
 
@@ -378,7 +389,7 @@ async fn today(State(state): State<AppState>, headers: HeaderMap) -> Response {
                     Some(l) => format!("{}: {}", w.last_contact, local(l).format("%Y-%m-%d")),
                     None => format!("{} ({} {})", w.never, w.added, local(c.since).format("%Y-%m-%d")),
                 },
-                days: c.days,
+                days: w.days(c.days),
             })
             .collect();
         let page = TodayPage {
@@ -395,7 +406,7 @@ async fn today(State(state): State<AppState>, headers: HeaderMap) -> Response {
             waiting_total: d.waiting_total,
             silent,
             silent_total: d.silent.total,
-            silent_days: d.silent.after_days,
+            silent_days: w.days(d.silent.after_days),
             silent_default: !d.silent.configured,
         };
         Ok(render(StatusCode::OK, &page))
