@@ -106,6 +106,9 @@ impl SearchIndex {
         if text.trim().is_empty() {
             return Ok(None);
         }
+        // The query grammar recurses: a deep query would overflow the stack
+        // (and take the web server down). Refuse it first.
+        guard(text).map_err(|message| IndexError::Query { query: crate::text::ellipsize(text, 80), message })?;
         let f = self.fields();
         let mut parser = QueryParser::for_index(self.index(), vec![f.subject, f.text, f.participants, f.attachment]);
         parser.set_conjunction_by_default();
@@ -308,6 +311,40 @@ fn hide_fields(ast: UserInputAst, hides: &dyn Fn(&str) -> bool) -> UserInputAst 
     }
 }
 
+/// The longest query, in characters.
+pub const MAX_QUERY_CHARS: usize = 2_000;
+/// The deepest nesting of parentheses, and the most `NOT`s.
+const MAX_DEPTH: usize = 16;
+const MAX_NOTS: usize = 64;
+
+/// Refuses a query too long or too deep to parse safely.
+fn guard(text: &str) -> Result<(), String> {
+    let chars = text.chars().count();
+    if chars > MAX_QUERY_CHARS {
+        return Err(format!("it is {chars} characters long; the limit is {MAX_QUERY_CHARS}"));
+    }
+    let (mut depth, mut deepest, mut quoted) = (0usize, 0usize, false);
+    for c in text.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            '(' if !quoted => {
+                depth = depth.saturating_add(1);
+                deepest = deepest.max(depth);
+            }
+            ')' if !quoted => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    if deepest > MAX_DEPTH {
+        return Err(format!("it nests parentheses {deepest} deep; the limit is {MAX_DEPTH}"));
+    }
+    let nots = text.split_whitespace().filter(|w| w.trim_start_matches('(') == "NOT").count();
+    if nots > MAX_NOTS {
+        return Err(format!("it has {nots} NOTs; the limit is {MAX_NOTS}"));
+    }
+    Ok(())
+}
+
 /// A `kind` no item has.
 const NOTHING: &str = "\u{1}hidden";
 
@@ -331,5 +368,22 @@ fn explain(e: &QueryParserError) -> String {
         ),
         QueryParserError::SyntaxError(s) => format!("syntax error ({s}); check quotes and parentheses"),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deep_or_long_queries_are_refused_before_parsing() {
+        assert!(guard("(nabidka OR poptavka) AND NOT (spam)").is_ok());
+        assert!(guard("\"((((((((((((((((((((((((((\"").is_ok(), "parentheses in a phrase do not nest");
+        let deep = format!("{}a{}", "(".repeat(17), ")".repeat(17));
+        assert!(guard(&deep).unwrap_err().contains("17 deep"));
+        assert!(guard(&"(".repeat(100_000)).unwrap_err().contains("limit is 2000"));
+        assert!(guard(&"NOT ".repeat(65)).unwrap_err().contains("65 NOTs"));
+        let ok = format!("{}a{}", "(".repeat(16), ")".repeat(16));
+        assert!(guard(&ok).is_ok());
     }
 }

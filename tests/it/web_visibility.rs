@@ -373,6 +373,8 @@ fn the_search_page() {
         (q("\"lešení"), "check quotes"),
         (q("nosuchfield:x"), "there is no field"),
         (q("to:*"), "give a word after the colon"),
+        (q(&"(".repeat(20_000)), "the limit is 2000"),
+        (q(&format!("{}a{}", "(".repeat(500), ")".repeat(500))), "500 deep"),
         ("contact=nikdo%40nikde.cz".to_string(), "cannot find contact"),
         ("from=brzy".to_string(), "cannot read the date"),
         ("kind=fax".to_string(), "cannot read item kind"),
