@@ -500,3 +500,39 @@ fn the_clients_list_filters_and_sorts() {
     assert!(p.body.contains("Otevřené obchody") && p.body.contains("Řadit podle") && p.body.contains("všechny stavy"));
     assert!(p.body.contains("4 klienti"), "{}", p.body);
 }
+
+#[test]
+fn today_and_the_brief_hide_what_a_user_may_not_read() {
+    let (env, _now) = today_env();
+    // Jana's mailbox: others see who wrote and when, not what.
+    let config = std::fs::read_to_string(env.config_path()).unwrap();
+    let config = config.replacen(
+        "[[maildir]]\nname = \"mail\"\npath = \"maildir\"\n",
+        "[[maildir]]\nname = \"mail\"\npath = \"maildir\"\nowner = \"jana\"\nvisibility = \"metadata\"\n",
+        1,
+    );
+    assert!(config.contains("visibility = \"metadata\""), "{config}");
+    std::fs::write(env.config_path(), config).unwrap();
+    let server = Server::start(&env);
+    let list = signed_in(&server).get(&server.url("/clients"));
+    let pekarna = client_id(&list, "Pekárna Novák s.r.o.");
+
+    let mut eva = Browser::new();
+    assert_eq!(eva.sign_in(&server, "eva", "evino-heslo-2").status, 303);
+    let p = eva.get(&server.url("/today"));
+    let waiting = section(&p, "waiting");
+    assert!(waiting.contains("Tomáš Novák"), "who wrote is metadata: {waiting}");
+    assert!(waiting.contains("(no subject)"), "{waiting}");
+    assert!(!waiting.contains("Dotaz na cenu pece"), "{waiting}");
+    assert!(section(&p, "today").contains("Kontrola rozpočtu hal"), "calendars are not mail");
+    let p = eva.get(&server.url(&format!("/brief/{pekarna}")));
+    assert_eq!(p.status, 200);
+    assert!(!p.body.contains("Dotaz na cenu pece") && !p.body.contains("kolik by stála"), "{}", p.body);
+
+    // The owner reads it all.
+    let mut jana = signed_in(&server);
+    let p = jana.get(&server.url("/today"));
+    assert!(section(&p, "waiting").contains("Dotaz na cenu pece"));
+    let p = jana.get(&server.url(&format!("/brief/{pekarna}")));
+    assert!(p.body.contains("Dotaz na cenu pece") && p.body.contains("kolik by stála"), "{}", p.body);
+}
