@@ -123,7 +123,7 @@ pub fn client_card_among(store: &Store, config: &Config, c: Client, all_deals: &
 }
 
 fn card_of(store: &Store, config: &Config, c: Client, all_deals: &[Deal], viewer: &Viewer) -> Result<ClientCard> {
-    let last_seen = store.contact_last_seen(c.id)?;
+    let last_seen = store.contact_last_contact(c.id, Utc::now())?;
     let contacts = store
         .contacts(c.id)?
         .into_iter()

@@ -29,6 +29,7 @@ use crate::store::{Session, Store, StoreError};
 
 const HTMX_JS: &str = include_str!("../../../assets/htmx.min.js");
 const CSS: &str = include_str!("../../../assets/kronika.css");
+const FAVICON: &str = include_str!("../../../assets/favicon.svg");
 
 async fn htmx_js() -> Response {
     asset(HTMX_JS, "text/javascript; charset=utf-8")
@@ -36,6 +37,10 @@ async fn htmx_js() -> Response {
 
 async fn css() -> Response {
     asset(CSS, "text/css; charset=utf-8")
+}
+
+async fn favicon() -> Response {
+    asset(FAVICON, "image/svg+xml")
 }
 
 fn asset(body: &'static str, mime: &'static str) -> Response {
@@ -174,6 +179,8 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/", get(root))
         .route("/assets/htmx.min.js", get(htmx_js))
         .route("/assets/kronika.css", get(css))
+        .route("/assets/favicon.svg", get(favicon))
+        .route("/favicon.ico", get(favicon))
         .merge(session::routes())
         .merge(today::routes())
         .merge(clients::routes())
