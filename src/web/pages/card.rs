@@ -124,7 +124,7 @@ pub(super) struct EntryView {
     pub(super) who: String,
     pub(super) subject: String,
     pub(super) snippet: String,
-    /// Where opening it leads: the item page (deals: none yet).
+    /// Where opening it leads: the item page, or a deal's form.
     pub(super) href: Option<String>,
 }
 
@@ -156,7 +156,11 @@ pub(super) fn entry_view(t: &'static Msg, e: &TimelineEntry) -> EntryView {
         who: e.who.clone(),
         subject: if e.subject.is_empty() { t.no_subject.to_string() } else { e.subject.clone() },
         snippet: e.snippet.clone(),
-        href: e.item_id.map(|i| format!("/items/{i}")),
+        href: match (e.item_id, e.deal_id) {
+            (Some(i), _) => Some(format!("/items/{i}")),
+            (None, Some(d)) => Some(format!("/deals/{d}/edit")),
+            (None, None) => None,
+        },
     }
 }
 

@@ -52,6 +52,7 @@ struct Words {
     back: &'static str,
     frame_title: &'static str,
     hidden: &'static str,
+    link: &'static str,
     hidden_body: &'static str,
 }
 
@@ -69,6 +70,7 @@ static CS: Words = Words {
     back: "Zpět na kartu klienta",
     frame_title: "HTML verze zprávy (bez vzdáleného obsahu)",
     hidden: "(skryto)",
+    link: "Připojit ke klientovi nebo odpojit",
     hidden_body: "Obsah této zprávy vidí jen vlastník schránky.",
 };
 
@@ -86,6 +88,7 @@ static EN: Words = Words {
     back: "Back to the client card",
     frame_title: "The message's HTML version (no remote content)",
     hidden: "(hidden)",
+    link: "Link to a client or unlink",
     hidden_body: "Only the mailbox's owner sees what this message says.",
 };
 
