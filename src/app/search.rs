@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::visibility::{Access, Viewer};
 use crate::config::Config;
-use crate::index::{IndexError, Indexer, Restriction, SearchIndex, SearchRequest, SortOrder};
+use crate::index::{IndexError, Indexer, QueryProblem, Restriction, SearchIndex, SearchRequest, SortOrder};
 use crate::model::{ClientId, Direction, ItemId, ItemKind};
 use crate::store::{ItemRow, Store, StoreError};
 
@@ -22,27 +22,45 @@ use crate::store::{ItemRow, Store, StoreError};
 pub enum SearchError {
     /// The query text cannot be parsed or run.
     #[error("cannot understand the query {query:?}: {message}")]
-    Query { query: String, message: String },
+    Query { query: String, message: String, problem: QueryProblem },
     /// A filter names nothing, or something unclear (a client, a contact, a date).
-    #[error("{0}")]
-    Filter(String),
+    #[error("{message}")]
+    Filter { message: String, problem: FilterProblem },
     #[error(transparent)]
     Index(IndexError),
     #[error(transparent)]
     Store(StoreError),
 }
 
+/// Which filter is wrong and how, for a face to say in its language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FilterProblem {
+    /// No client or contact matches the text.
+    NotFound {
+        what: &'static str,
+        query: String,
+    },
+    /// Several do.
+    Ambiguous {
+        what: &'static str,
+        query: String,
+    },
+    Date(String),
+    Kind(String),
+    Direction(String),
+}
+
 impl SearchError {
     /// True when the user's input is at fault (show it, don't log it).
     pub fn is_input(&self) -> bool {
-        matches!(self, SearchError::Query { .. } | SearchError::Filter(_))
+        matches!(self, SearchError::Query { .. } | SearchError::Filter { .. })
     }
 }
 
 impl From<IndexError> for SearchError {
     fn from(e: IndexError) -> SearchError {
         match e {
-            IndexError::Query { query, message } => SearchError::Query { query, message },
+            IndexError::Query { query, message, problem } => SearchError::Query { query, message, problem },
             IndexError::Store(s) => SearchError::Store(s),
             other => SearchError::Index(other),
         }
@@ -157,14 +175,14 @@ pub fn day_start(s: &str) -> Result<i64, SearchError> {
     if let Ok(dt) = DateTime::parse_from_rfc3339(s.trim()) {
         return Ok(dt.timestamp());
     }
-    let d: NaiveDate = crate::model::parse_date(s).ok_or_else(|| {
-        SearchError::Filter(format!("cannot read the date {s:?}: use YYYY-MM-DD, D.M.YYYY or RFC 3339"))
-    })?;
-    let midnight = d.and_hms_opt(0, 0, 0).ok_or_else(|| SearchError::Filter(format!("cannot use the date {s:?}")))?;
+    let bad = |message: String| SearchError::Filter { message, problem: FilterProblem::Date(s.to_string()) };
+    let d: NaiveDate = crate::model::parse_date(s)
+        .ok_or_else(|| bad(format!("cannot read the date {s:?}: use YYYY-MM-DD, D.M.YYYY or RFC 3339")))?;
+    let midnight = d.and_hms_opt(0, 0, 0).ok_or_else(|| bad(format!("cannot use the date {s:?}")))?;
     let local = Local
         .from_local_datetime(&midnight)
         .earliest()
-        .ok_or_else(|| SearchError::Filter(format!("cannot place {s:?} in the local time zone")))?;
+        .ok_or_else(|| bad(format!("cannot place {s:?} in the local time zone")))?;
     Ok(local.timestamp())
 }
 
@@ -173,7 +191,10 @@ fn day_end(s: &str) -> Result<i64, SearchError> {
     if DateTime::parse_from_rfc3339(s.trim()).is_ok() {
         return day_start(s);
     }
-    day_start(s)?.checked_add(86_400).ok_or_else(|| SearchError::Filter(format!("cannot use the date {s:?}")))
+    day_start(s)?.checked_add(86_400).ok_or_else(|| SearchError::Filter {
+        message: format!("cannot use the date {s:?}"),
+        problem: FilterProblem::Date(s.to_string()),
+    })
 }
 
 fn some(v: &Option<String>) -> Option<&str> {
@@ -182,14 +203,32 @@ fn some(v: &Option<String>) -> Option<&str> {
 
 /// The request for the index, filters resolved and checked.
 fn request(store: &Store, input: &SearchInput) -> Result<SearchRequest, SearchError> {
-    let filter = |e: StoreError| match e {
-        e @ (StoreError::NotFound { .. } | StoreError::Ambiguous { .. }) => SearchError::Filter(e.to_string()),
-        e => SearchError::Store(e),
+    let filter = |e: StoreError| {
+        let message = e.to_string();
+        match e {
+            StoreError::NotFound { what, query } => {
+                SearchError::Filter { message, problem: FilterProblem::NotFound { what, query } }
+            }
+            StoreError::Ambiguous { what, query, .. } => {
+                SearchError::Filter { message, problem: FilterProblem::Ambiguous { what, query } }
+            }
+            e => SearchError::Store(e),
+        }
     };
     let client = some(&input.client).map(|c| store.resolve_client(c)).transpose().map_err(filter)?;
     let contact = some(&input.contact).map(|c| store.resolve_contact(client, c)).transpose().map_err(filter)?;
-    let kind = some(&input.kind).map(|k| k.parse::<ItemKind>().map_err(SearchError::Filter)).transpose()?;
-    let direction = some(&input.direction).map(|d| d.parse::<Direction>().map_err(SearchError::Filter)).transpose()?;
+    let kind = some(&input.kind)
+        .map(|k| {
+            k.parse::<ItemKind>()
+                .map_err(|message| SearchError::Filter { message, problem: FilterProblem::Kind(k.to_string()) })
+        })
+        .transpose()?;
+    let direction = some(&input.direction)
+        .map(|d| {
+            d.parse::<Direction>()
+                .map_err(|message| SearchError::Filter { message, problem: FilterProblem::Direction(d.to_string()) })
+        })
+        .transpose()?;
     let since = some(&input.since).map(day_start).transpose()?;
     let until = some(&input.until).map(day_end).transpose()?;
     Ok(SearchRequest {
@@ -365,6 +404,7 @@ mod tests {
         let b = day_start("28.11.2026").unwrap();
         assert_eq!(b - a, 86_400);
         assert_eq!(day_end("2026-11-27").unwrap(), b);
-        assert!(matches!(day_start("soon"), Err(SearchError::Filter(m)) if m.starts_with("cannot read the date")));
+        assert!(matches!(day_start("soon"), Err(SearchError::Filter { message, problem: FilterProblem::Date(_) })
+            if message.starts_with("cannot read the date")));
     }
 }

@@ -19,7 +19,7 @@ use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, RemoveLongFilter, Simpl
 use tantivy::{Index, IndexReader, ReloadPolicy};
 
 pub use indexer::{CatchUp, Indexer};
-pub use query::{Hit, QUERY_FIELDS, Restriction, SearchRequest, SortOrder};
+pub use query::{Hit, MAX_QUERY_CHARS, QUERY_FIELDS, Restriction, SearchRequest, SortOrder};
 
 /// Bump when the schema or analysis changes: an index with another version
 /// is rebuilt from the store (at the next open: the daemon's start,
@@ -41,9 +41,29 @@ pub enum IndexError {
     #[error("cannot write the search index in {0}: another kronika (the daemon?) holds it")]
     Locked(PathBuf),
     #[error("cannot understand the query {query:?}: {message}")]
-    Query { query: String, message: String },
+    Query { query: String, message: String, problem: QueryProblem },
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+}
+
+/// What is wrong with a query, for a face to say in its language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QueryProblem {
+    /// Unbalanced quotes or parentheses, a stray operator.
+    Syntax,
+    /// A `field:` that does not exist.
+    UnknownField(String),
+    /// It parses but cannot run (`field:*`).
+    CannotRun,
+    /// Longer than the limit (characters).
+    TooLong(usize),
+    /// Parentheses nested deeper than the limit.
+    TooDeep(usize),
+    /// More `NOT`s than the limit.
+    TooManyNots(usize),
+    /// Only `-word` / `NOT word`: nothing to look for.
+    OnlyExcluding,
+    Other,
 }
 
 /// The schema's fields.

@@ -13,7 +13,7 @@ use tantivy::schema::{IndexRecordOption, Term};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, Order, Searcher};
 
-use super::{IndexError, SearchIndex};
+use super::{IndexError, QueryProblem, SearchIndex};
 
 /// How to order hits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -88,7 +88,11 @@ impl SearchIndex {
             Tier::Subject => (vec![f.subject, f.participants], vec![f.text, f.attachment]),
             Tier::Metadata => (vec![f.participants], vec![f.text, f.attachment, f.subject]),
         };
-        let bad = |message: String| IndexError::Query { query: text.to_string(), message };
+        let bad = |(message, problem): (String, QueryProblem)| IndexError::Query {
+            query: text.to_string(),
+            message,
+            problem,
+        };
         let ast = tantivy::query_grammar::parse_query(text)
             .map_err(|_| bad(explain(&QueryParserError::SyntaxError(text.to_string()))))?;
         let hides = |name: &str| schema.find_field(name).is_some_and(|(field, _)| hidden.contains(&field));
@@ -108,14 +112,19 @@ impl SearchIndex {
         }
         // The query grammar recurses: a deep query would overflow the stack
         // (and take the web server down). Refuse it first.
-        guard(text).map_err(|message| IndexError::Query { query: crate::text::ellipsize(text, 80), message })?;
+        guard(text).map_err(|(message, problem)| IndexError::Query {
+            query: crate::text::ellipsize(text, 80),
+            message,
+            problem,
+        })?;
         let f = self.fields();
         let mut parser = QueryParser::for_index(self.index(), vec![f.subject, f.text, f.participants, f.attachment]);
         parser.set_conjunction_by_default();
         parser.set_field_boost(f.subject, 2.0);
-        let q = parser
-            .parse_query(text)
-            .map_err(|e| IndexError::Query { query: text.to_string(), message: explain(&e) })?;
+        let q = parser.parse_query(text).map_err(|e| {
+            let (message, problem) = explain(&e);
+            IndexError::Query { query: text.to_string(), message, problem }
+        })?;
         // Some queries parse but cannot run (`to:*` asks for any value of a
         // field that has no fast column): refuse them as the user's query,
         // not as a broken index.
@@ -124,6 +133,7 @@ impl SearchIndex {
             return Err(IndexError::Query {
                 query: text.to_string(),
                 message: format!("it cannot be run ({e}); `field:*` is not supported: give a word after the colon"),
+                problem: QueryProblem::CannotRun,
             });
         }
         Ok(Some(q))
@@ -318,10 +328,13 @@ const MAX_DEPTH: usize = 16;
 const MAX_NOTS: usize = 64;
 
 /// Refuses a query too long or too deep to parse safely.
-fn guard(text: &str) -> Result<(), String> {
+fn guard(text: &str) -> Result<(), (String, QueryProblem)> {
     let chars = text.chars().count();
     if chars > MAX_QUERY_CHARS {
-        return Err(format!("it is {chars} characters long; the limit is {MAX_QUERY_CHARS}"));
+        return Err((
+            format!("it is {chars} characters long; the limit is {MAX_QUERY_CHARS}"),
+            QueryProblem::TooLong(MAX_QUERY_CHARS),
+        ));
     }
     let (mut depth, mut deepest, mut quoted) = (0usize, 0usize, false);
     for c in text.chars() {
@@ -336,11 +349,14 @@ fn guard(text: &str) -> Result<(), String> {
         }
     }
     if deepest > MAX_DEPTH {
-        return Err(format!("it nests parentheses {deepest} deep; the limit is {MAX_DEPTH}"));
+        return Err((
+            format!("it nests parentheses {deepest} deep; the limit is {MAX_DEPTH}"),
+            QueryProblem::TooDeep(MAX_DEPTH),
+        ));
     }
     let nots = text.split_whitespace().filter(|w| w.trim_start_matches('(') == "NOT").count();
     if nots > MAX_NOTS {
-        return Err(format!("it has {nots} NOTs; the limit is {MAX_NOTS}"));
+        return Err((format!("it has {nots} NOTs; the limit is {MAX_NOTS}"), QueryProblem::TooManyNots(MAX_NOTS)));
     }
     Ok(())
 }
@@ -360,14 +376,22 @@ fn lead(body: &str) -> String {
     crate::text::ellipsize(&flat, 150)
 }
 
-fn explain(e: &QueryParserError) -> String {
+fn explain(e: &QueryParserError) -> (String, QueryProblem) {
     match e {
-        QueryParserError::FieldDoesNotExist(field) => format!(
-            "there is no field {field:?}; use one of {} (or put the word in quotes)",
-            QUERY_FIELDS.iter().map(|f| format!("{f}:")).collect::<Vec<_>>().join(", ")
+        QueryParserError::FieldDoesNotExist(field) => (
+            format!(
+                "there is no field {field:?}; use one of {} (or put the word in quotes)",
+                QUERY_FIELDS.iter().map(|f| format!("{f}:")).collect::<Vec<_>>().join(", ")
+            ),
+            QueryProblem::UnknownField(field.clone()),
         ),
-        QueryParserError::SyntaxError(s) => format!("syntax error ({s}); check quotes and parentheses"),
-        other => other.to_string(),
+        QueryParserError::SyntaxError(s) => {
+            (format!("syntax error ({s}); check quotes and parentheses"), QueryProblem::Syntax)
+        }
+        QueryParserError::AllButQueryForbidden => {
+            ("it only excludes (-word, NOT word); add a word to look for".to_string(), QueryProblem::OnlyExcluding)
+        }
+        other => (other.to_string(), QueryProblem::Other),
     }
 }
 
@@ -380,9 +404,10 @@ mod tests {
         assert!(guard("(nabidka OR poptavka) AND NOT (spam)").is_ok());
         assert!(guard("\"((((((((((((((((((((((((((\"").is_ok(), "parentheses in a phrase do not nest");
         let deep = format!("{}a{}", "(".repeat(17), ")".repeat(17));
-        assert!(guard(&deep).unwrap_err().contains("17 deep"));
-        assert!(guard(&"(".repeat(100_000)).unwrap_err().contains("limit is 2000"));
-        assert!(guard(&"NOT ".repeat(65)).unwrap_err().contains("65 NOTs"));
+        assert!(guard(&deep).unwrap_err().0.contains("17 deep"));
+        assert_eq!(guard(&deep).unwrap_err().1, QueryProblem::TooDeep(16));
+        assert!(guard(&"(".repeat(100_000)).unwrap_err().0.contains("limit is 2000"));
+        assert!(guard(&"NOT ".repeat(65)).unwrap_err().0.contains("65 NOTs"));
         let ok = format!("{}a{}", "(".repeat(16), ")".repeat(16));
         assert!(guard(&ok).is_ok());
     }

@@ -424,6 +424,16 @@ fn the_search_page() {
     assert!(search(&mut b, &server, &q("hromada")).body.contains("25 výsledků"));
     assert!(search(&mut b, &server, &q("lešení")).body.contains("2 výsledky"));
     assert!(search(&mut b, &server, &q("modrotisk")).body.contains("1 výsledek"));
-    let p = search(&mut b, &server, &q("\"lešení"));
-    assert!(p.body.contains("Dotaz nelze použít"), "{}", p.body);
+    for (query, words) in [
+        (q("\"lešení"), "zkontrolujte uvozovky a závorky"),
+        (q("nosuchfield:x"), "pole „nosuchfield:“ neexistuje"),
+        (q("-hromada"), "dotaz jen vylučuje"),
+        ("contact=nikdo%40nikde.cz".to_string(), "Kontakt „nikdo@nikde.cz“ nenalezen"),
+        ("from=brzy".to_string(), "datum „brzy“ nelze přečíst"),
+    ] {
+        let p = search(&mut b, &server, &query);
+        assert_eq!(p.status, 400, "{query}");
+        assert!(p.body.contains(words), "{query} should say {words}: {}", results(&p.body));
+        assert!(p.body.contains("nelze použít"), "{query}");
+    }
 }

@@ -18,9 +18,11 @@ use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
 
 use super::{AppState, asset, render, signed_in};
-use crate::app::search::{self as app_search, ClientLink, Fragment, SearchError, SearchHit, SearchInput};
+use crate::app::search::{
+    self as app_search, ClientLink, FilterProblem, Fragment, SearchError, SearchHit, SearchInput,
+};
 use crate::app::visibility::{Access, Viewer};
-use crate::index::SortOrder;
+use crate::index::{QUERY_FIELDS, QueryProblem, SortOrder};
 use crate::model::ItemKind;
 use crate::web::i18n::Msg;
 
@@ -358,17 +360,57 @@ fn run(
                 failed: false,
             }
         }
-        Err(SearchError::Query { message, .. }) => {
-            Outcome { rows: empty(), count: String::new(), problem: Some((w.bad_query, message)), failed: false }
+        Err(SearchError::Query { message, problem, .. }) => {
+            let text = if t.lang == "cs" { query_problem_cs(&problem).unwrap_or(message) } else { message };
+            Outcome { rows: empty(), count: String::new(), problem: Some((w.bad_query, text)), failed: false }
         }
-        Err(SearchError::Filter(message)) => {
-            Outcome { rows: empty(), count: String::new(), problem: Some((w.bad_filter, message)), failed: false }
+        Err(SearchError::Filter { message, problem }) => {
+            let text = if t.lang == "cs" { filter_problem_cs(&problem) } else { message };
+            Outcome { rows: empty(), count: String::new(), problem: Some((w.bad_filter, text)), failed: false }
         }
         Err(e) => {
             tracing::error!("web search: {e}");
             Outcome { rows: empty(), count: String::new(), problem: None, failed: true }
         }
     }
+}
+
+/// What is wrong with a query, in Czech (`None`: the library's words).
+fn query_problem_cs(p: &QueryProblem) -> Option<String> {
+    Some(match p {
+        QueryProblem::Syntax => {
+            "chybí uvozovka nebo závorka, nebo stojí operátor na špatném místě; zkontrolujte uvozovky a závorky".into()
+        }
+        QueryProblem::UnknownField(f) => format!(
+            "pole „{f}:“ neexistuje; použijte {} (nebo dejte slovo do uvozovek)",
+            QUERY_FIELDS.iter().map(|f| format!("{f}:")).collect::<Vec<_>>().join(", ")
+        ),
+        QueryProblem::CannotRun => "„pole:*“ nelze použít; za dvojtečku napište slovo".into(),
+        QueryProblem::TooLong(n) => format!("dotaz je delší než {n} znaků"),
+        QueryProblem::TooDeep(n) => format!("závorky jsou vnořené hlouběji než {n}"),
+        QueryProblem::TooManyNots(n) => format!("dotaz má víc než {n} NOT"),
+        QueryProblem::OnlyExcluding => "dotaz jen vylučuje (-slovo, NOT slovo); přidejte slovo, které hledáte".into(),
+        QueryProblem::Other => return None,
+    })
+}
+
+/// What is wrong with a filter, in Czech.
+fn filter_problem_cs(p: &FilterProblem) -> String {
+    let who = |what: &str| if what == "client" { "klient" } else { "kontakt" };
+    match p {
+        FilterProblem::NotFound { what, query } => format!("{} „{query}“ nenalezen", capitalise(who(what))),
+        FilterProblem::Ambiguous { what, query } => {
+            format!("„{query}“ odpovídá více než jednomu: {} není jednoznačný; upřesněte", who(what))
+        }
+        FilterProblem::Date(s) => format!("datum „{s}“ nelze přečíst; použijte RRRR-MM-DD nebo D.M.RRRR"),
+        FilterProblem::Kind(s) => format!("druh „{s}“ neexistuje"),
+        FilterProblem::Direction(s) => format!("směr „{s}“ neexistuje; použijte příchozí, odchozí nebo interní"),
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
 }
 
 /// "1 result", "25 results"; in Czech with its three plural forms.
