@@ -522,7 +522,7 @@ pub fn run_contact(ctx: &Context_, cmd: ContactCmd) -> Result<ExitCode> {
         ContactCmd::List { client, json } => {
             let cid = store.resolve_client(&client)?;
             let contacts = store.contacts(cid)?;
-            let last_seen = store.contact_last_seen(cid)?;
+            let last_seen = store.contact_last_contact(cid, chrono::Utc::now())?;
             if json {
                 let out: Vec<Value> = contacts
                     .iter()

@@ -541,16 +541,6 @@ impl Store {
             }
         }
     }
-
-    /// When each of a client's contacts last appeared on an item.
-    pub fn contact_last_seen(&self, client: ClientId) -> Result<BTreeMap<i64, String>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT l.contact_id, MAX(i.date) FROM item_links l JOIN items i ON i.id = l.item_id
-             WHERE l.client_id = ?1 AND l.contact_id IS NOT NULL AND i.deleted_at IS NULL GROUP BY l.contact_id",
-        )?;
-        let rows = stmt.query_map([client.0], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
 }
 
 fn contact_from_row(r: &Row<'_>) -> rusqlite::Result<Contact> {
