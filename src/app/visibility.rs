@@ -66,8 +66,8 @@ impl Access {
     }
 
     /// Empties what this access hides: below `Full` the body, attachments,
-    /// the content hash (documents are fetched by it) and every `extra` key
-    /// but a few harmless ones; at `Metadata` the subject too (the page
+    /// the content hash (documents are fetched by it), the evidence of links
+    /// found in the text and every `extra` key but a few harmless ones; at `Metadata` the subject too (the page
     /// shows a placeholder). Participants, date, direction, kind and links
     /// stay: that is the metadata.
     pub fn redact_item(self, row: &mut ItemRow) {
@@ -77,6 +77,13 @@ impl Access {
         row.body.clear();
         row.attachments.clear();
         row.content_hash.clear();
+        // A link by a name or an IČO found in the text says what the text
+        // holds: the link stays (with which client is metadata), its evidence goes.
+        for l in &mut row.links {
+            if l.reason == "name" || l.reason == "ico" {
+                l.evidence.clear();
+            }
+        }
         let keep: &[&str] = match self {
             Access::Subject => &["in_reply_to", "list_id", "doc_kind", "mime", "name"],
             _ => &["in_reply_to", "list_id", "doc_kind"],
@@ -360,7 +367,15 @@ mod tests {
                 size: 3,
                 content_hash: "h".into(),
             }],
-            links: Vec::new(),
+            links: vec![crate::store::LinkRow {
+                client_id: 1,
+                client: "Acme".into(),
+                contact_id: None,
+                contact: None,
+                reason: "ico".into(),
+                ambiguous: false,
+                evidence: "IČO 27468135 in the text".into(),
+            }],
             sources: sources.to_vec(),
         }
     }
@@ -429,6 +444,7 @@ mod tests {
         assert!(r.body.is_empty() && r.attachments.is_empty() && r.content_hash.is_empty());
         assert_eq!(r.extra, serde_json::json!({"in_reply_to": "p@x", "name": "n.pdf"}));
         assert_eq!(r.message_id.as_deref(), Some("m@x"), "metadata stays");
+        assert_eq!((r.links.len(), r.links[0].evidence.as_str()), (1, ""), "the client stays, not what the text said");
 
         let mut r = row(&[]);
         Access::Metadata.redact_item(&mut r);
