@@ -98,10 +98,18 @@ pub fn document(store: &Store, id: ItemId, viewer: &Viewer) -> Result<Option<Att
     Ok(Some(AttachmentBytes { name: row.subject, mime, bytes }))
 }
 
-/// The client's sales per quarter with the trend, as an SVG document: the
-/// chart `kronika report CLIENT --chart FILE.svg` draws. In the currency
-/// the client bought most in, else the base currency, else CZK.
-pub fn sales_chart(store: &Store, config: &crate::config::Config, id: ClientId) -> Result<String> {
+/// A client's sales per quarter and the trend projected a year ahead, in
+/// the currency the client bought most in, else the base currency, else CZK.
+#[derive(Debug, Clone)]
+pub struct SalesSeries {
+    pub client: String,
+    pub currency: String,
+    pub series: Vec<crate::chart::QuarterSales>,
+    pub projected: Vec<crate::chart::QuarterSales>,
+}
+
+/// The series `kronika report CLIENT --chart` and the card's chart draw.
+pub fn sales_series(store: &Store, config: &crate::config::Config, id: ClientId) -> Result<SalesSeries> {
     let c = store.client(id)?;
     let deals = store.deals(Some(id))?;
     let f = crate::brief::figures_among(&deals, &c, &config.figures);
@@ -118,6 +126,12 @@ pub fn sales_chart(store: &Store, config: &crate::config::Config, id: ClientId) 
         .collect();
     let series = crate::chart::fill_quarters(&series);
     let projected = crate::chart::trend(&series, 4, 4);
-    crate::chart::sales_svg(&c.name, &currency, &series, &projected)
+    Ok(SalesSeries { client: c.name, currency, series, projected })
+}
+
+/// The client's sales chart as an SVG document (the card shows it inline).
+pub fn sales_chart(store: &Store, config: &crate::config::Config, id: ClientId) -> Result<String> {
+    let s = sales_series(store, config, id)?;
+    crate::chart::sales_svg(&s.client, &s.currency, &s.series, &s.projected)
         .map_err(|e| crate::store::StoreError::Invalid(e.to_string()))
 }

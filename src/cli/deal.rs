@@ -234,27 +234,13 @@ pub fn report(
         return Ok(ExitCode::SUCCESS);
     }
     let id = store.resolve_client(client.as_deref().unwrap_or_default())?;
-    let c = store.client(id)?;
     let f = client_figures(&store, &config, id)?;
     for l in figure_lines(&f) {
         println!("{l}");
     }
     if let Some(path) = chart {
-        let deals = store.deals(Some(id))?;
-        let currency = f
-            .total_sold
-            .iter()
-            .max_by(|a, b| a.1.total_cmp(b.1))
-            .map(|(c, _)| c.clone())
-            .or(config.figures.base_currency.clone())
-            .unwrap_or_else(|| "CZK".into());
-        let series: Vec<crate::chart::QuarterSales> = crate::figures::quarterly(&deals, &currency, &config.figures)
-            .into_iter()
-            .map(|(year, quarter, value)| crate::chart::QuarterSales { year, quarter, value })
-            .collect();
-        let series = crate::chart::fill_quarters(&series);
-        let projected = crate::chart::trend(&series, 4, 4);
-        crate::chart::draw_sales(&path, &c.name, &currency, &series, &projected)?;
+        let s = crate::app::item::sales_series(&store, &config, id)?;
+        crate::chart::draw_sales(&path, &s.client, &s.currency, &s.series, &s.projected)?;
         println!("chart written to {}", path.display());
     }
     Ok(ExitCode::SUCCESS)

@@ -66,10 +66,10 @@ pub struct ContactPatch {
     pub client: Option<ClientId>,
 }
 
-const CLIENT_COLUMNS: &str =
+pub(super) const CLIENT_COLUMNS: &str =
     "id, name, ico, dic, address, billing, status, annual_budget, custom, created_at, updated_at";
 
-fn client_from_row(r: &Row<'_>) -> rusqlite::Result<Client> {
+pub(super) fn client_from_row(r: &Row<'_>) -> rusqlite::Result<Client> {
     let status: String = r.get(6)?;
     let custom: String = r.get(8)?;
     let created: String = r.get(9)?;

@@ -8,8 +8,9 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::params;
 
 use super::clients::parse_time;
+use super::clients::{CLIENT_COLUMNS, client_from_row};
 use super::{Result, Store};
-use crate::model::{Client, ClientId, ClientStatus};
+use crate::model::{Client, ClientId};
 
 fn ts(d: DateTime<Utc>) -> String {
     d.to_rfc3339_opts(SecondsFormat::Secs, true)
@@ -57,30 +58,6 @@ pub struct ClientListRow {
     /// Addresses of the company itself.
     pub emails: Vec<String>,
     pub contacts: Vec<ListContact>,
-}
-
-const LIST_COLUMNS: &str =
-    "id, name, ico, dic, address, billing, status, annual_budget, custom, created_at, updated_at";
-
-fn list_client(r: &rusqlite::Row<'_>) -> rusqlite::Result<Client> {
-    let status: String = r.get(6)?;
-    let custom: String = r.get(8)?;
-    let created: String = r.get(9)?;
-    let updated: String = r.get(10)?;
-    Ok(Client {
-        id: ClientId(r.get(0)?),
-        name: r.get(1)?,
-        ico: r.get(2)?,
-        dic: r.get(3)?,
-        address: r.get(4)?,
-        billing: r.get(5)?,
-        status: status.parse().unwrap_or(ClientStatus::Lead),
-        annual_budget: r.get(7)?,
-        domains: Vec::new(),
-        custom: serde_json::from_str(&custom).unwrap_or_default(),
-        created_at: parse_time(&created),
-        updated_at: parse_time(&updated),
-    })
 }
 
 impl Store {
@@ -165,8 +142,8 @@ impl Store {
     /// Every client by name, with domains, company addresses and contacts
     /// (names and addresses): four statements, whatever the number of clients.
     pub fn client_list(&self) -> Result<Vec<ClientListRow>> {
-        let mut stmt = self.conn.prepare(&format!("SELECT {LIST_COLUMNS} FROM clients ORDER BY name_key, id"))?;
-        let clients: Vec<Client> = stmt.query_map([], list_client)?.collect::<rusqlite::Result<_>>()?;
+        let mut stmt = self.conn.prepare(&format!("SELECT {CLIENT_COLUMNS} FROM clients ORDER BY name_key, id"))?;
+        let clients: Vec<Client> = stmt.query_map([], client_from_row)?.collect::<rusqlite::Result<_>>()?;
         let mut domains: BTreeMap<i64, Vec<String>> = BTreeMap::new();
         let mut stmt = self.conn.prepare("SELECT client_id, domain FROM client_domains ORDER BY client_id, domain")?;
         for row in stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))? {

@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::today::{MeetingView, local, meeting_view, words as today_words};
-use super::{AppState, asset, render, signed_in};
+use super::{AppState, Row, asset, push_row, render, signed_in};
 use crate::app::today::{Which, meeting_brief};
 use crate::brief::{ItemSummary, Occurrence};
 use crate::model::{ClientId, ItemId};
@@ -91,11 +91,6 @@ static EN: Words = Words {
 #[derive(Deserialize)]
 struct BriefQuery {
     event: Option<String>,
-}
-
-struct Row {
-    label: String,
-    value: String,
 }
 
 struct ContactView {
@@ -209,11 +204,7 @@ async fn brief(
         let b = &mb.brief;
         let c = &b.client;
         let mut company = Vec::new();
-        let mut row = |label: &str, value: Option<String>| {
-            if let Some(v) = value.filter(|v| !v.trim().is_empty()) {
-                company.push(Row { label: label.to_string(), value: v });
-            }
-        };
+        let mut row = |label: &str, value: Option<String>| push_row(&mut company, label, value);
         row(t.ico, c.ico.clone());
         row(t.dic, c.dic.clone());
         row(t.address, c.address.clone());

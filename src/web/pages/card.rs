@@ -13,7 +13,7 @@ use axum::routing::get;
 use chrono::{Local, NaiveDate, TimeZone, Utc};
 use serde::Deserialize;
 
-use super::{AppState, render, signed_in};
+use super::{AppState, Row, push_row, render, signed_in};
 use crate::app::visibility::Viewer;
 use crate::app::{self, TimelineEntry};
 use crate::model::{ClientId, ItemId};
@@ -98,11 +98,6 @@ static EN: Words = Words {
 
 fn words(t: &Msg) -> &'static Words {
     if t.lang == "cs" { &CS } else { &EN }
-}
-
-struct Row {
-    label: String,
-    value: String,
 }
 
 struct ContactView {
@@ -330,11 +325,7 @@ async fn card(
         let card = app::client_card_for(store, config, ClientId(id), &viewer)?;
         let c = &card.client;
         let mut company = Vec::new();
-        let mut row = |label: &str, value: Option<String>| {
-            if let Some(v) = value.filter(|v| !v.trim().is_empty()) {
-                company.push(Row { label: label.to_string(), value: v });
-            }
-        };
+        let mut row = |label: &str, value: Option<String>| push_row(&mut company, label, value);
         row(t.ico, c.ico.clone());
         row(t.dic, c.dic.clone());
         row(t.legal_form, card.legal_form.clone());

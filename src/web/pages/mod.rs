@@ -173,6 +173,19 @@ fn csrf_ok(ctx: &Ctx, headers: &HeaderMap, field: &str) -> bool {
     auth::same_token(field, &ctx.session.csrf) || auth::same_token(header, &ctx.session.csrf)
 }
 
+/// A label and its value, as the pages' definition lists show them.
+struct Row {
+    label: String,
+    value: String,
+}
+
+/// Adds a row unless its value is missing or blank.
+fn push_row(rows: &mut Vec<Row>, label: &str, value: Option<String>) {
+    if let Some(v) = value.filter(|v| !v.trim().is_empty()) {
+        rows.push(Row { label: label.to_string(), value: v });
+    }
+}
+
 /// Every page's routes and the assets.
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
