@@ -73,6 +73,7 @@ struct Words {
     body_hidden: &'static str,
     shown: &'static str,
     failed: &'static str,
+    restricted: &'static str,
 }
 
 static CS: Words = Words {
@@ -106,6 +107,7 @@ static CS: Words = Words {
     body_hidden: "Obsah je skrytý: schránka patří kolegovi.",
     shown: "Zobrazeno",
     failed: "Hledání se nepodařilo.",
+    restricted: "Poštu ze schránek kolegů vidíte, jak dovolí jejich nastavení: z některých jen předmět, nebo jen kdo a kdy psal.",
 };
 
 static EN: Words = Words {
@@ -139,6 +141,7 @@ static EN: Words = Words {
     body_hidden: "Content hidden: a colleague's mailbox.",
     shown: "Shown",
     failed: "The search failed.",
+    restricted: "Colleagues' mailboxes show you what their settings allow: some only the subject, some only who wrote when.",
 };
 
 fn words(t: &Msg) -> &'static Words {
@@ -315,6 +318,8 @@ struct SearchPage {
     sorts: Vec<Choice>,
     offset: usize,
     out: Outcome,
+    /// Some mailbox hides something from this user.
+    restricted: bool,
 }
 
 #[derive(Template)]
@@ -486,6 +491,7 @@ async fn search(State(state): State<AppState>, headers: HeaderMap, Query(p): Que
             blank,
             offset,
             out,
+            restricted: Viewer::for_user(config, &ctx.session.user.name).is_restricted(),
             p,
         };
         Ok(render(status, &page))
