@@ -299,7 +299,10 @@ fn the_search_page() {
     assert!(p.body.contains("<option value=\"document\">") && p.body.contains("<select name=\"kind\">"));
     assert!(p.body.contains("hx-push-url=\"true\"") && p.body.contains("hx-target=\"#search-results\""));
     assert!(p.body.contains("/assets/search.css") && p.body.contains("Type a word"));
-    assert!(p.body.contains("mailboxes show you what their settings allow"), "jana is told some mail is hidden from her");
+    assert!(
+        p.body.contains("mailboxes show you what their settings allow"),
+        "jana is told some mail is hidden from her"
+    );
     assert!(item_ids(&p.body).is_empty());
     let css = b.get(&server.url("/assets/search.css"));
     assert!(css.header("content-type").starts_with("text/css") && css.body.contains("mark"));
