@@ -28,6 +28,7 @@ copy() {
 }
 
 copy mail "$root/fixtures/mail" "$root/fixtures/maildir" "$root/fixtures/fuzz/mail"
+copy mail_view "$root/fixtures/mail" "$root/fixtures/maildir" "$root/fixtures/fuzz/mail_view"
 copy ics "$root/fixtures/ics" "$root/fixtures/calendar" "$root/fixtures/fuzz/ics"
 copy note "$root/fixtures/notes" "$root/fixtures/fuzz/note"
 copy config "$root/config/kronika.example.toml" "$here/seeds/config" "$root/fixtures/fuzz/config"

@@ -243,6 +243,34 @@ fn decode_entity(name: &str) -> Option<char> {
     if chars.next().is_some() { None } else { Some(c) }
 }
 
+/// HTML mail made safe to show in a sandboxed frame: an allow-list of
+/// tags and attributes (ammonia's defaults: no script, style, form, frame,
+/// object, event handler or `style` attribute), links only to `http`,
+/// `https` and `mailto` (never relative, never `javascript:`), opened
+/// with `noopener noreferrer`; images only from `data:` PNG, JPEG, GIF or
+/// WebP, so that no remote image (a tracking pixel) is ever loaded.
+pub fn sanitize(html: &str) -> String {
+    let schemes: std::collections::HashSet<&str> = ["http", "https", "mailto", "data"].into_iter().collect();
+    ammonia::Builder::default()
+        .url_schemes(schemes)
+        .url_relative(ammonia::UrlRelative::Deny)
+        .link_rel(Some("noopener noreferrer"))
+        .attribute_filter(|element, attribute, value| {
+            let v = value.trim_start();
+            let lower = v.get(..16).unwrap_or(v).to_ascii_lowercase();
+            match (element, attribute) {
+                ("img", "src") => {
+                    let image = ["data:image/png", "data:image/jpeg", "data:image/gif", "data:image/webp"];
+                    image.iter().any(|p| lower.starts_with(p)).then(|| Cow::Owned(v.to_string()))
+                }
+                (_, "src" | "href" | "cite" | "longdesc") if lower.starts_with("data:") => None,
+                _ => Some(Cow::Owned(value.to_string())),
+            }
+        })
+        .clean(html)
+        .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -291,32 +319,26 @@ mod tests {
         assert_eq!(html_to_text("&#150;"), "–");
         assert_eq!(html_to_text("ž&ž;"), "ž&ž;");
     }
-}
 
-/// HTML mail made safe to show in a sandboxed frame: an allow-list of
-/// tags and attributes (ammonia's defaults: no script, style, form, frame,
-/// object, event handler or `style` attribute), links only to `http`,
-/// `https` and `mailto` (never relative, never `javascript:`), opened
-/// with `noopener noreferrer`; images only from `data:` PNG, JPEG, GIF or
-/// WebP, so that no remote image (a tracking pixel) is ever loaded.
-pub fn sanitize(html: &str) -> String {
-    let schemes: std::collections::HashSet<&str> = ["http", "https", "mailto", "data"].into_iter().collect();
-    ammonia::Builder::default()
-        .url_schemes(schemes)
-        .url_relative(ammonia::UrlRelative::Deny)
-        .link_rel(Some("noopener noreferrer"))
-        .attribute_filter(|element, attribute, value| {
-            let v = value.trim_start();
-            let lower = v.get(..16).unwrap_or(v).to_ascii_lowercase();
-            match (element, attribute) {
-                ("img", "src") => {
-                    let image = ["data:image/png", "data:image/jpeg", "data:image/gif", "data:image/webp"];
-                    image.iter().any(|p| lower.starts_with(p)).then(|| Cow::Owned(v.to_string()))
-                }
-                (_, "src" | "href" | "cite" | "longdesc") if lower.starts_with("data:") => None,
-                _ => Some(Cow::Owned(value.to_string())),
-            }
-        })
-        .clean(html)
-        .to_string()
+    #[test]
+    fn sanitised_html_keeps_text_and_safe_links_and_nothing_active() {
+        let cases = [
+            ("<p onclick=\"x()\">Dobrý den</p><script>alert(1)</script>", "<p>Dobrý den</p>"),
+            (
+                "<a href=\"https://acme.cz/\">web</a>",
+                "<a href=\"https://acme.cz/\" rel=\"noopener noreferrer\">web</a>",
+            ),
+            ("<a href=\"javascript:alert(1)\">x</a>", "<a rel=\"noopener noreferrer\">x</a>"),
+            ("<a href=\"/logout\">x</a>", "<a rel=\"noopener noreferrer\">x</a>"),
+            ("<a href=\"data:text/html,x\">x</a>", "<a rel=\"noopener noreferrer\">x</a>"),
+            ("<img src=\"http://t.example/p.gif\" alt=\"p\">", "<img alt=\"p\">"),
+            ("<img src=\"data:image/png;base64,iVBO\">", "<img src=\"data:image/png;base64,iVBO\">"),
+            ("<img src=\"data:image/svg+xml,<svg/>\">", "<img>"),
+            ("<div style=\"background:url(http://t.example/)\">x</div>", "<div>x</div>"),
+            ("<style>body{}</style><form action=x><input></form>ok", "ok"),
+        ];
+        for (html, want) in cases {
+            assert_eq!(sanitize(html), want, "{html}");
+        }
+    }
 }

@@ -46,6 +46,7 @@ struct Words {
     nothing: &'static str,
     past: &'static str,
     print: &'static str,
+    print_button: &'static str,
     from: &'static str,
     in_history: &'static str,
 }
@@ -64,7 +65,8 @@ static CS: Words = Words {
     recent: "Poslední kontakty",
     nothing: "nic",
     past: "Proběhlé schůzky",
-    print: "Tisk: Ctrl+P (⌘P). Vytiskne se jen obsah, bez navigace.",
+    print: "Vytiskne se jen obsah, bez navigace (také Ctrl+P, ⌘P).",
+    print_button: "Vytisknout",
     from: "od",
     in_history: "položek v historii",
 };
@@ -83,7 +85,8 @@ static EN: Words = Words {
     recent: "Recent interactions",
     nothing: "nothing",
     past: "Past meetings",
-    print: "Print: Ctrl+P (⌘P). Only the content is printed, without navigation.",
+    print: "Only the content is printed, without navigation (also Ctrl+P, ⌘P).",
+    print_button: "Print",
     from: "from",
     in_history: "items in the history",
 };

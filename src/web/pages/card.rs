@@ -52,6 +52,7 @@ struct Words {
     new_items: &'static str,
     edit_contact: &'static str,
     brief: &'static str,
+    search_client: &'static str,
 }
 
 static CS: Words = Words {
@@ -73,6 +74,7 @@ static CS: Words = Words {
     new_items: "Nové",
     edit_contact: "upravit",
     brief: "Podklady ke schůzce",
+    search_client: "Hledat v historii klienta",
 };
 
 static EN: Words = Words {
@@ -94,6 +96,7 @@ static EN: Words = Words {
     new_items: "New",
     edit_contact: "edit",
     brief: "Meeting brief",
+    search_client: "Search this client's history",
 };
 
 fn words(t: &Msg) -> &'static Words {

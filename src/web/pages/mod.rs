@@ -30,6 +30,7 @@ use crate::store::{Session, Store, StoreError};
 const HTMX_JS: &str = include_str!("../../../assets/htmx.min.js");
 const CSS: &str = include_str!("../../../assets/kronika.css");
 const FAVICON: &str = include_str!("../../../assets/favicon.svg");
+const PRINT_JS: &str = include_str!("../../../assets/print.js");
 
 async fn htmx_js() -> Response {
     asset(HTMX_JS, "text/javascript; charset=utf-8")
@@ -37,6 +38,10 @@ async fn htmx_js() -> Response {
 
 async fn css() -> Response {
     asset(CSS, "text/css; charset=utf-8")
+}
+
+async fn print_js() -> Response {
+    asset(PRINT_JS, "text/javascript; charset=utf-8")
 }
 
 async fn favicon() -> Response {
@@ -193,6 +198,7 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/assets/htmx.min.js", get(htmx_js))
         .route("/assets/kronika.css", get(css))
         .route("/assets/favicon.svg", get(favicon))
+        .route("/assets/print.js", get(print_js))
         .route("/favicon.ico", get(favicon))
         .merge(session::routes())
         .merge(today::routes())
