@@ -67,7 +67,8 @@ impl From<StoreError> for EditError {
 }
 
 impl EditError {
-    fn field(field: &str, message: impl Into<String>) -> EditError {
+    /// One refused field.
+    pub fn field(field: &str, message: impl Into<String>) -> EditError {
         EditError::Invalid(vec![FieldError { field: field.to_string(), message: message.into() }])
     }
 

@@ -24,8 +24,8 @@ use super::{AppState, Ctx, asset, csrf_ok, lang, message, render, signed_in, to_
 use crate::app::edit::{self, EditError};
 use crate::ares::{Ares, AresError};
 use crate::config::Config;
-use crate::model::{ClientId, ContactId, FieldKind, ItemId, ItemKind};
-use crate::store::{Store, StoreError};
+use crate::model::{Client, ClientId, Contact, ContactId, FieldKind, ItemId, ItemKind};
+use crate::store::{Deal, Store, StoreError};
 use crate::web::auth::{self, SESSION_COOKIE};
 use crate::web::i18n::Msg;
 
@@ -384,6 +384,25 @@ fn place_errors(t: &Msg, sections: &mut [Section], extra: &mut [&mut Input], e: 
     rest.join("; ")
 }
 
+/// The form shown again after `e`: each field error beside its field;
+/// the page's message (what no field shows, else "correct the marked
+/// fields") and its status come back.
+fn refusal(t: &Msg, sections: &mut [Section], extra: &mut [&mut Input], e: &EditError) -> (String, StatusCode) {
+    let rest = place_errors(t, sections, extra, e);
+    (if rest.is_empty() { words(t).fix_fields.to_string() } else { rest }, status_of(e))
+}
+
+/// An id chosen in a select (`client`, `contact`); blank is none.
+fn parse_id(f: &FormData, field: &str) -> Result<Option<i64>, edit::FieldError> {
+    match f.get(field).trim() {
+        "" => Ok(None),
+        s => s
+            .parse::<i64>()
+            .map(Some)
+            .map_err(|_| edit::FieldError { field: field.into(), message: format!("cannot read {field} {s:?}") }),
+    }
+}
+
 fn lines(s: &str) -> Vec<String> {
     s.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect()
 }
@@ -454,6 +473,37 @@ fn forbidden(ctx: &Ctx) -> Response {
 
 fn to_card(id: ClientId) -> Response {
     Redirect::to(&format!("/clients/{}", id.0)).into_response()
+}
+
+/// A submitted form: signed in and the CSRF token checked (403 without
+/// it), then `handle` with the form.
+async fn posted<F>(state: AppState, headers: HeaderMap, form: FormData, handle: F) -> Response
+where
+    F: FnOnce(&Ctx, &mut Store, &Config, &FormData) -> Result<Response, StoreError> + Send + 'static,
+{
+    let h = headers.clone();
+    signed_in(state, headers, move |ctx, store, config| {
+        if !csrf_ok(ctx, &h, form.get("csrf")) {
+            return Ok(forbidden(ctx));
+        }
+        handle(ctx, store, config, &form)
+    })
+    .await
+}
+
+/// What a change answers: saved, `saved` logs it and names the client
+/// whose card comes next (303); a store failure is the server's error;
+/// anything else goes to `refused` (the form again, with the errors).
+fn outcome<T>(
+    result: Result<T, EditError>,
+    saved: impl FnOnce(T) -> ClientId,
+    refused: impl FnOnce(EditError) -> Result<Response, StoreError>,
+) -> Result<Response, StoreError> {
+    match result {
+        Ok(v) => Ok(to_card(saved(v))),
+        Err(EditError::Store(e)) => Err(e),
+        Err(e) => refused(e),
+    }
 }
 
 /// What a failed change answers when it is not a form to show again.
@@ -635,26 +685,21 @@ fn ctx_path(id: Option<ClientId>, what: &str) -> String {
 }
 
 fn show_client_error(mut page: ClientPage, e: &EditError) -> Response {
+    // A duplicate belongs beside the name or the IČO it repeats.
+    let beside;
+    let e = match e {
+        EditError::Conflict(m) => {
+            let field = if m.contains("IČO") { "ico" } else { "name" };
+            beside = EditError::field(field, e.to_string());
+            &beside
+        }
+        e => e,
+    };
     let mut list: Vec<&mut Input> = page.ares.fields.iter_mut().collect();
     list.push(&mut page.ico);
-    let rest = place_errors(page.t, &mut page.sections, &mut list, e);
-    // A duplicate belongs beside the name or the IČO it repeats.
-    let rest = match e {
-        EditError::Conflict(m) if m.contains("IČO") => {
-            page.ico.error = if page.t.lang == "cs" { czech("ico", m) } else { None }.unwrap_or_else(|| e.to_string());
-            String::new()
-        }
-        EditError::Conflict(m) => {
-            let text = if page.t.lang == "cs" { czech("name", m) } else { None }.unwrap_or_else(|| e.to_string());
-            if let Some(f) = page.ares.fields.iter_mut().find(|f| f.name == "name") {
-                f.error = text;
-            }
-            String::new()
-        }
-        _ => rest,
-    };
-    page.error = if rest.is_empty() { words(page.t).fix_fields.to_string() } else { rest };
-    render(status_of(e), &page)
+    let status;
+    (page.error, status) = refusal(page.t, &mut page.sections, &mut list, e);
+    render(status, &page)
 }
 
 async fn client_new_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
@@ -681,12 +726,8 @@ async fn client_new(
     if form.has("fill") {
         return fill_from_ares(state, headers, form, None).await;
     }
-    let h = headers.clone();
-    signed_in(state, headers, move |ctx, store, config| {
-        if !csrf_ok(ctx, &h, form.get("csrf")) {
-            return Ok(forbidden(ctx));
-        }
-        let v = ClientValues::from_form(&form, config);
+    posted(state, headers, form, |ctx, store, config, form| {
+        let v = ClientValues::from_form(form, config);
         let draft = edit::ClientDraft {
             name: v.name.clone(),
             ico: Some(v.ico.clone()),
@@ -700,14 +741,14 @@ async fn client_new(
             emails: vec![v.emails.clone()],
             fields: v.field_pairs(config),
         };
-        match edit::add_client(store, config, &draft, None) {
-            Ok(added) => {
+        outcome(
+            edit::add_client(store, config, &draft, None),
+            |added| {
                 tracing::info!("web: {} added client {}: {}", ctx.session.user.name, added.id, added.name);
-                Ok(to_card(added.id))
-            }
-            Err(EditError::Store(e)) => Err(e),
-            Err(e) => Ok(show_client_error(client_page(ctx, config, None, &v, None), &e)),
-        }
+                added.id
+            },
+            |e| Ok(show_client_error(client_page(ctx, config, None, &v, None), &e)),
+        )
     })
     .await
 }
@@ -723,13 +764,9 @@ async fn client_edit(
     if form.has("fill") {
         return fill_from_ares(state, headers, form, Some(id)).await;
     }
-    let h = headers.clone();
-    signed_in(state, headers, move |ctx, store, config| {
-        if !csrf_ok(ctx, &h, form.get("csrf")) {
-            return Ok(forbidden(ctx));
-        }
+    posted(state, headers, form, move |ctx, store, config, form| {
         store.client(id)?;
-        let v = ClientValues::from_form(&form, config);
+        let v = ClientValues::from_form(form, config);
         // A field the form did not send stays as it is.
         let list = |k: &str| match form.opt(k) {
             Some(all) => edit::ListChange::set(vec![all]),
@@ -752,15 +789,17 @@ async fn client_edit(
                 .filter_map(|cf| form.opt(&edit::custom_field_key(&cf.name)).map(|v| (cf.name.clone(), v)))
                 .collect(),
         };
-        match edit::edit_client(store, config, id, &changes) {
-            Ok(c) => {
+        outcome(
+            edit::edit_client(store, config, id, &changes),
+            |c| {
                 tracing::info!("web: {} changed client {id}: {}", ctx.session.user.name, c.name);
-                Ok(to_card(id))
-            }
-            Err(EditError::Store(e)) => Err(e),
-            Err(e @ EditError::NotFound { .. }) => failed(ctx, e),
-            Err(e) => Ok(show_client_error(client_page(ctx, config, Some(id), &v, None), &e)),
-        }
+                id
+            },
+            |e| match e {
+                EditError::NotFound { .. } => failed(ctx, e),
+                e => Ok(show_client_error(client_page(ctx, config, Some(id), &v, None), &e)),
+            },
+        )
     })
     .await
 }
@@ -933,9 +972,9 @@ fn form_page(
     };
     let status = match error {
         Some(e) => {
-            let rest = place_errors(page.t, &mut page.sections, &mut [], e);
-            page.error = if rest.is_empty() { page.w.fix_fields.to_string() } else { rest };
-            status_of(e)
+            let status;
+            (page.error, status) = refusal(page.t, &mut page.sections, &mut [], e);
+            status
         }
         None => StatusCode::OK,
     };
@@ -946,19 +985,60 @@ fn show(p: (StatusCode, FormPage)) -> Response {
     render(p.0, &p.1)
 }
 
+/// A form that adds to a client (a contact, a deal, a note): under the
+/// client's name, posted to `/clients/{id}/{what}/new`, back to its card.
+fn new_form(
+    ctx: &Ctx,
+    title: &str,
+    client: &Client,
+    what: &str,
+    sections: Vec<Section>,
+    error: Option<&EditError>,
+) -> (StatusCode, FormPage) {
+    let id = client.id.0;
+    form_page(
+        ctx,
+        title.into(),
+        client.name.clone(),
+        format!("/clients/{id}/{what}/new"),
+        format!("/clients/{id}"),
+        sections,
+        error,
+    )
+}
+
+fn contact_new_page(ctx: &Ctx, client: &Client, f: &FormData, error: Option<&EditError>) -> Response {
+    show(new_form(ctx, words(ctx.t).new_contact, client, "contacts", contact_sections(ctx, f, None), error))
+}
+
+fn client_options(store: &Store) -> Result<Vec<(String, String)>, StoreError> {
+    Ok(store.clients()?.into_iter().map(|c| (c.id.0.to_string(), c.name)).collect())
+}
+
+/// The form of contact `p` (of the client named `client`).
+fn contact_edit_page(
+    ctx: &Ctx,
+    store: &Store,
+    p: &Contact,
+    client: &str,
+    f: &FormData,
+    error: Option<&EditError>,
+) -> Result<Response, StoreError> {
+    Ok(show(form_page(
+        ctx,
+        format!("{}: {}", words(ctx.t).edit_contact, p.name),
+        client.to_string(),
+        format!("/contacts/{}/edit", p.id.0),
+        format!("/clients/{}", p.client.0),
+        contact_sections(ctx, f, Some(client_options(store)?)),
+        error,
+    )))
+}
+
 async fn contact_new_form(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
     signed_in(state, headers, move |ctx, store, _| {
         let c = store.client(ClientId(id))?;
-        let f = FormData(Vec::new());
-        Ok(show(form_page(
-            ctx,
-            words(ctx.t).new_contact.into(),
-            c.name,
-            format!("/clients/{id}/contacts/new"),
-            format!("/clients/{id}"),
-            contact_sections(ctx, &f, None),
-            None,
-        )))
+        Ok(contact_new_page(ctx, &c, &FormData(Vec::new()), None))
     })
     .await
 }
@@ -969,12 +1049,7 @@ async fn contact_new(
     Path(id): Path<i64>,
     axum::Form(pairs): axum::Form<Vec<(String, String)>>,
 ) -> Response {
-    let h = headers.clone();
-    signed_in(state, headers, move |ctx, store, _| {
-        let f = FormData(pairs);
-        if !csrf_ok(ctx, &h, f.get("csrf")) {
-            return Ok(forbidden(ctx));
-        }
+    posted(state, headers, FormData(pairs), move |ctx, store, _, f| {
         let client = store.client(ClientId(id))?;
         let draft = edit::ContactDraft {
             name: f.get("name").into(),
@@ -982,33 +1057,21 @@ async fn contact_new(
             phone: f.opt("phone"),
             role: f.opt("role"),
         };
-        match edit::add_contact(store, client.id, &draft) {
-            Ok(cid) => {
+        outcome(
+            edit::add_contact(store, client.id, &draft),
+            |cid| {
                 tracing::info!(
                     "web: {} added contact {cid} ({}) to client {id}: {}",
                     ctx.session.user.name,
                     draft.name.trim(),
                     client.name
                 );
-                Ok(to_card(client.id))
-            }
-            Err(EditError::Store(e)) => Err(e),
-            Err(e) => Ok(show(form_page(
-                ctx,
-                words(ctx.t).new_contact.into(),
-                client.name,
-                format!("/clients/{id}/contacts/new"),
-                format!("/clients/{id}"),
-                contact_sections(ctx, &f, None),
-                Some(&e),
-            ))),
-        }
+                client.id
+            },
+            |e| Ok(contact_new_page(ctx, &client, f, Some(&e))),
+        )
     })
     .await
-}
-
-fn client_options(store: &Store) -> Result<Vec<(String, String)>, StoreError> {
-    Ok(store.clients()?.into_iter().map(|c| (c.id.0.to_string(), c.name)).collect())
 }
 
 async fn contact_edit_form(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
@@ -1022,15 +1085,7 @@ async fn contact_edit_form(State(state): State<AppState>, headers: HeaderMap, Pa
             ("role".into(), p.role.clone().unwrap_or_default()),
             ("client".into(), p.client.0.to_string()),
         ]);
-        Ok(show(form_page(
-            ctx,
-            format!("{}: {}", words(ctx.t).edit_contact, p.name),
-            client.name,
-            format!("/contacts/{id}/edit"),
-            format!("/clients/{}", p.client.0),
-            contact_sections(ctx, &f, Some(client_options(store)?)),
-            None,
-        )))
+        contact_edit_page(ctx, store, &p, &client.name, &f, None)
     })
     .await
 }
@@ -1041,22 +1096,12 @@ async fn contact_edit(
     Path(id): Path<i64>,
     axum::Form(pairs): axum::Form<Vec<(String, String)>>,
 ) -> Response {
-    let h = headers.clone();
-    signed_in(state, headers, move |ctx, store, _| {
-        let f = FormData(pairs);
-        if !csrf_ok(ctx, &h, f.get("csrf")) {
-            return Ok(forbidden(ctx));
-        }
+    posted(state, headers, FormData(pairs), move |ctx, store, _, f| {
         let p = store.contact(ContactId(id))?;
         let client = store.client(p.client)?;
-        let move_to = match f.get("client").trim() {
-            "" => None,
-            s => match s.parse::<i64>() {
-                Ok(n) => Some(ClientId(n)),
-                Err(_) => {
-                    return Ok(message(StatusCode::UNPROCESSABLE_ENTITY, ctx.t, &format!("cannot read client {s:?}")));
-                }
-            },
+        let move_to = match parse_id(f, "client") {
+            Ok(c) => c.map(ClientId),
+            Err(fe) => return Ok(message(StatusCode::UNPROCESSABLE_ENTITY, ctx.t, &fe.message)),
         };
         let changes = edit::ContactChanges {
             name: f.opt("name"),
@@ -1065,27 +1110,19 @@ async fn contact_edit(
             role: f.opt("role"),
             client: move_to.filter(|c| *c != p.client),
         };
-        match edit::edit_contact(store, p.id, &changes) {
-            Ok(c) => {
+        outcome(
+            edit::edit_contact(store, p.id, &changes),
+            |c| {
                 tracing::info!(
                     "web: {} changed contact {id} ({}) of client {}",
                     ctx.session.user.name,
                     c.name,
                     c.client
                 );
-                Ok(to_card(c.client))
-            }
-            Err(EditError::Store(e)) => Err(e),
-            Err(e) => Ok(show(form_page(
-                ctx,
-                format!("{}: {}", words(ctx.t).edit_contact, p.name),
-                client.name,
-                format!("/contacts/{id}/edit"),
-                format!("/clients/{}", p.client.0),
-                contact_sections(ctx, &f, Some(client_options(store)?)),
-                Some(&e),
-            ))),
-        }
+                c.client
+            },
+            |e| contact_edit_page(ctx, store, &p, &client.name, f, Some(&e)),
+        )
     })
     .await
 }
@@ -1110,18 +1147,27 @@ fn deal_sections(ctx: &Ctx, f: &FormData) -> Vec<Section> {
     }]
 }
 
+fn deal_new_page(ctx: &Ctx, client: &Client, f: &FormData, error: Option<&EditError>) -> Response {
+    show(new_form(ctx, words(ctx.t).new_deal, client, "deals", deal_sections(ctx, f), error))
+}
+
+/// The form of deal `d`.
+fn deal_edit_page(ctx: &Ctx, d: &Deal, f: &FormData, error: Option<&EditError>) -> Response {
+    show(form_page(
+        ctx,
+        format!("{}: {}", words(ctx.t).edit_deal, d.title),
+        d.client.clone(),
+        format!("/deals/{}/edit", d.id),
+        format!("/clients/{}", d.client_id),
+        deal_sections(ctx, f),
+        error,
+    ))
+}
+
 async fn deal_new_form(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
     signed_in(state, headers, move |ctx, store, _| {
         let c = store.client(ClientId(id))?;
-        Ok(show(form_page(
-            ctx,
-            words(ctx.t).new_deal.into(),
-            c.name,
-            format!("/clients/{id}/deals/new"),
-            format!("/clients/{id}"),
-            deal_sections(ctx, &FormData(Vec::new())),
-            None,
-        )))
+        Ok(deal_new_page(ctx, &c, &FormData(Vec::new()), None))
     })
     .await
 }
@@ -1132,12 +1178,7 @@ async fn deal_new(
     Path(id): Path<i64>,
     axum::Form(pairs): axum::Form<Vec<(String, String)>>,
 ) -> Response {
-    let h = headers.clone();
-    signed_in(state, headers, move |ctx, store, _| {
-        let f = FormData(pairs);
-        if !csrf_ok(ctx, &h, f.get("csrf")) {
-            return Ok(forbidden(ctx));
-        }
+    posted(state, headers, FormData(pairs), move |ctx, store, _, f| {
         let client = store.client(ClientId(id))?;
         let draft = edit::DealDraft {
             title: f.get("title").into(),
@@ -1147,27 +1188,19 @@ async fn deal_new(
             date: f.opt("date"),
             products: lines(f.get("products")),
         };
-        match edit::add_deal(store, client.id, &draft) {
-            Ok(deal) => {
+        outcome(
+            edit::add_deal(store, client.id, &draft),
+            |deal| {
                 tracing::info!(
                     "web: {} added deal {deal} ({}) to client {id}: {}",
                     ctx.session.user.name,
                     draft.title.trim(),
                     client.name
                 );
-                Ok(to_card(client.id))
-            }
-            Err(EditError::Store(e)) => Err(e),
-            Err(e) => Ok(show(form_page(
-                ctx,
-                words(ctx.t).new_deal.into(),
-                client.name,
-                format!("/clients/{id}/deals/new"),
-                format!("/clients/{id}"),
-                deal_sections(ctx, &f),
-                Some(&e),
-            ))),
-        }
+                client.id
+            },
+            |e| Ok(deal_new_page(ctx, &client, f, Some(&e))),
+        )
     })
     .await
 }
@@ -1183,15 +1216,7 @@ async fn deal_edit_form(State(state): State<AppState>, headers: HeaderMap, Path(
             ("date".into(), d.date.to_string()),
             ("products".into(), d.products.join("\n")),
         ]);
-        Ok(show(form_page(
-            ctx,
-            format!("{}: {}", words(ctx.t).edit_deal, d.title),
-            d.client.clone(),
-            format!("/deals/{id}/edit"),
-            format!("/clients/{}", d.client_id),
-            deal_sections(ctx, &f),
-            None,
-        )))
+        Ok(deal_edit_page(ctx, &d, &f, None))
     })
     .await
 }
@@ -1202,12 +1227,7 @@ async fn deal_edit(
     Path(id): Path<i64>,
     axum::Form(pairs): axum::Form<Vec<(String, String)>>,
 ) -> Response {
-    let h = headers.clone();
-    signed_in(state, headers, move |ctx, store, _| {
-        let f = FormData(pairs);
-        if !csrf_ok(ctx, &h, f.get("csrf")) {
-            return Ok(forbidden(ctx));
-        }
+    posted(state, headers, FormData(pairs), move |ctx, store, _, f| {
         let d = store.deal(id)?;
         let changes = edit::DealChanges {
             title: f.opt("title"),
@@ -1217,22 +1237,14 @@ async fn deal_edit(
             date: f.opt("date").filter(|s| !s.trim().is_empty()),
             products: f.opt("products").map(|p| lines(&p)),
         };
-        match edit::edit_deal(store, id, &changes) {
-            Ok(deal) => {
+        outcome(
+            edit::edit_deal(store, id, &changes),
+            |deal| {
                 tracing::info!("web: {} changed deal {id} ({}) of {}", ctx.session.user.name, deal.title, deal.client);
-                Ok(to_card(ClientId(deal.client_id)))
-            }
-            Err(EditError::Store(e)) => Err(e),
-            Err(e) => Ok(show(form_page(
-                ctx,
-                format!("{}: {}", words(ctx.t).edit_deal, d.title),
-                d.client.clone(),
-                format!("/deals/{id}/edit"),
-                format!("/clients/{}", d.client_id),
-                deal_sections(ctx, &f),
-                Some(&e),
-            ))),
-        }
+                ClientId(deal.client_id)
+            },
+            |e| Ok(deal_edit_page(ctx, &d, f, Some(&e))),
+        )
     })
     .await
 }
@@ -1274,21 +1286,12 @@ fn note_page(
     ctx: &Ctx,
     store: &Store,
     config: &Config,
-    client: &crate::model::Client,
+    client: &Client,
     f: &FormData,
     e: Option<&EditError>,
 ) -> Result<Response, StoreError> {
-    let id = client.id.0;
     let sections = note_sections(ctx, store, config, client.id, f)?;
-    let (mut status, mut page) = form_page(
-        ctx,
-        words(ctx.t).new_note.into(),
-        client.name.clone(),
-        format!("/clients/{id}/notes/new"),
-        format!("/clients/{id}"),
-        sections,
-        e,
-    );
+    let (mut status, mut page) = new_form(ctx, words(ctx.t).new_note, client, "notes", sections, e);
     if config.notes.is_empty() {
         page.blocked = words(ctx.t).no_notes_folder.to_string();
         page.error.clear();
@@ -1313,32 +1316,17 @@ async fn note_new(
     Path(id): Path<i64>,
     axum::Form(pairs): axum::Form<Vec<(String, String)>>,
 ) -> Response {
-    let h = headers.clone();
-    signed_in(state, headers, move |ctx, store, config| {
-        let f = FormData(pairs);
-        if !csrf_ok(ctx, &h, f.get("csrf")) {
-            return Ok(forbidden(ctx));
-        }
+    posted(state, headers, FormData(pairs), move |ctx, store, config, f| {
         let client = store.client(ClientId(id))?;
         let kind = match f.get("kind").trim() {
             "" => Ok(None),
-            k => k.parse::<ItemKind>().map(Some),
+            k => k.parse::<ItemKind>().map(Some).map_err(|message| edit::FieldError { field: "kind".into(), message }),
         };
-        let contact = match f.get("contact").trim() {
-            "" => Ok(None),
-            c => c.parse::<i64>().map(|n| Some(ContactId(n))).map_err(|_| format!("cannot read contact {c:?}")),
-        };
-        let (kind, contact) = match (kind, contact) {
-            (Ok(k), Ok(c)) => (k, c),
+        let (kind, contact) = match (kind, parse_id(f, "contact")) {
+            (Ok(k), Ok(c)) => (k, c.map(ContactId)),
             (k, c) => {
-                let mut list = Vec::new();
-                if let Err(m) = k {
-                    list.push(edit::FieldError { field: "kind".into(), message: m });
-                }
-                if let Err(m) = c {
-                    list.push(edit::FieldError { field: "contact".into(), message: m });
-                }
-                return note_page(ctx, store, config, &client, &f, Some(&EditError::Invalid(list)));
+                let list = [k.err(), c.err()].into_iter().flatten().collect();
+                return note_page(ctx, store, config, &client, f, Some(&EditError::Invalid(list)));
             }
         };
         let draft =
@@ -1347,25 +1335,25 @@ async fn note_new(
         // the note; `kronika serve` alone files it here, before the redirect.
         let filing =
             if crate::daemon::running_pid(config).is_some() { edit::Filing::Watcher } else { edit::Filing::Now };
-        match edit::add_note(store, config, &draft, filing) {
-            Ok(w) => {
+        outcome(
+            edit::add_note(store, config, &draft, filing),
+            |w| {
                 tracing::info!(
                     "web: {} wrote a note for client {id} ({}): {}",
                     ctx.session.user.name,
                     client.name,
                     w.path.display()
                 );
-                Ok(to_card(client.id))
-            }
-            Err(EditError::Store(e)) => Err(e),
-            Err(e @ (EditError::Invalid(_) | EditError::NoNotesFolder)) => {
-                note_page(ctx, store, config, &client, &f, Some(&e))
-            }
-            Err(e) => {
-                tracing::error!("web: {e}");
-                failed(ctx, e)
-            }
-        }
+                client.id
+            },
+            |e| match e {
+                EditError::Invalid(_) | EditError::NoNotesFolder => note_page(ctx, store, config, &client, f, Some(&e)),
+                e => {
+                    tracing::error!("web: {e}");
+                    failed(ctx, e)
+                }
+            },
+        )
     })
     .await
 }
@@ -1448,16 +1436,15 @@ fn link_page(
         fields: Vec::new(),
     };
     let status = match error {
-        Some(e @ EditError::NotLinked { .. }) => {
+        Some(EditError::NotLinked { .. }) => {
             page.error = w.not_linked.to_string();
-            let _ = e;
             StatusCode::CONFLICT
         }
         Some(e) => {
             let mut refs: Vec<&mut Input> = fields.iter_mut().collect();
-            let rest = place_errors(t, &mut [], &mut refs, e);
-            page.error = if rest.is_empty() { w.fix_fields.to_string() } else { rest };
-            status_of(e)
+            let status;
+            (page.error, status) = refusal(t, &mut [], &mut refs, e);
+            status
         }
         None => StatusCode::OK,
     };
@@ -1469,56 +1456,36 @@ async fn link_form(State(state): State<AppState>, headers: HeaderMap, Path(item)
     signed_in(state, headers, move |ctx, store, _| link_page(ctx, store, item, &FormData(Vec::new()), None)).await
 }
 
-fn parse_id(f: &FormData, field: &str, what: &str) -> Result<Option<i64>, EditError> {
-    match f.get(field).trim() {
-        "" => Ok(None),
-        s => s.parse::<i64>().map(Some).map_err(|_| {
-            EditError::Invalid(vec![edit::FieldError {
-                field: field.into(),
-                message: format!("cannot read {what} {s:?}"),
-            }])
-        }),
-    }
-}
-
 async fn link_post(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(item): Path<i64>,
     axum::Form(pairs): axum::Form<Vec<(String, String)>>,
 ) -> Response {
-    let h = headers.clone();
-    signed_in(state, headers, move |ctx, store, _| {
-        let f = FormData(pairs);
-        if !csrf_ok(ctx, &h, f.get("csrf")) {
-            return Ok(forbidden(ctx));
-        }
+    posted(state, headers, FormData(pairs), move |ctx, store, _, f| {
         store.item(ItemId(item))?;
-        let parsed = parse_id(&f, "client", "client").and_then(|c| {
-            let c = c.ok_or_else(|| {
-                EditError::Invalid(vec![edit::FieldError {
-                    field: "client".into(),
-                    message: "cannot link an item without a client".into(),
-                }])
-            })?;
-            Ok((c, parse_id(&f, "contact", "contact")?))
+        let chosen = |field| parse_id(f, field).map_err(|fe| EditError::Invalid(vec![fe]));
+        let parsed = chosen("client").and_then(|c| {
+            let c = c.ok_or_else(|| EditError::field("client", "cannot link an item without a client"))?;
+            Ok((c, chosen("contact")?))
         });
         let result = parsed.and_then(|(client, contact)| {
-            edit::link(store, ItemId(item), ClientId(client), contact.map(ContactId)).map(|()| client)
+            edit::link(store, ItemId(item), ClientId(client), contact.map(ContactId)).map(|()| ClientId(client))
         });
-        match result {
-            Ok(client) => {
+        outcome(
+            result,
+            |client| {
                 tracing::info!("web: {} linked item {item} to client {client}", ctx.session.user.name);
-                Ok(to_card(ClientId(client)))
-            }
-            Err(EditError::Store(e)) => Err(e),
-            Err(EditError::NotFound { what: "item", .. }) => Ok(message(StatusCode::NOT_FOUND, ctx.t, ctx.t.not_found)),
-            Err(e @ EditError::NotFound { .. }) => {
-                let e = EditError::Invalid(vec![edit::FieldError { field: "client".into(), message: e.to_string() }]);
-                link_page(ctx, store, item, &f, Some(&e))
-            }
-            Err(e) => link_page(ctx, store, item, &f, Some(&e)),
-        }
+                client
+            },
+            |e| match e {
+                EditError::NotFound { what: "item", .. } => Ok(message(StatusCode::NOT_FOUND, ctx.t, ctx.t.not_found)),
+                EditError::NotFound { .. } => {
+                    link_page(ctx, store, item, f, Some(&EditError::field("client", e.to_string())))
+                }
+                e => link_page(ctx, store, item, f, Some(&e)),
+            },
+        )
     })
     .await
 }
@@ -1529,31 +1496,21 @@ async fn unlink_post(
     Path(item): Path<i64>,
     axum::Form(pairs): axum::Form<Vec<(String, String)>>,
 ) -> Response {
-    let h = headers.clone();
-    signed_in(state, headers, move |ctx, store, _| {
-        let f = FormData(pairs);
-        if !csrf_ok(ctx, &h, f.get("csrf")) {
-            return Ok(forbidden(ctx));
-        }
+    posted(state, headers, FormData(pairs), move |ctx, store, _, f| {
         store.item(ItemId(item))?;
-        let client = match parse_id(&f, "client", "client") {
-            Ok(Some(c)) => ClientId(c),
-            Ok(None) | Err(_) => {
-                let e = EditError::Invalid(vec![edit::FieldError {
-                    field: "client".into(),
-                    message: format!("cannot read client {:?}", f.get("client")),
-                }]);
-                return link_page(ctx, store, item, &f, Some(&e));
-            }
+        let Ok(Some(client)) = parse_id(f, "client") else {
+            let e = EditError::field("client", format!("cannot read client {:?}", f.get("client")));
+            return link_page(ctx, store, item, f, Some(&e));
         };
-        match edit::unlink(store, ItemId(item), client) {
-            Ok(()) => {
+        let client = ClientId(client);
+        outcome(
+            edit::unlink(store, ItemId(item), client),
+            |()| {
                 tracing::info!("web: {} unlinked item {item} from client {client}", ctx.session.user.name);
-                Ok(to_card(client))
-            }
-            Err(EditError::Store(e)) => Err(e),
-            Err(e) => link_page(ctx, store, item, &f, Some(&e)),
-        }
+                client
+            },
+            |e| link_page(ctx, store, item, f, Some(&e)),
+        )
     })
     .await
 }
