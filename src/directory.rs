@@ -23,24 +23,73 @@ pub struct RawClient {
     pub fields: Vec<(String, String)>,
 }
 
-/// Validates a raw client against the config. The error says what is wrong.
+/// Validates a raw client against the config. The error says what is
+/// wrong (the first refused field).
 pub fn client_input(raw: &RawClient, config: &Config) -> Result<ClientInput, String> {
+    check_client(raw, config).map_err(|refused| refused.into_iter().next().map(|(_, m)| m).unwrap_or_default())
+}
+
+/// A refused field: its form field's name (`name`, `ico`, `field.obor`, …)
+/// and what is wrong with it ("cannot …").
+pub type Refused = (String, String);
+
+/// Validates a raw client against the config, every field on its own:
+/// the input, or each refused field in the order name, IČO, DIČ, status,
+/// budget, domains, addresses, custom fields.
+pub fn check_client(raw: &RawClient, config: &Config) -> Result<ClientInput, Vec<Refused>> {
+    let mut refused = Vec::new();
     let name = raw.name.trim();
     if name.is_empty() {
-        return Err("cannot add a client without a name".into());
+        refused.push(("name".to_string(), "cannot add a client without a name".to_string()));
+    }
+    let ico = optional(&raw.ico).and_then(|s| keep(&mut refused, "ico", ico(s)));
+    let dic = optional(&raw.dic).and_then(|s| keep(&mut refused, "dic", dic(s)));
+    let status = optional(&raw.status).and_then(|s| keep(&mut refused, "status", status(s)));
+    let annual_budget = optional(&raw.annual_budget).and_then(|s| keep(&mut refused, "budget", budget(s)));
+    let domains = keep(&mut refused, "domains", domains(&raw.domains, config)).unwrap_or_default();
+    let emails = keep(&mut refused, "emails", emails(&raw.emails)).unwrap_or_default();
+    let custom = fields_each(&raw.fields, config, &mut refused);
+    if !refused.is_empty() {
+        return Err(refused);
     }
     Ok(ClientInput {
         name: name.to_string(),
-        ico: optional(&raw.ico).map(ico).transpose()?,
-        dic: optional(&raw.dic).map(dic).transpose()?,
+        ico,
+        dic,
         address: optional(&raw.address).map(str::to_string),
         billing: optional(&raw.billing).map(str::to_string),
-        status: optional(&raw.status).map(status).transpose()?,
-        annual_budget: optional(&raw.annual_budget).map(budget).transpose()?,
-        domains: domains(&raw.domains, config)?,
-        emails: emails(&raw.emails)?,
-        custom: fields(&raw.fields, config)?,
+        status,
+        annual_budget,
+        domains,
+        emails,
+        custom,
     })
+}
+
+/// The value, or `None` with the refusal noted under `field`.
+fn keep<T>(refused: &mut Vec<Refused>, field: &str, r: Result<T, String>) -> Option<T> {
+    r.map_err(|m| refused.push((field.to_string(), m))).ok()
+}
+
+/// The form field of a custom field.
+pub fn custom_field_key(name: &str) -> String {
+    format!("field.{}", name.to_lowercase())
+}
+
+/// Checks custom values one by one ([`fields`] each), so each refused one
+/// is noted under its own form field ([`custom_field_key`]).
+pub fn fields_each(
+    pairs: &[(String, String)],
+    config: &Config,
+    refused: &mut Vec<Refused>,
+) -> serde_json::Map<String, serde_json::Value> {
+    let mut out = serde_json::Map::new();
+    for (k, v) in pairs {
+        if let Some(m) = keep(refused, &custom_field_key(k), fields(&[(k.clone(), v.clone())], config)) {
+            out.extend(m);
+        }
+    }
+    out
 }
 
 fn optional(v: &Option<String>) -> Option<&str> {

@@ -81,25 +81,42 @@ impl EditError {
     }
 }
 
+fn invalid(refused: Vec<directory::Refused>) -> EditError {
+    EditError::Invalid(refused.into_iter().map(|(field, message)| FieldError { field, message }).collect())
+}
+
 /// Collects field errors while a whole form is checked.
 #[derive(Default)]
 struct Checks {
-    errors: Vec<FieldError>,
+    refused: Vec<directory::Refused>,
 }
 
 impl Checks {
     fn take<T>(&mut self, field: &str, r: Result<T, String>) -> Option<T> {
-        match r {
-            Ok(v) => Some(v),
-            Err(message) => {
-                self.errors.push(FieldError { field: field.to_string(), message });
-                None
-            }
+        r.map_err(|m| self.refuse(field, m)).ok()
+    }
+
+    fn refuse(&mut self, field: &str, message: impl Into<String>) {
+        self.refused.push((field.to_string(), message.into()));
+    }
+
+    /// A value the user may clear: `None` leaves it, blank clears it
+    /// (`Some(None)`), anything else is checked.
+    fn clearable<T>(
+        &mut self,
+        field: &str,
+        v: Option<&str>,
+        check: impl Fn(&str) -> Result<T, String>,
+    ) -> Option<Option<T>> {
+        match v {
+            None => None,
+            Some(s) if s.trim().is_empty() => Some(None),
+            Some(s) => self.take(field, check(s)).map(Some),
         }
     }
 
     fn done(self) -> Result<(), EditError> {
-        if self.errors.is_empty() { Ok(()) } else { Err(EditError::Invalid(self.errors)) }
+        if self.refused.is_empty() { Ok(()) } else { Err(invalid(self.refused)) }
     }
 }
 
@@ -107,25 +124,7 @@ fn blank(v: &Option<String>) -> Option<&str> {
     v.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
-/// The form field of a custom field.
-pub fn custom_field_key(name: &str) -> String {
-    format!("field.{}", name.to_lowercase())
-}
-
-/// Checks custom values one by one, so each refused one names its field.
-fn check_fields(
-    c: &mut Checks,
-    pairs: &[(String, String)],
-    config: &Config,
-) -> serde_json::Map<String, serde_json::Value> {
-    let mut out = serde_json::Map::new();
-    for (k, v) in pairs {
-        if let Some(m) = c.take(&custom_field_key(k), directory::fields(&[(k.clone(), v.clone())], config)) {
-            out.extend(m);
-        }
-    }
-    out
-}
+pub use directory::custom_field_key;
 
 // ---- clients ----
 
@@ -162,32 +161,21 @@ pub struct ClientAdded {
     pub linked: i64,
 }
 
+/// The draft checked as a CSV row or `client add` is: every refused field named.
 fn client_input(draft: &ClientDraft, config: &Config) -> Result<ClientInput, EditError> {
-    let mut c = Checks::default();
-    let name = draft.name.trim();
-    if name.is_empty() {
-        c.errors.push(FieldError { field: "name".into(), message: "cannot add a client without a name".into() });
-    }
-    let ico = blank(&draft.ico).and_then(|s| c.take("ico", directory::ico(s)));
-    let dic = blank(&draft.dic).and_then(|s| c.take("dic", directory::dic(s)));
-    let status = blank(&draft.status).and_then(|s| c.take("status", directory::status(s)));
-    let annual_budget = blank(&draft.budget).and_then(|s| c.take("budget", directory::budget(s)));
-    let domains = c.take("domains", directory::domains(&draft.domains, config)).unwrap_or_default();
-    let emails = c.take("emails", directory::emails(&draft.emails)).unwrap_or_default();
-    let custom = check_fields(&mut c, &draft.fields, config);
-    c.done()?;
-    Ok(ClientInput {
-        name: name.to_string(),
-        ico,
-        dic,
-        address: blank(&draft.address).map(str::to_string),
-        billing: blank(&draft.billing).map(str::to_string),
-        status,
-        annual_budget,
-        domains,
-        emails,
-        custom,
-    })
+    let raw = directory::RawClient {
+        name: draft.name.clone(),
+        ico: draft.ico.clone(),
+        dic: draft.dic.clone(),
+        address: draft.address.clone(),
+        billing: draft.billing.clone(),
+        status: draft.status.clone(),
+        annual_budget: draft.budget.clone(),
+        domains: draft.domains.clone(),
+        emails: draft.emails.clone(),
+        fields: draft.fields.clone(),
+    };
+    directory::check_client(&raw, config).map_err(invalid)
 }
 
 /// Adds a client. With `ares`, an IČO is looked up first and the register
@@ -291,25 +279,12 @@ pub fn edit_client(store: &mut Store, config: &Config, id: ClientId, ch: &Client
     let current_emails = store.client_emails(id)?;
     let mut c = Checks::default();
     if ch.name.as_deref().is_some_and(|n| n.trim().is_empty()) {
-        c.errors.push(FieldError { field: "name".into(), message: "cannot save: a client needs a name".into() });
+        c.refuse("name", "cannot save: a client needs a name");
     }
-    // `Some("")` clears; `None` leaves.
-    let ico = match ch.ico.as_deref() {
-        None => None,
-        Some(s) if s.trim().is_empty() => Some(None),
-        Some(s) => c.take("ico", directory::ico(s)).map(Some),
-    };
-    let dic = match ch.dic.as_deref() {
-        None => None,
-        Some(s) if s.trim().is_empty() => Some(None),
-        Some(s) => c.take("dic", directory::dic(s)).map(Some),
-    };
+    let ico = c.clearable("ico", ch.ico.as_deref(), directory::ico);
+    let dic = c.clearable("dic", ch.dic.as_deref(), directory::dic);
     let status = ch.status.as_deref().and_then(|s| c.take("status", directory::status(s)));
-    let budget = match ch.budget.as_deref() {
-        None => None,
-        Some(s) if s.trim().is_empty() => Some(None),
-        Some(s) => c.take("budget", directory::budget(s)).map(Some),
-    };
+    let budget = c.clearable("budget", ch.budget.as_deref(), directory::budget);
     let domains = c.take(
         "domains",
         ch.domains.diff(
@@ -324,7 +299,7 @@ pub fn edit_client(store: &mut Store, config: &Config, id: ClientId, ch: &Client
         ),
     );
     let emails = c.take("emails", ch.emails.diff(&current_emails, directory::emails, directory::emails));
-    let custom = check_fields(&mut c, &ch.fields, config);
+    let custom = directory::fields_each(&ch.fields, config, &mut c.refused);
     c.done()?;
     let (add_domains, remove_domains) = domains.unwrap_or_default();
     let (add_emails, remove_emails) = emails.unwrap_or_default();
@@ -462,7 +437,7 @@ pub fn add_contact(store: &mut Store, client: ClientId, d: &ContactDraft) -> Res
     store.client(client)?;
     let mut c = Checks::default();
     if d.name.trim().is_empty() {
-        c.errors.push(FieldError { field: "name".into(), message: "cannot add a contact without a name".into() });
+        c.refuse("name", "cannot add a contact without a name");
     }
     let emails = c.take("emails", directory::emails(&d.emails)).unwrap_or_default();
     c.done()?;
@@ -489,7 +464,7 @@ pub fn edit_contact(store: &mut Store, id: ContactId, ch: &ContactChanges) -> Re
     }
     let mut c = Checks::default();
     if ch.name.as_deref().is_some_and(|n| n.trim().is_empty()) {
-        c.errors.push(FieldError { field: "name".into(), message: "cannot save: a contact needs a name".into() });
+        c.refuse("name", "cannot save: a contact needs a name");
     }
     let emails = c.take("emails", ch.emails.diff(&current.emails, directory::emails, directory::emails));
     c.done()?;
@@ -531,7 +506,7 @@ pub fn add_deal(store: &mut Store, client: ClientId, d: &DealDraft) -> Result<i6
     store.client(client)?;
     let mut c = Checks::default();
     if d.title.trim().is_empty() {
-        c.errors.push(FieldError { field: "title".into(), message: "cannot save: a deal needs a title".into() });
+        c.refuse("title", "cannot save: a deal needs a title");
     }
     let value = c.take("value", crate::csvio::deal_value(&d.value));
     let currency = if d.currency.trim().is_empty() { "CZK" } else { &d.currency };
@@ -569,7 +544,7 @@ pub fn edit_deal(store: &mut Store, id: i64, ch: &DealChanges) -> Result<Deal, E
     store.deal(id)?;
     let mut c = Checks::default();
     if ch.title.as_deref().is_some_and(|t| t.trim().is_empty()) {
-        c.errors.push(FieldError { field: "title".into(), message: "cannot save: a deal needs a title".into() });
+        c.refuse("title", "cannot save: a deal needs a title");
     }
     let value = ch.value.as_deref().and_then(|v| c.take("value", crate::csvio::deal_value(v)));
     let currency = ch.currency.as_deref().and_then(|v| c.take("currency", crate::csvio::deal_currency(v)));
@@ -641,10 +616,7 @@ pub fn add_note(store: &Store, config: &Config, d: &NoteDraft, filing: Filing) -
         Some(id) => match store.contact(id) {
             Ok(p) if p.client == d.client => Some(p.emails.first().cloned().unwrap_or(p.name)),
             Ok(_) | Err(StoreError::NotFound { .. }) => {
-                c.errors.push(FieldError {
-                    field: "contact".into(),
-                    message: format!("cannot find contact {id} at {}", client.name),
-                });
+                c.refuse("contact", format!("cannot find contact {id} at {}", client.name));
                 None
             }
             Err(e) => return Err(e.into()),
@@ -661,13 +633,10 @@ pub fn add_note(store: &Store, config: &Config, d: &NoteDraft, filing: Filing) -
     };
     let kind = d.kind.unwrap_or(folder.kind);
     if !matches!(kind, ItemKind::Call | ItemKind::Meeting) {
-        c.errors.push(FieldError {
-            field: "kind".into(),
-            message: format!("cannot write a note of kind {kind}: use call or meeting"),
-        });
+        c.refuse("kind", format!("cannot write a note of kind {kind}: use call or meeting"));
     }
     if d.text.trim().is_empty() {
-        c.errors.push(FieldError { field: "text".into(), message: "cannot write an empty note: give its text".into() });
+        c.refuse("text", "cannot write an empty note: give its text");
     }
     c.done()?;
     let local = when.unwrap_or_else(Utc::now).with_timezone(&Local);
