@@ -1007,6 +1007,44 @@ fn new_form(
     )
 }
 
+/// A page of a form that adds to a client: the client, the typed values
+/// and what refused them.
+type NewPage = fn(&Ctx, &Client, &FormData, Option<&EditError>) -> Response;
+
+/// `GET` of a form that adds to client `id`: the form, blank.
+async fn blank_new_form(state: AppState, headers: HeaderMap, id: i64, page: NewPage) -> Response {
+    signed_in(state, headers, move |ctx, store, _| {
+        let c = store.client(ClientId(id))?;
+        Ok(page(ctx, &c, &FormData(Vec::new()), None))
+    })
+    .await
+}
+
+/// What adding `label` (a new `what`: contact, deal) to `client` answers:
+/// logged and the card, or `refused` (the form again).
+fn added<T: std::fmt::Display>(
+    ctx: &Ctx,
+    client: &Client,
+    what: &str,
+    label: &str,
+    result: Result<T, EditError>,
+    refused: impl FnOnce(EditError) -> Response,
+) -> Result<Response, StoreError> {
+    outcome(
+        result,
+        |new| {
+            tracing::info!(
+                "web: {} added {what} {new} ({label}) to client {}: {}",
+                ctx.session.user.name,
+                client.id,
+                client.name
+            );
+            client.id
+        },
+        |e| Ok(refused(e)),
+    )
+}
+
 fn contact_new_page(ctx: &Ctx, client: &Client, f: &FormData, error: Option<&EditError>) -> Response {
     show(new_form(ctx, words(ctx.t).new_contact, client, "contacts", contact_sections(ctx, f, None), error))
 }
@@ -1036,11 +1074,7 @@ fn contact_edit_page(
 }
 
 async fn contact_new_form(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
-    signed_in(state, headers, move |ctx, store, _| {
-        let c = store.client(ClientId(id))?;
-        Ok(contact_new_page(ctx, &c, &FormData(Vec::new()), None))
-    })
-    .await
+    blank_new_form(state, headers, id, contact_new_page).await
 }
 
 async fn contact_new(
@@ -1057,19 +1091,8 @@ async fn contact_new(
             phone: f.opt("phone"),
             role: f.opt("role"),
         };
-        outcome(
-            edit::add_contact(store, client.id, &draft),
-            |cid| {
-                tracing::info!(
-                    "web: {} added contact {cid} ({}) to client {id}: {}",
-                    ctx.session.user.name,
-                    draft.name.trim(),
-                    client.name
-                );
-                client.id
-            },
-            |e| Ok(contact_new_page(ctx, &client, f, Some(&e))),
-        )
+        let result = edit::add_contact(store, client.id, &draft);
+        added(ctx, &client, "contact", draft.name.trim(), result, |e| contact_new_page(ctx, &client, f, Some(&e)))
     })
     .await
 }
@@ -1165,11 +1188,7 @@ fn deal_edit_page(ctx: &Ctx, d: &Deal, f: &FormData, error: Option<&EditError>) 
 }
 
 async fn deal_new_form(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
-    signed_in(state, headers, move |ctx, store, _| {
-        let c = store.client(ClientId(id))?;
-        Ok(deal_new_page(ctx, &c, &FormData(Vec::new()), None))
-    })
-    .await
+    blank_new_form(state, headers, id, deal_new_page).await
 }
 
 async fn deal_new(
@@ -1188,19 +1207,8 @@ async fn deal_new(
             date: f.opt("date"),
             products: lines(f.get("products")),
         };
-        outcome(
-            edit::add_deal(store, client.id, &draft),
-            |deal| {
-                tracing::info!(
-                    "web: {} added deal {deal} ({}) to client {id}: {}",
-                    ctx.session.user.name,
-                    draft.title.trim(),
-                    client.name
-                );
-                client.id
-            },
-            |e| Ok(deal_new_page(ctx, &client, f, Some(&e))),
-        )
+        let result = edit::add_deal(store, client.id, &draft);
+        added(ctx, &client, "deal", draft.title.trim(), result, |e| deal_new_page(ctx, &client, f, Some(&e)))
     })
     .await
 }
