@@ -241,7 +241,9 @@ pub fn no_active_markup(html: &str) -> Result<(), String> {
         }
         let local_image = tag.starts_with("<img src=\"/") && !tag.contains("src=\"//");
         if (tag.starts_with("<img") && !local_image)
-            || (tag.starts_with("<script") && !tag.contains("src=\"/assets/htmx.min.js\""))
+            || (tag.starts_with("<script")
+                && !tag.contains("src=\"/assets/htmx.min.js\"")
+                && !tag.contains("src=\"/assets/print.js\""))
         {
             return Err(tag);
         }
