@@ -325,7 +325,7 @@ fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(' ');
         }
         out.push(c);
@@ -1143,7 +1143,7 @@ impl Samples {
                 (w.to_string(), v[v.len() / 2])
             })
             .collect();
-        med.sort_by(|a, b| b.1.cmp(&a.1));
+        med.sort_by_key(|b| std::cmp::Reverse(b.1));
         med.truncate(n);
         med
     }
@@ -1192,7 +1192,7 @@ fn choose_clients(store: &Store, n: usize) -> Vec<Chosen> {
             out.push(Chosen { id: all[i].0, items: all[i].1, class });
         }
     };
-    let k = (n / 20).max(1).min(10);
+    let k = (n / 20).clamp(1, 10);
     for i in 0..k {
         take(i, "largest", &mut out);
     }
