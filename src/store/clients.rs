@@ -345,8 +345,8 @@ impl Store {
     /// Number of linked (not deleted) items of a client, by kind.
     pub fn client_item_counts(&self, id: ClientId) -> Result<BTreeMap<String, i64>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT i.kind, COUNT(DISTINCT i.id) FROM items i JOIN item_links l ON l.item_id = i.id
-             WHERE l.client_id = ?1 AND i.deleted_at IS NULL GROUP BY i.kind",
+            "SELECT kind, COUNT(DISTINCT item_id) FROM item_links INDEXED BY item_links_client_kind
+             WHERE client_id = ?1 AND live = 1 GROUP BY kind",
         )?;
         let rows = stmt.query_map([id.0], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -361,17 +361,7 @@ impl Store {
         before: Option<crate::model::ItemId>,
         limit: usize,
     ) -> Result<Vec<crate::model::ItemId>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT DISTINCT i.id, i.date FROM items i JOIN item_links l ON l.item_id = i.id
-             WHERE l.client_id = ?1 AND i.deleted_at IS NULL AND NOT (i.kind = 'event' AND i.date > ?4)
-               AND (?2 IS NULL OR (i.date, i.id) < (SELECT b.date, b.id FROM items b WHERE b.id = ?2))
-             ORDER BY i.date DESC, i.id DESC LIMIT ?3",
-        )?;
-        let now = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        let rows = stmt.query_map(params![client.0, before.map(|b| b.0), limit as i64, now], |r| {
-            Ok(crate::model::ItemId(r.get(0)?))
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.client_timeline_filtered(client, &super::TimelineFilter::default(), before, limit)
     }
 
     // ---- contacts ----

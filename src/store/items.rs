@@ -458,10 +458,9 @@ impl Store {
     /// Events still ahead belong to the agenda, not to what happened.
     pub fn client_item_ids(&self, client: ClientId, limit: usize, deleted: bool) -> Result<Vec<ItemId>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT DISTINCT i.id, i.date FROM items i JOIN item_links l ON l.item_id = i.id
-             WHERE l.client_id = ?1 AND ((?3 = 0 AND i.deleted_at IS NULL) OR (?3 = 1 AND i.deleted_at IS NOT NULL))
-               AND NOT (i.kind = 'event' AND i.date > ?4)
-             ORDER BY i.date DESC, i.id DESC LIMIT ?2",
+            "SELECT DISTINCT l.item_id, l.date FROM item_links l INDEXED BY item_links_client_date
+             WHERE l.client_id = ?1 AND l.live = 1 - ?3 AND NOT (l.kind = 'event' AND l.date > ?4)
+             ORDER BY l.date DESC, l.item_id DESC LIMIT ?2",
         )?;
         let now = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
         let rows = stmt.query_map(params![client.0, limit as i64, deleted as i64, now], |r| Ok(ItemId(r.get(0)?)))?;
@@ -475,13 +474,20 @@ impl Store {
         to: DateTime<Utc>,
         client: Option<ClientId>,
     ) -> Result<Vec<ItemId>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT DISTINCT i.id, i.date FROM items i LEFT JOIN item_links l ON l.item_id = i.id
-             WHERE i.kind = 'event' AND i.deleted_at IS NULL AND i.date >= ?1 AND i.date < ?2
-               AND (?3 IS NULL OR l.client_id = ?3)
-             ORDER BY i.date, i.id",
-        )?;
         let fmt = |d: DateTime<Utc>| d.to_rfc3339_opts(SecondsFormat::Secs, true);
+        // One client: its links in date order; everyone: the items by date.
+        let mut stmt = match client {
+            Some(_) => self.conn.prepare_cached(
+                "SELECT DISTINCT item_id, date FROM item_links
+                 WHERE client_id = ?3 AND live = 1 AND kind = 'event' AND date >= ?1 AND date < ?2
+                 ORDER BY date, item_id",
+            )?,
+            None => self.conn.prepare_cached(
+                "SELECT id, date FROM items
+                 WHERE kind = 'event' AND deleted_at IS NULL AND date >= ?1 AND date < ?2 AND ?3 IS NULL
+                 ORDER BY date, id",
+            )?,
+        };
         let rows = stmt.query_map(params![fmt(from), fmt(to), client.map(|c| c.0)], |r| Ok(ItemId(r.get(0)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -495,9 +501,9 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<ItemId>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT DISTINCT i.id, i.date FROM items i JOIN item_links l ON l.item_id = i.id
-             WHERE l.client_id = ?1 AND i.kind = ?2 AND i.deleted_at IS NULL AND i.date < ?3
-             ORDER BY i.date DESC, i.id DESC LIMIT ?4",
+            "SELECT DISTINCT item_id, date FROM item_links
+             WHERE client_id = ?1 AND live = 1 AND kind = ?2 AND date < ?3
+             ORDER BY date DESC, item_id DESC LIMIT ?4",
         )?;
         let rows = stmt.query_map(
             params![client.0, kind.as_str(), before.to_rfc3339_opts(SecondsFormat::Secs, true), limit as i64],

@@ -191,9 +191,9 @@ impl Store {
     /// → RFC 3339 date.
     pub fn contact_last_contact(&self, client: ClientId, now: DateTime<Utc>) -> Result<BTreeMap<i64, String>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT l.contact_id, MAX(i.date) FROM item_links l JOIN items i ON i.id = l.item_id
-             WHERE l.client_id = ?1 AND l.contact_id IS NOT NULL AND i.deleted_at IS NULL AND i.date <= ?2
-             GROUP BY l.contact_id",
+            "SELECT c.id, (SELECT MAX(l.date) FROM item_links l
+                           WHERE l.contact_id = c.id AND l.client_id = ?1 AND l.live = 1 AND l.date <= ?2) AS last
+             FROM contacts c WHERE c.client_id = ?1 AND last IS NOT NULL",
         )?;
         let rows = stmt.query_map(params![client.0, ts(now)], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
