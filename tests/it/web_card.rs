@@ -347,3 +347,30 @@ fn the_card_and_items_show_another_owners_mail_only_as_its_visibility_allows() {
     assert_eq!(eva.get(&server.url(&format!("/items/{html}/html"))).status, 200);
     assert_eq!(jana.get(&server.url(&format!("/items/{html}/html"))).status, 404);
 }
+
+#[test]
+fn with_hundreds_of_clients_the_search_filter_is_typed_not_listed() {
+    let env = example_env();
+    let mut csv = String::from("name,domains\n");
+    for n in 0..210 {
+        csv.push_str(&format!("Klient {n} s.r.o.,klient{n}.example\n"));
+    }
+    let file = env.path().join("many.csv");
+    std::fs::write(&file, csv).unwrap();
+    env.ok(&["client", "import", file.to_str().unwrap()]);
+    let server = Server::start(&env);
+    let mut b = Browser::new();
+    b.sign_in(&server, "jana", "tajne-heslo-1");
+    let page = b.get(&server.url("/search"));
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("<input type=\"search\" name=\"client\""), "a typed client filter");
+    assert!(!page.body.contains("Klient 209 s.r.o."), "not every client listed");
+    let acme = client_id(&mut b, &server, "Acme Stavby s.r.o.");
+    let found = b.get(&server.url(&format!("/search?q=nabidka&client={acme}")));
+    assert_eq!(found.status, 200);
+    assert!(found.body.contains("value=\"Acme Stavby s.r.o.\""), "the chosen client by name");
+    assert!(found.body.contains("<mark>"), "hits for the client");
+    let by_name = b.get(&server.url("/search?q=nabidka&client=Acme%20Stavby%20s.r.o."));
+    assert_eq!(by_name.status, 200);
+    assert!(by_name.body.contains("<mark>"));
+}

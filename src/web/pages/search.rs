@@ -237,6 +237,9 @@ struct Choice {
     selected: bool,
 }
 
+/// Above this many clients the client filter is a text field.
+const MAX_CLIENT_OPTIONS: usize = 200;
+
 fn choices(current: &str, all_label: &str, options: Vec<(String, String)>) -> Vec<Choice> {
     let current = current.trim();
     let mut out = vec![Choice { value: String::new(), label: all_label.to_string(), selected: current.is_empty() }];
@@ -313,6 +316,9 @@ struct SearchPage {
     p: Params,
     blank: bool,
     clients: Vec<Choice>,
+    /// Too many clients for a select: a text field instead.
+    typed_client: bool,
+    client_text: String,
     kinds: Vec<Choice>,
     directions: Vec<Choice>,
     sorts: Vec<Choice>,
@@ -462,7 +468,18 @@ async fn search(State(state): State<AppState>, headers: HeaderMap, Query(p): Que
             let status = if status == StatusCode::BAD_REQUEST { StatusCode::OK } else { status };
             return Ok(render(status, &ResultsPart { t, w, blank, offset, out }));
         }
-        let clients = app_search::client_choices(store)?.into_iter().map(|c| (c.id.to_string(), c.name)).collect();
+        let all: Vec<(String, String)> =
+            app_search::client_choices(store)?.into_iter().map(|c| (c.id.to_string(), c.name)).collect();
+        // A select of every client grows with the firm: past a few hundred
+        // the filter is typed (a name, an IČO or an id, as `kronika search
+        // --client` takes it), showing the chosen client's name.
+        let typed_client = all.len() > MAX_CLIENT_OPTIONS;
+        let client_text = all
+            .iter()
+            .find(|(id, _)| *id == p.client.trim())
+            .map(|(_, name)| name.clone())
+            .unwrap_or_else(|| p.client.trim().to_string());
+        let clients = if typed_client { Vec::new() } else { all };
         let kinds = ItemKind::ALL.iter().map(|k| (k.as_str().to_string(), t.word(k.as_str()).to_string())).collect();
         let directions = vec![
             ("in".to_string(), w.dir_in.to_string()),
@@ -485,6 +502,8 @@ async fn search(State(state): State<AppState>, headers: HeaderMap, Query(p): Que
             csrf: ctx.session.csrf.clone(),
             back: if qs.is_empty() { "/search".into() } else { format!("/search?{qs}") },
             clients: choices(&p.client, w.all_clients, clients),
+            typed_client,
+            client_text,
             kinds: choices(&p.kind, w.all_kinds, kinds),
             directions: choices(&p.direction, w.any_direction, directions),
             sorts,
