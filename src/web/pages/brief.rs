@@ -202,7 +202,7 @@ async fn brief(
             )),
         };
         let now = Utc::now();
-        let viewer = crate::app::visibility::Viewer::for_user(config, &ctx.session.user.name);
+        let viewer = ctx.viewer(config);
         let mb = meeting_brief(store, config, &viewer, ClientId(id), which, now)?;
         let b = &mb.brief;
         let c = &b.client;

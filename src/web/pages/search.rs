@@ -510,7 +510,7 @@ async fn search(State(state): State<AppState>, headers: HeaderMap, Query(p): Que
             blank,
             offset,
             out,
-            restricted: Viewer::for_user(config, &ctx.session.user.name).is_restricted(),
+            restricted: ctx.viewer(config).is_restricted(),
             p,
         };
         Ok(render(status, &page))

@@ -327,7 +327,7 @@ async fn today(State(state): State<AppState>, headers: HeaderMap) -> Response {
         let t = ctx.t;
         let w = words(t);
         let now = Utc::now();
-        let viewer = crate::app::visibility::Viewer::for_user(config, &ctx.session.user.name);
+        let viewer = ctx.viewer(config);
         let d = crate::app::today::today(store, config, &viewer, now)?;
         let mut week: Vec<DayView> = Vec::new();
         for m in &d.week {
