@@ -97,7 +97,8 @@ pub fn figures(deals: &[Deal], all: &[Deal], budget: Option<f64>, today: NaiveDa
     let mut f = Figures { annual_budget: budget, ..Figures::default() };
     let mut products: BTreeMap<String, ProductFigure> = BTreeMap::new();
     let mut won_by_currency: BTreeMap<String, Vec<(NaiveDate, f64)>> = BTreeMap::new();
-    for d in deals {
+    // Purchases (invoices a client sent us) are not what the client is worth.
+    for d in deals.iter().filter(|d| d.side != "purchase") {
         let (cur, v) = amount(d, cfg);
         match d.status.as_str() {
             "won" => {
@@ -112,7 +113,9 @@ pub fn figures(deals: &[Deal], all: &[Deal], budget: Option<f64>, today: NaiveDa
                         deals: 0,
                         value: Money::new(),
                     });
-                    e.deals += 1;
+                    if v > 0.0 {
+                        e.deals += 1;
+                    }
                     add(&mut e.value, &cur, v);
                 }
             }
@@ -132,7 +135,7 @@ pub fn figures(deals: &[Deal], all: &[Deal], budget: Option<f64>, today: NaiveDa
     top.truncate(5);
     f.top_products = top;
     let mut everybody = Money::new();
-    for d in all.iter().filter(|d| d.status == "won") {
+    for d in all.iter().filter(|d| d.status == "won" && d.side != "purchase") {
         let (cur, v) = amount(d, cfg);
         add(&mut everybody, &cur, v);
     }
@@ -142,7 +145,8 @@ pub fn figures(deals: &[Deal], all: &[Deal], budget: Option<f64>, today: NaiveDa
         }
     }
     for (cur, won) in won_by_currency {
-        let purchases = won.len();
+        // A credit note (negative) lowers the total but is no purchase.
+        let purchases = won.iter().filter(|(_, v)| *v > 0.0).count().max(1);
         let total: f64 = won.iter().map(|(_, v)| v).sum();
         let first = won.iter().map(|(d, _)| *d).min().unwrap_or(today);
         let years_observed = ((today - first).num_days() as f64 / 365.25).max(1.0);
@@ -166,7 +170,7 @@ pub fn figures(deals: &[Deal], all: &[Deal], budget: Option<f64>, today: NaiveDa
 /// Quarterly won sales in one currency: `(year, quarter, value)`, oldest first.
 pub fn quarterly(deals: &[Deal], currency: &str, cfg: &FiguresConfig) -> Vec<(i32, u32, f64)> {
     let mut q: BTreeMap<(i32, u32), f64> = BTreeMap::new();
-    for d in deals.iter().filter(|d| d.status == "won") {
+    for d in deals.iter().filter(|d| d.status == "won" && d.side != "purchase") {
         let (cur, v) = amount(d, cfg);
         if cur == currency {
             *q.entry((d.date.year(), (d.date.month() - 1) / 3 + 1)).or_default() += v;
@@ -209,6 +213,9 @@ mod tests {
             date: NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap(),
             products: products.iter().map(|p| p.to_string()).collect(),
             number: None,
+            side: "sale".into(),
+            origin: "manual".into(),
+            item_id: None,
         }
     }
 

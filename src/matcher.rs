@@ -74,6 +74,8 @@ pub struct Policy {
     pub free_mail_domains: Vec<String>,
     /// Addresses, or `@domain` entries that cover the domain and its subdomains.
     pub blocklist: Vec<String>,
+    /// Who becomes a contact by themselves (the store applies it).
+    pub auto_contacts: crate::model::AutoContacts,
 }
 
 impl Directory {
@@ -433,6 +435,7 @@ mod tests {
             own_domains: vec!["modrykamen.cz".into()],
             free_mail_domains: vec!["gmail.com".into(), "seznam.cz".into()],
             blocklist: vec!["mama@gmail.com".into(), "@private.example".into()],
+            ..Policy::default()
         });
         d.add_domain("acme.cz", ACME);
         d.add_domain("beta.cz", BETA);

@@ -291,6 +291,32 @@ pub struct Client {
     pub updated_at: DateTime<Utc>,
 }
 
+/// Which people found in mail become contacts of a client by themselves
+/// (`auto_contacts` in the config).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AutoContacts {
+    /// Whoever writes to us, and whoever we write to, from an address at a
+    /// client's domain.
+    #[default]
+    SentAndReceived,
+    /// Only people we write to (a mail we received proves less).
+    Sent,
+    /// Nobody: contacts are typed in or imported.
+    None,
+}
+
+impl AutoContacts {
+    pub fn parse(s: &str) -> Option<AutoContacts> {
+        match s {
+            "sent_and_received" => Some(AutoContacts::SentAndReceived),
+            "sent" => Some(AutoContacts::Sent),
+            "none" => Some(AutoContacts::None),
+            _ => None,
+        }
+    }
+}
+
 /// A person at a client.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Contact {
@@ -300,6 +326,32 @@ pub struct Contact {
     pub emails: Vec<String>,
     pub phone: Option<String>,
     pub role: Option<String>,
+    /// Academic titles kept apart from the name ("Ing.", "Ph.D.").
+    pub title_before: Option<String>,
+    pub title_after: Option<String>,
+    /// `manual` (typed in, imported) or `mail` (found in mail by itself).
+    pub origin: String,
+    /// Where the phone and the position came from: `manual` (typed in:
+    /// never overwritten by mail) or `item:ID` (a signature in that item).
+    pub phone_source: Option<String>,
+    pub role_source: Option<String>,
+}
+
+impl Contact {
+    /// The name with its titles: "Ing. Karel Horák, Ph.D.".
+    pub fn titled_name(&self) -> String {
+        let mut s = String::new();
+        if let Some(t) = &self.title_before {
+            s.push_str(t);
+            s.push(' ');
+        }
+        s.push_str(&self.name);
+        if let Some(t) = &self.title_after {
+            s.push_str(", ");
+            s.push_str(t);
+        }
+        s
+    }
 }
 
 #[cfg(test)]

@@ -561,7 +561,10 @@ pub fn prepare_documents(
         }
         // The bytes are not needed past this point: the file is kept.
         let blobs = std::mem::take(&mut item.documents);
-        out.push(blobs.iter().filter_map(|b| document_item(item, b, files, &mut warnings)).collect());
+        // An ISDOC among the attachments says everything its PDF would:
+        // the PDF's text is then not read for a proposal.
+        let has_isdoc = blobs.iter().any(|b| crate::invoice::is_isdoc(&b.name, &b.mime, &b.bytes));
+        out.push(blobs.iter().filter_map(|b| document_item(item, b, files, has_isdoc, &mut warnings)).collect());
     }
     (out, warnings)
 }
@@ -572,13 +575,31 @@ fn document_item(
     parent: &NewItem,
     blob: &crate::documents::Blob,
     files: Option<&Path>,
+    has_isdoc: bool,
     warnings: &mut Vec<String>,
 ) -> Option<NewItem> {
-    let (text, unreadable) = match crate::documents::extract_text(&blob.mime, &blob.bytes) {
+    let (mut text, unreadable) = match crate::documents::extract_text(&blob.mime, &blob.bytes) {
         Ok(t) => (t, None),
         Err(e) => (String::new(), Some(e)),
     };
-    let kind = crate::documents::classify(&blob.name, &text)?;
+    let invoice = match crate::invoice::from_attachment(&blob.name, &blob.mime, &blob.bytes) {
+        Some(Ok(inv)) => {
+            if text.trim().is_empty() {
+                text = invoice_text(&inv);
+            }
+            Some(invoice_facts(&inv))
+        }
+        Some(Err(e)) => {
+            warnings.push(format!("{}: {e}; the file is kept as a document, no deal is made from it", blob.name));
+            None
+        }
+        None if !has_isdoc => crate::invoice::from_text(&text).map(|t| text_facts(&t, parent)),
+        None => None,
+    };
+    let kind = match invoice {
+        Some(_) => crate::documents::DocKind::Invoice,
+        None => crate::documents::classify(&blob.name, &text)?,
+    };
     if let Some(e) = &unreadable {
         warnings.push(format!("{}: {e}; the document is kept, its text is not indexed", blob.name));
     }
@@ -607,9 +628,78 @@ fn document_item(
             "name": blob.name,
             "path": path,
             "text_unreadable": unreadable,
+            "invoice": invoice,
         }),
         ..NewItem::default()
     })
+}
+
+/// What the store needs of an ISDOC invoice (`store::InvoiceFacts`).
+fn invoice_facts(inv: &crate::invoice::Invoice) -> crate::store::InvoiceFacts {
+    crate::store::InvoiceFacts {
+        number: inv.number.clone(),
+        kind: inv.kind.as_str().to_string(),
+        credit: inv.kind.is_credit(),
+        date: inv.taxable.unwrap_or(inv.issued),
+        due: inv.due,
+        currency: inv.currency.clone(),
+        without_vat: inv.without_vat.abs(),
+        with_vat: Some(inv.with_vat.abs()),
+        supplier_ico: inv.supplier.ico.clone(),
+        supplier: Some(inv.supplier.name.clone()).filter(|n| !n.is_empty()),
+        customer_ico: inv.customer.ico.clone(),
+        customer: Some(inv.customer.name.clone()).filter(|n| !n.is_empty()),
+        lines: inv.lines.iter().map(|l| l.description.trim().to_string()).filter(|d| !d.is_empty()).collect(),
+        icos: Vec::new(),
+        proposed: false,
+    }
+}
+
+/// An invoice read from a PDF's text: a proposal (the parties are not told
+/// apart and the total is the amount due, with VAT).
+fn text_facts(t: &crate::invoice::TextInvoice, parent: &NewItem) -> crate::store::InvoiceFacts {
+    crate::store::InvoiceFacts {
+        number: t.number.clone(),
+        kind: if t.credit { "credit_note" } else { "invoice" }.to_string(),
+        credit: t.credit,
+        date: t.issued.unwrap_or_else(|| parent.date.date_naive()),
+        due: t.due,
+        currency: t.currency.clone(),
+        without_vat: t.total.abs(),
+        with_vat: Some(t.total.abs()),
+        supplier_ico: None,
+        supplier: None,
+        customer_ico: None,
+        customer: None,
+        lines: Vec::new(),
+        icos: t.icos.clone(),
+        proposed: true,
+    }
+}
+
+/// Searchable text of an ISDOC invoice (its XML has no text of its own
+/// worth indexing): number, parties, lines, totals.
+fn invoice_text(inv: &crate::invoice::Invoice) -> String {
+    let mut s = format!(
+        "{} {}\n{} (IČO {}) → {} (IČO {})\n",
+        if inv.kind.is_credit() { "Dobropis" } else { "Faktura" },
+        inv.number,
+        inv.supplier.name,
+        inv.supplier.ico.as_deref().unwrap_or("-"),
+        inv.customer.name,
+        inv.customer.ico.as_deref().unwrap_or("-"),
+    );
+    for l in &inv.lines {
+        s.push_str(&l.description);
+        s.push('\n');
+    }
+    s.push_str(&format!(
+        "Celkem bez DPH {} {c}, s DPH {} {c}\n",
+        crate::text::format_amount(inv.without_vat),
+        crate::text::format_amount(inv.with_vat),
+        c = inv.currency
+    ));
+    s
 }
 
 fn ingest(store: &mut Store, mut batch: Batch) -> Result<Counts, PipelineError> {

@@ -779,6 +779,60 @@ pub fn unlink(store: &mut Store, item: ItemId, client: ClientId) -> Result<(), E
     if store.unlink_manual(item, client)? { Ok(()) } else { Err(EditError::NotLinked { item, client }) }
 }
 
+// ---- what mail proposes ----
+
+/// What to do with a proposal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Accept,
+    Dismiss,
+}
+
+/// Accepts or dismisses a contact proposal (a phone, a position, a second
+/// address from mail). Returns the contact.
+pub fn decide_contact_proposal(store: &mut Store, id: i64, verdict: Verdict) -> Result<Option<Contact>, EditError> {
+    match verdict {
+        Verdict::Accept => {
+            let contact = store.accept_contact_proposal(id)?;
+            Ok(Some(store.contact(contact)?))
+        }
+        Verdict::Dismiss => {
+            store.dismiss_contact_proposal(id)?;
+            Ok(None)
+        }
+    }
+}
+
+/// Merges `other` into `contact` (the same person at two addresses).
+pub fn merge_contacts(store: &mut Store, contact: ContactId, other: ContactId) -> Result<Contact, EditError> {
+    store.merge_contacts(contact, other)?;
+    Ok(store.contact(contact)?)
+}
+
+/// Confirms a deal read from a PDF invoice (for `client` when the text did
+/// not tell it; with `value` instead of the stated total), or dismisses it.
+pub fn decide_deal_proposal(
+    store: &mut Store,
+    id: i64,
+    verdict: Verdict,
+    client: Option<ClientId>,
+    value: Option<&str>,
+) -> Result<Option<i64>, EditError> {
+    match verdict {
+        Verdict::Accept => {
+            let value = match value {
+                Some(v) => Some(crate::csvio::deal_value(v).map_err(|e| EditError::field("value", e))?),
+                None => None,
+            };
+            Ok(Some(store.confirm_deal_proposal(id, client, value)?))
+        }
+        Verdict::Dismiss => {
+            store.dismiss_deal_proposal(id)?;
+            Ok(None)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -29,11 +29,24 @@ use visibility::Viewer;
 pub struct ContactCard {
     pub id: i64,
     pub name: String,
+    /// The name with its titles: "Ing. Karel Horák".
+    pub titled_name: String,
     pub emails: Vec<String>,
     pub phone: Option<String>,
     pub role: Option<String>,
+    /// `manual` or `mail` (the contact appeared by itself).
+    pub origin: String,
+    /// The item whose signature gave the phone / the position (`None`:
+    /// typed in).
+    pub phone_item: Option<i64>,
+    pub role_item: Option<i64>,
     /// RFC 3339 date of the latest item with them.
     pub last_contact: Option<String>,
+}
+
+/// `item:42` → 42: where a contact's field came from.
+fn source_item(source: Option<&str>) -> Option<i64> {
+    source?.strip_prefix("item:")?.parse().ok()
 }
 
 /// A custom field's value as shown: the config's fields first, in their
@@ -130,10 +143,14 @@ fn card_of(store: &Store, config: &Config, c: Client, all_deals: &[Deal], viewer
         .map(|p| ContactCard {
             last_contact: last_seen.get(&p.id.0).cloned(),
             id: p.id.0,
+            titled_name: p.titled_name(),
+            phone_item: source_item(p.phone_source.as_deref()),
+            role_item: source_item(p.role_source.as_deref()),
             name: p.name,
             emails: p.emails,
             phone: p.phone,
             role: p.role,
+            origin: p.origin,
         })
         .collect();
     let mut fields = Vec::new();

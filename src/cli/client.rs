@@ -170,6 +170,33 @@ pub enum ContactCmd {
         #[arg(long)]
         json: bool,
     },
+    /// What mail proposes for contacts: phones and positions from
+    /// signatures where a typed value is there, second addresses of the
+    /// same person. Of one client, or everybody.
+    Proposals {
+        client: Option<String>,
+        /// Also those already applied, accepted or dismissed.
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Accept a proposal (its id from `contact proposals`).
+    Accept { id: i64 },
+    /// Dismiss a proposal: it is not proposed again.
+    Dismiss { id: i64 },
+    /// The same person as one contact: with no arguments, list the
+    /// proposed merges (a known name writing from another address); with
+    /// a proposal id, accept it; with two contacts, merge the second into
+    /// the first.
+    Merge {
+        /// A proposal id, or the contact to keep.
+        first: Option<String>,
+        /// The contact that goes into the first.
+        second: Option<String>,
+        #[arg(long)]
+        client: Option<String>,
+    },
 }
 
 #[derive(Debug, ClapArgs)]
@@ -358,7 +385,7 @@ fn print_client(store: &Store, config: &Config, c: &Client) -> Result<()> {
         println!("  none");
     }
     for p in &card.contacts {
-        let mut line = format!("  {:>4}  {}", p.id, p.name);
+        let mut line = format!("  {:>4}  {}", p.id, p.titled_name);
         if let Some(r) = &p.role {
             line.push_str(&format!(", {r}"));
         }
@@ -367,6 +394,11 @@ fn print_client(store: &Store, config: &Config, c: &Client) -> Result<()> {
         }
         if let Some(ph) = &p.phone {
             line.push_str(&format!("  {ph}"));
+        }
+        if let Some(item) = p.phone_item.or(p.role_item) {
+            line.push_str(&format!("  (from the signature of item {item})"));
+        } else if p.origin == "mail" {
+            line.push_str("  (found in mail)");
         }
         if let Some(d) = &p.last_contact {
             line.push_str(&format!("  last contact {}", d.get(..10).unwrap_or(d)));
@@ -532,17 +564,86 @@ pub fn run_contact(ctx: &Context_, cmd: ContactCmd) -> Result<ExitCode> {
             } else {
                 for p in contacts {
                     println!(
-                        "{:>4}  {:<28} {:<16} {}",
+                        "{:>4}  {:<28} {:<16} {:<18} {}",
                         p.id.0,
-                        crate::text::ellipsize(&p.name, 28),
+                        crate::text::ellipsize(&p.titled_name(), 28),
                         p.role.as_deref().unwrap_or("-"),
+                        p.phone.as_deref().unwrap_or("-"),
                         p.emails.join(", ")
                     );
                 }
             }
         }
+        ContactCmd::Proposals { client, all, json } => {
+            let cid = client.map(|c| store.resolve_client(&c)).transpose()?;
+            let list = store.contact_proposals(cid, all)?;
+            if json {
+                print_json(&list)?;
+            } else {
+                print_proposals(&list);
+            }
+        }
+        ContactCmd::Accept { id } => {
+            if let Some(c) = edit::decide_contact_proposal(&mut store, id, edit::Verdict::Accept)? {
+                println!("accepted proposal {id}: {} now {}", c.titled_name(), contact_summary(&c));
+            }
+        }
+        ContactCmd::Dismiss { id } => {
+            edit::decide_contact_proposal(&mut store, id, edit::Verdict::Dismiss)?;
+            println!("dismissed proposal {id}");
+        }
+        ContactCmd::Merge { first: None, .. } => {
+            let list: Vec<_> =
+                store.contact_proposals(None, false)?.into_iter().filter(|p| p.field == "address").collect();
+            print_proposals(&list);
+            if !list.is_empty() {
+                println!("merge one with `kronika contact merge ID`, or dismiss it with `kronika contact dismiss ID`");
+            }
+        }
+        ContactCmd::Merge { first: Some(id), second: None, .. } => {
+            let id: i64 = id.parse().map_err(|_| {
+                anyhow!("cannot read proposal id {id:?}: give the number from `kronika contact merge`, or two contacts")
+            })?;
+            if let Some(c) = edit::decide_contact_proposal(&mut store, id, edit::Verdict::Accept)? {
+                println!("merged: {} now has {}", c.titled_name(), c.emails.join(", "));
+            }
+        }
+        ContactCmd::Merge { first: Some(keep), second: Some(other), client } => {
+            let scope = client.map(|c| store.resolve_client(&c)).transpose()?;
+            let keep = store.resolve_contact(scope, &keep)?;
+            let other = store.resolve_contact(scope, &other)?;
+            let c = edit::merge_contacts(&mut store, keep, other)?;
+            println!("merged contact {} into {}: {}", other.0, keep.0, contact_summary(&c));
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn contact_summary(c: &crate::model::Contact) -> String {
+    let mut parts = vec![c.emails.join(", ")];
+    parts.extend(c.phone.clone());
+    parts.extend(c.role.clone());
+    parts.retain(|p| !p.is_empty());
+    parts.join("; ")
+}
+
+fn print_proposals(list: &[crate::store::ContactProposal]) {
+    if list.is_empty() {
+        println!("nothing proposed");
+    }
+    for p in list {
+        let what = match p.field.as_str() {
+            "phone" => "phone",
+            "role" => "position",
+            _ => "same person at",
+        };
+        let now = p.current.as_deref().map(|c| format!(" (now {c})")).unwrap_or_default();
+        let from = match (&p.item_id, &p.date) {
+            (Some(i), Some(d)) => format!("  from item {i} of {}", d.get(..10).unwrap_or(d)),
+            _ => String::new(),
+        };
+        println!("{:>4}  {:<9} {} [{}]: {what} {}{now}{from}", p.id, p.status, p.contact, p.client, p.value);
+    }
 }
 
 pub fn link(ctx: &Context_, a: LinkArgs, add: bool) -> Result<ExitCode> {

@@ -58,6 +58,27 @@ pub enum DealCmd {
     },
     /// Import deals from CSV (orders or invoices exported from accounting).
     Import { file: PathBuf },
+    /// Invoices read from PDF text (no ISDOC attached), waiting to be
+    /// confirmed as deals.
+    Proposals {
+        /// Also those confirmed or dismissed.
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Confirm a proposed deal (its id from `deal proposals`).
+    Confirm {
+        id: i64,
+        /// The client, when the invoice did not tell it.
+        #[arg(long)]
+        client: Option<String>,
+        /// The value to record instead of the stated total (which includes VAT).
+        #[arg(long)]
+        value: Option<String>,
+    },
+    /// Dismiss a proposed deal.
+    Dismiss { id: i64 },
 }
 
 pub fn run(ctx: &Context_, cmd: DealCmd) -> Result<ExitCode> {
@@ -88,11 +109,13 @@ pub fn run(ctx: &Context_, cmd: DealCmd) -> Result<ExitCode> {
                 print_json(&deals)?;
             } else {
                 for d in deals {
+                    let status =
+                        if d.side == "purchase" { format!("{} (purchase)", d.status) } else { d.status.clone() };
                     println!(
                         "{:>5}  {}  {:<5} {:>14} {}  {}  [{}]{}",
                         d.id,
                         d.date,
-                        d.status,
+                        status,
                         crate::text::format_amount(d.value),
                         d.currency,
                         d.title,
@@ -103,6 +126,48 @@ pub fn run(ctx: &Context_, cmd: DealCmd) -> Result<ExitCode> {
             }
         }
         DealCmd::Import { file } => return import(&mut store, &file),
+        DealCmd::Proposals { all, json } => {
+            let list = store.deal_proposals(all)?;
+            if json {
+                print_json(&list)?;
+            } else if list.is_empty() {
+                println!("nothing proposed");
+            } else {
+                for p in list {
+                    println!(
+                        "{:>4}  {:<9} {}  {} {:>14} {}  {}  [{}]  from item {} ({})",
+                        p.id,
+                        p.status,
+                        p.date,
+                        if p.value < 0.0 { "credit note" } else { "invoice" },
+                        crate::text::format_amount(p.value),
+                        p.currency,
+                        p.number,
+                        p.client.as_deref().unwrap_or("client unknown: confirm with --client"),
+                        p.item_id,
+                        p.document
+                    );
+                }
+            }
+        }
+        DealCmd::Confirm { id, client, value } => {
+            let client = client.map(|c| store.resolve_client(&c)).transpose()?;
+            if let Some(deal) =
+                edit::decide_deal_proposal(&mut store, id, edit::Verdict::Accept, client, value.as_deref())?
+            {
+                let d = store.deal(deal)?;
+                println!(
+                    "confirmed proposal {id}: deal {deal} of {}, {} {}",
+                    d.client,
+                    crate::text::format_amount(d.value),
+                    d.currency
+                );
+            }
+        }
+        DealCmd::Dismiss { id } => {
+            edit::decide_deal_proposal(&mut store, id, edit::Verdict::Dismiss, None, None)?;
+            println!("dismissed proposal {id}");
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

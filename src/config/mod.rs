@@ -40,6 +40,8 @@ pub struct Config {
     pub free_mail_domains: Vec<String>,
     /// Normalised addresses and `@domain` entries.
     pub blocklist: Vec<String>,
+    /// Who becomes a contact of a client by themselves.
+    pub auto_contacts: crate::model::AutoContacts,
     pub custom_fields: Vec<CustomField>,
     /// Maildir trees the daemon watches.
     pub maildirs: Vec<MaildirConfig>,
@@ -317,6 +319,7 @@ impl Config {
             own_domains: self.own_domains.clone(),
             free_mail_domains: self.free_mail_domains.clone(),
             blocklist: self.blocklist.clone(),
+            auto_contacts: self.auto_contacts,
         }
     }
 

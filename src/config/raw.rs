@@ -17,6 +17,7 @@ pub(super) struct RawConfig {
     pub(super) free_mail_domains: Vec<Spanned<String>>,
     #[serde(default)]
     pub(super) blocklist: Vec<Spanned<String>>,
+    pub(super) auto_contacts: Option<Spanned<String>>,
     #[serde(default)]
     pub(super) custom_fields: Vec<Spanned<RawField>>,
     #[serde(default)]

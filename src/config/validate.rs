@@ -95,7 +95,18 @@ pub(super) fn config(path: &Path, text: &str, raw: &RawConfig) -> Result<Config,
     let figures = figures(&v, raw)?;
     let (ares_url, ares_timeout) = ares(&v, raw)?;
     let web = web(&v, raw)?;
+    let auto_contacts = match &raw.auto_contacts {
+        None => crate::model::AutoContacts::default(),
+        Some(a) => crate::model::AutoContacts::parse(a.get_ref().trim()).ok_or_else(|| {
+            v.err(
+                a.span(),
+                "auto_contacts",
+                &format!("{:?} is not a policy; use sent_and_received, sent or none", a.get_ref()),
+            )
+        })?,
+    };
     Ok(Config {
+        auto_contacts,
         web,
         figures,
         ares_url,

@@ -255,6 +255,14 @@ fn parse_inner(raw: &[u8], hints: &ParseHints) -> Result<NewItem, ParseError> {
     if truncated {
         extra.insert("body_truncated".into(), true.into());
     }
+    // What the sender's signature says (phones, position), read here with
+    // the rest of the message so the store only has to store it.
+    let sender = participants.iter().find(|p| p.role == Role::From);
+    let sender_name = sender.and_then(|p| p.name.as_deref()).and_then(crate::person::parse_display_name);
+    let signature = crate::person::signature(&body, sender_name.as_ref());
+    if !signature.phones.is_empty() || signature.position.is_some() {
+        extra.insert("signature".into(), serde_json::to_value(&signature).unwrap_or_default());
+    }
 
     Ok(NewItem {
         kind: ItemKind::Email,

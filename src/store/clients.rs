@@ -374,9 +374,19 @@ impl Store {
             return Err(StoreError::Invalid("a contact needs a name".into()));
         }
         let tx = self.conn.transaction()?;
+        let (phone, role) = (blank_to_none(input.phone.clone()), blank_to_none(input.role.clone()));
         tx.execute(
-            "INSERT INTO contacts (client_id, name, phone, role) VALUES (?1, ?2, ?3, ?4)",
-            params![client.0, name, blank_to_none(input.phone.clone()), blank_to_none(input.role.clone())],
+            "INSERT INTO contacts (client_id, name, phone, role, phone_source, role_source, name_key)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                client.0,
+                name,
+                phone,
+                role,
+                phone.as_ref().map(|_| "manual"),
+                role.as_ref().map(|_| "manual"),
+                name_key(name)
+            ],
         )?;
         let id = ContactId(tx.last_insert_rowid());
         for e in &input.emails {
@@ -399,14 +409,24 @@ impl Store {
             Some(v) => blank_to_none(v.clone()),
             None => cur.clone(),
         };
+        // A value typed in is the user's: mail never overwrites it.
+        let source = |p: &Option<Option<String>>, cur: &Option<String>| match p {
+            Some(Some(v)) if !v.trim().is_empty() => Some("manual".to_string()),
+            Some(_) => None,
+            None => cur.clone(),
+        };
         tx.execute(
-            "UPDATE contacts SET name = ?2, phone = ?3, role = ?4, client_id = ?5 WHERE id = ?1",
+            "UPDATE contacts SET name = ?2, phone = ?3, role = ?4, client_id = ?5, phone_source = ?6, role_source = ?7,
+                    name_key = ?8 WHERE id = ?1",
             params![
                 id.0,
                 name,
                 pick(&patch.phone, &current.phone),
                 pick(&patch.role, &current.role),
-                patch.client.unwrap_or(current.client).0
+                patch.client.unwrap_or(current.client).0,
+                source(&patch.phone, &current.phone_source),
+                source(&patch.role, &current.role_source),
+                name_key(name)
             ],
         )?;
         for e in &patch.remove_emails {
@@ -450,7 +470,7 @@ impl Store {
     pub fn contact(&self, id: ContactId) -> Result<Contact> {
         let mut c = self
             .conn
-            .query_row("SELECT id, client_id, name, phone, role FROM contacts WHERE id = ?1", [id.0], contact_from_row)
+            .query_row(&format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE id = ?1"), [id.0], contact_from_row)
             .optional()?
             .ok_or_else(|| StoreError::NotFound { what: "contact", query: id.to_string() })?;
         c.emails = self.contact_emails(id)?;
@@ -466,9 +486,8 @@ impl Store {
 
     /// The contacts of a client, by name.
     pub fn contacts(&self, client: ClientId) -> Result<Vec<Contact>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT id, client_id, name, phone, role FROM contacts WHERE client_id = ?1 ORDER BY name")?;
+        let mut stmt =
+            self.conn.prepare(&format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE client_id = ?1 ORDER BY name"))?;
         let mut out: Vec<Contact> = stmt.query_map([client.0], contact_from_row)?.collect::<rusqlite::Result<_>>()?;
         for c in &mut out {
             c.emails = self.contact_emails(c.id)?;
@@ -533,7 +552,11 @@ impl Store {
     }
 }
 
-fn contact_from_row(r: &Row<'_>) -> rusqlite::Result<Contact> {
+/// The columns [`contact_from_row`] reads, in its order.
+pub(super) const CONTACT_COLUMNS: &str =
+    "id, client_id, name, phone, role, title_before, title_after, origin, phone_source, role_source";
+
+pub(super) fn contact_from_row(r: &Row<'_>) -> rusqlite::Result<Contact> {
     Ok(Contact {
         id: ContactId(r.get(0)?),
         client: ClientId(r.get(1)?),
@@ -541,5 +564,31 @@ fn contact_from_row(r: &Row<'_>) -> rusqlite::Result<Contact> {
         emails: Vec::new(),
         phone: r.get(3)?,
         role: r.get(4)?,
+        title_before: r.get(5)?,
+        title_after: r.get(6)?,
+        origin: r.get(7)?,
+        phone_source: r.get(8)?,
+        role_source: r.get(9)?,
     })
 }
+
+/// A name reduced to what identifies the person: folded words without
+/// titles, in sorted order ("Ing. Karel Horák" and "Horák Karel" agree).
+/// Contacts are looked up by it when a message from an unknown address
+/// carries a known person's name.
+pub fn name_key(name: &str) -> String {
+    let folded = fold(name);
+    let mut words: Vec<&str> = folded
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.chars().count() > 1 && !TITLE_WORDS.contains(w))
+        .collect();
+    words.sort_unstable();
+    words.dedup();
+    words.join(" ")
+}
+
+/// Academic titles and their parts, folded (`Ing. arch.` → `ing`, `arch`).
+const TITLE_WORDS: &[&str] = &[
+    "ing", "arch", "mgr", "bc", "mudr", "judr", "phdr", "rndr", "paeddr", "mvdr", "doc", "prof", "phd", "csc", "drsc",
+    "mba", "dis", "msc", "bsc", "dr", "mr", "mrs", "ms", "llm", "th", "thdr", "thmgr", "pharmdr", "mddr", "icdr",
+];

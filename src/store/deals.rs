@@ -24,6 +24,14 @@ pub struct Deal {
     pub products: Vec<String>,
     /// Invoice or order number from an import.
     pub number: Option<String>,
+    /// `sale`, or `purchase` (an invoice a client sent us: not a sale, so
+    /// figures leave it out).
+    pub side: String,
+    /// `manual`, `import` (CSV), `isdoc` (an invoice in mail), `proposal`
+    /// (read from a PDF and confirmed).
+    pub origin: String,
+    /// The document item it came from.
+    pub item_id: Option<i64>,
 }
 
 /// A new deal (validated by the caller).
@@ -50,8 +58,8 @@ impl Store {
         let ts = now();
         let date = d.date.unwrap_or_else(|| chrono::Local::now().date_naive());
         let n = self.conn.execute(
-            "INSERT OR IGNORE INTO deals (client_id, title, value, currency, status, date, products, number, import_key, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
+            "INSERT OR IGNORE INTO deals (client_id, title, value, currency, status, date, products, number, import_key, created_at, updated_at, origin)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, CASE WHEN ?9 IS NULL THEN 'manual' ELSE 'import' END)",
             params![
                 client.0,
                 d.title.trim(),
@@ -75,7 +83,7 @@ impl Store {
 
     /// Keeps a deal's history item (kind `deal`: searchable, in the client's
     /// history) in step with the deal.
-    fn sync_deal_item(&mut self, id: i64) -> Result<()> {
+    pub(super) fn sync_deal_item(&mut self, id: i64) -> Result<()> {
         let d = self.deal(id)?;
         let body = format!(
             "{} {} {}, {}{}{}",
@@ -154,7 +162,8 @@ impl Store {
 
     fn deals_where(&self, condition: &str, arg: i64) -> Result<Vec<Deal>> {
         let sql = format!(
-            "SELECT d.id, d.client_id, c.name, d.title, d.value, d.currency, d.status, d.date, d.products, d.number
+            "SELECT d.id, d.client_id, c.name, d.title, d.value, d.currency, d.status, d.date, d.products, d.number,
+                    d.side, d.origin, d.item_id
              FROM deals d JOIN clients c ON c.id = d.client_id WHERE {condition} ORDER BY d.date DESC, d.id DESC"
         );
         let mut stmt = self.conn.prepare(&sql)?;
@@ -172,6 +181,9 @@ impl Store {
                 date: NaiveDate::parse_from_str(&date, "%Y-%m-%d").unwrap_or_default(),
                 products: serde_json::from_str(&products).unwrap_or_default(),
                 number: r.get(9)?,
+                side: r.get(10)?,
+                origin: r.get(11)?,
+                item_id: r.get(12)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)

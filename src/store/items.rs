@@ -206,12 +206,20 @@ impl Store {
     pub fn apply(&mut self, changes: &Changes<'_>) -> Result<(Vec<IngestOutcome>, Vec<String>)> {
         loop {
             let dir = self.take_directory()?;
-            let result = ingest_tx(&mut self.conn, &dir, changes);
+            let mut auto = super::auto::State { policy: self.policy.auto_contacts, ..Default::default() };
+            let result = ingest_tx(&mut self.conn, &dir, &mut auto, changes);
             self.put_directory(dir);
             // `None`: another process changed the directory between building
             // it and taking the write lock; match with the new one.
             if let Some(r) = result.transpose() {
-                return r;
+                let r = r?;
+                // Deals from invoices get their history items (searchable,
+                // in the timeline) in transactions of their own; one missed
+                // by a crash is made at the next open.
+                for deal in auto.deals {
+                    self.sync_deal_item(deal)?;
+                }
+                return Ok(r);
             }
         }
     }
@@ -349,9 +357,10 @@ impl Store {
     pub fn rematch_items(&mut self, ids: &[ItemId]) -> Result<usize> {
         let mut changed = 0;
         let mut threads = BTreeSet::new();
+        let mut auto = super::auto::State { policy: self.policy.auto_contacts, ..Default::default() };
         for chunk in ids.chunks(REMATCH_CHUNK) {
             let dir = self.take_directory()?;
-            let result = rematch_chunk(&mut self.conn, &dir.1, chunk, &mut threads);
+            let result = rematch_chunk(&mut self.conn, &dir.1, chunk, &mut threads, &mut auto);
             self.put_directory(dir);
             changed += result?;
         }
@@ -579,15 +588,17 @@ fn rematch_chunk(
     dir: &Directory,
     ids: &[ItemId],
     threads: &mut BTreeSet<i64>,
+    auto: &mut super::auto::State,
 ) -> Result<usize> {
     let tx = conn.transaction()?;
     let mut changed = 0;
+    let ts = now();
     for id in ids {
         let participants = load_participants(&tx, *id)?;
-        let extra: String = tx.query_row("SELECT extra FROM items WHERE id = ?1", [id.0], |r| r.get(0))?;
-        let hints = serde_json::from_str::<serde_json::Value>(&extra)
-            .ok()
-            .and_then(|e| serde_json::from_value::<crate::matcher::NoteHints>(e.get("note")?.clone()).ok());
+        let (extra, kind): (String, String) =
+            tx.query_row("SELECT extra, kind FROM items WHERE id = ?1", [id.0], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let extra = serde_json::from_str::<serde_json::Value>(&extra).unwrap_or_default();
+        let hints = extra.get("note").and_then(|n| serde_json::from_value::<crate::matcher::NoteHints>(n.clone()).ok());
         let decision = match &hints {
             // Notes decide as at ingestion: front matter, addresses, IČO,
             // folder, names. Only notes need their text read back.
@@ -598,15 +609,36 @@ fn rematch_chunk(
             }
             None => dir.decide(&participants),
         };
-        let links: Vec<Link> = match &decision {
+        let mut links: Vec<Link> = match &decision {
             // Manual links (front matter, `kronika link`) are kept as they are.
             Decision::Links(l) => l.iter().filter(|l| l.reason != LinkReason::Manual).cloned().collect(),
             Decision::Internal | Decision::Blocked { .. } => Vec::new(),
         };
+        let direction = direction_of(dir, &participants, &decision);
+        if kind == ItemKind::Email.as_str() {
+            // A stored mail's direction may come from its mailbox (Sent):
+            // the stored one is the better guess for who wrote to whom.
+            let stored: String = tx.query_row("SELECT direction FROM items WHERE id = ?1", [id.0], |r| r.get(0))?;
+            let dir_for_contacts = match stored.as_str() {
+                "out" if direction != Direction::Internal => Direction::Out,
+                _ => direction,
+            };
+            super::auto::from_mail(
+                &tx,
+                dir,
+                auto.policy,
+                id.0,
+                dir_for_contacts,
+                &participants,
+                &extra,
+                &mut links,
+                &mut auto.created,
+                &ts,
+            )?;
+        }
         if replace_direct_links(&tx, *id, &links)? {
             changed += 1;
         }
-        let direction = direction_of(dir, &participants, &decision);
         tx.execute(
             "UPDATE items SET direction = ?2 WHERE id = ?1 AND kind = 'email'",
             params![id.0, direction.as_str()],
@@ -624,6 +656,7 @@ fn rematch_chunk(
 fn ingest_tx(
     conn: &mut rusqlite::Connection,
     (version, dir): &(i64, Directory),
+    auto: &mut super::auto::State,
     changes: &Changes<'_>,
 ) -> Result<Option<(Vec<IngestOutcome>, Vec<String>)>> {
     let tx = conn.transaction()?;
@@ -653,6 +686,7 @@ fn ingest_tx(
             changes.replace,
             &mut threads_to_propagate,
             &mut warnings,
+            auto,
         )?;
         out.push(outcome);
     }
@@ -772,6 +806,7 @@ fn insert_details(tx: &Transaction<'_>, id: i64, item: &NewItem) -> Result<()> {
 }
 
 #[allow(clippy::too_many_arguments)]
+#[allow(clippy::too_many_arguments)]
 fn ingest_one(
     tx: &Transaction<'_>,
     dir: &Directory,
@@ -781,6 +816,7 @@ fn ingest_one(
     replace: bool,
     threads: &mut BTreeSet<i64>,
     warnings: &mut Vec<String>,
+    auto: &mut super::auto::State,
 ) -> Result<IngestOutcome> {
     let known: Option<i64> = tx
         .prepare_cached("SELECT item_id FROM item_sources WHERE source = ?1 AND key = ?2")?
@@ -878,7 +914,27 @@ fn ingest_one(
         }
     }
     if let Decision::Links(links) = &decision {
-        insert_links(tx, id, links)?;
+        let mut links = links.clone();
+        if item.kind == ItemKind::Email {
+            super::auto::from_mail(
+                tx,
+                dir,
+                auto.policy,
+                id,
+                direction,
+                &item.participants,
+                &item.extra,
+                &mut links,
+                &mut auto.created,
+                ts,
+            )?;
+        }
+        if item.kind == ItemKind::Document
+            && let Some(deal) = super::auto::invoice(tx, id, &item.extra, &links, direction, ts)?
+        {
+            auto.deals.push(deal);
+        }
+        insert_links(tx, id, &links)?;
     }
     add_source(tx, id, key, ts)?;
     if let Some(t) = thread {
@@ -890,7 +946,7 @@ fn ingest_one(
             extra.insert("from_item".into(), id.into());
         }
         let key = SourceKey { source: "documents".into(), key: doc.content_hash.clone() };
-        ingest_one(tx, dir, (&doc, &[]), &key, ts, false, threads, warnings)?;
+        ingest_one(tx, dir, (&doc, &[]), &key, ts, false, threads, warnings, auto)?;
     }
     Ok(IngestOutcome::New(ItemId(id)))
 }

@@ -3,10 +3,12 @@
 //! One [`Store`] owns one connection. The database runs in WAL mode with
 //! foreign keys on; migrations in [`schema`] run at open.
 
+mod auto;
 mod clients;
 mod deals;
 mod feed;
 mod items;
+mod proposals;
 mod reminders;
 mod schema;
 mod timeline;
@@ -19,13 +21,15 @@ use std::path::Path;
 use chrono::Utc;
 use rusqlite::{Connection, OptionalExtension, params};
 
-pub use clients::{ClientInput, ClientPatch, ContactInput, ContactPatch};
+pub use auto::{InvoiceFacts, display_phone};
+pub use clients::{ClientInput, ClientPatch, ContactInput, ContactPatch, name_key};
 pub use deals::{DEAL_STATUSES, Deal, DealInput};
 pub use feed::IndexDoc;
 pub use items::{
     Attachment, Changes, DateSource, IngestOutcome, ItemRow, KnownDates, LinkRow, NewItem, REMATCH_CHUNK, SourceKey,
     document_path, keep_file,
 };
+pub use proposals::{ContactProposal, DealProposal};
 pub use reminders::{ClientActivity, Planned, ReminderRow};
 pub use timeline::TimelineFilter;
 pub use users::{Session, User};
@@ -321,6 +325,25 @@ fn migrate(conn: &mut Connection) -> Result<()> {
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
         tx.commit()?;
     }
+    fill_name_keys(conn)?;
+    Ok(())
+}
+
+/// Contacts stored before migration 8 get their name key (computed in
+/// Rust: folding is not SQL's). Nothing to do on later opens.
+fn fill_name_keys(conn: &mut Connection) -> Result<()> {
+    let missing: Vec<(i64, String)> = conn
+        .prepare("SELECT id, name FROM contacts WHERE name_key = ''")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let tx = conn.transaction()?;
+    for (id, name) in missing {
+        tx.execute("UPDATE contacts SET name_key = ?2 WHERE id = ?1", params![id, clients::name_key(&name)])?;
+    }
+    tx.commit()?;
     Ok(())
 }
 

@@ -296,4 +296,77 @@ BEGIN
     WHERE item_id = NEW.id;
 END;
 "#,
+    // 8: what comes by itself (issue 13). Contacts found in mail (origin
+    // `mail`), their titles, where a phone or position came from (`manual`
+    // is never overwritten), and what mail proposes for them (phones,
+    // positions, a second address of the same person); deals from
+    // invoices: a credit note is negative (the old CHECK refused that, so
+    // the table is rebuilt), a purchase (an invoice a client sent us) is
+    // kept apart from sales, and a deal remembers the document it came
+    // from; invoices read from PDF text wait as proposals.
+    r#"
+ALTER TABLE contacts ADD COLUMN title_before TEXT;
+ALTER TABLE contacts ADD COLUMN title_after TEXT;
+ALTER TABLE contacts ADD COLUMN origin TEXT NOT NULL DEFAULT 'manual';
+ALTER TABLE contacts ADD COLUMN phone_source TEXT;
+ALTER TABLE contacts ADD COLUMN role_source TEXT;
+ALTER TABLE contacts ADD COLUMN name_key TEXT NOT NULL DEFAULT '';
+UPDATE contacts SET phone_source = 'manual' WHERE phone IS NOT NULL;
+UPDATE contacts SET role_source = 'manual' WHERE role IS NOT NULL;
+CREATE INDEX contacts_name_key ON contacts(name_key);
+
+CREATE TABLE contact_proposals (
+    id         INTEGER PRIMARY KEY,
+    contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+    field      TEXT NOT NULL CHECK (field IN ('phone', 'role', 'address')),
+    value      TEXT NOT NULL,
+    item_id    INTEGER REFERENCES items(id) ON DELETE SET NULL,
+    status     TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'applied', 'accepted', 'dismissed')),
+    created_at TEXT NOT NULL,
+    UNIQUE (contact_id, field, value)
+);
+CREATE INDEX contact_proposals_status ON contact_proposals(status, contact_id);
+
+CREATE TABLE deals_v8 (
+    id          INTEGER PRIMARY KEY,
+    client_id   INTEGER NOT NULL REFERENCES clients(id) ON DELETE CASCADE,
+    title       TEXT NOT NULL,
+    value       REAL NOT NULL,
+    currency    TEXT NOT NULL,
+    status      TEXT NOT NULL CHECK (status IN ('open', 'won', 'lost')),
+    date        TEXT NOT NULL,
+    products    TEXT NOT NULL DEFAULT '[]',
+    number      TEXT,
+    import_key  TEXT UNIQUE,
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL,
+    side        TEXT NOT NULL DEFAULT 'sale' CHECK (side IN ('sale', 'purchase')),
+    origin      TEXT NOT NULL DEFAULT 'manual',
+    item_id     INTEGER REFERENCES items(id) ON DELETE SET NULL,
+    details     TEXT NOT NULL DEFAULT '{}'
+);
+INSERT INTO deals_v8 (id, client_id, title, value, currency, status, date, products, number, import_key, created_at, updated_at, origin)
+    SELECT id, client_id, title, value, currency, status, date, products, number, import_key, created_at, updated_at,
+           CASE WHEN import_key IS NULL THEN 'manual' ELSE 'import' END
+    FROM deals;
+DROP TABLE deals;
+ALTER TABLE deals_v8 RENAME TO deals;
+CREATE INDEX deals_client ON deals(client_id);
+
+CREATE TABLE deal_proposals (
+    id         INTEGER PRIMARY KEY,
+    client_id  INTEGER REFERENCES clients(id) ON DELETE CASCADE,
+    item_id    INTEGER NOT NULL UNIQUE REFERENCES items(id) ON DELETE CASCADE,
+    side       TEXT NOT NULL CHECK (side IN ('sale', 'purchase')),
+    number     TEXT NOT NULL,
+    value      REAL NOT NULL,
+    currency   TEXT NOT NULL,
+    date       TEXT NOT NULL,
+    credit     INTEGER NOT NULL DEFAULT 0,
+    status     TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'confirmed', 'dismissed')),
+    deal_id    INTEGER REFERENCES deals(id) ON DELETE SET NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX deal_proposals_status ON deal_proposals(status);
+"#,
 ];

@@ -1,0 +1,407 @@
+//! What the store adds by itself while it stores (or re-matches) mail:
+//! contacts of clients found in mail, what their signatures say, a second
+//! address of a known person (a proposal, never a silent merge), and deals
+//! from invoices. Everything here runs inside the transaction that stores
+//! the item, on data parsed before it (`mail::parse` reads the signature,
+//! `pipeline::prepare_documents` the invoice), so an item and what came
+//! with it land together or not at all.
+
+use std::collections::HashMap;
+
+use rusqlite::{OptionalExtension, Transaction, params};
+
+use super::Result;
+use super::clients::name_key;
+use crate::matcher::Directory;
+use crate::model::{AutoContacts, ClientId, ContactId, Direction, Link, LinkReason, Participant, Role};
+
+/// Contacts this transaction created, by address: a later item of the same
+/// batch (matched with the directory as it was when the batch began) is
+/// linked to them too.
+pub(super) type Created = HashMap<String, (ContactId, ClientId)>;
+
+/// The policy and what this transaction created so far.
+#[derive(Debug, Default)]
+pub(super) struct State {
+    pub policy: AutoContacts,
+    pub created: Created,
+    /// Deals made from invoices: their history items follow the transaction.
+    pub deals: Vec<i64>,
+}
+
+/// Everything an item brings for the directory: new contacts from its
+/// participants (by the policy), its sender's signature, a possible second
+/// address of a known person. `links` are the matcher's links; a domain
+/// link that now has a contact becomes an address link to that contact.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn from_mail(
+    tx: &Transaction<'_>,
+    dir: &Directory,
+    policy: AutoContacts,
+    item: i64,
+    direction: Direction,
+    participants: &[Participant],
+    extra: &serde_json::Value,
+    links: &mut [Link],
+    created: &mut Created,
+    ts: &str,
+) -> Result<()> {
+    if direction != Direction::Internal {
+        let wanted = |p: &Participant| match (policy, direction, p.role) {
+            (AutoContacts::None, _, _) => false,
+            (AutoContacts::SentAndReceived, Direction::In, Role::From) => true,
+            (_, Direction::Out, Role::To | Role::Cc | Role::Bcc) => true,
+            _ => false,
+        };
+        for p in participants.iter().filter(|p| !p.address.is_empty()) {
+            if let Some(&(contact, client)) = created.get(&p.address) {
+                upgrade(links, &p.address, client, contact);
+                continue;
+            }
+            if !wanted(p) || crate::person::is_role_address(&p.address) || dir.is_own(&p.address) {
+                continue;
+            }
+            // Only an address whose domain alone linked exactly one client:
+            // a known address already has its contact, and an ambiguous
+            // domain (two clients own it) cannot tell whose person it is.
+            let Some(client) = links
+                .iter()
+                .find(|l| l.reason == LinkReason::Domain && !l.ambiguous && l.evidence == p.address)
+                .map(|l| l.client)
+            else {
+                continue;
+            };
+            let Some(person) = person_of(p) else { continue };
+            let contact = add_or_join(tx, client, &person, &p.address, item)?;
+            created.insert(p.address.clone(), (contact, client));
+            upgrade(links, &p.address, client, contact);
+        }
+    }
+    if direction == Direction::In
+        && let Some(from) = participants.iter().find(|p| p.role == Role::From && !p.address.is_empty())
+    {
+        let contact = links
+            .iter()
+            .find(|l| l.reason == LinkReason::Address && l.evidence == from.address)
+            .and_then(|l| l.contact);
+        match contact {
+            Some(contact) => signature(tx, contact, item, extra, ts)?,
+            None if dir.is_free_mail(&from.address) => second_address(tx, from, item, ts)?,
+            None => {}
+        }
+    }
+    Ok(())
+}
+
+/// The person behind a participant: the display name read as a person's
+/// name, else `first.last@` from the address; `None` when neither is one.
+fn person_of(p: &Participant) -> Option<crate::person::PersonName> {
+    if let Some(n) = p.name.as_deref().and_then(crate::person::parse_display_name) {
+        return Some(n);
+    }
+    let local = p.address.split('@').next()?;
+    let parts: Vec<&str> = local.split(['.', '_', '-']).collect();
+    if parts.len() != 2 || parts.iter().any(|w| w.chars().count() < 2 || !w.chars().all(char::is_alphabetic)) {
+        return None;
+    }
+    let name = parts.iter().map(|w| capitalised(w)).collect::<Vec<_>>().join(" ");
+    crate::person::parse_display_name(&name)
+}
+
+fn capitalised(w: &str) -> String {
+    let mut c = w.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c.flat_map(char::to_lowercase)).collect(),
+        None => String::new(),
+    }
+}
+
+/// The domain link of `address` to `client` now names its contact.
+fn upgrade(links: &mut [Link], address: &str, client: ClientId, contact: ContactId) {
+    for l in links.iter_mut().filter(|l| l.client == client && l.evidence == address && l.contact.is_none()) {
+        l.contact = Some(contact);
+        l.reason = LinkReason::Address;
+    }
+}
+
+/// A contact of `client` for this person: one of the client's contacts with
+/// the same name gains the address (a person with two firm addresses, or a
+/// contact typed in without one); otherwise a new contact from mail.
+fn add_or_join(
+    tx: &Transaction<'_>,
+    client: ClientId,
+    person: &crate::person::PersonName,
+    address: &str,
+    item: i64,
+) -> Result<ContactId> {
+    let key = name_key(&person.name);
+    let same: Option<i64> = tx
+        .prepare_cached("SELECT id FROM contacts WHERE client_id = ?1 AND name_key = ?2 ORDER BY id LIMIT 1")?
+        .query_row(params![client.0, key], |r| r.get(0))
+        .optional()?;
+    let id = match same {
+        Some(id) => id,
+        None => {
+            tx.prepare_cached(
+                "INSERT INTO contacts (client_id, name, title_before, title_after, origin, name_key)
+                 VALUES (?1, ?2, ?3, ?4, 'mail', ?5)",
+            )?
+            .execute(params![client.0, person.name, person.title_before, person.title_after, key])?;
+            tracing::debug!(client = client.0, item, "a contact found in mail");
+            tx.last_insert_rowid()
+        }
+    };
+    tx.prepare_cached("INSERT OR IGNORE INTO contact_emails (contact_id, email) VALUES (?1, ?2)")?
+        .execute(params![id, address])?;
+    Ok(ContactId(id))
+}
+
+/// The phones and position a signature gives: an empty field, or one that
+/// mail filled before, takes the value (recorded as `applied`, with the
+/// item); a value typed in is never overwritten: the mail's value waits as
+/// a proposal.
+fn signature(tx: &Transaction<'_>, contact: ContactId, item: i64, extra: &serde_json::Value, ts: &str) -> Result<()> {
+    let Some(sig) = extra.get("signature") else { return Ok(()) };
+    let phones: Vec<String> = sig
+        .get("phones")
+        .and_then(|p| p.as_array())
+        .map(|a| a.iter().filter_map(|v| v.as_str()).map(display_phone).collect())
+        .unwrap_or_default();
+    let position = sig.get("position").and_then(|p| p.as_str()).map(str::to_string);
+    let (phone, phone_source, role, role_source): (Option<String>, Option<String>, Option<String>, Option<String>) = tx
+        .prepare_cached("SELECT phone, phone_source, role, role_source FROM contacts WHERE id = ?1")?
+        .query_row([contact.0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+    let source = format!("item:{item}");
+    if !phones.is_empty() {
+        let value = phones.join(", ");
+        field(tx, contact, "phone", &value, phone.as_deref(), phone_source.as_deref(), item, &source, ts)?;
+    }
+    if let Some(p) = position {
+        field(tx, contact, "role", &p, role.as_deref(), role_source.as_deref(), item, &source, ts)?;
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn field(
+    tx: &Transaction<'_>,
+    contact: ContactId,
+    name: &str,
+    value: &str,
+    current: Option<&str>,
+    current_source: Option<&str>,
+    item: i64,
+    source: &str,
+    ts: &str,
+) -> Result<()> {
+    if current == Some(value) {
+        return Ok(());
+    }
+    let typed = current.is_some() && current_source.is_none_or(|s| s == "manual");
+    let status = if typed { "pending" } else { "applied" };
+    if !typed {
+        // `name` is one of two column names chosen here, never input.
+        let sql = match name {
+            "phone" => "UPDATE contacts SET phone = ?2, phone_source = ?3 WHERE id = ?1",
+            _ => "UPDATE contacts SET role = ?2, role_source = ?3 WHERE id = ?1",
+        };
+        tx.prepare_cached(sql)?.execute(params![contact.0, value, source])?;
+    }
+    tx.prepare_cached(
+        "INSERT INTO contact_proposals (contact_id, field, value, item_id, status, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (contact_id, field, value) DO NOTHING",
+    )?
+    .execute(params![contact.0, name, value, item, status, ts])?;
+    Ok(())
+}
+
+/// A message from a free-mail address whose sender's name is a known
+/// contact's: proposed as that contact's second address
+/// (`kronika contact merge`), never merged silently.
+fn second_address(tx: &Transaction<'_>, from: &Participant, item: i64, ts: &str) -> Result<()> {
+    let Some(person) = from.name.as_deref().and_then(crate::person::parse_display_name) else { return Ok(()) };
+    let key = name_key(&person.name);
+    if key.split(' ').count() < 2 {
+        return Ok(());
+    }
+    let mut stmt = tx.prepare_cached("SELECT id, name FROM contacts WHERE name_key = ?1 ORDER BY id LIMIT 5")?;
+    let same: Vec<(i64, String)> =
+        stmt.query_map([&key], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+    for (id, name) in same {
+        if !crate::person::same_person(&name, &person.name) {
+            continue;
+        }
+        tx.prepare_cached(
+            "INSERT INTO contact_proposals (contact_id, field, value, item_id, status, created_at)
+             VALUES (?1, 'address', ?2, ?3, 'pending', ?4)
+             ON CONFLICT (contact_id, field, value) DO NOTHING",
+        )?
+        .execute(params![id, from.address, item, ts])?;
+    }
+    Ok(())
+}
+
+/// `+420312000456` → `+420 312 000 456` (international format).
+pub fn display_phone(e164: &str) -> String {
+    match phonenumber::parse(None, e164) {
+        Ok(n) => n.format().mode(phonenumber::Mode::International).to_string(),
+        Err(_) => e164.to_string(),
+    }
+}
+
+/// An invoice as the store needs it, read before the transaction
+/// (`pipeline::prepare_documents` fills it from `invoice::Invoice` or
+/// from a PDF's text) and kept in the document item's `extra.invoice`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InvoiceFacts {
+    pub number: String,
+    /// `invoice`, `credit_note`, `debit_note`, `advance`.
+    pub kind: String,
+    /// A credit note: its amount lowers the total.
+    pub credit: bool,
+    /// The taxable date (DUZP), else the issue date.
+    pub date: chrono::NaiveDate,
+    pub due: Option<chrono::NaiveDate>,
+    pub currency: String,
+    /// Without VAT, positive; `credit` gives the sign.
+    pub without_vat: f64,
+    pub with_vat: Option<f64>,
+    pub supplier_ico: Option<String>,
+    pub supplier: Option<String>,
+    pub customer_ico: Option<String>,
+    pub customer: Option<String>,
+    /// The line items: the deal's products.
+    pub lines: Vec<String>,
+    /// Every IČO the text names (PDF text, where the parties are not told apart).
+    #[serde(default)]
+    pub icos: Vec<String>,
+    /// Read from text: a proposal the user confirms, not a deal.
+    pub proposed: bool,
+}
+
+/// The client of an invoice and whether we sold or bought: the
+/// counterparty's IČO first (the customer a client: we sold; the supplier
+/// a client: we bought), then the one client the mail is linked to, with
+/// the mail's direction (we sent it: we sold).
+fn invoice_client(
+    tx: &Transaction<'_>,
+    facts: &InvoiceFacts,
+    links: &[Link],
+    direction: Direction,
+) -> Result<Option<(ClientId, &'static str)>> {
+    let by_ico = |ico: &str| -> Result<Option<ClientId>> {
+        Ok(tx
+            .prepare_cached("SELECT id FROM clients WHERE ico = ?1")?
+            .query_row([ico], |r| r.get(0))
+            .optional()?
+            .map(ClientId))
+    };
+    if let Some(c) = facts.customer_ico.as_deref().map(by_ico).transpose()?.flatten() {
+        return Ok(Some((c, "sale")));
+    }
+    if let Some(c) = facts.supplier_ico.as_deref().map(by_ico).transpose()?.flatten() {
+        return Ok(Some((c, "purchase")));
+    }
+    let side = if direction == Direction::In { "purchase" } else { "sale" };
+    for ico in &facts.icos {
+        if let Some(c) = by_ico(ico)? {
+            return Ok(Some((c, side)));
+        }
+    }
+    let mut clients: Vec<ClientId> = links.iter().filter(|l| !l.ambiguous).map(|l| l.client).collect();
+    clients.dedup();
+    Ok(match clients.as_slice() {
+        [one] => Some((*one, side)),
+        _ => None,
+    })
+}
+
+/// A document item that is an invoice becomes a deal of its client (won;
+/// a credit note negative; the line items its products), or, read from
+/// PDF text, a proposal waiting for the user. The same invoice seen again
+/// (another mailbox, the ISDOC and its package) is one deal: keyed by the
+/// supplier, the number and the kind. Returns the new deal's id.
+pub(super) fn invoice(
+    tx: &Transaction<'_>,
+    document: i64,
+    extra: &serde_json::Value,
+    links: &[Link],
+    direction: Direction,
+    ts: &str,
+) -> Result<Option<i64>> {
+    let Some(facts) = extra.get("invoice").and_then(|v| serde_json::from_value::<InvoiceFacts>(v.clone()).ok()) else {
+        return Ok(None);
+    };
+    let Some((client, side)) = invoice_client(tx, &facts, links, direction)? else {
+        tracing::debug!(document, number = facts.number, "an invoice whose client is not known");
+        return Ok(None);
+    };
+    let value = if facts.credit { -facts.without_vat.abs() } else { facts.without_vat.abs() };
+    if facts.proposed {
+        let known: bool = tx
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM deals WHERE client_id = ?1 AND number = ?2)")?
+            .query_row(params![client.0, facts.number], |r| r.get(0))?;
+        if !known {
+            tx.prepare_cached(
+                "INSERT OR IGNORE INTO deal_proposals (client_id, item_id, side, number, value, currency, date, credit, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?
+            .execute(params![
+                client.0,
+                document,
+                side,
+                facts.number,
+                value,
+                facts.currency,
+                facts.date.to_string(),
+                facts.credit,
+                ts
+            ])?;
+        }
+        return Ok(None);
+    }
+    let title = match (facts.credit, side) {
+        (true, _) => format!("Dobropis {}", facts.number),
+        (false, "purchase") => format!("Přijatá faktura {}", facts.number),
+        (false, _) => format!("Faktura {}", facts.number),
+    };
+    let key = format!("invoice:{}:{}:{}", facts.supplier_ico.as_deref().unwrap_or("-"), facts.number, facts.kind);
+    let details = serde_json::json!({
+        "with_vat": facts.with_vat,
+        "due": facts.due,
+        "supplier": facts.supplier,
+        "customer": facts.customer,
+        "kind": facts.kind,
+    });
+    let n = tx
+        .prepare_cached(
+            "INSERT OR IGNORE INTO deals (client_id, title, value, currency, status, date, products, number, import_key,
+                                          created_at, updated_at, side, origin, item_id, details)
+             VALUES (?1, ?2, ?3, ?4, 'won', ?5, ?6, ?7, ?8, ?9, ?9, ?10, 'isdoc', ?11, ?12)",
+        )?
+        .execute(params![
+            client.0,
+            title,
+            value,
+            facts.currency,
+            facts.date.to_string(),
+            serde_json::to_string(&facts.lines).unwrap_or_else(|_| "[]".into()),
+            facts.number,
+            key,
+            ts,
+            side,
+            document,
+            details.to_string()
+        ])?;
+    if n == 0 {
+        return Ok(None);
+    }
+    let deal = tx.last_insert_rowid();
+    // A proposal read from the PDF of the same invoice is settled by it.
+    tx.prepare_cached(
+        "UPDATE deal_proposals SET status = 'confirmed', deal_id = ?3 WHERE client_id = ?1 AND number = ?2 AND status = 'pending'",
+    )?
+    .execute(params![client.0, facts.number, deal])?;
+    Ok(Some(deal))
+}
