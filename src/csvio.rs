@@ -330,7 +330,9 @@ pub fn read_deals(bytes: &[u8]) -> Result<(Vec<DealRow>, Vec<RowError>), String>
                 currency: deal_currency(get("currency").unwrap_or("CZK"))?,
                 status: deal_status(get("status").unwrap_or("won"))?,
                 date: get("date").map(deal_date).transpose()?,
-                products: get("products").map(crate::directory::split_list).unwrap_or_default(),
+                // A product's name has spaces ("Tepelná čerpadla"): only commas,
+                // pipes and line breaks part products.
+                products: get("products").map(product_list).unwrap_or_default(),
                 number: get("number").map(str::to_string),
                 import_key: None,
             };
@@ -347,6 +349,11 @@ pub fn read_deals(bytes: &[u8]) -> Result<(Vec<DealRow>, Vec<RowError>), String>
         }
     }
     Ok((rows, errors))
+}
+
+/// Products as a cell lists them.
+fn product_list(s: &str) -> Vec<String> {
+    s.split([',', '|', '\n', ';']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
 }
 
 #[cfg(test)]
@@ -374,6 +381,7 @@ mod tests {
         assert_eq!(rows[0].deal.currency, "CZK");
         assert_eq!(rows[0].deal.status, "won");
         assert_eq!(rows[0].deal.products, vec!["VZT", "servis"]);
+        assert_eq!(product_list("Tepelná čerpadla | Servis"), vec!["Tepelná čerpadla", "Servis"]);
         assert_eq!(rows[0].deal.number.as_deref(), Some("FV-1"));
         assert_eq!(rows[1].deal.status, "open");
         assert_eq!(rows[1].deal.date, None);

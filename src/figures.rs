@@ -88,6 +88,14 @@ fn amount(d: &Deal, cfg: &FiguresConfig) -> (String, f64) {
     (d.currency.clone(), d.value)
 }
 
+/// Part of a deal's value (an invoice line) in the currency figures use.
+fn amount_of(d: &Deal, part: f64, cfg: &FiguresConfig) -> f64 {
+    if d.value == 0.0 {
+        return part;
+    }
+    amount(d, cfg).1 * part / d.value
+}
+
 fn add(m: &mut Money, currency: &str, v: f64) {
     *m.entry(currency.to_string()).or_default() += v;
 }
@@ -107,7 +115,11 @@ pub fn figures(deals: &[Deal], all: &[Deal], budget: Option<f64>, today: NaiveDa
                     add(&mut f.sold_last_year, &cur, v);
                 }
                 won_by_currency.entry(cur.clone()).or_default().push((d.date, v));
-                for p in &d.products {
+                // An invoice knows each line's amount; otherwise a product
+                // stands for the whole deal.
+                let own = (d.product_values.len() == d.products.len()).then_some(&d.product_values);
+                for (i, p) in d.products.iter().enumerate() {
+                    let v = own.and_then(|vals| vals.get(i)).map(|x| amount_of(d, *x, cfg)).unwrap_or(v);
                     let e = products.entry(p.clone()).or_insert_with(|| ProductFigure {
                         product: p.clone(),
                         deals: 0,
@@ -216,6 +228,7 @@ mod tests {
             side: "sale".into(),
             origin: "manual".into(),
             item_id: None,
+            product_values: Vec::new(),
         }
     }
 

@@ -649,7 +649,15 @@ fn invoice_facts(inv: &crate::invoice::Invoice) -> crate::store::InvoiceFacts {
         supplier: Some(inv.supplier.name.clone()).filter(|n| !n.is_empty()),
         customer_ico: inv.customer.ico.clone(),
         customer: Some(inv.customer.name.clone()).filter(|n| !n.is_empty()),
-        lines: inv.lines.iter().map(|l| l.description.trim().to_string()).filter(|d| !d.is_empty()).collect(),
+        lines: inv
+            .lines
+            .iter()
+            .filter(|l| !l.description.trim().is_empty())
+            .map(|l| crate::store::InvoiceLine {
+                description: l.description.trim().to_string(),
+                without_vat: l.without_vat,
+            })
+            .collect(),
         icos: Vec::new(),
         proposed: false,
     }

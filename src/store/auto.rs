@@ -61,18 +61,33 @@ pub(super) fn from_mail(
             if !wanted(p) || crate::person::is_role_address(&p.address) || dir.is_own(&p.address) {
                 continue;
             }
-            // Only an address whose domain alone linked exactly one client:
-            // a known address already has its contact, and an ambiguous
-            // domain (two clients own it) cannot tell whose person it is.
-            let Some(client) = links
-                .iter()
-                .find(|l| l.reason == LinkReason::Domain && !l.ambiguous && l.evidence == p.address)
-                .map(|l| l.client)
-            else {
+            // An address whose domain alone linked exactly one client, or
+            // a person's address listed among the client's own addresses
+            // (a CSV's "e-mails" column): a contact's address already has
+            // its contact, and an ambiguous domain (two clients own it)
+            // cannot tell whose person it is. A free-mail address is never
+            // made a contact by itself: it may only be proposed as a known
+            // person's second address (below).
+            let Some(link) = links.iter().find(|l| {
+                l.evidence == p.address
+                    && l.contact.is_none()
+                    && !l.ambiguous
+                    && matches!(l.reason, LinkReason::Domain | LinkReason::Address)
+            }) else {
                 continue;
             };
+            let (client, listed) = (link.client, link.reason == LinkReason::Address);
+            if listed && dir.is_free_mail(&p.address) {
+                continue;
+            }
             let Some(person) = person_of(p) else { continue };
             let contact = add_or_join(tx, client, &person, &p.address, item)?;
+            if listed {
+                // The address is the person's now; it still links the client
+                // (through the contact), and only once.
+                tx.prepare_cached("DELETE FROM client_emails WHERE client_id = ?1 AND email = ?2")?
+                    .execute(params![client.0, p.address])?;
+            }
             created.insert(p.address.clone(), (contact, client));
             upgrade(links, &p.address, client, contact);
         }
@@ -271,13 +286,20 @@ pub struct InvoiceFacts {
     pub supplier: Option<String>,
     pub customer_ico: Option<String>,
     pub customer: Option<String>,
-    /// The line items: the deal's products.
-    pub lines: Vec<String>,
+    /// The line items: the deal's products, with their amounts without VAT.
+    pub lines: Vec<InvoiceLine>,
     /// Every IČO the text names (PDF text, where the parties are not told apart).
     #[serde(default)]
     pub icos: Vec<String>,
     /// Read from text: a proposal the user confirms, not a deal.
     pub proposed: bool,
+}
+
+/// One line of an invoice.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InvoiceLine {
+    pub description: String,
+    pub without_vat: Option<f64>,
 }
 
 /// The client of an invoice and whether we sold or bought: the
@@ -367,7 +389,12 @@ pub(super) fn invoice(
         (false, _) => format!("Faktura {}", facts.number),
     };
     let key = format!("invoice:{}:{}:{}", facts.supplier_ico.as_deref().unwrap_or("-"), facts.number, facts.kind);
+    let sign = if facts.credit { -1.0 } else { 1.0 };
     let details = serde_json::json!({
+        "lines": facts.lines.iter().map(|l| serde_json::json!({
+            "description": l.description,
+            "without_vat": l.without_vat.map(|v| sign * v.abs()),
+        })).collect::<Vec<_>>(),
         "with_vat": facts.with_vat,
         "due": facts.due,
         "supplier": facts.supplier,
@@ -386,7 +413,8 @@ pub(super) fn invoice(
             value,
             facts.currency,
             facts.date.to_string(),
-            serde_json::to_string(&facts.lines).unwrap_or_else(|_| "[]".into()),
+            serde_json::to_string(&facts.lines.iter().map(|l| &l.description).collect::<Vec<_>>())
+                .unwrap_or_else(|_| "[]".into()),
             facts.number,
             key,
             ts,

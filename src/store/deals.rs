@@ -32,6 +32,9 @@ pub struct Deal {
     pub origin: String,
     /// The document item it came from.
     pub item_id: Option<i64>,
+    /// Each product's own amount, when the deal knows it (an invoice's
+    /// lines); empty: each product stands for the whole deal.
+    pub product_values: Vec<f64>,
 }
 
 /// A new deal (validated by the caller).
@@ -163,7 +166,7 @@ impl Store {
     fn deals_where(&self, condition: &str, arg: i64) -> Result<Vec<Deal>> {
         let sql = format!(
             "SELECT d.id, d.client_id, c.name, d.title, d.value, d.currency, d.status, d.date, d.products, d.number,
-                    d.side, d.origin, d.item_id
+                    d.side, d.origin, d.item_id, d.details
              FROM deals d JOIN clients c ON c.id = d.client_id WHERE {condition} ORDER BY d.date DESC, d.id DESC"
         );
         let mut stmt = self.conn.prepare(&sql)?;
@@ -184,6 +187,7 @@ impl Store {
                 side: r.get(10)?,
                 origin: r.get(11)?,
                 item_id: r.get(12)?,
+                product_values: line_values(&r.get::<_, String>(13)?),
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -203,4 +207,13 @@ impl Store {
             .optional()?
             .flatten())
     }
+}
+
+/// The amounts of an invoice's lines, from a deal's details; empty unless
+/// every line has one.
+fn line_values(details: &str) -> Vec<f64> {
+    let v: serde_json::Value = serde_json::from_str(details).unwrap_or_default();
+    let Some(lines) = v.get("lines").and_then(|l| l.as_array()) else { return Vec::new() };
+    let values: Option<Vec<f64>> = lines.iter().map(|l| l.get("without_vat").and_then(|x| x.as_f64())).collect();
+    values.unwrap_or_default()
 }

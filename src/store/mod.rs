@@ -21,7 +21,7 @@ use std::path::Path;
 use chrono::Utc;
 use rusqlite::{Connection, OptionalExtension, params};
 
-pub use auto::{InvoiceFacts, display_phone};
+pub use auto::{InvoiceFacts, InvoiceLine, display_phone};
 pub use clients::{ClientInput, ClientPatch, ContactInput, ContactPatch, name_key};
 pub use deals::{DEAL_STATUSES, Deal, DealInput};
 pub use feed::IndexDoc;
