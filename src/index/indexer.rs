@@ -14,6 +14,15 @@ use crate::store::{IndexDoc, Store};
 /// Documents read from the store per round.
 const FEED_BATCH: usize = 2_000;
 
+/// The language an item is stemmed in: its subject and the beginning of
+/// its body.
+fn item_lang(d: &IndexDoc) -> crate::stem::Lang {
+    let mut sample = d.subject.clone();
+    sample.push('\n');
+    sample.extend(d.body.chars().take(2_000));
+    crate::stem::detect(&sample)
+}
+
 /// The writer.
 pub struct Indexer {
     writer: IndexWriter,
@@ -158,6 +167,14 @@ impl Indexer {
         }
         for v in &d.attachments {
             doc.add_text(f.attachment, v);
+        }
+        // The same words again, stemmed in the item's language, beside the
+        // exact ones (which keep phrases exact and rank exact forms first).
+        let [subject, text, attachment] = f.stemmed.of(item_lang(d));
+        doc.add_text(subject, &d.subject);
+        doc.add_text(text, &d.body);
+        for v in &d.attachments {
+            doc.add_text(attachment, v);
         }
         doc.add_text(f.kind, &d.kind);
         doc.add_text(f.direction, &d.direction);

@@ -16,6 +16,8 @@ use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer};
+
+use crate::stem::{Lang, StemFilter};
 use tantivy::{Index, IndexReader, ReloadPolicy};
 
 pub use indexer::{CatchUp, Indexer};
@@ -24,7 +26,8 @@ pub use query::{Hit, MAX_QUERY_CHARS, QUERY_FIELDS, Restriction, SearchRequest, 
 /// Bump when the schema or analysis changes: an index with another version
 /// is rebuilt from the store (at the next open: the daemon's start,
 /// `kronika reindex`, a search). 2: the `source` field (visibility).
-pub const SCHEMA_VERSION: u32 = 2;
+/// 3: the stemmed fields (`subject_cs`, `text_en`, …).
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The `source` term of an item seen in no source at all.
 pub const NO_SOURCE: &str = "-";
@@ -32,6 +35,11 @@ pub const NO_SOURCE: &str = "-";
 /// Name of the analyzer: words lower-cased with diacritics folded, so that
 /// `priloha` finds `příloha` and `SMLOUVA` finds `smlouva`.
 pub const ANALYZER: &str = "kronika";
+
+/// The analyzers of the stemmed fields: [`ANALYZER`], then each word
+/// replaced by its stem ([`crate::stem::czech`], [`crate::stem::english`]).
+pub const ANALYZER_CS: &str = "kronika_cs";
+pub const ANALYZER_EN: &str = "kronika_en";
 
 /// Errors callers branch on.
 #[derive(Debug, thiserror::Error)]
@@ -85,6 +93,44 @@ pub struct Fields {
     /// The store sources the item was seen in (a document: its mail's), as
     /// whole terms: a restricted viewer's search is limited by them.
     pub source: Field,
+    /// The stemmed companions of `subject`, `text` and `attachment`. An
+    /// item's words go to the fields of its language only
+    /// ([`crate::stem::detect`] on its subject and body).
+    ///
+    /// Why a field per language rather than one stemmed field fed with
+    /// pre-stemmed tokens: each field has its analyzer in the schema, so the
+    /// query parser stems a query word for each language by itself, the
+    /// snippet generator re-tokenises a body with the same analyzer (and so
+    /// highlights every inflected form the stem matched), and each
+    /// language keeps its own term statistics (an English `den` and the
+    /// Czech `dn` never share a document frequency).
+    pub stemmed: Stemmed,
+}
+
+/// The stemmed fields, per language.
+#[derive(Debug, Clone, Copy)]
+pub struct Stemmed {
+    pub subject: [Field; 2],
+    pub text: [Field; 2],
+    pub attachment: [Field; 2],
+}
+
+/// The languages of the stemmed fields, in the order of [`Stemmed`]'s arrays.
+pub const LANGS: [Lang; 2] = [Lang::Czech, Lang::English];
+
+impl Stemmed {
+    /// The stemmed fields of one language.
+    pub fn of(&self, lang: Lang) -> [Field; 3] {
+        let i = lang_index(lang);
+        [self.subject[i], self.text[i], self.attachment[i]]
+    }
+}
+
+fn lang_index(lang: Lang) -> usize {
+    match lang {
+        Lang::Czech => 0,
+        Lang::English => 1,
+    }
 }
 
 fn schema() -> (Schema, Fields) {
@@ -92,6 +138,14 @@ fn schema() -> (Schema, Fields) {
     let text = TextOptions::default().set_indexing_options(
         TextFieldIndexing::default().set_tokenizer(ANALYZER).set_index_option(IndexRecordOption::WithFreqsAndPositions),
     );
+    let stemmed = |analyzer: &str| {
+        TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(analyzer)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        )
+    };
+    let (cs, en) = (stemmed(ANALYZER_CS), stemmed(ANALYZER_EN));
     let fields = Fields {
         id: b.add_u64_field("id", INDEXED | STORED | FAST),
         rev: b.add_u64_field("rev", STORED | FAST),
@@ -107,6 +161,11 @@ fn schema() -> (Schema, Fields) {
         client: b.add_u64_field("client", INDEXED | FAST),
         contact: b.add_u64_field("contact", INDEXED),
         source: b.add_text_field("source", STRING),
+        stemmed: Stemmed {
+            subject: [b.add_text_field("subject_cs", cs.clone()), b.add_text_field("subject_en", en.clone())],
+            text: [b.add_text_field("text_cs", cs.clone()), b.add_text_field("text_en", en.clone())],
+            attachment: [b.add_text_field("attachment_cs", cs), b.add_text_field("attachment_en", en)],
+        },
     };
     (b.build(), fields)
 }
@@ -116,6 +175,16 @@ fn analyzer() -> TextAnalyzer {
         .filter(RemoveLongFilter::limit(48))
         .filter(LowerCaser)
         .filter(AsciiFoldingFilter)
+        .build()
+}
+
+/// [`analyzer`]'s words, stemmed in `lang` (the stemmers fold accents
+/// themselves, after stemming: Czech endings need them).
+fn stemming_analyzer(lang: Lang) -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(48))
+        .filter(LowerCaser)
+        .filter(StemFilter(lang))
         .build()
 }
 
@@ -164,6 +233,8 @@ impl SearchIndex {
             Index::create_in_dir(dir, schema).map_err(err)?
         };
         index.tokenizers().register(ANALYZER, analyzer());
+        index.tokenizers().register(ANALYZER_CS, stemming_analyzer(Lang::Czech));
+        index.tokenizers().register(ANALYZER_EN, stemming_analyzer(Lang::English));
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map_err(err)?;
         Ok(SearchIndex { path: dir.to_path_buf(), index, reader, fields })
     }

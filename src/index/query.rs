@@ -8,8 +8,8 @@ use std::ops::Bound;
 
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, QueryParser, QueryParserError, RangeQuery, TermQuery};
-use tantivy::query_grammar::{Delimiter, UserInputAst, UserInputLeaf, UserInputLiteral};
-use tantivy::schema::{IndexRecordOption, Term};
+use tantivy::query_grammar::{Delimiter, Occur as GrammarOccur, UserInputAst, UserInputLeaf, UserInputLiteral};
+use tantivy::schema::{Field, IndexRecordOption, Term};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, Order, Searcher};
 
@@ -83,11 +83,19 @@ impl SearchIndex {
     /// (`text:`, `attachment:`, and `subject:` for metadata) matches nothing.
     fn parse_tier(&self, text: &str, tier: Tier) -> Result<Box<dyn Query>, IndexError> {
         let f = self.fields();
+        let st = f.stemmed;
         let schema = self.index().schema();
-        let (defaults, hidden) = match tier {
-            Tier::Subject => (vec![f.subject, f.participants], vec![f.text, f.attachment]),
-            Tier::Metadata => (vec![f.participants], vec![f.text, f.attachment, f.subject]),
+        let stems_of = |fields: &[[Field; 2]]| fields.iter().flatten().copied().collect::<Vec<_>>();
+        // Hidden fields hide their stemmed companions too: a hidden body is
+        // found neither by its words nor by their stems.
+        let (defaults, words, mut hidden) = match tier {
+            Tier::Subject => (vec![f.subject, f.participants], &["subject"][..], vec![f.text, f.attachment]),
+            Tier::Metadata => (vec![f.participants], &[][..], vec![f.text, f.attachment, f.subject]),
         };
+        hidden.extend(match tier {
+            Tier::Subject => stems_of(&[st.text, st.attachment]),
+            Tier::Metadata => stems_of(&[st.subject, st.text, st.attachment]),
+        });
         let bad = |(message, problem): (String, QueryProblem)| IndexError::Query {
             query: text.to_string(),
             message,
@@ -96,13 +104,24 @@ impl SearchIndex {
         let ast = tantivy::query_grammar::parse_query(text)
             .map_err(|_| bad(explain(&QueryParserError::SyntaxError(text.to_string()))))?;
         let hides = |name: &str| schema.find_field(name).is_some_and(|(field, _)| hidden.contains(&field));
-        let ast = hide_fields(ast, &hides);
+        let ast = add_stems(hide_fields(ast, &hides), words);
+        self.parser(defaults).build_query_from_user_input_ast(ast).map_err(|e| bad(explain(&e)))
+    }
+
+    /// A parser of the query language over `defaults`: words must all
+    /// match, exact forms weigh twice their stems, subjects twice bodies.
+    fn parser(&self, defaults: Vec<Field>) -> QueryParser {
+        let f = self.fields();
         let mut parser = QueryParser::for_index(self.index(), defaults);
         parser.set_conjunction_by_default();
-        if tier == Tier::Subject {
-            parser.set_field_boost(f.subject, 2.0);
+        parser.set_field_boost(f.subject, 2.0 * EXACT_BOOST);
+        for exact in [f.text, f.participants, f.attachment] {
+            parser.set_field_boost(exact, EXACT_BOOST);
         }
-        parser.build_query_from_user_input_ast(ast).map_err(|e| bad(explain(&e)))
+        for stemmed in f.stemmed.subject {
+            parser.set_field_boost(stemmed, 2.0);
+        }
+        parser
     }
 
     /// Parses the query text alone (for errors and snippets).
@@ -118,13 +137,15 @@ impl SearchIndex {
             problem,
         })?;
         let f = self.fields();
-        let mut parser = QueryParser::for_index(self.index(), vec![f.subject, f.text, f.participants, f.attachment]);
-        parser.set_conjunction_by_default();
-        parser.set_field_boost(f.subject, 2.0);
-        let q = parser.parse_query(text).map_err(|e| {
-            let (message, problem) = explain(&e);
+        let bad = |e: &QueryParserError| {
+            let (message, problem) = explain(e);
             IndexError::Query { query: text.to_string(), message, problem }
-        })?;
+        };
+        let ast = tantivy::query_grammar::parse_query(text)
+            .map_err(|_| bad(&QueryParserError::SyntaxError(text.to_string())))?;
+        let ast = add_stems(ast, &["subject", "text", "attachment"]);
+        let parser = self.parser(vec![f.subject, f.text, f.participants, f.attachment]);
+        let q = parser.build_query_from_user_input_ast(ast).map_err(|e| bad(&e))?;
         // Some queries parse but cannot run (`to:*` asks for any value of a
         // field that has no fast column): refuse them as the user's query,
         // not as a broken index.
@@ -259,23 +280,26 @@ impl SearchIndex {
                 (found.into_iter().map(|(_, addr)| (0.0, addr)).collect(), total)
             }
         };
+        // A snippet from the stemmed analysis first: its generator stems the
+        // body again and so highlights every form the stem matched
+        // (`faktura` marks `faktury`); then the exact field (a "phrase"
+        // has terms only there).
+        let f_text = [f.stemmed.text[0], f.stemmed.text[1], f.text];
         let snippets = match &text_query {
-            Some(q) => Some(SnippetGenerator::create(&searcher, q.as_ref(), f.text).map_err(tantivy_err)?),
-            None => None,
+            Some(q) => f_text
+                .iter()
+                .map(|field| SnippetGenerator::create(&searcher, q.as_ref(), *field))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(tantivy_err)?,
+            None => Vec::new(),
         };
         let mut hits = Vec::with_capacity(found.len());
         for (score, addr) in found {
             let id = doc_id(&searcher, addr).map_err(tantivy_err)?;
             let body = body_of(id);
-            let (snippet, highlights) = match &snippets {
-                Some(generator) => {
-                    let s = generator.snippet(&body);
-                    if s.is_empty() {
-                        (lead(&body), Vec::new())
-                    } else {
-                        (s.fragment().to_string(), s.highlighted().to_vec())
-                    }
-                }
+            let best = snippets.iter().map(|g| g.snippet(&body)).find(|s| !s.is_empty());
+            let (snippet, highlights) = match best {
+                Some(s) => (s.fragment().to_string(), s.highlighted().to_vec()),
                 None => (lead(&body), Vec::new()),
             };
             hits.push(Hit { id, score, snippet, highlights });
@@ -286,6 +310,55 @@ impl SearchIndex {
     /// Checks a query's syntax without running it.
     pub fn check_query(&self, text: &str) -> Result<(), IndexError> {
         self.parse(text).map(|_| ())
+    }
+}
+
+/// How much more an exact form weighs than a stem.
+const EXACT_BOOST: f32 = 2.0;
+
+/// The stemmed companions of a text field, by name.
+fn stemmed_names(field: &str) -> &'static [&'static str] {
+    match field {
+        "subject" => &["subject_cs", "subject_en"],
+        "text" => &["text_cs", "text_en"],
+        "attachment" => &["attachment_cs", "attachment_en"],
+        _ => &[],
+    }
+}
+
+/// The query with every bare word (`faktura`, `subject:faktura`) also
+/// looked for by its stems, in the stemmed companions of its field or of
+/// `defaults` (the fields a word without a field searches). A quoted
+/// "phrase", even of one word, and a `prefix*` stay on the exact fields.
+fn add_stems(ast: UserInputAst, defaults: &[&str]) -> UserInputAst {
+    match ast {
+        UserInputAst::Clause(clauses) => {
+            UserInputAst::Clause(clauses.into_iter().map(|(occur, a)| (occur, add_stems(a, defaults))).collect())
+        }
+        UserInputAst::Boost(a, boost) => UserInputAst::Boost(Box::new(add_stems(*a, defaults)), boost),
+        UserInputAst::Leaf(leaf) => match *leaf {
+            UserInputLeaf::Literal(l) if matches!(l.delimiter, Delimiter::None) && !l.prefix => {
+                let stems: Vec<&str> = match &l.field_name {
+                    None => defaults.iter().flat_map(|f| stemmed_names(f)).copied().collect(),
+                    Some(f) => stemmed_names(f).to_vec(),
+                };
+                let mut any = Vec::with_capacity(stems.len() + 1);
+                for name in stems {
+                    let stemmed = UserInputLiteral { field_name: Some(name.to_string()), ..l.clone() };
+                    any.push((
+                        Some(GrammarOccur::Should),
+                        UserInputAst::Leaf(Box::new(UserInputLeaf::Literal(stemmed))),
+                    ));
+                }
+                let exact = UserInputAst::Leaf(Box::new(UserInputLeaf::Literal(l)));
+                if any.is_empty() {
+                    return exact;
+                }
+                any.insert(0, (Some(GrammarOccur::Should), exact));
+                UserInputAst::Clause(any)
+            }
+            other => UserInputAst::Leaf(Box::new(other)),
+        },
     }
 }
 
