@@ -9,6 +9,11 @@
 //! 4. otherwise the address's domain, or a parent of it down to the
 //!    registrable domain, links every client that owns it (several owners:
 //!    each link is marked ambiguous); free-mail domains never match here.
+//!
+//! Notes also match by name (last, after front matter, addresses, IČO and
+//! folders): client and contact names are found in any grammatical case
+//! by comparing Czech stems word by word ([`crate::stem::czech`]), and
+//! short, common or shared names never link on their own.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -33,6 +38,32 @@ pub struct Directory {
     clients: Vec<ClientEntry>,
     /// Every contact with its folded name.
     contacts: Vec<(ContactId, ClientId, String)>,
+    /// Stemmed names of clients and contacts, by their first stem, so a
+    /// note's words are looked up once each instead of scanning every name.
+    names: HashMap<String, Vec<NameEntry>>,
+    /// (Surname stem, feminine -ová form) → the contacts that carry it: a
+    /// surname alone links only the one contact with it.
+    surnames: HashMap<(String, bool), Vec<ContactId>>,
+}
+
+/// A name as a sequence of stems ("pekarn", "novak") and what it names.
+#[derive(Debug, Clone)]
+struct NameEntry {
+    stems: Vec<String>,
+    target: NameTarget,
+    /// For a contact: where the surname sits in `stems`, and whether it is
+    /// a feminine -ová form. The stemmer gives "Horák" and "Horáková" one
+    /// stem, but they are two people.
+    surname: Option<(usize, bool)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NameTarget {
+    Client(ClientId),
+    /// A contact's full name (given names and surname, either order).
+    Contact(ContactId, ClientId),
+    /// A contact's surname alone: needs a salutation before it.
+    Surname(ContactId, ClientId),
 }
 
 #[derive(Debug, Clone)]
@@ -110,12 +141,132 @@ impl Directory {
     pub fn add_client(&mut self, id: ClientId, name: &str, ico: Option<&str>) {
         let folded = crate::text::fold(name);
         let core = strip_legal_form(&folded);
+        let stems: Vec<String> = words(&core).into_iter().map(|w| w.stem).collect();
+        if distinctive(&stems) {
+            self.add_name(stems, NameTarget::Client(id), None);
+        }
         self.clients.push(ClientEntry { id, folded, core, ico: ico.map(str::to_string) });
     }
 
     /// Registers a contact's name for note matching.
     pub fn add_contact_name(&mut self, id: ContactId, client: ClientId, name: &str) {
+        // "Ing. Karel Horák", "Horák Karel": titles dropped, surname last.
+        let plain = crate::person::parse_display_name(name).map_or_else(|| name.to_string(), |p| p.name);
+        let name_words = words(&plain);
+        let fem = name_words.last().is_some_and(|w| w.feminine);
+        let stems: Vec<String> = name_words.into_iter().map(|w| w.stem).collect();
+        if let Some(surname) = stems.last() {
+            let letters = plain.split_whitespace().next_back().map_or(0, |w| w.chars().count());
+            // A surname shorter than four letters ("Su", "Ek") is too often something else.
+            if letters >= 4 && surname.chars().count() >= 2 {
+                let carriers = self.surnames.entry((surname.clone(), fem)).or_default();
+                if !carriers.contains(&id) {
+                    carriers.push(id);
+                }
+                self.add_name(vec![surname.clone()], NameTarget::Surname(id, client), Some((0, fem)));
+            }
+        }
+        if stems.len() >= 2 {
+            if let [given, surname] = stems.as_slice() {
+                // Notes say "Horák Karel" as often as "Karel Horák".
+                self.add_name(vec![surname.clone(), given.clone()], NameTarget::Contact(id, client), Some((0, fem)));
+            }
+            let last = stems.len() - 1;
+            self.add_name(stems, NameTarget::Contact(id, client), Some((last, fem)));
+        }
         self.contacts.push((id, client, crate::text::fold(name)));
+    }
+
+    fn add_name(&mut self, stems: Vec<String>, target: NameTarget, surname: Option<(usize, bool)>) {
+        let Some(first) = stems.first() else { return };
+        self.names.entry(first.clone()).or_default().push(NameEntry { stems, target, surname });
+    }
+
+    /// Client and contact names in a text, in any grammatical case: the
+    /// text's words are stemmed once and each is looked up among the
+    /// names' first stems. At each word the longest name found wins; a
+    /// name shared by two clients (or two contacts) links nobody, and a
+    /// surname alone links only after a salutation ("panu Horákovi") and
+    /// only when no other contact has that surname.
+    fn names_in(&self, text: &str) -> Vec<Link> {
+        let words = words(text);
+        let mut found: Vec<Link> = Vec::new();
+        let mut i = 0;
+        while i < words.len() {
+            let here = words.get(i..).unwrap_or_default();
+            let Some(bucket) = here.first().and_then(|w| self.names.get(&w.stem)) else {
+                i += 1;
+                continue;
+            };
+            let fits = |e: &&NameEntry| {
+                e.stems.len() <= here.len()
+                    && e.stems.iter().zip(here).enumerate().all(|(n, (s, w))| *s == w.stem && (n == 0 || w.tight))
+                    && e.surname.is_none_or(|(at, fem)| here.get(at).is_some_and(|w| w.feminine == fem))
+            };
+            let matching: Vec<&NameEntry> = bucket.iter().filter(fits).collect();
+            let longest = matching.iter().map(|e| e.stems.len()).max().unwrap_or(0);
+            let spelled = |n: usize| here.iter().take(n).map(|w| w.text.as_str()).collect::<Vec<_>>().join(" ");
+            let before = i.checked_sub(1).and_then(|b| words.get(b));
+            let mut linked = false;
+            let mut clients: Vec<ClientId> = Vec::new();
+            let mut contacts: Vec<(ContactId, ClientId)> = Vec::new();
+            let mut by_surname: Vec<(ContactId, ClientId)> = Vec::new();
+            for e in matching.iter().filter(|e| e.stems.len() == longest) {
+                match e.target {
+                    NameTarget::Client(c) if !clients.contains(&c) => clients.push(c),
+                    NameTarget::Contact(p, c) if !contacts.contains(&(p, c)) => contacts.push((p, c)),
+                    NameTarget::Surname(p, c) if !by_surname.contains(&(p, c)) => by_surname.push((p, c)),
+                    _ => {}
+                }
+            }
+            let name_link = |client, contact, evidence: String| Link {
+                client,
+                contact,
+                reason: LinkReason::Name,
+                ambiguous: false,
+                evidence: format!("name {evidence:?}"),
+            };
+            if let [client] = clients.as_slice() {
+                found.push(name_link(*client, None, spelled(longest)));
+                linked = true;
+            }
+            if let [(contact, client)] = contacts.as_slice() {
+                found.push(name_link(*client, Some(*contact), spelled(longest)));
+                linked = true;
+            }
+            if let ([(contact, client)], Some(salutation)) = (by_surname.as_slice(), before)
+                && here.first().is_some_and(|w| w.tight || w.after_dot)
+                && SALUTATIONS.contains(&crate::text::fold(&salutation.text).as_str())
+                && here
+                    .first()
+                    .and_then(|w| self.surnames.get(&(w.stem.clone(), w.feminine)))
+                    .is_some_and(|c| c.len() == 1)
+            {
+                found.push(name_link(
+                    *client,
+                    Some(*contact),
+                    format!(
+                        "{}{} {}",
+                        salutation.text,
+                        if here.first().is_some_and(|w| w.after_dot) { "." } else { "" },
+                        spelled(1)
+                    ),
+                ));
+                linked = true;
+            }
+            i += if linked { longest.max(1) } else { 1 };
+        }
+        // Each (client, contact) once, first mention first; a client named
+        // through one of its contacts needs no link of its own.
+        let mut out: Vec<Link> = Vec::new();
+        for l in found {
+            if !out.iter().any(|o| o.client == l.client && o.contact == l.contact) {
+                out.push(l);
+            }
+        }
+        let with_contact: HashSet<ClientId> = out.iter().filter(|l| l.contact.is_some()).map(|l| l.client).collect();
+        out.retain(|l| l.contact.is_some() || !with_contact.contains(&l.client));
+        out
     }
 
     /// A client by id, IČO, exact name or unique name prefix (accents and case ignored).
@@ -211,7 +362,6 @@ impl Directory {
         {
             return (by_address, warnings);
         }
-        let folded_text = crate::text::fold(text);
         let icos: Vec<Link> = find_icos(text)
             .into_iter()
             .filter_map(|ico| {
@@ -232,13 +382,7 @@ impl Directory {
                 );
             }
         }
-        let named: Vec<Link> = self
-            .clients
-            .iter()
-            .filter(|c| c.core.chars().count() >= 4 && contains_words(&folded_text, &c.core))
-            .map(|c| link(c.id, None, LinkReason::Name, format!("name {}", c.core)))
-            .collect();
-        (Decision::Links(named), warnings)
+        (Decision::Links(self.names_in(text)), warnings)
     }
 
     pub fn add_contact_address(&mut self, address: &str, contact: Option<ContactId>, client: ClientId) {
@@ -363,23 +507,154 @@ fn strip_legal_form(folded: &str) -> String {
     }
 }
 
-/// True when `needle` appears in `hay` as whole words.
-fn contains_words(hay: &str, needle: &str) -> bool {
-    let mut from = 0;
-    while let Some(pos) = hay[from..].find(needle) {
-        let start = from + pos;
-        let end = start + needle.len();
-        let before = hay[..start].chars().next_back().is_none_or(|c| !c.is_alphanumeric());
-        let after = hay[end..].chars().next().is_none_or(|c| !c.is_alphanumeric());
-        if before && after {
-            return true;
+/// A word of a text (letters and digits), its Czech stem, and how it
+/// joins the word before it.
+#[derive(Debug)]
+struct Word {
+    text: String,
+    stem: String,
+    /// Only spaces, line breaks or a hyphen since the previous word: the
+    /// two can belong to one name ("Pekárnou Novák", "Nováková-Malá").
+    tight: bool,
+    /// The previous word ends with a dot ("Ing. Horák").
+    after_dot: bool,
+    /// A feminine surname's form: "Horáková", "Horákové", "Horákovou".
+    feminine: bool,
+}
+
+/// The words of a text, each stemmed once.
+fn words(text: &str) -> Vec<Word> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    // How the gap since the last word looks so far.
+    let (mut tight, mut after_dot, mut gap_start) = (true, false, false);
+    for c in text.chars() {
+        if c.is_alphanumeric() {
+            current.push(c);
+            continue;
         }
-        from = start + needle.len().max(1);
-        while !hay.is_char_boundary(from) {
-            from += 1;
+        if !current.is_empty() {
+            let text = std::mem::take(&mut current);
+            out.push(Word { stem: crate::stem::czech(&text), feminine: feminine(&text), text, tight, after_dot });
+            (tight, after_dot, gap_start) = (true, false, true);
         }
+        if gap_start && c == '.' {
+            (tight, after_dot) = (false, true);
+        } else if !(c.is_whitespace() || c == '-') {
+            (tight, after_dot) = (false, false);
+        }
+        gap_start = false;
     }
-    false
+    if !current.is_empty() {
+        out.push(Word {
+            stem: crate::stem::czech(&current),
+            feminine: feminine(&current),
+            text: current,
+            tight,
+            after_dot,
+        });
+    }
+    out
+}
+
+/// Is the word a form of a feminine -ová surname? Masculine forms end
+/// otherwise ("Horákovi" is Horák's dative), so this tells the two apart
+/// where their stems meet.
+fn feminine(word: &str) -> bool {
+    let f = crate::text::fold(word);
+    f.chars().count() >= 4 && ["ova", "ove", "ovou"].iter().any(|e| f.ends_with(e))
+}
+
+/// Salutations and titles that let a surname alone name a contact (folded).
+const SALUTATIONS: &[&str] = &[
+    "pan", "pana", "panu", "panem", "pane", "panovi", "pani", "slecna", "slecny", "slecne", "slecnou", "kolega",
+    "kolegu", "kolegovi", "kolegou", "kolego", "kolegyne", "kolegyni", "ing", "mgr", "bc", "dr", "judr", "mudr", "doc",
+    "prof", "mr", "mrs", "ms", "miss",
+];
+
+/// Words too common to name a client alone: "Stavby s.r.o." is no client
+/// anybody would recognise in "stavby na Kladně" (compared stemmed).
+const COMMON_NAME_WORDS: &[&str] = &[
+    "stavby",
+    "stavba",
+    "stavebni",
+    "servis",
+    "service",
+    "services",
+    "obchod",
+    "doprava",
+    "transport",
+    "projekt",
+    "projekty",
+    "group",
+    "partner",
+    "partners",
+    "system",
+    "systems",
+    "solutions",
+    "consulting",
+    "trade",
+    "trading",
+    "holding",
+    "invest",
+    "reality",
+    "design",
+    "studio",
+    "media",
+    "market",
+    "shop",
+    "eshop",
+    "centrum",
+    "center",
+    "elektro",
+    "energie",
+    "energy",
+    "logistika",
+    "montaze",
+    "vyroba",
+    "prodej",
+    "nakup",
+    "data",
+    "software",
+    "tech",
+    "team",
+    "klima",
+    "okna",
+    "auto",
+    "autoservis",
+    "tisk",
+    "print",
+    "company",
+    "firma",
+    "nabytek",
+    "global",
+    "international",
+    "europe",
+    "czech",
+    "praha",
+    "brno",
+    "ostrava",
+    "morava",
+    "bohemia",
+    "plus",
+    "profi",
+    "real",
+    "home",
+    "byty",
+    "domy",
+];
+
+/// Can this stemmed client name link on its own? Not a single word
+/// shorter than five letters ("Alfa", "Gama") or a common word, and not
+/// only common words.
+fn distinctive(stems: &[String]) -> bool {
+    static COMMON: std::sync::LazyLock<HashSet<String>> =
+        std::sync::LazyLock::new(|| COMMON_NAME_WORDS.iter().map(|w| crate::stem::czech(w)).collect());
+    match stems {
+        [] => false,
+        [one] => one.chars().count() >= 5 && !COMMON.contains(one),
+        many => !many.iter().all(|s| COMMON.contains(s)),
+    }
 }
 
 /// Valid IČO numbers (8 digits with a correct check digit) standing alone in a text.
@@ -605,6 +880,173 @@ mod tests {
         assert!(warnings[0].contains("Nobody"));
         let (Decision::Links(l), _) = d.decide_note(&[], &hints(Some("Acme"), &[]), "") else { panic!() };
         assert_eq!(l[0].contact, Some(KAREL));
+    }
+
+    const JANA: ContactId = ContactId(12);
+    const PETR: ContactId = ContactId(13);
+    const PAVEL: ContactId = ContactId(14);
+    const HORIZONT_A: ClientId = ClientId(5);
+    const HORIZONT_B: ClientId = ClientId(6);
+    const STAVBY: ClientId = ClientId(7);
+
+    /// The directory for names in notes: clients in any case, contacts by
+    /// full name and by surname after a salutation.
+    fn name_directory() -> Directory {
+        let mut d = directory();
+        d.add_client(ACME, "Acme Stavby s.r.o.", None);
+        d.add_client(BETA, "Pekárna Novák s.r.o.", None);
+        d.add_client(GAMMA, "Gamma", None);
+        d.add_client(HORIZONT_A, "Horizont s.r.o.", None);
+        d.add_client(HORIZONT_B, "Horizont a.s.", None);
+        d.add_client(STAVBY, "Stavby s.r.o.", None);
+        d.add_contact_name(KAREL, ACME, "Ing. Karel Horák");
+        d.add_contact_name(LUCIE, ACME, "Lucie Malá");
+        d.add_contact_name(JANA, BETA, "Jana Horáková");
+        d.add_contact_name(PETR, GAMMA, "Petr Dvořák");
+        d.add_contact_name(PAVEL, BETA, "Pavel Dvořák");
+        d
+    }
+
+    fn named(d: &Directory, text: &str) -> Vec<(ClientId, Option<ContactId>, String)> {
+        match d.decide_note(&[], &NoteHints::default(), text).0 {
+            Decision::Links(l) => l
+                .into_iter()
+                .inspect(|l| assert_eq!(l.reason, LinkReason::Name, "{text}"))
+                .map(|l| (l.client, l.contact, l.evidence))
+                .collect(),
+            other => panic!("{text}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn names_in_all_seven_cases() {
+        let d = name_directory();
+        // (text, client, contact, the form named in the evidence)
+        let cases: Vec<(&str, ClientId, Option<ContactId>, &str)> = vec![
+            ("Pekárna Novák volala kvůli peci.", BETA, None, "Pekárna Novák"),
+            ("Nic nového od Pekárny Novák.", BETA, None, "Pekárny Novák"),
+            ("Poslali jsme nabídku Pekárně Novák.", BETA, None, "Pekárně Novák"),
+            ("Máme rádi Pekárnu Novák.", BETA, None, "Pekárnu Novák"),
+            ("Milá Pekárno Novák, děkujeme.", BETA, None, "Pekárno Novák"),
+            ("Mluvili jsme o PEKÁRNĚ NOVÁK.", BETA, None, "PEKÁRNĚ NOVÁK"),
+            ("volal jsem s Pekárnou Novák", BETA, None, "Pekárnou Novák"),
+            ("volal jsem s pekarnou novak", BETA, None, "pekarnou novak"),
+            ("Acme Stavby chtějí termín.", ACME, None, "Acme Stavby"),
+            ("Faktura od Acme Staveb přišla.", ACME, None, "Acme Staveb"),
+            ("Poslali jsme Acme Stavbám smlouvu.", ACME, None, "Acme Stavbám"),
+            ("Navštívili jsme Acme Stavby.", ACME, None, "Acme Stavby"),
+            ("Zmínka o Acme Stavbách v tisku.", ACME, None, "Acme Stavbách"),
+            ("s firmou Acme Stavby", ACME, None, "Acme Stavby"),
+            ("Jednali jsme s Acme Stavbami.", ACME, None, "Acme Stavbami"),
+            ("Karel Horák volal.", ACME, Some(KAREL), "Karel Horák"),
+            ("Bez Karla Horáka to nepůjde.", ACME, Some(KAREL), "Karla Horáka"),
+            ("Poslat Karlovi Horákovi nabídku.", ACME, Some(KAREL), "Karlovi Horákovi"),
+            ("Viděl jsem Karla Horáka.", ACME, Some(KAREL), "Karla Horáka"),
+            ("Karle Horáku, ozvěte se.", ACME, Some(KAREL), "Karle Horáku"),
+            ("Mluvili jsme o Karlovi Horákovi.", ACME, Some(KAREL), "Karlovi Horákovi"),
+            ("Schůzka s Karlem Horákem.", ACME, Some(KAREL), "Karlem Horákem"),
+            ("Volal Horák Karel.", ACME, Some(KAREL), "Horák Karel"),
+            ("Lucie Malá pošle výkresy.", ACME, Some(LUCIE), "Lucie Malá"),
+            ("Výkresy od Lucie Malé.", ACME, Some(LUCIE), "Lucie Malé"),
+            ("Poslat Lucii Malé.", ACME, Some(LUCIE), "Lucii Malé"),
+            ("Známe Lucii Malou dlouho.", ACME, Some(LUCIE), "Lucii Malou"),
+            ("Mluvili jsme o Lucii Malé.", ACME, Some(LUCIE), "Lucii Malé"),
+            ("Schůzka s Lucií Malou.", ACME, Some(LUCIE), "Lucií Malou"),
+            ("Volal pan Horák.", ACME, Some(KAREL), "pan Horák"),
+            ("Zavolat panu Horákovi.", ACME, Some(KAREL), "panu Horákovi"),
+            ("Mluvil jsem s panem Horákem.", ACME, Some(KAREL), "panem Horákem"),
+            ("Pane Horáku, děkujeme.", ACME, Some(KAREL), "Pane Horáku"),
+            ("Přijde Ing. Horák.", ACME, Some(KAREL), "Ing. Horák"),
+            ("Poslat paní Malé výkresy.", ACME, Some(LUCIE), "paní Malé"),
+            ("Jednal jsem s paní Malou.", ACME, Some(LUCIE), "paní Malou"),
+            ("Přijde kolegyně Malá.", ACME, Some(LUCIE), "kolegyně Malá"),
+            ("Mluvil jsem s paní Horákovou.", BETA, Some(JANA), "paní Horákovou"),
+            ("Poslat paní Horákové.", BETA, Some(JANA), "paní Horákové"),
+            ("Petr Dvořák volal.", GAMMA, Some(PETR), "Petr Dvořák"),
+            ("Pavlem Dvořákem začneme.", BETA, Some(PAVEL), "Pavlem Dvořákem"),
+        ];
+        let wrong: Vec<String> = cases
+            .into_iter()
+            .filter_map(|(text, client, contact, form)| {
+                let got = named(&d, text);
+                let want = vec![(client, contact, format!("name \"{form}\""))];
+                (got != want).then(|| format!("{text:?}: got {got:?}, want {want:?}"))
+            })
+            .collect();
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
+
+    #[test]
+    fn ambiguous_names_do_not_link() {
+        let d = name_directory();
+        let cases = [
+            ("a name inside a word", "acme stavbyvedouci přijel"),
+            ("a name glued to a word", "Pekárnanovák"),
+            ("a short single-word client", "Gamma chce slevu."),
+            ("a common word as a client's name", "Stavby na Kladně stojí."),
+            ("two clients share a name", "Volali z Horizontu."),
+            ("a surname without a salutation", "Horák volal, Malá taky."),
+            ("a surname two contacts carry", "Volal pan Dvořák."),
+            ("a salutation cut off by punctuation", "Volal pan, Horák ne."),
+            ("a name across a sentence", "Pekárna. Novák"),
+            ("the feminine surname is someone else", "Horákovou jsme neviděli."),
+            ("nothing", ""),
+        ];
+        for (name, text) in cases {
+            assert_eq!(named(&d, text), vec![], "case: {name}");
+        }
+        // Horáková's forms never name Horák.
+        let mut only_karel = directory();
+        only_karel.add_contact_name(KAREL, ACME, "Karel Horák");
+        assert_eq!(named(&only_karel, "Mluvil jsem s paní Horákovou."), vec![]);
+        assert_eq!(named(&only_karel, "Poslat paní Horákové."), vec![]);
+        assert_eq!(
+            named(&only_karel, "Poslat panu Horákovi."),
+            vec![(ACME, Some(KAREL), "name \"panu Horákovi\"".to_string())]
+        );
+    }
+
+    #[test]
+    fn names_in_one_note() {
+        let d = name_directory();
+        // A client and a contact of another client; a contact absorbs its
+        // client's own mention; each once, in the order found.
+        assert_eq!(
+            named(&d, "S Pekárnou Novák a s panem Horákem z Acme Stavby. Pekárně Novák zavolat."),
+            vec![
+                (BETA, None, "name \"Pekárnou Novák\"".to_string()),
+                (ACME, Some(KAREL), "name \"panem Horákem\"".to_string())
+            ]
+        );
+        // Malá's forms share one stem. Horák's and Horáková's may too (the
+        // light stemmer takes -ová off), so the feminine form tells them apart.
+        let stems = |w: &[&str]| w.iter().map(|w| crate::stem::czech(w)).collect::<HashSet<_>>();
+        assert_eq!(stems(&["Malá", "Malé", "Malou"]).len(), 1);
+        assert_eq!(stems(&["Horák", "Horáka", "Horákovi", "Horákem", "Horáku"]).len(), 1);
+        assert_eq!(stems(&["Horáková", "Horákové", "Horákovou"]).len(), 1);
+        assert!(["Horák", "Horáka", "Horákovi", "Horákem", "Horáku", "Malá", "Nový"].iter().all(|w| !feminine(w)));
+        assert!(["Horáková", "Horákové", "Horákovou", "HORÁKOVÁ", "Nová"].iter().all(|w| feminine(w)));
+    }
+
+    #[test]
+    fn names_scale_with_a_big_directory() {
+        let mut d = directory();
+        for n in 0..2_000i64 {
+            d.add_client(ClientId(100 + n), &format!("Firma{n} Kladno s.r.o."), None);
+        }
+        for n in 0..8_000i64 {
+            d.add_contact_name(ContactId(10_000 + n), ClientId(100 + n % 2_000), &format!("Jan Novák{n}"));
+        }
+        d.add_client(BETA, "Pekárna Novák s.r.o.", None);
+        let mut text = "Běžný text poznámky o ničem zvláštním, jen slova a čísla 123. ".repeat(800);
+        text.push_str("Nakonec volal jsem s Pekárnou Novák a s firmou Firma1999 Kladno.");
+        assert!(text.len() > 50_000);
+        let started = std::time::Instant::now();
+        let got: Vec<ClientId> = named(&d, &text).into_iter().map(|(c, _, _)| c).collect();
+        assert_eq!(got, vec![BETA, ClientId(2_099)]);
+        // Generous for a debug build on a busy machine; a scan of every
+        // name per word would take minutes.
+        assert!(started.elapsed() < std::time::Duration::from_secs(20), "{:?}", started.elapsed());
     }
 
     #[test]
