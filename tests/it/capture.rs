@@ -371,6 +371,7 @@ fn policy() -> Policy {
         own_domains: vec!["modrykamen.cz".into()],
         free_mail_domains: vec!["seznam.cz".into()],
         blocklist: vec![],
+        ..Policy::default()
     }
 }
 

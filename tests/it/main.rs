@@ -3,6 +3,7 @@
 
 mod ares;
 mod ares_cli;
+mod auto_capture;
 mod calendar;
 mod calendar_feed;
 mod capture;

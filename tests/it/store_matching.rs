@@ -12,6 +12,7 @@ fn policy() -> Policy {
         own_domains: vec!["modrykamen.cz".into()],
         free_mail_domains: vec!["gmail.com".into(), "seznam.cz".into()],
         blocklist: vec!["mama@gmail.com".into()],
+        ..Policy::default()
     }
 }
 
