@@ -35,6 +35,9 @@ pub struct Signature {
 /// The longest name kept: anything longer is not one person's name.
 const MAX_NAME: usize = 100;
 
+/// The longest display name read at all (firm and titles included).
+const MAX_DISPLAY: usize = 300;
+
 // ---------------------------------------------------------------------------
 // Word lists
 // ---------------------------------------------------------------------------
@@ -278,6 +281,10 @@ const PHONE_LABELS: &[&str] = &[
 /// a parenthesised firm or one after `|` or ` - ` is dropped. A single
 /// word is not enough: it names nobody in particular.
 pub fn parse_display_name(display: &str) -> Option<PersonName> {
+    // Even with a firm and titles, a longer text is not a display name.
+    if display.chars().nth(MAX_DISPLAY).is_some() {
+        return None;
+    }
     let text: String = display.nfc().collect();
     if text.chars().any(|c| c == '\u{FFFD}' || (c.is_control() && !c.is_whitespace())) {
         return None;
@@ -294,7 +301,20 @@ pub fn parse_display_name(display: &str) -> Option<PersonName> {
     }
     // "Lucie Malá | Acme", "Karel Horák - Acme Stavby": the first part that
     // is a person's name is the person.
-    split_pieces(text).iter().find_map(|part| parse_part(part))
+    split_pieces(text).iter().find_map(|part| parse_part(part).or_else(|| before_firm(part)))
+}
+
+/// "Karel Horák, Acme Stavby s.r.o.", "Ing. Karel Horák, Ph.D., Acme":
+/// the name with what follows the last comma(s) left off.
+fn before_firm(part: &str) -> Option<PersonName> {
+    let segments: Vec<&str> = part.split(',').collect();
+    // The name itself has a comma only as "Horák, Karel", which this is not.
+    if segments.first().is_none_or(|first| first.split_whitespace().count() < 2) {
+        return None;
+    }
+    (1..segments.len().min(4))
+        .rev()
+        .find_map(|k| parse_part(&segments.iter().take(k).copied().collect::<Vec<_>>().join(",")))
 }
 
 fn is_quote(c: char) -> bool {
@@ -340,17 +360,18 @@ fn title_of(token: &str) -> Option<(&'static str, bool)> {
 
 /// "Ing.Karel" → "Ing.", "Karel"; other tokens as they are.
 fn split_glued_title(token: &str) -> Vec<String> {
-    if let Some((head, tail)) = token.split_once('.')
-        && !tail.is_empty()
+    let mut out = Vec::new();
+    let mut rest = token;
+    while let Some((head, tail)) = rest.split_once('.')
         && tail.chars().next().is_some_and(char::is_alphabetic)
         && title_of(head).is_some()
-        && title_of(token).is_none()
+        && title_of(rest).is_none()
     {
-        let mut out = vec![format!("{head}.")];
-        out.extend(split_glued_title(tail));
-        return out;
+        out.push(format!("{head}."));
+        rest = tail;
     }
-    vec![token.to_string()]
+    out.push(rest.to_string());
+    out
 }
 
 /// A name word: letters with inner hyphens or apostrophes ("Nováková-Malá", "O'Brien").
@@ -485,12 +506,16 @@ fn parse_part(part: &str) -> Option<PersonName> {
 fn surname_last(words: Vec<String>) -> Vec<String> {
     let caps: Vec<bool> = words.iter().map(|w| is_all_caps(w) && !is_initial(w)).collect();
     let n_caps = caps.iter().filter(|c| **c).count();
-    if n_caps > 0 && n_caps < words.len() {
-        let (mut surname, given): (Vec<(String, bool)>, Vec<(String, bool)>) =
-            words.into_iter().zip(caps).partition(|(_, c)| *c);
-        let mut out: Vec<String> = given.into_iter().map(|(w, _)| w).collect();
-        out.extend(surname.drain(..).map(|(w, _)| w));
-        return out;
+    // "KAREL Horák" shouts the given name: the caps rule is for surnames.
+    let caps_are_given = words.iter().zip(&caps).all(|(w, c)| !c || is_given(w))
+        && words.iter().zip(&caps).any(|(w, c)| !c && !is_given(w));
+    if n_caps > 0 && n_caps < words.len() && !caps_are_given {
+        let (mut given, mut surname) = (Vec::new(), Vec::new());
+        for (w, is_caps) in words.into_iter().zip(caps) {
+            if is_caps { surname.push(w) } else { given.push(w) }
+        }
+        given.append(&mut surname);
+        return given;
     }
     let given_like = |w: &String| is_given(w) || is_initial(w);
     match words.split_first() {
@@ -607,7 +632,11 @@ fn is_greeting(line: &str) -> bool {
         return false;
     }
     GREETINGS.iter().any(|g| {
-        t.strip_prefix(g).is_some_and(|rest| rest.chars().next().is_none_or(|c| !c.is_alphanumeric() || *g == "--"))
+        // "--" is the signature delimiter only alone on its line.
+        t.strip_prefix(g).is_some_and(|rest| match *g {
+            "--" => rest.trim().is_empty(),
+            _ => rest.chars().next().is_none_or(|c| !c.is_alphanumeric()),
+        })
     })
 }
 
@@ -894,6 +923,12 @@ mod tests {
             ("Mr John Smith", pn("John Smith", None, None)),
             ("paní Lucie Malá", pn("Lucie Malá", None, None)),
             ("Jan Karel Horák", pn("Jan Karel Horák", None, None)),
+            ("KAREL Horák", pn("Karel Horák", None, None)),
+            ("Karel Horák, Acme Stavby s.r.o.", pn("Karel Horák", None, None)),
+            ("Ing. Karel Horák, Ph.D., Acme Stavby s.r.o.", pn("Karel Horák", Some("Ing."), Some("Ph.D."))),
+            ("Svobodová Jana", pn("Jana Svobodová", None, None)),
+            ("SVOBODOVÁ Jana, Ing.", pn("Jana Svobodová", Some("Ing."), None)),
+            ("Ing.arch.Jana Svobodová", pn("Jana Svobodová", Some("Ing. arch."), None)),
             // Not one person's name.
             ("", None),
             ("   ", None),
@@ -925,6 +960,8 @@ mod tests {
             ("Jan Novák a Petr Dvořák a Eva", None),
             ("Karel\u{FFFD}Horák", None),
             ("<karel@acme.cz>", None),
+            ("Acme Stavby s.r.o., Karel", None),
+            ("Ing.Ing.Ing.", None),
         ];
         let wrong: Vec<String> = cases
             .into_iter()
