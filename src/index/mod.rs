@@ -6,6 +6,7 @@
 //! commit payload records the highest store `rev` the index contains, so
 //! the index knows how far it has got and catches up from there.
 
+pub mod eval;
 mod indexer;
 mod query;
 
