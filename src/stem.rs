@@ -89,6 +89,54 @@ pub fn english(word: &str) -> String {
     crate::text::fold(&stem)
 }
 
+/// For a query word that looks like a Czech infinitive (`zaplatit`,
+/// `objednat`, `nabídnout`, `fakturovat`), its other common forms: past
+/// (`zaplatil`, `zaplatili`), present (`zaplatí`, `zaplatíme`) and
+/// imperative (`zaplaťte`). The light stemmer is made for nouns and cannot
+/// join verb forms, so the query looks for each form's stem (the index is
+/// unchanged). Not `-et`/`-ět`: those are mostly nouns (`účet`, `předmět`).
+/// No passive participles: their stems are those of the verbal nouns
+/// (`dodáno`, `dodání`), a different word. Empty for anything else.
+pub fn czech_verb_forms(word: &str) -> Vec<String> {
+    let w: Vec<char> = word.chars().flat_map(char::to_lowercase).collect();
+    if w.len() < 5 || !w.iter().all(|c| c.is_alphabetic()) {
+        return Vec::new();
+    }
+    let cut = |n: usize| -> String { w.iter().take(w.len().saturating_sub(n)).collect() };
+    let with = |base: &str, endings: &[&str]| endings.iter().map(|e| format!("{base}{e}")).collect::<Vec<_>>();
+    if w.len() >= 6 && ends_with(&w, "ovat", false) {
+        return with(
+            &cut(4),
+            &["oval", "ovala", "ovali", "ovalo", "ovaly", "uji", "uje", "ujeme", "ujete", "ují", "uj", "ujte"],
+        );
+    }
+    if w.len() >= 6 && ends_with(&w, "nout", false) {
+        return with(&cut(4), &["nul", "nula", "nuli", "nulo", "nu", "ne", "neme", "nete", "nou", "ni", "něte"]);
+    }
+    if ends_with(&w, "at", true) {
+        return with(&cut(2), &["al", "ala", "ali", "alo", "aly", "ám", "áme", "áte", "á", "ají", "ej", "ejte"]);
+    }
+    if ends_with(&w, "it", true) {
+        let base = cut(2);
+        let mut forms = with(&base, &["il", "ila", "ili", "ilo", "ily", "ím", "íme", "íte", "í"]);
+        // The imperative softens a final d, t, n: potvrďte, zaplaťte.
+        let mut soft: Vec<char> = base.chars().collect();
+        if let Some(c) = soft.last_mut() {
+            *c = match *c {
+                'd' => 'ď',
+                't' => 'ť',
+                'n' => 'ň',
+                other => other,
+            };
+        }
+        let soft: String = soft.into_iter().collect();
+        forms.push(format!("{soft}te"));
+        forms.push(soft);
+        return forms;
+    }
+    Vec::new()
+}
+
 /// The stem of `word` in `lang`.
 pub fn stem(word: &str, lang: Lang) -> String {
     match lang {
@@ -658,6 +706,21 @@ mod tests {
             ("certifikát", "certifik"),
         ] {
             assert_ne!(czech(a), czech(b), "{a} / {b}");
+        }
+    }
+
+    #[test]
+    fn verb_forms_of_an_infinitive_share_its_stems() {
+        let forms = czech_verb_forms("zaplatit");
+        for form in ["zaplatil", "zaplatili", "zaplatí", "zaplatíme", "zaplaťte"] {
+            assert!(forms.contains(&form.to_string()), "{form} in {forms:?}");
+        }
+        assert!(czech_verb_forms("objednat").contains(&"objednali".to_string()));
+        assert!(czech_verb_forms("Potvrdit").contains(&"potvrďte".to_string()));
+        assert!(czech_verb_forms("fakturovat").contains(&"fakturuje".to_string()));
+        assert!(czech_verb_forms("nabídnout").contains(&"nabídnul".to_string()));
+        for noun in ["účet", "faktura", "den", "projekt", "e-mail", "at"] {
+            assert!(czech_verb_forms(noun).is_empty(), "{noun}");
         }
     }
 

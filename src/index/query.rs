@@ -342,13 +342,23 @@ fn add_stems(ast: UserInputAst, defaults: &[&str]) -> UserInputAst {
                     None => defaults.iter().flat_map(|f| stemmed_names(f)).copied().collect(),
                     Some(f) => stemmed_names(f).to_vec(),
                 };
+                // A Czech infinitive also looks for its other forms' stems.
+                let verb_forms = crate::stem::czech_verb_forms(&l.phrase);
                 let mut any = Vec::with_capacity(stems.len() + 1);
                 for name in stems {
-                    let stemmed = UserInputLiteral { field_name: Some(name.to_string()), ..l.clone() };
-                    any.push((
-                        Some(GrammarOccur::Should),
-                        UserInputAst::Leaf(Box::new(UserInputLeaf::Literal(stemmed))),
-                    ));
+                    let czech = name.ends_with("_cs");
+                    let phrases = std::iter::once(&l.phrase).chain(verb_forms.iter().filter(|_| czech));
+                    for phrase in phrases {
+                        let stemmed = UserInputLiteral {
+                            field_name: Some(name.to_string()),
+                            phrase: phrase.clone(),
+                            ..l.clone()
+                        };
+                        any.push((
+                            Some(GrammarOccur::Should),
+                            UserInputAst::Leaf(Box::new(UserInputLeaf::Literal(stemmed))),
+                        ));
+                    }
                 }
                 let exact = UserInputAst::Leaf(Box::new(UserInputLeaf::Literal(l)));
                 if any.is_empty() {

@@ -21,6 +21,7 @@ mod mail_pipeline;
 mod notes;
 mod oauth;
 mod reminders;
+mod search_eval;
 mod store_matching;
 mod web;
 mod web_browser;
