@@ -100,3 +100,49 @@ fn the_example_mail_is_found_by_any_form_of_a_word() {
     let subject = all("subject:faktury");
     assert!(!ids(&subject).is_empty() && ids(&subject).is_subset(&ids(&faktura)), "{subject}");
 }
+
+#[test]
+fn a_restricted_viewer_finds_no_hidden_word_by_its_stem() {
+    use kronika::index::{Indexer, Restriction, SearchIndex, SearchRequest};
+    use kronika::store::{NewItem, SourceKey, Store};
+
+    let mut store = Store::open_in_memory(kronika::matcher::Policy::default()).unwrap();
+    let item = NewItem {
+        kind: kronika::model::ItemKind::Email,
+        message_id: Some("stem-restricted@kronika.invalid".into()),
+        subject: "Schůzka k dodávkám".into(),
+        body: "Posíláme faktury za říjen a prosíme o potvrzení.".into(),
+        content_hash: "stem-restricted".into(),
+        ..NewItem::default()
+    };
+    store.ingest(&item, &SourceKey { source: "boss".into(), key: "1".into() }).unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let index = SearchIndex::open(&work.path().join("index")).unwrap();
+    let mut indexer = Indexer::new(&index, 50_000_000).unwrap();
+    indexer.catch_up(&store, |_| {}).unwrap();
+    indexer.commit().unwrap();
+    index.reload().unwrap();
+    let found = |query: &str, restriction: Restriction| {
+        let req =
+            SearchRequest { query: query.into(), limit: 10, restriction: Some(restriction), ..Default::default() };
+        index.search(&req, |_| String::new()).unwrap().len()
+    };
+    let whole = || Restriction { full: vec!["boss".into()], ..Default::default() };
+    let subject = || Restriction { subject: vec!["boss".into()], ..Default::default() };
+    let metadata = || Restriction { metadata: vec!["boss".into()], ..Default::default() };
+    // Read whole: the body by any form, the subject by its stems.
+    for q in ["faktura", "faktury", "text:faktura", "schůzky", "dodávka"] {
+        assert_eq!(found(q, whole()), 1, "{q}");
+    }
+    // Subjects only: the subject's stems, never the body's.
+    for q in ["schůzky", "subject:schůzce", "dodávka"] {
+        assert_eq!(found(q, subject()), 1, "{q}");
+    }
+    for q in ["faktura", "faktury", "text:faktura", "text_cs:faktura", "text_en:invoice", "říjnu", "faktur*"] {
+        assert_eq!(found(q, subject()), 0, "{q}");
+    }
+    // Metadata only: neither subject nor body, by any form.
+    for q in ["schůzky", "schůzka", "subject:schůzka", "subject_cs:schůzka", "dodávka", "faktury"] {
+        assert_eq!(found(q, metadata()), 0, "{q}");
+    }
+}
