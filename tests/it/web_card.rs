@@ -53,6 +53,11 @@ fn every_part_of_the_card_and_its_timeline_filters() {
         "Upcoming",
         "Past events",
         "Týdenní call s Acme",
+        // Found in mail by themselves: Lucie with the phone from her
+        // signature, and where it came from; Karel's typed position stays.
+        "Lucie Malá",
+        "+420 312 000 456",
+        "from the signature",
     ] {
         assert!(body.contains(part), "the card shows {part:?}");
     }
@@ -70,11 +75,12 @@ fn every_part_of_the_card_and_its_timeline_filters() {
     }
     no_active_markup(body).unwrap();
 
-    // Filters: by kind (the deal alone; mail only), by contact, by date.
+    // Filters: by kind (the deals alone: the one typed in and the one the
+    // ISDOC invoice made; mail only), by contact, by date.
     let deals = b.htmx_get(&server.url(&format!("/clients/{acme}?kind=deal")));
     assert_eq!(deals.status, 200);
-    assert_eq!(entries(&deals.body), 1, "one deal: {}", deals.body);
-    assert!(deals.body.contains("Rekuperace hala B"));
+    assert_eq!(entries(&deals.body), 2, "two deals: {}", deals.body);
+    assert!(deals.body.contains("Rekuperace hala B") && deals.body.contains("Faktura FV-2026-151"));
     let mail = b.htmx_get(&server.url(&format!("/clients/{acme}?kind=email")));
     assert!(entries(&mail.body) >= 5);
     assert_eq!(mail.body.matches("<li class=\"entry email").count(), entries(&mail.body), "only mail");

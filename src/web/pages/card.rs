@@ -53,6 +53,8 @@ struct Words {
     edit_contact: &'static str,
     brief: &'static str,
     search_client: &'static str,
+    from_signature: &'static str,
+    found_in_mail: &'static str,
 }
 
 static CS: Words = Words {
@@ -75,6 +77,8 @@ static CS: Words = Words {
     edit_contact: "upravit",
     brief: "Podklady ke schůzce",
     search_client: "Hledat v historii klienta",
+    from_signature: "z podpisu",
+    found_in_mail: "nalezen v poště",
 };
 
 static EN: Words = Words {
@@ -97,6 +101,8 @@ static EN: Words = Words {
     edit_contact: "edit",
     brief: "Meeting brief",
     search_client: "Search this client's history",
+    from_signature: "from the signature",
+    found_in_mail: "found in mail",
 };
 
 fn words(t: &Msg) -> &'static Words {
@@ -109,6 +115,10 @@ struct ContactView {
     role: String,
     emails: String,
     phone: String,
+    /// The message whose signature gave the phone or position (0: typed in).
+    source_item: i64,
+    /// The contact appeared by itself from mail.
+    from_mail: bool,
     last_contact: String,
 }
 
@@ -349,7 +359,9 @@ async fn card(
             .iter()
             .map(|p| ContactView {
                 id: p.id,
-                name: p.name.clone(),
+                name: p.titled_name.clone(),
+                source_item: p.phone_item.or(p.role_item).unwrap_or(0),
+                from_mail: p.origin == "mail",
                 role: p.role.clone().unwrap_or_default(),
                 emails: p.emails.join(", "),
                 phone: p.phone.clone().unwrap_or_default(),
