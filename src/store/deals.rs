@@ -119,6 +119,23 @@ impl Store {
         Ok(())
     }
 
+    /// Deals without their history item (one made from an invoice whose
+    /// item a crash kept from being written) get it. Returns how many.
+    pub fn sync_missing_deal_items(&mut self) -> Result<usize> {
+        let missing: Vec<i64> = self
+            .conn
+            .prepare(
+                "SELECT d.id FROM deals d WHERE d.origin = 'isdoc' AND NOT EXISTS
+                 (SELECT 1 FROM item_sources s WHERE s.source = 'deals' AND s.key = CAST(d.id AS TEXT))",
+            )?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        for id in &missing {
+            self.sync_deal_item(*id)?;
+        }
+        Ok(missing.len())
+    }
+
     /// Changes a deal: `None` fields stay.
     #[allow(clippy::too_many_arguments)]
     pub fn edit_deal(

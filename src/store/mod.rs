@@ -100,6 +100,11 @@ impl Store {
             other => other,
         })?;
         store.files = path.parent().map(|d| d.join("documents"));
+        // What a crash left half done is finished by the next process that
+        // opens the store; a busy database leaves it to the next one.
+        if let Err(e) = store.sync_missing_deal_items() {
+            tracing::debug!("cannot give every deal its history item yet: {e}");
+        }
         Ok(store)
     }
 
@@ -363,6 +368,54 @@ mod tests {
         let s = Store::open(&path, Policy::default()).unwrap();
         let fk: i64 = s.conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
         assert_eq!(fk, 1);
+    }
+
+    /// A store at schema 7 (before issue 13) with a client, a typed contact
+    /// and a deal opens at the newest schema with everything kept: the
+    /// contact's typed phone is marked typed, its name key filled, the
+    /// deal's origin told from its import key.
+    #[test]
+    fn schema_7_moves_to_8_keeping_contacts_and_deals() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.sqlite3");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            for (i, sql) in schema::MIGRATIONS.iter().take(7).enumerate() {
+                let tx = conn.transaction().unwrap();
+                tx.execute_batch(sql).unwrap();
+                tx.pragma_update(None, "user_version", (i + 1) as i64).unwrap();
+                tx.commit().unwrap();
+            }
+            conn.execute_batch(
+                "INSERT INTO clients (id, name, name_key, status, custom, created_at, updated_at)
+                     VALUES (1, 'Acme Stavby s.r.o.', 'acme stavby s.r.o.', 'client', '{}', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z');
+                 INSERT INTO contacts (id, client_id, name, phone, role) VALUES (1, 1, 'Ing. Karel Horák', '+420 602 000 111', NULL);
+                 INSERT INTO contact_emails (contact_id, email) VALUES (1, 'karel.horak@acme-stavby.cz');
+                 INSERT INTO deals (id, client_id, title, value, currency, status, date, products, number, import_key, created_at, updated_at)
+                     VALUES (1, 1, 'Rekuperace', 185000, 'CZK', 'won', '2025-03-14', '[\"Rekuperace\"]', 'FV-2025-031', '1|FV-2025-031', 'x', 'x');",
+            )
+            .unwrap();
+        }
+        let s = Store::open(&path, Policy::default()).unwrap();
+        assert_eq!(s.schema_version().unwrap(), schema::MIGRATIONS.len() as i64);
+        let c = s.contact(crate::model::ContactId(1)).unwrap();
+        assert_eq!(c.phone.as_deref(), Some("+420 602 000 111"));
+        assert_eq!(c.phone_source.as_deref(), Some("manual"));
+        assert_eq!(c.origin, "manual");
+        assert_eq!(c.emails, vec!["karel.horak@acme-stavby.cz"]);
+        let key: String = s.conn.query_row("SELECT name_key FROM contacts WHERE id = 1", [], |r| r.get(0)).unwrap();
+        assert_eq!(key, "horak karel");
+        let d = s.deal(1).unwrap();
+        assert_eq!((d.value, d.origin.as_str(), d.side.as_str()), (185000.0, "import", "sale"));
+        assert_eq!(d.products, vec!["Rekuperace"]);
+        // A credit note's negative value is allowed now.
+        s.conn
+            .execute(
+                "INSERT INTO deals (client_id, title, value, currency, status, date, created_at, updated_at)
+                 VALUES (1, 'Dobropis', -1000, 'CZK', 'won', '2026-01-02', 'x', 'x')",
+                [],
+            )
+            .unwrap();
     }
 
     #[test]
