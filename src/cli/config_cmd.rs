@@ -40,6 +40,7 @@ pub fn run(ctx: &Context_, cmd: ConfigCmd) -> Result<ExitCode> {
                     "own_domains": c.own_domains,
                     "free_mail_domains": c.free_mail_domains.len(),
                     "blocklist": c.blocklist.len(),
+                    "auto_contacts": c.auto_contacts,
                     "custom_fields": c.custom_fields,
                     "reminder_feed": feed,
                 }))?;
@@ -50,6 +51,14 @@ pub fn run(ctx: &Context_, cmd: ConfigCmd) -> Result<ExitCode> {
                 println!("  own domains        {}", list_or_none(&c.own_domains));
                 println!("  free-mail domains  {} (built-in and added)", c.free_mail_domains.len());
                 println!("  blocklist          {} entries", c.blocklist.len());
+                let auto = match c.auto_contacts {
+                    crate::model::AutoContacts::SentAndReceived => {
+                        "sent_and_received (whoever writes to us or we to them)"
+                    }
+                    crate::model::AutoContacts::Sent => "sent (people we write to)",
+                    crate::model::AutoContacts::None => "none",
+                };
+                println!("  auto contacts      {auto}");
                 let fields: Vec<String> = c
                     .custom_fields
                     .iter()
