@@ -46,7 +46,10 @@ pub(super) fn from_mail(
     created: &mut Created,
     ts: &str,
 ) -> Result<()> {
-    if direction != Direction::Internal {
+    // Mailing-list mail (a List-Id header) is not a conversation with a
+    // person: its senders and recipients make no contacts.
+    let list = extra.get("list_id").is_some();
+    if direction != Direction::Internal && !list {
         let wanted = |p: &Participant| match (policy, direction, p.role) {
             (AutoContacts::None, _, _) => false,
             (AutoContacts::SentAndReceived, Direction::In, Role::From) => true,
