@@ -17,7 +17,8 @@ use std::cell::RefCell;
 use std::mem;
 
 use tantivy::tokenizer::{
-    Language, LowerCaser, RawTokenizer, Stemmer, TextAnalyzer, Token, TokenFilter, TokenStream, Tokenizer,
+    Language, LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer, Token, TokenFilter,
+    TokenStream, Tokenizer,
 };
 
 /// The language an item is stemmed in.
@@ -369,6 +370,31 @@ fn short_word(s: &mut Vec<char>) -> bool {
 /// `dnes` is not `den`).
 const SHORT_ENDINGS: &[&str] =
     &["a", "e", "ě", "i", "o", "u", "ů", "y", "em", "ům", "ám", "ou", "mi", "ech", "ích", "ách", "ami"];
+
+/// The analyzer of the index's stemmed fields: words (letters and digits)
+/// of at most 48 bytes, lower-cased, each replaced by its stem in `lang`
+/// (the stemmers fold accents themselves, after stemming: Czech endings
+/// need them).
+pub fn analyzer(lang: Lang) -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(48))
+        .filter(LowerCaser)
+        .filter(StemFilter(lang))
+        .build()
+}
+
+/// A text as a stemmed field indexes it: each stem with the byte range of
+/// the word it came from.
+pub fn analyze(text: &str, lang: Lang) -> Vec<(String, std::ops::Range<usize>)> {
+    let mut analyzer = analyzer(lang);
+    let mut stream = analyzer.token_stream(text);
+    let mut out = Vec::new();
+    while stream.advance() {
+        let t = stream.token();
+        out.push((t.text.clone(), t.offset_from..t.offset_to));
+    }
+    out
+}
 
 /// A tantivy filter that replaces each (lower-cased) token by its stem in
 /// one language; the token keeps its offsets, so snippets highlight the
@@ -764,17 +790,13 @@ mod tests {
 
     #[test]
     fn the_filter_keeps_offsets() {
-        use tantivy::tokenizer::SimpleTokenizer;
-        let mut a = TextAnalyzer::builder(SimpleTokenizer::default())
-            .filter(LowerCaser)
-            .filter(StemFilter(Lang::Czech))
-            .build();
-        let mut stream = a.token_stream("Posílám faktury.");
-        let mut got = Vec::new();
-        while stream.advance() {
-            let t = stream.token();
-            got.push((t.text.clone(), t.offset_from, t.offset_to));
-        }
-        assert_eq!(got, vec![("posil".to_string(), 0, 9), ("faktur".to_string(), 10, 17)]);
+        assert_eq!(
+            analyze("Posílám faktury.", Lang::Czech),
+            vec![("posil".to_string(), 0..9), ("faktur".to_string(), 10..17)]
+        );
+        assert_eq!(
+            analyze("Invoices sent", Lang::English),
+            vec![("invoic".to_string(), 0..8), ("sent".to_string(), 9..13)]
+        );
     }
 }

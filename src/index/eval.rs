@@ -216,7 +216,7 @@ pub fn run(set: &EvalSet, work: &Path) -> Result<Report, EvalError> {
         .flat_map(|s| s.text.split(|c: char| !c.is_alphanumeric()).map(crate::text::fold))
         .filter(|w| !w.is_empty())
         .collect();
-    let mut one_run = |name: &'static str, shape: &dyn Fn(&str) -> String| -> Result<Run, EvalError> {
+    let one_run = |name: &'static str, shape: &dyn Fn(&str) -> String| -> Result<Run, EvalError> {
         let mut queries = Vec::with_capacity(set.queries.len());
         for q in &set.queries {
             let req = SearchRequest { query: shape(q), limit: set.sentences.len().max(1), ..SearchRequest::default() };

@@ -18,7 +18,7 @@ use tantivy::schema::{
 };
 use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer};
 
-use crate::stem::{Lang, StemFilter};
+use crate::stem::Lang;
 use tantivy::{Index, IndexReader, ReloadPolicy};
 
 pub use indexer::{CatchUp, Indexer};
@@ -179,16 +179,6 @@ fn analyzer() -> TextAnalyzer {
         .build()
 }
 
-/// [`analyzer`]'s words, stemmed in `lang` (the stemmers fold accents
-/// themselves, after stemming: Czech endings need them).
-fn stemming_analyzer(lang: Lang) -> TextAnalyzer {
-    TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(RemoveLongFilter::limit(48))
-        .filter(LowerCaser)
-        .filter(StemFilter(lang))
-        .build()
-}
-
 /// What the index stores in each commit.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Payload {
@@ -234,8 +224,8 @@ impl SearchIndex {
             Index::create_in_dir(dir, schema).map_err(err)?
         };
         index.tokenizers().register(ANALYZER, analyzer());
-        index.tokenizers().register(ANALYZER_CS, stemming_analyzer(Lang::Czech));
-        index.tokenizers().register(ANALYZER_EN, stemming_analyzer(Lang::English));
+        index.tokenizers().register(ANALYZER_CS, crate::stem::analyzer(Lang::Czech));
+        index.tokenizers().register(ANALYZER_EN, crate::stem::analyzer(Lang::English));
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map_err(err)?;
         Ok(SearchIndex { path: dir.to_path_buf(), index, reader, fields })
     }
