@@ -1,7 +1,9 @@
 //! Search for the faces: the query language of `kronika search` (words,
 //! "phrases", `from:`, `to:`, `subject:`, `attachment:`, AND / OR / NOT /
-//! -word; accents ignored), filters (client, contact, kind, dates,
-//! direction), relevance or date order, pages, and highlighted snippets.
+//! -word; accents ignored; a bare word also finds its other forms, Czech
+//! or English by each item's language, a quoted one only itself), filters
+//! (client, contact, kind, dates, direction), relevance or date order,
+//! pages, and highlighted snippets.
 //! `kronika search` and the web's search page both call [`search`]; what a
 //! viewer may not read is neither found nor shown ([`super::visibility`]).
 
