@@ -789,6 +789,25 @@ mod tests {
     }
 
     #[test]
+    fn random_words_do_not_panic() {
+        // What the fuzz target does, briefly, on every build: words of
+        // Czech letters, endings, combining marks and odd cases.
+        let palette: Vec<char> = "aáeéěiíoóuúůyýcčdďnňrřsštťzžkhlmvpb \u{301}\u{30c}İıǅßﬃ𝔘-1".chars().collect();
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..20_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let len = (seed % 9) as usize;
+            let word: String = (0..len)
+                .map(|i| palette.get(((seed >> (i * 6)) % palette.len() as u64) as usize).copied().unwrap_or('a'))
+                .collect();
+            assert!(czech_light(&word).chars().count() <= word.chars().count(), "{word:?}");
+            let _ = (czech(&word), english(&word), czech_verb_forms(&word), analyze(&word, Lang::Czech));
+        }
+    }
+
+    #[test]
     fn the_filter_keeps_offsets() {
         assert_eq!(
             analyze("Posílám faktury.", Lang::Czech),
