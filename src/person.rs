@@ -10,6 +10,7 @@ use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
 
 use crate::text::fold;
 
@@ -376,17 +377,17 @@ fn split_glued_title(token: &str) -> Vec<String> {
 
 /// A name word: letters with inner hyphens or apostrophes ("Nováková-Malá", "O'Brien").
 fn is_name_word(w: &str) -> bool {
+    // Combining marks count with their letter: "İ" lower-cases to "i" and a dot.
+    let letter = |c: char| c.is_alphabetic() || is_combining_mark(c);
     let mut letters = 0;
     for c in w.chars() {
         if c.is_alphabetic() {
             letters += 1;
-        } else if !matches!(c, '-' | '\'' | '’') {
+        } else if !letter(c) && !matches!(c, '-' | '\'' | '’') {
             return false;
         }
     }
-    letters >= 2
-        && w.chars().next().is_some_and(char::is_alphabetic)
-        && w.chars().next_back().is_some_and(char::is_alphabetic)
+    letters >= 2 && w.chars().next().is_some_and(char::is_alphabetic) && w.chars().next_back().is_some_and(letter)
 }
 
 /// "K." as a given name's initial.
@@ -406,8 +407,17 @@ fn is_capitalised(w: &str) -> bool {
 
 /// "HORÁK" → "Horák", "nováková-malá" → "Nováková-Malá"; "McDonald" stays.
 fn fix_case(w: &str, first: bool) -> String {
+    // One char for one: "ŉ" would grow into "ʼN", "İ" into "i" and a dot.
+    fn one(mapped: impl Iterator<Item = char>, c: char) -> char {
+        match mapped.collect::<Vec<_>>().as_slice() {
+            [m] => *m,
+            _ => c,
+        }
+    }
+    let upper = |c: char| one(c.to_uppercase(), c);
+    let lower = |c: char| one(c.to_lowercase(), c);
     if is_initial(w) {
-        return w.to_uppercase();
+        return w.chars().map(upper).collect();
     }
     if !first && PARTICLES.contains(&w) {
         return w.to_string();
@@ -418,11 +428,7 @@ fn fix_case(w: &str, first: bool) -> String {
     let mut out = String::with_capacity(w.len());
     let mut start = true;
     for c in w.chars() {
-        if start {
-            out.extend(c.to_uppercase());
-        } else {
-            out.extend(c.to_lowercase());
-        }
+        out.push(if start { upper(c) } else { lower(c) });
         start = matches!(c, '-' | '\'' | '’');
     }
     out
