@@ -42,7 +42,7 @@ pub(super) fn from_mail(
     direction: Direction,
     participants: &[Participant],
     extra: &serde_json::Value,
-    links: &mut [Link],
+    links: &mut Vec<Link>,
     created: &mut Created,
     ts: &str,
 ) -> Result<()> {
@@ -64,21 +64,25 @@ pub(super) fn from_mail(
             if !wanted(p) || crate::person::is_role_address(&p.address) || dir.is_own(&p.address) {
                 continue;
             }
-            // An address whose domain alone linked exactly one client, or
-            // a person's address listed among the client's own addresses
-            // (a CSV's "e-mails" column): a contact's address already has
-            // its contact, and an ambiguous domain (two clients own it)
-            // cannot tell whose person it is. A free-mail address is never
-            // made a contact by itself: it may only be proposed as a known
-            // person's second address (below).
-            let Some(link) = links.iter().find(|l| {
-                l.evidence == p.address
-                    && l.contact.is_none()
-                    && !l.ambiguous
-                    && matches!(l.reason, LinkReason::Domain | LinkReason::Address)
-            }) else {
-                continue;
+            // An address whose domain alone links exactly one client, or a
+            // person's address listed among the client's own addresses (a
+            // CSV's "e-mails" column). A contact's address already has its
+            // contact, and an ambiguous domain (two clients own it) cannot
+            // tell whose person it is. A free-mail address is never made a
+            // contact by itself: it may only be proposed as a known
+            // person's second address (below). The matcher keeps one link
+            // per client, so each address is asked about on its own.
+            let alone = match dir.decide(std::slice::from_ref(p)) {
+                crate::matcher::Decision::Links(l) => l,
+                _ => continue,
             };
+            let [link] = alone.as_slice() else { continue };
+            if link.contact.is_some()
+                || link.ambiguous
+                || !matches!(link.reason, LinkReason::Domain | LinkReason::Address)
+            {
+                continue;
+            }
             let (client, listed) = (link.client, link.reason == LinkReason::Address);
             if listed && dir.is_free_mail(&p.address) {
                 continue;
@@ -134,12 +138,28 @@ fn capitalised(w: &str) -> String {
     }
 }
 
-/// The domain link of `address` to `client` now names its contact.
-fn upgrade(links: &mut [Link], address: &str, client: ClientId, contact: ContactId) {
-    for l in links.iter_mut().filter(|l| l.client == client && l.evidence == address && l.contact.is_none()) {
-        l.contact = Some(contact);
-        l.reason = LinkReason::Address;
+/// The item links `client` through `contact` (found by `address`): the
+/// link that address made names the contact now, or a link is added; a
+/// client linked through a contact needs no link of its own (as the
+/// matcher decides).
+fn upgrade(links: &mut Vec<Link>, address: &str, client: ClientId, contact: ContactId) {
+    if links.iter().any(|l| l.client == client && l.contact == Some(contact)) {
+        return;
     }
+    match links.iter_mut().find(|l| l.client == client && l.evidence == address && l.contact.is_none()) {
+        Some(l) => {
+            l.contact = Some(contact);
+            l.reason = LinkReason::Address;
+        }
+        None => links.push(Link {
+            client,
+            contact: Some(contact),
+            reason: LinkReason::Address,
+            ambiguous: false,
+            evidence: address.to_string(),
+        }),
+    }
+    links.retain(|l| !(l.client == client && l.contact.is_none() && l.reason != LinkReason::Manual));
 }
 
 /// A contact of `client` for this person: one of the client's contacts with
@@ -435,4 +455,176 @@ pub(super) fn invoice(
     )?
     .execute(params![client.0, facts.number, deal])?;
     Ok(Some(deal))
+}
+
+#[cfg(test)]
+#[allow(clippy::indexing_slicing)]
+mod tests {
+    use crate::matcher::Policy;
+    use crate::model::{AutoContacts, ItemKind, Participant, Role};
+    use crate::store::{ClientInput, NewItem, SourceKey, Store};
+
+    fn p(role: Role, name: &str, address: &str) -> Participant {
+        Participant { role, name: (!name.is_empty()).then(|| name.to_string()), address: address.into() }
+    }
+
+    fn mail(n: usize, participants: Vec<Participant>, extra: serde_json::Value) -> NewItem {
+        NewItem {
+            kind: ItemKind::Email,
+            message_id: Some(format!("{n}@test")),
+            subject: format!("mail {n}"),
+            body: "Dobrý den".into(),
+            participants,
+            content_hash: format!("{n:064}"),
+            extra,
+            ..NewItem::default()
+        }
+    }
+
+    /// Who becomes a contact of Acme (acme.cz; beta.cz is shared by two
+    /// clients), by policy, direction and address.
+    #[test]
+    fn who_becomes_a_contact() {
+        let us = || p(Role::From, "Jana Svobodová", "jana@modrykamen.cz");
+        let to_us = || p(Role::To, "Jana Svobodová", "jana@modrykamen.cz");
+        let none = serde_json::json!({});
+        let cases: Vec<(&str, AutoContacts, Vec<Participant>, serde_json::Value, Vec<&str>)> = vec![
+            (
+                "a sender at the domain",
+                AutoContacts::SentAndReceived,
+                vec![p(Role::From, "Ing. Karel Horák", "karel@acme.cz"), to_us()],
+                none.clone(),
+                vec!["Karel Horák"],
+            ),
+            (
+                "a Cc of mail we received",
+                AutoContacts::SentAndReceived,
+                vec![
+                    p(Role::From, "Karel Horák", "karel@acme.cz"),
+                    to_us(),
+                    p(Role::Cc, "Lucie Malá", "lucie@acme.cz"),
+                ],
+                none.clone(),
+                vec!["Karel Horák"],
+            ),
+            (
+                "recipients of our mail",
+                AutoContacts::Sent,
+                vec![us(), p(Role::To, "Lucie Malá", "lucie@acme.cz"), p(Role::Cc, "Horák Karel", "karel@acme.cz")],
+                none.clone(),
+                vec!["Karel Horák", "Lucie Malá"],
+            ),
+            (
+                "sent policy: a sender is not",
+                AutoContacts::Sent,
+                vec![p(Role::From, "Karel Horák", "karel@acme.cz"), to_us()],
+                none.clone(),
+                vec![],
+            ),
+            (
+                "none policy",
+                AutoContacts::None,
+                vec![us(), p(Role::To, "Lucie Malá", "lucie@acme.cz")],
+                none.clone(),
+                vec![],
+            ),
+            (
+                "a role address",
+                AutoContacts::SentAndReceived,
+                vec![p(Role::From, "Karel Horák", "obchod@acme.cz"), to_us()],
+                none.clone(),
+                vec![],
+            ),
+            (
+                "a firm's display name",
+                AutoContacts::SentAndReceived,
+                vec![p(Role::From, "Acme Stavby s.r.o.", "zakazky@acme.cz"), to_us()],
+                none.clone(),
+                vec![],
+            ),
+            (
+                "a first.last address without a name",
+                AutoContacts::SentAndReceived,
+                vec![p(Role::From, "", "petra.kralova@acme.cz"), to_us()],
+                none.clone(),
+                vec!["Petra Kralova"],
+            ),
+            (
+                "free mail",
+                AutoContacts::SentAndReceived,
+                vec![p(Role::From, "Karel Horák", "karel@seznam.cz"), to_us()],
+                none.clone(),
+                vec![],
+            ),
+            (
+                "a domain two clients own",
+                AutoContacts::SentAndReceived,
+                vec![p(Role::From, "Eva Nová", "eva@beta.cz"), to_us()],
+                none.clone(),
+                vec![],
+            ),
+            (
+                "mailing-list mail",
+                AutoContacts::SentAndReceived,
+                vec![p(Role::From, "Karel Horák", "karel@acme.cz"), to_us()],
+                serde_json::json!({"list_id": "acme.news"}),
+                vec![],
+            ),
+        ];
+        for (name, policy, participants, extra, want) in cases {
+            let mut s = Store::open_in_memory(Policy {
+                own_domains: vec!["modrykamen.cz".into()],
+                free_mail_domains: vec!["seznam.cz".into()],
+                auto_contacts: policy,
+                ..Policy::default()
+            })
+            .unwrap();
+            let acme = s
+                .add_client(&ClientInput {
+                    name: "Acme".into(),
+                    domains: vec!["acme.cz".into(), "beta.cz".into()],
+                    ..Default::default()
+                })
+                .unwrap();
+            s.add_client(&ClientInput { name: "Beta".into(), domains: vec!["beta.cz".into()], ..Default::default() })
+                .unwrap();
+            let item = mail(1, participants, extra);
+            s.ingest(&item, &SourceKey { source: "t".into(), key: "1".into() }).unwrap();
+            let mut got: Vec<String> = s.contacts(acme).unwrap().into_iter().map(|c| c.name).collect();
+            got.sort();
+            assert_eq!(got, want, "case: {name}");
+            // The same mail again (another key, same Message-ID) adds nobody.
+            s.ingest(&item, &SourceKey { source: "t".into(), key: "2".into() }).unwrap();
+            assert_eq!(s.contacts(acme).unwrap().len(), want.len(), "case: {name}, again");
+        }
+    }
+
+    /// A contact's item links through the new contact, in the same batch too.
+    #[test]
+    fn later_mail_of_the_batch_links_the_new_contact() {
+        let mut s =
+            Store::open_in_memory(Policy { own_domains: vec!["modrykamen.cz".into()], ..Policy::default() }).unwrap();
+        s.add_client(&ClientInput { name: "Acme".into(), domains: vec!["acme.cz".into()], ..Default::default() })
+            .unwrap();
+        let batch: Vec<(NewItem, SourceKey)> = (1..=3)
+            .map(|n| {
+                let item = mail(
+                    n,
+                    vec![p(Role::From, "Karel Horák", "karel@acme.cz"), p(Role::To, "", "jana@modrykamen.cz")],
+                    serde_json::json!({}),
+                );
+                (item, SourceKey { source: "t".into(), key: n.to_string() })
+            })
+            .collect();
+        s.ingest_batch(&batch, None).unwrap();
+        let contacts: i64 = s.conn().query_row("SELECT COUNT(*) FROM contacts", [], |r| r.get(0)).unwrap();
+        assert_eq!(contacts, 1);
+        let through: i64 = s
+            .conn()
+            .query_row("SELECT COUNT(*) FROM item_links WHERE contact_id IS NOT NULL AND reason = 'address'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(through, 3);
+    }
 }
