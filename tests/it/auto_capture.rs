@@ -271,3 +271,108 @@ impl ReplaceId for Vec<u8> {
         format!("{}{id}{}", &s[..start], &s[end..]).into_bytes()
     }
 }
+
+#[test]
+fn packages_foreign_currencies_and_purchases() {
+    let env = example("");
+    let jana = "Jana Svobodová <jana.svobodova@modrykamen.cz>";
+    let read = |name: &str| std::fs::read(fixtures().join("isdoc").join(name)).unwrap();
+    // An ISDOCX package to Pekárna.
+    let msg = with_attachment(
+        jana,
+        "Tomáš Novák <tomas@pekarna-novak.cz>",
+        "Faktura 2026-131",
+        "isdocx-131@modrykamen.cz",
+        "faktura-2026-131.isdocx",
+        "application/octet-stream",
+        &read("faktura-2026-131.isdocx"),
+    );
+    deliver(&env, "110.isdocx.host", &msg);
+    // A foreign-currency invoice to a client without IČO: found by the mail's client.
+    let msg = with_attachment(
+        jana,
+        "Sarah Jones <sarah.jones@brightwell.co.uk>",
+        "Invoice 2026-E-004",
+        "isdoc-eur@modrykamen.cz",
+        "faktura-eur.isdoc",
+        "application/xml",
+        &read("faktura-eur.isdoc"),
+    );
+    deliver(&env, "111.eur.host", &msg);
+    // An invoice Acme sent us (Acme the supplier): a purchase, not a sale.
+    let bought = String::from_utf8(read("faktura-2026-118.isdoc"))
+        .unwrap()
+        .replace("27082440", "XXXXXXXX")
+        .replace("27468135", "27082440")
+        .replace("XXXXXXXX", "27468135")
+        .replace("<ID>2026-118</ID>", "<ID>ACME-2026-55</ID>");
+    let msg = with_attachment(
+        "Lucie Malá <lucie.mala@acme-stavby.cz>",
+        jana,
+        "Faktura ACME-2026-55",
+        "isdoc-acme-55@acme-stavby.cz",
+        "ACME-2026-55.isdoc",
+        "application/x-isdoc",
+        bought.as_bytes(),
+    );
+    deliver(&env, "112.bought.host", &msg);
+    env.ok(&["sync"]);
+
+    let pekarna = env.json(&["deal", "list", "pekarna"]);
+    let d = pekarna.as_array().unwrap().iter().find(|d| d["number"] == "2026-131").expect("the package's deal");
+    assert_eq!((d["value"].as_f64(), d["status"].as_str()), (Some(18_000.0), Some("won")), "{d}");
+    assert_eq!(d["products"].as_array().unwrap().len(), 2, "{d}");
+    let brightwell = env.json(&["deal", "list", "brightwell"]);
+    let d = brightwell.as_array().unwrap().iter().find(|d| d["number"] == "2026-E-004").expect("the EUR deal");
+    assert_eq!((d["value"].as_f64(), d["currency"].as_str()), (Some(1350.5), Some("EUR")), "{d}");
+    let acme = env.json(&["deal", "list", "acme"]);
+    let d = acme.as_array().unwrap().iter().find(|d| d["number"] == "ACME-2026-55").expect("the purchase");
+    assert_eq!(d["side"], "purchase", "{d}");
+    let list = env.ok(&["deal", "list", "acme"]);
+    assert!(list.contains("(purchase)"), "{list}");
+    // Figures leave the purchase out: Acme's sales are its CSV-less sales only.
+    let sold = env.json(&["client", "show", "acme"])["stats"]["total_sold"]["CZK"].as_f64().unwrap_or(0.0);
+    assert_eq!(sold, 757_400.0, "only FV-2026-151 is a sale");
+}
+
+#[test]
+fn office_documents_are_searchable_documents() {
+    let env = example("");
+    let docx = std::fs::read(fixtures().join("documents/nabidka.docx")).unwrap();
+    let msg = with_attachment(
+        "Jana Svobodová <jana.svobodova@modrykamen.cz>",
+        "Tomáš Novák <tomas@pekarna-novak.cz>",
+        "Nabídka N-2026-014",
+        "docx-offer@modrykamen.cz",
+        "nabidka.docx",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        &docx,
+    );
+    deliver(&env, "120.docx.host", &msg);
+    let odt = std::fs::read(fixtures().join("documents/smlouva.odt")).unwrap();
+    let msg = with_attachment(
+        "Jana Svobodová <jana.svobodova@modrykamen.cz>",
+        "Tomáš Novák <tomas@pekarna-novak.cz>",
+        "Smlouva",
+        "odt-contract@modrykamen.cz",
+        "smlouva.odt",
+        "application/octet-stream",
+        &odt,
+    );
+    deliver(&env, "121.odt.host", &msg);
+    env.ok(&["sync"]);
+    let docs = env.json(&["documents", "pekarna"]);
+    let text = docs.to_string();
+    assert!(text.contains("nabidka.docx") && text.contains("smlouva.odt"), "{docs}");
+    let kinds: Vec<(String, String)> = docs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["name"].as_str().unwrap_or(d["subject"].as_str().unwrap_or("")).to_string(), d.to_string()))
+        .collect();
+    assert!(kinds.iter().any(|(n, d)| n.contains("nabidka.docx") && d.contains("offer")), "{kinds:?}");
+    assert!(kinds.iter().any(|(n, d)| n.contains("smlouva.odt") && d.contains("contract")), "{kinds:?}");
+    // Their text is in the index: a word only the DOCX holds finds it.
+    let hits = env.json(&["search", "odběratel", "--kind", "document"]);
+    assert!(hits.to_string().contains("nabidka.docx"), "{hits}");
+}
