@@ -101,27 +101,59 @@ fn the_example_mail_is_found_by_any_form_of_a_word() {
     assert!(!ids(&subject).is_empty() && ids(&subject).is_subset(&ids(&faktura)), "{subject}");
 }
 
-#[test]
-fn a_restricted_viewer_finds_no_hidden_word_by_its_stem() {
-    use kronika::index::{Indexer, Restriction, SearchIndex, SearchRequest};
+/// A store and an index of items `(subject, body, source)`, in a folder
+/// kept while the index is used.
+fn index_of(items: &[(&str, &str, &str)]) -> (kronika::index::SearchIndex, tempfile::TempDir) {
+    use kronika::index::{Indexer, SearchIndex};
     use kronika::store::{NewItem, SourceKey, Store};
 
     let mut store = Store::open_in_memory(kronika::matcher::Policy::default()).unwrap();
-    let item = NewItem {
-        kind: kronika::model::ItemKind::Email,
-        message_id: Some("stem-restricted@kronika.invalid".into()),
-        subject: "Schůzka k dodávkám".into(),
-        body: "Posíláme faktury za říjen a prosíme o potvrzení.".into(),
-        content_hash: "stem-restricted".into(),
-        ..NewItem::default()
-    };
-    store.ingest(&item, &SourceKey { source: "boss".into(), key: "1".into() }).unwrap();
+    for (n, (subject, body, source)) in items.iter().enumerate() {
+        let item = NewItem {
+            kind: kronika::model::ItemKind::Email,
+            message_id: Some(format!("stem-{n}@kronika.invalid")),
+            subject: subject.to_string(),
+            body: body.to_string(),
+            content_hash: format!("stem-{n}"),
+            ..NewItem::default()
+        };
+        store.ingest(&item, &SourceKey { source: source.to_string(), key: n.to_string() }).unwrap();
+    }
     let work = tempfile::tempdir().unwrap();
     let index = SearchIndex::open(&work.path().join("index")).unwrap();
     let mut indexer = Indexer::new(&index, 50_000_000).unwrap();
     indexer.catch_up(&store, |_| {}).unwrap();
     indexer.commit().unwrap();
     index.reload().unwrap();
+    (index, work)
+}
+
+#[test]
+fn english_items_are_stemmed_in_english() {
+    let (index, _dir) = index_of(&[
+        (
+            "Invoices for October",
+            "Please find attached the invoices for the October deliveries; payment is due in thirty days.",
+            "a",
+        ),
+        ("Faktury za říjen", "V příloze posíláme faktury za říjnové dodávky, splatnost je třicet dní.", "a"),
+    ]);
+    let found = |query: &str| {
+        let req = kronika::index::SearchRequest { query: query.into(), limit: 10, ..Default::default() };
+        index.search(&req, |_| String::new()).unwrap().len()
+    };
+    for q in ["invoice", "delivery", "payments", "day", "faktura", "dodávka", "den"] {
+        assert_eq!(found(q), 1, "{q}");
+    }
+    assert_eq!(found("\"invoice\""), 0, "quoted: exact only");
+    assert_eq!(found("říjen OR october"), 2);
+}
+
+#[test]
+fn a_restricted_viewer_finds_no_hidden_word_by_its_stem() {
+    use kronika::index::{Restriction, SearchRequest};
+
+    let (index, _dir) = index_of(&[("Schůzka k dodávkám", "Posíláme faktury za říjen a prosíme o potvrzení.", "boss")]);
     let found = |query: &str, restriction: Restriction| {
         let req =
             SearchRequest { query: query.into(), limit: 10, restriction: Some(restriction), ..Default::default() };
