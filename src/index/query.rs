@@ -80,7 +80,8 @@ enum Tier {
 impl SearchIndex {
     /// The query as a viewer of `tier` may run it: without a field it
     /// searches only what the tier shows, and a field the tier hides
-    /// (`text:`, `attachment:`, and `subject:` for metadata) matches nothing.
+    /// (`text:`, `attachment:`, and `subject:` for metadata, and their
+    /// stemmed companions) matches nothing.
     fn parse_tier(&self, text: &str, tier: Tier) -> Result<Box<dyn Query>, IndexError> {
         let f = self.fields();
         let st = f.stemmed;
@@ -124,7 +125,8 @@ impl SearchIndex {
         parser
     }
 
-    /// Parses the query text alone (for errors and snippets).
+    /// Parses the query text alone (for errors and snippets): bare words on
+    /// the exact fields and on the stemmed ones ([`add_stems`]).
     fn parse(&self, text: &str) -> Result<Option<Box<dyn Query>>, IndexError> {
         if text.trim().is_empty() {
             return Ok(None);

@@ -178,3 +178,38 @@ fn a_restricted_viewer_finds_no_hidden_word_by_its_stem() {
         assert_eq!(found(q, metadata()), 0, "{q}");
     }
 }
+
+#[test]
+fn the_query_language_keeps_its_rules_with_stems() {
+    use kronika::index::{IndexError, QueryProblem, SearchRequest};
+
+    let (index, _dir) = index_of(&[
+        ("Faktury za říjen", "Posíláme faktury za říjnové dodávky.", "a"),
+        ("Nabídka", "Cenová nabídka na montáž, bez faktury.", "a"),
+        ("Faktura", "Faktura 2025-11.", "a"),
+    ]);
+    let found = |query: &str| {
+        let req = SearchRequest { query: query.into(), limit: 10, ..Default::default() };
+        index.search(&req, |_| String::new()).map(|hits| hits.len())
+    };
+    assert_eq!(found("faktura").unwrap(), 3);
+    assert_eq!(found("\"faktura\"").unwrap(), 1, "quoted: exact");
+    assert_eq!(found("\"cenové nabídky\"").unwrap(), 0, "a phrase stays exact");
+    assert_eq!(found("\"cenová nabídka\"").unwrap(), 1);
+    assert_eq!(found("faktura -nabídky").unwrap(), 2, "an excluded word is excluded in every form");
+    assert_eq!(found("faktura AND dodávkám").unwrap(), 1);
+    assert_eq!(found("subject:faktura").unwrap(), 2);
+    assert_eq!(found("faktur*").unwrap(), 3, "a prefix, on the exact fields");
+    // Exact forms rank first.
+    let req = SearchRequest { query: "faktura".into(), limit: 10, ..Default::default() };
+    let hits = index.search(&req, |_| String::new()).unwrap();
+    assert!(hits.windows(2).all(|w| w[0].score >= w[1].score));
+    let exact = index
+        .search(&SearchRequest { query: "\"faktura\"".into(), limit: 1, ..Default::default() }, |_| String::new())
+        .unwrap();
+    assert_eq!(hits.first().map(|h| h.id), exact.first().map(|h| h.id), "{hits:?}");
+    match found("-faktura") {
+        Err(IndexError::Query { problem: QueryProblem::OnlyExcluding, .. }) => {}
+        other => panic!("{other:?}"),
+    }
+}
