@@ -1,7 +1,9 @@
 //! Searching: the user's query (words, "phrases", `from:`, `to:`,
 //! `subject:`, `attachment:`, AND / OR / NOT / -word) combined with
 //! filters (client, contact, kind, dates, direction), ranked by relevance
-//! or date, with a highlighted snippet per hit.
+//! or date, with a highlighted snippet per hit. A bare word finds its
+//! exact (accent-folded) form first and then its other forms through the
+//! stemmed fields of each language; a quoted word or phrase only itself.
 #![deny(clippy::string_slice, clippy::indexing_slicing)]
 
 use std::ops::Bound;
