@@ -195,6 +195,16 @@ fn sniff_zip(bytes: &[u8]) -> Option<Format> {
 /// invoice as readable lines, text files as they are. Errors say why (a
 /// damaged or encrypted file, a ZIP bomb); they never stop anything.
 pub fn extract_text(mime: &str, bytes: &[u8]) -> Result<String, String> {
+    extract_unbounded(mime, bytes).map(|mut t| {
+        if t.len() > MAX_TEXT_BYTES {
+            let cut = (0..=MAX_TEXT_BYTES).rev().find(|&i| t.is_char_boundary(i)).unwrap_or(0);
+            t.truncate(cut);
+        }
+        t
+    })
+}
+
+fn extract_unbounded(mime: &str, bytes: &[u8]) -> Result<String, String> {
     let m = mime.to_ascii_lowercase();
     if m == "application/pdf" || bytes.starts_with(b"%PDF") {
         let owned = bytes.to_vec();
@@ -541,66 +551,429 @@ fn odt_text(bytes: &[u8]) -> Result<String, String> {
     Ok(out.finish())
 }
 
-/// XLSX and ODS through calamine: each sheet's name on a line, then its
-/// rows, cells tab-separated. Every entry is inflated (bounded) before
-/// calamine sees the file, so a bomb is refused here, not inside it.
+/// XLSX and ODS: each sheet's name on a line, then its rows, cells
+/// tab-separated (trailing empty cells dropped).
+///
+/// kronika reads the sheets' XML itself rather than through calamine: on
+/// hostile files calamine 0.38 allocates the whole dense cell grid (two
+/// cells at A1 and XFD1048576 ask for hundreds of GB, and an allocation
+/// failure aborts the process) and loops forever on an ODS table that is
+/// never closed. Text for search needs neither the grid nor formulas.
 fn sheets_text(bytes: &[u8], format: Format) -> Result<String, String> {
-    use calamine::Reader;
     let mut entries = Entries::open(bytes)?;
-    for name in zip_names(&entries.archive) {
-        entries.read(&name)?;
-    }
-    let owned = bytes.to_vec();
-    // A third-party parser on outside input: a panic is a damaged file.
-    let result = std::panic::catch_unwind(move || -> Result<Vec<(String, calamine::Range<calamine::Data>)>, String> {
-        let cursor = std::io::Cursor::new(owned);
-        match format {
-            Format::Ods => {
-                let mut book: calamine::Ods<_> =
-                    calamine::open_workbook_from_rs(cursor).map_err(|e: calamine::OdsError| e.to_string())?;
-                Ok(book.worksheets())
-            }
-            _ => {
-                let mut book: calamine::Xlsx<_> =
-                    calamine::open_workbook_from_rs(cursor).map_err(|e: calamine::XlsxError| e.to_string())?;
-                Ok(book.worksheets())
-            }
-        }
-    });
-    let sheets = match result {
-        Ok(r) => r?,
-        Err(p) => return Err(format!("it is damaged ({})", crate::text::panic_text(p.as_ref()))),
-    };
     let mut out = TextOut::default();
-    for (name, range) in sheets {
-        out.push(&name);
-        out.newline();
-        for row in range.rows() {
-            let cells: Vec<String> = row.iter().map(cell_text).collect();
-            let used = cells.iter().rposition(|c| !c.is_empty()).map_or(0, |i| i + 1);
-            if used == 0 {
-                continue;
-            }
-            out.push(&cells.get(..used).unwrap_or_default().join("\t"));
-            out.newline();
-            if out.full {
-                return Ok(out.finish());
-            }
+    match format {
+        Format::Ods => {
+            let xml = entries.read("content.xml")?;
+            ods_sheets(&xml, &mut out)?;
         }
-        out.newline();
+        _ => xlsx_sheets(&mut entries, &mut out)?,
     }
     Ok(out.finish())
 }
 
-/// A cell as text: numbers as Rust writes them (`350`, `86.5`), dates as
-/// `2026-03-01`, errors as nothing.
-fn cell_text(d: &calamine::Data) -> String {
-    use calamine::Data;
-    match d {
-        Data::DateTime(dt) if dt.is_datetime() => excel_date(dt.as_f64()).unwrap_or_else(|| dt.to_string()),
-        Data::Error(_) | Data::Empty => String::new(),
-        Data::String(s) => s.split_whitespace().collect::<Vec<_>>().join(" "),
-        other => other.to_string(),
+/// The attribute with this local name (any prefix), decoded.
+fn attr_of(e: &quick_xml::events::BytesStart<'_>, local: &[u8]) -> Option<String> {
+    e.attributes().flatten().find(|a| a.key.local_name().as_ref() == local).map(|a| {
+        a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+            .map(|v| v.into_owned())
+            .unwrap_or_else(|_| String::from_utf8_lossy(&a.value).into_owned())
+    })
+}
+
+/// The most empty cells written for a gap or a repeat: enough to keep
+/// columns apart, not enough to let a crafted sheet spin.
+const MAX_CELL_GAP: usize = 64;
+
+/// One row's cells, written as a line.
+fn push_row(out: &mut TextOut, row: &mut Vec<String>) {
+    let used = row.iter().rposition(|c| !c.is_empty()).map_or(0, |i| i + 1);
+    if used > 0 {
+        out.push(&row.get(..used).unwrap_or_default().join("\t"));
+        out.newline();
+    }
+    row.clear();
+}
+
+/// Whitespace inside a cell as single spaces (a tab or newline would break
+/// the row apart).
+fn cell_clean(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// ODS `content.xml`: `table:table` (its `table:name`), `table:table-row`,
+/// `table:table-cell` with its `text:p` paragraphs; repeats bounded.
+fn ods_sheets(xml: &[u8], out: &mut TextOut) -> Result<(), String> {
+    use quick_xml::events::Event;
+    let text = crate::invoice::decode_xml(xml);
+    let mut reader = quick_xml::Reader::from_str(&text);
+    let mut depth = 0usize;
+    let mut row: Vec<String> = Vec::new();
+    let mut cell: Option<(String, usize)> = None;
+    let mut skip_depth: Option<usize> = None;
+    let repeat_of = |e: &quick_xml::events::BytesStart<'_>| -> usize {
+        attr_of(e, b"number-columns-repeated").and_then(|r| r.trim().parse().ok()).unwrap_or(1)
+    };
+    loop {
+        let event = reader.read_event().map_err(|e| format!("its XML is damaged ({e})"))?;
+        match event {
+            Event::Start(e) => {
+                depth += 1;
+                if depth > crate::invoice::MAX_DEPTH * 4 {
+                    return Err("its XML is nested too deeply".into());
+                }
+                if skip_depth.is_some() {
+                    continue;
+                }
+                match e.local_name().as_ref() {
+                    b"table" => {
+                        out.newline();
+                        out.push(&cell_clean(&attr_of(&e, b"name").unwrap_or_default()));
+                        out.newline();
+                    }
+                    b"table-row" => row.clear(),
+                    b"table-cell" | b"covered-table-cell" => cell = Some((String::new(), repeat_of(&e))),
+                    b"p" | b"h" => {
+                        if let Some((c, _)) = cell.as_mut().filter(|(c, _)| !c.is_empty()) {
+                            c.push(' ');
+                        }
+                    }
+                    // Comments are not the sheet's text.
+                    b"annotation" => skip_depth = Some(depth),
+                    _ => {}
+                }
+            }
+            Event::Empty(e) => {
+                if skip_depth.is_some() {
+                    continue;
+                }
+                match e.local_name().as_ref() {
+                    b"table-cell" | b"covered-table-cell" => {
+                        row.extend(std::iter::repeat_n(String::new(), repeat_of(&e).clamp(1, MAX_CELL_GAP)));
+                    }
+                    b"s" | b"tab" | b"line-break" => {
+                        if let Some((c, _)) = cell.as_mut() {
+                            c.push(' ');
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Event::End(e) => {
+                depth = depth.saturating_sub(1);
+                if let Some(d) = skip_depth {
+                    if depth < d {
+                        skip_depth = None;
+                    }
+                    continue;
+                }
+                match e.local_name().as_ref() {
+                    b"table-cell" | b"covered-table-cell" => {
+                        if let Some((c, repeat)) = cell.take() {
+                            let c = cell_clean(&c);
+                            // Repeated content once per column, up to a cap.
+                            let n = if c.is_empty() { repeat.clamp(1, MAX_CELL_GAP) } else { repeat.clamp(1, 16) };
+                            row.extend(std::iter::repeat_n(c, n));
+                        }
+                    }
+                    b"table-row" => push_row(out, &mut row),
+                    b"table" => out.newline(),
+                    _ => {}
+                }
+            }
+            Event::Text(t) if skip_depth.is_none() => {
+                if let Some((c, _)) = cell.as_mut() {
+                    c.push_str(&t.xml10_content().map_err(|e| format!("its text cannot be decoded ({e})"))?);
+                }
+            }
+            Event::GeneralRef(r) if skip_depth.is_none() => {
+                if let Some((c, _)) = cell.as_mut() {
+                    c.push_str(&crate::invoice::resolve_ref(&r));
+                }
+            }
+            Event::Eof if depth == 0 => return Ok(()),
+            Event::Eof => return Err("its XML ends before its elements are closed".into()),
+            _ => {}
+        }
+        if out.full {
+            return Ok(());
+        }
+    }
+}
+
+/// Sheet names and parts in workbook order: `xl/workbook.xml`'s sheets and
+/// their relationships; without them, the worksheet parts by name.
+fn xlsx_sheet_parts(entries: &mut Entries<'_>, names: &[String]) -> Result<Vec<(String, String)>, String> {
+    use quick_xml::events::Event;
+    let mut rels: Vec<(String, String)> = Vec::new();
+    if names.iter().any(|n| n == "xl/_rels/workbook.xml.rels") {
+        let xml = crate::invoice::decode_xml(&entries.read("xl/_rels/workbook.xml.rels")?);
+        let mut reader = quick_xml::Reader::from_str(&xml);
+        loop {
+            match reader.read_event() {
+                Ok(Event::Start(e) | Event::Empty(e)) if e.local_name().as_ref() == b"Relationship" => {
+                    if let (Some(id), Some(target)) = (attr_of(&e, b"Id"), attr_of(&e, b"Target")) {
+                        let target = target.replace('\\', "/");
+                        let path = match target.strip_prefix('/') {
+                            Some(abs) => abs.to_string(),
+                            None => format!("xl/{}", target.trim_start_matches("./")),
+                        };
+                        rels.push((id, path));
+                    }
+                }
+                Ok(Event::Eof) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
+    }
+    let mut sheets = Vec::new();
+    if names.iter().any(|n| n == "xl/workbook.xml") {
+        let xml = crate::invoice::decode_xml(&entries.read("xl/workbook.xml")?);
+        let mut reader = quick_xml::Reader::from_str(&xml);
+        loop {
+            match reader.read_event() {
+                Ok(Event::Start(e) | Event::Empty(e)) if e.local_name().as_ref() == b"sheet" => {
+                    let name = attr_of(&e, b"name").unwrap_or_default();
+                    let part =
+                        attr_of(&e, b"id").and_then(|id| rels.iter().find(|(i, _)| *i == id).map(|(_, p)| p.clone()));
+                    if let Some(part) = part.filter(|p| names.contains(p)) {
+                        sheets.push((name, part));
+                    }
+                }
+                Ok(Event::Eof) => break,
+                Err(e) => return Err(format!("its workbook is damaged ({e})")),
+                Ok(_) => {}
+            }
+        }
+    }
+    if sheets.is_empty() {
+        let mut parts: Vec<&String> =
+            names.iter().filter(|n| n.starts_with("xl/worksheets/") && n.ends_with(".xml")).collect();
+        parts.sort();
+        sheets = parts
+            .into_iter()
+            .map(|p| (p.trim_start_matches("xl/worksheets/").trim_end_matches(".xml").to_string(), p.clone()))
+            .collect();
+    }
+    Ok(sheets)
+}
+
+/// `xl/sharedStrings.xml`: each `si`'s text (its runs' `t`, not the
+/// phonetic `rPh`).
+fn xlsx_shared_strings(xml: &[u8]) -> Result<Vec<String>, String> {
+    use quick_xml::events::Event;
+    let text = crate::invoice::decode_xml(xml);
+    let mut reader = quick_xml::Reader::from_str(&text);
+    let mut strings = Vec::new();
+    let mut current: Option<String> = None;
+    let (mut in_t, mut in_phonetic) = (false, false);
+    loop {
+        match reader.read_event().map_err(|e| format!("its shared strings are damaged ({e})"))? {
+            Event::Start(e) => match e.local_name().as_ref() {
+                b"si" => current = Some(String::new()),
+                b"t" => in_t = true,
+                b"rPh" => in_phonetic = true,
+                _ => {}
+            },
+            Event::Empty(e) if e.local_name().as_ref() == b"si" => strings.push(String::new()),
+            Event::End(e) => match e.local_name().as_ref() {
+                b"si" => strings.push(cell_clean(&current.take().unwrap_or_default())),
+                b"t" => in_t = false,
+                b"rPh" => in_phonetic = false,
+                _ => {}
+            },
+            Event::Text(t) if in_t && !in_phonetic => {
+                if let Some(c) = current.as_mut() {
+                    c.push_str(&t.xml10_content().map_err(|e| format!("its text cannot be decoded ({e})"))?);
+                }
+            }
+            Event::GeneralRef(r) if in_t && !in_phonetic => {
+                if let Some(c) = current.as_mut() {
+                    c.push_str(&crate::invoice::resolve_ref(&r));
+                }
+            }
+            Event::Eof => return Ok(strings),
+            _ => {}
+        }
+    }
+}
+
+/// Which cell styles (`s="N"`, an index into `cellXfs`) show dates:
+/// Excel's built-in date formats and custom ones with days or years.
+fn xlsx_date_styles(xml: &[u8]) -> Vec<bool> {
+    use quick_xml::events::Event;
+    let text = crate::invoice::decode_xml(xml);
+    let mut reader = quick_xml::Reader::from_str(&text);
+    let mut custom: Vec<(u32, bool)> = Vec::new();
+    let mut styles = Vec::new();
+    let mut in_xfs = false;
+    let is_date_code = |code: &str| {
+        // Quoted text and [colour]/[$-locale] sections are not the format.
+        let mut plain = String::new();
+        let (mut quoted, mut bracket) = (false, false);
+        for c in code.chars() {
+            match c {
+                '"' => quoted = !quoted,
+                '[' if !quoted => bracket = true,
+                ']' if !quoted => bracket = false,
+                _ if !quoted && !bracket => plain.push(c.to_ascii_lowercase()),
+                _ => {}
+            }
+        }
+        plain.contains('y') || plain.contains('d')
+    };
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(e)) if e.local_name().as_ref() == b"cellXfs" => in_xfs = true,
+            Ok(Event::End(e)) if e.local_name().as_ref() == b"cellXfs" => in_xfs = false,
+            Ok(Event::Start(e) | Event::Empty(e)) => match e.local_name().as_ref() {
+                b"numFmt" => {
+                    let id = attr_of(&e, b"numFmtId").and_then(|i| i.parse().ok());
+                    if let (Some(id), Some(code)) = (id, attr_of(&e, b"formatCode")) {
+                        custom.push((id, is_date_code(&code)));
+                    }
+                }
+                b"xf" if in_xfs => {
+                    let id: u32 = attr_of(&e, b"numFmtId").and_then(|i| i.parse().ok()).unwrap_or(0);
+                    let date = matches!(id, 14..=22 | 45..=47) || custom.iter().any(|(c, d)| *c == id && *d);
+                    styles.push(date);
+                }
+                _ => {}
+            },
+            Ok(Event::Eof) | Err(_) => return styles,
+            Ok(_) => {}
+        }
+    }
+}
+
+/// The column of a cell reference (`C7` → 2), at most Excel's 16384.
+fn column_of(reference: &str) -> Option<usize> {
+    let letters: String = reference.chars().take_while(char::is_ascii_alphabetic).collect();
+    if letters.is_empty() || letters.len() > 3 {
+        return None;
+    }
+    let n = letters.bytes().fold(0usize, |n, b| n * 26 + usize::from(b.to_ascii_uppercase() - b'A' + 1));
+    (n <= 16_384).then(|| n - 1)
+}
+
+/// A number as Rust writes it (`350`, `86.5`), or as written when it is
+/// not one.
+fn number_text(v: &str) -> String {
+    match v.trim().parse::<f64>() {
+        Ok(f) if f.is_finite() => f.to_string(),
+        _ => v.trim().to_string(),
+    }
+}
+
+/// Empty cells up to the column a cell reference names (bounded).
+fn pad_to(row: &mut Vec<String>, e: &quick_xml::events::BytesStart<'_>) {
+    if let Some(col) = attr_of(e, b"r").as_deref().and_then(column_of) {
+        let gap = col.saturating_sub(row.len()).min(MAX_CELL_GAP);
+        row.extend(std::iter::repeat_n(String::new(), gap));
+    }
+}
+
+/// XLSX: shared strings, date styles, then each sheet's rows (`row`, `c`
+/// with `t`, `s` and `r`; `v` values, inline `is/t` strings; formulas are
+/// not text, their cached values are).
+fn xlsx_sheets(entries: &mut Entries<'_>, out: &mut TextOut) -> Result<(), String> {
+    use quick_xml::events::Event;
+    let names = zip_names(&entries.archive);
+    let shared = match names.iter().any(|n| n == "xl/sharedStrings.xml") {
+        true => xlsx_shared_strings(&entries.read("xl/sharedStrings.xml")?)?,
+        false => Vec::new(),
+    };
+    let dates = match names.iter().any(|n| n == "xl/styles.xml") {
+        true => xlsx_date_styles(&entries.read("xl/styles.xml")?),
+        false => Vec::new(),
+    };
+    let sheets = xlsx_sheet_parts(entries, &names)?;
+    if sheets.is_empty() {
+        return Err("it has no worksheets".into());
+    }
+    for (name, part) in sheets {
+        let xml = entries.read(&part)?;
+        let text = crate::invoice::decode_xml(&xml);
+        let mut reader = quick_xml::Reader::from_str(&text);
+        out.newline();
+        out.push(&cell_clean(&name));
+        out.newline();
+        let mut row: Vec<String> = Vec::new();
+        // The open cell: its type, style and value (or inline text).
+        let mut cell: Option<(String, usize, String)> = None;
+        let (mut in_v, mut in_t, mut depth) = (false, false, 0usize);
+        loop {
+            match reader.read_event().map_err(|e| format!("its sheet {name:?} is damaged ({e})"))? {
+                Event::Start(e) => {
+                    depth += 1;
+                    if depth > crate::invoice::MAX_DEPTH * 4 {
+                        return Err("its XML is nested too deeply".into());
+                    }
+                    match e.local_name().as_ref() {
+                        b"row" => row.clear(),
+                        b"c" => {
+                            pad_to(&mut row, &e);
+                            let t = attr_of(&e, b"t").unwrap_or_default();
+                            let s = attr_of(&e, b"s").and_then(|s| s.parse().ok()).unwrap_or(0);
+                            cell = Some((t, s, String::new()));
+                        }
+                        b"v" => in_v = true,
+                        b"t" => in_t = true,
+                        _ => {}
+                    }
+                }
+                Event::Empty(e) if e.local_name().as_ref() == b"c" => {
+                    pad_to(&mut row, &e);
+                    row.push(String::new());
+                }
+                Event::End(e) => {
+                    depth = depth.saturating_sub(1);
+                    match e.local_name().as_ref() {
+                        b"v" => in_v = false,
+                        b"t" => in_t = false,
+                        b"c" => {
+                            if let Some((t, s, value)) = cell.take() {
+                                row.push(xlsx_cell(&t, s, &value, &shared, &dates));
+                            }
+                        }
+                        b"row" => push_row(out, &mut row),
+                        _ => {}
+                    }
+                }
+                Event::Text(t) if in_v || in_t => {
+                    if let Some((_, _, v)) = cell.as_mut() {
+                        v.push_str(&t.xml10_content().map_err(|e| format!("its text cannot be decoded ({e})"))?);
+                    }
+                }
+                Event::GeneralRef(r) if in_v || in_t => {
+                    if let Some((_, _, v)) = cell.as_mut() {
+                        v.push_str(&crate::invoice::resolve_ref(&r));
+                    }
+                }
+                Event::Eof if depth == 0 => break,
+                Event::Eof => return Err(format!("its sheet {name:?} ends before its elements are closed")),
+                _ => {}
+            }
+            if out.full {
+                return Ok(());
+            }
+        }
+        push_row(out, &mut row);
+    }
+    Ok(())
+}
+
+/// One XLSX cell as text, by its type `t` and style `s`.
+fn xlsx_cell(t: &str, s: usize, value: &str, shared: &[String], dates: &[bool]) -> String {
+    match t {
+        "s" => value.trim().parse::<usize>().ok().and_then(|i| shared.get(i).cloned()).unwrap_or_default(),
+        "inlineStr" | "str" | "d" => cell_clean(value),
+        "b" => (if value.trim() == "1" { "TRUE" } else { "FALSE" }).to_string(),
+        "e" => String::new(),
+        _ if dates.get(s).copied().unwrap_or(false) => {
+            value.trim().parse::<f64>().ok().and_then(excel_date).unwrap_or_else(|| number_text(value))
+        }
+        _ => number_text(value),
     }
 }
 
@@ -663,7 +1036,8 @@ mod tests {
     /// must not, and the kind its text alone gives.
     #[test]
     fn office_documents_give_their_text_and_kind() {
-        let cases: &[(&str, &str, &[&str], &[&str], DocKind)] = &[
+        type Case<'a> = (&'a str, &'a str, &'a [&'a str], &'a [&'a str], DocKind);
+        let cases: &[Case<'_>] = &[
             (
                 "documents/nabidka.docx",
                 MIME_DOCX,
@@ -806,6 +1180,47 @@ mod tests {
     }
 
     #[test]
+    fn hostile_sheets_are_read_without_a_grid_or_a_hang() {
+        // Two cells far apart: no dense grid, the gap bounded.
+        let sheet = br#"<worksheet><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>Start</t></is></c></row><row r="1048576"><c r="XFD1048576"><v>7</v></c></row></sheetData></worksheet>"#;
+        let far = zip_of(&[("xl/worksheets/sheet1.xml", sheet.as_slice())]);
+        let text = extract_text(MIME_XLSX, &far).unwrap();
+        assert_eq!(text, format!("sheet1\nStart\n{}7", "\t".repeat(MAX_CELL_GAP)));
+        // An ODS table that is never closed is an error, not a loop.
+        let open = zip_of(&[("content.xml", br#"<office:document-content><office:body><office:spreadsheet><table:table table:name="A"><table:table-row><table:table-cell><text:p>x</text:p></table:table-cell>"#.as_slice())]);
+        assert!(extract_text(MIME_ODS, &open).unwrap_err().contains("ends before its elements are closed"));
+        // Huge repeats are capped; comments are not text.
+        let repeats = zip_of(&[("content.xml", br#"<d><table:table table:name="R"><table:table-row table:number-rows-repeated="1048576"><table:table-cell table:number-columns-repeated="16384"><text:p>a</text:p><office:annotation><text:p>comment</text:p></office:annotation></table:table-cell><table:table-cell table:number-columns-repeated="99999999999999999999"/><table:table-cell><text:p>b</text:p><text:p>c</text:p></table:table-cell></table:table-row></table:table></d>"#.as_slice())]);
+        let text = extract_text(MIME_ODS, &repeats).unwrap();
+        assert_eq!(text, format!("R\n{}\t{}\tb c", vec!["a"; 16].join("\t"), ""));
+        // Dates by style (built-in 14, a custom d.m.yyyy), shared strings with runs.
+        let styles = r#"<styleSheet><numFmts><numFmt numFmtId="164" formatCode="d/m/yyyy;@"/><numFmt numFmtId="165" formatCode="&quot;Kč&quot; #,##0"/></numFmts><cellXfs><xf numFmtId="0"/><xf numFmtId="14"/><xf numFmtId="164"/><xf numFmtId="165"/></cellXfs></styleSheet>"#.as_bytes();
+        let shared =
+            r#"<sst><si><r><t>Ce</t></r><r><t>ník</t></r><rPh><t>x</t></rPh></si><si><t>A &amp; B</t></si></sst>"#
+                .as_bytes();
+        let sheet = br#"<worksheet><sheetData><row><c t="s"><v>0</v></c><c t="s"><v>1</v></c><c s="1"><v>46082</v></c><c s="2"><v>46082.5</v></c><c s="3"><v>1200</v></c><c t="b"><v>1</v></c><c t="s"><v>99</v></c><c t="e"><v>#DIV/0!</v></c><c><f>A1</f><v>3.50</v></c></row></sheetData></worksheet>"#;
+        let book = zip_of(&[
+            ("xl/styles.xml", styles),
+            ("xl/sharedStrings.xml", shared),
+            ("xl/worksheets/sheet1.xml", sheet.as_slice()),
+        ]);
+        assert_eq!(
+            extract_text(MIME_XLSX, &book).unwrap(),
+            "sheet1\nCeník\tA & B\t2026-03-01\t2026-03-01 12:00\t1200\tTRUE\t\t\t3.5"
+        );
+        assert!(
+            extract_text(MIME_XLSX, &zip_of(&[("xl/workbook.xml", b"<workbook/>".as_slice())]))
+                .unwrap_err()
+                .contains("no worksheets")
+        );
+        assert_eq!(column_of("A1"), Some(0));
+        assert_eq!(column_of("XFD7"), Some(16_383));
+        assert_eq!(column_of("XFE1"), None);
+        assert_eq!(column_of("ZZZZ1"), None);
+        assert_eq!(column_of("12"), None);
+    }
+
+    #[test]
     fn text_is_bounded_and_spaces_are_capped() {
         let mut out = TextOut::default();
         out.push(&"ž".repeat(MAX_TEXT_BYTES));
@@ -820,5 +1235,121 @@ mod tests {
         assert_eq!(excel_date(46082.5).as_deref(), Some("2026-03-01 12:00"));
         assert_eq!(excel_date(f64::NAN), None);
         assert_eq!(excel_date(1e300), None);
+    }
+}
+
+/// Damaged copies of the fixtures (bytes changed, cut, repeated inside
+/// their XML, then zipped again): every one is text or a "cannot" error.
+/// A seeded xorshift, so a failure repeats.
+#[cfg(test)]
+#[allow(clippy::indexing_slicing)]
+mod mutations {
+    use std::io::{Read, Write};
+    #[test]
+    fn mutated_inner_xml_never_panics() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let files = [
+            "documents/nabidka.docx",
+            "documents/smlouva.odt",
+            "documents/cenik.xlsx",
+            "documents/cenik.ods",
+            "isdoc/faktura-2026-131.isdocx",
+        ];
+        let mut seed: u64 = 0x9E3779B97F4A7C15;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mimes = [
+            super::MIME_DOCX,
+            super::MIME_XLSX,
+            super::MIME_ODT,
+            super::MIME_ODS,
+            "application/x-isdocx",
+            "application/octet-stream",
+        ];
+        let tokens: &[&[u8]] = &[
+            b"<",
+            b">",
+            b"</",
+            b"/>",
+            b"&",
+            b"&#x0;",
+            b"&#99999999;",
+            b"<w:t>",
+            b"<text:s text:c=\"-1\"/>",
+            b"<c t=\"s\"><v>999</v></c>",
+            b"<v>1e400</v>",
+            b"<t>",
+            b"\"",
+            b"]]>",
+            b"<![CDATA[",
+            b"<row r=\"99999999\">",
+            b"<c r=\"XFD1048576\">",
+        ];
+        let mut n = 0;
+        for f in files {
+            let orig = std::fs::read(dir.join(f)).unwrap();
+            let mut a = zip::ZipArchive::new(std::io::Cursor::new(&orig)).unwrap();
+            let mut entries = Vec::new();
+            for i in 0..a.len() {
+                let mut e = a.by_index(i).unwrap();
+                let mut b = Vec::new();
+                e.read_to_end(&mut b).unwrap();
+                entries.push((e.name().unwrap().to_string(), b));
+            }
+            for _ in 0..300 {
+                let mut es = entries.clone();
+                let pick = (next() as usize) % es.len();
+                let b = &mut es[pick].1;
+                for _ in 0..((next() % 6) + 1) {
+                    let i = (next() as usize) % b.len().max(1);
+                    match next() % 5 {
+                        0 => {
+                            if let Some(x) = b.get_mut(i) {
+                                *x = next() as u8;
+                            }
+                        }
+                        1 => b.truncate(i),
+                        2 => {
+                            let t = tokens[(next() as usize) % tokens.len()];
+                            let at = i.min(b.len());
+                            b.splice(at..at, t.iter().copied());
+                        }
+                        3 => {
+                            let len = ((next() as usize) % 50).min(b.len() - i.min(b.len()));
+                            let at = i.min(b.len());
+                            let chunk: Vec<u8> = b[at..at + len].to_vec();
+                            b.splice(at..at, chunk);
+                        }
+                        _ => {
+                            if i < b.len() {
+                                b.remove(i);
+                            }
+                        }
+                    }
+                }
+                let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+                for (name, bytes) in &es {
+                    w.start_file(name.as_str(), zip::write::SimpleFileOptions::default()).unwrap();
+                    w.write_all(bytes).unwrap();
+                }
+                let z = w.finish().unwrap().into_inner();
+                for m in mimes {
+                    match super::extract_text(m, &z) {
+                        Ok(t) => assert!(t.len() <= super::MAX_TEXT_BYTES),
+                        Err(e) => assert!(e.starts_with("cannot "), "{e}"),
+                    }
+                }
+                let _ = crate::invoice::parse_isdocx(&z);
+                for (_, b) in &es {
+                    let _ = crate::invoice::parse_isdoc(b);
+                }
+                n += 1;
+            }
+        }
+        assert_eq!(n, 1500);
     }
 }

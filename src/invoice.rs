@@ -847,9 +847,7 @@ fn amount_in(s: &str) -> Option<(f64, Option<String>)> {
     let mut digits = String::new();
     let mut i = start;
     while let Some(&c) = chars.get(i) {
-        if c.is_ascii_digit() {
-            digits.push(c);
-        } else if matches!(c, '.' | ',') && chars.get(i + 1).is_some_and(char::is_ascii_digit) {
+        if c.is_ascii_digit() || (matches!(c, '.' | ',') && chars.get(i + 1).is_some_and(char::is_ascii_digit)) {
             digits.push(c);
         } else if matches!(c, ' ' | '\'')
             && (1..=3).all(|k| chars.get(i + k).is_some_and(char::is_ascii_digit))
@@ -1266,7 +1264,8 @@ mod tests {
             (credit.number.as_str(), credit.total, credit.currency.as_str(), credit.credit),
             ("CN-17", 99.0, "EUR", true)
         );
-        let cases: &[(&str, Option<(&str, f64, &str)>)] = &[
+        type Case<'a> = (&'a str, Option<(&'a str, f64, &'a str)>);
+        let cases: &[Case<'_>] = &[
             ("Faktura č.2026-5 Celkem k úhradě 12 345,- Kč", Some(("2026-5", 12345.0, "CZK"))),
             ("Faktura číslo 77 K úhradě: 12.345,50 CZK", Some(("77", 12345.5, "CZK"))),
             (
