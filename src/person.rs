@@ -608,7 +608,20 @@ fn ends_attribution(folded: &str) -> bool {
 /// Does a quoted message start at line `i`?
 fn starts_quote(lines: &[&str], i: usize) -> bool {
     let Some(line) = lines.get(i) else { return false };
-    let t = fold(line.trim());
+    // Every line of every message comes here: fold only the few that can
+    // start a quote (a rule, a header, a line ending with a colon).
+    let raw = line.trim();
+    let ends_colon = |l: &str| l.trim_end().ends_with(':');
+    let head: String = raw.chars().take(5).flat_map(char::to_lowercase).collect();
+    if !(raw.starts_with("-----")
+        || head.starts_with("od:")
+        || head.starts_with("from:")
+        || ends_colon(raw)
+        || lines.get(i + 1).is_some_and(|next| ends_colon(next)))
+    {
+        return false;
+    }
+    let t = fold(raw);
     if t.starts_with("-----")
         && ["original message", "puvodni zprava", "povodna sprava", "forwarded message", "preposlana zprava"]
             .iter()
@@ -633,10 +646,10 @@ fn starts_quote(lines: &[&str], i: usize) -> bool {
 
 /// Is the line a closing greeting ("S pozdravem", "Díky, Karel")?
 fn is_greeting(line: &str) -> bool {
-    let t = fold(line.trim());
-    if t.split_whitespace().count() > 8 {
+    if line.split_whitespace().nth(8).is_some() {
         return false;
     }
+    let t = fold(line.trim());
     GREETINGS.iter().any(|g| {
         // "--" is the signature delimiter only alone on its line.
         t.strip_prefix(g).is_some_and(|rest| match *g {
@@ -646,11 +659,17 @@ fn is_greeting(line: &str) -> bool {
     })
 }
 
+/// How many of the last lines may hold the closing greeting.
+const GREETING_REACH: usize = 60;
+
 /// The lines of the signature: from the last greeting (kept, as it may
 /// carry the name) to at most 15 lines after it, or the last 12 non-empty lines.
 fn signature_block<'a>(lines: &[&'a str]) -> Vec<&'a str> {
     let non_empty = |l: &&&str| !l.trim().is_empty();
-    match lines.iter().rposition(|l| is_greeting(l)) {
+    // A greeting sits near the end (a long legal footer may follow it);
+    // looking further back costs time on every long message for nothing.
+    let from = lines.len().saturating_sub(GREETING_REACH);
+    match lines.iter().skip(from).rposition(|l| is_greeting(l)).map(|at| at + from) {
         Some(at) => lines.iter().skip(at).filter(non_empty).take(16).copied().collect(),
         None => {
             let mut tail: Vec<&str> = lines.iter().rev().filter(non_empty).take(12).copied().collect();
@@ -747,7 +766,10 @@ fn labels(before: &str) -> (bool, bool) {
     let mut last: Option<bool> = None;
     let words: Vec<&str> = folded.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
     for (n, w) in words.iter().enumerate() {
-        if PHONE_LABELS.contains(w) {
+        // "Tel./fax:" is a phone that also takes faxes.
+        let tel_fax =
+            *w == "fax" && last == Some(true) && n > 0 && words.get(n - 1).is_some_and(|p| PHONE_LABELS.contains(p));
+        if PHONE_LABELS.contains(w) || tel_fax {
             last = Some(true);
         } else if NOT_PHONE_LABELS.contains(w) || (*w == "c" && n + 1 == words.len()) {
             last = Some(false);
@@ -1194,6 +1216,24 @@ mod tests {
                 "> tel. +420 602 123 456\nRozumím.\n\nS pozdravem\nLucie Malá\nnákup\ntel. 312 000 456\n",
                 lucie.as_ref(),
                 sig(&["+420312000456"], Some("nákup")),
+            ),
+            (
+                "fixture M16: English, department and firm, a bare international number",
+                "I am available 13–16 October.\n\nBest regards,\n\nJana Svobodová\nSales, Modrý Kámen s.r.o.\n+420 601 000 111\n",
+                None,
+                sig(&["+420601000111"], Some("Sales")),
+            ),
+            (
+                "a fax is no phone",
+                "S pozdravem\nLucie Malá\nTel.: +420 312 000 456, fax: +420 312 000 457\n",
+                lucie.as_ref(),
+                sig(&["+420312000456"], None),
+            ),
+            (
+                "tel./fax is a phone",
+                "S pozdravem\nLucie Malá\nTel./fax: 312 000 456\n",
+                lucie.as_ref(),
+                sig(&["+420312000456"], None),
             ),
             ("empty body", "", None, sig(&[], None)),
             ("no signature at all", "Zavolejte mi prosím.", None, sig(&[], None)),
