@@ -312,7 +312,8 @@ impl Directory {
 
     /// Decides a note's links. In order: the front matter's client; else
     /// addresses in the note (as for mail); else IČO numbers in the text;
-    /// else the folder it sits in; else client names in the text. Returns
+    /// else the folder it sits in; else client and contact names in the
+    /// text, in any grammatical case (see `names_in`). Returns
     /// the decision and warnings worth showing the user.
     pub fn decide_note(&self, participants: &[Participant], hints: &NoteHints, text: &str) -> (Decision, Vec<String>) {
         let mut warnings = Vec::new();
