@@ -40,7 +40,6 @@ fuzz_target!(|data: &[u8]| {
         Ok(inv) => {
             check(&inv);
             assert_eq!(parse_isdoc(data).ok().as_ref(), Some(&inv), "the same bytes, the same invoice");
-            assert!(is_isdoc("", "", data), "a parsed invoice is recognised as ISDOC");
         }
         Err(e) => assert!(e.to_string().starts_with("cannot "), "{e}"),
     }
