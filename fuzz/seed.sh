@@ -28,6 +28,8 @@ copy() {
 }
 
 copy mail "$root/fixtures/mail" "$root/fixtures/maildir" "$root/fixtures/fuzz/mail"
+copy invoice "$root/fixtures/isdoc"
+copy documents "$root/fixtures/documents"
 copy mail_view "$root/fixtures/mail" "$root/fixtures/maildir" "$root/fixtures/fuzz/mail_view"
 copy ics "$root/fixtures/ics" "$root/fixtures/calendar" "$root/fixtures/fuzz/ics"
 copy note "$root/fixtures/notes" "$root/fixtures/fuzz/note"

@@ -88,6 +88,12 @@ pub(super) fn from_mail(
                 continue;
             }
             let Some(person) = person_of(p) else { continue };
+            let refused: bool = tx
+                .prepare_cached("SELECT EXISTS (SELECT 1 FROM auto_contacts_refused WHERE email = ?1)")?
+                .query_row([&p.address], |r| r.get(0))?;
+            if refused {
+                continue;
+            }
             let contact = add_or_join(tx, client, &person, &p.address, item)?;
             if listed {
                 // The address is the person's now; it still links the client
@@ -235,7 +241,9 @@ fn field(
     if current == Some(value) {
         return Ok(());
     }
-    let typed = current.is_some() && current_source.is_none_or(|s| s == "manual");
+    // Typed in (or cleared by hand), or a value from before sources were
+    // recorded: the user's.
+    let typed = current_source == Some("manual") || (current.is_some() && current_source.is_none());
     let status = if typed { "pending" } else { "applied" };
     if !typed {
         // `name` is one of two column names chosen here, never input.
@@ -488,7 +496,8 @@ mod tests {
         let us = || p(Role::From, "Jana Svobodová", "jana@modrykamen.cz");
         let to_us = || p(Role::To, "Jana Svobodová", "jana@modrykamen.cz");
         let none = serde_json::json!({});
-        let cases: Vec<(&str, AutoContacts, Vec<Participant>, serde_json::Value, Vec<&str>)> = vec![
+        type Case = (&'static str, AutoContacts, Vec<Participant>, serde_json::Value, Vec<&'static str>);
+        let cases: Vec<Case> = vec![
             (
                 "a sender at the domain",
                 AutoContacts::SentAndReceived,

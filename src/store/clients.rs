@@ -390,9 +390,33 @@ impl Store {
         )?;
         let id = ContactId(tx.last_insert_rowid());
         for e in &input.emails {
+            // A contact typed in takes its addresses over from contacts that
+            // appeared by themselves from mail (one address, one person);
+            // one left without an address goes.
+            let found: Vec<i64> = tx
+                .prepare("SELECT c.id FROM contact_emails e JOIN contacts c ON c.id = e.contact_id WHERE e.email = ?1 AND c.origin = 'mail'")?
+                .query_map([e], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            for other in found {
+                tx.execute("DELETE FROM contact_emails WHERE contact_id = ?1 AND email = ?2", params![other, e])?;
+                tx.execute(
+                    "DELETE FROM contacts WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM contact_emails WHERE contact_id = ?1)",
+                    [other],
+                )?;
+            }
             tx.execute("INSERT OR IGNORE INTO contact_emails (contact_id, email) VALUES (?1, ?2)", params![id.0, e])?;
         }
+        // The same person found in mail before (same client, same name) is
+        // this contact now: their other addresses and what their
+        // signatures gave come over (typed values win).
+        let twins: Vec<i64> = tx
+            .prepare("SELECT id FROM contacts WHERE client_id = ?1 AND name_key = ?2 AND origin = 'mail' AND id != ?3")?
+            .query_map(params![client.0, name_key(name), id.0], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
         tx.commit()?;
+        for twin in twins {
+            self.merge_contacts(id, ContactId(twin))?;
+        }
         self.rematch_for(&[], &input.emails, &[client])?;
         Ok(id)
     }
@@ -410,9 +434,9 @@ impl Store {
             None => cur.clone(),
         };
         // A value typed in is the user's: mail never overwrites it.
+        // Clearing a field is typed too: mail does not fill it again.
         let source = |p: &Option<Option<String>>, cur: &Option<String>| match p {
-            Some(Some(v)) if !v.trim().is_empty() => Some("manual".to_string()),
-            Some(_) => None,
+            Some(_) => Some("manual".to_string()),
             None => cur.clone(),
         };
         tx.execute(
@@ -434,6 +458,7 @@ impl Store {
             if n == 0 {
                 return Err(StoreError::NotFound { what: "address of this contact", query: e.clone() });
             }
+            refuse_auto(&tx, e)?;
         }
         for e in &patch.add_emails {
             tx.execute("INSERT OR IGNORE INTO contact_emails (contact_id, email) VALUES (?1, ?2)", params![id.0, e])?;
@@ -461,6 +486,9 @@ impl Store {
             params![id.0, rev],
         )?;
         tx.execute("DELETE FROM contacts WHERE id = ?1", [id.0])?;
+        for e in &current.emails {
+            refuse_auto(&tx, e)?;
+        }
         tx.commit()?;
         self.rematch_for(&[], &current.emails, &[current.client])?;
         Ok(())
@@ -550,6 +578,16 @@ impl Store {
             }
         }
     }
+}
+
+/// A person took this address from a contact (or removed the contact): mail
+/// from it makes no contact by itself again.
+fn refuse_auto(tx: &rusqlite::Transaction<'_>, email: &str) -> Result<()> {
+    tx.execute(
+        "INSERT OR IGNORE INTO auto_contacts_refused (email, created_at) VALUES (?1, ?2)",
+        params![email, now()],
+    )?;
+    Ok(())
 }
 
 /// The columns [`contact_from_row`] reads, in its order.

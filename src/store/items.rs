@@ -806,7 +806,6 @@ fn insert_details(tx: &Transaction<'_>, id: i64, item: &NewItem) -> Result<()> {
 }
 
 #[allow(clippy::too_many_arguments)]
-#[allow(clippy::too_many_arguments)]
 fn ingest_one(
     tx: &Transaction<'_>,
     dir: &Directory,

@@ -327,6 +327,13 @@ CREATE TABLE contact_proposals (
 );
 CREATE INDEX contact_proposals_status ON contact_proposals(status, contact_id);
 
+-- Addresses a person took away from a contact, or whose contact they
+-- removed: mail from them never makes or joins a contact by itself again.
+CREATE TABLE auto_contacts_refused (
+    email      TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL
+);
+
 CREATE TABLE deals_v8 (
     id          INTEGER PRIMARY KEY,
     client_id   INTEGER NOT NULL REFERENCES clients(id) ON DELETE CASCADE,
