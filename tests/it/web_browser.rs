@@ -133,7 +133,7 @@ fn sign_in_search_as_you_type_and_the_card() {
         assert!(c.path().await.starts_with("/clients/"), "{}", c.path().await);
         c.wait_text("section.company", "27468135").await;
         c.wait_text("section.contacts", "Karel Horák").await;
-        c.wait_text("section.figures", "480").await;
+        c.wait_text("section.figures", "237").await;
         c.wait("section.history #timeline li.entry").await;
         c.screenshot("card").await;
 
