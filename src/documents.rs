@@ -1021,16 +1021,7 @@ mod tests {
         std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
     }
 
-    fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
-        use std::io::Write;
-        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-        let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
-        for (name, bytes) in entries {
-            w.start_file(*name, options).unwrap();
-            w.write_all(bytes).unwrap();
-        }
-        w.finish().unwrap().into_inner()
-    }
+    use crate::invoice::tests::zip_of;
 
     /// Each office fixture: its MIME type, words its text must hold, words it
     /// must not, and the kind its text alone gives.

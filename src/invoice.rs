@@ -991,7 +991,7 @@ fn text_icos(words: &[Word<'_>]) -> Vec<String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn fixture(name: &str) -> Vec<u8> {
@@ -999,7 +999,8 @@ mod tests {
         std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
     }
 
-    fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    /// A ZIP of these entries, deflated (packages and office documents in tests).
+    pub(crate) fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
         use std::io::Write;
         let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
         let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
