@@ -75,6 +75,7 @@ fn main() -> ExitCode {
         messages: if smoke { 300 } else { args.messages },
         clients: if smoke { 40 } else { args.clients },
         seed: args.seed,
+        shape: corpus::Shape::Standard,
     };
     let out = match (&args.out, smoke) {
         (Some(p), _) => p.clone(),

@@ -243,7 +243,12 @@ fn corpus(o: &Opts) -> Result<corpus::Corpus> {
             messages: o.messages,
         }
     } else {
-        let spec = corpus::CorpusSpec { messages: o.messages, clients: o.clients, seed: o.seed };
+        let spec = corpus::CorpusSpec {
+            messages: o.messages,
+            clients: o.clients,
+            seed: o.seed,
+            shape: corpus::Shape::Standard,
+        };
         corpus::generate(&spec, &dir).with_context(|| format!("generating the corpus in {}", dir.display()))?
     };
     println!(

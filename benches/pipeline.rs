@@ -99,7 +99,8 @@ fn main() {
     let o = opts();
     std::fs::create_dir_all(&o.out).expect("bench folder");
     let corpus_dir = o.out.join(format!("corpus-{}-{}-{}", o.messages, o.clients, o.seed));
-    let spec = corpus::CorpusSpec { messages: o.messages, clients: o.clients, seed: o.seed };
+    let spec =
+        corpus::CorpusSpec { messages: o.messages, clients: o.clients, seed: o.seed, shape: corpus::Shape::Standard };
     let started = Instant::now();
     let corpus = if o.keep && corpus_dir.join("queries.txt").exists() {
         println!("reusing the corpus in {}", corpus_dir.display());

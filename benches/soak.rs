@@ -314,7 +314,8 @@ fn setup(o: &Opts) -> Result<Option<Setup>> {
     println!("kronika: {}", bin.display());
     fs::create_dir_all(&o.out).with_context(|| format!("creating {}", o.out.display()))?;
     let started = Instant::now();
-    let spec = corpus::CorpusSpec { messages: o.messages, clients: o.clients, seed: 42 };
+    let spec =
+        corpus::CorpusSpec { messages: o.messages, clients: o.clients, seed: 42, shape: corpus::Shape::Standard };
     let corpus = corpus::generate(&spec, &o.out.join("corpus")).context("generating the corpus")?;
     println!(
         "corpus: {} messages, {:.1} MB ({:.1}s)",

@@ -43,6 +43,17 @@ pub struct CorpusSpec {
     pub messages: usize,
     pub clients: usize,
     pub seed: u64,
+    pub shape: Shape,
+}
+
+/// The proportions of a corpus: the standard one the README's figures come
+/// from, or a second one with other charsets, attachments, thread lengths
+/// and sizes, so that import figures are not tuned to one shape of mail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Shape {
+    #[default]
+    Standard,
+    Varied,
 }
 
 /// What [`generate`] wrote.

@@ -1,0 +1,2 @@
+//! The scale benchmark (issue 14): being written.
+fn main() {}
