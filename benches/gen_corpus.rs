@@ -1,11 +1,16 @@
 //! Generates the benchmark corpus (see `corpus/mod.rs`).
 //!
-//!     cargo bench --bench gen_corpus -- --messages 100000 --clients 500 --seed 1 --out /tmp/corpus [--verify]
+//!     cargo bench --bench gen_corpus -- --messages 100000 --clients 500 --seed 1 --out /tmp/corpus \
+//!         [--shape standard|varied] [--verify]
+//!
+//! `--shape varied` makes the second corpus, with other charsets (8-bit
+//! bodies too), attachments, thread lengths and sizes (see `corpus/mod.rs`).
 //!
 //! Unknown arguments (such as the `--bench` that `cargo bench` passes) are
 //! ignored. Run without `--bench` and without `--out`, as `cargo test
-//! --all-targets` does, it makes a small corpus in a temporary directory,
-//! verifies every message and removes it again: a smoke test.
+//! --all-targets` does, it makes a small corpus of each shape in a
+//! temporary directory, verifies every message and removes it again: a
+//! smoke test.
 
 // Until Cargo.toml registers this file with `harness = false`, cargo builds
 // it as a libtest bench in which `main` is unused.
@@ -22,13 +27,22 @@ struct Args {
     messages: usize,
     clients: usize,
     seed: u64,
+    shape: corpus::Shape,
     out: Option<PathBuf>,
     verify: bool,
     bench: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut a = Args { messages: 2_000, clients: 400, seed: 1, out: None, verify: false, bench: false };
+    let mut a = Args {
+        messages: 2_000,
+        clients: 400,
+        seed: 1,
+        shape: corpus::Shape::Standard,
+        out: None,
+        verify: false,
+        bench: false,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         let (key, inline) = match arg.split_once('=') {
@@ -45,12 +59,17 @@ fn parse_args() -> Result<Args, String> {
             "--messages" | "-n" => a.messages = number("--messages", value("--messages")?)? as usize,
             "--clients" => a.clients = number("--clients", value("--clients")?)? as usize,
             "--seed" => a.seed = number("--seed", value("--seed")?)?,
+            "--shape" => {
+                let v = value("--shape")?;
+                a.shape =
+                    corpus::Shape::parse(&v).ok_or_else(|| format!("--shape: {v:?} is neither standard nor varied"))?;
+            }
             "--out" | "-o" => a.out = Some(PathBuf::from(value("--out")?)),
             "--verify" => a.verify = true,
             "--bench" => a.bench = true,
             "--help" | "-h" => {
                 println!(
-                    "gen_corpus --messages N --clients N --seed S --out DIR [--verify]\n\
+                    "gen_corpus --messages N --clients N --seed S --out DIR [--shape standard|varied] [--verify]\n\
                      Writes DIR/clients.csv, DIR/maildir/, DIR/queries.txt and DIR/corpus.json."
                 );
                 std::process::exit(0);
@@ -71,16 +90,33 @@ fn main() -> ExitCode {
         }
     };
     let smoke = !args.bench && args.out.is_none();
+    let shapes = if smoke { vec![corpus::Shape::Standard, corpus::Shape::Varied] } else { vec![args.shape] };
+    let mut ok = true;
+    for shape in shapes {
+        ok &= run(&args, shape, smoke);
+    }
+    if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
+
+/// Generates (and verifies, when asked or in the smoke test) one corpus.
+fn run(args: &Args, shape: corpus::Shape, smoke: bool) -> bool {
     let spec = corpus::CorpusSpec {
         messages: if smoke { 300 } else { args.messages },
         clients: if smoke { 40 } else { args.clients },
         seed: args.seed,
-        shape: corpus::Shape::Standard,
+        shape,
     };
     let out = match (&args.out, smoke) {
         (Some(p), _) => p.clone(),
-        (None, true) => std::env::temp_dir().join(format!("kronika-corpus-smoke-{}", std::process::id())),
-        (None, false) => std::env::temp_dir().join(format!("kronika-corpus-{}-{}", spec.messages, spec.seed)),
+        (None, true) => {
+            std::env::temp_dir().join(format!("kronika-corpus-smoke-{}-{}", shape.name(), std::process::id()))
+        }
+        (None, false) => std::env::temp_dir().join(format!(
+            "kronika-corpus-{}-{}{}",
+            spec.messages,
+            spec.seed,
+            if shape == corpus::Shape::Standard { "" } else { "-varied" }
+        )),
     };
 
     let started = Instant::now();
@@ -88,17 +124,18 @@ fn main() -> ExitCode {
         Ok(r) => r,
         Err(e) => {
             eprintln!("gen_corpus: cannot generate the corpus in {}: {e}", out.display());
-            return ExitCode::FAILURE;
+            return false;
         }
     };
     let secs = started.elapsed().as_secs_f64();
     println!(
-        "gen_corpus: {} messages, {:.1} MB in {:.2} s ({} clients, seed {}) -> {}",
+        "gen_corpus: {} messages, {:.1} MB in {:.2} s ({} clients, seed {}, {} shape) -> {}",
         corpus.messages,
         corpus.bytes as f64 / 1e6,
         secs,
         stats.clients,
         spec.seed,
+        spec.shape.name(),
         out.display()
     );
     if !smoke {
@@ -119,13 +156,14 @@ fn main() -> ExitCode {
     }
     if smoke {
         let _ = std::fs::remove_dir_all(&out);
-        println!("gen_corpus: smoke test {}", if ok { "passed" } else { "FAILED" });
+        println!("gen_corpus: smoke test ({} shape) {}", shape.name(), if ok { "passed" } else { "FAILED" });
     }
-    if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    ok
 }
 
 /// Re-reads up to `sample` message files spread evenly over the corpus and
-/// checks their headers with plain string tests.
+/// checks their headers with plain string tests. 8-bit bytes are allowed
+/// only in the body of a message that declares an 8bit part.
 fn verify(maildir: &Path, sample: usize) -> Result<String, String> {
     let mut files = Vec::new();
     for folder in ["", ".Sent", ".Archiv.2025"] {
@@ -153,8 +191,17 @@ fn verify(maildir: &Path, sample: usize) -> Result<String, String> {
             problems.push(format!("{name}: not a Maildir name of the expected form"));
         }
         let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        if !bytes.is_ascii() {
-            problems.push(format!("{name}: has 8-bit bytes"));
+        let head_len = [b"\n\n".as_slice(), b"\r\n\r\n"]
+            .iter()
+            .filter_map(|end| bytes.windows(end.len()).position(|w| w == *end))
+            .min()
+            .unwrap_or(bytes.len());
+        const EIGHT_BIT: &[u8] = b"content-transfer-encoding: 8bit";
+        let declares_8bit = bytes.windows(EIGHT_BIT.len()).any(|w| w.eq_ignore_ascii_case(EIGHT_BIT));
+        if !bytes[..head_len].is_ascii() {
+            problems.push(format!("{name}: has 8-bit bytes in the header"));
+        } else if !bytes.is_ascii() && !declares_8bit {
+            problems.push(format!("{name}: has 8-bit bytes without an 8bit part"));
         }
         let text = String::from_utf8_lossy(&bytes);
         let text = text.replace("\r\n", "\n");

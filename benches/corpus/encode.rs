@@ -2,11 +2,14 @@
 //! encoded words, RFC 2231 parameters and the legacy Czech charsets.
 //!
 //! Everything writes plain ASCII with `\n` line ends; the caller turns them
-//! into CRLF where a message wants that.
+//! into CRLF where a message wants that. The one exception is the body of an
+//! `8bit` encoding, which the caller writes itself (see [`Encoding::eight_bit`]).
 
 use std::fmt::Write as _;
 
-/// A body charset together with its content transfer encoding.
+/// A body charset together with its content transfer encoding. The `*8bit`
+/// ones (raw bytes in the body, as old Outlook Express, The Bat! and Pine
+/// sent them) are used by `Shape::Varied` only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Encoding {
     Utf8Qp,
@@ -14,27 +17,52 @@ pub enum Encoding {
     Win1250Qp,
     Latin2Base64,
     Ascii7bit,
+    Utf8_8bit,
+    Win1250_8bit,
+    Latin2Qp,
+    Latin2_8bit,
 }
 
 impl Encoding {
-    pub const ALL: [Encoding; 5] =
-        [Encoding::Utf8Qp, Encoding::Utf8Base64, Encoding::Win1250Qp, Encoding::Latin2Base64, Encoding::Ascii7bit];
+    pub const ALL: [Encoding; 9] = [
+        Encoding::Utf8Qp,
+        Encoding::Utf8Base64,
+        Encoding::Win1250Qp,
+        Encoding::Latin2Base64,
+        Encoding::Ascii7bit,
+        Encoding::Utf8_8bit,
+        Encoding::Win1250_8bit,
+        Encoding::Latin2Qp,
+        Encoding::Latin2_8bit,
+    ];
 
     pub fn charset(self) -> &'static str {
         match self {
-            Encoding::Utf8Qp | Encoding::Utf8Base64 => "utf-8",
-            Encoding::Win1250Qp => "windows-1250",
-            Encoding::Latin2Base64 => "iso-8859-2",
+            Encoding::Utf8Qp | Encoding::Utf8Base64 | Encoding::Utf8_8bit => "utf-8",
+            Encoding::Win1250Qp | Encoding::Win1250_8bit => "windows-1250",
+            Encoding::Latin2Base64 | Encoding::Latin2Qp | Encoding::Latin2_8bit => "iso-8859-2",
             Encoding::Ascii7bit => "us-ascii",
         }
     }
 
     pub fn transfer(self) -> &'static str {
         match self {
-            Encoding::Utf8Qp | Encoding::Win1250Qp => "quoted-printable",
+            Encoding::Utf8Qp | Encoding::Win1250Qp | Encoding::Latin2Qp => "quoted-printable",
             Encoding::Utf8Base64 | Encoding::Latin2Base64 => "base64",
             Encoding::Ascii7bit => "7bit",
+            Encoding::Utf8_8bit | Encoding::Win1250_8bit | Encoding::Latin2_8bit => "8bit",
         }
+    }
+
+    /// True when the body goes out as raw 8-bit bytes: the message is then
+    /// not 7-bit clean (its header still is).
+    pub fn eight_bit(self) -> bool {
+        self.transfer() == "8bit"
+    }
+
+    /// True for the legacy Czech charsets (windows-1250, iso-8859-2).
+    pub fn legacy(self) -> bool {
+        matches!(self.charset(), "windows-1250" | "iso-8859-2")
     }
 
     /// Label used in statistics.
@@ -45,6 +73,10 @@ impl Encoding {
             Encoding::Win1250Qp => "windows-1250 quoted-printable",
             Encoding::Latin2Base64 => "iso-8859-2 base64",
             Encoding::Ascii7bit => "us-ascii 7bit",
+            Encoding::Utf8_8bit => "utf-8 8bit",
+            Encoding::Win1250_8bit => "windows-1250 8bit",
+            Encoding::Latin2Qp => "iso-8859-2 quoted-printable",
+            Encoding::Latin2_8bit => "iso-8859-2 8bit",
         }
     }
 
@@ -57,11 +89,11 @@ impl Encoding {
     /// The text in this charset. Characters the legacy charsets lack are
     /// replaced by ASCII look-alikes first, so nothing turns into `&#NNNN;`.
     pub fn encode_text(self, text: &str) -> Vec<u8> {
-        match self {
-            Encoding::Utf8Qp | Encoding::Utf8Base64 => text.as_bytes().to_vec(),
-            Encoding::Ascii7bit => fold_for(text, |c| c.is_ascii()).into_bytes(),
-            Encoding::Win1250Qp => legacy(encoding_rs::WINDOWS_1250, text),
-            Encoding::Latin2Base64 => legacy(encoding_rs::ISO_8859_2, text),
+        match self.charset() {
+            "utf-8" => text.as_bytes().to_vec(),
+            "windows-1250" => legacy(encoding_rs::WINDOWS_1250, text),
+            "iso-8859-2" => legacy(encoding_rs::ISO_8859_2, text),
+            _ => fold_for(text, |c| c.is_ascii()).into_bytes(),
         }
     }
 }
@@ -192,12 +224,7 @@ pub fn encoded_words(text: &str, enc: Encoding, b_encoding: bool, max_len: usize
         Encoding::Ascii7bit => "utf-8",
         other => other.charset(),
     };
-    let bytes_of = |s: &str| -> Vec<u8> {
-        match enc {
-            Encoding::Win1250Qp | Encoding::Latin2Base64 => enc.encode_text(s),
-            _ => s.as_bytes().to_vec(),
-        }
-    };
+    let bytes_of = |s: &str| -> Vec<u8> { if enc.legacy() { enc.encode_text(s) } else { s.as_bytes().to_vec() } };
     // Mailers write `UTF-8` but `windows-1250` / `iso-8859-2` in lower case.
     let charset = if charset == "utf-8" { "UTF-8" } else { charset };
     let prefix = format!("=?{}?{}?", charset, if b_encoding { 'B' } else { 'Q' });

@@ -7,18 +7,45 @@
 //! and call [`generate`]. The same [`CorpusSpec`] always gives the same bytes;
 //! the client list depends only on `clients` and `seed`.
 //!
-//! What the mail looks like (shares are of all messages, measured at 100k):
-//! about 60 % INBOX, 30 % `.Sent`, 10 % `.Archiv.2025`; ~70 % Czech; ~40 %
-//! replies in threads of 2–8 with Message-ID / In-Reply-To / References;
-//! ~1 % without Message-ID; utf-8 QP / utf-8 base64 / windows-1250 QP /
-//! iso-8859-2 base64 / us-ascii bodies with RFC 2047 headers; ~10 %
+//! What the mail looks like with [`Shape::Standard`] (shares are of all
+//! messages, measured at 100k): about 60 % INBOX, 30 % `.Sent`, 10 %
+//! `.Archiv.2025`; ~70 % Czech; ~40 % replies in threads of 2–8 with
+//! Message-ID / In-Reply-To / References (72 % of client conversations are a
+//! single message); ~1 % without Message-ID; utf-8 QP / utf-8 base64 /
+//! windows-1250 QP / iso-8859-2 base64 / us-ascii bodies with RFC 2047
+//! headers (16 % in windows-1250 or iso-8859-2); ~10 %
 //! multipart/alternative, ~2 % HTML-only; ~8 % with a 20–200 KB PDF-like or
 //! xlsx-like attachment (RFC 2231 names when not ASCII); newsletters,
-//! free-mail senders and internal mail at a few percent each.
+//! free-mail senders and internal mail at a few percent each. Sizes: mean
+//! 12.2 KB, median 2.8 KB, p99 207 KB. Every message is 7-bit clean.
+//!
+//! [`Shape::Varied`] has other proportions, so that import figures are not
+//! tuned to one shape of mail; it is modelled on a user's report of another
+//! generator of Czech business mail (200,000 messages ≈ 1.8 GB, 28 % in
+//! windows-1250 or iso-8859-2, 8 % with attachments). The same clients,
+//! people, topics and phrases, and at 100k (seed 42):
+//! - charsets: 28 % windows-1250 or iso-8859-2 (each as quoted-printable
+//!   and raw `8bit`, iso-8859-2 also base64; RFC 2047 headers in the same
+//!   charset), 25 % of all messages with a raw 8-bit body (utf-8 8bit too),
+//!   ~2 % us-ascii; the header stays 7-bit;
+//! - attachments: 8 % of messages, 1.2 files each: mostly small ones — the
+//!   topic's PDF or xlsx at 6–32 KB, docx, PNG screenshots and inline
+//!   signature pictures (`image001.png`), one or two phone photos (JPEG
+//!   20–100 KB) — a few scans (60–200 KB) and rarely (12 messages at
+//!   100k) a 1–3 MB drawing or catalogue;
+//! - threads: 86 % of client conversations are a single message; 12 % have
+//!   2–8, 1.5 % 9–29 and 0.4 % 30–80 messages (a tenth of all mail), with
+//!   full quoted history up to 16,000 characters deep; about one client
+//!   thread in five of 3+ messages is forwarded to a colleague with its
+//!   history (`Fwd:` / `FW:`);
+//! - sizes: mean 9.2 KB, median 3.2 KB, p90 22 KB, p99 74 KB, max ~4 MB:
+//!   ~16 % multipart/alternative and ~5 % HTML-only client mail, 6 %
+//!   newsletters of which 40 % are e-shop mailings with 8–40 product cards
+//!   in heavy table markup (up to ~90 KB).
 //!
 //! Messages are written one by one; only the current thread is kept in memory.
-//! Every message is 7-bit clean. All names and companies are invented; IP
-//! addresses come from the documentation ranges (RFC 5737).
+//! All names and companies are invented; IP addresses come from the
+//! documentation ranges (RFC 5737).
 //!
 //! Includers should put `#[allow(dead_code)]` on the `mod corpus;` line: a
 //! benchmark rarely uses every helper here.
@@ -55,6 +82,155 @@ pub enum Shape {
     Standard,
     Varied,
 }
+
+impl Shape {
+    pub fn name(self) -> &'static str {
+        match self {
+            Shape::Standard => "standard",
+            Shape::Varied => "varied",
+        }
+    }
+
+    /// `standard` or `varied`, in any case.
+    pub fn parse(name: &str) -> Option<Shape> {
+        [Shape::Standard, Shape::Varied].into_iter().find(|s| s.name().eq_ignore_ascii_case(name))
+    }
+
+    fn profile(self) -> &'static Profile {
+        match self {
+            Shape::Standard => &STANDARD,
+            Shape::Varied => &VARIED,
+        }
+    }
+}
+
+/// Everything in which the shapes differ. Standard's values are the ones the
+/// generator always had, drawn in the same order, so its output does not
+/// change; what Standard does not use is off there (`0.0`, `None`, empty)
+/// and then draws nothing from the random stream.
+struct Profile {
+    /// Shares of conversations that are a newsletter and internal mail.
+    newsletter_p: f64,
+    internal_p: f64,
+    /// The chance that a client conversation gets replies, and its length
+    /// buckets `((shortest, longest), weight)`, uniform within a bucket.
+    thread_p: f64,
+    thread_lengths: &'static [((usize, usize), u32)],
+    /// Quoted history kept in a reply or a forward (characters).
+    max_quoted: usize,
+    /// Body encodings of Czech and English client mail and of Czech newsletters.
+    cs_encodings: &'static [(Encoding, u32)],
+    en_encodings: &'static [(Encoding, u32)],
+    cs_news_encodings: &'static [(Encoding, u32)],
+    /// HTML in client mail, per mille: multipart/alternative below `.0`, HTML-only below `.1`.
+    html: (usize, usize),
+    /// Attachment chance per message by topic; `None`: `Topic::WEIGHTS`'.
+    attach_p: Option<&'static [(Topic, f64)]>,
+    /// The mix of attachment kinds; `None`: one of the topic's PDF or xlsx
+    /// names, 20–200 KB.
+    attachments: Option<&'static [(AttachmentMix, u32)]>,
+    /// The chance that a finished client thread of 3+ messages is forwarded
+    /// to a colleague, with its whole history.
+    forward_p: f64,
+    /// Newsletter articles (inclusive range), and the chance of an e-shop
+    /// newsletter with this many product cards besides.
+    news_items: (i64, i64),
+    news_cards_p: f64,
+    news_cards: (i64, i64),
+}
+
+/// One kind of attachment in a mix: file names (Czech, English; `None` for
+/// the topic's own), decoded size range in bytes (log-uniform), and at most
+/// how many files of it one message carries.
+#[derive(Clone, Copy)]
+struct AttachmentMix {
+    names: Names,
+    size: (f64, f64),
+    most: usize,
+}
+
+type Names = Option<(&'static [&'static str], &'static [&'static str])>;
+
+const fn files(names: Names, smallest: f64, largest: f64, most: usize) -> AttachmentMix {
+    AttachmentMix { names, size: (smallest, largest), most }
+}
+
+const STANDARD: Profile = Profile {
+    newsletter_p: 0.085,
+    internal_p: 0.04,
+    thread_p: 0.285,
+    thread_lengths: &[((2, 2), 30), ((3, 3), 25), ((4, 4), 17), ((5, 5), 11), ((6, 6), 8), ((7, 7), 5), ((8, 8), 4)],
+    max_quoted: 40_000,
+    cs_encodings: &[
+        (Encoding::Utf8Qp, 60),
+        (Encoding::Utf8Base64, 15),
+        (Encoding::Win1250Qp, 16),
+        (Encoding::Latin2Base64, 9),
+    ],
+    en_encodings: &[(Encoding::Ascii7bit, 70), (Encoding::Utf8Qp, 25), (Encoding::Utf8Base64, 5)],
+    cs_news_encodings: &[(Encoding::Utf8Qp, 60), (Encoding::Utf8Base64, 40)],
+    html: (70, 76),
+    attach_p: None,
+    attachments: None,
+    forward_p: 0.0,
+    news_items: (3, 5),
+    news_cards_p: 0.0,
+    news_cards: (0, 0),
+};
+
+const VARIED: Profile = Profile {
+    newsletter_p: 0.11,
+    internal_p: 0.035,
+    thread_p: 0.14,
+    thread_lengths: &[((2, 3), 57), ((4, 8), 30), ((9, 29), 10), ((30, 80), 3)],
+    max_quoted: 16_000,
+    cs_encodings: &[
+        (Encoding::Utf8Qp, 34),
+        (Encoding::Utf8Base64, 8),
+        (Encoding::Utf8_8bit, 14),
+        (Encoding::Win1250Qp, 12),
+        (Encoding::Win1250_8bit, 10),
+        (Encoding::Latin2Qp, 8),
+        (Encoding::Latin2_8bit, 7),
+        (Encoding::Latin2Base64, 5),
+    ],
+    en_encodings: &[
+        (Encoding::Ascii7bit, 45),
+        (Encoding::Utf8Qp, 20),
+        (Encoding::Utf8_8bit, 25),
+        (Encoding::Utf8Base64, 10),
+    ],
+    cs_news_encodings: &[
+        (Encoding::Utf8Qp, 35),
+        (Encoding::Utf8Base64, 25),
+        (Encoding::Win1250Qp, 25),
+        (Encoding::Latin2Qp, 15),
+    ],
+    html: (130, 160),
+    attach_p: Some(&[
+        (Topic::Offer, 0.085),
+        (Topic::Invoice, 0.125),
+        (Topic::Order, 0.05),
+        (Topic::Contract, 0.09),
+        (Topic::Service, 0.10),
+        (Topic::Meeting, 0.035),
+        (Topic::Complaint, 0.19),
+        (Topic::Delivery, 0.09),
+    ]),
+    // Mostly small documents and pictures, a few scans, rarely a large file.
+    attachments: Some(&[
+        (files(None, 6_000.0, 32_000.0, 1), 480),
+        (files(Some((ph::CS_DOCX_NAMES, ph::EN_DOCX_NAMES)), 10_000.0, 45_000.0, 1), 50),
+        (files(Some((ph::CS_PNG_NAMES, ph::EN_PNG_NAMES)), 2_000.0, 30_000.0, 2), 250),
+        (files(Some((ph::CS_PHOTO_NAMES, ph::EN_PHOTO_NAMES)), 20_000.0, 100_000.0, 2), 100),
+        (files(Some((ph::CS_SCAN_NAMES, ph::EN_SCAN_NAMES)), 60_000.0, 200_000.0, 1), 25),
+        (files(Some((ph::CS_LARGE_NAMES, ph::EN_LARGE_NAMES)), 1_000_000.0, 3_000_000.0, 1), 2),
+    ]),
+    forward_p: 0.2,
+    news_items: (4, 10),
+    news_cards_p: 0.4,
+    news_cards: (8, 40),
+};
 
 /// What [`generate`] wrote.
 pub struct Corpus {
@@ -95,6 +271,16 @@ pub struct CorpusStats {
     pub free_mail: usize,
     pub newsletters: usize,
     pub internal: usize,
+    /// The shape the corpus was generated with.
+    pub shape: Shape,
+    /// Attachment files (a message may carry several; `attachments` counts messages).
+    pub attachment_files: usize,
+    /// Messages whose body is raw 8-bit (`Content-Transfer-Encoding: 8bit`).
+    pub eight_bit: usize,
+    /// Client threads forwarded to a colleague (counted in `internal` too).
+    pub forwards: usize,
+    /// Client conversations by number of messages (singles included).
+    pub conversation_lengths: BTreeMap<usize, usize>,
     sizes: Vec<u32>,
 }
 
@@ -113,6 +299,31 @@ impl CorpusStats {
     /// Number of messages whose size lies in `lo..hi` bytes.
     pub fn sizes_between(&self, lo: u32, hi: u32) -> usize {
         self.sizes.iter().filter(|&&s| s >= lo && s < hi).count()
+    }
+
+    /// Client conversations of `lo..=hi` messages, and the messages in them.
+    pub fn conversations_between(&self, lo: usize, hi: usize) -> (usize, usize) {
+        self.conversation_lengths.range(lo..=hi).fold((0, 0), |(c, m), (&len, &n)| (c + n, m + len * n))
+    }
+
+    /// Messages in windows-1250 or iso-8859-2, whatever the transfer encoding.
+    pub fn legacy_charsets(&self) -> usize {
+        self.encodings
+            .iter()
+            .filter(|(k, _)| k.starts_with("windows-1250") || k.starts_with("iso-8859-2"))
+            .map(|(_, v)| v)
+            .sum()
+    }
+
+    /// Buckets of client conversation lengths: `[lo, hi, conversations, messages]`.
+    fn length_buckets(&self) -> Vec<[usize; 4]> {
+        [(1, 1), (2, 8), (9, 29), (30, usize::MAX)]
+            .iter()
+            .map(|&(lo, hi)| {
+                let (c, m) = self.conversations_between(lo, hi);
+                [lo, hi, c, m]
+            })
+            .collect()
     }
 
     pub fn to_json(&self) -> serde_json::Value {
@@ -148,6 +359,39 @@ impl CorpusStats {
                 "20k_to_50k": self.sizes_between(20_000, 50_000),
             },
         })
+        .as_object()
+        .cloned()
+        .map(|mut v| {
+            // Standard's corpus.json keeps exactly the keys it always had
+            // (its corpus must stay byte-identical); other shapes say more.
+            if self.shape != Shape::Standard {
+                let lengths: serde_json::Map<String, serde_json::Value> = self
+                    .length_buckets()
+                    .iter()
+                    .map(|&[lo, hi, c, m]| {
+                        let key = match hi {
+                            usize::MAX => format!("{lo}+"),
+                            _ if lo == hi => lo.to_string(),
+                            _ => format!("{lo}-{hi}"),
+                        };
+                        (key, serde_json::json!({ "conversations": c, "messages": m }))
+                    })
+                    .collect();
+                v.insert("shape".into(), self.shape.name().into());
+                v.insert("client_conversation_lengths".into(), lengths.into());
+                v.insert(
+                    "longest_conversation".into(),
+                    self.conversation_lengths.keys().next_back().copied().unwrap_or(0).into(),
+                );
+                v.insert("legacy_charsets".into(), self.legacy_charsets().into());
+                v.insert("eight_bit".into(), self.eight_bit.into());
+                v.insert("attachment_files".into(), self.attachment_files.into());
+                v.insert("forwards".into(), self.forwards.into());
+                v.insert("mean_size".into(), (self.bytes / self.messages.max(1) as u64).into());
+            }
+            serde_json::Value::Object(v)
+        })
+        .unwrap_or_default()
     }
 
     /// A human-readable multi-line summary.
@@ -183,6 +427,30 @@ impl CorpusStats {
         let _ = writeln!(s);
         let _ = writeln!(
             s,
+            "charsets: windows-1250 or iso-8859-2 {} ({:.1} %), 8bit bodies {} ({:.1} %)",
+            self.legacy_charsets(),
+            pct(self.legacy_charsets()),
+            self.eight_bit,
+            pct(self.eight_bit)
+        );
+        let conversations: usize = self.conversation_lengths.values().sum();
+        let _ = write!(s, "client conversations by length ({conversations}):");
+        for [lo, hi, c, m] in self.length_buckets() {
+            let range = match hi {
+                usize::MAX => format!("{lo}+"),
+                _ if lo == hi => lo.to_string(),
+                _ => format!("{lo}–{hi}"),
+            };
+            let _ = write!(
+                s,
+                " {range}: {c} ({:.1} %) with {m} messages ({:.1} %);",
+                100.0 * c as f64 / conversations.max(1) as f64,
+                pct(m)
+            );
+        }
+        let _ = writeln!(s, " longest {}", self.conversation_lengths.keys().next_back().copied().unwrap_or(0));
+        let _ = writeln!(
+            s,
             "mime: alternative {} ({:.1} %), html-only {} ({:.1} %), crlf {}, encoded subjects {}",
             self.alternative,
             pct(self.alternative),
@@ -193,15 +461,16 @@ impl CorpusStats {
         );
         let _ = writeln!(
             s,
-            "attachments: {} ({:.1} %), {:.1} MB decoded, {} with non-ASCII names",
+            "attachments: {} ({:.1} %), {} files, {:.1} MB decoded, {} with non-ASCII names",
             self.attachments,
             pct(self.attachments),
+            self.attachment_files,
             self.attachment_bytes as f64 / 1e6,
             self.non_ascii_attachment_names
         );
         let _ = writeln!(
             s,
-            "kinds: client {} ({:.1} %), free-mail {} ({:.1} %), newsletter/unknown {} ({:.1} %), internal {} ({:.1} %)",
+            "kinds: client {} ({:.1} %), free-mail {} ({:.1} %), newsletter/unknown {} ({:.1} %), internal {} ({:.1} %, {} forwarded threads)",
             self.client_mail,
             pct(self.client_mail),
             self.free_mail,
@@ -209,16 +478,19 @@ impl CorpusStats {
             self.newsletters,
             pct(self.newsletters),
             self.internal,
-            pct(self.internal)
+            pct(self.internal),
+            self.forwards
         );
         let _ = write!(
             s,
-            "sizes: median {} B, p90 {} B, p99 {} B, max {} B, 20–50 KB: {}",
+            "sizes: mean {} B, median {} B, p90 {} B, p99 {} B, max {} B, 20–50 KB: {}, over 1 MB: {}",
+            self.bytes / self.messages.max(1) as u64,
             self.size_percentile(50.0),
             self.size_percentile(90.0),
             self.size_percentile(99.0),
             self.size_percentile(100.0),
-            self.sizes_between(20_000, 50_000)
+            self.sizes_between(20_000, 50_000),
+            self.sizes_between(1_000_000, u32::MAX)
         );
         s
     }
@@ -302,13 +574,23 @@ pub fn generate_with_stats(spec: &CorpusSpec, out_dir: &Path) -> io::Result<(Cor
     stats.clients = world.clients.len();
     let json = serde_json::json!({
         "complete": true,
-        "spec": { "messages": spec.messages, "clients": spec.clients, "seed": spec.seed },
+        "spec": spec_json(spec),
         "stats": stats.to_json(),
         "queries": queries,
     });
     fs::write(&marker, serde_json::to_string_pretty(&json).map_err(io::Error::other)? + "\n")?;
     let corpus = Corpus { maildir, clients_csv, queries, bytes: g.bytes, messages: g.written };
     Ok((corpus, stats))
+}
+
+/// The spec as `corpus.json` records it; the shape only when it is not
+/// Standard, whose `corpus.json` stays as it always was.
+fn spec_json(spec: &CorpusSpec) -> serde_json::Value {
+    let mut v = serde_json::json!({ "messages": spec.messages, "clients": spec.clients, "seed": spec.seed });
+    if spec.shape != Shape::Standard {
+        v["shape"] = spec.shape.name().into();
+    }
+    v
 }
 
 // ---------------------------------------------------------------------------
@@ -1169,12 +1451,26 @@ struct Mail {
     html: Html,
     encoding: Encoding,
     mailer: Mailer,
-    attachment: Option<String>,
+    attachments: Vec<Attachment>,
     incoming: bool,
     folder: usize,
     list: Option<(String, String)>,
     english: bool,
     crlf: bool,
+}
+
+/// A client thread to forward: its last message, our salesperson, the client.
+struct Forward {
+    prev: Prev,
+    ours: usize,
+    client: usize,
+}
+
+/// An attached file: its name (the extension says what it is) and its
+/// decoded size, or `None` to draw Standard's 20–200 KB when it is written.
+struct Attachment {
+    name: String,
+    size: Option<usize>,
 }
 
 /// What the next message of a thread quotes and refers to.
@@ -1189,10 +1485,9 @@ struct Prev {
     had_id: bool,
 }
 
-const MAX_QUOTED: usize = 40_000;
-
 struct Gen<'w> {
     rng: Rng,
+    p: &'static Profile,
     world: &'w World,
     dirs: Vec<PathBuf>,
     pid: u64,
@@ -1215,13 +1510,14 @@ impl<'w> Gen<'w> {
     fn new(world: &'w World, spec: &CorpusSpec, dirs: Vec<PathBuf>) -> Gen<'w> {
         Gen {
             rng: Rng::new(spec.seed ^ 0x4D41_494C),
+            p: spec.shape.profile(),
             world,
             dirs,
             pid: 1000 + spec.seed % 30_000,
             target: spec.messages,
             written: 0,
             bytes: 0,
-            stats: CorpusStats::default(),
+            stats: CorpusStats { shape: spec.shape, ..CorpusStats::default() },
             start: ts_of(2023, 11, 1),
             end: ts_of(2026, 11, 1),
             buf: String::new(),
@@ -1235,10 +1531,10 @@ impl<'w> Gen<'w> {
 
     fn conversation(&mut self) -> io::Result<()> {
         let r = self.rng.unit();
-        if r < 0.085 {
+        if r < self.p.newsletter_p {
             self.newsletter()
-        } else if r < 0.085 + 0.04 {
-            self.internal()
+        } else if r < self.p.newsletter_p + self.p.internal_p {
+            self.internal(None)
         } else {
             self.client_conversation()
         }
@@ -1285,16 +1581,7 @@ impl<'w> Gen<'w> {
     }
 
     fn pick_encoding(&mut self, english: bool) -> Encoding {
-        if english {
-            self.rng.weighted(&[(Encoding::Ascii7bit, 70), (Encoding::Utf8Qp, 25), (Encoding::Utf8Base64, 5)])
-        } else {
-            self.rng.weighted(&[
-                (Encoding::Utf8Qp, 60),
-                (Encoding::Utf8Base64, 15),
-                (Encoding::Win1250Qp, 16),
-                (Encoding::Latin2Base64, 9),
-            ])
-        }
+        self.rng.weighted(if english { self.p.en_encodings } else { self.p.cs_encodings })
     }
 
     fn pick_mailer(&mut self, enc: Encoding, from: &Addr) -> Mailer {
@@ -1310,6 +1597,11 @@ impl<'w> Gen<'w> {
             Encoding::Utf8Base64 => self.rng.weighted(&[(Gmail, 40), (Plain, 40), (AppleMail, 20)]),
             Encoding::Utf8Qp => self.rng.weighted(&[(Thunderbird, 40), (Outlook, 35), (AppleMail, 15), (Plain, 10)]),
             Encoding::Ascii7bit => self.rng.weighted(&[(Outlook, 50), (Thunderbird, 20), (Plain, 30)]),
+            // Varied only: Outlook Express, The Bat!, Pine and Thunderbird sending raw bytes.
+            Encoding::Win1250_8bit => self.rng.weighted(&[(Outlook, 30), (TheBat, 30), (Plain, 40)]),
+            Encoding::Latin2Qp => self.rng.weighted(&[(Thunderbird, 40), (TheBat, 30), (Plain, 30)]),
+            Encoding::Latin2_8bit => self.rng.weighted(&[(TheBat, 40), (Plain, 60)]),
+            Encoding::Utf8_8bit => self.rng.weighted(&[(Thunderbird, 50), (AppleMail, 20), (Plain, 30)]),
         }
     }
 
@@ -1354,7 +1646,7 @@ impl<'w> Gen<'w> {
         let items = if english { ph::EN_NEWS_ITEMS } else { ph::CS_NEWS_ITEMS };
         let mut chosen: Vec<usize> = (0..items.len()).collect();
         self.rng.shuffle(&mut chosen);
-        chosen.truncate(3 + self.rng.below(3));
+        chosen.truncate(self.rng.range(self.p.news_items.0, self.p.news_items.1) as usize);
         let mut text = String::new();
         let mut html = String::from(
             "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n<title></title>\n<style>body{font-family:Arial,sans-serif;color:#222}td{padding:8px 12px}a{color:#0a5ca8}</style>\n</head>\n<body>\n<table width=\"600\" align=\"center\" cellpadding=\"0\" cellspacing=\"0\">\n",
@@ -1374,6 +1666,10 @@ impl<'w> Gen<'w> {
                 if english { "Read more" } else { "Číst dál" }
             );
         }
+        if self.p.news_cards_p > 0.0 && self.rng.chance(self.p.news_cards_p) {
+            let cards = self.rng.range(self.p.news_cards.0, self.p.news_cards.1) as usize;
+            self.product_cards(&domain, english, cards, &mut text, &mut html);
+        }
         let unsubscribe = format!("https://www.{domain}/odhlasit?u={}", self.rng.hex(20));
         let footer = if english {
             format!("You are receiving this email because you subscribed at {domain}. Unsubscribe: {unsubscribe}")
@@ -1391,11 +1687,7 @@ impl<'w> Gen<'w> {
         let world = self.world;
         let person = &world.ours[self.rng.below(world.ours.len())];
         let to = vec![Addr { name: String::new(), email: person.email.clone() }];
-        let encoding = if english {
-            Encoding::Utf8Qp
-        } else {
-            self.rng.weighted(&[(Encoding::Utf8Qp, 60), (Encoding::Utf8Base64, 40)])
-        };
+        let encoding = if english { Encoding::Utf8Qp } else { self.rng.weighted(self.p.cs_news_encodings) };
         let html_mode = if self.rng.chance(0.7) { Html::Alternative } else { Html::Only };
         let mid = format!("<{}.{}@mailer.{domain}>", self.rng.hex(20), self.rng.range(1, 999_999));
         let archived = self.rng.chance(0.3);
@@ -1415,7 +1707,7 @@ impl<'w> Gen<'w> {
             html: html_mode,
             encoding,
             mailer: Mailer::Plain,
-            attachment: None,
+            attachments: Vec::new(),
             incoming: true,
             folder: self.folder_for(true, archived, ts),
             list: Some((format!("<news.{domain}>"), format!("<{unsubscribe}>, <mailto:unsubscribe@{domain}>"))),
@@ -1426,17 +1718,79 @@ impl<'w> Gen<'w> {
         self.write(&mail)
     }
 
-    fn internal(&mut self) -> io::Result<()> {
+    /// An e-shop block of a newsletter: `cards` products with pictures,
+    /// prices and buttons, in the heavy table markup such mailers send.
+    fn product_cards(&mut self, domain: &str, english: bool, cards: usize, text: &mut String, html: &mut String) {
+        let _ = writeln!(text, "{}\n", if english { "This week's offers" } else { "Akční nabídka týdne" });
+        for k in 0..cards {
+            let (cs, _, en) = self.rng.pick(ph::PRODUCTS);
+            let name = if english { en.to_string() } else { capitalize(cs) };
+            let note = self.rng.pick(if english { ph::EN_CARD_NOTES } else { ph::CS_CARD_NOTES });
+            let old = (self.rng.log_uniform(400.0, 90_000.0) as u64) / 10 * 10 + 9;
+            let new = old - old * self.rng.range(5, 40) as u64 / 100 / 10 * 10;
+            let (old, new) = if english {
+                (format!("£{}", thousands(old / 25)), format!("£{}", thousands(new / 25)))
+            } else {
+                (czk(old), czk(new))
+            };
+            let id = 1000 + self.rng.below(9000);
+            let url = format!(
+                "https://www.{domain}/p/{id}-{}?utm_source=newsletter&amp;utm_medium=email&amp;utm_content=card{k}",
+                slug(&name, "-")
+            );
+            let _ = writeln!(text, "* {name} – {new} ({old})\n  {note}\n  {}\n", url.replace("&amp;", "&"));
+            let _ = write!(
+                html,
+                "<tr>\n<td style=\"padding:12px 16px;border-bottom:1px solid #e5e5e5\">\n<table width=\"100%\" cellpadding=\"0\" cellspacing=\"0\" border=\"0\" role=\"presentation\"><tr>\n<td width=\"140\" valign=\"top\" style=\"padding:0 12px 0 0\"><a href=\"{url}\" target=\"_blank\"><img src=\"https://cdn.{domain}/img/p/{id}-120x120.jpg\" width=\"120\" height=\"120\" alt=\""
+            );
+            encode::html_escape(&name, html);
+            let _ = write!(
+                html,
+                "\" style=\"display:block;border:0;outline:none;text-decoration:none\"></a></td>\n<td valign=\"top\" style=\"font-family:Arial,Helvetica,sans-serif;font-size:14px;line-height:20px;color:#333333\">\n<h3 style=\"margin:0 0 6px 0;font-size:16px;line-height:22px;color:#0a5ca8\">"
+            );
+            encode::html_escape(&name, html);
+            html.push_str("</h3>\n<p style=\"margin:0 0 8px 0\">");
+            encode::html_escape(note, html);
+            let _ = writeln!(
+                html,
+                "</p>\n<p style=\"margin:0\"><s style=\"color:#999999\">{old}</s>&nbsp;&nbsp;<strong style=\"color:#c00000;font-size:18px\">{new}</strong></p>\n<a href=\"{url}\" target=\"_blank\" style=\"display:inline-block;margin-top:8px;padding:8px 16px;background-color:#0a5ca8;color:#ffffff;font-weight:bold;text-decoration:none;border-radius:3px\">{}</a>\n</td></tr></table>\n</td>\n</tr>",
+                if english { "Add to basket" } else { "Do košíku" }
+            );
+        }
+        let _ = writeln!(
+            html,
+            "<tr><td><img src=\"https://click.{domain}/open/{}.gif\" width=\"1\" height=\"1\" alt=\"\" style=\"display:block\"></td></tr>",
+            self.rng.hex(24)
+        );
+    }
+
+    /// Internal mail between two of our people: a note, or (`fwd`) a client
+    /// thread forwarded with its history; sometimes answered once.
+    fn internal(&mut self, fwd: Option<Forward>) -> io::Result<()> {
         let world = self.world;
         let n = world.ours.len();
-        let a = self.rng.below(n);
+        let a = match &fwd {
+            Some(f) => f.ours,
+            None => self.rng.below(n),
+        };
         let b = (a + 1 + self.rng.below(n - 1)) % n;
-        let client = &world.clients[self.rng.below(world.clients.len())];
-        let day = self.rng.range(self.start, self.end - 3 * 86_400);
-        let ts = self.office_time(day);
+        let client = match &fwd {
+            Some(f) => &world.clients[f.client],
+            None => &world.clients[self.rng.below(world.clients.len())],
+        };
+        let ts = match &fwd {
+            Some(f) => f.prev.ts + self.rng.range(300, 2 * 86_400),
+            None => {
+                let day = self.rng.range(self.start, self.end - 3 * 86_400);
+                self.office_time(day)
+            }
+        };
         let mut slots = Slots::new(&mut self.rng, ts, false, Some(client), world);
         slots.colleague = world.ours[(b + 1) % n].display.clone();
-        let subject = slots.filled(self.rng.pick(ph::INTERNAL_SUBJECTS));
+        let (subject, sentences) = match &fwd {
+            Some(f) => (f.prev.subject.clone(), ph::FORWARD_NOTES),
+            None => (slots.filled(self.rng.pick(ph::INTERNAL_SUBJECTS)), ph::INTERNAL_SENTENCES),
+        };
         let len = if self.rng.chance(0.3) { 2 } else { 1 };
         let archived = self.rng.chance(0.3);
         let mut prev: Option<Prev> = None;
@@ -1458,10 +1812,10 @@ impl<'w> Gen<'w> {
                 "{},\n",
                 if self.rng.chance(0.5) { format!("Ahoj {}", reader.informal) } else { "Ahoj".into() }
             );
-            let mut idx: Vec<usize> = (0..ph::INTERNAL_SENTENCES.len()).collect();
+            let mut idx: Vec<usize> = (0..sentences.len()).collect();
             self.rng.shuffle(&mut idx);
             for (j, &i) in idx.iter().take(1 + self.rng.below(3)).enumerate() {
-                let s = slots.filled(ph::INTERNAL_SENTENCES[i]);
+                let s = slots.filled(sentences[i]);
                 text.push_str(&if j == 0 { s } else { capitalize(&s) });
                 text.push_str(if j % 2 == 1 { "\n\n" } else { " " });
             }
@@ -1471,9 +1825,13 @@ impl<'w> Gen<'w> {
             let incoming = self.rng.chance(0.5);
             let encoding = Encoding::Utf8Qp;
             let mailer = self.pick_mailer(encoding, &from);
-            let (subject, text) = match &prev {
-                Some(p) => (format!("Re: {}", p.subject), self.quote(text, p, mailer, false)),
-                None => (subject.clone(), text),
+            let (subject, text) = match (&prev, &fwd) {
+                (Some(p), _) => (format!("Re: {}", p.subject), self.quote(text, p, mailer, false, false)),
+                (None, Some(f)) => {
+                    let prefix = if mailer == Mailer::Outlook { "FW: " } else { "Fwd: " };
+                    (format!("{prefix}{subject}"), self.quote(text, &f.prev, mailer, false, true))
+                }
+                (None, None) => (subject.clone(), text),
             };
             let mid = (!self.rng.chance(0.01)).then(|| self.message_id(mailer, ts, &from));
             let (in_reply_to, references) = match &prev {
@@ -1497,7 +1855,7 @@ impl<'w> Gen<'w> {
                 html: Html::No,
                 encoding,
                 mailer,
-                attachment: None,
+                attachments: Vec::new(),
                 incoming,
                 folder: self.folder_for(incoming, archived, ts),
                 list: None,
@@ -1518,6 +1876,9 @@ impl<'w> Gen<'w> {
         if len == 2 {
             self.stats.threads += 1;
             self.stats.thread_messages += 2;
+        }
+        if fwd.is_some() {
+            self.stats.forwards += 1;
         }
         Ok(())
     }
@@ -1548,8 +1909,10 @@ impl<'w> Gen<'w> {
         };
         let (topic, _, attach_p) = topic;
         let bank = topic.bank(english);
-        let planned = if self.rng.chance(0.285) {
-            self.rng.weighted(&[(2usize, 30), (3, 25), (4, 17), (5, 11), (6, 8), (7, 5), (8, 4)])
+        let attach_p = self.p.attach_p.and_then(|t| t.iter().find(|t| t.0 == topic)).map_or(attach_p, |t| t.1);
+        let planned = if self.rng.chance(self.p.thread_p) {
+            let (lo, hi) = self.rng.weighted(self.p.thread_lengths);
+            if hi > lo { self.rng.range(lo as i64, hi as i64) as usize } else { lo }
         } else {
             1
         };
@@ -1633,12 +1996,18 @@ impl<'w> Gen<'w> {
             }
             let mailer = self.pick_mailer(encoding, &from);
             let has_attachment = self.rng.chance(attach_p);
-            let attachment = has_attachment.then(|| slots.filled(self.rng.pick(topic.attachments(english))));
+            let attachments = if has_attachment { self.attachments(&slots, topic, english) } else { Vec::new() };
             let long_p = if k == 0 { 0.05 } else { 0.015 };
             let long = self.rng.chance(long_p);
             let mut text = self.compose(&slots, bank, topic, !incoming, k == 0, writer, reader, client, long);
-            if let Some(name) = &attachment {
-                let line = if english { format!("\n\nAttachment: {name}") } else { format!("\n\nPříloha: {name}") };
+            if !attachments.is_empty() {
+                let names = attachments.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(", ");
+                let line = match (english, attachments.len()) {
+                    (true, 1) => format!("\n\nAttachment: {names}"),
+                    (true, _) => format!("\n\nAttachments: {names}"),
+                    (false, 1) => format!("\n\nPříloha: {names}"),
+                    (false, _) => format!("\n\nPřílohy: {names}"),
+                };
                 // Before the signature would be nicer; at the end is what many people do.
                 text.push_str(&line);
             }
@@ -1659,7 +2028,7 @@ impl<'w> Gen<'w> {
                 }
             };
             let text = match &prev {
-                Some(p) if quoted => self.quote(text, p, mailer, english),
+                Some(p) if quoted => self.quote(text, p, mailer, english, false),
                 _ => text,
             };
             if english && encoding == Encoding::Ascii7bit && !(text.is_ascii() && subject.is_ascii()) {
@@ -1671,8 +2040,8 @@ impl<'w> Gen<'w> {
                 None => (None, Vec::new()),
             };
             let html = match self.rng.below(1000) {
-                0..=69 => Html::Alternative,
-                70..=75 => Html::Only,
+                x if x < self.p.html.0 => Html::Alternative,
+                x if x < self.p.html.1 => Html::Only,
                 _ => Html::No,
             };
             let offset = if english && incoming { prague_offset(ts) - 3600 } else { prague_offset(ts) };
@@ -1694,7 +2063,7 @@ impl<'w> Gen<'w> {
                 html,
                 encoding,
                 mailer,
-                attachment,
+                attachments,
                 incoming,
                 folder: self.folder_for(incoming, archived, ts),
                 list: None,
@@ -1730,7 +2099,43 @@ impl<'w> Gen<'w> {
             self.stats.threads += 1;
             self.stats.thread_messages += count;
         }
+        *self.stats.conversation_lengths.entry(count).or_default() += 1;
+        if let Some(prev) = prev.filter(|_| count >= 3 && self.p.forward_p > 0.0 && self.written < self.target)
+            && self.rng.chance(self.p.forward_p)
+        {
+            self.internal(Some(Forward { prev, ours: sp, client: ci }))?;
+        }
         Ok(())
+    }
+
+    /// The files one client message carries.
+    fn attachments(&mut self, slots: &Slots, topic: Topic, english: bool) -> Vec<Attachment> {
+        let Some(mix) = self.p.attachments else {
+            return vec![Attachment { name: slots.filled(self.rng.pick(topic.attachments(english))), size: None }];
+        };
+        let m = self.rng.weighted(mix);
+        let names = match m.names {
+            Some((cs, en)) => {
+                if english {
+                    en
+                } else {
+                    cs
+                }
+            }
+            None => topic.attachments(english),
+        };
+        let n = 1 + self.rng.below(m.most);
+        let name = slots.filled(self.rng.pick(names));
+        (0..n)
+            .map(|k| {
+                let size = Some(self.rng.log_uniform(m.size.0, m.size.1) as usize);
+                let name = match name.rsplit_once('.') {
+                    Some((stem, ext)) if n > 1 => format!("{stem}_{}.{ext}", k + 1),
+                    _ => name.clone(),
+                };
+                Attachment { name, size }
+            })
+            .collect()
     }
 
     /// The text of one message (without quoted history).
@@ -1975,11 +2380,13 @@ impl<'w> Gen<'w> {
         }
     }
 
-    /// `text` followed by the quoted previous message, in the writer's mailer style.
-    fn quote(&mut self, mut text: String, p: &Prev, mailer: Mailer, en: bool) -> String {
+    /// `text` followed by the quoted previous message, in the writer's mailer
+    /// style; `forward`: as a forwarded message (Outlook and Seznam write
+    /// the same header either way, the others leave the old text unquoted).
+    fn quote(&mut self, mut text: String, p: &Prev, mailer: Mailer, en: bool, forward: bool) -> String {
         let mut old = p.text.as_str();
-        if old.len() > MAX_QUOTED {
-            let mut cut = MAX_QUOTED;
+        if old.len() > self.p.max_quoted {
+            let mut cut = self.p.max_quoted;
             while !old.is_char_boundary(cut) {
                 cut -= 1;
             }
@@ -2037,6 +2444,23 @@ impl<'w> Gen<'w> {
                 );
                 text.push_str(old);
             }
+            _ if forward => {
+                let _ = write!(
+                    text,
+                    "{}\n{}: {}\n{}: {}\n{}: {} <{}>\n{}: {}\n\n",
+                    if en { "-------- Forwarded Message --------" } else { "-------- Přeposlaná zpráva --------" },
+                    if en { "Subject" } else { "Předmět" },
+                    p.subject,
+                    if en { "Date" } else { "Datum" },
+                    d.format("%a, %-d %b %Y %H:%M:%S %z"),
+                    if en { "From" } else { "Od" },
+                    p.from.name,
+                    p.from.email,
+                    if en { "To" } else { "Komu" },
+                    to_list
+                );
+                text.push_str(old);
+            }
             _ => {
                 if en {
                     let _ = writeln!(text, "On {}, {} wrote:", d.format("%d/%m/%Y %H:%M"), p.from.name);
@@ -2089,9 +2513,18 @@ impl<'w> Gen<'w> {
         let delivered = if m.incoming { m.ts + self.rng.range(1, 40) } else { m.ts };
         let name = format!("{delivered}.M{n}P{}Q{n}.bench:2,S", self.pid);
         let path = self.dirs[m.folder].join(name);
-        let bytes: std::borrow::Cow<'_, str> = if m.crlf { out.replace('\n', "\r\n").into() } else { (&out).into() };
+        let text: std::borrow::Cow<'_, str> = if m.crlf { out.replace('\n', "\r\n").into() } else { (&out).into() };
+        // An 8bit body was rendered one char per byte (see `body`); all else is ASCII.
+        let bytes: std::borrow::Cow<'_, [u8]> = if m.encoding.eight_bit() {
+            text.chars().map(|c| u8::try_from(c).expect("one byte per char")).collect::<Vec<u8>>().into()
+        } else {
+            match text {
+                std::borrow::Cow::Borrowed(t) => t.as_bytes().into(),
+                std::borrow::Cow::Owned(t) => t.into_bytes().into(),
+            }
+        };
         let mut f = fs::File::create(&path)?;
-        f.write_all(bytes.as_bytes())?;
+        f.write_all(&bytes)?;
         // Maildir readers may look at the mtime; some file systems refuse to set it, which is fine.
         let _ = f.set_modified(UNIX_EPOCH + Duration::from_secs(delivered.max(0) as u64));
         let size = bytes.len() as u64;
@@ -2118,6 +2551,9 @@ impl<'w> Gen<'w> {
         *st.encodings.entry(m.encoding.label()).or_default() += 1;
         if m.crlf {
             st.crlf += 1;
+        }
+        if m.encoding.eight_bit() {
+            st.eight_bit += 1;
         }
         if !m.subject.is_ascii() {
             st.encoded_subjects += 1;
@@ -2334,30 +2770,28 @@ impl<'w> Gen<'w> {
             write_text(out, "html", &html_bytes);
             let _ = writeln!(out, "\n--{bd}--");
         };
-        match &m.attachment {
-            None => match m.html {
+        if m.attachments.is_empty() {
+            match m.html {
                 Html::No => write_text(out, "plain", &text_bytes),
                 Html::Only => write_text(out, "html", &html_bytes),
                 Html::Alternative => alt(out, &mut self.rng, true),
-            },
-            Some(name) => {
-                let bd = boundary(&mut self.rng, m.mailer);
-                let _ = writeln!(out, "Content-Type: multipart/mixed;\n\tboundary=\"{bd}\"\n");
-                let _ = writeln!(out, "This is a multi-part message in MIME format.\n\n--{bd}");
-                match m.html {
-                    Html::No => write_text(out, "plain", &text_bytes),
-                    Html::Only => write_text(out, "html", &html_bytes),
-                    Html::Alternative => alt(out, &mut self.rng, false),
-                }
-                let xlsx = name.ends_with(".xlsx");
-                let size = self.rng.log_uniform(20_000.0, 200_000.0) as usize;
+            }
+        } else {
+            let bd = boundary(&mut self.rng, m.mailer);
+            let _ = writeln!(out, "Content-Type: multipart/mixed;\n\tboundary=\"{bd}\"\n");
+            let _ = writeln!(out, "This is a multi-part message in MIME format.\n\n--{bd}");
+            match m.html {
+                Html::No => write_text(out, "plain", &text_bytes),
+                Html::Only => write_text(out, "html", &html_bytes),
+                Html::Alternative => alt(out, &mut self.rng, false),
+            }
+            for a in &m.attachments {
+                let name = &a.name;
+                let kind = FileKind::of(name);
+                let size = a.size.unwrap_or_else(|| self.rng.log_uniform(20_000.0, 200_000.0) as usize);
                 let mut data = std::mem::take(&mut self.att);
-                fake_attachment(&mut self.rng, xlsx, size, &mut data);
-                let ctype = if xlsx {
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-                } else {
-                    "application/pdf"
-                };
+                fake_attachment(&mut self.rng, kind, size, &mut data);
+                let ctype = kind.content_type();
                 let _ = writeln!(out, "\n--{bd}");
                 if name.is_ascii() {
                     let _ = writeln!(out, "Content-Type: {ctype};\n\tname=\"{name}\"");
@@ -2367,13 +2801,17 @@ impl<'w> Gen<'w> {
                     self.stats.non_ascii_attachment_names += 1;
                 }
                 let _ = writeln!(out, "Content-Transfer-Encoding: base64");
-                let _ = writeln!(out, "Content-Disposition: attachment{}\n", encode::filename_params("filename", name));
+                // Outlook's signature pictures (image001.png) go inline.
+                let disposition = if name.starts_with("image0") { "inline" } else { "attachment" };
+                let _ =
+                    writeln!(out, "Content-Disposition: {disposition}{}\n", encode::filename_params("filename", name));
                 encode::base64_lines(&data, out);
-                let _ = writeln!(out, "\n--{bd}--");
-                self.stats.attachments += 1;
+                self.stats.attachment_files += 1;
                 self.stats.attachment_bytes += data.len() as u64;
                 self.att = data;
             }
+            let _ = writeln!(out, "\n--{bd}--");
+            self.stats.attachments += 1;
         }
     }
 
@@ -2529,6 +2967,12 @@ fn body(out: &mut String, bytes: &[u8], enc: Encoding) {
     match enc.transfer() {
         "quoted-printable" => encode::quoted_printable(bytes, out),
         "base64" => encode::base64_lines(bytes, out),
+        // Raw bytes, one char each (U+0000–U+00FF); `write` turns them back into bytes.
+        "8bit" => {
+            let text: String = bytes.iter().map(|&b| char::from(b)).collect();
+            out.push_str(&wrap(&text, 76));
+            out.push('\n');
+        }
         _ => {
             let text = std::str::from_utf8(bytes).unwrap_or("");
             out.push_str(&wrap(text, 76));
@@ -2571,34 +3015,105 @@ fn html_from_text(text: &str, charset: &str, en: bool) -> String {
     h
 }
 
-/// Bytes that look like a small PDF or an xlsx (zip) file of about `size` bytes.
-fn fake_attachment(rng: &mut Rng, xlsx: bool, size: usize, out: &mut Vec<u8>) {
+/// What an attached file is, from its name's extension (PDF when unknown).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum FileKind {
+    Pdf,
+    Xlsx,
+    Docx,
+    Jpeg,
+    Png,
+}
+
+impl FileKind {
+    fn of(name: &str) -> FileKind {
+        match name.rsplit('.').next().unwrap_or_default() {
+            "xlsx" => FileKind::Xlsx,
+            "docx" => FileKind::Docx,
+            "jpg" | "jpeg" | "JPG" => FileKind::Jpeg,
+            "png" => FileKind::Png,
+            _ => FileKind::Pdf,
+        }
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            FileKind::Pdf => "application/pdf",
+            FileKind::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            FileKind::Docx => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            FileKind::Jpeg => "image/jpeg",
+            FileKind::Png => "image/png",
+        }
+    }
+}
+
+/// Bytes that look like a PDF, an xlsx or docx (zip), a JPEG or a PNG file
+/// of about `size` bytes: the right magic and structure around random
+/// payload (checksums are not real).
+fn fake_attachment(rng: &mut Rng, kind: FileKind, size: usize, out: &mut Vec<u8>) {
     out.clear();
     let payload = size.saturating_sub(400).max(64);
-    if xlsx {
+    let random = |rng: &mut Rng, out: &mut Vec<u8>, n: usize| {
+        let start = out.len();
+        out.resize(start + n, 0);
+        rng.fill(&mut out[start..]);
+    };
+    let dimensions = |rng: &mut Rng| -> [u8; 4] {
+        let (w, h) = (rng.range(320, 4032) as u16, rng.range(240, 3024) as u16);
+        let (w, h) = (w.to_be_bytes(), h.to_be_bytes());
+        [w[0], w[1], h[0], h[1]]
+    };
+    if let FileKind::Xlsx | FileKind::Docx = kind {
         out.extend_from_slice(b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00");
-        let start = out.len();
-        out.resize(start + 12, 0);
-        rng.fill(&mut out[start..]);
+        random(rng, out, 12);
         out.extend_from_slice(b"\x13\x00\x00\x00[Content_Types].xml");
-        let start = out.len();
-        out.resize(start + payload, 0);
-        rng.fill(&mut out[start..]);
-        for name in ["xl/workbook.xml", "xl/worksheets/sheet1.xml", "xl/styles.xml", "docProps/app.xml"] {
+        random(rng, out, payload);
+        let names = if kind == FileKind::Xlsx {
+            ["xl/workbook.xml", "xl/worksheets/sheet1.xml", "xl/styles.xml", "docProps/app.xml"]
+        } else {
+            ["word/document.xml", "word/styles.xml", "word/settings.xml", "docProps/app.xml"]
+        };
+        for name in names {
             out.extend_from_slice(b"PK\x01\x02\x14\x00\x14\x00\x06\x00\x08\x00\x00\x00!\x00");
             out.extend_from_slice(name.as_bytes());
         }
         out.extend_from_slice(b"PK\x05\x06\x00\x00\x00\x00\x04\x00\x04\x00");
         out.extend_from_slice(&[0u8; 10]);
+    } else if kind == FileKind::Jpeg {
+        out.extend_from_slice(
+            b"\xFF\xD8\xFF\xE0\x00\x10JFIF\x00\x01\x01\x00\x00\x48\x00\x48\x00\x00\xFF\xDB\x00\x43\x00",
+        );
+        random(rng, out, 64);
+        let [w0, w1, h0, h1] = dimensions(rng);
+        out.extend_from_slice(&[
+            0xFF, 0xC0, 0x00, 0x11, 0x08, h0, h1, w0, w1, 0x03, 0x01, 0x22, 0x00, 0x02, 0x11, 0x01,
+        ]);
+        out.extend_from_slice(b"\x03\x11\x01\xFF\xDA\x00\x0C\x03\x01\x00\x02\x11\x03\x11\x00\x3F\x00");
+        let start = out.len();
+        random(rng, out, payload);
+        // No markers inside the entropy-coded data.
+        for b in &mut out[start..] {
+            if *b == 0xFF {
+                *b = 0xFE;
+            }
+        }
+        out.extend_from_slice(b"\xFF\xD9");
+    } else if kind == FileKind::Png {
+        out.extend_from_slice(b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0DIHDR\x00\x00");
+        let [w0, w1, h0, h1] = dimensions(rng);
+        out.extend_from_slice(&[w0, w1, 0, 0, h0, h1, 8, 6, 0, 0, 0]);
+        random(rng, out, 4);
+        out.extend_from_slice(&(payload as u32).to_be_bytes());
+        out.extend_from_slice(b"IDAT");
+        random(rng, out, payload + 4);
+        out.extend_from_slice(b"\x00\x00\x00\x00IEND\xAE\x42\x60\x82");
     } else {
         out.extend_from_slice(
             b"%PDF-1.7\n%\xE2\xE3\xCF\xD3\n1 0 obj\n<</Type/Catalog/Pages 2 0 R/Lang(cs-CZ)>>\nendobj\n2 0 obj\n<</Type/Pages/Kids[3 0 R]/Count 1>>\nendobj\n3 0 obj\n<</Type/Page/Parent 2 0 R/MediaBox[0 0 595.32 841.92]/Contents 4 0 R/Resources<</Font<</F1 5 0 R>>>>>>\nendobj\n",
         );
         let stream_at = out.len();
         let _ = write!(VecWriter(out), "4 0 obj\n<</Filter/FlateDecode/Length {payload}>>\nstream\n");
-        let start = out.len();
-        out.resize(start + payload, 0);
-        rng.fill(&mut out[start..]);
+        random(rng, out, payload);
         out.extend_from_slice(b"\nendstream\nendobj\n");
         let font_at = out.len();
         out.extend_from_slice(

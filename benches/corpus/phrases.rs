@@ -1257,3 +1257,62 @@ pub const INTERNAL_SENTENCES: &[&str] = &[
     "Služební auto je {weekday} v servisu, kdo potřebuje jet, vezměte octavii.",
     "U {client} je po splatnosti faktura {invoice_no}, můžeš jim prosím zavolat?",
 ];
+
+// ---------------------------------------------------------------------------
+// Shape::Varied only: more kinds of attachments, forwards, e-shop newsletters.
+
+/// Word documents (the extension makes them docx-like).
+pub const CS_DOCX_NAMES: &[&str] = &[
+    "technická_zpráva_{project_slug}.docx",
+    "připomínky_ke_smlouvě_v{n}.docx",
+    "plná_moc.docx",
+    "objednavka-{order_no}.docx",
+];
+pub const EN_DOCX_NAMES: &[&str] = &["comments-v{n}.docx", "method-statement-{project_slug}.docx"];
+/// Screenshots and Outlook's signature pictures (image001.png goes inline).
+pub const CS_PNG_NAMES: &[&str] =
+    &["image001.png", "image002.png", "snímek obrazovky {date_compact}.png", "chyba_E{err}.png", "logo.png"];
+pub const EN_PNG_NAMES: &[&str] = &["image001.png", "screenshot-{date_compact}.png", "error-E{err}.png"];
+/// Phone photos (numbered when a message carries several).
+pub const CS_PHOTO_NAMES: &[&str] = &[
+    "IMG_{date_compact}.jpg",
+    "foto_závady.jpg",
+    "fotka-jednotka-{n}.jpg",
+    "fotodokumentace_{project_slug}.jpg",
+    "20250312_104512.jpg",
+];
+pub const EN_PHOTO_NAMES: &[&str] = &["IMG_{date_compact}.jpg", "photo-unit-{n}.jpg", "site-{project_slug}.jpg"];
+/// Scanned paper: a few hundred KB of one image in a PDF.
+pub const CS_SCAN_NAMES: &[&str] =
+    &["sken_{date_compact}.pdf", "scan0001.pdf", "podepsaná_smlouva_{contract_no}.pdf", "předávací_protokol.pdf"];
+pub const EN_SCAN_NAMES: &[&str] = &["scan0001.pdf", "signed-agreement-{contract_no}.pdf"];
+/// Large files: drawings, catalogues, full project documentation.
+pub const CS_LARGE_NAMES: &[&str] = &[
+    "projektová_dokumentace_{project_slug}.pdf",
+    "výkresy_{project_slug}.pdf",
+    "katalog_{year}.pdf",
+    "ceník_{year}.xlsx",
+];
+pub const EN_LARGE_NAMES: &[&str] = &["drawings-{project_slug}.pdf", "catalogue-{year}.pdf"];
+
+/// What one of our people writes above a forwarded client thread.
+pub const FORWARD_NOTES: &[&str] = &[
+    "posílám níže komunikaci s {client}, prosím převezmi to.",
+    "přeposílám, co psali z {client}, můžeš se na to podívat?",
+    "pro info, celá historie je níže.",
+    "klient {client} potřebuje odpověď do {weekday}, zvládneš to?",
+    "Můžeš prosím zkontrolovat ceny, než jim odpovím?",
+    "Jde o zakázku {project}, technické dotazy jsou na konci.",
+    "Zavolej mi prosím, až si to přečteš.",
+];
+
+/// A line under a product in an e-shop newsletter.
+pub const CS_CARD_NOTES: &[&str] = &[
+    "Skladem, odesíláme do 24 hodin.",
+    "Doprava zdarma při objednávce nad 5 000 Kč.",
+    "Novinka v sortimentu, záruka 5 let.",
+    "Poslední kusy za akční cenu.",
+    "Včetně montážní sady a návodu v češtině.",
+];
+pub const EN_CARD_NOTES: &[&str] =
+    &["In stock, ships within 24 hours.", "Free delivery on orders over £200.", "New this month, 5-year warranty."];
