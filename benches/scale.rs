@@ -11,7 +11,7 @@
 //!
 //! 1. Data (kept in `OUT/corpus` and reused with `--keep`): the corpus
 //!    generator's Maildir++ tree (`--messages`, 2,000 clients), laid out so
-//!    that INBOX holds 30 % of the messages (300,000 at the default size;
+//!    that INBOX holds 300,000 messages at the default size (scaled with N;
 //!    the older INBOX messages go to small folders of 1,000, `.Archiv.Starsi.NNN`,
 //!    so the tree has very large folders and many small ones); call and
 //!    meeting notes (front matter, addresses, IČO, client folders, client
@@ -491,7 +491,7 @@ fn prepare_data(o: &Opts, report: &mut Report) -> Data {
         messages: o.messages,
         clients: o.clients,
         seed: o.seed,
-        inbox: o.messages * 3 / 10,
+        inbox: o.scaled(300_000, 1),
         notes: o.scaled(5_000, 20),
         events: o.scaled(3_000, 12),
         deals: o.scaled(10_000, 20),
@@ -552,7 +552,7 @@ fn prepare_data(o: &Opts, report: &mut Report) -> Data {
         *per_folder.entry(if name == "maildir" { "INBOX".into() } else { name }).or_default() += 1;
     }
     let mut largest: Vec<(String, usize)> = per_folder.iter().map(|(k, v)| (k.clone(), *v)).collect();
-    largest.sort_by(|a, b| b.1.cmp(&a.1));
+    largest.sort_by_key(|f| std::cmp::Reverse(f.1));
     largest.truncate(4);
 
     // Client sizes, estimated from every k-th message's From/To/Cc.
@@ -571,7 +571,7 @@ fn prepare_data(o: &Opts, report: &mut Report) -> Data {
     let mut import: Vec<CsvClient> = clients.clone();
     import[ri].domains.clear();
     import[ri].emails.clear();
-    let data_tmp = Data {
+    let mut data = Data {
         spec: spec.clone(),
         dir: dir.clone(),
         maildir: c.maildir.clone(),
@@ -579,18 +579,16 @@ fn prepare_data(o: &Opts, report: &mut Report) -> Data {
         bytes: c.bytes,
         folders: per_folder.len(),
         largest_folders: largest,
+        rematch_estimate: weights[ri],
         weights,
         rematch,
-        rematch_estimate: 0,
         queries: c.queries.clone(),
         generate_secs,
         generate_peak_kb,
         layout_secs,
         occurrences_estimate: 0,
     };
-    write_clients(&data_tmp.import_csv(), &import);
-    let mut data = data_tmp;
-    data.rematch_estimate = data.weights[ri];
+    write_clients(&data.import_csv(), &import);
     write_notes(&data, &clients, spec.notes, o.seed);
     data.occurrences_estimate = write_ics(&data, &clients, spec.events, o.seed);
     write_deals(&data, &clients, spec.deals, o.seed);
@@ -616,8 +614,8 @@ fn sample_client_sizes(files: &[PathBuf], clients: &[CsvClient], every: usize) -
         let Ok(mut h) = std::fs::File::open(f) else { continue };
         let n = h.read(&mut buf).unwrap_or(0);
         let head = String::from_utf8_lossy(&buf[..n]);
-        let head =
-            head.split("\n\n").next().unwrap_or("").replace("\r\n", "\n").replace("\n ", " ").replace("\n\t", " ");
+        let head = head.replace("\r\n", "\n");
+        let head = head.split("\n\n").next().unwrap_or("").replace("\n ", " ").replace("\n\t", " ");
         let mut seen: BTreeSet<usize> = BTreeSet::new();
         for line in head.lines() {
             let lower = line.to_ascii_lowercase();
@@ -1002,6 +1000,7 @@ fn import(o: &Opts, data: &Data, s: &Setup, report: &mut Report) -> i64 {
             r.max_rss_kb as f64 / 1024.0
         ),
     );
+    report.set("import", "sync", json!({ "items": after_sync - stored, "wall_s": r.wall.as_secs_f64() }));
     let r = must("deal import", kronika(&s.sync).args(["deal", "import"]).arg(data.deals_csv()));
     let after_deals = max_item_id(&c) - base;
     report.row(
@@ -1009,7 +1008,7 @@ fn import(o: &Opts, data: &Data, s: &Setup, report: &mut Report) -> i64 {
         "kronika deal import",
         format!("{} rows: {} items in {:.1} s", data.spec.deals, after_deals - after_sync, r.wall.as_secs_f64()),
     );
-    report.set("import", "sync", json!({ "items": after_sync - stored, "wall_s": r.wall.as_secs_f64() }));
+    report.set("import", "deals", json!({ "items": after_deals - after_sync, "wall_s": r.wall.as_secs_f64() }));
 
     // What the data turned into.
     let kinds: Vec<(String, i64)> = {
@@ -1143,7 +1142,7 @@ fn choose_clients(store: &Store, n: usize) -> Vec<Chosen> {
             out.push(Chosen { id: all[r].0, items: all[r].1 });
         }
     }
-    out.sort_by(|a, b| b.items.cmp(&a.items));
+    out.sort_by_key(|c| std::cmp::Reverse(c.items));
     out
 }
 
@@ -1272,7 +1271,7 @@ fn search_step(o: &Opts, s: &Setup, qs: &[(String, SearchInput)], report: &mut R
             }
         }
     }
-    slowest.sort_by(|x, y| y.0.cmp(&x.0));
+    slowest.sort_by_key(|x| std::cmp::Reverse(x.0));
     let la = Lat::of(a);
     let lb = Lat::of(b);
     report.target(
@@ -1368,6 +1367,8 @@ struct Daemon {
     pid: u32,
     started: Instant,
     log: PathBuf,
+    /// Waited for: its pid may belong to another process now.
+    reaped: bool,
 }
 
 impl Daemon {
@@ -1379,7 +1380,7 @@ impl Daemon {
         let child = kronika(&s.daemon).args(["-v", "run"]).stdout(out).stderr(err).spawn().expect("start kronika run");
         let pid = child.id();
         std::mem::forget(child);
-        Daemon { pid, started, log }
+        Daemon { pid, started, log, reaped: false }
     }
 
     fn log_has(&self, what: &str) -> bool {
@@ -1387,13 +1388,14 @@ impl Daemon {
     }
 
     /// SIGTERM, then wait4: (time to stop, peak RSS kB, user + sys s, exit ok).
-    fn stop(self) -> (Duration, i64, f64, bool) {
+    fn stop(mut self) -> (Duration, i64, f64, bool) {
         let t = Instant::now();
         // SAFETY: signalling and reaping our own child.
         unsafe { libc::kill(self.pid as libc::pid_t, libc::SIGTERM) };
         let mut status: libc::c_int = 0;
         let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
         let r = unsafe { libc::wait4(self.pid as libc::pid_t, &mut status, 0, &mut usage) };
+        self.reaped = true;
         let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
         let ok = r == self.pid as libc::pid_t && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
         (t.elapsed(), usage.ru_maxrss, secs(usage.ru_utime) + secs(usage.ru_stime), ok)
@@ -1402,9 +1404,11 @@ impl Daemon {
 
 impl Drop for Daemon {
     fn drop(&mut self) {
-        // Only reached when a step panics: do not leave the daemon behind.
-        // SAFETY: our own child.
-        unsafe { libc::kill(self.pid as libc::pid_t, libc::SIGKILL) };
+        // Only when a step panics: do not leave the daemon behind.
+        if !self.reaped {
+            // SAFETY: our own child, not yet waited for.
+            unsafe { libc::kill(self.pid as libc::pid_t, libc::SIGKILL) };
+        }
     }
 }
 
@@ -1803,6 +1807,7 @@ fn compare(o: &Opts, name: &str, maildir: &Path, clients_csv: Option<&Path>, rep
     if let Some(csv) = clients_csv {
         must("client import", kronika(&config).args(["client", "import"]).arg(csv));
     }
+    println!("others: {name}: {messages} messages, kronika import …");
     let k = tool(&must("import", kronika(&config).args(["import", "maildir"]).arg(maildir)));
     let _ = std::fs::remove_dir_all(&data);
     let rate = |t: &Tool| messages as f64 / t.secs.max(1e-6);
@@ -1820,6 +1825,7 @@ fn compare(o: &Opts, name: &str, maildir: &Path, clients_csv: Option<&Path>, rep
                 .arg(format!("--maildir={}", maildir.display())),
         );
         if init.ok {
+            println!("others: {name}: mu index …");
             let m = tool(&common::run(Command::new("mu").arg("index").arg(format!("--muhome={}", home.display()))));
             let ratio = rate(&k) / rate(&m);
             let _ = write!(
@@ -1851,6 +1857,7 @@ fn compare(o: &Opts, name: &str, maildir: &Path, clients_csv: Option<&Path>, rep
             ),
         )
         .expect("the notmuch config");
+        println!("others: {name}: notmuch new …");
         let n = tool(&common::run(Command::new("notmuch").env("NOTMUCH_CONFIG", &nm_config).args(["new", "--quiet"])));
         let ratio = rate(&k) / rate(&n);
         let _ = write!(
