@@ -978,9 +978,15 @@ fn import(o: &Opts, data: &Data, s: &Setup, report: &mut Report) -> i64 {
         let every = if o.smoke { Duration::from_millis(50) } else { Duration::from_secs(1) };
         std::thread::spawn(move || {
             let c = reader(&db);
+            let mut told = Instant::now();
             while !done.load(Ordering::Relaxed) {
                 let n = max_item_id(&c) - base;
-                samples.lock().expect("samples").push((started.elapsed().as_secs_f64(), n));
+                let t = started.elapsed().as_secs_f64();
+                samples.lock().expect("samples").push((t, n));
+                if told.elapsed() >= Duration::from_secs(60) {
+                    told = Instant::now();
+                    println!("import: {n} items stored after {t:.0} s ({:.0} items/s)", n as f64 / t.max(1e-3));
+                }
                 std::thread::sleep(every);
             }
         })
@@ -1032,7 +1038,7 @@ fn import(o: &Opts, data: &Data, s: &Setup, report: &mut Report) -> i64 {
         format!(
             "{first_rate:.0} vs {last_rate:.0} items/s (last/first {:.2}); after the last item stored: {:.1} s to exit",
             last_rate / first_rate.max(1e-9),
-            secs - t_all
+            (secs - t_all).max(0.0)
         ),
     );
     report.row(
