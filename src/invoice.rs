@@ -160,6 +160,9 @@ pub fn is_isdoc(name: &str, mime: &str, bytes: &[u8]) -> bool {
 /// Whether the first element of some XML is an ISDOC `<Invoice>`: only the
 /// beginning is looked at, so this is cheap on any attachment.
 fn root_is_isdoc(bytes: &[u8]) -> bool {
+    if !may_be_xml(bytes) {
+        return false;
+    }
     let head = bytes.get(..bytes.len().min(64 << 10)).unwrap_or(bytes);
     let text = decode_xml(head);
     let trimmed = text.trim_start();
@@ -178,6 +181,16 @@ fn root_is_isdoc(bytes: &[u8]) -> bool {
         }
     }
     false
+}
+
+/// Whether bytes can start an XML document at all: a byte-order mark, or
+/// `<` after white space. Looked at before anything is decoded, so a PDF
+/// or an image is turned away at its first byte.
+fn may_be_xml(bytes: &[u8]) -> bool {
+    if encoding_rs::Encoding::for_bom(bytes).is_some() {
+        return true;
+    }
+    bytes.iter().take(4096).find(|b| !b.is_ascii_whitespace()) == Some(&b'<')
 }
 
 fn is_isdoc_root(qname: &str, attrs: &[(String, String)]) -> bool {

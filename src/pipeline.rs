@@ -1,11 +1,13 @@
-//! The pipeline: one thread that owns the [`Store`] (the only SQLite
-//! writer) and the [`Indexer`] (the only `IndexWriter`). Sources send it
-//! batches through a [`PipelineHandle`] and wait for the outcome, which
-//! gives them backpressure for free.
+//! The pipeline: a thread that readies files and document text, a thread
+//! that owns the [`Store`] (the only SQLite writer) and a thread that owns
+//! the [`Indexer`] (the only `IndexWriter`), so that parsing, storing and
+//! indexing overlap. Sources send it batches through a [`PipelineHandle`]
+//! and wait for the outcome, which gives them backpressure for free.
 //!
-//! After every batch the indexer catches up from the store; commits are
-//! batched (every second, or every `commit_every` documents), and the
-//! last one happens when the pipeline stops.
+//! After every stored batch the indexer catches up from the store; commits
+//! are batched (a second after changes pause, every five seconds or
+//! `commit_every` documents while they go on), and the last one happens
+//! when the pipeline stops.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
@@ -165,23 +167,37 @@ enum Msg {
 pub struct PipelineOptions {
     /// Commit after this many documents wait…
     pub commit_every: usize,
-    /// …or after this long with anything pending.
+    /// …or after this long with anything pending once changes pause…
     pub commit_after: Duration,
+    /// …or after this long while changes keep coming (a bulk import).
+    pub commit_busy: Duration,
     /// tantivy's indexing memory budget.
     pub index_heap: usize,
 }
 
 impl Default for PipelineOptions {
     fn default() -> Self {
-        PipelineOptions { commit_every: 50_000, commit_after: Duration::from_secs(1), index_heap: 100 << 20 }
+        PipelineOptions {
+            commit_every: 50_000,
+            commit_after: Duration::from_secs(1),
+            commit_busy: Duration::from_secs(5),
+            index_heap: 100 << 20,
+        }
     }
 }
 
-/// The running pipeline. Dropping every handle and calling
-/// [`Pipeline::finish`] drains it, commits the index and closes the store.
+/// The running pipeline: three threads, so that a bulk import keeps both
+/// cores busy. Dropping every handle and calling [`Pipeline::finish`]
+/// drains it, commits the index and closes the store.
+///
+/// - `kronika-prepare` readies each batch's files (originals kept,
+///   document text read) before any transaction;
+/// - `kronika-store` owns the [`Store`], the only SQLite writer;
+/// - `kronika-index` owns the [`Indexer`] and catches up from the store
+///   through a read connection of its own after every stored batch.
 pub struct Pipeline {
     handle: PipelineHandle,
-    thread: JoinHandle<Result<(), PipelineError>>,
+    threads: Vec<JoinHandle<Result<(), PipelineError>>>,
 }
 
 /// A cloneable way to talk to the pipeline, from async or blocking code.
@@ -190,16 +206,74 @@ pub struct PipelineHandle {
     tx: mpsc::Sender<Msg>,
 }
 
+/// What the prepare thread hands the store thread: a batch with its
+/// documents ready, or any other request as it came.
+enum Staged {
+    Ingest { batch: Batch, documents: Vec<Vec<NewItem>>, warnings: Vec<String>, reply: Answer<Counts> },
+    Other(Msg),
+}
+
+/// What the store thread tells the index thread.
+enum IndexMsg {
+    /// Something was stored: catch up.
+    Changed,
+    /// Catch up, commit and reload now, then answer.
+    Flush(Answer<()>),
+}
+
+/// With an index thread, the writer checkpoints by itself only past this
+/// many pages of log (about 400 MB); the index thread checkpoints at
+/// least every [`CHECKPOINT_EVERY`].
+const WRITER_CHECKPOINT_PAGES: i64 = 100_000;
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
+/// Prepared batches that may wait for the store thread (each holds its
+/// items' text; the sources' own limit keeps the rest back).
+const STAGED: usize = 2;
+
 impl Pipeline {
-    /// Starts the pipeline thread. The index is optional: when another
+    /// Starts the pipeline's threads. The index is optional: when another
     /// process holds its writer (`reindex`, or another daemon), items are
     /// stored, and the pipeline takes the writer over once it is free.
+    /// The index thread reads the store through a connection of its own,
+    /// so an index needs a store in a file.
     pub fn start(store: Store, index: Option<SearchIndex>, options: PipelineOptions) -> std::io::Result<Pipeline> {
         let (tx, rx) = mpsc::channel::<Msg>();
-        let thread = std::thread::Builder::new()
-            .name("kronika-pipeline".into())
-            .spawn(move || run(store, index, options, rx))?;
-        Ok(Pipeline { handle: PipelineHandle { tx }, thread })
+        let (staged_tx, staged_rx) = mpsc::sync_channel::<Staged>(STAGED);
+        let files = store.files_dir().map(Path::to_path_buf);
+        let originals = store.originals_dir();
+        let mut threads = Vec::new();
+        let index_tx = match index {
+            Some(index) => {
+                let Some(path) = store.db_path() else {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidInput,
+                        "cannot index a store kept in memory: the index thread reads the store's file",
+                    ));
+                };
+                let reader = Store::open(&path, store.policy().clone()).map_err(std::io::Error::other)?;
+                store.leave_checkpoints(WRITER_CHECKPOINT_PAGES).map_err(std::io::Error::other)?;
+                let (index_tx, index_rx) = mpsc::channel::<IndexMsg>();
+                threads.push(
+                    std::thread::Builder::new()
+                        .name("kronika-index".into())
+                        .spawn(move || run_index(reader, index, options, index_rx))?,
+                );
+                Some(index_tx)
+            }
+            None => None,
+        };
+        threads.push(
+            std::thread::Builder::new()
+                .name("kronika-store".into())
+                .spawn(move || run_store(store, index_tx, options, staged_rx))?,
+        );
+        threads.push(
+            std::thread::Builder::new()
+                .name("kronika-prepare".into())
+                .spawn(move || run_prepare(files, originals, rx, staged_tx))?,
+        );
+        Ok(Pipeline { handle: PipelineHandle { tx }, threads })
     }
 
     pub fn handle(&self) -> PipelineHandle {
@@ -207,9 +281,17 @@ impl Pipeline {
     }
 
     /// Stops the pipeline after the work already sent: final index commit.
+    /// Each thread ends when the one before it has: prepare, store, index.
     pub fn finish(self) -> Result<(), PipelineError> {
         drop(self.handle);
-        self.thread.join().unwrap_or(Err(PipelineError::Stopped))
+        let mut result = Ok(());
+        for t in self.threads.into_iter().rev() {
+            let r = t.join().unwrap_or(Err(PipelineError::Stopped));
+            if result.is_ok() {
+                result = r;
+            }
+        }
+        result
     }
 }
 
@@ -424,6 +506,18 @@ impl IndexHold {
         }
     }
 
+    /// Commits, makes the commit visible to this process's searches, and
+    /// answers every flush that waited.
+    fn flush(&mut self, replies: Vec<Answer<()>>) {
+        self.commit();
+        if let Some(i) = &self.index {
+            let _ = i.reload();
+        }
+        for r in replies {
+            let _ = r.send(Ok(()));
+        }
+    }
+
     fn commit_if_due(&mut self, every: usize, after: Duration) {
         if let Some(ix) = self.indexer.as_mut()
             && let Err(e) = ix.commit_if_due(every, after)
@@ -465,66 +559,164 @@ impl Statuses {
     }
 }
 
-fn run(
-    mut store: Store,
-    index: Option<SearchIndex>,
-    options: PipelineOptions,
+/// The prepare thread: files and document text for each batch, in the
+/// order batches came; every other request passes through unchanged.
+fn run_prepare(
+    files: Option<std::path::PathBuf>,
+    originals: Option<std::path::PathBuf>,
     rx: mpsc::Receiver<Msg>,
+    tx: mpsc::SyncSender<Staged>,
 ) -> Result<(), PipelineError> {
-    let mut hold = IndexHold { index, indexer: None, heap: options.index_heap, last_try: None, last_error: None };
+    for msg in rx {
+        let staged = match msg {
+            Msg::Ingest(mut batch, reply) => {
+                // A bug in reading one batch's documents must not end the
+                // pipeline: that batch gets an error, and is retried.
+                let prepared = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    prepare_documents(&mut batch.items, files.as_deref(), originals.as_deref())
+                }));
+                match prepared {
+                    Ok((documents, warnings)) => Staged::Ingest { batch, documents, warnings, reply },
+                    Err(p) => {
+                        let _ = reply.send(Err(PipelineError::Bug(crate::text::panic_text(p.as_ref()))));
+                        continue;
+                    }
+                }
+            }
+            other => Staged::Other(other),
+        };
+        if tx.send(staged).is_err() {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// The store thread: the only writer of the store.
+fn run_store(
+    mut store: Store,
+    index: Option<mpsc::Sender<IndexMsg>>,
+    options: PipelineOptions,
+    rx: mpsc::Receiver<Staged>,
+) -> Result<(), PipelineError> {
     let mut statuses = Statuses::default();
-    // Catch up with whatever the store has that the index lacks.
-    hold.catch_up(&store);
+    let changed = || {
+        if let Some(i) = &index {
+            let _ = i.send(IndexMsg::Changed);
+        }
+    };
     loop {
         match rx.recv_timeout(options.commit_after) {
-            Ok(Msg::Ingest(batch, reply)) => {
+            Ok(Staged::Ingest { batch, documents, warnings, reply }) => {
                 let t0 = std::time::Instant::now();
                 let n = batch.items.len();
                 // A bug in storing one batch must not end the pipeline (and
                 // with it every source): that batch gets an error, and is retried.
-                let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| ingest(&mut store, batch)))
-                    .unwrap_or_else(|p| Err(PipelineError::Bug(crate::text::panic_text(p.as_ref()))));
-                let t1 = t0.elapsed();
+                let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    ingest(&mut store, batch, &documents, warnings)
+                }))
+                .unwrap_or_else(|p| Err(PipelineError::Bug(crate::text::panic_text(p.as_ref()))));
+                tracing::debug!("batch of {n}: stored in {:.1} ms", t0.elapsed().as_secs_f64() * 1e3);
                 if result.is_ok() {
-                    hold.catch_up(&store);
+                    changed();
                 }
-                let t2 = t0.elapsed();
-                hold.commit_if_due(options.commit_every, options.commit_after);
-                tracing::debug!(
-                    "batch of {n}: store {:.1} ms, index {:.1} ms, commit {:.1} ms",
-                    t1.as_secs_f64() * 1e3,
-                    (t2 - t1).as_secs_f64() * 1e3,
-                    (t0.elapsed() - t2).as_secs_f64() * 1e3
-                );
                 let _ = reply.send(result);
             }
-            Ok(Msg::Known(source, reply)) => {
-                let _ = reply.send(store.source_keys(&source).map_err(PipelineError::from));
-            }
-            Ok(Msg::Status { source, state, error, counts }) => {
-                statuses.push(&source, state, error, counts);
-                statuses.write(&store);
-            }
-            Ok(Msg::Policy(policy)) => store.set_policy(policy),
-            Ok(Msg::Dates(source, reply)) => {
-                let _ = reply.send(store.source_dates(&source).map_err(PipelineError::from));
-            }
-            Ok(Msg::Hashes(source, reply)) => {
-                let _ = reply.send(store.source_hashes(&source).map_err(PipelineError::from));
-            }
-            Ok(Msg::Cursor(source, reply)) => {
-                let _ = reply.send(store.cursor(&source).map_err(PipelineError::from));
-            }
-            Ok(Msg::Flush(reply)) => {
-                hold.catch_up(&store);
-                hold.commit();
-                if let Some(i) = &hold.index {
-                    let _ = i.reload();
+            Ok(Staged::Other(msg)) => match msg {
+                Msg::Ingest(..) => unreachable!("the prepare thread stages every batch"),
+                Msg::Known(source, reply) => {
+                    let _ = reply.send(store.source_keys(&source).map_err(PipelineError::from));
                 }
-                let _ = reply.send(Ok(()));
+                Msg::Status { source, state, error, counts } => {
+                    statuses.push(&source, state, error, counts);
+                    statuses.write(&store);
+                }
+                Msg::Policy(policy) => store.set_policy(policy),
+                Msg::Dates(source, reply) => {
+                    let _ = reply.send(store.source_dates(&source).map_err(PipelineError::from));
+                }
+                Msg::Hashes(source, reply) => {
+                    let _ = reply.send(store.source_hashes(&source).map_err(PipelineError::from));
+                }
+                Msg::Cursor(source, reply) => {
+                    let _ = reply.send(store.cursor(&source).map_err(PipelineError::from));
+                }
+                Msg::Flush(reply) => match &index {
+                    // Everything sent before is stored: the index thread
+                    // catches up, commits and answers.
+                    Some(i) => {
+                        if let Err(mpsc::SendError(IndexMsg::Flush(reply))) = i.send(IndexMsg::Flush(reply)) {
+                            let _ = reply.send(Err(PipelineError::Stopped));
+                        }
+                    }
+                    None => {
+                        let _ = reply.send(Ok(()));
+                    }
+                },
+            },
+            Err(mpsc::RecvTimeoutError::Timeout) => statuses.write(&store),
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    statuses.write(&store);
+    Ok(())
+}
+
+/// The index thread: catches up from the store after every stored batch,
+/// and every `commit_after` for changes other processes made (CLI edits).
+/// Commits come `commit_after` after the last change when changes pause,
+/// and at least every `commit_busy` (or `commit_every` documents) while
+/// they keep coming: a bulk import is not slowed by a commit a second.
+fn run_index(
+    store: Store,
+    index: SearchIndex,
+    options: PipelineOptions,
+    rx: mpsc::Receiver<IndexMsg>,
+) -> Result<(), PipelineError> {
+    let mut hold =
+        IndexHold { index: Some(index), indexer: None, heap: options.index_heap, last_try: None, last_error: None };
+    // Catch up with whatever the store has that the index lacks.
+    hold.catch_up(&store);
+    let mut checkpointed = std::time::Instant::now();
+    loop {
+        if checkpointed.elapsed() >= CHECKPOINT_EVERY {
+            checkpointed = std::time::Instant::now();
+            if let Err(e) = store.checkpoint() {
+                tracing::debug!("cannot checkpoint the store's log now: {e}");
+            }
+        }
+        match rx.recv_timeout(options.commit_after) {
+            Ok(IndexMsg::Changed) => {
+                // Many batches may have been stored meanwhile: one catch-up
+                // covers them all.
+                let mut flushes = Vec::new();
+                let mut open = true;
+                loop {
+                    match rx.try_recv() {
+                        Ok(IndexMsg::Changed) => {}
+                        Ok(IndexMsg::Flush(reply)) => flushes.push(reply),
+                        Err(mpsc::TryRecvError::Empty) => break,
+                        Err(mpsc::TryRecvError::Disconnected) => {
+                            open = false;
+                            break;
+                        }
+                    }
+                }
+                hold.catch_up(&store);
+                if flushes.is_empty() {
+                    hold.commit_if_due(options.commit_every, options.commit_busy);
+                } else {
+                    hold.flush(flushes);
+                }
+                if !open {
+                    break;
+                }
+            }
+            Ok(IndexMsg::Flush(reply)) => {
+                hold.catch_up(&store);
+                hold.flush(vec![reply]);
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {
-                statuses.write(&store);
                 // Changes made by other processes (CLI edits) reach the index too.
                 hold.catch_up(&store);
                 hold.commit_if_due(1, options.commit_after);
@@ -532,7 +724,6 @@ fn run(
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
         }
     }
-    statuses.write(&store);
     if let Some(mut ix) = hold.indexer.take() {
         ix.catch_up(&store, |_| {})?;
         ix.commit()?;
@@ -710,10 +901,13 @@ fn invoice_text(inv: &crate::invoice::Invoice) -> String {
     s
 }
 
-fn ingest(store: &mut Store, mut batch: Batch) -> Result<Counts, PipelineError> {
+fn ingest(
+    store: &mut Store,
+    batch: Batch,
+    documents: &[Vec<NewItem>],
+    warnings: Vec<String>,
+) -> Result<Counts, PipelineError> {
     let mut counts = Counts { read: batch.items.len(), ..Counts::default() };
-    let (documents, warnings) =
-        prepare_documents(&mut batch.items, store.files_dir(), store.originals_dir().as_deref());
     for w in warnings {
         counts.warn(w);
     }
@@ -724,7 +918,7 @@ fn ingest(store: &mut Store, mut batch: Batch) -> Result<Counts, PipelineError> 
         renames: &batch.renames,
         deleted: &batch.deleted,
         cursor,
-        documents: &documents,
+        documents,
     };
     let (outcomes, warnings) = store.apply(&changes)?;
     counts.renamed = batch.renames.len();

@@ -14,7 +14,7 @@
 #![deny(clippy::string_slice, clippy::indexing_slicing)]
 
 use std::cell::RefCell;
-use std::mem;
+use std::collections::HashMap;
 
 use tantivy::tokenizer::{
     Language, LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer, Token, TokenFilter,
@@ -35,14 +35,44 @@ pub enum Lang {
 pub fn detect(text: &str) -> Lang {
     // The beginning says enough, and the cost stays bounded on a huge body.
     let sample: String = text.chars().take(DETECT_CHARS).collect();
-    match whatlang::detect(&sample) {
+    if surely_czech(&sample) {
+        return Lang::Czech;
+    }
+    match detector().detect(&sample) {
         Some(info) if info.lang() == whatlang::Lang::Eng && info.is_reliable() => Lang::English,
         _ => Lang::Czech,
     }
 }
 
+/// Whether a text has so many letters only Czech writes (ě, š, č, ř, ž,
+/// ů, ť, ď, ň) that it is Czech without asking whatlang: at least 1 in 30
+/// of its letters (Czech prose has about 1 in 16), far more than the names an English mail quotes. Most of
+/// a Czech firm's mail is decided here, at a fraction of the cost.
+fn surely_czech(sample: &str) -> bool {
+    let (mut letters, mut czech) = (0usize, 0usize);
+    for c in sample.chars().filter(|c| c.is_alphabetic()) {
+        letters += 1;
+        if matches!(c.to_lowercase().next(), Some('ě' | 'š' | 'č' | 'ř' | 'ž' | 'ů' | 'ť' | 'ď' | 'ň')) {
+            czech += 1;
+        }
+    }
+    czech >= 4 && czech * 30 >= letters
+}
+
+/// whatlang limited to the languages kronika's mail is in (Czech, Slovak,
+/// English) and those it is most often mistaken for (German, Polish):
+/// scoring five languages instead of seventy is what keeps detection cheap
+/// at import.
+fn detector() -> &'static whatlang::Detector {
+    static DETECTOR: std::sync::OnceLock<whatlang::Detector> = std::sync::OnceLock::new();
+    DETECTOR.get_or_init(|| {
+        use whatlang::Lang::*;
+        whatlang::Detector::with_allowlist(vec![Ces, Slk, Eng, Deu, Pol])
+    })
+}
+
 /// How much of an item's text [`detect`] reads.
-const DETECT_CHARS: usize = 2_000;
+const DETECT_CHARS: usize = 1_000;
 
 /// Lucene's `CzechStemmer`: `word` lower-cased with its diacritics, the
 /// stem with diacritics (`nabídkách` → `nabídk`, `čeští` → `česk`).
@@ -406,7 +436,7 @@ impl TokenFilter for StemFilter {
     type Tokenizer<T: Tokenizer> = StemTokenizer<T>;
 
     fn transform<T: Tokenizer>(self, tokenizer: T) -> StemTokenizer<T> {
-        StemTokenizer { lang: self.0, inner: tokenizer }
+        StemTokenizer { lang: self.0, inner: tokenizer, cache: HashMap::new() }
     }
 }
 
@@ -414,29 +444,47 @@ impl TokenFilter for StemFilter {
 pub struct StemTokenizer<T> {
     lang: Lang,
     inner: T,
+    /// Stems already computed: words come back all the time (Zipf), and a
+    /// lookup costs far less than stemming. Bounded by [`STEM_CACHE`].
+    cache: HashMap<String, String>,
 }
 
-impl<T: Tokenizer> Tokenizer for StemTokenizer<T> {
-    type TokenStream<'a> = StemTokenStream<T::TokenStream<'a>>;
+/// How many words a [`StemTokenizer`] remembers before it starts afresh.
+const STEM_CACHE: usize = 50_000;
 
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> StemTokenStream<T::TokenStream<'a>> {
-        StemTokenStream { lang: self.lang, tail: self.inner.token_stream(text) }
+impl<T: Tokenizer> Tokenizer for StemTokenizer<T> {
+    type TokenStream<'a> = StemTokenStream<'a, T::TokenStream<'a>>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> StemTokenStream<'a, T::TokenStream<'a>> {
+        if self.cache.len() >= STEM_CACHE {
+            self.cache.clear();
+        }
+        StemTokenStream { lang: self.lang, tail: self.inner.token_stream(text), cache: &mut self.cache }
     }
 }
 
-pub struct StemTokenStream<T> {
+pub struct StemTokenStream<'a, T> {
     lang: Lang,
     tail: T,
+    cache: &'a mut HashMap<String, String>,
 }
 
-impl<T: TokenStream> TokenStream for StemTokenStream<T> {
+impl<T: TokenStream> TokenStream for StemTokenStream<'_, T> {
     fn advance(&mut self) -> bool {
         if !self.tail.advance() {
             return false;
         }
+        let lang = self.lang;
         let token = self.tail.token_mut();
-        let stemmed = stem(&token.text, self.lang);
-        let _ = mem::replace(&mut token.text, stemmed);
+        let stemmed = match self.cache.get(&token.text) {
+            Some(s) => s.clone(),
+            None => {
+                let s = stem(&token.text, lang);
+                self.cache.insert(token.text.clone(), s.clone());
+                s
+            }
+        };
+        token.text = stemmed;
         true
     }
 
@@ -778,6 +826,32 @@ mod tests {
         assert_eq!(detect("Dobrý deň, v prílohe posielam faktúru za októbrové dodávky."), Lang::Czech);
         assert_eq!(detect("ok"), Lang::Czech, "unsure: Czech");
         assert_eq!(detect(""), Lang::Czech);
+        // An English mail that names Czech people is still English: the
+        // shortcut needs 1 letter in 30 to be Czech-only.
+        let english = "Dear Mr. Dvořák, thank you for your time at the meeting yesterday. As agreed, please find \
+                       attached the invoice for the October deliveries to the Brno site; payment is due at the end \
+                       of the month. Kind regards, Petr Kříž, Růžička & Partners";
+        assert!(!surely_czech(english));
+        assert_eq!(detect(english), Lang::English);
+        assert!(surely_czech(
+            "Dobrý den, v příloze Vám zasíláme fakturu za říjnové dodávky. Prosíme o úhradu do čtrnácti dnů. \
+             Děkujeme za spolupráci a přejeme hezký den, Jiří Šťastný"
+        ));
+    }
+
+    #[test]
+    fn the_stem_cache_gives_what_stemming_gives() {
+        let mut analyzer = analyzer(Lang::Czech);
+        let text = "faktura faktury faktuře faktura nabídkách nabídka faktura";
+        for _ in 0..3 {
+            let mut stream = analyzer.token_stream(text);
+            let mut got = Vec::new();
+            while stream.advance() {
+                got.push(stream.token().text.clone());
+            }
+            let want: Vec<String> = text.split(' ').map(czech).collect();
+            assert_eq!(got, want);
+        }
     }
 
     #[test]

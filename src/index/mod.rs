@@ -28,7 +28,7 @@ pub use query::{Hit, MAX_QUERY_CHARS, QUERY_FIELDS, Restriction, SearchRequest, 
 /// is rebuilt from the store (at the next open: the daemon's start,
 /// `kronika reindex`, a search). 2: the `source` field (visibility).
 /// 3: the stemmed fields (`subject_cs`, `text_en`, …).
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// The `source` term of an item seen in no source at all.
 pub const NO_SOURCE: &str = "-";
@@ -139,11 +139,11 @@ fn schema() -> (Schema, Fields) {
     let text = TextOptions::default().set_indexing_options(
         TextFieldIndexing::default().set_tokenizer(ANALYZER).set_index_option(IndexRecordOption::WithFreqsAndPositions),
     );
+    // Stems are looked for one word at a time (a phrase searches the exact
+    // fields): no positions, which saves a third of the indexing work.
     let stemmed = |analyzer: &str| {
         TextOptions::default().set_indexing_options(
-            TextFieldIndexing::default()
-                .set_tokenizer(analyzer)
-                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+            TextFieldIndexing::default().set_tokenizer(analyzer).set_index_option(IndexRecordOption::WithFreqs),
         )
     };
     let (cs, en) = (stemmed(ANALYZER_CS), stemmed(ANALYZER_EN));

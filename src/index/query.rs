@@ -341,7 +341,9 @@ fn add_stems(ast: UserInputAst, defaults: &[&str]) -> UserInputAst {
         }
         UserInputAst::Boost(a, boost) => UserInputAst::Boost(Box::new(add_stems(*a, defaults)), boost),
         UserInputAst::Leaf(leaf) => match *leaf {
-            UserInputLeaf::Literal(l) if matches!(l.delimiter, Delimiter::None) && !l.prefix => {
+            // One word only: stemmed fields keep no positions, and a bare
+            // `FV-2026-118` is a phrase of three.
+            UserInputLeaf::Literal(l) if matches!(l.delimiter, Delimiter::None) && !l.prefix && one_word(&l.phrase) => {
                 let stems: Vec<&str> = match &l.field_name {
                     None => defaults.iter().flat_map(|f| stemmed_names(f)).copied().collect(),
                     Some(f) => stemmed_names(f).to_vec(),
@@ -374,6 +376,12 @@ fn add_stems(ast: UserInputAst, defaults: &[&str]) -> UserInputAst {
             other => UserInputAst::Leaf(Box::new(other)),
         },
     }
+}
+
+/// Whether a literal is one word to the tokenizer (which splits on
+/// anything not a letter or digit): `faktur*` is, `FV-2026-118` is not.
+fn one_word(phrase: &str) -> bool {
+    phrase.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).count() <= 1
 }
 
 /// The query with every leaf on a hidden field replaced by one that
@@ -497,5 +505,14 @@ mod tests {
         assert!(guard(&"NOT ".repeat(65)).unwrap_err().0.contains("65 NOTs"));
         let ok = format!("{}a{}", "(".repeat(16), ")".repeat(16));
         assert!(guard(&ok).is_ok());
+    }
+
+    #[test]
+    fn only_single_words_get_stems() {
+        assert!(one_word("faktura"));
+        assert!(one_word("faktur*"));
+        assert!(one_word("nabídkách"));
+        assert!(!one_word("FV-2026-118"));
+        assert!(!one_word("e.on"));
     }
 }

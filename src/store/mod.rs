@@ -139,6 +139,9 @@ impl Store {
         // Writers take the write lock when they begin, so a read that turns
         // into a write can never fail with SQLITE_BUSY halfway (WAL).
         conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
+        // Ingestion alone runs some forty statements per item: kept
+        // prepared, not parsed again (rusqlite keeps 16 by default).
+        conn.set_prepared_statement_cache_capacity(256);
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
@@ -188,6 +191,34 @@ impl Store {
     /// the schema bump it), whichever process makes it.
     pub fn directory_version(&self) -> Result<i64> {
         Ok(self.conn.query_row("SELECT version FROM directory_version WHERE id = 1", [], |r| r.get(0))?)
+    }
+
+    /// Lets this connection leave checkpoints of the write-ahead log to
+    /// another (the pipeline's index thread, see [`Store::checkpoint`]):
+    /// the writer then checkpoints by itself only when the log passes
+    /// `pages` pages, a safety net should the other stop.
+    pub fn leave_checkpoints(&self, pages: i64) -> Result<()> {
+        self.conn.pragma_update(None, "wal_autocheckpoint", pages)?;
+        Ok(())
+    }
+
+    /// Copies what the write-ahead log holds into the database without
+    /// waiting for anyone (a passive checkpoint), from a connection that
+    /// is not the writer's, so that a bulk import's checkpoints run on
+    /// another core.
+    pub fn checkpoint(&self) -> Result<()> {
+        self.conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
+    /// The matching policy in force.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// The database file, or `None` for a store kept in memory.
+    pub fn db_path(&self) -> Option<std::path::PathBuf> {
+        self.conn.path().filter(|p| !p.is_empty()).map(std::path::PathBuf::from)
     }
 
     /// Replaces the matching policy (own addresses, free mail, blocklist),
@@ -303,13 +334,12 @@ impl Store {
 
 /// Next value of a named counter kept in `meta` (item revisions, thread ids).
 fn next_counter(conn: &Connection, key: &str) -> rusqlite::Result<i64> {
-    conn.query_row(
+    conn.prepare_cached(
         "INSERT INTO meta (key, value) VALUES (?1, '1')
          ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1
          RETURNING CAST(value AS INTEGER)",
-        [key],
-        |r| r.get(0),
-    )
+    )?
+    .query_row([key], |r| r.get(0))
 }
 
 fn now() -> String {
