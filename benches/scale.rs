@@ -129,7 +129,8 @@ fn opts() -> Opts {
         others: true,
         notmuch: true,
         compare: if smoke { 200 } else { 100_000 },
-        spamassassin: Some(PathBuf::from("/work/bench-data/spamassassin/maildir")).filter(|p| p.is_dir()),
+        // A smoke run stays small: the real corpus only when asked for.
+        spamassassin: Some(PathBuf::from("/work/bench-data/spamassassin/maildir")).filter(|p| !smoke && p.is_dir()),
         only: STEPS.iter().map(|s| s.to_string()).collect(),
         rounds: if smoke { 1 } else { 5 },
         sample: if smoke { 20 } else { 200 },
