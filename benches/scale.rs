@@ -65,6 +65,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Datelike, TimeZone, Utc};
+use common::Chosen;
 use kronika::app;
 use kronika::app::search::{SearchInput, search, search_in};
 use kronika::app::visibility::Viewer;
@@ -1211,39 +1212,10 @@ fn sizes(s: &Setup, report: &mut Report) {
 // ---------------------------------------------------------------------------
 // 4. Search
 
-/// The chosen clients: the 10 largest, 10 around the median, the 10
-/// smallest, the rest evenly spaced by rank (as benches/web.rs picks them).
-struct Chosen {
-    id: i64,
-    items: i64,
-}
-
+/// The clients the per-client figures are taken over (`common::choose_clients`),
+/// largest first.
 fn choose_clients(store: &Store, n: usize) -> Vec<Chosen> {
-    let mut st = store
-        .conn()
-        .prepare(
-            "SELECT c.id, (SELECT COUNT(DISTINCT l.item_id) FROM item_links l WHERE l.client_id = c.id) AS n
-             FROM clients c ORDER BY n DESC, c.id",
-        )
-        .expect("client sizes");
-    let all: Vec<(i64, i64)> =
-        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).expect("sizes").collect::<Result<_, _>>().expect("sizes");
-    let len = all.len();
-    let k = (n / 20).clamp(1, 10);
-    let mut ranks: Vec<usize> =
-        (0..k).chain((0..k).map(|i| len / 2 - k / 2 + i)).chain((0..k).map(|i| len.saturating_sub(1 + i))).collect();
-    let rest = n.saturating_sub(ranks.len());
-    ranks.extend((0..rest).map(|j| j * len / rest.max(1)));
-    let mut seen = BTreeSet::new();
-    let mut out: Vec<Chosen> = Vec::new();
-    for r in ranks.into_iter().chain(0..len) {
-        if out.len() >= n.min(len) {
-            break;
-        }
-        if r < len && seen.insert(r) {
-            out.push(Chosen { id: all[r].0, items: all[r].1 });
-        }
-    }
+    let mut out = common::choose_clients(store, n);
     out.sort_by_key(|c| std::cmp::Reverse(c.items));
     out
 }

@@ -40,6 +40,7 @@ mod common;
 #[allow(dead_code)]
 mod phrases;
 
+use common::choose_clients;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -1160,59 +1161,6 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
-}
-
-/// A client chosen for measuring, with its size.
-struct Chosen {
-    id: i64,
-    items: i64,
-    class: &'static str,
-}
-
-/// `n` clients over every size: the 10 largest, 10 around the median, the
-/// 10 smallest, the rest evenly spaced by rank.
-fn choose_clients(store: &Store, n: usize) -> Vec<Chosen> {
-    let mut stmt = store
-        .conn()
-        .prepare(
-            "SELECT c.id, (SELECT COUNT(DISTINCT l.item_id) FROM item_links l WHERE l.client_id = c.id) AS n
-             FROM clients c ORDER BY n DESC, c.id",
-        )
-        .expect("the sizes query");
-    let all: Vec<(i64, i64)> = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .expect("client sizes")
-        .collect::<Result<_, _>>()
-        .expect("client sizes");
-    let len = all.len();
-    let mut picked: std::collections::BTreeSet<usize> = std::collections::BTreeSet::new();
-    let mut out = Vec::new();
-    let mut take = |i: usize, class: &'static str, out: &mut Vec<Chosen>| {
-        if i < len && picked.insert(i) {
-            out.push(Chosen { id: all[i].0, items: all[i].1, class });
-        }
-    };
-    let k = (n / 20).clamp(1, 10);
-    for i in 0..k {
-        take(i, "largest", &mut out);
-    }
-    for i in 0..k {
-        take(len / 2 - k / 2 + i, "median", &mut out);
-    }
-    for i in 0..k {
-        take(len.saturating_sub(1 + i), "smallest", &mut out);
-    }
-    let rest = n.saturating_sub(out.len());
-    for j in 0..rest {
-        take(j * len / rest.max(1), "spread", &mut out);
-    }
-    // Ranks already taken: fill up with their neighbours.
-    let mut i = 0;
-    while out.len() < n.min(len) && i < len {
-        take(i, "spread", &mut out);
-        i += 1;
-    }
-    out
 }
 
 /// Where `app::client_card`'s time goes: each store call it makes, timed
