@@ -210,10 +210,9 @@ impl Brief {
             last.insert(kind.as_str().to_string(), rows);
         }
         let open_threads: Vec<ItemSummary> = store
-            .waiting_threads(Some(id))?
+            .waiting_threads(Some(id), Some(5))?
             .into_iter()
             .rev()
-            .take(5)
             .map(|w| {
                 read(ItemId(w.item_id))
                     .map(|r| ItemSummary { waiting_days: Some((now - r.date).num_days()), ..ItemSummary::of(&r) })

@@ -269,7 +269,7 @@ pub fn today(store: &Store, config: &Config, viewer: &Viewer, now: DateTime<Utc>
         })
         .collect();
 
-    let all_waiting = store.waiting_threads(None)?;
+    let all_waiting = store.waiting_threads(None, None)?;
     let waiting_total = all_waiting.len();
     let waiting = all_waiting
         .into_iter()

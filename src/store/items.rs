@@ -276,10 +276,7 @@ impl Store {
             "DELETE FROM item_links WHERE item_id = ?1 AND client_id = ?2 AND reason = 'manual'",
             params![item.0, client.0],
         )?;
-        tx.execute(
-            "INSERT INTO item_links (item_id, client_id, contact_id, reason, ambiguous, evidence) VALUES (?1, ?2, ?3, 'manual', 0, 'manual')",
-            params![item.0, client.0, contact.map(|c| c.0)],
-        )?;
+        tx.execute(LINK_INSERT, params![item.0, client.0, contact.map(|c| c.0), "manual", false, "manual"])?;
         let rev = next_counter(&tx, "rev")?;
         tx.execute("UPDATE items SET rev = ?2 WHERE id = ?1", params![item.0, rev])?;
         tx.commit()?;
@@ -519,30 +516,6 @@ impl Store {
             |r| Ok(ItemId(r.get(0)?)),
         )?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
-
-    /// Threads of a client whose latest message came from the other side:
-    /// they wait for our reply. The latest item of each, oldest wait first.
-    pub fn open_threads(&self, client: ClientId) -> Result<Vec<ItemId>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT i.id, i.thread_id, i.direction FROM items i
-             WHERE i.kind = 'email' AND i.deleted_at IS NULL AND i.thread_id IN (
-                 SELECT DISTINCT t.thread_id FROM items t JOIN item_links l ON l.item_id = t.id
-                 WHERE l.client_id = ?1 AND t.thread_id IS NOT NULL)
-             ORDER BY i.date DESC, i.id DESC",
-        )?;
-        let mut seen = std::collections::HashSet::new();
-        let mut open = Vec::new();
-        let rows =
-            stmt.query_map([client.0], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?)))?;
-        for row in rows {
-            let (id, thread, direction) = row?;
-            if seen.insert(thread) && direction == "in" {
-                open.push(ItemId(id));
-            }
-        }
-        open.reverse();
-        Ok(open)
     }
 
     /// Number of items seen per source.
@@ -1048,10 +1021,15 @@ fn add_source(tx: &Transaction<'_>, id: i64, key: &SourceKey, ts: &str) -> Resul
     Ok(())
 }
 
+/// Inserts one link (item, client, contact, reason, ambiguous, evidence)
+/// with its item's date, kind, liveness and thread copied in the same
+/// statement (schema migrations 7 and 9).
+pub(super) const LINK_INSERT: &str =
+    "INSERT INTO item_links (item_id, client_id, contact_id, reason, ambiguous, evidence, date, kind, live, thread_id)
+     SELECT ?1, ?2, ?3, ?4, ?5, ?6, i.date, i.kind, i.deleted_at IS NULL, i.thread_id FROM items i WHERE i.id = ?1";
+
 fn insert_links(tx: &Transaction<'_>, id: i64, links: &[Link]) -> Result<()> {
-    let mut stmt = tx.prepare_cached(
-        "INSERT INTO item_links (item_id, client_id, contact_id, reason, ambiguous, evidence) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?;
+    let mut stmt = tx.prepare_cached(LINK_INSERT)?;
     for l in links {
         stmt.execute(params![id, l.client.0, l.contact.map(|c| c.0), l.reason.as_str(), l.ambiguous, l.evidence])?;
     }
@@ -1159,10 +1137,14 @@ fn propagate_thread(tx: &Transaction<'_>, thread: i64) -> Result<usize> {
         }
         tx.execute("DELETE FROM item_links WHERE item_id = ?1 AND reason = 'thread'", [id])?;
         for c in &wanted {
-            tx.execute(
-                "INSERT INTO item_links (item_id, client_id, contact_id, reason, ambiguous, evidence) VALUES (?1, ?2, NULL, ?3, 0, ?4)",
-                params![id, c, LinkReason::Thread.as_str(), format!("thread {thread}")],
-            )?;
+            tx.prepare_cached(LINK_INSERT)?.execute(params![
+                id,
+                c,
+                None::<i64>,
+                LinkReason::Thread.as_str(),
+                false,
+                format!("thread {thread}")
+            ])?;
         }
         let rev = next_counter(tx, "rev")?;
         tx.execute("UPDATE items SET rev = ?2 WHERE id = ?1", params![id, rev])?;

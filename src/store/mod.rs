@@ -448,6 +448,46 @@ mod tests {
             .unwrap();
     }
 
+    /// A store at schema 8 opens at 9 with each link given its item's
+    /// thread, and the links of a later merge follow it.
+    #[test]
+    fn schema_8_moves_to_9_giving_links_their_thread() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.sqlite3");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            for (i, sql) in schema::MIGRATIONS.iter().take(8).enumerate() {
+                let tx = conn.transaction().unwrap();
+                tx.execute_batch(sql).unwrap();
+                tx.pragma_update(None, "user_version", (i + 1) as i64).unwrap();
+                tx.commit().unwrap();
+            }
+            conn.execute_batch(
+                "INSERT INTO clients (id, name, name_key, status, custom, created_at, updated_at)
+                     VALUES (1, 'Acme', 'acme', 'client', '{}', 'x', 'x');
+                 INSERT INTO items (id, kind, message_id, thread_id, date, direction, content_hash, created_at, rev)
+                     VALUES (1, 'email', 'a@x', 7, '2026-01-01T00:00:00Z', 'in', 'h1', 'x', 1),
+                            (2, 'note', NULL, NULL, '2026-01-02T00:00:00Z', 'internal', 'h2', 'x', 2);
+                 INSERT INTO item_links (item_id, client_id, reason) VALUES (1, 1, 'domain'), (2, 1, 'note');",
+            )
+            .unwrap();
+        }
+        let s = Store::open(&path, Policy::default()).unwrap();
+        assert_eq!(s.schema_version().unwrap(), schema::MIGRATIONS.len() as i64);
+        let links = |s: &Store| -> Vec<(i64, Option<i64>, String)> {
+            s.conn
+                .prepare("SELECT item_id, thread_id, kind FROM item_links ORDER BY item_id")
+                .unwrap()
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap()
+        };
+        assert_eq!(links(&s), [(1, Some(7), "email".to_string()), (2, None, "note".to_string())]);
+        s.conn.execute("UPDATE items SET thread_id = 3 WHERE id = 1", []).unwrap();
+        assert_eq!(links(&s)[0], (1, Some(3), "email".to_string()));
+    }
+
     #[test]
     fn counters_count() {
         let s = Store::open_in_memory(Policy::default()).unwrap();

@@ -376,4 +376,35 @@ CREATE TABLE deal_proposals (
 );
 CREATE INDEX deal_proposals_status ON deal_proposals(status);
 "#,
+    // 9: threads waiting for a reply without reading every mail of them:
+    // each link also carries its item's thread, indexed by client, and
+    // the last live mail of a thread is one step down a partial index
+    // that holds its date, id and direction. Writers give a link its
+    // item's fields in the insert itself (`LINK_INSERT`); the trigger of
+    // migration 7 only fills links that came without them, instead of
+    // rewriting every new link and its three indexes.
+    r#"
+ALTER TABLE item_links ADD COLUMN thread_id INTEGER;
+UPDATE item_links SET thread_id = (SELECT i.thread_id FROM items i WHERE i.id = item_links.item_id);
+DROP INDEX item_links_client_item;
+CREATE INDEX item_links_client_item ON item_links(client_id, item_id, thread_id);
+CREATE INDEX item_links_client_thread ON item_links(client_id, thread_id) WHERE thread_id IS NOT NULL;
+CREATE INDEX items_thread_last ON items(thread_id, date, id, direction) WHERE kind = 'email' AND deleted_at IS NULL;
+DROP TRIGGER item_links_copy_item;
+CREATE TRIGGER item_links_copy_item AFTER INSERT ON item_links WHEN NEW.date = ''
+BEGIN
+    UPDATE item_links SET
+        date = (SELECT i.date FROM items i WHERE i.id = NEW.item_id),
+        kind = (SELECT i.kind FROM items i WHERE i.id = NEW.item_id),
+        live = (SELECT i.deleted_at IS NULL FROM items i WHERE i.id = NEW.item_id),
+        thread_id = (SELECT i.thread_id FROM items i WHERE i.id = NEW.item_id)
+    WHERE rowid = NEW.rowid;
+END;
+DROP TRIGGER items_copy_to_links;
+CREATE TRIGGER items_copy_to_links AFTER UPDATE OF date, kind, deleted_at, thread_id ON items
+BEGIN
+    UPDATE item_links SET date = NEW.date, kind = NEW.kind, live = NEW.deleted_at IS NULL, thread_id = NEW.thread_id
+    WHERE item_id = NEW.id;
+END;
+"#,
 ];

@@ -63,27 +63,42 @@ pub struct ClientListRow {
 impl Store {
     /// Threads waiting for our reply: the last live mail of the thread came
     /// in, and the thread is linked to a client (to `client` when given).
-    /// Oldest first. One statement for all clients.
-    pub fn waiting_threads(&self, client: Option<ClientId>) -> Result<Vec<WaitingRow>> {
-        let mut stmt = self.conn.prepare_cached(
-            "WITH linked AS (
-                 SELECT DISTINCT t.thread_id, l.client_id FROM items t JOIN item_links l ON l.item_id = t.id
-                 WHERE t.thread_id IS NOT NULL AND (?1 IS NULL OR l.client_id = ?1)),
-             last AS (
-                 SELECT i.id, i.thread_id, i.direction, i.date, i.subject,
-                        ROW_NUMBER() OVER (PARTITION BY i.thread_id ORDER BY i.date DESC, i.id DESC) AS rn
-                 FROM items i
-                 WHERE i.kind = 'email' AND i.deleted_at IS NULL
-                   AND i.thread_id IN (SELECT thread_id FROM linked))
-             SELECT last.id, last.thread_id, last.date, last.subject,
-                    (SELECT p.name FROM item_participants p WHERE p.item_id = last.id AND p.role = 'from' LIMIT 1),
-                    (SELECT p.address FROM item_participants p WHERE p.item_id = last.id AND p.role = 'from' LIMIT 1),
+    /// Oldest first; with `newest`, only that many of the newest. One
+    /// statement for all clients. The threads come from the links' own
+    /// thread column, and each thread's last mail (its id, date and
+    /// direction) from the partial index `items_thread_last` (migration
+    /// 9): no mail is read but the ones returned.
+    pub fn waiting_threads(&self, client: Option<ClientId>, newest: Option<usize>) -> Result<Vec<WaitingRow>> {
+        // One client: its threads by the (client, thread) index; everyone:
+        // every link that has a thread.
+        let linked = match client {
+            Some(_) => {
+                "SELECT DISTINCT thread_id, client_id FROM item_links INDEXED BY item_links_client_thread
+                 WHERE client_id = ?1 AND thread_id IS NOT NULL"
+            }
+            None => "SELECT DISTINCT thread_id, client_id FROM item_links WHERE thread_id IS NOT NULL AND ?1 IS NULL",
+        };
+        let last = |column: &str| {
+            format!(
+                "(SELECT i.{column} FROM items i INDEXED BY items_thread_last
+                  WHERE i.thread_id = k.thread_id AND i.kind = 'email' AND i.deleted_at IS NULL
+                  ORDER BY i.date DESC, i.id DESC LIMIT 1)"
+            )
+        };
+        let (id, date, direction) = (last("id"), last("date"), last("direction"));
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "WITH linked AS ({linked}),
+             last AS (SELECT k.client_id, {id} AS id, {date} AS date, {direction} AS direction FROM linked k),
+             waiting AS (SELECT * FROM last WHERE direction = 'in' ORDER BY date DESC, id DESC LIMIT ?2)
+             SELECT i.id, i.thread_id, i.date, i.subject,
+                    (SELECT p.name FROM item_participants p WHERE p.item_id = i.id AND p.role = 'from' LIMIT 1),
+                    (SELECT p.address FROM item_participants p WHERE p.item_id = i.id AND p.role = 'from' LIMIT 1),
                     c.id, c.name
-             FROM last JOIN linked k ON k.thread_id = last.thread_id JOIN clients c ON c.id = k.client_id
-             WHERE last.rn = 1 AND last.direction = 'in'
-             ORDER BY last.date, last.id, c.name_key",
-        )?;
-        let rows = stmt.query_map(params![client.map(|c| c.0)], |r| {
+             FROM waiting w JOIN items i ON i.id = w.id JOIN clients c ON c.id = w.client_id
+             ORDER BY w.date, w.id, c.name_key"
+        ))?;
+        let limit = newest.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
+        let rows = stmt.query_map(params![client.map(|c| c.0), limit], |r| {
             let date: String = r.get(2)?;
             Ok((
                 WaitingRow {
@@ -197,5 +212,93 @@ impl Store {
         )?;
         let rows = stmt.query_map(params![client.0, ts(now)], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::indexing_slicing)]
+mod tests {
+    use chrono::{Duration, TimeZone, Utc};
+
+    use crate::matcher::Policy;
+    use crate::model::{ClientId, ItemKind, Participant, Role};
+    use crate::store::{ClientInput, NewItem, SourceKey, Store};
+
+    /// A mail from `from` to `to`, `hours` after a fixed start, answering `parents`.
+    fn mail(id: &str, from: &str, to: &str, hours: i64, parents: &[&str]) -> NewItem {
+        let p = |role, address: &str| Participant { role, name: None, address: address.into() };
+        NewItem {
+            kind: ItemKind::Email,
+            message_id: Some(id.into()),
+            references: parents.iter().map(|s| s.to_string()).collect(),
+            date: Utc.with_ymd_and_hms(2026, 3, 2, 8, 0, 0).unwrap() + Duration::hours(hours),
+            subject: format!("mail {id}"),
+            body: "Dobrý den".into(),
+            participants: vec![p(Role::From, from), p(Role::To, to)],
+            content_hash: format!("{id:0>64}"),
+            ..NewItem::default()
+        }
+    }
+
+    fn subjects(s: &Store, client: ClientId, newest: Option<usize>) -> Vec<String> {
+        s.waiting_threads(Some(client), newest).unwrap().into_iter().map(|w| w.subject).collect()
+    }
+
+    /// Which threads wait for our reply, followed through answers, a
+    /// missing parent that merges two threads, a deleted mail, and the
+    /// newest-first limit the brief asks for.
+    #[test]
+    fn waiting_threads_follow_replies_merges_and_deletions() {
+        let mut s =
+            Store::open_in_memory(Policy { own_domains: vec!["modrykamen.cz".into()], ..Policy::default() }).unwrap();
+        let acme = s
+            .add_client(&ClientInput { name: "Acme".into(), domains: vec!["acme.cz".into()], ..Default::default() })
+            .unwrap();
+        let (them, us) = ("karel@acme.cz", "jana@modrykamen.cz");
+        let mut n = 0;
+        let mut put = |s: &mut Store, m: NewItem| {
+            n += 1;
+            s.ingest(&m, &SourceKey { source: "t".into(), key: n.to_string() }).unwrap();
+        };
+        // Thread a: asked, answered. Thread b: asked, waiting.
+        put(&mut s, mail("a1", them, us, 0, &[]));
+        put(&mut s, mail("a2", us, them, 1, &["a1"]));
+        put(&mut s, mail("b1", them, us, 2, &[]));
+        assert_eq!(subjects(&s, acme, None), ["mail b1"]);
+        // Thread a asked again: both wait, oldest first; the newest alone.
+        put(&mut s, mail("a3", them, us, 3, &["a1", "a2"]));
+        assert_eq!(subjects(&s, acme, None), ["mail b1", "mail a3"]);
+        assert_eq!(subjects(&s, acme, Some(1)), ["mail a3"]);
+        // c1 and c2 start apart (c2 lost its references), x9 waits on its
+        // own; our c3 answers c2 and names c1 too, so the two threads merge
+        // into one: the links follow the items to the merged thread.
+        put(&mut s, mail("c1", them, us, 3, &[]));
+        put(&mut s, mail("c2", them, us, 4, &[]));
+        put(&mut s, mail("x9", them, us, 5, &[]));
+        assert_eq!(subjects(&s, acme, None).len(), 5);
+        put(&mut s, mail("c3", us, them, 6, &["c1", "c2"]));
+        let threads: Vec<(i64, Option<i64>)> = s
+            .conn
+            .prepare("SELECT i.thread_id, l.thread_id FROM items i JOIN item_links l ON l.item_id = i.id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert!(threads.iter().all(|(i, l)| Some(*i) == *l), "{threads:?}");
+        let merged: i64 = s
+            .conn
+            .query_row("SELECT COUNT(DISTINCT thread_id) FROM items WHERE message_id LIKE 'c%'", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(merged, 1);
+        assert_eq!(subjects(&s, acme, None), ["mail b1", "mail a3", "mail x9"]);
+        // The client's last mail of thread a deleted: our a2 is the last
+        // live one, so thread a no longer waits.
+        s.conn.execute("UPDATE items SET deleted_at = '2026-03-03T00:00:00Z' WHERE message_id = 'a3'", []).unwrap();
+        assert_eq!(subjects(&s, acme, None), ["mail b1", "mail x9"]);
+        assert_eq!(subjects(&s, acme, Some(5)), ["mail b1", "mail x9"]);
+        let all = s.waiting_threads(None, None).unwrap();
+        assert_eq!(all.iter().map(|w| w.subject.as_str()).collect::<Vec<_>>(), ["mail b1", "mail x9"]);
+        assert_eq!(all[0].clients, [(acme.0, "Acme".to_string())]);
     }
 }
