@@ -393,6 +393,17 @@ impl Directory {
         }
     }
 
+    /// Forgets one owner of an address (the store's cached directory
+    /// follows an address moved from a client to its new contact).
+    pub fn remove_contact_address(&mut self, address: &str, contact: Option<ContactId>, client: ClientId) {
+        if let Some(list) = self.contacts_by_address.get_mut(address) {
+            list.retain(|e| *e != (contact, client));
+            if list.is_empty() {
+                self.contacts_by_address.remove(address);
+            }
+        }
+    }
+
     /// True when the address is one of ours (an own address or at an own domain).
     pub fn is_own(&self, address: &str) -> bool {
         self.own_addresses.contains(address)

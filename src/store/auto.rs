@@ -17,8 +17,48 @@ use crate::model::{AutoContacts, ClientId, ContactId, Direction, Link, LinkReaso
 
 /// Contacts this transaction created, by address: a later item of the same
 /// batch (matched with the directory as it was when the batch began) is
-/// linked to them too.
-pub(super) type Created = HashMap<String, (ContactId, ClientId)>;
+/// linked to them too. With them, the changes made to the directory's
+/// tables, which the store makes to its cached directory after the commit
+/// instead of building it again ([`follow`]).
+#[derive(Debug, Default)]
+pub(super) struct Created {
+    by_address: HashMap<String, (ContactId, ClientId)>,
+    edits: Vec<DirEdit>,
+    /// How far these changes moved `directory_version` (its triggers bump
+    /// it once per row): if it moved further, someone else changed it too.
+    bumps: i64,
+}
+
+/// One change to the directory's tables made while storing mail.
+#[derive(Debug, Clone)]
+enum DirEdit {
+    /// A new contact, by its name.
+    Contact { id: ContactId, client: ClientId, name: String },
+    /// A contact's new address.
+    Address { address: String, contact: ContactId, client: ClientId },
+    /// An address that is no longer the client's own: it is a contact's now.
+    Unlisted { address: String, client: ClientId },
+}
+
+/// Makes the changes of `created` to `dir`, built at `version`, which the
+/// committed transaction moved to `after`. False (and `dir` must be built
+/// again) when the version moved by more than these changes.
+pub(super) fn follow(dir: &mut (i64, Directory), created: &mut Created, after: i64) -> bool {
+    let edits = std::mem::take(&mut created.edits);
+    let bumps = std::mem::take(&mut created.bumps);
+    if dir.0.checked_add(bumps) != Some(after) {
+        return false;
+    }
+    for e in edits {
+        match e {
+            DirEdit::Contact { id, client, name } => dir.1.add_contact_name(id, client, &name),
+            DirEdit::Address { address, contact, client } => dir.1.add_contact_address(&address, Some(contact), client),
+            DirEdit::Unlisted { address, client } => dir.1.remove_contact_address(&address, None, client),
+        }
+    }
+    dir.0 = after;
+    true
+}
 
 /// The policy and what this transaction created so far.
 #[derive(Debug, Default)]
@@ -57,7 +97,7 @@ pub(super) fn from_mail(
             _ => false,
         };
         for p in participants.iter().filter(|p| !p.address.is_empty()) {
-            if let Some(&(contact, client)) = created.get(&p.address) {
+            if let Some(&(contact, client)) = created.by_address.get(&p.address) {
                 upgrade(links, &p.address, client, contact);
                 continue;
             }
@@ -94,14 +134,19 @@ pub(super) fn from_mail(
             if refused {
                 continue;
             }
-            let contact = add_or_join(tx, client, &person, &p.address, item)?;
+            let contact = add_or_join(tx, client, &person, &p.address, item, created)?;
             if listed {
                 // The address is the person's now; it still links the client
                 // (through the contact), and only once.
-                tx.prepare_cached("DELETE FROM client_emails WHERE client_id = ?1 AND email = ?2")?
+                let n = tx
+                    .prepare_cached("DELETE FROM client_emails WHERE client_id = ?1 AND email = ?2")?
                     .execute(params![client.0, p.address])?;
+                if n > 0 {
+                    created.bumps += n as i64;
+                    created.edits.push(DirEdit::Unlisted { address: p.address.clone(), client });
+                }
             }
-            created.insert(p.address.clone(), (contact, client));
+            created.by_address.insert(p.address.clone(), (contact, client));
             upgrade(links, &p.address, client, contact);
         }
     }
@@ -177,6 +222,7 @@ fn add_or_join(
     person: &crate::person::PersonName,
     address: &str,
     item: i64,
+    created: &mut Created,
 ) -> Result<ContactId> {
     let key = name_key(&person.name);
     let same: Option<i64> = tx
@@ -192,11 +238,19 @@ fn add_or_join(
             )?
             .execute(params![client.0, person.name, person.title_before, person.title_after, key])?;
             tracing::debug!(client = client.0, item, "a contact found in mail");
-            tx.last_insert_rowid()
+            let id = tx.last_insert_rowid();
+            created.bumps += 1;
+            created.edits.push(DirEdit::Contact { id: ContactId(id), client, name: person.name.clone() });
+            id
         }
     };
-    tx.prepare_cached("INSERT OR IGNORE INTO contact_emails (contact_id, email) VALUES (?1, ?2)")?
+    let n = tx
+        .prepare_cached("INSERT OR IGNORE INTO contact_emails (contact_id, email) VALUES (?1, ?2)")?
         .execute(params![id, address])?;
+    if n > 0 {
+        created.bumps += n as i64;
+        created.edits.push(DirEdit::Address { address: address.to_string(), contact: ContactId(id), client });
+    }
     Ok(ContactId(id))
 }
 
@@ -635,5 +689,58 @@ mod tests {
             })
             .unwrap();
         assert_eq!(through, 3);
+    }
+
+    /// Contacts found in mail join the cached directory as they are stored
+    /// (the directory is not built again for each): it answers as one built
+    /// afresh, for a new contact, a listed address that became a contact's,
+    /// and a name found in a later note; and the cache is dropped when
+    /// another process changed the directory meanwhile.
+    #[test]
+    fn the_cached_directory_follows_contacts_found_in_mail() {
+        let mut s = Store::open_in_memory(Policy {
+            own_domains: vec!["modrykamen.cz".into()],
+            free_mail_domains: vec!["seznam.cz".into()],
+            ..Policy::default()
+        })
+        .unwrap();
+        let acme = s
+            .add_client(&ClientInput {
+                name: "Acme".into(),
+                domains: vec!["acme.cz".into()],
+                emails: vec!["petra.mala@acme-group.com".into()],
+                ..Default::default()
+            })
+            .unwrap();
+        let us = || p(Role::To, "", "jana@modrykamen.cz");
+        let addresses = ["karel@acme.cz", "petra.mala@acme-group.com", "eva@acme.cz", "nobody@else.cz"];
+        let from = [("Karel Horák", "karel@acme.cz"), ("Petra Malá", "petra.mala@acme-group.com")];
+        for (n, (name, address)) in from.iter().enumerate() {
+            let item = mail(n + 1, vec![p(Role::From, name, address), us()], serde_json::json!({}));
+            s.ingest(&item, &SourceKey { source: "t".into(), key: n.to_string() }).unwrap();
+            let version = s.directory_version().unwrap();
+            let fresh = s.build_directory().unwrap();
+            let (cached_version, cached) = s.directory.as_ref().expect("the directory stays cached");
+            assert_eq!(*cached_version, version, "after {address}");
+            for a in addresses {
+                let one = [p(Role::From, "", a)];
+                assert_eq!(cached.decide(&one), fresh.decide(&one), "{a} after {address}");
+            }
+            let hints = crate::matcher::NoteHints::default();
+            let text = "Volal pan Horák, paní Malá pošle objednávku.";
+            assert_eq!(cached.decide_note(&[], &hints, text), fresh.decide_note(&[], &hints, text));
+        }
+        let contacts: i64 = s.conn().query_row("SELECT COUNT(*) FROM contacts", [], |r| r.get(0)).unwrap();
+        assert_eq!(contacts, 2);
+        // Another process adds a domain while a batch that found nobody is
+        // stored: the version moved, not by this batch, so the cache goes.
+        s.conn().execute("INSERT INTO client_domains (client_id, domain) VALUES (?1, 'acme.sk')", [acme.0]).unwrap();
+        let mut dir = s.directory.take().unwrap();
+        let mut created = super::Created::default();
+        let after = s.directory_version().unwrap();
+        assert!(!super::follow(&mut dir, &mut created, after));
+        assert!(s.directory().is_ok());
+        let one = [p(Role::From, "", "x@acme.sk")];
+        assert!(matches!(s.directory().unwrap().decide(&one), crate::matcher::Decision::Links(l) if l.len() == 1));
     }
 }

@@ -205,14 +205,21 @@ impl Store {
     /// warnings (notes naming unknown clients).
     pub fn apply(&mut self, changes: &Changes<'_>) -> Result<(Vec<IngestOutcome>, Vec<String>)> {
         loop {
-            let dir = self.take_directory()?;
+            let mut dir = self.take_directory()?;
             let mut auto = super::auto::State { policy: self.policy.auto_contacts, ..Default::default() };
             let result = ingest_tx(&mut self.conn, &dir, &mut auto, changes);
-            self.put_directory(dir);
+            // Contacts found in the mail join the cached directory as they
+            // were stored; it is built again only when someone else changed
+            // the directory too (and on an error).
+            if let Ok(Some((_, after))) = &result
+                && super::auto::follow(&mut dir, &mut auto.created, *after)
+            {
+                self.put_directory(dir);
+            }
             // `None`: another process changed the directory between building
             // it and taking the write lock; match with the new one.
             if let Some(r) = result.transpose() {
-                let r = r?;
+                let (r, _) = r?;
                 // Deals from invoices get their history items (searchable,
                 // in the timeline) in transactions of their own; one missed
                 // by a crash is made at the next open.
@@ -356,10 +363,12 @@ impl Store {
         let mut threads = BTreeSet::new();
         let mut auto = super::auto::State { policy: self.policy.auto_contacts, ..Default::default() };
         for chunk in ids.chunks(REMATCH_CHUNK) {
-            let dir = self.take_directory()?;
-            let result = rematch_chunk(&mut self.conn, &dir.1, chunk, &mut threads, &mut auto);
-            self.put_directory(dir);
-            changed += result?;
+            let mut dir = self.take_directory()?;
+            let (n, after) = rematch_chunk(&mut self.conn, &dir.1, chunk, &mut threads, &mut auto)?;
+            if super::auto::follow(&mut dir, &mut auto.created, after) {
+                self.put_directory(dir);
+            }
+            changed += n;
         }
         let threads: Vec<i64> = threads.into_iter().collect();
         for chunk in threads.chunks(REMATCH_CHUNK) {
@@ -562,7 +571,7 @@ fn rematch_chunk(
     ids: &[ItemId],
     threads: &mut BTreeSet<i64>,
     auto: &mut super::auto::State,
-) -> Result<usize> {
+) -> Result<(usize, i64)> {
     let tx = conn.transaction()?;
     let mut changed = 0;
     let ts = now();
@@ -622,20 +631,23 @@ fn rematch_chunk(
             threads.insert(t);
         }
     }
+    let after = directory_version_in(&tx)?;
     tx.commit()?;
-    Ok(changed)
+    Ok((changed, after))
 }
+
+/// What [`Store::apply`] returns: the outcomes and the warnings.
+type Applied = (Vec<IngestOutcome>, Vec<String>);
 
 fn ingest_tx(
     conn: &mut rusqlite::Connection,
     (version, dir): &(i64, Directory),
     auto: &mut super::auto::State,
     changes: &Changes<'_>,
-) -> Result<Option<(Vec<IngestOutcome>, Vec<String>)>> {
+) -> Result<Option<(Applied, i64)>> {
     let tx = conn.transaction()?;
     // Under the write lock: is the directory still the one we built?
-    let now_version: i64 = tx.query_row("SELECT version FROM directory_version WHERE id = 1", [], |r| r.get(0))?;
-    if now_version != *version {
+    if directory_version_in(&tx)? != *version {
         return Ok(None);
     }
     let ts = now();
@@ -684,8 +696,14 @@ fn ingest_tx(
             params![source, value, ts],
         )?;
     }
+    let after = directory_version_in(&tx)?;
     tx.commit()?;
-    Ok(Some((out, warnings)))
+    Ok(Some(((out, warnings), after)))
+}
+
+/// The directory's version as a transaction sees it.
+fn directory_version_in(tx: &Transaction<'_>) -> Result<i64> {
+    Ok(tx.prepare_cached("SELECT version FROM directory_version WHERE id = 1")?.query_row([], |r| r.get(0))?)
 }
 
 /// Where a document's file lives: `<files>/ab/abcdef…` by content hash.
