@@ -744,9 +744,10 @@ pub fn prepare_documents(
     let mut warnings = Vec::new();
     let mut out = Vec::with_capacity(items.len());
     for (item, _) in items.iter_mut() {
+        let from = item.original_file.take();
         if let (Some(raw), Some(dir)) = (item.original.take(), originals)
             && !item.content_hash.is_empty()
-            && let Err(e) = crate::store::keep_file(dir, &item.content_hash, &raw)
+            && let Err(e) = crate::store::keep_file_from(dir, &item.content_hash, &raw, from.as_deref())
         {
             warnings.push(format!("cannot keep the original of {:?}: {e}", item.subject));
         }

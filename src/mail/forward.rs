@@ -381,6 +381,7 @@ fn original_of(block: Block, parent: &NewItem) -> Original {
         note: None,
         documents: parent.documents.clone(),
         original: parent.original.clone(),
+        original_file: None,
     };
     Original { item, format: block.format, date_raw }
 }

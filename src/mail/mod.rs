@@ -281,6 +281,7 @@ fn parse_inner(raw: &[u8], hints: &ParseHints) -> Result<NewItem, ParseError> {
         note: None,
         documents,
         original: Some(raw.to_vec()),
+        original_file: None,
     })
 }
 

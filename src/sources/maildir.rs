@@ -127,7 +127,14 @@ impl MaildirSource {
                     let hints = ParseHints { file_time: mtime };
                     if self.capture { parse_captured(&bytes, &hints) } else { parse(&bytes, &hints) }
                 }) {
-                    Ok(item) => batch.items.push((item, SourceKey { source: self.source_id.clone(), key: f.key })),
+                    Ok(mut item) => {
+                        // The message file itself is the original (a capture
+                        // mailbox keeps the forwarded message instead).
+                        if item.original.as_deref() == Some(bytes.as_slice()) {
+                            item.original_file = Some(f.path.clone());
+                        }
+                        batch.items.push((item, SourceKey { source: self.source_id.clone(), key: f.key }))
+                    }
                     Err(e) => {
                         tracing::warn!(source = %self.name, "cannot parse {}: {e}", f.path.display());
                         counts.skip(e.to_string());

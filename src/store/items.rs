@@ -78,6 +78,10 @@ pub struct NewItem {
     /// version, attachments to download): the pipeline keeps it as a file
     /// by content hash ([`Store::originals_dir`]) before the store sees it.
     pub original: Option<Vec<u8>>,
+    /// The file `original` was read from, when it is one that never
+    /// changes (a Maildir message: flags rename it, nothing rewrites it).
+    /// The original is then kept as a hard link to it, not a copy.
+    pub original_file: Option<std::path::PathBuf>,
 }
 
 /// Start times of a source's live items, by key (see [`Store::source_dates`]).
@@ -714,13 +718,37 @@ pub fn document_path(files: &std::path::Path, hash: &str) -> std::path::PathBuf 
 /// Writes a document's bytes under the documents folder (by content hash:
 /// the name from the mail is metadata only, never a path).
 pub fn keep_file(files: &std::path::Path, hash: &str, bytes: &[u8]) -> std::io::Result<std::path::PathBuf> {
+    keep_file_from(files, hash, bytes, None)
+}
+
+/// [`keep_file`], made a hard link to `from` when given (a file with these
+/// very bytes that never changes): no bytes are copied. Where linking
+/// cannot be done (another file system, a file renamed meanwhile, no
+/// permission), the bytes are written.
+pub fn keep_file_from(
+    files: &std::path::Path,
+    hash: &str,
+    bytes: &[u8],
+    from: Option<&std::path::Path>,
+) -> std::io::Result<std::path::PathBuf> {
     let path = document_path(files, hash);
-    if !path.exists() {
-        std::fs::create_dir_all(path.parent().unwrap_or(files))?;
-        let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, bytes)?;
-        std::fs::rename(&tmp, &path)?;
+    if path.exists() {
+        return Ok(path);
     }
+    let parent = path.parent().unwrap_or(files);
+    if !parent.is_dir() {
+        std::fs::create_dir_all(parent)?;
+    }
+    if let Some(from) = from {
+        match std::fs::hard_link(from, &path) {
+            Ok(()) => return Ok(path),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(path),
+            Err(e) => tracing::debug!("cannot link {} as an original ({e}): copying it", from.display()),
+        }
+    }
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, &path)?;
     Ok(path)
 }
 

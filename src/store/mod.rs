@@ -27,7 +27,7 @@ pub use deals::{DEAL_STATUSES, Deal, DealInput};
 pub use feed::IndexDoc;
 pub use items::{
     Attachment, Changes, DateSource, IngestOutcome, ItemRow, KnownDates, LinkRow, NewItem, REMATCH_CHUNK, SourceKey,
-    document_path, keep_file,
+    document_path, keep_file, keep_file_from,
 };
 pub use proposals::{ContactProposal, DealProposal};
 pub use reminders::{ClientActivity, Planned, ReminderRow};

@@ -52,6 +52,62 @@ fn sync_imports_the_example_once() {
     assert_eq!(stats["index"]["up_to_date"], true, "{stats}");
 }
 
+/// A Maildir message's original is a hard link to its file (no copy);
+/// an mbox message's is a file of its own. Either outlives its source.
+#[test]
+fn originals_of_maildir_mail_are_links_and_outlive_the_maildir() {
+    use std::os::unix::fs::MetadataExt;
+    let env = env_with_maildir();
+    env.ok(&["sync"]);
+    let inodes = |dir: &std::path::Path| -> std::collections::BTreeMap<u64, u64> {
+        let mut out = std::collections::BTreeMap::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap().flatten() {
+                let m = e.metadata().unwrap();
+                if m.is_dir() {
+                    stack.push(e.path());
+                } else {
+                    out.insert(m.ino(), m.nlink());
+                }
+            }
+        }
+        out
+    };
+    let originals = inodes(&env.path().join("data/originals"));
+    let maildir = inodes(&env.path().join("maildir"));
+    assert!(originals.len() >= 20, "{originals:?}");
+    let linked = originals.keys().filter(|i| maildir.contains_key(i)).count();
+    // Every original but the capture of a duplicate is a Maildir file.
+    assert!(linked >= originals.len() - 1, "{linked} of {} linked", originals.len());
+    assert!(originals.values().all(|n| *n >= 1));
+    // The Maildir goes; every original stays readable, whole.
+    let before: Vec<Vec<u8>> = std::fs::read_dir(env.path().join("data/originals"))
+        .unwrap()
+        .flatten()
+        .flat_map(|d| std::fs::read_dir(d.path()).unwrap().flatten().map(|f| std::fs::read(f.path()).unwrap()))
+        .collect();
+    std::fs::remove_dir_all(env.path().join("maildir")).unwrap();
+    let after: Vec<Vec<u8>> = std::fs::read_dir(env.path().join("data/originals"))
+        .unwrap()
+        .flatten()
+        .flat_map(|d| std::fs::read_dir(d.path()).unwrap().flatten().map(|f| std::fs::read(f.path()).unwrap()))
+        .collect();
+    assert_eq!(before, after);
+    assert!(after.iter().all(|b| b.windows(8).any(|w| w == b"Subject:") || b.windows(8).any(|w| w == b"subject:")));
+    // An mbox's messages are written out, not linked.
+    let mbox = env.path().join("archive.mbox");
+    std::fs::write(
+        &mbox,
+        "From karel@acme-stavby.cz Mon Mar  2 09:00:00 2026\nFrom: Karel <karel@acme-stavby.cz>\nTo: jana.svobodova@modrykamen.cz\nSubject: Z mboxu\nMessage-ID: <mbox-1@acme-stavby.cz>\nDate: Mon, 2 Mar 2026 09:00:00 +0100\n\nDobry den.\n",
+    )
+    .unwrap();
+    env.ok(&["import", "mbox", mbox.to_str().unwrap()]);
+    let now = inodes(&env.path().join("data/originals"));
+    assert_eq!(now.len(), originals.len() + 1);
+    assert!(now.values().all(|n| *n == 1), "after the Maildir went, nothing is shared: {now:?}");
+}
+
 #[test]
 fn history_links_by_address_domain_and_thread() {
     let env = env_with_maildir();
