@@ -41,7 +41,7 @@
 //! `--only STEP,...` runs some steps (import, sizes, search, clients,
 //! daemon, reindex, cli, others); without `import` a store left by an
 //! earlier run at the same size is reused (the re-match needs a fresh one).
-//! Full run, about 45 minutes on 2 cores:
+//! Full run, about 20 minutes on 2 idle cores:
 //! `cargo bench --bench scale -- --out /work/bench-data/scale --keep`.
 //!
 //! Without `--bench` (as `cargo test --all-targets` runs it) it is a smoke
