@@ -231,7 +231,7 @@ impl Brief {
             .collect::<Result<_, _>>()?;
         let items = store.client_item_counts(id)?;
         let total = items.values().sum::<i64>();
-        let deals = figures_among(&store.deals(None)?, &c, cfg);
+        let deals = client_figures_of(store, cfg, &c)?;
         Ok(Brief {
             client: BriefClient {
                 id: c.id.0,
@@ -268,7 +268,19 @@ pub fn brief_json(store: &Store, cfg: &FiguresConfig, id: ClientId) -> Result<Va
 
 /// A client's figures from its deals (see [`crate::figures`]).
 pub fn client_figures(store: &Store, cfg: &FiguresConfig, id: ClientId) -> Result<Figures, crate::store::StoreError> {
-    Ok(figures_among(&store.deals(None)?, &store.client(id)?, cfg))
+    client_figures_of(store, cfg, &store.client(id)?)
+}
+
+/// A client's figures from its own deals and everybody's sums (two
+/// statements, whatever the number of deals).
+pub fn client_figures_of(
+    store: &Store,
+    cfg: &FiguresConfig,
+    client: &crate::model::Client,
+) -> Result<Figures, crate::store::StoreError> {
+    let mine = store.deals(Some(client.id))?;
+    let sums = store.won_sales_by_currency()?;
+    Ok(crate::figures::figures_given(&mine, &sums, client.annual_budget, chrono::Local::now().date_naive(), cfg))
 }
 
 /// A client's figures among everybody's deals, loaded once by callers that

@@ -77,15 +77,20 @@ pub struct Figures {
 
 /// A deal's value in the currency figures use.
 fn amount(d: &Deal, cfg: &FiguresConfig) -> (String, f64) {
+    convert(&d.currency, d.value, cfg)
+}
+
+/// A value in `currency` in the currency figures use.
+fn convert(currency: &str, value: f64, cfg: &FiguresConfig) -> (String, f64) {
     if let Some(base) = &cfg.base_currency {
-        if d.currency == *base {
-            return (base.clone(), d.value);
+        if currency == base {
+            return (base.clone(), value);
         }
-        if let Some(rate) = cfg.rates.get(&d.currency) {
-            return (base.clone(), d.value * rate);
+        if let Some(rate) = cfg.rates.get(currency) {
+            return (base.clone(), value * rate);
         }
     }
-    (d.currency.clone(), d.value)
+    (currency.to_string(), value)
 }
 
 /// Part of a deal's value (an invoice line) in the currency figures use.
@@ -102,6 +107,23 @@ fn add(m: &mut Money, currency: &str, v: f64) {
 
 /// Computes a client's figures from its deals and everybody's (for the share).
 pub fn figures(deals: &[Deal], all: &[Deal], budget: Option<f64>, today: NaiveDate, cfg: &FiguresConfig) -> Figures {
+    let mut sums = Money::new();
+    for d in all.iter().filter(|d| d.status == "won" && d.side != "purchase") {
+        add(&mut sums, &d.currency, d.value);
+    }
+    figures_given(deals, &sums, budget, today, cfg)
+}
+
+/// [`figures`] with everybody's won sales given as sums by their own
+/// currency (`Store::won_sales_by_currency`), so that one client's
+/// figures need not load every deal.
+pub fn figures_given(
+    deals: &[Deal],
+    won_sales: &Money,
+    budget: Option<f64>,
+    today: NaiveDate,
+    cfg: &FiguresConfig,
+) -> Figures {
     let mut f = Figures { annual_budget: budget, ..Figures::default() };
     let mut products: BTreeMap<String, ProductFigure> = BTreeMap::new();
     let mut won_by_currency: BTreeMap<String, Vec<(NaiveDate, f64)>> = BTreeMap::new();
@@ -147,8 +169,8 @@ pub fn figures(deals: &[Deal], all: &[Deal], budget: Option<f64>, today: NaiveDa
     top.truncate(5);
     f.top_products = top;
     let mut everybody = Money::new();
-    for d in all.iter().filter(|d| d.status == "won" && d.side != "purchase") {
-        let (cur, v) = amount(d, cfg);
+    for (currency, sum) in won_sales {
+        let (cur, v) = convert(currency, *sum, cfg);
         add(&mut everybody, &cur, v);
     }
     for (cur, v) in &f.total_sold {
@@ -274,6 +296,14 @@ mod tests {
         let f = figures(&d, &d, None, today, &cfg);
         assert_eq!(f.total_sold.len(), 1);
         assert_eq!(f.total_sold["CZK"], 3_000.0);
+        // Everybody's sums in their own currencies give the same share.
+        let mut all = d.clone();
+        all.push(deal(2, 60.0, "EUR", "won", "2026-03-01", &[]));
+        all.push(deal(2, 9_999.0, "CZK", "lost", "2026-03-01", &[]));
+        let sums = Money::from([("EUR".to_string(), 160.0), ("CZK".to_string(), 500.0)]);
+        let by_sums = figures_given(&d, &sums, None, today, &cfg);
+        assert_eq!(by_sums, figures(&d, &all, None, today, &cfg));
+        assert!((by_sums.share_of_revenue["CZK"] - 3_000.0 / 4_500.0).abs() < 1e-9);
         assert_eq!(quarterly(&d, "CZK", &cfg), vec![(2026, 1, 3_000.0)]);
     }
 }

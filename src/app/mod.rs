@@ -127,15 +127,17 @@ pub fn client_card(store: &Store, config: &Config, id: ClientId) -> Result<Clien
 /// to their access ([`visibility`]).
 pub fn client_card_for(store: &Store, config: &Config, id: ClientId, viewer: &Viewer) -> Result<ClientCard> {
     let c = store.client(id)?;
-    card_of(store, config, c, &store.deals(None)?, viewer)
+    let figures = crate::brief::client_figures_of(store, &config.figures, &c)?;
+    card_of(store, config, c, figures, viewer)
 }
 
 /// The client card, whole, with all deals read once (listing many clients).
 pub fn client_card_among(store: &Store, config: &Config, c: Client, all_deals: &[Deal]) -> Result<ClientCard> {
-    card_of(store, config, c, all_deals, &Viewer::everyone())
+    let figures = crate::brief::figures_among(all_deals, &c, &config.figures);
+    card_of(store, config, c, figures, &Viewer::everyone())
 }
 
-fn card_of(store: &Store, config: &Config, c: Client, all_deals: &[Deal], viewer: &Viewer) -> Result<ClientCard> {
+fn card_of(store: &Store, config: &Config, c: Client, figures: Figures, viewer: &Viewer) -> Result<ClientCard> {
     let last_seen = store.contact_last_contact(c.id, Utc::now())?;
     let contacts = store
         .contacts(c.id)?
@@ -170,7 +172,6 @@ fn card_of(store: &Store, config: &Config, c: Client, all_deals: &[Deal], viewer
     }
     let counts = store.client_item_counts(c.id)?;
     let total = counts.values().sum();
-    let figures = crate::brief::figures_among(all_deals, &c, &config.figures);
     let now = Utc::now();
     let upcoming = store
         .events_between(now, now + Duration::days(90), Some(c.id))?

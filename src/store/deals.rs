@@ -180,6 +180,17 @@ impl Store {
         }
     }
 
+    /// Everybody's won sales (purchases left out), summed by currency:
+    /// what a client's share of revenue is measured against.
+    pub fn won_sales_by_currency(&self) -> Result<std::collections::BTreeMap<String, f64>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT d.currency, SUM(d.value) FROM deals d JOIN clients c ON c.id = d.client_id
+             WHERE d.status = 'won' AND d.side != 'purchase' GROUP BY d.currency",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     fn deals_where(&self, condition: &str, arg: i64) -> Result<Vec<Deal>> {
         let sql = format!(
             "SELECT d.id, d.client_id, c.name, d.title, d.value, d.currency, d.status, d.date, d.products, d.number,
