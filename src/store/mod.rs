@@ -400,6 +400,18 @@ mod tests {
         assert_eq!(fk, 1);
     }
 
+    /// A store file at schema `version`, with `sql` run on it.
+    fn store_at(path: &std::path::Path, version: usize, sql: &str) {
+        let mut conn = Connection::open(path).unwrap();
+        for (i, m) in schema::MIGRATIONS.iter().take(version).enumerate() {
+            let tx = conn.transaction().unwrap();
+            tx.execute_batch(m).unwrap();
+            tx.pragma_update(None, "user_version", (i + 1) as i64).unwrap();
+            tx.commit().unwrap();
+        }
+        conn.execute_batch(sql).unwrap();
+    }
+
     /// A store at schema 7 (before issue 13) with a client, a typed contact
     /// and a deal opens at the newest schema with everything kept: the
     /// contact's typed phone is marked typed, its name key filled, the
@@ -408,24 +420,14 @@ mod tests {
     fn schema_7_moves_to_8_keeping_contacts_and_deals() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("k.sqlite3");
-        {
-            let mut conn = Connection::open(&path).unwrap();
-            for (i, sql) in schema::MIGRATIONS.iter().take(7).enumerate() {
-                let tx = conn.transaction().unwrap();
-                tx.execute_batch(sql).unwrap();
-                tx.pragma_update(None, "user_version", (i + 1) as i64).unwrap();
-                tx.commit().unwrap();
-            }
-            conn.execute_batch(
+        store_at(&path, 7,
                 "INSERT INTO clients (id, name, name_key, status, custom, created_at, updated_at)
                      VALUES (1, 'Acme Stavby s.r.o.', 'acme stavby s.r.o.', 'client', '{}', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z');
                  INSERT INTO contacts (id, client_id, name, phone, role) VALUES (1, 1, 'Ing. Karel Horák', '+420 602 000 111', NULL);
                  INSERT INTO contact_emails (contact_id, email) VALUES (1, 'karel.horak@acme-stavby.cz');
                  INSERT INTO deals (id, client_id, title, value, currency, status, date, products, number, import_key, created_at, updated_at)
                      VALUES (1, 1, 'Rekuperace', 185000, 'CZK', 'won', '2025-03-14', '[\"Rekuperace\"]', 'FV-2025-031', '1|FV-2025-031', 'x', 'x');",
-            )
-            .unwrap();
-        }
+        );
         let s = Store::open(&path, Policy::default()).unwrap();
         assert_eq!(s.schema_version().unwrap(), schema::MIGRATIONS.len() as i64);
         let c = s.contact(crate::model::ContactId(1)).unwrap();
@@ -454,24 +456,16 @@ mod tests {
     fn schema_8_moves_to_9_giving_links_their_thread() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("k.sqlite3");
-        {
-            let mut conn = Connection::open(&path).unwrap();
-            for (i, sql) in schema::MIGRATIONS.iter().take(8).enumerate() {
-                let tx = conn.transaction().unwrap();
-                tx.execute_batch(sql).unwrap();
-                tx.pragma_update(None, "user_version", (i + 1) as i64).unwrap();
-                tx.commit().unwrap();
-            }
-            conn.execute_batch(
-                "INSERT INTO clients (id, name, name_key, status, custom, created_at, updated_at)
+        store_at(
+            &path,
+            8,
+            "INSERT INTO clients (id, name, name_key, status, custom, created_at, updated_at)
                      VALUES (1, 'Acme', 'acme', 'client', '{}', 'x', 'x');
                  INSERT INTO items (id, kind, message_id, thread_id, date, direction, content_hash, created_at, rev)
                      VALUES (1, 'email', 'a@x', 7, '2026-01-01T00:00:00Z', 'in', 'h1', 'x', 1),
                             (2, 'note', NULL, NULL, '2026-01-02T00:00:00Z', 'internal', 'h2', 'x', 2);
                  INSERT INTO item_links (item_id, client_id, reason) VALUES (1, 1, 'domain'), (2, 1, 'note');",
-            )
-            .unwrap();
-        }
+        );
         let s = Store::open(&path, Policy::default()).unwrap();
         assert_eq!(s.schema_version().unwrap(), schema::MIGRATIONS.len() as i64);
         let links = |s: &Store| -> Vec<(i64, Option<i64>, String)> {
