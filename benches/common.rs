@@ -1,5 +1,5 @@
 //! Helpers shared by the benchmarks: running a child process and measuring
-//! its wall time, CPU time and peak memory (wait4), and facts about the
+//! its wall time, CPU time (wait4) and peak memory (its VmHWM), and facts about the
 //! machine the figures come from.
 
 use std::fs;
@@ -42,11 +42,32 @@ pub fn run(cmd: &mut Command) -> Run {
         std::io::Read::read_to_string(&mut err, &mut s).ok();
         s
     });
+    // wait4's ru_maxrss is at least this process's own RSS when the child
+    // was spawned (Linux carries the parent's high-water mark over exec),
+    // so a bench that holds an index in memory would see every child as
+    // big as itself. The child's own VmHWM, read while it runs, is its
+    // peak; wait4's figure is kept only for a child too short to be read.
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let hwm = {
+        let done = done.clone();
+        std::thread::spawn(move || {
+            let mut peak = 0i64;
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                if let Some(kb) = vm_hwm_kb(pid) {
+                    peak = peak.max(kb);
+                }
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            peak
+        })
+    };
     let mut status: libc::c_int = 0;
     // SAFETY: plain wait4 on our own child; rusage is written by the kernel.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
     let wall = started.elapsed();
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let sampled = hwm.join().unwrap_or(0);
     let stdout = t_out.join().unwrap_or_default();
     let stderr = t_err.join().unwrap_or_default();
     let ok = r == pid && std::process::ExitStatus::from_raw(status).success();
@@ -55,7 +76,15 @@ pub fn run(cmd: &mut Command) -> Run {
     }
     std::mem::forget(child);
     let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    Run { wall, user: secs(usage.ru_utime), sys: secs(usage.ru_stime), max_rss_kb: usage.ru_maxrss, ok, stdout, stderr }
+    let max_rss_kb = if sampled > 0 { sampled } else { usage.ru_maxrss };
+    Run { wall, user: secs(usage.ru_utime), sys: secs(usage.ru_stime), max_rss_kb, ok, stdout, stderr }
+}
+
+/// The peak resident memory of a running process (VmHWM), in KB.
+fn vm_hwm_kb(pid: libc::pid_t) -> Option<i64> {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 pub fn have(cmd: &str) -> bool {
