@@ -705,9 +705,9 @@ fn ingest_tx(
     Ok(Some(((out, warnings), after)))
 }
 
-/// The directory's version as a transaction sees it.
-fn directory_version_in(tx: &Transaction<'_>) -> Result<i64> {
-    Ok(tx.prepare_cached("SELECT version FROM directory_version WHERE id = 1")?.query_row([], |r| r.get(0))?)
+/// The directory's version as a connection (or a transaction) sees it.
+pub(super) fn directory_version_in(conn: &rusqlite::Connection) -> Result<i64> {
+    Ok(conn.prepare_cached("SELECT version FROM directory_version WHERE id = 1")?.query_row([], |r| r.get(0))?)
 }
 
 /// Where a document's file lives: `<files>/ab/abcdef…` by content hash.

@@ -190,7 +190,7 @@ impl Store {
     /// A number that grows with every change to the directory (triggers in
     /// the schema bump it), whichever process makes it.
     pub fn directory_version(&self) -> Result<i64> {
-        Ok(self.conn.query_row("SELECT version FROM directory_version WHERE id = 1", [], |r| r.get(0))?)
+        items::directory_version_in(&self.conn)
     }
 
     /// Lets this connection leave checkpoints of the write-ahead log to
