@@ -450,10 +450,10 @@ mod tests {
             .unwrap();
     }
 
-    /// A store at schema 8 opens at 9 with each link given its item's
+    /// A store at schema 8 opens at the newest with each link given its item's
     /// thread, and the links of a later merge follow it.
     #[test]
-    fn schema_8_moves_to_9_giving_links_their_thread() {
+    fn schema_8_moves_to_10_giving_links_their_thread() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("k.sqlite3");
         store_at(
@@ -480,6 +480,27 @@ mod tests {
         assert_eq!(links(&s), [(1, Some(7), "email".to_string()), (2, None, "note".to_string())]);
         s.conn.execute("UPDATE items SET thread_id = 3 WHERE id = 1", []).unwrap();
         assert_eq!(links(&s)[0], (1, Some(3), "email".to_string()));
+        // Schema 10: no trigger on links (an insert into a table with one
+        // keeps a statement journal), and no index the others cover.
+        let on_links: Vec<String> = s
+            .conn
+            .prepare("SELECT name FROM sqlite_master WHERE tbl_name = 'item_links' AND type IN ('trigger', 'index') ORDER BY name")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(
+            on_links,
+            [
+                "item_links_client_date",
+                "item_links_client_item",
+                "item_links_client_kind",
+                "item_links_client_thread",
+                "item_links_contact_date",
+                "item_links_item"
+            ]
+        );
     }
 
     #[test]

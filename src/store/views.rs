@@ -277,15 +277,20 @@ mod tests {
         put(&mut s, mail("x9", them, us, 5, &[]));
         assert_eq!(subjects(&s, acme, None).len(), 5);
         put(&mut s, mail("c3", us, them, 6, &["c1", "c2"]));
-        let threads: Vec<(i64, Option<i64>)> = s
+        // Every link carries its item's thread, date, kind and liveness.
+        let threads: Vec<(i64, Option<i64>, bool)> = s
             .conn
-            .prepare("SELECT i.thread_id, l.thread_id FROM items i JOIN item_links l ON l.item_id = i.id")
+            .prepare(
+                "SELECT i.thread_id, l.thread_id, i.date = l.date AND i.kind = l.kind AND l.live = (i.deleted_at IS NULL)
+                 FROM items i JOIN item_links l ON l.item_id = i.id",
+            )
             .unwrap()
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .unwrap()
             .collect::<rusqlite::Result<_>>()
             .unwrap();
-        assert!(threads.iter().all(|(i, l)| Some(*i) == *l), "{threads:?}");
+        assert_eq!(threads.len(), 8);
+        assert!(threads.iter().all(|(i, l, same)| Some(*i) == *l && *same), "{threads:?}");
         let merged: i64 = s
             .conn
             .query_row("SELECT COUNT(DISTINCT thread_id) FROM items WHERE message_id LIKE 'c%'", [], |r| r.get(0))
