@@ -571,15 +571,42 @@ pub fn is_role_address(address: &str) -> bool {
 pub fn signature(body: &str, name: Option<&PersonName>) -> Signature {
     let lines = own_lines(body);
     let block = signature_block(&lines);
+    // A sender's signature comes back with every mail: reading its phones
+    // (the phonenumber parser) and position was a fifth of parsing a
+    // message. What a block says depends only on its lines and the name.
+    let mut key = block.join("\n");
+    key.push('\u{0}');
+    key.push_str(name.map_or("", |n| n.name.as_str()));
+    thread_local! {
+        static READ: std::cell::RefCell<std::collections::HashMap<String, Signature>> = Default::default();
+    }
+    if let Some(known) = READ.with(|c| c.borrow().get(&key).cloned()) {
+        return known;
+    }
+    let found = read_signature(&block, name);
+    READ.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= SIGNATURES_KEPT {
+            c.clear();
+        }
+        c.insert(key, found.clone());
+    });
+    found
+}
+
+/// How many signatures [`signature`] remembers per thread.
+const SIGNATURES_KEPT: usize = 4_096;
+
+fn read_signature(block: &[&str], name: Option<&PersonName>) -> Signature {
     let mut phones: Vec<String> = Vec::new();
-    for line in &block {
+    for line in block {
         for phone in phones_in_line(line) {
             if !phones.contains(&phone) && phones.len() < 8 {
                 phones.push(phone);
             }
         }
     }
-    Signature { phones, position: position_in(&block, name) }
+    Signature { phones, position: position_in(block, name) }
 }
 
 /// The body's own lines: quoted lines dropped, nothing after the start of
@@ -681,6 +708,10 @@ fn signature_block<'a>(lines: &[&'a str]) -> Vec<&'a str> {
 
 /// Phone numbers on one signature line, in E.164.
 fn phones_in_line(line: &str) -> Vec<String> {
+    // A phone has at least 9 digits (see `judge`): most lines have fewer.
+    if line.bytes().filter(u8::is_ascii_digit).count() < 9 {
+        return Vec::new();
+    }
     let chars: Vec<(usize, char)> = line.char_indices().collect();
     let mut out = Vec::new();
     let mut label_text = String::new();
