@@ -323,6 +323,7 @@ async fn keep_going(mut source: Box<dyn Source>, make: SourceFactory, ctx: SyncC
                     tracing::info!("{counts}");
                 }
                 status("ok", None, Some(&counts));
+                give_back_freed_memory();
                 // New items become searchable now, not at the next batch.
                 if counts.new > 0
                     && let Err(e) = ctx.pipeline.flush().await
@@ -415,6 +416,18 @@ async fn wait_for_change(paths: &[&Path], max: Option<Duration>, stop: &Shutdown
         if now != before || deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
             return true;
         }
+    }
+}
+
+/// Hands memory that is free again back to the system. A pass over a big
+/// Maildir lists every file (a million names, ~150 MB) and frees them
+/// again, but glibc keeps freed memory in its arenas: at a million items
+/// the idle daemon held 362 MB, 199 MB after trimming.
+fn give_back_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only walks glibc's own arenas under their locks.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 
