@@ -205,15 +205,8 @@ pub enum Command {
 
 /// Sets up `tracing` to stderr.
 pub fn init_tracing(verbose: u8, quiet: bool) {
-    let default = match (quiet, verbose) {
-        (true, _) => "error",
-        (false, 0) => "warn",
-        (false, 1) => "info",
-        (false, 2) => "kronika=debug,info",
-        _ => "trace",
-    };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter(verbose, quiet)));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none();
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -221,6 +214,21 @@ pub fn init_tracing(verbose: u8, quiet: bool) {
         .with_target(false)
         .with_ansi(ansi)
         .try_init();
+}
+
+/// What `-q`, no flag, `-v`, `-vv` and `-vvv` show. The PDF readers
+/// (lopdf, pdf-extract) log every odd object of a broken PDF as an error;
+/// kronika says once what it could not read ("the document is kept, its
+/// text is not indexed"), so theirs show only at `-vvv`.
+fn default_filter(verbose: u8, quiet: bool) -> String {
+    let level = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, 2) => "kronika=debug,info",
+        _ => return "trace".into(),
+    };
+    format!("{level},lopdf=off,pdf_extract=off")
 }
 
 /// Runs one command.
@@ -289,4 +297,20 @@ impl Context_ {
 pub(crate) fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::default_filter;
+
+    /// Every level's filter parses; the PDF readers' own errors stay quiet
+    /// below `-vvv`.
+    #[test]
+    fn log_filters_parse_and_quiet_the_pdf_readers() {
+        for (verbose, quiet) in [(0, true), (0, false), (1, false), (2, false), (3, false)] {
+            let f = default_filter(verbose, quiet);
+            assert!(tracing_subscriber::EnvFilter::try_new(&f).is_ok(), "{f}");
+            assert_eq!(f.contains("lopdf=off") && f.contains("pdf_extract=off"), verbose < 3, "{f}");
+        }
+    }
 }
