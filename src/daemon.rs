@@ -64,7 +64,7 @@ pub fn start_pipeline(config: &Config, options: PipelineOptions) -> anyhow::Resu
     use anyhow::Context;
     let store = Store::open(&config.db_path(), config.policy())
         .with_context(|| format!("cannot open the store in {}", config.data_dir.display()))?;
-    let index = SearchIndex::open(&config.index_path())?;
+    let index = SearchIndex::open_for_indexing(&config.index_path())?;
     Pipeline::start(store, Some(index), options).context("cannot start the pipeline thread")
 }
 

@@ -727,7 +727,8 @@ fn file_notes(config: &Config, folder: &NotesConfig) -> Result<(), (String, Stri
     use crate::sources::Source;
     let failed = |reason: String| (folder.name.clone(), reason);
     let store = Store::open(&config.db_path(), config.policy()).map_err(|e| failed(e.to_string()))?;
-    let index = crate::index::SearchIndex::open(&config.index_path()).map_err(|e| failed(e.to_string()))?;
+    let index =
+        crate::index::SearchIndex::open_for_indexing(&config.index_path()).map_err(|e| failed(e.to_string()))?;
     let pipeline = crate::pipeline::Pipeline::start(store, Some(index), crate::pipeline::PipelineOptions::default())
         .map_err(|e| failed(e.to_string()))?;
     // The notes source reads files inside `block_in_place`: a runtime with a worker.

@@ -303,7 +303,7 @@ pub fn stats(ctx: &Context_, json: bool) -> Result<ExitCode> {
 }
 
 fn writer(config: &Config) -> Result<(SearchIndex, Indexer)> {
-    let index = SearchIndex::open(&config.index_path())?;
+    let index = SearchIndex::open_for_indexing(&config.index_path())?;
     let ix = match Indexer::new(&index, 100 << 20) {
         Err(IndexError::Locked(p)) => {
             bail!("cannot write the index in {}: the daemon holds it; stop `kronika run` first", p.display())

@@ -128,7 +128,10 @@ impl Indexer {
             self.applied_rev = last;
             self.pending += docs.len();
             progress(docs.len());
-            fresh.extend(docs.iter().map(|d| d.id));
+            if !from_scratch {
+                // A round from scratch follows no sources (a million ids).
+                fresh.extend(docs.iter().map(|d| d.id));
+            }
         }
         self.follow_sources(store, sources_mark, from_scratch, &fresh)?;
         Ok(done)

@@ -8,6 +8,7 @@
 
 pub mod eval;
 mod indexer;
+mod pread;
 mod query;
 
 use std::path::{Path, PathBuf};
@@ -200,14 +201,35 @@ pub struct SearchIndex {
 }
 
 impl SearchIndex {
-    /// Opens the index in `dir`, creating it when missing. An index written
-    /// with another schema version is wiped (the store rebuilds it).
+    /// Opens the index in `dir` for searching, creating it when missing. An
+    /// index written with another schema version is wiped (the store
+    /// rebuilds it).
     pub fn open(dir: &Path) -> Result<SearchIndex, IndexError> {
+        Self::open_with(dir, false)
+    }
+
+    /// Opens the index in `dir` for an [`Indexer`] that mostly writes (a
+    /// pipeline, `reindex`): its files are read into buffers, not mapped,
+    /// so that merges do not keep the whole index resident (`pread.rs`).
+    pub fn open_for_indexing(dir: &Path) -> Result<SearchIndex, IndexError> {
+        Self::open_with(dir, true)
+    }
+
+    fn open_with(dir: &Path, pread: bool) -> Result<SearchIndex, IndexError> {
         let err = |source| IndexError::Tantivy { path: dir.to_path_buf(), source };
         std::fs::create_dir_all(dir).map_err(|e| err(e.into()))?;
         let (schema, fields) = schema();
+        let directory = || -> Result<Box<dyn tantivy::Directory>, IndexError> {
+            let open = |e: tantivy::directory::error::OpenDirectoryError| err(e.into());
+            Ok(if pread {
+                Box::new(pread::PreadDirectory::open(dir).map_err(open)?)
+            } else {
+                Box::new(tantivy::directory::MmapDirectory::open(dir).map_err(open)?)
+            })
+        };
+        let create = |schema| Index::create(directory()?, schema, tantivy::IndexSettings::default()).map_err(err);
         let index = if dir.join("meta.json").exists() {
-            let index = Index::open_in_dir(dir).map_err(err)?;
+            let index = Index::open(directory()?).map_err(err)?;
             let payload = read_payload(&index);
             if payload.as_ref().map(|p| p.schema) == Some(SCHEMA_VERSION)
                 || payload.is_none() && index.schema() == schema
@@ -218,10 +240,10 @@ impl SearchIndex {
                 drop(index);
                 std::fs::remove_dir_all(dir).map_err(|e| err(e.into()))?;
                 std::fs::create_dir_all(dir).map_err(|e| err(e.into()))?;
-                Index::create_in_dir(dir, schema).map_err(err)?
+                create(schema)?
             }
         } else {
-            Index::create_in_dir(dir, schema).map_err(err)?
+            create(schema)?
         };
         index.tokenizers().register(ANALYZER, analyzer());
         index.tokenizers().register(ANALYZER_CS, crate::stem::analyzer(Lang::Czech));
