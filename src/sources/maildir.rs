@@ -4,8 +4,11 @@
 //! change or a move from `new/` to `cur/` is not a new message.
 //!
 //! Watching: `notify` reports changes below the root; a burst of events
-//! becomes one rescan. Rescans are cheap: only files whose key the store
-//! does not know yet are read and parsed.
+//! becomes one pass over what they named. A new or renamed file is looked
+//! at alone; a file that went away rescans its mailbox (to tell a delete
+//! from a move); anything else (a new folder, an overflow) rescans the
+//! tree. Rescans are cheap: only files whose key the store does not know
+//! yet are read and parsed.
 #![deny(clippy::string_slice, clippy::indexing_slicing)]
 
 use std::collections::{HashMap, HashSet};
@@ -14,7 +17,7 @@ use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Utc};
 
-use super::watch::FolderWatch;
+use super::watch::{Changes, FolderWatch};
 use super::{BATCH, BoxFuture, MAX_MESSAGE_BYTES, Source, SourceError, SyncContext};
 use crate::mail::{ParseHints, parse, parse_captured};
 use crate::pipeline::{Batch, BatchSender, Counts};
@@ -29,6 +32,8 @@ pub struct MaildirSource {
     /// Keys stored or already judged (blocked, unreadable) in this run.
     known: Option<HashSet<String>>,
     watcher: Option<FolderWatch>,
+    /// What the watcher reported since the last pass (none: the whole tree).
+    pending: Option<Changes>,
     /// A capture mailbox: forwards are unwrapped (`mail::parse_captured`).
     capture: bool,
 }
@@ -98,6 +103,7 @@ impl MaildirSource {
             root,
             known: None,
             watcher: None,
+            pending: None,
             capture: false,
         }
     }
@@ -110,7 +116,8 @@ impl MaildirSource {
     }
 
     fn sync_blocking(&mut self, ctx: &SyncContext) -> Result<Counts, SourceError> {
-        let result = self.pass(ctx);
+        let changes = self.pending.take().filter(|c| !c.rescan);
+        let result = self.pass(ctx, changes.as_ref());
         if result.is_err() {
             // What the failed pass counted as known may not be stored: the
             // next pass asks the store again, so nothing is skipped.
@@ -119,16 +126,23 @@ impl MaildirSource {
         result
     }
 
-    fn pass(&mut self, ctx: &SyncContext) -> Result<Counts, SourceError> {
+    /// One pass: over the whole tree, or over what `changes` named.
+    fn pass(&mut self, ctx: &SyncContext, changes: Option<&Changes>) -> Result<Counts, SourceError> {
         if !self.root.is_dir() {
             return Err(self.unavailable("it is not a folder (check the path in the config)"));
         }
         let mut counts = Counts::default();
         let boxes = mailboxes(&self.root);
+        let (to_list, mut found) = match changes.map(|c| scope(&boxes, c)) {
+            Some(Scope::Some { mailboxes, files }) => (mailboxes, files),
+            Some(Scope::All) | None => ((0..boxes.len()).collect(), Vec::new()),
+        };
         // Listed mailbox → its index in `boxes`.
         let mut listed: HashMap<&str, usize> = HashMap::new();
-        let mut found = Vec::new();
         for (i, (rel, dir)) in boxes.iter().enumerate() {
+            if !to_list.contains(&i) {
+                continue;
+            }
             match list_mailbox(i, dir, &mut found) {
                 Ok(()) => {
                     listed.insert(rel, i);
@@ -180,7 +194,10 @@ impl MaildirSource {
             }
             ctx.progress.inc(1);
             let key = f.key(&boxes);
-            known.insert(key.clone());
+            if !known.insert(key.clone()) {
+                // The same message under two names (a move caught half way).
+                continue;
+            }
             let path = f.path(&boxes);
             match read_message(&path) {
                 Ok((bytes, mtime)) => match super::guarded(|| {
@@ -236,9 +253,14 @@ impl Source for MaildirSource {
                 // Anything that arrived between the last sync and now.
                 return Ok(());
             };
-            if !watch.changed(None, Duration::from_millis(200)).await {
+            let Some(changes) = watch.changed(None, Duration::from_millis(200)).await else {
                 self.watcher = None;
                 return Err(self.unavailable("the watcher stopped"));
+            };
+            match &mut self.pending {
+                Some(p) if !p.rescan && !changes.rescan => p.paths.extend(changes.paths),
+                Some(p) => p.rescan = true,
+                None => self.pending = Some(changes),
             }
             Ok(())
         })
@@ -247,6 +269,56 @@ impl Source for MaildirSource {
 
 fn in_tmp(p: &Path) -> bool {
     p.parent().and_then(|d| d.file_name()).is_some_and(|n| n == "tmp")
+}
+
+/// What a pass over reported changes looks at.
+enum Scope {
+    /// The whole tree.
+    All,
+    /// These mailboxes whole (by index), and these files alone.
+    Some { mailboxes: HashSet<usize>, files: Vec<Found> },
+}
+
+/// Turns the paths the watcher named into what to look at: a message file
+/// that is there is read alone; one that went away (deleted, or renamed
+/// without the new name among the paths) lists its mailbox, so that a
+/// delete is told from a move; any other path lists the whole tree.
+fn scope(boxes: &[(String, PathBuf)], changes: &Changes) -> Scope {
+    let by_dir: HashMap<&Path, usize> = boxes.iter().enumerate().map(|(i, (_, d))| (d.as_path(), i)).collect();
+    let mut mailboxes = HashSet::new();
+    let mut files = Vec::new();
+    let mut gone: Vec<(usize, String)> = Vec::new();
+    for path in &changes.paths {
+        let sub = path.parent();
+        let new = match sub.and_then(|d| d.file_name()).and_then(|n| n.to_str()) {
+            Some("new") => true,
+            Some("cur") => false,
+            _ => return Scope::All,
+        };
+        let Some(mailbox) = sub.and_then(|d| d.parent()).and_then(|d| by_dir.get(d)).copied() else {
+            return Scope::All;
+        };
+        let Some(os_name) = path.file_name() else { return Scope::All };
+        let name = os_name.to_string_lossy();
+        if name.starts_with('.') {
+            continue;
+        }
+        if std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+            let raw = os_name.to_str().is_none().then(|| os_name.to_os_string().into_boxed_os_str());
+            files.push(Found { mailbox, new, name: name.into(), raw });
+        } else if path.is_dir() {
+            return Scope::All;
+        } else {
+            gone.push((mailbox, unique_part(&name).to_string()));
+        }
+    }
+    for (mailbox, unique) in gone {
+        if !files.iter().any(|f| f.mailbox == mailbox && f.unique() == unique) {
+            mailboxes.insert(mailbox);
+        }
+    }
+    files.retain(|f| !mailboxes.contains(&f.mailbox));
+    Scope::Some { mailboxes, files }
 }
 
 /// Every mailbox below the root: `(relative name, folder)`. The root's own
@@ -339,5 +411,43 @@ mod tests {
         assert!(paths.contains(&dir.path().join("new/2.b.host")));
         assert!(paths.contains(&dir.path().join(".Sent/cur/3.c.host:2,RS")));
         assert_eq!(unique_part("3.c.host:2,RS"), "3.c.host");
+    }
+
+    #[test]
+    fn changes_are_scoped_to_files_then_mailboxes_then_the_tree() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for d in ["cur", "new", ".Sent/cur", ".Sent/new"] {
+            std::fs::create_dir_all(root.join(d)).unwrap();
+        }
+        std::fs::write(root.join("new/1.a.host"), "x").unwrap();
+        std::fs::write(root.join(".Sent/cur/2.b.host:2,RS"), "x").unwrap();
+        let boxes = mailboxes(root);
+        let sent = boxes.iter().position(|(n, _)| n == ".Sent").unwrap();
+        let inbox = boxes.iter().position(|(n, _)| n == "INBOX").unwrap();
+        let changes = |paths: &[&str]| Changes { rescan: false, paths: paths.iter().map(|p| root.join(p)).collect() };
+        let files = |s: Scope| match s {
+            Scope::Some { mailboxes, files } => {
+                let mut f: Vec<(usize, String)> = files.iter().map(|f| (f.mailbox, f.name.to_string())).collect();
+                f.sort();
+                let mut m: Vec<usize> = mailboxes.into_iter().collect();
+                m.sort();
+                Some((m, f))
+            }
+            Scope::All => None,
+        };
+        // A delivered file is read alone.
+        assert_eq!(files(scope(&boxes, &changes(&["new/1.a.host"]))), Some((vec![], vec![(inbox, "1.a.host".into())])));
+        // A flag change (old and new name) is the new name alone.
+        assert_eq!(
+            files(scope(&boxes, &changes(&[".Sent/cur/2.b.host:2,S", ".Sent/cur/2.b.host:2,RS"]))),
+            Some((vec![], vec![(sent, "2.b.host:2,RS".into())]))
+        );
+        // A file gone without its new name lists its mailbox.
+        assert_eq!(files(scope(&boxes, &changes(&["cur/9.z.host:2,S", "new/1.a.host"]))), Some((vec![inbox], vec![])));
+        // A new folder, or a path outside any mailbox, rescans the tree.
+        std::fs::create_dir_all(root.join(".Archive/cur")).unwrap();
+        assert_eq!(files(scope(&boxes, &changes(&[".Archive/cur"]))), None);
+        assert_eq!(files(scope(&boxes, &changes(&["notes.txt"]))), None);
     }
 }

@@ -232,7 +232,8 @@ impl Source for NotesSource {
                 self.watcher = Some(w);
                 return Ok(());
             };
-            if !watch.changed(retry, Duration::from_millis(150)).await {
+            // Note folders are small: any change rescans the folder.
+            if watch.changed(retry, Duration::from_millis(150)).await.is_none() {
                 self.watcher = None;
                 return Err(self.unavailable("the watcher stopped"));
             }

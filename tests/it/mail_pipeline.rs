@@ -328,6 +328,39 @@ fn daemon_picks_up_new_mail_without_a_restart() {
         }
     }
     assert!(found, "the new message is searchable");
+
+    // What the watcher names is looked at alone; each kind of change ends
+    // as a full rescan would leave it.
+    let live_keys = || -> Vec<String> {
+        let conn = rusqlite::Connection::open(&store_path).unwrap();
+        let mut q = conn
+            .prepare("SELECT key FROM item_sources WHERE source LIKE 'maildir:%' AND gone_at IS NULL ORDER BY key")
+            .unwrap();
+        q.query_map([], |r| r.get(0)).unwrap().map(|k| k.unwrap()).collect()
+    };
+    let wait_for = |what: &str, ok: &dyn Fn(&[String]) -> bool| {
+        let t = Instant::now();
+        while !ok(&live_keys()) && t.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(ok(&live_keys()), "{what}: {:?}", live_keys());
+    };
+    // The mail client reads it: new/ → cur/ with flags. The same message.
+    let maildir = env.path().join("maildir");
+    std::fs::rename(maildir.join("new/200.new.host"), maildir.join("cur/200.new.host:2,S")).unwrap();
+    std::thread::sleep(Duration::from_millis(600));
+    wait_for("a move keeps the key", &|k| k.iter().any(|k| k == "INBOX/200.new.host"));
+    assert_eq!(count(), 28, "a move is not a new item");
+    // Deleted: the key goes.
+    std::fs::remove_file(maildir.join("cur/200.new.host:2,S")).unwrap();
+    wait_for("a deleted file is gone", &|k| !k.iter().any(|k| k == "INBOX/200.new.host"));
+    // A new folder with a message in it (the tree is rescanned).
+    for d in ["cur", "new", "tmp"] {
+        std::fs::create_dir_all(maildir.join(".Nová/").join(d)).unwrap();
+    }
+    std::fs::write(maildir.join(".Nová/cur/201.new.host:2,S"), msg.replace("lesení-1", "lesení-2")).unwrap();
+    wait_for("a new folder is read", &|k| k.iter().any(|k| k == ".Nová/201.new.host"));
+
     let _ = stop_tx.send(());
     rt.block_on(daemon).unwrap().unwrap();
     // After a clean stop the index is committed and in step with the store.
