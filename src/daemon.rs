@@ -157,6 +157,10 @@ pub async fn run(config: &Config, shutdown: impl Future<Output = ()>) -> anyhow:
             });
         }
     }
+    if let Some(b) = &config.backup {
+        let (c, b, p, s) = (config.clone(), b.clone(), pipeline.handle(), stop.clone());
+        tasks.spawn(scheduled_backups(c, b, p, s).instrument(tracing::info_span!("backup")));
+    }
     tracing::info!("kronika is running with {} sources", source_count);
     shutdown.await;
     tracing::info!("stopping: sources first, then the pipeline");
@@ -185,6 +189,54 @@ pub async fn run(config: &Config, shutdown: impl Future<Output = ()>) -> anyhow:
     let _ = std::fs::remove_file(&pid_file);
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Backs up into `[backup] dir` whenever the newest backup there is older
+/// than `every` (at the start too, when it is), keeping the newest `keep`.
+/// The outcome shows in `kronika status` as the source `backup`. A failed
+/// backup is tried again in an hour (or `every`, when that is shorter).
+async fn scheduled_backups(config: Config, b: crate::config::BackupConfig, pipeline: PipelineHandle, stop: Shutdown) {
+    let retry = b.every.min(Duration::from_secs(3600));
+    loop {
+        let due = crate::backup::next_due(&b.dir, b.every);
+        // The wall clock decides (a laptop that slept is not behind a
+        // monotonic timer): look again at least every ten minutes.
+        let wait = (due - chrono::Utc::now()).to_std().unwrap_or(Duration::ZERO).min(Duration::from_secs(600));
+        if !wait.is_zero() {
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => continue,
+                _ = stop.wait() => return,
+            }
+        }
+        if stop.is_triggered() {
+            return;
+        }
+        pipeline.status("backup", "backing up", None, None);
+        let (c, dir, keep) = (config.clone(), b.dir.clone(), b.keep);
+        let outcome = tokio::task::spawn_blocking(move || crate::backup::scheduled(&c, &dir, keep)).await;
+        match outcome {
+            Ok(Ok((path, m))) => {
+                tracing::info!("backed up {} items and {} files into {}", m.items, m.files, path.display());
+                pipeline.status("backup", "ok", None, None);
+            }
+            Ok(Err(e)) => {
+                tracing::error!(
+                    "cannot back up into {}: {e}; trying again in {} min",
+                    b.dir.display(),
+                    retry.as_secs() / 60
+                );
+                pipeline.status("backup", "failed", Some(e.to_string()), None);
+                tokio::select! {
+                    _ = tokio::time::sleep(retry) => {}
+                    _ = stop.wait() => return,
+                }
+            }
+            Err(e) => {
+                tracing::error!("cannot back up: {e}");
+                return;
+            }
+        }
+    }
 }
 
 /// Follows the config file: when it changes, the matching policy (own

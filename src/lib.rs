@@ -6,6 +6,7 @@
 pub mod address;
 pub mod app;
 pub mod ares;
+pub mod backup;
 pub mod brief;
 pub mod calendar;
 pub mod chart;

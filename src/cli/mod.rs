@@ -4,6 +4,7 @@
 
 mod agenda;
 mod ares;
+mod backup;
 mod client;
 mod config_cmd;
 mod deal;
@@ -194,6 +195,21 @@ pub enum Command {
     },
     /// Rebuild the search index from the store.
     Reindex,
+    /// Back up the data folder while the daemon runs: a consistent copy of
+    /// the database, the documents, originals and sign-ins (not the index).
+    Backup {
+        /// A new (or empty) folder for the backup.
+        dir: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Restore a backup into the config's data folder, which must be empty.
+    Restore {
+        /// A folder made by `kronika backup` (or by `[backup]`).
+        dir: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
     /// Compare the index with the store; --repair fixes any drift.
     Check {
         #[arg(long)]
@@ -263,6 +279,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Command::Show { item, json } => read::show(&ctx, item, json),
         Command::Stats { json } => read::stats(&ctx, json),
         Command::Reindex => read::reindex(&ctx),
+        Command::Backup { dir, json } => backup::backup(&ctx, &dir, json),
+        Command::Restore { dir, json } => backup::restore(&ctx, &dir, json),
         Command::Status { json } => read::status(&ctx, json),
         Command::Check { repair, json } => read::check(&ctx, repair, json),
         Command::Rematch => {

@@ -424,7 +424,8 @@ pub fn status(ctx: &Context_, json: bool) -> Result<ExitCode> {
                 })
             })
             .collect();
-        print_json(&json!({"daemon": daemon, "sources": sources}))?;
+        let backup = backup_status(&config, &rows);
+        print_json(&json!({"daemon": daemon, "sources": sources, "backup": backup}))?;
         return Ok(ExitCode::SUCCESS);
     }
     match daemon {
@@ -460,7 +461,36 @@ pub fn status(ctx: &Context_, json: bool) -> Result<ExitCode> {
             }
         }
     }
+    let backup = backup_status(&config, &rows);
+    if !backup.is_null() {
+        println!(
+            "backups in {}: {} kept, the newest {}",
+            backup["dir"].as_str().unwrap_or_default(),
+            backup["kept"],
+            backup["newest"].as_str().unwrap_or("none yet")
+        );
+        if let Some(state) = backup["state"].as_str() {
+            println!("  {state}{}", backup["last_error"].as_str().map(|e| format!(": {e}")).unwrap_or_default());
+        }
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The scheduled backups (`[backup]`): what the folder holds and the
+/// daemon's last outcome; null without the section.
+fn backup_status(config: &Config, rows: &[crate::store::SourceStatusRow]) -> Value {
+    let Some(b) = &config.backup else { return Value::Null };
+    let kept = crate::backup::list(&b.dir);
+    let row = rows.iter().find(|r| r.0 == "backup");
+    json!({
+        "dir": b.dir.display().to_string(),
+        "kept": kept.len(),
+        "newest": kept.last().map(|(t, _)| t.to_rfc3339()),
+        "next_due": crate::backup::next_due(&b.dir, b.every).to_rfc3339(),
+        "state": row.map(|r| r.1.clone()),
+        "last_success": row.and_then(|r| r.2.clone()),
+        "last_error": row.and_then(|r| r.3.clone()),
+    })
 }
 
 #[cfg(test)]

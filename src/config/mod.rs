@@ -60,6 +60,17 @@ pub struct Config {
     pub ares_timeout: std::time::Duration,
     /// The web interface (`[web]`); `None`: not served.
     pub web: Option<WebConfig>,
+    /// Scheduled backups (`[backup]`); `None`: only `kronika backup`.
+    pub backup: Option<BackupConfig>,
+}
+
+/// The `[backup]` section: the daemon backs up every `every` into `dir`,
+/// keeping the newest `keep`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupConfig {
+    pub dir: PathBuf,
+    pub every: std::time::Duration,
+    pub keep: usize,
 }
 
 /// The `[web]` section.

@@ -32,6 +32,15 @@ pub(super) struct RawConfig {
     pub(super) figures: Option<Spanned<RawFigures>>,
     pub(super) ares: Option<Spanned<RawAres>>,
     pub(super) web: Option<Spanned<RawWeb>>,
+    pub(super) backup: Option<Spanned<RawBackup>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawBackup {
+    pub(super) dir: Option<Spanned<String>>,
+    pub(super) every: Option<Spanned<String>>,
+    pub(super) keep: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Deserialize)]

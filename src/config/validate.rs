@@ -8,9 +8,9 @@ use toml::Spanned;
 
 use super::raw::RawConfig;
 use super::{
-    CalendarConfig, Config, ConfigError, Feed, ImapAuth, ImapConfig, MaildirConfig, NotesConfig, OAuthConfig,
-    OAuthFlow, OAuthProvider, PasswordSource, RemindersConfig, SourceAccess, TlsMode, Visibility, WebConfig,
-    is_loopback, parse_duration, parse_listen, resolve_path,
+    BackupConfig, CalendarConfig, Config, ConfigError, Feed, ImapAuth, ImapConfig, MaildirConfig, NotesConfig,
+    OAuthConfig, OAuthFlow, OAuthProvider, PasswordSource, RemindersConfig, SourceAccess, TlsMode, Visibility,
+    WebConfig, is_loopback, parse_duration, parse_listen, resolve_path,
 };
 use crate::address;
 use crate::model::{CustomField, FieldKind};
@@ -95,6 +95,7 @@ pub(super) fn config(path: &Path, text: &str, raw: &RawConfig) -> Result<Config,
     let figures = figures(&v, raw)?;
     let (ares_url, ares_timeout) = ares(&v, raw)?;
     let web = web(&v, raw)?;
+    let backup = backup(&v, &base, raw)?;
     let auto_contacts = match &raw.auto_contacts {
         None => crate::model::AutoContacts::default(),
         Some(a) => crate::model::AutoContacts::parse(a.get_ref().trim()).ok_or_else(|| {
@@ -108,6 +109,7 @@ pub(super) fn config(path: &Path, text: &str, raw: &RawConfig) -> Result<Config,
     Ok(Config {
         auto_contacts,
         web,
+        backup,
         figures,
         ares_url,
         ares_timeout,
@@ -717,6 +719,39 @@ fn web(v: &Validator<'_>, raw: &RawConfig) -> Result<Option<WebConfig>, ConfigEr
         )
     })?;
     Ok(Some(WebConfig { listen: addr }))
+}
+
+fn backup(v: &Validator<'_>, base: &Path, raw: &RawConfig) -> Result<Option<BackupConfig>, ConfigError> {
+    let Some(section) = &raw.backup else { return Ok(None) };
+    let r = section.get_ref();
+    let dir = match &r.dir {
+        Some(d) if !d.get_ref().trim().is_empty() => resolve_path(base, d.get_ref().trim()),
+        Some(d) => return Err(v.err(d.span(), "backup.dir", "it is empty; name a folder for the backups")),
+        None => {
+            return Err(v.err(
+                section.span(),
+                "backup.dir",
+                "is missing; name a folder for the backups (on another disk)",
+            ));
+        }
+    };
+    let every = match &r.every {
+        None => std::time::Duration::from_secs(86_400),
+        Some(e) => parse_duration(e.get_ref()).filter(|d| d.as_secs() >= 60).ok_or_else(|| {
+            v.err(
+                e.span(),
+                "backup.every",
+                &format!("{:?} is not a duration of a minute or more, like \"1d\" or \"12h\"", e.get_ref()),
+            )
+        })?,
+    };
+    let keep = match &r.keep {
+        None => 7,
+        Some(k) => usize::try_from(*k.get_ref()).ok().filter(|k| (1..=10_000).contains(k)).ok_or_else(|| {
+            v.err(k.span(), "backup.keep", &format!("{} is not a number of backups from 1 to 10000", k.get_ref()))
+        })?,
+    };
+    Ok(Some(BackupConfig { dir, every, keep }))
 }
 
 fn figures(v: &Validator<'_>, raw: &RawConfig) -> Result<crate::figures::FiguresConfig, ConfigError> {

@@ -94,8 +94,10 @@ impl FolderWatch {
 }
 
 /// The longest a change waits for its burst to end: a folder that keeps
-/// receiving mail (faster than `quiet`) is rescanned at least this often.
-pub const MAX_SETTLE: Duration = Duration::from_secs(2);
+/// receiving mail (faster than `quiet`) is passed over at least this
+/// often. A pass looks at the files named, so a short wait is cheap (it
+/// was 2 s while every pass listed the whole tree).
+pub const MAX_SETTLE: Duration = Duration::from_millis(500);
 
 /// Gathers events until `quiet` passes without one, or `max` has passed.
 async fn settle(rx: &mut mpsc::UnboundedReceiver<Event>, changes: &mut Changes, quiet: Duration, max: Duration) {

@@ -11,6 +11,7 @@ mod items;
 mod proposals;
 mod reminders;
 mod schema;
+pub mod snapshot;
 mod timeline;
 mod users;
 mod views;
@@ -54,6 +55,10 @@ pub enum StoreError {
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// A source's status row: name, state, last success, last error, when it
+/// came, counts (JSON), updated at.
+pub type SourceStatusRow = (String, String, Option<String>, Option<String>, Option<String>, String, String);
 
 /// How long a write waits for another process's write lock.
 pub const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
@@ -306,9 +311,7 @@ impl Store {
     /// Every source's last recorded status: (source, state, last success,
     /// last error, when, counts JSON, updated).
     #[allow(clippy::type_complexity)]
-    pub fn source_statuses(
-        &self,
-    ) -> Result<Vec<(String, String, Option<String>, Option<String>, Option<String>, String, String)>> {
+    pub fn source_statuses(&self) -> Result<Vec<SourceStatusRow>> {
         let mut stmt = self.conn.prepare(
             "SELECT source, state, last_success, last_error, last_error_at, counts, updated_at FROM source_status ORDER BY source",
         )?;
@@ -346,14 +349,20 @@ fn now() -> String {
     Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-fn migrate(conn: &mut Connection) -> Result<()> {
-    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+/// A database from a newer kronika is refused, never migrated or written.
+pub(crate) fn refuse_newer(what: &str, version: i64) -> Result<()> {
     let known = schema::MIGRATIONS.len() as i64;
     if version > known {
         return Err(StoreError::Invalid(format!(
-            "the database is at schema version {version}, newer than this kronika knows ({known}); upgrade kronika"
+            "{what} is at schema version {version}, newer than this kronika knows ({known}); upgrade kronika"
         )));
     }
+    Ok(())
+}
+
+fn migrate(conn: &mut Connection) -> Result<()> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    refuse_newer("the database", version)?;
     for (i, sql) in schema::MIGRATIONS.iter().enumerate().skip(version as usize) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;

@@ -4,27 +4,15 @@
 //! the reminder feed needs its token off loopback.
 
 use std::io::{Read, Write};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::common::{BASE_CONFIG, Env, copy_dir, fixtures};
+use crate::common::{BASE_CONFIG, Env, copy_dir, fixtures, terminate, wait_until};
 
 /// The base config with the example Maildir copied in.
 fn env_with_maildir(extra: &str) -> Env {
     let env = Env::with_config(&format!("{BASE_CONFIG}\n[[maildir]]\nname = \"work\"\npath = \"maildir\"\n{extra}"));
     copy_dir(&fixtures().join("maildir"), &env.path().join("maildir"));
     env
-}
-
-/// Polls `f` every 50 ms until it is true or `limit` passes.
-fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + limit;
-    while Instant::now() < deadline {
-        if f() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    f()
 }
 
 fn query_i64(env: &Env, sql: &str) -> i64 {
@@ -38,24 +26,6 @@ fn deliver(env: &Env, name: &str, text: &str) {
     let tmp = env.path().join("maildir/tmp").join(name);
     std::fs::write(&tmp, text).unwrap();
     std::fs::rename(&tmp, env.path().join("maildir/new").join(name)).unwrap();
-}
-
-/// Stops a child with SIGTERM; returns how long it took to exit, and whether it exited well.
-#[cfg(unix)]
-fn terminate(child: &mut std::process::Child) -> (Duration, bool) {
-    let t = Instant::now();
-    // SAFETY: signalling our own child.
-    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return (t.elapsed(), status.success());
-        }
-        if t.elapsed() > Duration::from_secs(30) {
-            let _ = child.kill();
-            return (t.elapsed(), false);
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 #[cfg(unix)]

@@ -4,6 +4,7 @@
 mod ares;
 mod ares_cli;
 mod auto_capture;
+mod backup;
 mod calendar;
 mod calendar_feed;
 mod capture;

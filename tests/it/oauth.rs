@@ -5,11 +5,11 @@
 //! revoked sign-in (`login needed`, other accounts go on), no token printed.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::common::Env;
 use crate::common::dovecot::Dovecot;
 use crate::common::oauth_server::OAuthServer;
+use crate::common::{Env, wait_until};
 
 fn message(n: u32, subject: &str) -> Vec<u8> {
     format!(
@@ -56,17 +56,6 @@ fn count(env: &Env, sql: &str) -> i64 {
     rusqlite::Connection::open(env.path().join("data/kronika.sqlite3"))
         .and_then(|c| c.query_row(sql, [], |r| r.get(0)))
         .unwrap_or(-1)
-}
-
-fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + limit;
-    while Instant::now() < deadline {
-        if f() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    f()
 }
 
 /// Runs `kronika login work --device`, approving the code it shows; returns its output.
