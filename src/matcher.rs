@@ -33,6 +33,9 @@ pub struct Directory {
     free_mail: HashSet<String>,
     blocked_addresses: HashSet<String>,
     blocked_domains: Vec<String>,
+    /// Erased people (`kronika person forget`): the store's key and the
+    /// keyed hashes of their addresses ([`suppress_hash`]).
+    suppressed: Option<(Vec<u8>, HashSet<String>)>,
     /// Every client with its folded name, the name without its legal form
     /// (for finding it in a note's text) and IČO.
     clients: Vec<ClientEntry>,
@@ -95,6 +98,17 @@ pub enum Decision {
     Internal,
     /// The links found (possibly none).
     Links(Vec<Link>),
+}
+
+/// The suppress list's hash of a normalised address: SHA-256 of the
+/// store's random key and the address, so the list cannot be checked
+/// against a list of addresses without the database.
+pub fn suppress_hash(key: &[u8], address: &str) -> String {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    h.update(key);
+    h.update(address.as_bytes());
+    hex::encode(h.finalize())
 }
 
 /// The user's own side and private exclusions, as the config gives them.
@@ -416,10 +430,22 @@ impl Directory {
             .is_some_and(|d| self.free_mail.contains(d) || domain_chain(d).iter().any(|p| self.free_mail.contains(*p)))
     }
 
-    /// The blocklist entry that covers the address, if any.
+    /// Erased people's addresses, by their keyed hashes: items with them
+    /// are refused like the blocklist's.
+    pub fn set_suppressed(&mut self, key: Vec<u8>, hashes: impl IntoIterator<Item = String>) {
+        self.suppressed = Some((key, hashes.into_iter().collect()));
+    }
+
+    /// The blocklist entry that covers the address, if any (an erased
+    /// person's address is covered by the suppress list).
     pub fn blocked(&self, address: &str) -> Option<String> {
         if self.blocked_addresses.contains(address) {
             return Some(address.to_string());
+        }
+        if let Some((key, hashes)) = &self.suppressed
+            && hashes.contains(&suppress_hash(key, address))
+        {
+            return Some("an erased person".to_string());
         }
         let domain = domain_of(address)?;
         self.blocked_domains.iter().find(|b| within(domain, b)).map(|b| format!("@{b}"))

@@ -927,13 +927,33 @@ fn ingest(
     for w in warnings {
         counts.warn(w);
     }
-    for o in outcomes {
+    // What the prepare thread kept for an item the store then refused
+    // (the blocklist, an erased person), or for a copy of a redacted one,
+    // must not stay on disk: files no stored item uses are deleted.
+    let mut refused_files: (Vec<&str>, Vec<&str>) = (Vec::new(), Vec::new());
+    for (i, o) in outcomes.iter().enumerate() {
         match o {
             IngestOutcome::New(_) => counts.new += 1,
             IngestOutcome::Updated(_) => counts.updated += 1,
-            IngestOutcome::Duplicate(_) => counts.duplicate += 1,
-            IngestOutcome::Blocked(_) => counts.blocked += 1,
+            IngestOutcome::Duplicate(_) | IngestOutcome::Blocked(_) => {
+                // A duplicate's files are the stored item's, unless that
+                // item was redacted (an erased person's original).
+                if matches!(o, IngestOutcome::Blocked(_)) {
+                    counts.blocked += 1;
+                } else {
+                    counts.duplicate += 1;
+                }
+                if let Some((item, _)) = batch.items.get(i) {
+                    refused_files.0.push(item.content_hash.as_str());
+                }
+                if let Some(docs) = documents.get(i) {
+                    refused_files.1.extend(docs.iter().map(|d| d.content_hash.as_str()));
+                }
+            }
         }
+    }
+    if !refused_files.0.is_empty() || !refused_files.1.is_empty() {
+        store.drop_unused_files(&refused_files.0, &refused_files.1)?;
     }
     for key in &batch.gone {
         if store.mark_gone(key)? {

@@ -6,6 +6,7 @@
 pub mod clients;
 pub mod edit;
 pub mod item;
+pub mod person;
 pub mod search;
 pub mod today;
 pub mod visibility;

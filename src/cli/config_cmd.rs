@@ -80,6 +80,10 @@ pub fn run(ctx: &Context_, cmd: ConfigCmd) -> Result<ExitCode> {
                 if let Some(w) = &c.web {
                     println!("  web interface      http://{}/", w.listen);
                 }
+                if let Some(b) = &c.backup {
+                    let every = humantime_secs(b.every.as_secs());
+                    println!("  backups            every {every} into {}, the newest {} kept", b.dir.display(), b.keep);
+                }
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -88,4 +92,34 @@ pub fn run(ctx: &Context_, cmd: ConfigCmd) -> Result<ExitCode> {
 
 fn list_or_none(v: &[String]) -> String {
     if v.is_empty() { "none".into() } else { v.join(", ") }
+}
+
+/// `86400` → `1d`, `5400` → `1h30m`.
+fn humantime_secs(secs: u64) -> String {
+    let mut out = String::new();
+    for (unit, n) in [("d", 86_400), ("h", 3600), ("m", 60), ("s", 1)] {
+        let q = secs / n
+            % if n == 86_400 {
+                u64::MAX
+            } else if n == 3600 {
+                24
+            } else {
+                60
+            };
+        if q > 0 {
+            out.push_str(&format!("{q}{unit}"));
+        }
+    }
+    if out.is_empty() { "0s".into() } else { out }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn durations_read_back_as_written() {
+        assert_eq!(super::humantime_secs(86_400), "1d");
+        assert_eq!(super::humantime_secs(5_400), "1h30m");
+        assert_eq!(super::humantime_secs(2 * 86_400 + 61), "2d1m1s");
+        assert_eq!(super::humantime_secs(0), "0s");
+    }
 }

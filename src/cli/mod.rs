@@ -11,6 +11,7 @@ mod deal;
 mod document;
 mod login;
 mod note;
+mod person;
 mod read;
 mod run;
 mod web;
@@ -91,6 +92,9 @@ pub enum Command {
     /// Call and meeting notes.
     #[command(subcommand)]
     Note(note::NoteCmd),
+    /// A person's data: export it, or erase it (GDPR).
+    #[command(subcommand)]
+    Person(person::PersonCmd),
     /// Upcoming calendar events with their clients.
     Agenda {
         #[arg(long, default_value_t = 14)]
@@ -262,6 +266,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             login::login(&ctx, &account, device, browser, no_browser)
         }
         Command::Note(cmd) => note::run(&ctx, cmd),
+        Command::Person(cmd) => person::run(&ctx, cmd),
         Command::Deal(cmd) => deal::run(&ctx, cmd),
         Command::Document(cmd) => document::run(&ctx, cmd),
         Command::Documents { client, kind, json } => document::list(&ctx, client, kind, json),

@@ -281,6 +281,24 @@ impl Indexer {
         self.committed_rev
     }
 
+    /// Rewrites every committed segment that holds deleted documents, so
+    /// that their words leave the index's files (after an erasure), not
+    /// only its results. Call after [`Indexer::commit`].
+    pub fn purge_deleted(&mut self) -> Result<usize, IndexError> {
+        let path = self.path.clone();
+        let err = |source| IndexError::Tantivy { path: path.clone(), source };
+        let metas = self.writer.index().searchable_segment_metas().map_err(err)?;
+        let ids: Vec<tantivy::index::SegmentId> = metas.iter().filter(|m| m.has_deletes()).map(|m| m.id()).collect();
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let merged = self.writer.merge(&ids).wait().map_err(err)?;
+        // A merge that kept no document leaves no segment.
+        let _ = merged;
+        self.writer.garbage_collect_files().wait().map_err(err)?;
+        Ok(ids.len())
+    }
+
     /// Waits for tantivy's merge threads; call before exiting.
     pub fn finish(self) -> Result<(), IndexError> {
         let path = self.path.clone();

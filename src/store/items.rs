@@ -366,7 +366,13 @@ impl Store {
         let mut changed = 0;
         let mut threads = BTreeSet::new();
         let mut auto = super::auto::State { policy: self.policy.auto_contacts, ..Default::default() };
-        for chunk in ids.chunks(REMATCH_CHUNK) {
+        for (i, chunk) in ids.chunks(REMATCH_CHUNK).enumerate() {
+            if i > 0 {
+                // Let a waiting writer (the daemon storing new mail) in:
+                // SQLite's busy handler polls, and a re-match that takes
+                // the lock again at once starves it.
+                std::thread::sleep(REMATCH_PAUSE);
+            }
             let mut dir = self.take_directory()?;
             let (n, after) = rematch_chunk(&mut self.conn, &dir.1, chunk, &mut threads, &mut auto)?;
             if super::auto::follow(&mut dir, &mut auto.created, after) {
@@ -564,6 +570,9 @@ fn load_participants(conn: &rusqlite::Connection, id: ItemId) -> Result<Vec<Part
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
+
+/// The pause between two re-match transactions.
+const REMATCH_PAUSE: std::time::Duration = std::time::Duration::from_millis(40);
 
 /// Items re-matched in one transaction.
 pub const REMATCH_CHUNK: usize = 500;

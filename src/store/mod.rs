@@ -8,6 +8,7 @@ mod clients;
 mod deals;
 mod feed;
 mod items;
+mod person;
 mod proposals;
 mod reminders;
 mod schema;
@@ -30,6 +31,7 @@ pub use items::{
     Attachment, Changes, DateSource, IngestOutcome, ItemRow, KnownDates, LinkRow, NewItem, REMATCH_CHUNK, SourceKey,
     document_path, keep_file, keep_file_from,
 };
+pub use person::{ERASED, Erasure, Footprint};
 pub use proposals::{ContactProposal, DealProposal};
 pub use reminders::{ClientActivity, Planned, ReminderRow};
 pub use timeline::TimelineFilter;
@@ -265,6 +267,9 @@ impl Store {
         for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
             let (email, client) = row?;
             d.add_contact_address(&email, None, crate::model::ClientId(client));
+        }
+        if let Some((key, hashes)) = self.suppressed()? {
+            d.set_suppressed(key, hashes);
         }
         Ok(d)
     }

@@ -416,4 +416,27 @@ END;
 DROP TRIGGER item_links_copy_item;
 DROP INDEX item_links_contact;
 "#,
+    // 11: a person's right to be forgotten (issue 15). The suppress list
+    // holds keyed hashes of erased addresses (the key is in `meta`); the
+    // matcher refuses items with them, and a new entry moves the
+    // directory's version so running daemons learn it at once. Every
+    // erasure is recorded, with the hash, never the address.
+    r#"
+CREATE TABLE suppressed (
+    address_hash TEXT PRIMARY KEY,
+    created_at   TEXT NOT NULL
+);
+CREATE TRIGGER suppressed_insert_bumps_directory AFTER INSERT ON suppressed
+BEGIN UPDATE directory_version SET version = version + 1 WHERE id = 1; END;
+CREATE TABLE erasures (
+    id              INTEGER PRIMARY KEY,
+    at              TEXT NOT NULL,
+    by              TEXT NOT NULL,
+    address_hash    TEXT NOT NULL,
+    items_erased    INTEGER NOT NULL,
+    items_redacted  INTEGER NOT NULL,
+    contacts_erased INTEGER NOT NULL,
+    files_erased    INTEGER NOT NULL
+);
+"#,
 ];

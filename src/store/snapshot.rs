@@ -14,9 +14,9 @@ use std::time::Duration;
 use rusqlite::backup::{Backup, StepResult};
 use rusqlite::{Connection, OpenFlags};
 
-use super::{Result, StoreError};
 #[cfg(test)]
 use super::schema;
+use super::{Result, StoreError};
 
 /// What a copy holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

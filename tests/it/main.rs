@@ -21,6 +21,7 @@ mod mail_parse;
 mod mail_pipeline;
 mod notes;
 mod oauth;
+mod person;
 mod reminders;
 mod search_eval;
 mod store_matching;

@@ -26,17 +26,7 @@ fn stemming_finds_the_inflected_forms_and_little_else() {
 /// The example's config, clients and Maildir (as `mail_pipeline`'s tests
 /// set them up), synced.
 fn example() -> crate::common::Env {
-    let env = crate::common::Env::with_config(
-        r#"
-data_dir = "data"
-own_addresses = ["jana.svobodova@modrykamen.cz", "petr.dvorak@modrykamen.cz"]
-own_domains = ["modrykamen.cz"]
-
-[[maildir]]
-name = "mail"
-path = "maildir"
-"#,
-    );
+    let env = crate::common::Env::with_config(crate::common::EXAMPLE_CONFIG);
     crate::common::copy_dir(&fixtures().join("maildir"), &env.path().join("maildir"));
     env.ok(&["client", "import", fixtures().join("clients.csv").to_str().unwrap()]);
     env.ok(&["sync"]);

@@ -16,6 +16,17 @@ pub struct Env {
     pub dir: tempfile::TempDir,
 }
 
+/// The example Maildir's config: Jana's and Petr's addresses are ours.
+pub const EXAMPLE_CONFIG: &str = r#"
+data_dir = "data"
+own_addresses = ["jana.svobodova@modrykamen.cz", "petr.dvorak@modrykamen.cz"]
+own_domains = ["modrykamen.cz"]
+
+[[maildir]]
+name = "mail"
+path = "maildir"
+"#;
+
 pub const BASE_CONFIG: &str = r#"
 data_dir = "data"
 own_addresses = ["jana.svobodova@modrykamen.cz"]
