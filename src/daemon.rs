@@ -14,7 +14,6 @@ use tracing::Instrument;
 
 use crate::config::Config;
 use crate::index::SearchIndex;
-use crate::matcher::Policy;
 use crate::pipeline::{Counts, Pipeline, PipelineError, PipelineHandle, PipelineOptions};
 use crate::shutdown::Shutdown;
 use crate::sources::ics::IcsSource;
@@ -37,21 +36,111 @@ pub type SourceFactory = Box<dyn Fn() -> Box<dyn Source> + Send + Sync>;
 
 /// A factory for every source section of the config, each from its own section.
 pub fn source_factories(config: &Config) -> Vec<SourceFactory> {
-    let mut out: Vec<SourceFactory> = Vec::new();
+    source_specs(config).into_iter().map(|s| s.make).collect()
+}
+
+/// A source section: its name, what it says (a change restarts the
+/// source on reload), and how to build it.
+pub struct SourceSpec {
+    pub name: String,
+    pub section: String,
+    pub make: SourceFactory,
+}
+
+/// Every source section of the config.
+pub fn source_specs(config: &Config) -> Vec<SourceSpec> {
+    let mut out = Vec::new();
     for m in config.maildirs.clone() {
-        out.push(Box::new(move || Box::new(MaildirSource::from_config(&m))));
+        let (name, section) = (m.name.clone(), format!("maildir {m:?}"));
+        out.push(SourceSpec { name, section, make: Box::new(move || Box::new(MaildirSource::from_config(&m))) });
     }
     for n in config.notes.clone() {
-        out.push(Box::new(move || Box::new(NotesSource::from_config(&n))));
+        let (name, section) = (n.name.clone(), format!("notes {n:?}"));
+        out.push(SourceSpec { name, section, make: Box::new(move || Box::new(NotesSource::from_config(&n))) });
     }
     for c in config.calendars.clone() {
-        out.push(Box::new(move || Box::new(IcsSource::from_config(&c))));
+        let (name, section) = (c.name.clone(), format!("calendar {c:?}"));
+        out.push(SourceSpec { name, section, make: Box::new(move || Box::new(IcsSource::from_config(&c))) });
     }
     for a in config.imap.clone() {
         let data_dir = config.data_dir.clone();
-        out.push(Box::new(move || Box::new(ImapSource::new(a.clone(), &data_dir))));
+        let (name, section) = (a.name.clone(), format!("imap {a:?}"));
+        out.push(SourceSpec { name, section, make: Box::new(move || Box::new(ImapSource::new(a.clone(), &data_dir))) });
     }
     out
+}
+
+/// The running sources: one task each, each with a stop of its own, so
+/// that a reload stops what was removed or changed and starts what is new
+/// while the others go on.
+struct Supervisor {
+    pipeline: PipelineHandle,
+    config_path: PathBuf,
+    running: std::collections::HashMap<String, (String, Shutdown)>,
+    tasks: tokio::task::JoinSet<()>,
+}
+
+impl Supervisor {
+    /// Brings the running sources to what `config` says; returns how many
+    /// were started and stopped.
+    fn apply(&mut self, config: &Config) -> (usize, usize) {
+        let specs = source_specs(config);
+        let wanted: std::collections::HashMap<&str, &str> =
+            specs.iter().map(|s| (s.name.as_str(), s.section.as_str())).collect();
+        let mut stopped = 0;
+        self.running.retain(|name, (section, stop)| {
+            let keep = wanted.get(name.as_str()) == Some(&section.as_str());
+            if !keep {
+                tracing::info!("stopping the source {name} (removed or changed in the config)");
+                stop.trigger();
+                stopped += 1;
+            }
+            keep
+        });
+        let mut started = 0;
+        for spec in specs {
+            if self.running.contains_key(&spec.name) {
+                continue;
+            }
+            let stop = Shutdown::new();
+            let source = (spec.make)();
+            let ctx = SyncContext {
+                pipeline: self.pipeline.clone(),
+                progress: indicatif::ProgressBar::hidden(),
+                shutdown: stop.clone(),
+            };
+            let span = tracing::info_span!("source", name = %spec.name);
+            self.tasks.spawn(keep_going(source, spec.make, ctx, self.config_path.clone()).instrument(span));
+            self.running.insert(spec.name, (spec.section, stop));
+            started += 1;
+        }
+        (started, stopped)
+    }
+
+    fn stop_all(&mut self) {
+        for (_, stop) in self.running.values() {
+            stop.trigger();
+        }
+    }
+}
+
+/// Runs the sources until `stop`; each config that comes on `reloads` is
+/// applied ([`Supervisor::apply`]).
+async fn supervise(mut sup: Supervisor, mut reloads: tokio::sync::mpsc::UnboundedReceiver<Config>, stop: Shutdown) {
+    loop {
+        tokio::select! {
+            Some(config) = reloads.recv() => {
+                let (started, stopped) = sup.apply(&config);
+                if started + stopped > 0 {
+                    tracing::info!("sources reloaded: {started} started, {stopped} stopped, {} running", sup.running.len());
+                }
+            }
+            Some(_) = sup.tasks.join_next(), if !sup.tasks.is_empty() => {}
+            _ = stop.wait() => break,
+        }
+    }
+    sup.stop_all();
+    while sup.tasks.join_next().await.is_some() {}
 }
 
 /// A source for every source section of the config.
@@ -98,8 +187,7 @@ pub async fn sync_once(
 /// Runs the daemon until `shutdown` resolves; then stops in order and
 /// within [`SOURCES_GRACE`] + [`PIPELINE_GRACE`].
 pub async fn run(config: &Config, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
-    let sources = source_factories(config);
-    if sources.is_empty() {
+    if source_specs(config).is_empty() {
         tracing::warn!("no sources in {}; add [[maildir]] sections", config.path.display());
     }
     let pipeline = start_pipeline(config, PipelineOptions::default())?;
@@ -109,19 +197,18 @@ pub async fn run(config: &Config, shutdown: impl Future<Output = ()>) -> anyhow:
     }
     let stop = Shutdown::new();
     let mut tasks = tokio::task::JoinSet::new();
-    let source_count = sources.len();
-    for make in sources {
-        let source = make();
-        let name = source.name().to_string();
-        let ctx = SyncContext {
-            pipeline: pipeline.handle(),
-            progress: indicatif::ProgressBar::hidden(),
-            shutdown: stop.clone(),
-        };
-        let span = tracing::info_span!("source", name = %name);
-        tasks.spawn(keep_going(source, make, ctx, config.path.clone()).instrument(span));
-    }
-    tasks.spawn(follow_config(config.path.clone(), config.policy(), pipeline.handle(), stop.clone()));
+    let mut sup = Supervisor {
+        pipeline: pipeline.handle(),
+        config_path: config.path.clone(),
+        running: Default::default(),
+        tasks: tokio::task::JoinSet::new(),
+    };
+    sup.apply(config);
+    let source_count = sup.running.len();
+    let (reload_tx, reload_rx) = tokio::sync::mpsc::unbounded_channel();
+    tasks.spawn(supervise(sup, reload_rx, stop.clone()));
+    let hangups = hangups(stop.clone());
+    tasks.spawn(follow_config(config.clone(), pipeline.handle(), reload_tx, hangups, stop.clone()));
     if let Some(web) = &config.web {
         let (addr, web_config, s) = (web.listen, config.clone(), stop.clone());
         tasks.spawn(
@@ -162,7 +249,12 @@ pub async fn run(config: &Config, shutdown: impl Future<Output = ()>) -> anyhow:
         tasks.spawn(scheduled_backups(c, b, p, s).instrument(tracing::info_span!("backup")));
     }
     tracing::info!("kronika is running with {} sources", source_count);
+    crate::notify::notify(&format!("READY=1\nSTATUS=running {source_count} sources"));
+    if let Some(every) = crate::notify::watchdog_interval() {
+        tasks.spawn(watchdog(pipeline.handle(), every, stop.clone()));
+    }
     shutdown.await;
+    crate::notify::notify("STOPPING=1");
     tracing::info!("stopping: sources first, then the pipeline");
     stop.trigger();
     let all_stopped = async { while tasks.join_next().await.is_some() {} };
@@ -239,29 +331,87 @@ async fn scheduled_backups(config: Config, b: crate::config::BackupConfig, pipel
     }
 }
 
-/// Follows the config file: when it changes, the matching policy (own
-/// addresses and domains, free mail, blocklist) is re-read and used for
-/// everything that arrives next. A broken edit is reported and the running
-/// config kept.
-async fn follow_config(path: PathBuf, mut policy: Policy, pipeline: PipelineHandle, stop: Shutdown) {
-    // What only a restart applies: the sources and the reminders.
-    let shape = |c: &Config| {
-        format!("{:?}{:?}{:?}{:?}{:?}{:?}", c.maildirs, c.notes, c.calendars, c.imap, c.reminders, c.data_dir)
-    };
-    let mut running = Config::load(&path).map(|c| shape(&c)).unwrap_or_default();
+/// Keeps systemd's watchdog fed while the pipeline's store thread answers
+/// within `every`: a daemon whose writer hangs stops feeding it, and
+/// systemd restarts it (`WatchdogSec=`).
+async fn watchdog(pipeline: PipelineHandle, every: Duration, stop: Shutdown) {
+    loop {
+        let alive = tokio::time::timeout(every, pipeline.ping()).await;
+        match alive {
+            Ok(Ok(())) => {
+                crate::notify::notify("WATCHDOG=1");
+            }
+            Ok(Err(_)) => return,
+            Err(_) => tracing::warn!("the store thread has not answered for {} s", every.as_secs()),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.wait() => return,
+        }
+    }
+}
+
+/// SIGHUP (`systemctl reload`), as a stream of nudges; none off Unix or
+/// when the handler cannot be installed.
+fn hangups(stop: Shutdown) -> tokio::sync::mpsc::UnboundedReceiver<()> {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::hangup()) {
+            Ok(mut hup) => {
+                tokio::spawn(async move {
+                    loop {
+                        tokio::select! {
+                            Some(()) = hup.recv() => { let _ = tx.send(()); }
+                            _ = stop.wait() => return,
+                        }
+                    }
+                });
+            }
+            Err(e) => tracing::warn!("cannot listen for SIGHUP ({e}); the config is still followed every second"),
+        }
+    }
+    #[cfg(not(unix))]
+    drop((tx, stop));
+    rx
+}
+
+/// Follows the config file, when it changes and at once on SIGHUP
+/// (`systemctl reload`): the matching policy (own addresses and domains,
+/// free mail, blocklist) applies to everything that arrives next; sources
+/// added, removed or changed are started and stopped ([`supervise`]), the
+/// others go on. A broken edit is reported and the running config kept.
+async fn follow_config(
+    config: Config,
+    pipeline: PipelineHandle,
+    sources: tokio::sync::mpsc::UnboundedSender<Config>,
+    mut hangups: tokio::sync::mpsc::UnboundedReceiver<()>,
+    stop: Shutdown,
+) {
+    let path = config.path.clone();
+    let mut policy = config.policy();
+    // What only a restart applies.
+    let shape = |c: &Config| format!("{:?}{:?}{:?}{:?}", c.reminders, c.data_dir, c.web, c.backup);
+    let mut running = shape(&config);
     let stamp = |p: &Path| std::fs::metadata(p).ok().map(|m| (m.modified().ok(), m.len()));
     let mut seen = stamp(&path);
     let mut reported: Option<String> = None;
     loop {
-        tokio::select! {
-            _ = tokio::time::sleep(CONFIG_POLL) => {}
+        let forced = tokio::select! {
+            _ = tokio::time::sleep(CONFIG_POLL) => false,
+            Some(()) = hangups.recv() => true,
             _ = stop.wait() => return,
-        }
+        };
         let now = stamp(&path);
-        if now == seen {
+        if now == seen && !forced {
             continue;
         }
         seen = now;
+        if forced {
+            tracing::info!("reloading {} (SIGHUP)", path.display());
+            crate::notify::notify(&format!("RELOADING=1\nMONOTONIC_USEC={}", monotonic_usec()));
+        }
         match Config::load(&path) {
             Ok(config) => {
                 reported = None;
@@ -277,13 +427,20 @@ async fn follow_config(path: PathBuf, mut policy: Policy, pipeline: PipelineHand
                 let now = shape(&config);
                 if now != running {
                     tracing::warn!(
-                        "{} changed its sources, reminders or data_dir: restart kronika to apply them",
+                        "{} changed its reminders, web, backup or data_dir: restart kronika to apply them",
                         path.display()
                     );
                     running = now;
                 }
+                let _ = sources.send(config);
+                if forced {
+                    crate::notify::notify("READY=1");
+                }
             }
             Err(e) => {
+                if forced {
+                    crate::notify::notify("READY=1");
+                }
                 let text = e.to_string();
                 if reported.as_deref() != Some(text.as_str()) {
                     tracing::error!("{text}; the running config stays in use until the file is fixed");
@@ -292,6 +449,14 @@ async fn follow_config(path: PathBuf, mut policy: Policy, pipeline: PipelineHand
             }
         }
     }
+}
+
+/// CLOCK_MONOTONIC in microseconds, as systemd reads `MONOTONIC_USEC`.
+fn monotonic_usec() -> u64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime writes into the timespec we own.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    (ts.tv_sec.max(0) as u64).saturating_mul(1_000_000).saturating_add((ts.tv_nsec.max(0) as u64) / 1000)
 }
 
 /// How often the daemon looks at its config file.
@@ -516,7 +681,7 @@ mod tests {
     async fn a_source_that_panics_is_built_anew_and_goes_on() {
         use std::sync::Arc;
         use std::sync::atomic::{AtomicUsize, Ordering};
-        let store = Store::open_in_memory(Policy::default()).unwrap();
+        let store = Store::open_in_memory(crate::matcher::Policy::default()).unwrap();
         let pipeline = Pipeline::start(store, None, PipelineOptions::default()).unwrap();
         let builds = Arc::new(AtomicUsize::new(0));
         let syncs = Arc::new(AtomicUsize::new(0));

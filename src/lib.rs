@@ -23,6 +23,7 @@ pub mod mail;
 pub mod matcher;
 pub mod model;
 pub mod notes;
+pub mod notify;
 pub mod oauth;
 pub mod person;
 pub mod pipeline;

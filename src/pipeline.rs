@@ -157,9 +157,16 @@ enum Msg {
     Cursor(String, Answer<Option<String>>),
     Hashes(String, Answer<HashMap<String, String>>),
     Dates(String, Answer<KnownDates>),
-    Status { source: String, state: String, error: Option<String>, counts: Option<String> },
+    Status {
+        source: String,
+        state: String,
+        error: Option<String>,
+        counts: Option<String>,
+    },
     Policy(Policy),
     Flush(Answer<()>),
+    /// Answered by the store thread: it is alive and taking messages.
+    Ping(Answer<()>),
 }
 
 /// How the pipeline commits the index.
@@ -359,6 +366,12 @@ impl PipelineHandle {
     /// A source's stored cursor.
     pub async fn cursor(&self, source: &str) -> Result<Option<String>, PipelineError> {
         self.ask(|tx| Msg::Cursor(source.to_string(), tx)).await
+    }
+
+    /// Resolves when the store thread has answered: every thread before
+    /// it took the message too (the systemd watchdog's proof of life).
+    pub async fn ping(&self) -> Result<(), PipelineError> {
+        self.ask(Msg::Ping).await
     }
 
     /// Commits the index now, so that what was ingested is searchable.
@@ -632,6 +645,9 @@ fn run_store(
                     statuses.write(&store);
                 }
                 Msg::Policy(policy) => store.set_policy(policy),
+                Msg::Ping(reply) => {
+                    let _ = reply.send(Ok(()));
+                }
                 Msg::Dates(source, reply) => {
                     let _ = reply.send(store.source_dates(&source).map_err(PipelineError::from));
                 }

@@ -1,0 +1,80 @@
+//! Issue 15: upgrades. A database made by every earlier schema version
+//! (`fixtures/datadirs/schema-N.sql`, dumped from the bundled example by the
+//! kronika of that version; see its README) is opened by today's kronika,
+//! migrated, and everything in it is found: items, links, clients, search.
+
+use crate::common::{EXAMPLE_CONFIG, Env, fixtures};
+
+/// Message-IDs every version stored from the example Maildir.
+const MESSAGE_IDS: [&str; 3] = [
+    "20260512094107.31337.1@mail.acme-stavby.cz",
+    "20260520140531.a41f@modrykamen.cz",
+    "000a01dcbb12$5f3e2a10$1dba7e30$@acme-stavby.cz",
+];
+
+fn count(db: &std::path::Path, sql: &str) -> i64 {
+    rusqlite::Connection::open(db).and_then(|c| c.query_row(sql, [], |r| r.get(0))).unwrap()
+}
+
+#[test]
+fn a_store_of_every_earlier_schema_version_migrates_and_keeps_everything() {
+    let dir = fixtures().join("datadirs");
+    let mut versions: Vec<i64> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.strip_prefix("schema-")?.strip_suffix(".sql")?.parse().ok()
+        })
+        .collect();
+    versions.sort();
+    assert_eq!(versions, (1..=10).collect::<Vec<_>>(), "a fixture for every earlier version");
+    for n in versions {
+        let env = Env::with_config(EXAMPLE_CONFIG);
+        let db = env.path().join("data/kronika.sqlite3");
+        std::fs::create_dir_all(db.parent().unwrap()).unwrap();
+        {
+            let c = rusqlite::Connection::open(&db).unwrap();
+            c.execute_batch(&std::fs::read_to_string(dir.join(format!("schema-{n}.sql"))).unwrap()).unwrap();
+            // `.dump` does not keep the version.
+            c.pragma_update(None, "user_version", n).unwrap();
+        }
+        let before = |sql: &str| count(&db, sql);
+        let (items, links, clients) = (
+            before("SELECT COUNT(*) FROM items"),
+            before("SELECT COUNT(*) FROM item_links"),
+            before("SELECT COUNT(*) FROM clients"),
+        );
+        // Opening it migrates it.
+        let stats = env.json(&["stats"]);
+        let now: i64 = count(&db, "PRAGMA user_version");
+        assert!(now > n, "schema {n} was migrated (now {now})");
+        assert_eq!(stats["items"], items, "schema {n}: {stats}");
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM item_links"), links, "schema {n}: the links");
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM clients"), clients, "schema {n}: the clients");
+        for id in MESSAGE_IDS {
+            assert_eq!(
+                count(&db, &format!("SELECT COUNT(*) FROM items WHERE message_id = '{id}'")),
+                1,
+                "schema {n}: {id}"
+            );
+        }
+        // The index is built from the migrated store, and reads work.
+        let hits = env.json(&["search", "klapky"]);
+        assert_eq!(hits.as_array().map(|h| h.len()), Some(1), "schema {n}: search {hits}");
+        let history = env.ok(&["history", "acme"]);
+        assert!(history.contains("Příloha – cenová nabídka"), "schema {n}: {history}");
+        let card = env.json(&["client", "show", "acme"]);
+        assert!(card.to_string().contains("Acme"), "schema {n}: {card}");
+        // And it takes new items.
+        let eml = env.path().join("new.eml");
+        std::fs::write(
+            &eml,
+            "From: Ing. Karel Horák <karel.horak@acme-stavby.cz>\nTo: jana.svobodova@modrykamen.cz\nSubject: Po upgradu\nMessage-ID: <po-upgradu@acme-stavby.cz>\nDate: Tue, 1 Dec 2026 10:00:00 +0100\n\nFunguje to.\n",
+        )
+        .unwrap();
+        env.ok(&["import", "eml", eml.to_str().unwrap()]);
+        assert_eq!(env.json(&["stats"])["items"], items + 1, "schema {n}: a new item is stored");
+        assert!(env.ok(&["history", "acme"]).contains("Po upgradu"), "schema {n}");
+    }
+}
