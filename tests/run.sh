@@ -14,12 +14,18 @@ command -v pgrep >/dev/null 2>&1 || need="$need procps"
 # Headless Chromium and its WebDriver for the browser tests (tests/it/web_browser.rs).
 command -v chromium >/dev/null 2>&1 || need="$need chromium"
 command -v chromedriver >/dev/null 2>&1 || need="$need chromium-driver"
+# The package test (tests/it/package.rs): dpkg-deb and systemd-analyze.
+command -v dpkg-deb >/dev/null 2>&1 || need="$need dpkg"
+command -v systemd-analyze >/dev/null 2>&1 || need="$need systemd"
 if [ -n "$need" ]; then
     SUDO=""
     [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null && SUDO="sudo"
     $SUDO apt-get update -qq
     $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need
 fi
+
+# cargo-deb builds the Debian package (the package test and releases).
+command -v cargo-deb >/dev/null 2>&1 || cargo install --locked cargo-deb@3.8.0
 
 cargo fmt --check
 cargo clippy --all-targets -- -D warnings

@@ -21,6 +21,7 @@ mod mail_parse;
 mod mail_pipeline;
 mod notes;
 mod oauth;
+mod package;
 mod person;
 mod reminders;
 mod search_eval;
