@@ -102,16 +102,7 @@ pub fn backup(config: &Config, dest: &Path, previous: Option<&Path>) -> Result<M
 fn write_backup(config: &Config, to: &Path, previous: Option<&Path>) -> Result<Manifest, BackupError> {
     let created_at = Utc::now();
     let snap = store::snapshot::snapshot(&config.db_path(), &to.join(DB))?;
-    let mut copied = Copied::default();
-    for dir in FILE_DIRS.iter().chain(STATE_DIRS) {
-        copy_tree(&config.data_dir.join(dir), &to.join(dir), previous.map(|p| p.join(dir)).as_deref(), &mut copied)?;
-    }
-    for file in STATE_FILES {
-        let from = config.data_dir.join(file);
-        if from.is_file() {
-            copy_file(&from, &to.join(file), None, &mut copied)?;
-        }
-    }
+    let copied = copy_files(&config.data_dir, to, previous)?;
     let manifest = Manifest {
         format: FORMAT,
         kronika: env!("CARGO_PKG_VERSION").to_string(),
@@ -165,15 +156,7 @@ pub fn restore(config: &Config, from: &Path) -> Result<Manifest, BackupError> {
         return Err(BackupError::NotEmpty(data.clone()));
     }
     create_private_dir(data)?;
-    let mut copied = Copied::default();
-    for dir in FILE_DIRS.iter().chain(STATE_DIRS) {
-        copy_tree(&from.join(dir), &data.join(dir), None, &mut copied)?;
-    }
-    for file in STATE_FILES {
-        if from.join(file).is_file() {
-            copy_file(&from.join(file), &data.join(file), None, &mut copied)?;
-        }
-    }
+    let copied = copy_files(from, data, None)?;
     if copied.files != manifest.files {
         return Err(not(format!("it holds {} files, its manifest says {}", copied.files, manifest.files)));
     }
@@ -232,6 +215,21 @@ struct Copied {
     files: u64,
     bytes: u64,
     linked: u64,
+}
+
+/// Copies the kept files and the sources' state from the data folder or
+/// backup `from` into `to` (linking `previous`'s copies where it can).
+fn copy_files(from: &Path, to: &Path, previous: Option<&Path>) -> Result<Copied, BackupError> {
+    let mut copied = Copied::default();
+    for dir in FILE_DIRS.iter().chain(STATE_DIRS) {
+        copy_tree(&from.join(dir), &to.join(dir), previous.map(|p| p.join(dir)).as_deref(), &mut copied)?;
+    }
+    for file in STATE_FILES {
+        if from.join(file).is_file() {
+            copy_file(&from.join(file), &to.join(file), None, &mut copied)?;
+        }
+    }
+    Ok(copied)
 }
 
 /// Copies every regular file below `from` to the same place below `to`;

@@ -433,20 +433,17 @@ async fn follow_config(
                     running = now;
                 }
                 let _ = sources.send(config);
-                if forced {
-                    crate::notify::notify("READY=1");
-                }
             }
             Err(e) => {
-                if forced {
-                    crate::notify::notify("READY=1");
-                }
                 let text = e.to_string();
                 if reported.as_deref() != Some(text.as_str()) {
                     tracing::error!("{text}; the running config stays in use until the file is fixed");
                     reported = Some(text);
                 }
             }
+        }
+        if forced {
+            crate::notify::notify("READY=1");
         }
     }
 }

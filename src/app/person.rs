@@ -141,19 +141,10 @@ pub fn summary(fp: &Footprint, items: &[ItemRow], contacts: &[Contact]) -> Strin
 pub fn forget(config: &Config, store: &mut Store, address: &str, by: &str) -> anyhow::Result<Forgotten> {
     let fp = store.person_footprint(address)?;
     let erasure = store.forget_person(&fp, by)?;
-    let mut files_deleted = 0;
-    let originals = store.originals_dir();
-    let documents = store.files_dir().map(Path::to_path_buf);
-    for (dir, hashes) in [(originals, &fp.originals), (documents, &fp.document_files)] {
-        let Some(dir) = dir else { continue };
-        for h in hashes.iter().filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_hexdigit())) {
-            match std::fs::remove_file(crate::store::document_path(&dir, h)) {
-                Ok(()) => files_deleted += 1,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => tracing::warn!("cannot delete a kept file of the erased person ({h}): {e}"),
-            }
-        }
-    }
+    // The erased and redacted items no longer name these files.
+    let originals: Vec<&str> = fp.originals.iter().map(String::as_str).collect();
+    let documents: Vec<&str> = fp.document_files.iter().map(String::as_str).collect();
+    let files_deleted = store.drop_unused_files(&originals, &documents)?;
     let index = purge_index(config, store)?;
     Ok(Forgotten { erasure, files_deleted, index })
 }

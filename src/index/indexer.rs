@@ -292,9 +292,7 @@ impl Indexer {
         if ids.is_empty() {
             return Ok(0);
         }
-        let merged = self.writer.merge(&ids).wait().map_err(err)?;
-        // A merge that kept no document leaves no segment.
-        let _ = merged;
+        self.writer.merge(&ids).wait().map_err(err)?;
         self.writer.garbage_collect_files().wait().map_err(err)?;
         Ok(ids.len())
     }

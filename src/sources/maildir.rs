@@ -53,6 +53,19 @@ struct Found {
 }
 
 impl Found {
+    /// A file of `mailbox` named `os_name`, in `new/` or `cur/`.
+    fn new(mailbox: usize, new: bool, os_name: &std::ffi::OsStr) -> Found {
+        match os_name.to_str() {
+            Some(name) => Found { mailbox, new, name: name.into(), raw: None },
+            None => Found {
+                mailbox,
+                new,
+                name: os_name.to_string_lossy().into(),
+                raw: Some(os_name.to_os_string().into_boxed_os_str()),
+            },
+        }
+    }
+
     fn unique(&self) -> &str {
         unique_part(&self.name)
     }
@@ -258,8 +271,7 @@ impl Source for MaildirSource {
                 return Err(self.unavailable("the watcher stopped"));
             };
             match &mut self.pending {
-                Some(p) if !p.rescan && !changes.rescan => p.paths.extend(changes.paths),
-                Some(p) => p.rescan = true,
+                Some(p) => p.merge(changes),
                 None => self.pending = Some(changes),
             }
             Ok(())
@@ -299,17 +311,16 @@ fn scope(boxes: &[(String, PathBuf)], changes: &Changes) -> Scope {
             return Scope::All;
         };
         let Some(os_name) = path.file_name() else { return Scope::All };
-        let name = os_name.to_string_lossy();
-        if name.starts_with('.') {
+        let found = Found::new(mailbox, new, os_name);
+        if found.name.starts_with('.') {
             continue;
         }
         if std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
-            let raw = os_name.to_str().is_none().then(|| os_name.to_os_string().into_boxed_os_str());
-            files.push(Found { mailbox, new, name: name.into(), raw });
+            files.push(found);
         } else if path.is_dir() {
             return Scope::All;
         } else {
-            gone.push((mailbox, unique_part(&name).to_string()));
+            gone.push((mailbox, found.unique().to_string()));
         }
     }
     for (mailbox, unique) in gone {
@@ -360,15 +371,11 @@ fn list_mailbox(mailbox: usize, dir: &Path, out: &mut Vec<Found>) -> std::io::Re
         }
         for e in std::fs::read_dir(&d)? {
             let e = e?;
-            let os_name = e.file_name();
-            let (name, raw): (Box<str>, _) = match os_name.to_str() {
-                Some(name) => (name.into(), None),
-                None => (os_name.to_string_lossy().into(), Some(os_name.clone().into_boxed_os_str())),
-            };
-            if name.starts_with('.') || !e.file_type().map(|t| t.is_file()).unwrap_or(false) {
+            let found = Found::new(mailbox, sub == "new", &e.file_name());
+            if found.name.starts_with('.') || !e.file_type().map(|t| t.is_file()).unwrap_or(false) {
                 continue;
             }
-            out.push(Found { mailbox, new: sub == "new", name, raw });
+            out.push(found);
         }
     }
     Ok(())

@@ -43,16 +43,26 @@ impl Changes {
     fn add(&mut self, ev: Event) {
         match ev {
             Event::Rescan => self.rescan = true,
-            Event::Paths(p) if !self.rescan => {
-                self.paths.extend(p);
-                if self.paths.len() > MAX_PATHS {
-                    self.rescan = true;
-                }
-            }
-            Event::Paths(_) => {}
+            Event::Paths(p) => self.extend(p),
         }
         if self.rescan {
             self.paths = HashSet::new();
+        }
+    }
+
+    /// Adds what a later change named (its rescan included), with the
+    /// same bound as the events themselves.
+    pub fn merge(&mut self, later: Changes) {
+        self.add(if later.rescan { Event::Rescan } else { Event::Paths(later.paths.into_iter().collect()) });
+    }
+
+    fn extend(&mut self, paths: impl IntoIterator<Item = PathBuf>) {
+        if self.rescan {
+            return;
+        }
+        self.paths.extend(paths);
+        if self.paths.len() > MAX_PATHS {
+            self.rescan = true;
         }
     }
 }
@@ -164,6 +174,20 @@ mod tests {
 
         let mut c = Changes::default();
         c.add(Event::Paths((0..=MAX_PATHS).map(|i| PathBuf::from(i.to_string())).collect()));
+        assert!(c.rescan && c.paths.is_empty());
+
+        // Changes kept across passes merge under the same bound.
+        let half = |from: usize| Changes {
+            rescan: false,
+            paths: (from..from + MAX_PATHS / 2 + 1).map(|i| PathBuf::from(i.to_string())).collect(),
+        };
+        let mut c = half(0);
+        c.merge(Changes { rescan: false, paths: HashSet::from([PathBuf::from("x")]) });
+        assert!(!c.rescan && c.paths.contains(Path::new("x")));
+        c.merge(half(MAX_PATHS));
+        assert!(c.rescan && c.paths.is_empty());
+        let mut c = half(0);
+        c.merge(Changes { rescan: true, paths: HashSet::new() });
         assert!(c.rescan && c.paths.is_empty());
     }
 }
