@@ -27,11 +27,13 @@ copy() {
     done
 }
 
-copy mail "$root/fixtures/mail" "$root/fixtures/maildir" "$root/fixtures/fuzz/mail"
+copy mail "$root/fixtures/mail" "$root/fixtures/maildir" "$root/fixtures/invitations" "$root/fixtures/fuzz/mail"
 copy invoice "$root/fixtures/isdoc"
 copy documents "$root/fixtures/documents"
 copy mail_view "$root/fixtures/mail" "$root/fixtures/maildir" "$root/fixtures/fuzz/mail_view"
 copy ics "$root/fixtures/ics" "$root/fixtures/calendar" "$root/fixtures/fuzz/ics"
+copy invitation "$root/fixtures/ics" "$root/fixtures/calendar" "$root/fixtures/fuzz/invitation"
+copy multistatus "$root/fixtures/fuzz/multistatus" "$root/fixtures/ics"
 copy note "$root/fixtures/notes" "$root/fixtures/fuzz/note"
 copy config "$root/config/kronika.example.toml" "$here/seeds/config" "$root/fixtures/fuzz/config"
 copy csv_clients "$root/fixtures/clients.csv" "$root/fixtures/bad-clients.csv" "$root/fixtures/fuzz/csv_clients"
@@ -42,6 +44,7 @@ copy capture "$root/fixtures/capture" "$root/fixtures/mail" "$root/fixtures/fuzz
 if [ -d "$shared" ]; then
     copy mail "$shared/mail"
     copy ics "$shared/ics"
+    copy invitation "$shared/ics"
 else
     echo "seed.sh: no shared corpus at $shared; seeding from the project only" >&2
 fi

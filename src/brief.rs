@@ -26,7 +26,14 @@ pub struct Occurrence {
     /// Names of the linked clients, each once.
     pub clients: Vec<String>,
     pub uid: Option<String>,
+    /// RECURRENCE-ID of an occurrence of a series.
+    pub recurrence_id: Option<String>,
     pub calendar: Option<String>,
+    /// STATUS as the calendar or the invitation gave it (CONFIRMED…).
+    pub status: Option<String>,
+    /// Organizer and attendees, each with the answer known (PARTSTAT):
+    /// `{address, name, partstat}`.
+    pub attendees: Vec<Value>,
 }
 
 impl Occurrence {
@@ -47,7 +54,10 @@ impl Occurrence {
             location: text("location"),
             clients,
             uid: text("uid"),
+            recurrence_id: text("recurrence_id"),
             calendar: text("calendar"),
+            status: text("status"),
+            attendees: row.extra["attendees"].as_array().cloned().unwrap_or_default(),
         }
     }
 }

@@ -52,6 +52,9 @@ use calcard::{Entry, Parser};
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, SecondsFormat, TimeZone, Utc};
 use sha2::{Digest, Sha256};
 
+use crate::model::{ItemKind, Participant, Role};
+use crate::store::{DateSource, NewItem};
+
 /// Time-zone type used for floating times (calcard's, which wraps `chrono_tz::Tz`).
 pub use calcard::common::timezone::Tz as Zone;
 
@@ -86,8 +89,13 @@ pub struct Occurrence {
     pub location: String,
     pub organizer: Option<Attendee>,
     pub attendees: Vec<Attendee>,
-    /// TENTATIVE, CONFIRMED, … as written (cancelled occurrences are removed).
+    /// TENTATIVE, CONFIRMED, … as written (cancelled occurrences are
+    /// removed from feeds, kept as CANCELLED in invitations).
     pub status: Option<String>,
+    /// DTSTAMP: which of two copies of one SEQUENCE is the later. Not part
+    /// of the content (many feeds set it to the time of the download).
+    #[serde(skip)]
+    pub dtstamp: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -95,6 +103,9 @@ pub struct Attendee {
     pub name: Option<String>,
     /// From `mailto:`, lower-cased.
     pub address: String,
+    /// PARTSTAT as written (ACCEPTED, DECLINED, TENTATIVE, NEEDS-ACTION…).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partstat: Option<String>,
 }
 
 /// Half-open time window `[start, end)`.
@@ -122,17 +133,237 @@ pub fn zone(name: &str) -> Option<Zone> {
 /// their UID and the reason). `local` is the zone for floating times and for
 /// placing all-day events on the time line (`chrono_tz::Tz` converts with `.into()`).
 pub fn occurrences(ics: &str, window: &Window, local: Zone) -> Result<(Vec<Occurrence>, Vec<String>), CalendarError> {
+    read_occurrences(ics, window, local, Mode::FEED)
+}
+
+/// As [`occurrences`], for one object of a calendar account (CalDAV,
+/// Graph): a cancelled event or occurrence is kept, as CANCELLED, so that
+/// it stays in the history marked cancelled instead of vanishing.
+pub fn account_occurrences(
+    ics: &str,
+    window: &Window,
+    local: Zone,
+) -> Result<(Vec<Occurrence>, Vec<String>), CalendarError> {
+    read_occurrences(ics, window, local, Mode::ACCOUNT)
+}
+
+fn read_occurrences(
+    ics: &str,
+    window: &Window,
+    local: Zone,
+    mode: Mode,
+) -> Result<(Vec<Occurrence>, Vec<String>), CalendarError> {
     let text = ics.strip_prefix('\u{feff}').unwrap_or(ics);
     let mut warnings = Vec::new();
     let calendars = parse_calendars(text, &mut warnings)?;
 
     let mut out = Vec::new();
     for cal in &calendars {
-        expand_calendar(cal, window, local, &mut out, &mut warnings);
+        expand_calendar(cal, window, local, mode, &mut out, &mut warnings);
     }
     let mut out = one_per_identity(out);
     out.sort_by(|a, b| (a.start, &a.uid, &a.recurrence_id, a.end).cmp(&(b.start, &b.uid, &b.recurrence_id, b.end)));
     Ok((out, warnings))
+}
+
+/// An iTIP method carried by an invitation in mail (RFC 5546, RFC 6047).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Method {
+    /// Creates or updates the event.
+    Request,
+    /// Cancels the event, or the occurrences it names.
+    Cancel,
+    /// An attendee's answer.
+    Reply,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Request => "REQUEST",
+            Method::Cancel => "CANCEL",
+            Method::Reply => "REPLY",
+        }
+    }
+}
+
+/// What an invitation in mail asks of the calendar.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Invitation {
+    pub method: Method,
+    /// REQUEST: the occurrences as they are now (an override cancelled in
+    /// it comes as CANCELLED). CANCEL: the occurrences cancelled, every one
+    /// with status CANCELLED.
+    pub occurrences: Vec<Occurrence>,
+    /// CANCEL without RECURRENCE-ID: the UIDs (with their SEQUENCE) whose
+    /// every occurrence is cancelled, also those outside the window.
+    pub series: Vec<(String, i64)>,
+    /// REPLY: the answers it carries.
+    pub replies: Vec<Reply>,
+}
+
+/// An attendee's answer to one event or occurrence.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Reply {
+    pub uid: String,
+    /// `None`: the answer covers the whole series.
+    pub recurrence_id: Option<String>,
+    pub sequence: i64,
+    #[serde(skip)]
+    pub dtstamp: Option<DateTime<Utc>>,
+    pub address: String,
+    pub partstat: String,
+}
+
+/// Reads an iCalendar object found in mail as an invitation. `method` is
+/// the `method=` parameter of its `Content-Type`, used when the object has
+/// no METHOD of its own. `Ok(None)`: not an invitation (PUBLISH, no METHOD,
+/// or a method kronika does not act on: ADD, REFRESH, COUNTER…); the
+/// object then stays a mere attachment.
+pub fn invitation(
+    ics: &str,
+    method: Option<&str>,
+    window: &Window,
+    local: Zone,
+) -> Result<Option<Invitation>, CalendarError> {
+    let text = ics.strip_prefix('\u{feff}').unwrap_or(ics);
+    let mut warnings = Vec::new();
+    let calendars = parse_calendars(text, &mut warnings)?;
+    let written = calendars.iter().find_map(calendar_method);
+    let method = match written.as_deref().or(method).map(|m| m.trim().to_ascii_uppercase()).as_deref() {
+        Some("REQUEST") => Method::Request,
+        Some("CANCEL") => Method::Cancel,
+        Some("REPLY") => Method::Reply,
+        _ => return Ok(None),
+    };
+    let mut out = Vec::new();
+    let mut series = Vec::new();
+    let mut replies = Vec::new();
+    for cal in &calendars {
+        match method {
+            Method::Request | Method::Cancel => {
+                expand_calendar(cal, window, local, Mode::INVITATION, &mut out, &mut warnings)
+            }
+            Method::Reply => replies.extend(replies_of(cal, local)),
+        }
+        if method == Method::Cancel {
+            for comp in cal.components.iter().filter(|c| c.component_type == ICalendarComponentType::VEvent) {
+                if comp.property(&ICalendarProperty::RecurrenceId).is_none()
+                    && let Some(uid) = comp.uid().map(str::trim).filter(|u| !u.is_empty())
+                {
+                    series.push((uid.to_string(), sequence_of(comp)));
+                }
+            }
+        }
+    }
+    let mut occurrences = one_per_identity(out);
+    if method == Method::Cancel {
+        for o in &mut occurrences {
+            o.status = Some("CANCELLED".into());
+        }
+    }
+    occurrences.sort_by(|a, b| (a.start, &a.uid, &a.recurrence_id).cmp(&(b.start, &b.uid, &b.recurrence_id)));
+    Ok(Some(Invitation { method, occurrences, series, replies }))
+}
+
+fn calendar_method(cal: &ICalendar) -> Option<String> {
+    cal.components
+        .iter()
+        .filter(|c| c.component_type == ICalendarComponentType::VCalendar)
+        .flat_map(|c| c.entries.iter())
+        .find(|e| e.name == ICalendarProperty::Method)
+        .and_then(|e| e.values.first())
+        .and_then(|v| v.as_text())
+        .map(str::to_string)
+}
+
+fn sequence_of(comp: &ICalendarComponent) -> i64 {
+    comp.property(&ICalendarProperty::Sequence).and_then(|e| e.values.first()).and_then(|v| v.as_integer()).unwrap_or(0)
+}
+
+/// The answers of a REPLY: each VEVENT's attendees that carry a PARTSTAT.
+fn replies_of(cal: &ICalendar, local: Zone) -> Vec<Reply> {
+    let resolver = cal.build_tz_resolver().with_default(floating_zone(cal, local));
+    let mut out = Vec::new();
+    for comp in cal.components.iter().filter(|c| c.component_type == ICalendarComponentType::VEvent) {
+        let Some(uid) = comp.uid().map(str::trim).filter(|u| !u.is_empty()) else { continue };
+        let recurrence_id = comp.property(&ICalendarProperty::RecurrenceId).and_then(|e| {
+            let written_as_date =
+                e.values.first().and_then(|v| v.as_partial_date_time()).is_some_and(|d| !d.has_time());
+            let rid = recurrence_id(comp, &resolver)?;
+            Some(if written_as_date || date_only(comp) {
+                rid.naive_local().date().to_string()
+            } else {
+                rid.with_timezone(&Utc).to_rfc3339_opts(SecondsFormat::Secs, true)
+            })
+        });
+        for a in comp.properties(&ICalendarProperty::Attendee).filter_map(attendee) {
+            let Some(partstat) = a.partstat else { continue };
+            out.push(Reply {
+                uid: uid.to_string(),
+                recurrence_id: recurrence_id.clone(),
+                sequence: sequence_of(comp),
+                dtstamp: dtstamp(comp),
+                address: a.address,
+                partstat,
+            });
+        }
+    }
+    out
+}
+
+/// The store key of an occurrence: UID and RECURRENCE-ID (`-` for a
+/// single event). One meeting has one key, whichever way it came.
+pub fn occurrence_key(o: &Occurrence) -> String {
+    format!("{}/{}", o.uid, o.recurrence_id.as_deref().unwrap_or("-"))
+}
+
+/// An occurrence as a history item. `calendar` names where it was read (a
+/// calendar's name, or `invitation`).
+pub fn event_item(calendar: &str, o: &Occurrence) -> NewItem {
+    let mut participants = Vec::new();
+    if let Some(org) = &o.organizer {
+        participants.push(Participant { role: Role::Organizer, name: org.name.clone(), address: org.address.clone() });
+    }
+    for a in &o.attendees {
+        if !participants.iter().any(|p| p.address == a.address) {
+            participants.push(Participant { role: Role::Attendee, name: a.name.clone(), address: a.address.clone() });
+        }
+    }
+    let mut body = o.description.trim().to_string();
+    if !o.location.trim().is_empty() {
+        body = format!("{body}\n\nLocation: {}", o.location.trim()).trim().to_string();
+    }
+    let extra = serde_json::json!({
+        "calendar": calendar,
+        "uid": o.uid,
+        "recurrence_id": o.recurrence_id,
+        "sequence": o.sequence,
+        "dtstamp": o.dtstamp.map(|d| d.to_rfc3339_opts(SecondsFormat::Secs, true)),
+        "start": o.start.to_rfc3339(),
+        "end": o.end.to_rfc3339(),
+        "all_day": o.all_day,
+        "date": o.date,
+        "end_date": o.end_date,
+        "location": o.location,
+        "status": o.status,
+        "organizer": o.organizer,
+        "attendees": o.attendees,
+    });
+    let content_hash = hex::encode(Sha256::digest(serde_json::to_string(o).unwrap_or_default().as_bytes()));
+    NewItem {
+        kind: ItemKind::Event,
+        date: o.start,
+        date_source: DateSource::Header,
+        subject: o.summary.clone(),
+        body,
+        participants,
+        content_hash,
+        size: 0,
+        extra,
+        ..NewItem::default()
+    }
 }
 
 /// One occurrence per `(uid, recurrence_id)`, the one with the highest
@@ -205,6 +436,25 @@ fn parse_calendars(text: &str, warnings: &mut Vec<String>) -> Result<Vec<ICalend
     Ok(calendars)
 }
 
+/// How a calendar is read.
+#[derive(Debug, Clone, Copy)]
+struct Mode {
+    /// Cancelled events and occurrences are kept (as CANCELLED), not dropped.
+    keep_cancelled: bool,
+    /// A single (not recurring) event is kept wherever it falls: the window
+    /// bounds the expansion of series only.
+    singles_anywhere: bool,
+}
+
+impl Mode {
+    /// A calendar feed: what it lacks inside the window is gone.
+    const FEED: Mode = Mode { keep_cancelled: false, singles_anywhere: false };
+    /// An invitation: what it says of each event it names.
+    const INVITATION: Mode = Mode { keep_cancelled: true, singles_anywhere: true };
+    /// A calendar account's object: cancelled events stay, marked.
+    const ACCOUNT: Mode = Mode { keep_cancelled: true, singles_anywhere: false };
+}
+
 /// A VEVENT of the feed, with what we need to group and deduplicate it.
 struct EventComp<'a> {
     comp: &'a ICalendarComponent,
@@ -217,20 +467,11 @@ fn expand_calendar(
     cal: &ICalendar,
     window: &Window,
     local: Zone,
+    mode: Mode,
     out: &mut Vec<Occurrence>,
     warnings: &mut Vec<String>,
 ) {
-    // Zone for floating times: X-WR-TIMEZONE when it names a known zone.
-    let floating = cal
-        .components
-        .iter()
-        .filter(|c| c.component_type == ICalendarComponentType::VCalendar)
-        .flat_map(|c| c.entries.iter())
-        .find(|e| matches!(&e.name, ICalendarProperty::Other(n) if n.eq_ignore_ascii_case("X-WR-TIMEZONE")))
-        .and_then(|e| e.values.first())
-        .and_then(|v| v.as_text())
-        .and_then(zone)
-        .unwrap_or(local);
+    let floating = floating_zone(cal, local);
 
     let timezones: Vec<ICalendarComponent> = cal
         .components
@@ -282,7 +523,7 @@ fn expand_calendar(
 
     for uid in order {
         if let Some(group) = groups.get(&uid) {
-            expand_group(&uid, group, &timezones, floating, window, local, out, warnings);
+            expand_group(&uid, group, &timezones, (floating, local), window, mode, out, warnings);
         }
     }
 }
@@ -292,14 +533,14 @@ fn expand_group(
     uid: &str,
     group: &[EventComp<'_>],
     timezones: &[ICalendarComponent],
-    floating: Zone,
+    (floating, local): (Zone, Zone),
     window: &Window,
-    local: Zone,
+    mode: Mode,
     out: &mut Vec<Occurrence>,
     warnings: &mut Vec<String>,
 ) {
     let master = group.iter().find(|e| e.rid_key.is_none());
-    if master.is_some_and(|m| is_cancelled(m.comp)) {
+    if !mode.keep_cancelled && master.is_some_and(|m| is_cancelled(m.comp)) {
         // The whole series is cancelled (its overrides with it).
         return;
     }
@@ -314,8 +555,20 @@ fn expand_group(
         comp.component_ids.clear();
         sub.components.push(comp);
     }
-    let resolver = sub.build_tz_resolver().with_default(floating);
-    let expanded = sub.expand_dates(floating, MAX_INSTANCES_PER_EVENT);
+    // A series whose DTSTART is UTC (`…Z`, no TZID) recurs in UTC: calcard
+    // would place its later instances in the floating zone instead (an hour
+    // early in Prague), so it gets the start's own zone as its default.
+    let default = master
+        .and_then(|m| {
+            let entry = m.comp.property(&ICalendarProperty::Dtstart)?;
+            if entry.tz_id().is_some() {
+                return None;
+            }
+            entry.values.first()?.as_partial_date_time()?.to_date_time()?.tz()
+        })
+        .unwrap_or(floating);
+    let resolver = sub.build_tz_resolver().with_default(default);
+    let expanded = sub.expand_dates(default, MAX_INSTANCES_PER_EVENT);
     for err in &expanded.errors {
         warnings.push(format!("event {uid} skipped: {}", err.error));
     }
@@ -371,7 +624,7 @@ fn expand_group(
         } else {
             None
         };
-        if is_cancelled(comp) {
+        if !mode.keep_cancelled && is_cancelled(comp) {
             continue;
         }
 
@@ -382,7 +635,9 @@ fn expand_group(
             continue;
         };
 
-        let overlaps = if occ_end > occ_start {
+        let overlaps = if mode.singles_anywhere && !recurring {
+            true
+        } else if occ_end > occ_start {
             occ_start < window.end && occ_end > window.start
         } else {
             occ_start >= window.start && occ_start < window.end
@@ -416,6 +671,7 @@ fn expand_group(
             organizer: comp.property(&ICalendarProperty::Organizer).and_then(attendee),
             attendees: comp.properties(&ICalendarProperty::Attendee).filter_map(attendee).collect(),
             status: comp.status().map(|s| s.as_str().to_string()),
+            dtstamp: dtstamp(comp),
         });
     }
     if out_of_range > 0 {
@@ -430,6 +686,25 @@ fn expand_group(
             "event {uid}: expansion stopped after {MAX_INSTANCES_PER_EVENT} instances; later occurrences are missing"
         ));
     }
+}
+
+/// The zone for floating times: X-WR-TIMEZONE when it names a known zone.
+fn floating_zone(cal: &ICalendar, local: Zone) -> Zone {
+    cal.components
+        .iter()
+        .filter(|c| c.component_type == ICalendarComponentType::VCalendar)
+        .flat_map(|c| c.entries.iter())
+        .find(|e| matches!(&e.name, ICalendarProperty::Other(n) if n.eq_ignore_ascii_case("X-WR-TIMEZONE")))
+        .and_then(|e| e.values.first())
+        .and_then(|v| v.as_text())
+        .and_then(zone)
+        .unwrap_or(local)
+}
+
+fn dtstamp(comp: &ICalendarComponent) -> Option<DateTime<Utc>> {
+    let entry = comp.property(&ICalendarProperty::Dtstamp)?;
+    let dt = entry.values.first()?.as_partial_date_time()?.to_date_time()?;
+    dt.to_date_time_with_tz(Tz::UTC).map(|d| d.with_timezone(&Utc))
 }
 
 /// An occurrence's `(start, end, date, end_date)` (see [`Occurrence`]).
@@ -565,7 +840,12 @@ fn attendee(entry: &calcard::icalendar::ICalendarEntry) -> Option<Attendee> {
         .and_then(|v| v.as_text())
         .map(|s| s.trim().trim_matches('"').trim().to_string())
         .filter(|s| !s.is_empty());
-    Some(Attendee { name, address })
+    let partstat = entry
+        .parameter(&ICalendarParameterName::Partstat)
+        .and_then(|v| v.as_text())
+        .map(|s| s.trim().to_ascii_uppercase())
+        .filter(|s| !s.is_empty());
+    Some(Attendee { name, address, partstat })
 }
 
 /// A stable id for an event without UID: a hash of its properties, minus
@@ -672,6 +952,16 @@ mod tests {
         let u: Vec<&str> = occ.iter().filter(|o| o.uid == "u@x").map(|o| o.summary.as_str()).collect();
         assert_eq!(u, ["New"], "the higher SEQUENCE wins wherever it is");
         assert_eq!(occ.iter().filter(|o| o.uid == "good@x").count(), 1);
+    }
+
+    /// Found with a Google Calendar invitation: a weekly series written in
+    /// UTC was placed in the floating zone after its first instance.
+    #[test]
+    fn a_series_in_utc_recurs_in_utc_whatever_the_local_zone() {
+        let ics = cal(&["UID:g@x\nDTSTART:20261124T150000Z\nDTEND:20261124T153000Z\nRRULE:FREQ=WEEKLY;COUNT=3"]);
+        let (occ, _) = occurrences(&ics, &window(), chrono_tz::Europe::Prague.into()).unwrap();
+        let starts: Vec<String> = occ.iter().map(|o| o.start.to_rfc3339()).collect();
+        assert_eq!(starts, ["2026-11-24T15:00:00+00:00", "2026-12-01T15:00:00+00:00", "2026-12-08T15:00:00+00:00"]);
     }
 
     #[test]

@@ -62,6 +62,15 @@ pub fn source_specs(config: &Config) -> Vec<SourceSpec> {
         let (name, section) = (c.name.clone(), format!("calendar {c:?}"));
         out.push(SourceSpec { name, section, make: Box::new(move || Box::new(IcsSource::from_config(&c))) });
     }
+    for c in config.caldav.clone() {
+        let data_dir = config.data_dir.clone();
+        let (name, section) = (c.name.clone(), format!("caldav {c:?}"));
+        out.push(SourceSpec {
+            name,
+            section,
+            make: Box::new(move || Box::new(crate::sources::caldav::CalDavSource::new(c.clone(), &data_dir))),
+        });
+    }
     for a in config.imap.clone() {
         let data_dir = config.data_dir.clone();
         let (name, section) = (a.name.clone(), format!("imap {a:?}"));

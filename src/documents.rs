@@ -436,7 +436,7 @@ fn walk_xml(
                 }
             }
             Event::CData(t) if in_text && !skipped => out.push(&String::from_utf8_lossy(&t)),
-            Event::GeneralRef(r) if in_text && !skipped => out.push(&crate::invoice::resolve_ref(&r)),
+            Event::GeneralRef(r) if in_text && !skipped => out.push(&crate::xml::resolve_ref(&r)),
             Event::Eof if stack.is_empty() => return Ok(()),
             Event::Eof => return Err("its XML ends before its elements are closed".into()),
             _ => {}
@@ -688,7 +688,7 @@ fn ods_sheets(xml: &[u8], out: &mut TextOut) -> Result<(), String> {
             }
             Event::GeneralRef(r) if skip_depth.is_none() => {
                 if let Some((c, _)) = cell.as_mut() {
-                    c.push_str(&crate::invoice::resolve_ref(&r));
+                    c.push_str(&crate::xml::resolve_ref(&r));
                 }
             }
             Event::Eof if depth == 0 => return Ok(()),
@@ -789,7 +789,7 @@ fn xlsx_shared_strings(xml: &[u8]) -> Result<Vec<String>, String> {
             }
             Event::GeneralRef(r) if in_t && !in_phonetic => {
                 if let Some(c) = current.as_mut() {
-                    c.push_str(&crate::invoice::resolve_ref(&r));
+                    c.push_str(&crate::xml::resolve_ref(&r));
                 }
             }
             Event::Eof => return Ok(strings),
@@ -947,7 +947,7 @@ fn xlsx_sheets(entries: &mut Entries<'_>, out: &mut TextOut) -> Result<(), Strin
                 }
                 Event::GeneralRef(r) if in_v || in_t => {
                     if let Some((_, _, v)) = cell.as_mut() {
-                        v.push_str(&crate::invoice::resolve_ref(&r));
+                        v.push_str(&crate::xml::resolve_ref(&r));
                     }
                 }
                 Event::Eof if depth == 0 => break,

@@ -35,3 +35,4 @@ pub mod stem;
 pub mod store;
 pub mod text;
 pub mod web;
+pub mod xml;

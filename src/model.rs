@@ -354,6 +354,14 @@ impl Contact {
     }
 }
 
+/// An event whose meeting was cancelled (an invitation's CANCEL, or a
+/// calendar's STATUS:CANCELLED): it stays in the history, marked, and
+/// leaves the agenda.
+pub fn is_cancelled_event(kind: &str, extra: &serde_json::Value) -> bool {
+    kind == "event"
+        && extra.get("status").and_then(serde_json::Value::as_str).is_some_and(|s| s.eq_ignore_ascii_case("CANCELLED"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -406,11 +406,24 @@ pub struct TokenSource {
     cfg: OAuthConfig,
     account: String,
     path: PathBuf,
+    /// `Some`: the tokens are for other scopes than the sign-in's own (a
+    /// calendar on a mailbox's sign-in): the kept access token is the
+    /// mailbox's and is never handed out; this one lives in memory only.
+    scoped: Option<std::sync::Mutex<Option<(String, i64)>>>,
 }
 
 impl TokenSource {
     pub fn new(cfg: OAuthConfig, account: &str, path: PathBuf) -> TokenSource {
-        TokenSource { cfg, account: account.to_string(), path }
+        TokenSource { cfg, account: account.to_string(), path, scoped: None }
+    }
+
+    /// Access tokens for `scopes` redeemed from the refresh token another
+    /// account's `kronika login` kept (one sign-in for a mailbox and its
+    /// calendar). A rotated refresh token is kept; the mailbox's own access
+    /// token is left alone.
+    pub fn for_scopes(mut cfg: OAuthConfig, account: &str, path: PathBuf, scopes: &[String]) -> TokenSource {
+        cfg.scopes = scopes.to_vec();
+        TokenSource { cfg, account: account.to_string(), path, scoped: Some(std::sync::Mutex::new(None)) }
     }
 
     /// Where the sign-in is kept (the daemon waits for it to change after `login needed`).
@@ -425,17 +438,34 @@ impl TokenSource {
             account: self.account.clone(),
             reason: "it has not signed in yet".into(),
         })?;
+        if let Some(cache) = &self.scoped {
+            let mut cache = cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some((token, expires_at)) = cache.as_ref()
+                && !force
+                && expires_at.saturating_sub(EARLY) > now()
+            {
+                return Ok(token.clone());
+            }
+            let refresh_token = kept.refresh_token.clone().ok_or_else(|| self.no_refresh_token())?;
+            let fresh = refresh(&self.cfg, &self.account, &refresh_token)?;
+            if fresh.refresh_token != kept.refresh_token {
+                save(&self.path, &Tokens { refresh_token: fresh.refresh_token.clone(), ..kept })?;
+            }
+            *cache = Some((fresh.access_token.clone(), fresh.expires_at));
+            return Ok(fresh.access_token);
+        }
         if !force && kept.expires_at.saturating_sub(EARLY) > now() {
             return Ok(kept.access_token);
         }
-        let refresh_token = kept.refresh_token.clone().ok_or_else(|| OAuthError::LoginNeeded {
-            account: self.account.clone(),
-            reason: "the provider gave no refresh token".into(),
-        })?;
+        let refresh_token = kept.refresh_token.clone().ok_or_else(|| self.no_refresh_token())?;
         let fresh = refresh(&self.cfg, &self.account, &refresh_token)?;
         save(&self.path, &fresh)?;
         tracing::debug!("refreshed the access token of {}", self.account);
         Ok(fresh.access_token)
+    }
+
+    fn no_refresh_token(&self) -> OAuthError {
+        OAuthError::LoginNeeded { account: self.account.clone(), reason: "the provider gave no refresh token".into() }
     }
 }
 

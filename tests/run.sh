@@ -24,6 +24,15 @@ if [ -n "$need" ]; then
     $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need
 fi
 
+# Radicale, a CalDAV server, for the calendar-account tests
+# (tests/it/common/radicale.rs starts it): from PyPI, else Debian's package.
+if ! python3 -c 'import radicale' >/dev/null 2>&1; then
+    python3 -m pip install --quiet 'radicale==3.9.0' 2>/dev/null \
+        || python3 -m pip install --quiet --break-system-packages 'radicale==3.9.0' 2>/dev/null \
+        || { SUDO=""; [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null && SUDO="sudo"
+             $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq radicale; }
+fi
+
 # cargo-deb builds the Debian package (the package test and releases).
 command -v cargo-deb >/dev/null 2>&1 || cargo install --locked cargo-deb@3.8.0
 

@@ -724,20 +724,26 @@ fn write_new_file(dir: &Path, base: &str, content: &str) -> Result<PathBuf, Edit
 /// Syncs one notes folder into the store and the index, once, with a
 /// pipeline of its own (no daemon runs to watch it).
 fn file_notes(config: &Config, folder: &NotesConfig) -> Result<(), (String, String)> {
-    use crate::sources::Source;
-    let failed = |reason: String| (folder.name.clone(), reason);
+    sync_now(config, Box::new(crate::sources::notes::NotesSource::from_config(folder)))
+}
+
+/// Runs one pass of one source here and now (with its own pipeline) and
+/// records its status, as `kronika sync` does for every source. The error
+/// names the source.
+pub fn sync_now(config: &Config, mut source: Box<dyn crate::sources::Source>) -> Result<(), (String, String)> {
+    let name = source.name().to_string();
+    let failed = |reason: String| (name.clone(), reason);
     let store = Store::open(&config.db_path(), config.policy()).map_err(|e| failed(e.to_string()))?;
     let index =
         crate::index::SearchIndex::open_for_indexing(&config.index_path()).map_err(|e| failed(e.to_string()))?;
     let pipeline = crate::pipeline::Pipeline::start(store, Some(index), crate::pipeline::PipelineOptions::default())
         .map_err(|e| failed(e.to_string()))?;
-    // The notes source reads files inside `block_in_place`: a runtime with a worker.
+    // Sources read files and servers inside `block_in_place`: a runtime with a worker.
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
         .build()
         .map_err(|e| failed(format!("cannot start the async runtime: {e}")))?;
-    let mut source = crate::sources::notes::NotesSource::from_config(folder);
     let ctx = crate::sources::SyncContext {
         pipeline: pipeline.handle(),
         progress: indicatif::ProgressBar::hidden(),
@@ -745,8 +751,8 @@ fn file_notes(config: &Config, folder: &NotesConfig) -> Result<(), (String, Stri
     };
     let result = rt.block_on(source.sync(&ctx));
     match &result {
-        Ok(c) => ctx.pipeline.status(source.name(), "ok", None, Some(c)),
-        Err(e) => ctx.pipeline.status(source.name(), "failed", Some(e.to_string()), None),
+        Ok(c) => ctx.pipeline.status(&name, "ok", None, Some(c)),
+        Err(e) => ctx.pipeline.status(&name, "failed", Some(e.to_string()), None),
     }
     drop(ctx);
     drop(rt);

@@ -6,6 +6,7 @@
 pub mod clients;
 pub mod edit;
 pub mod item;
+pub mod meeting;
 pub mod person;
 pub mod search;
 pub mod today;
@@ -109,6 +110,8 @@ pub struct TimelineEntry {
     pub who: String,
     pub subject: String,
     pub snippet: String,
+    /// A cancelled meeting: it stays in the history, marked.
+    pub cancelled: bool,
 }
 
 /// A page of a client's timeline, newest first; `next` is the item to pass
@@ -319,6 +322,7 @@ pub(crate) fn item_entry(row: &ItemRow) -> TimelineEntry {
         who: who(row),
         subject: row.subject.clone(),
         snippet: lead(&row.body),
+        cancelled: crate::model::is_cancelled_event(&row.kind, &row.extra),
     }
 }
 
@@ -339,6 +343,7 @@ fn deal_entry(d: &Deal, date: DateTime<Utc>) -> TimelineEntry {
         who: String::new(),
         subject: d.title.clone(),
         snippet,
+        cancelled: false,
     }
 }
 

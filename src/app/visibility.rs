@@ -22,8 +22,7 @@ use super::TimelineEntry;
 use crate::config::{Config, Visibility};
 use crate::store::{ItemRow, Result, Store};
 
-/// The source of documents taken from attachments (`documents <hash>`).
-const DOCUMENTS_SOURCE: &str = "documents";
+use crate::store::is_derived_source;
 
 /// What a viewer may see of one item. Ordered from least to most:
 /// `Metadata < Subject < Full`.
@@ -218,7 +217,7 @@ impl Viewer {
         }
         let mut best: Option<Access> = None;
         for s in sources {
-            let a = if s == DOCUMENTS_SOURCE { self.least() } else { self.source_access(s) };
+            let a = if is_derived_source(s) { self.least() } else { self.source_access(s) };
             best = Some(best.map_or(a, |b| b.max(a)));
         }
         best.unwrap_or(Access::Full)
@@ -249,7 +248,7 @@ impl Viewer {
     /// The access of one `source key` line: the rule with the longest name
     /// at its start (a folder `/m/jana 2` is not `/m/jana`).
     fn line_access(&self, line: &str) -> Access {
-        if line.split(' ').next() == Some(DOCUMENTS_SOURCE) {
+        if line.split(' ').next().is_some_and(is_derived_source) {
             return self.least();
         }
         let mut found: Option<(usize, Access)> = None;
@@ -302,7 +301,7 @@ impl Viewer {
             return (subject, metadata);
         }
         for s in known {
-            match if s == DOCUMENTS_SOURCE { self.least() } else { self.source_access(s) } {
+            match if is_derived_source(s) { self.least() } else { self.source_access(s) } {
                 Access::Subject => subject.push(s.to_string()),
                 Access::Metadata => metadata.push(s.to_string()),
                 Access::Full => {}
@@ -460,6 +459,7 @@ mod tests {
             who: "Eva".into(),
             subject: "Nabídka".into(),
             snippet: "tajné".into(),
+            cancelled: false,
         };
         let v = Viewer::everyone();
         let mut e = entry("email");

@@ -10,6 +10,7 @@ mod config_cmd;
 mod deal;
 mod document;
 mod login;
+mod meeting;
 mod note;
 mod person;
 mod read;
@@ -92,6 +93,9 @@ pub enum Command {
     /// Call and meeting notes.
     #[command(subcommand)]
     Note(note::NoteCmd),
+    /// Meetings in your calendar account: plan one with a client, cancel one.
+    #[command(subcommand)]
+    Meeting(meeting::MeetingCmd),
     /// A person's data: export it, or erase it (GDPR).
     #[command(subcommand)]
     Person(person::PersonCmd),
@@ -266,6 +270,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             login::login(&ctx, &account, device, browser, no_browser)
         }
         Command::Note(cmd) => note::run(&ctx, cmd),
+        Command::Meeting(cmd) => meeting::run(&ctx, cmd),
         Command::Person(cmd) => person::run(&ctx, cmd),
         Command::Deal(cmd) => deal::run(&ctx, cmd),
         Command::Document(cmd) => document::run(&ctx, cmd),

@@ -126,6 +126,7 @@ fn item_summary(row: &ItemRow, snippet: &str) -> Value {
         "client_ids": unique(row.links.iter().map(|l| l.client_id)),
         "thread_id": row.thread_id,
         "attachments": row.attachments.iter().map(|a| a.name.clone()).collect::<Vec<_>>(),
+        "cancelled": crate::model::is_cancelled_event(&row.kind, &row.extra),
     })
 }
 
@@ -153,13 +154,15 @@ fn print_line(row: &ItemRow) {
         .map(|p| p.name.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| p.address.clone()))
         .unwrap_or_default();
     let local = row.date.with_timezone(&Local);
+    let cancelled = crate::model::is_cancelled_event(&row.kind, &row.extra);
     println!(
-        "{:>6}  {}  {:<7} {} {:<24} {}{}",
+        "{:>6}  {}  {:<7} {} {:<24} {}{}{}",
         format!("#{}", row.id),
         local.format("%Y-%m-%d %H:%M"),
         row.kind,
         arrow,
         crate::text::ellipsize(&who, 24),
+        if cancelled { "(cancelled) " } else { "" },
         if row.subject.is_empty() { "(no subject)" } else { &row.subject },
         if clients.is_empty() { String::new() } else { format!("  [{}]", clients.join(", ")) }
     );
@@ -407,7 +410,13 @@ pub fn status(ctx: &Context_, json: bool) -> Result<ExitCode> {
         .chain(config.notes.iter().map(|n| n.name.clone()))
         .chain(config.calendars.iter().map(|c| c.name.clone()))
         .chain(config.imap.iter().map(|i| i.name.clone()))
+        .chain(config.caldav.iter().map(|c| c.name.clone()))
         .collect();
+    // Calendar accounts: the events their calendars hold now.
+    let mut events = std::collections::HashMap::new();
+    for name in config.caldav.iter().map(|c| &c.name) {
+        events.insert(name.clone(), store.live_items_of_sources(&format!("caldav:{name}/"))?);
+    }
     if json {
         let sources: Vec<Value> = configured
             .iter()
@@ -421,6 +430,7 @@ pub fn status(ctx: &Context_, json: bool) -> Result<ExitCode> {
                     "last_error_at": row.and_then(|r| r.4.clone()),
                     "counts": row.and_then(|r| serde_json::from_str::<Value>(&r.5).ok()),
                     "updated_at": row.map(|r| r.6.clone()),
+                    "events": events.get(name),
                 })
             })
             .collect();
@@ -440,6 +450,9 @@ pub fn status(ctx: &Context_, json: bool) -> Result<ExitCode> {
             None => println!("{name}: never run"),
             Some((_, state, ok, err, err_at, counts, updated)) => {
                 println!("{name}: {state} (as of {updated})");
+                if let Some(n) = events.get(name) {
+                    println!("  {n} events");
+                }
                 if let Some(ok) = ok {
                     let c: Value = serde_json::from_str(counts).unwrap_or_default();
                     println!("  last success {ok}: {} new, {} read", c["new"], c["read"]);

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::matcher::Policy;
 use crate::model::CustomField;
 
+mod accounts;
 mod raw;
 mod validate;
 
@@ -51,6 +52,8 @@ pub struct Config {
     pub notes: Vec<NotesConfig>,
     /// ICS calendars.
     pub calendars: Vec<CalendarConfig>,
+    /// CalDAV accounts.
+    pub caldav: Vec<CalDavConfig>,
     /// Reminders before client meetings and follow-ups; `None`: off.
     pub reminders: Option<RemindersConfig>,
     /// How client figures (LTV, totals) are computed.
@@ -120,6 +123,35 @@ pub struct CalendarConfig {
     pub past: std::time::Duration,
     pub future: std::time::Duration,
     /// How long a fetch may take.
+    pub timeout: std::time::Duration,
+}
+
+/// How a calendar account signs in. Secrets are read when connecting,
+/// never kept here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CalendarAuth {
+    /// HTTP Basic with a password from a command or the environment.
+    Password { username: String, password: PasswordSource },
+    /// A bearer token redeemed from the refresh token that `kronika login
+    /// SIGNIN` kept for the `[[imap]]` account `signin`, for `scopes`.
+    OAuth2 { signin: String, oauth: OAuthConfig, scopes: Vec<String> },
+    /// A bearer token printed by the user's own command.
+    TokenCmd(String),
+}
+
+/// A `[[caldav]]` section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CalDavConfig {
+    pub name: String,
+    /// Any URL on the server: calendars are discovered from it.
+    pub url: String,
+    pub auth: CalendarAuth,
+    /// Calendars to read, by display name (or the last part of their
+    /// URL); `None`: every calendar of the user.
+    pub calendars: Option<Vec<String>>,
+    pub poll_interval: std::time::Duration,
+    pub past: std::time::Duration,
+    pub future: std::time::Duration,
     pub timeout: std::time::Duration,
 }
 

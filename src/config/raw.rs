@@ -28,6 +28,8 @@ pub(super) struct RawConfig {
     pub(super) notes: Vec<Spanned<RawNotes>>,
     #[serde(default)]
     pub(super) calendar: Vec<Spanned<RawCalendar>>,
+    #[serde(default)]
+    pub(super) caldav: Vec<Spanned<RawCalDav>>,
     pub(super) reminders: Option<Spanned<RawReminders>>,
     pub(super) figures: Option<Spanned<RawFigures>>,
     pub(super) ares: Option<Spanned<RawAres>>,
@@ -89,6 +91,27 @@ pub(super) struct RawCalendar {
     pub(super) name: String,
     pub(super) url: Option<String>,
     pub(super) path: Option<String>,
+    pub(super) poll_interval: Option<String>,
+    pub(super) past: Option<String>,
+    pub(super) future: Option<String>,
+    pub(super) timeout: Option<String>,
+}
+
+/// A `[[caldav]]` account.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawCalDav {
+    pub(super) name: String,
+    pub(super) url: String,
+    pub(super) username: Option<String>,
+    pub(super) password_cmd: Option<String>,
+    pub(super) password_env: Option<String>,
+    pub(super) auth: Option<String>,
+    /// The `[[imap]]` account whose `kronika login` this one uses.
+    pub(super) signin: Option<String>,
+    pub(super) token_cmd: Option<String>,
+    pub(super) scopes: Option<Vec<String>>,
+    pub(super) calendars: Option<Vec<String>>,
     pub(super) poll_interval: Option<String>,
     pub(super) past: Option<String>,
     pub(super) future: Option<String>,

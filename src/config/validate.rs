@@ -91,6 +91,14 @@ pub(super) fn config(path: &Path, text: &str, raw: &RawConfig) -> Result<Config,
     let imap = imap(&v, &base, raw)?;
     let notes = notes(&v, &base, raw, &maildirs, &imap)?;
     let calendars = calendars(&v, &base, raw, &maildirs, &imap, &notes)?;
+    let taken: Vec<String> = maildirs
+        .iter()
+        .map(|m| m.name.clone())
+        .chain(notes.iter().map(|n| n.name.clone()))
+        .chain(calendars.iter().map(|c| c.name.clone()))
+        .chain(imap.iter().map(|i| i.name.clone()))
+        .collect();
+    let (caldav, imap) = super::accounts::validate(&v, raw, &taken, imap)?;
     let reminders = reminders(&v, raw)?;
     let figures = figures(&v, raw)?;
     let (ares_url, ares_timeout) = ares(&v, raw)?;
@@ -115,6 +123,7 @@ pub(super) fn config(path: &Path, text: &str, raw: &RawConfig) -> Result<Config,
         ares_timeout,
         reminders,
         calendars,
+        caldav,
         notes,
         imap,
         maildirs,
@@ -809,13 +818,13 @@ fn ares(v: &Validator<'_>, raw: &RawConfig) -> Result<(String, std::time::Durati
     Ok((ares_url, ares_timeout))
 }
 
-struct Validator<'a> {
+pub(super) struct Validator<'a> {
     file: &'a Path,
     text: &'a str,
 }
 
 impl Validator<'_> {
-    fn err(&self, span: std::ops::Range<usize>, key: &str, message: &str) -> ConfigError {
+    pub(super) fn err(&self, span: std::ops::Range<usize>, key: &str, message: &str) -> ConfigError {
         let before = self.text.get(..span.start).unwrap_or(self.text);
         let line = before.matches('\n').count() + 1;
         ConfigError::Value { file: self.file.to_path_buf(), line, key: key.to_string(), message: message.to_string() }

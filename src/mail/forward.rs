@@ -382,6 +382,7 @@ fn original_of(block: Block, parent: &NewItem) -> Original {
         documents: parent.documents.clone(),
         original: parent.original.clone(),
         original_file: None,
+        invitation: parent.invitation.clone(),
     };
     Original { item, format: block.format, date_raw }
 }

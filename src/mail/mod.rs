@@ -27,6 +27,7 @@ mod decode;
 mod forward;
 mod headers;
 mod html;
+mod invite;
 mod participants;
 mod prepare;
 pub mod view;
@@ -218,6 +219,24 @@ fn parse_inner(raw: &[u8], hints: &ParseHints) -> Result<NewItem, ParseError> {
         }
     }
 
+    // A meeting invitation (iMIP): the events it creates, moves or cancels.
+    let invitation = match invite::invitation_of(&msg, date) {
+        Ok(Some(inv)) => {
+            let mut uids: Vec<&str> = inv.occurrences.iter().map(|o| o.uid.as_str()).collect();
+            uids.extend(inv.series.iter().map(|(u, _)| u.as_str()));
+            uids.extend(inv.replies.iter().map(|r| r.uid.as_str()));
+            uids.sort_unstable();
+            uids.dedup();
+            extra.insert("invitation".into(), serde_json::json!({"method": inv.method, "uids": uids}));
+            Some(inv)
+        }
+        Ok(None) => None,
+        Err(e) => {
+            extra.insert("invitation_error".into(), e.into());
+            None
+        }
+    };
+
     // Content hash over the canonical form.
     let mut hasher = CanonicalHasher::new();
     if let Some(id) = &header_message_id {
@@ -282,6 +301,7 @@ fn parse_inner(raw: &[u8], hints: &ParseHints) -> Result<NewItem, ParseError> {
         documents,
         original: Some(raw.to_vec()),
         original_file: None,
+        invitation,
     })
 }
 

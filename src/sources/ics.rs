@@ -11,11 +11,10 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
 use super::{BoxFuture, Source, SourceError, SyncContext, sha256_hex};
-use crate::calendar::{Occurrence, Window, occurrences};
+use crate::calendar::{Window, event_item, occurrence_key, occurrences};
 use crate::config::CalendarConfig;
-use crate::model::{ItemKind, Participant, Role};
 use crate::pipeline::{Batch, Counts};
-use crate::store::{DateSource, NewItem, SourceKey};
+use crate::store::SourceKey;
 
 /// The largest calendar kronika reads.
 pub const MAX_FEED_BYTES: u64 = 20 << 20;
@@ -86,11 +85,7 @@ impl IcsSource {
     /// The window occurrences are expanded in, around `now` (clamped, never
     /// overflowing, whatever the config says).
     fn window(&self, now: chrono::DateTime<Utc>) -> Window {
-        let span = |d: Duration| chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX);
-        Window {
-            start: now.checked_sub_signed(span(self.past)).unwrap_or(chrono::DateTime::<Utc>::MIN_UTC),
-            end: now.checked_add_signed(span(self.future)).unwrap_or(chrono::DateTime::<Utc>::MAX_UTC),
-        }
+        super::caldav::window(now, self.past, self.future)
     }
 
     /// Fetches off the runtime (a slow server holds no worker, and the
@@ -224,54 +219,6 @@ impl IcsSource {
     }
 }
 
-/// The store key of an occurrence: UID and RECURRENCE-ID.
-pub fn occurrence_key(o: &Occurrence) -> String {
-    format!("{}/{}", o.uid, o.recurrence_id.as_deref().unwrap_or("-"))
-}
-
-/// An occurrence as a history item.
-pub fn event_item(calendar: &str, o: &Occurrence) -> NewItem {
-    let mut participants = Vec::new();
-    if let Some(org) = &o.organizer {
-        participants.push(Participant { role: Role::Organizer, name: org.name.clone(), address: org.address.clone() });
-    }
-    for a in &o.attendees {
-        if !participants.iter().any(|p| p.address == a.address) {
-            participants.push(Participant { role: Role::Attendee, name: a.name.clone(), address: a.address.clone() });
-        }
-    }
-    let mut body = o.description.trim().to_string();
-    if !o.location.trim().is_empty() {
-        body = format!("{body}\n\nLocation: {}", o.location.trim()).trim().to_string();
-    }
-    let extra = serde_json::json!({
-        "calendar": calendar,
-        "uid": o.uid,
-        "recurrence_id": o.recurrence_id,
-        "sequence": o.sequence,
-        "start": o.start.to_rfc3339(),
-        "end": o.end.to_rfc3339(),
-        "all_day": o.all_day,
-        "date": o.date,
-        "end_date": o.end_date,
-        "location": o.location,
-        "status": o.status,
-    });
-    let content_hash = sha256_hex(serde_json::to_string(o).unwrap_or_default().as_bytes());
-    NewItem {
-        kind: ItemKind::Event,
-        date: o.start,
-        date_source: DateSource::Header,
-        subject: o.summary.clone(),
-        body,
-        participants,
-        content_hash,
-        size: 0,
-        extra,
-        ..NewItem::default()
-    }
-}
-
 /// Calendar text: a BOM dropped; windows-1250 when not UTF-8.
 fn decode(bytes: &[u8]) -> String {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
@@ -309,11 +256,7 @@ impl Source for IcsSource {
     }
 
     fn changed(&mut self) -> BoxFuture<'_, Result<(), SourceError>> {
-        let poll = self.poll;
-        Box::pin(async move {
-            tokio::time::sleep(poll).await;
-            Ok(())
-        })
+        super::poll_every(self.poll)
     }
 }
 

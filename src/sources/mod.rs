@@ -4,6 +4,8 @@
 #![deny(clippy::string_slice, clippy::indexing_slicing)]
 
 pub mod archive;
+pub mod caldav;
+pub mod dav;
 pub mod ics;
 pub mod imap;
 pub mod maildir;
@@ -73,6 +75,15 @@ pub trait Source: Send {
 /// stalling the other tasks on this runtime thread.
 pub fn in_place<'a, T: Send + 'a>(work: impl FnOnce() -> T + Send + 'a) -> BoxFuture<'a, T> {
     Box::pin(async move { tokio::task::block_in_place(work) })
+}
+
+/// `Source::changed` of a source that can only be asked (calendar feeds
+/// and accounts): resolves after `interval`.
+pub fn poll_every(interval: std::time::Duration) -> BoxFuture<'static, Result<(), SourceError>> {
+    Box::pin(async move {
+        tokio::time::sleep(interval).await;
+        Ok(())
+    })
 }
 
 /// Runs a parser on one piece of outside input. Parsers never panic (they

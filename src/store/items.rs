@@ -82,6 +82,9 @@ pub struct NewItem {
     /// changes (a Maildir message: flags rename it, nothing rewrites it).
     /// The original is then kept as a hard link to it, not a copy.
     pub original_file: Option<std::path::PathBuf>,
+    /// A meeting invitation the mail carries: the store applies it to the
+    /// events it names, in the mail's transaction.
+    pub invitation: Option<crate::calendar::Invitation>,
 }
 
 /// Start times of a source's live items, by key (see [`Store::source_dates`]).
@@ -505,11 +508,13 @@ impl Store {
             Some(_) => self.conn.prepare_cached(
                 "SELECT DISTINCT item_id, date FROM item_links
                  WHERE client_id = ?3 AND live = 1 AND kind = 'event' AND date >= ?1 AND date < ?2
+                   AND item_id NOT IN (SELECT item_id FROM events WHERE cancelled = 1)
                  ORDER BY date, item_id",
             )?,
             None => self.conn.prepare_cached(
                 "SELECT id, date FROM items
                  WHERE kind = 'event' AND deleted_at IS NULL AND date >= ?1 AND date < ?2 AND ?3 IS NULL
+                   AND id NOT IN (SELECT item_id FROM events WHERE cancelled = 1)
                  ORDER BY date, id",
             )?,
         };
@@ -542,6 +547,18 @@ impl Store {
         let mut stmt = self.conn.prepare("SELECT source, COUNT(DISTINCT item_id) FROM item_sources GROUP BY source")?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Live items held by the sources whose ids start with `prefix` (a
+    /// calendar account's calendars: `caldav:jana/`), gone keys left out.
+    pub fn live_items_of_sources(&self, prefix: &str) -> Result<i64> {
+        let like = format!("{}%", prefix.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        Ok(self.conn.query_row(
+            "SELECT COUNT(DISTINCT s.item_id) FROM item_sources s JOIN items i ON i.id = s.item_id
+             WHERE s.source LIKE ?1 ESCAPE '\\' AND s.gone_at IS NULL AND i.deleted_at IS NULL",
+            [like],
+            |r| r.get(0),
+        )?)
     }
 
     /// Number of live items linked to at least one client.
@@ -688,15 +705,20 @@ fn ingest_tx(
         )?;
         out.push(outcome);
     }
+    // An item leaves the history when the last source that held it lets
+    // it go (a meeting deleted from one calendar may still be in another,
+    // or in an invitation).
     for key in changes.deleted {
-        let rev = next_counter(&tx, "rev")?;
-        tx.execute(
-            "UPDATE items SET deleted_at = ?3, rev = ?4 WHERE id = (SELECT item_id FROM item_sources WHERE source = ?1 AND key = ?2) AND deleted_at IS NULL",
-            params![key.source, key.key, ts, rev],
-        )?;
         tx.execute(
             "UPDATE item_sources SET gone_at = ?3 WHERE source = ?1 AND key = ?2 AND gone_at IS NULL",
             params![key.source, key.key, ts],
+        )?;
+        let rev = next_counter(&tx, "rev")?;
+        tx.execute(
+            "UPDATE items SET deleted_at = ?3, rev = ?4
+             WHERE id = (SELECT item_id FROM item_sources WHERE source = ?1 AND key = ?2) AND deleted_at IS NULL
+               AND NOT EXISTS (SELECT 1 FROM item_sources s WHERE s.item_id = items.id AND s.gone_at IS NULL)",
+            params![key.source, key.key, ts, rev],
         )?;
     }
     for t in threads_to_propagate {
@@ -845,6 +867,15 @@ fn ingest_one(
     warnings: &mut Vec<String>,
     auto: &mut super::auto::State,
 ) -> Result<IngestOutcome> {
+    // One meeting is one item: an event is found by its UID and
+    // RECURRENCE-ID, whichever source brought it first.
+    let event = super::events::Ident::of(item);
+    if let Some(ev) = &event
+        && let Some(outcome) =
+            super::events::known(tx, item, ev, key, ts, |id| update_item(tx, id, item, dir, warnings))?
+    {
+        return Ok(outcome);
+    }
     let known: Option<i64> = tx
         .prepare_cached("SELECT item_id FROM item_sources WHERE source = ?1 AND key = ?2")?
         .query_row(params![key.source, key.key], |r| r.get(0))
@@ -969,6 +1000,15 @@ fn ingest_one(
     add_source(tx, id, key, ts)?;
     if let Some(t) = thread {
         threads.insert(t);
+    }
+    if let Some(ev) = &event {
+        super::events::record(tx, id, ev)?;
+        super::events::apply_replies(tx, id)?;
+    }
+    if let Some(inv) = &item.invitation {
+        super::events::invitation(tx, id, inv, |event, key| {
+            ingest_one(tx, dir, (event, &[]), key, ts, true, threads, warnings, auto)
+        })?;
     }
     for doc in documents {
         let mut doc = doc.clone();

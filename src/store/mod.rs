@@ -6,6 +6,7 @@
 mod auto;
 mod clients;
 mod deals;
+mod events;
 mod feed;
 mod items;
 mod person;
@@ -26,6 +27,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 pub use auto::{InvoiceFacts, InvoiceLine, display_phone};
 pub use clients::{ClientInput, ClientPatch, ContactInput, ContactPatch, name_key};
 pub use deals::{DEAL_STATUSES, Deal, DealInput};
+pub use events::INVITATIONS;
 pub use feed::IndexDoc;
 pub use items::{
     Attachment, Changes, DateSource, IngestOutcome, ItemRow, KnownDates, LinkRow, NewItem, REMATCH_CHUNK, SourceKey,
@@ -36,6 +38,7 @@ pub use proposals::{ContactProposal, DealProposal};
 pub use reminders::{ClientActivity, Planned, ReminderRow};
 pub use timeline::TimelineFilter;
 pub use users::{Session, User};
+pub use visibility::is_derived_source;
 
 use crate::matcher::{Directory, Policy};
 

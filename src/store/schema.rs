@@ -439,4 +439,35 @@ CREATE TABLE erasures (
     files_erased    INTEGER NOT NULL
 );
 "#,
+    // 12: one meeting, one event (issue 18). An occurrence's identity (UID
+    // and RECURRENCE-ID, '-' for a single event) names one item, whichever
+    // source brings it; SEQUENCE and DTSTAMP say which copy is newer. The
+    // answers of invitation replies are kept apart and laid over every copy.
+    // Events stored before are given their identities, the live copy first.
+    r#"
+CREATE TABLE events (
+    uid       TEXT NOT NULL,
+    rid       TEXT NOT NULL,
+    item_id   INTEGER NOT NULL UNIQUE REFERENCES items(id) ON DELETE CASCADE,
+    sequence  INTEGER NOT NULL DEFAULT 0,
+    dtstamp   TEXT NOT NULL DEFAULT '',
+    cancelled INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (uid, rid)
+);
+INSERT OR IGNORE INTO events (uid, rid, item_id, sequence)
+    SELECT json_extract(extra, '$.uid'), COALESCE(json_extract(extra, '$.recurrence_id'), '-'), id,
+           COALESCE(json_extract(extra, '$.sequence'), 0)
+    FROM items WHERE kind = 'event' AND json_extract(extra, '$.uid') IS NOT NULL
+    ORDER BY deleted_at IS NOT NULL, id;
+CREATE TABLE event_replies (
+    uid      TEXT NOT NULL,
+    rid      TEXT NOT NULL,
+    address  TEXT NOT NULL,
+    partstat TEXT NOT NULL,
+    sequence INTEGER NOT NULL DEFAULT 0,
+    dtstamp  TEXT NOT NULL DEFAULT '',
+    item_id  INTEGER REFERENCES items(id) ON DELETE SET NULL,
+    PRIMARY KEY (uid, rid, address)
+);
+"#,
 ];

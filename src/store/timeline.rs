@@ -98,6 +98,7 @@ impl Store {
         let mut stmt = self.conn.prepare_cached(
             "SELECT * FROM (SELECT item_id, date FROM item_links
                  WHERE client_id = ?1 AND live = 1 AND kind = 'event' AND date <= ?3
+                   AND item_id NOT IN (SELECT item_id FROM events WHERE cancelled = 1)
                  ORDER BY date DESC, item_id DESC LIMIT ?2)
              UNION
              SELECT * FROM (SELECT item_id, date FROM item_links

@@ -1,7 +1,8 @@
 //! Which sources a user may read whole, by subject, or by metadata only:
 //! the store's side is where each item was seen. A document taken from a
-//! mail's attachment (source `documents`) counts as seen where that mail
-//! was seen, so an attachment of a hidden mail stays hidden.
+//! mail's attachment (source `documents`) and an event from an invitation
+//! (source `invitations`) count as seen where that mail was seen, so an
+//! attachment or a meeting of a hidden mail stays hidden.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -12,6 +13,13 @@ use super::{Result, Store};
 /// The source of documents taken from attachments (`documents <hash>`).
 const DOCUMENTS_SOURCE: &str = "documents";
 
+/// Sources of items taken from a mail (`from_item`): documents from its
+/// attachments, events from its invitation. Such an item is seen where its
+/// mail is seen.
+pub fn is_derived_source(source: &str) -> bool {
+    source == DOCUMENTS_SOURCE || source == super::INVITATIONS
+}
+
 impl Store {
     /// The sources an item counts as seen in (gone ones too: the mail came
     /// from that mailbox), without duplicates, sorted. A document from an
@@ -19,9 +27,9 @@ impl Store {
     pub fn visibility_sources(&self, id: i64) -> Result<Vec<String>> {
         let mut stmt = self.conn.prepare_cached("SELECT DISTINCT source FROM item_sources WHERE item_id = ?1")?;
         let own: BTreeSet<String> = stmt.query_map([id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
-        if !own.contains(DOCUMENTS_SOURCE) {
+        let Some(derived) = own.iter().find(|s| is_derived_source(s)).cloned() else {
             return Ok(own.into_iter().collect());
-        }
+        };
         let parent: Option<i64> = self
             .conn
             .query_row(
@@ -31,17 +39,17 @@ impl Store {
             )
             .optional()?
             .flatten();
-        let mut out: BTreeSet<String> = own.into_iter().filter(|s| s != DOCUMENTS_SOURCE).collect();
+        let mut out: BTreeSet<String> = own.into_iter().filter(|s| !is_derived_source(s)).collect();
         match parent {
             // A document of a document cannot happen; guard against loops anyway.
             Some(p) if p != id => {
                 let parents: Vec<String> = stmt.query_map([p], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
-                out.extend(parents.into_iter().filter(|s| s != DOCUMENTS_SOURCE));
+                out.extend(parents.into_iter().filter(|s| !is_derived_source(s)));
             }
             _ => {}
         }
         if out.is_empty() {
-            out.insert(DOCUMENTS_SOURCE.to_string());
+            out.insert(derived);
         }
         Ok(out.into_iter().collect())
     }
@@ -60,7 +68,7 @@ impl Store {
         }
         let mut out = HashMap::with_capacity(by_item.len());
         for (id, sources) in by_item {
-            let v = if sources.contains(DOCUMENTS_SOURCE) {
+            let v = if sources.iter().any(|s| is_derived_source(s)) {
                 self.visibility_sources(id)?
             } else {
                 sources.into_iter().collect()

@@ -160,6 +160,8 @@ impl Msg {
             ("meeting", false) => "meeting",
             ("event", true) => "událost",
             ("event", false) => "event",
+            ("cancelled", true) => "zrušená událost",
+            ("cancelled", false) => "cancelled event",
             ("document", true) => "dokument",
             ("document", false) => "document",
             ("deal", true) => "obchod",

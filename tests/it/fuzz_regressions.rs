@@ -218,6 +218,19 @@ fn query() {
 /// `Ž`); now it is refused with a reason, and the same DIČ in a CSV import
 /// refuses that row only.
 #[test]
+fn multistatus() {
+    each("multistatus", |name, raw| {
+        let text = String::from_utf8_lossy(raw);
+        if let Ok(ms) = kronika::sources::dav::parse_multistatus(&text) {
+            assert!(ms.responses.iter().all(|r| !r.href.is_empty()), "{name}");
+        }
+        let out = kronika::app::meeting::cancelled_ics(&text);
+        assert_eq!(out.matches("BEGIN:VEVENT").count(), text.matches("BEGIN:VEVENT").count(), "{name}");
+    });
+    assert!(!cases("multistatus").is_empty());
+}
+
+#[test]
 fn a_dic_with_a_multi_byte_char_is_refused_by_the_cli() {
     let env = Env::new();
     let out = env.cmd(&["client", "add", "Test s.r.o.", "--dic", "CŽ12345678"]).output().unwrap();

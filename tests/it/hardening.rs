@@ -169,7 +169,7 @@ fn a_broken_calendar_stops_nothing_else() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stdout}\n{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
-    assert!(stdout.contains("22 new"), "the Maildir is read: {stdout}");
+    assert!(stdout.contains("23 new"), "the Maildir is read: {stdout}");
     // The good event is stored; the absurd one is skipped with a warning that names it.
     assert_eq!(query_i64(&env, "SELECT COUNT(*) FROM items WHERE kind = 'event' AND subject = 'Kontrola lešení'"), 1);
     assert!(format!("{stdout}{stderr}").contains("absurd@x"), "{stdout}\n{stderr}");

@@ -373,7 +373,7 @@ fn maildir_files() -> Vec<PathBuf> {
 #[test]
 fn maildir_fixtures_all_parse() {
     let files = maildir_files();
-    assert_eq!(files.len(), 24, "fixtures/maildir should hold 24 messages");
+    assert_eq!(files.len(), 25, "fixtures/maildir should hold 25 messages");
     let mut by_marker = std::collections::HashMap::new();
     for f in &files {
         let raw = fs::read(f).unwrap();

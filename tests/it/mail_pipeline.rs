@@ -38,17 +38,21 @@ fn subjects(v: &Value) -> Vec<String> {
 fn sync_imports_the_example_once() {
     let env = env_with_maildir();
     let out = env.ok(&["sync"]);
-    // 24 files: one is a copy of another (INBOX and Sent), one is blocklisted.
-    assert!(out.contains("24 read, 22 new, 1 duplicate, 1 blocked, 0 skipped"), "{out}");
+    // 25 files: one is a copy of another (INBOX and Sent), one is blocklisted.
+    assert!(out.contains("25 read, 23 new, 1 duplicate, 1 blocked, 0 skipped"), "{out}");
     let again = env.ok(&["sync"]);
     assert!(again.contains(" 0 new, 0 duplicate"), "{again}");
     // Importing the same Maildir by hand recognises every message.
     let out = env.ok(&["import", "maildir", env.path().join("maildir").to_str().unwrap()]);
     assert!(out.contains("0 new"), "{out}");
     let stats = env.json(&["stats"]);
-    // 22 messages, 4 documents kept from their attachments (two invoice
-    // PDFs, an ISDOC, the offer), and the deal the ISDOC invoice made.
-    assert_eq!(stats["items"], 27, "{stats}");
+    // 23 messages, 4 documents kept from their attachments (two invoice
+    // PDFs, an ISDOC, the offer), and the deal the ISDOC invoice made; and
+    // the weekly meeting of the invitation, as many occurrences as a year
+    // ahead of today holds.
+    let events = stats["by_kind"]["event"].as_i64().unwrap();
+    assert!(events >= 52, "{stats}");
+    assert_eq!(stats["items"].as_i64().unwrap() - events, 28, "{stats}");
     assert_eq!(stats["index"]["up_to_date"], true, "{stats}");
 }
 
@@ -225,7 +229,8 @@ fn index_drift_is_found_and_repaired_and_reindex_rebuilds() {
     std::fs::remove_dir_all(env.path().join("data/index")).unwrap();
     assert!(!env.json(&["search", "faktura"]).as_array().unwrap().is_empty());
     let out = env.ok(&["reindex"]);
-    assert!(out.contains("reindexed 28 items"), "{out}");
+    let items = env.json(&["stats"])["items"].as_i64().unwrap();
+    assert!(out.contains(&format!("reindexed {items} items")), "{out}");
     assert!(!env.json(&["search", "faktura"]).as_array().unwrap().is_empty());
 }
 
@@ -301,23 +306,23 @@ fn daemon_picks_up_new_mail_without_a_restart() {
     let store_path = config.db_path();
     let count = || -> i64 {
         let conn = rusqlite::Connection::open(&store_path).unwrap();
-        conn.query_row("SELECT COUNT(*) FROM items", [], |r| r.get(0)).unwrap_or(0)
+        conn.query_row("SELECT COUNT(*) FROM items WHERE kind != 'event'", [], |r| r.get(0)).unwrap_or(0)
     };
     let deadline = Instant::now() + Duration::from_secs(20);
-    while count() < 27 && Instant::now() < deadline {
+    while count() < 28 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert_eq!(count(), 27);
+    assert_eq!(count(), 28);
     // Deliver a message the Maildir way (tmp/, then rename into new/).
     let msg = "From: Lucie Malá <lucie.mala@acme-stavby.cz>\nTo: jana.svobodova@modrykamen.cz\nSubject: Nová poptávka lešení\nMessage-ID: <lesení-1@acme-stavby.cz>\nDate: Fri, 27 Nov 2026 08:00:00 +0100\n\nDobrý den, posíláme poptávku na lešení.\n";
     let tmp = env.path().join("maildir/tmp/200.new.host");
     std::fs::write(&tmp, msg).unwrap();
     let delivered = Instant::now();
     std::fs::rename(&tmp, env.path().join("maildir/new/200.new.host")).unwrap();
-    while count() < 28 && delivered.elapsed() < Duration::from_secs(10) {
+    while count() < 29 && delivered.elapsed() < Duration::from_secs(10) {
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert_eq!(count(), 28, "the new message is stored");
+    assert_eq!(count(), 29, "the new message is stored");
     // Searchable through the index the daemon writes.
     let mut found = false;
     while !found && delivered.elapsed() < Duration::from_secs(10) {
@@ -350,7 +355,7 @@ fn daemon_picks_up_new_mail_without_a_restart() {
     std::fs::rename(maildir.join("new/200.new.host"), maildir.join("cur/200.new.host:2,S")).unwrap();
     std::thread::sleep(Duration::from_millis(600));
     wait_for("a move keeps the key", &|k| k.iter().any(|k| k == "INBOX/200.new.host"));
-    assert_eq!(count(), 28, "a move is not a new item");
+    assert_eq!(count(), 29, "a move is not a new item");
     // Deleted: the key goes.
     std::fs::remove_file(maildir.join("cur/200.new.host:2,S")).unwrap();
     wait_for("a deleted file is gone", &|k| !k.iter().any(|k| k == "INBOX/200.new.host"));
@@ -378,7 +383,7 @@ fn sync_names_a_failing_source_and_serves_the_others() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("gone") && err.contains("no-such-folder"), "{err}");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("22 new"), "the good source still syncs: {stdout}");
+    assert!(stdout.contains("23 new"), "the good source still syncs: {stdout}");
 }
 
 #[cfg(unix)]
@@ -389,14 +394,14 @@ fn run_stops_cleanly_on_sigterm() {
     let db = env.path().join("data/kronika.sqlite3");
     let count = || -> i64 {
         rusqlite::Connection::open(&db)
-            .and_then(|c| c.query_row("SELECT COUNT(*) FROM items", [], |r| r.get(0)))
+            .and_then(|c| c.query_row("SELECT COUNT(*) FROM items WHERE kind != 'event'", [], |r| r.get(0)))
             .unwrap_or(0)
     };
     let deadline = Instant::now() + Duration::from_secs(20);
-    while count() < 27 && Instant::now() < deadline {
+    while count() < 28 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert_eq!(count(), 27);
+    assert_eq!(count(), 28);
     // SAFETY: signalling our own child.
     unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
     let status = child.wait().unwrap();
@@ -404,5 +409,5 @@ fn run_stops_cleanly_on_sigterm() {
     // The index was committed on the way out.
     let stats = env.json(&["stats"]);
     assert_eq!(stats["index"]["up_to_date"], true, "{stats}");
-    assert_eq!(stats["index"]["documents"], 27, "{stats}");
+    assert_eq!(stats["index"]["documents"], stats["items"], "{stats}");
 }

@@ -149,7 +149,7 @@ pub(super) fn entry_view(t: &'static Msg, e: &TimelineEntry) -> EntryView {
     let local = e.date.with_timezone(&Local);
     EntryView {
         kind,
-        kind_label: t.word(kind),
+        kind_label: if e.cancelled { t.word("cancelled") } else { t.word(kind) },
         date: if kind == "deal" {
             local.format("%Y-%m-%d").to_string()
         } else {

@@ -9,6 +9,7 @@ use assert_cmd::Command;
 pub mod browser;
 pub mod dovecot;
 pub mod oauth_server;
+pub mod radicale;
 pub mod web;
 
 /// A temporary kronika setup: a folder holding `kronika.toml` and the data dir.

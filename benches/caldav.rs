@@ -1,0 +1,139 @@
+//! The CalDAV benchmark: a Radicale calendar of 5,000 events (one in twenty
+//! a weekly series), synced by `kronika sync` from nothing, then polled
+//! unchanged. Targets: the first sync under 10 s; an unchanged poll makes
+//! one request and takes under 200 ms (here: the whole `kronika sync`
+//! process, start and store opening included).
+//!
+//! `cargo bench --bench caldav -- [--events N]`
+//!
+//! The events are written into Radicale's folder before it starts (5,000
+//! PUTs would take Radicale minutes); kronika then reads them over HTTP
+//! like any server's. Without `--bench` (as `cargo test --all-targets` runs
+//! it) it is a smoke run of 100 events, skipped when Radicale is missing.
+
+#[path = "common.rs"]
+#[allow(dead_code)]
+mod common;
+
+#[path = "../tests/it/common/radicale.rs"]
+#[allow(dead_code)]
+mod radicale;
+
+use std::process::{Command, ExitCode};
+use std::time::Duration;
+
+use common::{machine, run};
+
+fn event(i: usize) -> String {
+    let day = chrono::Utc::now().date_naive() + chrono::Duration::days((i % 300) as i64 - 30);
+    let hour = 7 + i % 10;
+    let rule = if i.is_multiple_of(20) { "RRULE:FREQ=WEEKLY;COUNT=20\r\n" } else { "" };
+    format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//bench//EN\r\nBEGIN:VEVENT\r\nUID:bench-{i}@kronika\r\nDTSTAMP:20261201T100000Z\r\nDTSTART:{}T{hour:02}0000Z\r\nDTEND:{}T{hour:02}4500Z\r\nSUMMARY:Schůzka {i} s klientem\r\nLOCATION:Brno\r\nORGANIZER:mailto:jana.svobodova@modrykamen.cz\r\nATTENDEE;PARTSTAT=ACCEPTED:mailto:kontakt{}@klient{}.cz\r\n{rule}END:VEVENT\r\nEND:VCALENDAR\r\n",
+        day.format("%Y%m%d"),
+        day.format("%Y%m%d"),
+        i % 50,
+        i % 400
+    )
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    let bench = args.iter().any(|a| a == "--bench");
+    let events: usize = args
+        .windows(2)
+        .find(|w| w[0] == "--events")
+        .and_then(|w| w[1].parse().ok())
+        .unwrap_or(if bench { 5000 } else { 100 });
+    if Command::new("python3").args(["-c", "import radicale"]).output().map(|o| !o.status.success()).unwrap_or(true) {
+        println!("caldav bench: skipped (Radicale is not installed; tests/run.sh installs it)");
+        return ExitCode::SUCCESS;
+    }
+    let server = radicale::Radicale::start();
+    server.make_calendar("prace", "Práce");
+    let folder = server.dir().join("store/collection-root/jana/prace");
+    for i in 0..events {
+        std::fs::write(folder.join(format!("bench-{i}.ics")), event(i)).unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("kronika.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = \"data\"\nown_addresses = [\"jana.svobodova@modrykamen.cz\"]\n\n[[caldav]]\nname = \"cal\"\nurl = \"{}\"\nusername = \"{}\"\npassword_cmd = \"printf '%s' '{}'\"\n",
+            server.url("/"),
+            server.user,
+            server.password
+        ),
+    )
+    .unwrap();
+    let kronika = env!("CARGO_BIN_EXE_kronika");
+    let sync = || run(Command::new(kronika).arg("--config").arg(&config).arg("sync"));
+    // The server alone: its first full listing (Radicale builds its cache
+    // here), untimed by kronika, so that the rows below show kronika's share.
+    let listing = r#"<?xml version="1.0"?><d:sync-collection xmlns:d="DAV:"><d:sync-token/><d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop></d:sync-collection>"#;
+    let t = std::time::Instant::now();
+    let (status, body) = server.request("REPORT", "/jana/prace/", &[("Depth", "1")], listing);
+    let server_first = t.elapsed();
+    assert_eq!(status, 207, "{body}");
+    let token = body.split("<sync-token>").nth(1).and_then(|r| r.split('<').next()).unwrap_or_default().to_string();
+    let first = sync();
+    assert!(first.ok, "first sync failed: {}{}", first.stdout, first.stderr);
+    let before = server.requests().len();
+    let mut polls: Vec<Duration> = Vec::new();
+    let mut poll_cpu: Vec<f64> = Vec::new();
+    let mut asked = 0;
+    for _ in 0..5 {
+        let r = sync();
+        assert!(r.ok, "poll failed: {}", r.stderr);
+        polls.push(r.wall);
+        poll_cpu.push(r.user + r.sys);
+        asked = server.requests().len() - before;
+    }
+    polls.sort();
+    let unchanged = format!(
+        r#"<?xml version="1.0"?><d:sync-collection xmlns:d="DAV:"><d:sync-token>{token}</d:sync-token><d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop></d:sync-collection>"#
+    );
+    let mut server_polls: Vec<Duration> = (0..5)
+        .map(|_| {
+            let t = std::time::Instant::now();
+            let _ = server.request("REPORT", "/jana/prace/", &[("Depth", "1")], &unchanged);
+            t.elapsed()
+        })
+        .collect();
+    server_polls.sort();
+    let stored = Command::new(kronika).arg("--config").arg(&config).args(["stats", "--json"]).output().unwrap();
+    let stats: serde_json::Value = serde_json::from_slice(&stored.stdout).unwrap_or_default();
+    println!("CalDAV bench on {}", machine());
+    println!("| measure | figure | target |");
+    println!("|---|---|---|");
+    println!("| calendar objects | {events} | |");
+    println!("| events stored (series expanded) | {} | |", stats["by_kind"]["event"]);
+    println!(
+        "| first sync | {:.2} s wall, {:.2} s CPU, {} MB peak | < 10 s |",
+        first.wall.as_secs_f64(),
+        first.user + first.sys,
+        first.max_rss_kb / 1024
+    );
+    println!("| Radicale alone: first full listing (untimed above) | {:.2} s | |", server_first.as_secs_f64());
+    println!("| unchanged poll (whole `kronika sync`), median of 5 | {} ms | |", polls[2].as_millis());
+    println!(
+        "| Radicale alone: the same unchanged sync-collection, median of 5 | {} ms | |",
+        server_polls[2].as_millis()
+    );
+    poll_cpu.sort_by(f64::total_cmp);
+    println!(
+        "| kronika's share of an unchanged poll: wall minus the server's answer; CPU | {} ms; {:.0} ms CPU | < 200 ms |",
+        polls[2].saturating_sub(server_polls[2]).as_millis(),
+        poll_cpu[2] * 1000.0
+    );
+    println!("| requests per unchanged poll | {} | 1 |", asked as f64 / 5.0);
+    if bench
+        && (first.wall > Duration::from_secs(10)
+            || polls[2].saturating_sub(server_polls[2]) > Duration::from_millis(200)
+            || asked != 5)
+    {
+        println!("caldav bench: a target is missed");
+    }
+    ExitCode::SUCCESS
+}
