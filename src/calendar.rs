@@ -771,7 +771,12 @@ fn fix_floating(dt: DateTime<Tz>, floating: Zone) -> DateTime<Tz> {
 }
 
 fn local_midnight(day: NaiveDate, local: Zone) -> DateTime<Utc> {
-    let naive: NaiveDateTime = day.and_time(NaiveTime::MIN);
+    in_zone(day.and_time(NaiveTime::MIN), local)
+}
+
+/// A wall-clock time in `zone`, in UTC: a time in a gap (spring forward)
+/// is taken an hour later, an ambiguous one (fall back) as the earlier.
+pub fn in_zone(naive: NaiveDateTime, local: Zone) -> DateTime<Utc> {
     local
         .from_local_datetime(&naive)
         .earliest()

@@ -71,6 +71,15 @@ pub fn source_specs(config: &Config) -> Vec<SourceSpec> {
             make: Box::new(move || Box::new(crate::sources::caldav::CalDavSource::new(c.clone(), &data_dir))),
         });
     }
+    for c in config.graph.clone() {
+        let data_dir = config.data_dir.clone();
+        let (name, section) = (c.name.clone(), format!("graph {c:?}"));
+        out.push(SourceSpec {
+            name,
+            section,
+            make: Box::new(move || Box::new(crate::sources::graph::GraphSource::new(c.clone(), &data_dir))),
+        });
+    }
     for a in config.imap.clone() {
         let data_dir = config.data_dir.clone();
         let (name, section) = (a.name.clone(), format!("imap {a:?}"));
@@ -186,7 +195,7 @@ pub async fn sync_once(
         ctx.progress.finish_and_clear();
         match &result {
             Ok(c) => ctx.pipeline.status(&name, "ok", None, Some(c)),
-            Err(e) => ctx.pipeline.status(&name, "failed", Some(e.to_string()), None),
+            Err(e) => ctx.pipeline.status(&name, e.state(), Some(e.to_string()), None),
         }
         out.push(SyncResult { source: name, result });
     }
@@ -564,8 +573,8 @@ async fn keep_going(mut source: Box<dyn Source>, make: SourceFactory, ctx: SyncC
                 // kept sign-in to change) instead of hammering the server.
                 let text = e.to_string();
                 let (state, watch) = match &e {
-                    SourceError::LoginNeeded { watch, .. } => ("login needed", Some(watch.clone())),
-                    _ => ("auth failed", None),
+                    SourceError::LoginNeeded { watch, .. } => (e.state(), Some(watch.clone())),
+                    _ => (e.state(), None),
                 };
                 if last_error.as_deref() != Some(text.as_str()) {
                     match &watch {

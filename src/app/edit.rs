@@ -752,7 +752,7 @@ pub fn sync_now(config: &Config, mut source: Box<dyn crate::sources::Source>) ->
     let result = rt.block_on(source.sync(&ctx));
     match &result {
         Ok(c) => ctx.pipeline.status(&name, "ok", None, Some(c)),
-        Err(e) => ctx.pipeline.status(&name, "failed", Some(e.to_string()), None),
+        Err(e) => ctx.pipeline.status(&name, e.state(), Some(e.to_string()), None),
     }
     drop(ctx);
     drop(rt);

@@ -1,21 +1,35 @@
 //! Meetings written back to a calendar account: `kronika meeting add`
 //! creates the event in the user's CalDAV calendar (`PUT` with
-//! `If-None-Match: *`), `kronika meeting cancel` marks it cancelled there
-//! (`STATUS:CANCELLED`, a higher SEQUENCE, `If-Match`). kronika sends no mail:
-//! a server that schedules (RFC 6638) sends the invitations. The account is
-//! then synced here, so the meeting is in the agenda when this returns, as
-//! the one event the sync brings (its UID is its identity).
+//! `If-None-Match: *`) or Microsoft 365 calendar (Graph `POST …/events`);
+//! `kronika meeting cancel` marks it cancelled there (CalDAV:
+//! `STATUS:CANCELLED`, a higher SEQUENCE, `If-Match`; Graph: `POST
+//! …/cancel`). kronika sends no mail: a server that schedules (RFC 6638,
+//! Exchange, Google) sends the invitations. The account is then synced
+//! here, so the meeting is in the agenda when this returns, as the one
+//! event the sync brings (its UID is its identity).
+//!
+//! Exchange deletes a meeting its organiser cancels; the cancelled copy is
+//! kept under the derived source [`WRITTEN`], so the meeting stays in the
+//! client's history, marked cancelled, as an invitation's cancel does.
 
 use chrono::{DateTime, Duration, Utc};
+use serde_json::{Value, json};
 
-use crate::config::{CalDavConfig, Config};
+use crate::config::{CalendarAccount, Config};
 use crate::model::ClientId;
-use crate::sources::dav::{Dav, DavError};
-use crate::store::{Store, StoreError};
+use crate::sources::dav::{CalendarInfo, Dav, DavError};
+use crate::sources::graph::Graph;
+use crate::store::{NewItem, SourceKey, Store, StoreError};
+
+/// The derived source of meetings kronika cancelled in a Microsoft 365
+/// calendar (which then holds them no more).
+pub const WRITTEN: &str = "meetings";
 
 #[derive(Debug, thiserror::Error)]
 pub enum MeetingError {
-    #[error("cannot plan a meeting: the config has no [[caldav]] account to write it to (README: Calendar accounts)")]
+    #[error(
+        "cannot plan a meeting: the config has no [[caldav]] or [[graph]] account to write it to (README: Calendar accounts)"
+    )]
     NoAccount,
     #[error("cannot find the calendar account {0:?}; the config has {1}")]
     UnknownAccount(String, String),
@@ -44,7 +58,8 @@ pub struct MeetingDraft {
     pub title: Option<String>,
     /// Attendees' addresses; none: the client's first contact with one.
     pub with: Vec<String>,
-    /// `ACCOUNT` or `ACCOUNT/CALENDAR`; default the first account's first calendar.
+    /// `ACCOUNT` or `ACCOUNT/CALENDAR`; default the first account's first
+    /// calendar (a Microsoft 365 account's default calendar).
     pub calendar: Option<String>,
 }
 
@@ -58,30 +73,80 @@ pub struct Planned {
     pub attendees: Vec<String>,
 }
 
-fn account<'a>(config: &'a Config, name: Option<&str>) -> Result<&'a CalDavConfig, MeetingError> {
-    let first = config.caldav.first().ok_or(MeetingError::NoAccount)?;
+/// A calendar account that meetings are written to.
+#[derive(Clone, Copy)]
+enum Account<'a> {
+    CalDav(&'a CalendarAccount),
+    Graph(&'a CalendarAccount),
+}
+
+impl<'a> Account<'a> {
+    fn cfg(self) -> &'a CalendarAccount {
+        match self {
+            Account::CalDav(c) | Account::Graph(c) => c,
+        }
+    }
+
+    fn signer(self, config: &Config) -> crate::sources::account::Signer {
+        let c = self.cfg();
+        crate::sources::account::Signer::new(&c.auth, format!("calendar account {}", c.name), &config.data_dir)
+    }
+}
+
+fn accounts(config: &Config) -> Vec<Account<'_>> {
+    config.caldav.iter().map(Account::CalDav).chain(config.graph.iter().map(Account::Graph)).collect()
+}
+
+fn account<'a>(config: &'a Config, name: Option<&str>) -> Result<Account<'a>, MeetingError> {
+    let all = accounts(config);
+    let first = *all.first().ok_or(MeetingError::NoAccount)?;
     match name {
         None => Ok(first),
-        Some(n) => config.caldav.iter().find(|c| c.name == n).ok_or_else(|| {
-            let names: Vec<&str> = config.caldav.iter().map(|c| c.name.as_str()).collect();
+        Some(n) => all.iter().copied().find(|a| a.cfg().name == n).ok_or_else(|| {
+            let names: Vec<&str> = all.iter().map(|a| a.cfg().name.as_str()).collect();
             MeetingError::UnknownAccount(n.to_string(), names.join(", "))
         }),
     }
 }
 
-/// Connects to an account and finds its calendars (those the config names).
-fn open(config: &Config, acc: &CalDavConfig) -> Result<(Dav, Vec<crate::sources::dav::CalendarInfo>), MeetingError> {
-    let what = format!("CalDAV account {}", acc.name);
-    let signer = crate::sources::caldav::Signer::new(&acc.auth, what, &config.data_dir);
-    let dav = Dav::new(&acc.url, signer.credential(false)?, acc.timeout);
-    let dav_err = |source| MeetingError::Dav { account: acc.name.clone(), source };
-    let mut cals = dav.discover().map_err(dav_err)?;
+/// Connects to a CalDAV account and finds its calendars (those the config names).
+fn open_dav(config: &Config, acc: &CalendarAccount) -> Result<(Dav, Vec<CalendarInfo>), MeetingError> {
+    let dav = Dav::new(&acc.url, Account::CalDav(acc).signer(config).credential(false)?, acc.timeout);
+    let mut cals = dav.discover().map_err(|source| MeetingError::Dav { account: acc.name.clone(), source })?;
+    keep_named(&mut cals, acc);
+    Ok((dav, cals))
+}
+
+/// Connects to a Graph account and lists its calendars, the default first.
+fn open_graph(config: &Config, acc: &CalendarAccount) -> Result<(Graph, Vec<CalendarInfo>), MeetingError> {
+    let graph = Graph::new(&acc.url, Account::Graph(acc).signer(config).credential(false)?, acc.timeout);
+    let mut cals = graph.calendars().map_err(|source| MeetingError::Dav { account: acc.name.clone(), source })?;
+    keep_named(&mut cals, acc);
+    Ok((graph, cals))
+}
+
+fn keep_named(cals: &mut Vec<CalendarInfo>, acc: &CalendarAccount) {
     if let Some(names) = &acc.calendars {
         cals.retain(|c| {
             names.iter().any(|n| c.display_name.eq_ignore_ascii_case(n) || c.slug().eq_ignore_ascii_case(n))
         });
     }
-    Ok((dav, cals))
+}
+
+/// The calendar `name` of `cals` (none: the first).
+fn pick<'c>(cals: &'c [CalendarInfo], name: Option<&str>, account: &str) -> Result<&'c CalendarInfo, MeetingError> {
+    match name {
+        Some(k) => cals.iter().find(|c| c.display_name.eq_ignore_ascii_case(k) || c.slug().eq_ignore_ascii_case(k)),
+        None => cals.first(),
+    }
+    .ok_or_else(|| {
+        let have: Vec<&str> = cals.iter().map(|c| c.display_name.as_str()).collect();
+        MeetingError::Invalid(format!(
+            "cannot find the calendar {:?} in {account}; it has {}",
+            name.unwrap_or("(any)"),
+            if have.is_empty() { "none".to_string() } else { have.join(", ") }
+        ))
+    })
 }
 
 /// Creates the meeting in the calendar, then syncs the account.
@@ -121,28 +186,52 @@ pub fn add(store: &Store, config: &Config, d: &MeetingDraft) -> Result<Planned, 
         None => (None, None),
     };
     let acc = account(config, acc_name)?;
-    let (dav, cals) = open(config, acc)?;
-    let cal = match cal_name {
-        Some(k) => cals.iter().find(|c| c.display_name.eq_ignore_ascii_case(k) || c.slug().eq_ignore_ascii_case(k)),
-        None => cals.first(),
-    }
-    .ok_or_else(|| {
-        let have: Vec<&str> = cals.iter().map(|c| c.display_name.as_str()).collect();
-        MeetingError::Invalid(format!(
-            "cannot find the calendar {:?} in {}; it has {}",
-            cal_name.unwrap_or("(any)"),
-            acc.name,
-            if have.is_empty() { "none".to_string() } else { have.join(", ") }
-        ))
-    })?;
     let title = d.title.clone().filter(|t| !t.trim().is_empty()).unwrap_or_else(|| format!("Schůzka: {}", client.name));
     let uid = new_uid(&client.name);
-    let organizer = config.own_addresses.first().cloned();
-    let ics = event_ics(&uid, &title, start, end, organizer.as_deref(), &attendees);
-    let url = format!("{}/{uid}.ics", cal.url.trim_end_matches('/'));
-    dav.put(&url, &ics, true, None).map_err(|source| MeetingError::Dav { account: acc.name.clone(), source })?;
+    let name = acc.cfg().name.clone();
+    let dav_err = |source| MeetingError::Dav { account: name.clone(), source };
+    let (uid, calendar) = match acc {
+        Account::CalDav(c) => {
+            let (dav, cals) = open_dav(config, c)?;
+            let cal = pick(&cals, cal_name, &c.name)?;
+            let organizer = config.own_addresses.first().cloned();
+            let ics = event_ics(&uid, &title, start, end, organizer.as_deref(), &attendees);
+            let url = format!("{}/{uid}.ics", cal.url.trim_end_matches('/'));
+            dav.put(&url, &ics, true, None).map_err(dav_err)?;
+            (uid, cal.display_name.clone())
+        }
+        Account::Graph(c) => {
+            let (graph, cals) = open_graph(config, c)?;
+            let cal = pick(&cals, cal_name, &c.name)?;
+            let created =
+                graph.create(&cal.url, &graph_event(&uid, &title, start, end, &attendees)).map_err(dav_err)?;
+            let uid = created
+                .get("iCalUId")
+                .and_then(Value::as_str)
+                .map(crate::sources::graph::ical_uid)
+                .filter(|u| !u.is_empty())
+                .unwrap_or(uid);
+            (uid, cal.display_name.clone())
+        }
+    };
     sync_back(config, acc)?;
-    Ok(Planned { uid, calendar: format!("{}/{}", acc.name, cal.display_name), start, end, attendees })
+    Ok(Planned { uid, calendar: format!("{name}/{calendar}"), start, end, attendees })
+}
+
+/// The event as Graph takes it (times in UTC). `transactionId` makes a
+/// retried POST create one event, not two.
+fn graph_event(uid: &str, title: &str, start: DateTime<Utc>, end: DateTime<Utc>, attendees: &[String]) -> Value {
+    let at = |d: DateTime<Utc>| json!({"dateTime": d.format("%Y-%m-%dT%H:%M:%S").to_string(), "timeZone": "UTC"});
+    json!({
+        "subject": title,
+        "start": at(start),
+        "end": at(end),
+        "attendees": attendees
+            .iter()
+            .map(|a| json!({"emailAddress": {"address": a}, "type": "required"}))
+            .collect::<Vec<_>>(),
+        "transactionId": uid,
+    })
 }
 
 /// A cancelled meeting.
@@ -154,12 +243,12 @@ pub struct Cancelled {
 
 /// Marks the meeting with `uid` cancelled in the calendar that holds it,
 /// then syncs that account.
-pub fn cancel(config: &Config, uid: &str) -> Result<Cancelled, MeetingError> {
-    if config.caldav.is_empty() {
+pub fn cancel(store: &Store, config: &Config, uid: &str) -> Result<Cancelled, MeetingError> {
+    if accounts(config).is_empty() {
         return Err(MeetingError::NoAccount);
     }
     for acc in &config.caldav {
-        let (dav, cals) = open(config, acc)?;
+        let (dav, cals) = open_dav(config, acc)?;
         let dav_err = |source| MeetingError::Dav { account: acc.name.clone(), source };
         for cal in &cals {
             let Some(found) = dav.find_uid(&cal.url, uid).map_err(dav_err)? else { continue };
@@ -167,16 +256,73 @@ pub fn cancel(config: &Config, uid: &str) -> Result<Cancelled, MeetingError> {
             let url = dav.url_of(&cal.url, &found.href);
             let cancelled = cancelled_ics(&data);
             dav.put(&url, &cancelled, false, found.etag.as_deref()).map_err(dav_err)?;
-            sync_back(config, acc)?;
+            sync_back(config, Account::CalDav(acc))?;
             return Ok(Cancelled { uid: uid.to_string(), calendar: format!("{}/{}", acc.name, cal.display_name) });
         }
+    }
+    // Graph: the event's id is the key its calendar's source holds.
+    let keys = store.event_keys(uid)?;
+    for acc in &config.graph {
+        let prefix = format!("graph:{}/", acc.name);
+        let Some(key) = keys.iter().find(|k| k.source.starts_with(&prefix)) else { continue };
+        let (graph, cals) = open_graph(config, acc)?;
+        let dav_err = |source| MeetingError::Dav { account: acc.name.clone(), source };
+        let event = graph.event(&key.key).map_err(dav_err)?;
+        let target = event.get("seriesMasterId").and_then(Value::as_str).unwrap_or(&key.key).to_string();
+        graph.cancel(&target).map_err(dav_err)?;
+        let calendar = cals
+            .iter()
+            .find(|c| key.source == crate::sources::graph::source_id(&acc.name, c))
+            .map_or_else(|| acc.name.clone(), |c| format!("{}/{}", acc.name, c.display_name));
+        keep_cancelled(config, &calendar, &event)?;
+        sync_back(config, Account::Graph(acc))?;
+        return Ok(Cancelled { uid: uid.to_string(), calendar });
     }
     Err(MeetingError::NotFound(uid.to_string()))
 }
 
+/// Keeps the cancelled copy of a Graph event under [`WRITTEN`].
+fn keep_cancelled(config: &Config, calendar: &str, event: &Value) -> Result<(), MeetingError> {
+    let local = crate::sources::ics::local_zone();
+    let Ok(Some(mut o)) = crate::sources::graph::occurrence(event, local.into()) else { return Ok(()) };
+    o.status = Some("CANCELLED".into());
+    o.dtstamp = Some(Utc::now());
+    let item = crate::sources::graph::graph_item(calendar, &o);
+    let key = SourceKey { source: WRITTEN.into(), key: crate::calendar::occurrence_key(&o) };
+    super::edit::sync_now(config, Box::new(Written(vec![(item, key)])))
+        .map_err(|(account, reason)| MeetingError::SyncBack { account, reason })
+}
+
+/// A one-pass source that stores what kronika wrote.
+struct Written(Vec<(NewItem, SourceKey)>);
+
+impl crate::sources::Source for Written {
+    fn name(&self) -> &str {
+        WRITTEN
+    }
+
+    fn sync<'a>(
+        &'a mut self,
+        ctx: &'a crate::sources::SyncContext,
+    ) -> crate::sources::BoxFuture<'a, Result<crate::pipeline::Counts, crate::sources::SourceError>> {
+        let items = std::mem::take(&mut self.0);
+        Box::pin(async move {
+            let batch = crate::pipeline::Batch { source: WRITTEN.into(), items, replace: true, ..Default::default() };
+            Ok(ctx.pipeline.ingest(batch).await?)
+        })
+    }
+
+    fn changed(&mut self) -> crate::sources::BoxFuture<'_, Result<(), crate::sources::SourceError>> {
+        Box::pin(std::future::pending())
+    }
+}
+
 /// Syncs one account now, so the meeting is stored as its calendar has it.
-fn sync_back(config: &Config, acc: &CalDavConfig) -> Result<(), MeetingError> {
-    let source = Box::new(crate::sources::caldav::CalDavSource::new(acc.clone(), &config.data_dir));
+fn sync_back(config: &Config, acc: Account<'_>) -> Result<(), MeetingError> {
+    let source: Box<dyn crate::sources::Source> = match acc {
+        Account::CalDav(c) => Box::new(crate::sources::caldav::CalDavSource::new(c.clone(), &config.data_dir)),
+        Account::Graph(c) => Box::new(crate::sources::graph::GraphSource::new(c.clone(), &config.data_dir)),
+    };
     super::edit::sync_now(config, source).map_err(|(account, reason)| MeetingError::SyncBack { account, reason })
 }
 

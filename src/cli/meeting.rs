@@ -27,7 +27,7 @@ pub enum MeetingCmd {
         /// An attendee's address (repeat it); default: the client's first contact.
         #[arg(long = "with")]
         with: Vec<String>,
-        /// ACCOUNT or ACCOUNT/CALENDAR of a [[caldav]] section (default: the first).
+        /// ACCOUNT or ACCOUNT/CALENDAR of a [[caldav]] or [[graph]] section (default: the first).
         #[arg(long)]
         calendar: Option<String>,
         #[arg(long)]
@@ -63,8 +63,8 @@ pub fn run(ctx: &Context_, cmd: MeetingCmd) -> Result<ExitCode> {
             }
         }
         MeetingCmd::Cancel { uid, json } => {
-            let config = ctx.config()?;
-            let done = meeting::cancel(&config, &uid)?;
+            let (config, store) = ctx.open()?;
+            let done = meeting::cancel(&store, &config, &uid)?;
             if json {
                 super::print_json(&done)?;
             } else {

@@ -411,11 +411,14 @@ pub fn status(ctx: &Context_, json: bool) -> Result<ExitCode> {
         .chain(config.calendars.iter().map(|c| c.name.clone()))
         .chain(config.imap.iter().map(|i| i.name.clone()))
         .chain(config.caldav.iter().map(|c| c.name.clone()))
+        .chain(config.graph.iter().map(|c| c.name.clone()))
         .collect();
     // Calendar accounts: the events their calendars hold now.
     let mut events = std::collections::HashMap::new();
-    for name in config.caldav.iter().map(|c| &c.name) {
-        events.insert(name.clone(), store.live_items_of_sources(&format!("caldav:{name}/"))?);
+    let accounts =
+        config.caldav.iter().map(|c| ("caldav", &c.name)).chain(config.graph.iter().map(|c| ("graph", &c.name)));
+    for (kind, name) in accounts {
+        events.insert(name.clone(), store.live_items_of_sources(&format!("{kind}:{name}/"))?);
     }
     if json {
         let sources: Vec<Value> = configured

@@ -1,7 +1,8 @@
-//! Calendar accounts: `[[caldav]]` sections, validated.
-//! An account signs in with a password, with the OAuth2 sign-in of an
+//! Calendar accounts: `[[caldav]]` and `[[graph]]` sections, validated.
+//! A CalDAV account signs in with a password, with the OAuth2 sign-in of an
 //! `[[imap]]` account (one `kronika login` for a mailbox and its calendar),
-//! or with a token from the user's own command.
+//! or with a token from the user's own command; a Graph account (Microsoft
+//! 365) with the last two.
 #![deny(clippy::string_slice, clippy::indexing_slicing)]
 
 use std::time::Duration;
@@ -9,7 +10,7 @@ use std::time::Duration;
 use super::raw::RawConfig;
 use super::validate::Validator;
 use super::{
-    CalDavConfig, CalendarAuth, ConfigError, ImapAuth, ImapConfig, OAuthProvider, PasswordSource, is_loopback,
+    CalendarAccount, CalendarAuth, ConfigError, ImapAuth, ImapConfig, OAuthProvider, PasswordSource, is_loopback,
     parse_duration,
 };
 
@@ -18,12 +19,20 @@ use super::{
 /// `kronika login` consents to both.
 pub const GOOGLE_CALENDAR_SCOPE: &str = "https://www.googleapis.com/auth/calendar";
 
-/// The validated calendar accounts and the `[[imap]]` accounts.
-type Accounts = (Vec<CalDavConfig>, Vec<ImapConfig>);
+/// The scopes a Graph account asks for by default: the Microsoft sign-in's
+/// refresh token is redeemed for them (the app registration needs the
+/// delegated permission Calendars.ReadWrite).
+pub const GRAPH_SCOPES: [&str; 2] = ["https://graph.microsoft.com/Calendars.ReadWrite", "offline_access"];
+
+/// Microsoft Graph's base URL.
+pub const GRAPH_URL: &str = "https://graph.microsoft.com/v1.0";
+
+/// The validated CalDAV and Graph accounts and the `[[imap]]` accounts.
+type Accounts = (Vec<CalendarAccount>, Vec<CalendarAccount>, Vec<ImapConfig>);
 
 type ErrFn<'a> = dyn Fn(&str, String) -> ConfigError + 'a;
 
-/// Validates `[[caldav]]`; returns them with the `[[imap]]`
+/// Validates `[[caldav]]` and `[[graph]]`; returns them with the `[[imap]]`
 /// accounts, whose Google sign-ins gain the calendar scope when a CalDAV
 /// account uses them.
 pub(super) fn validate(
@@ -66,32 +75,58 @@ pub(super) fn validate(
         {
             o.scopes.push(GOOGLE_CALENDAR_SCOPE.to_string());
         }
-        let calendars = match &r.calendars {
-            None => None,
-            Some(list) => {
-                let list: Vec<String> = list.iter().map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect();
-                if list.is_empty() {
-                    return Err(err(
-                        "caldav.calendars",
-                        format!("account {name:?}: calendars is empty; name calendars or leave the key out for all"),
-                    ));
-                }
-                Some(list)
-            }
-        };
-        caldav.push(CalDavConfig {
+        caldav.push(CalendarAccount {
             poll_interval: duration(&err, "caldav.poll_interval", &r.poll_interval, 300, false)?,
             past: duration(&err, "caldav.past", &r.past, 365 * 86_400, true)?,
             future: duration(&err, "caldav.future", &r.future, 365 * 86_400, true)?,
             timeout: duration(&err, "caldav.timeout", &r.timeout, 30, false)?,
+            calendars: calendar_names(&err, "caldav", &name, &r.calendars)?,
             name: name.clone(),
             url,
             auth,
-            calendars,
         });
         names.push(name);
     }
-    Ok((caldav, imap))
+    let mut graph = Vec::new();
+    for section in &raw.graph {
+        let r = section.get_ref();
+        let span = section.span();
+        let err = |key: &str, msg: String| v.err(span.clone(), key, &msg);
+        let name = account_name(&err, "graph", &r.name, &names)?;
+        let url =
+            url(&err, "graph.url", &name, r.url.as_deref().unwrap_or(GRAPH_URL))?.trim_end_matches('/').to_string();
+        let auth = bearer(&err, "graph", &name, &r.signin, &r.token_cmd, &r.scopes, &imap, Want::Graph)?;
+        graph.push(CalendarAccount {
+            poll_interval: duration(&err, "graph.poll_interval", &r.poll_interval, 300, false)?,
+            past: duration(&err, "graph.past", &r.past, 365 * 86_400, true)?,
+            future: duration(&err, "graph.future", &r.future, 365 * 86_400, true)?,
+            timeout: duration(&err, "graph.timeout", &r.timeout, 30, false)?,
+            calendars: calendar_names(&err, "graph", &name, &r.calendars)?,
+            name: name.clone(),
+            url,
+            auth,
+        });
+        names.push(name);
+    }
+    Ok((caldav, graph, imap))
+}
+
+/// The calendars an account names (`None`: all of them).
+fn calendar_names(
+    err: &ErrFn<'_>,
+    section: &str,
+    name: &str,
+    raw: &Option<Vec<String>>,
+) -> Result<Option<Vec<String>>, ConfigError> {
+    let Some(list) = raw else { return Ok(None) };
+    let list: Vec<String> = list.iter().map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect();
+    if list.is_empty() {
+        return Err(err(
+            &format!("{section}.calendars"),
+            format!("account {name:?}: calendars is empty; name calendars or leave the key out for all"),
+        ));
+    }
+    Ok(Some(list))
 }
 
 fn account_name(err: &ErrFn<'_>, section: &str, raw: &str, taken: &[String]) -> Result<String, ConfigError> {
@@ -178,10 +213,11 @@ fn password(
     Ok(CalendarAuth::Password { username: username.to_string(), password })
 }
 
-/// What the token is for (Microsoft Graph comes next).
+/// What the token is for.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Want {
     CalDav,
+    Graph,
 }
 
 /// A bearer token: `token_cmd`, or `signin` naming an `[[imap]]` account
@@ -233,10 +269,19 @@ fn bearer(
                     return Err(err(
                         &format!("{section}.signin"),
                         format!(
-                            "account {name:?}: Microsoft 365 has no CalDAV (its calendars need Microsoft Graph, which kronika does not read yet; invitations in its mail are read)"
+                            "account {name:?}: Microsoft 365 has no CalDAV; read its calendars with a [[graph]] section (README: Microsoft 365 calendars)"
                         ),
                     ));
                 }
+                (None, OAuthProvider::Google, Want::Graph) => {
+                    return Err(err(
+                        &format!("{section}.signin"),
+                        format!(
+                            "account {name:?}: {s:?} signs in to Google, which has no Microsoft Graph; read a Google calendar with a [[caldav]] section"
+                        ),
+                    ));
+                }
+                (None, _, Want::Graph) => GRAPH_SCOPES.iter().map(|s| s.to_string()).collect(),
                 (None, _, _) => Vec::new(),
             };
             if scopes.is_empty() {

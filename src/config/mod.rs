@@ -53,7 +53,9 @@ pub struct Config {
     /// ICS calendars.
     pub calendars: Vec<CalendarConfig>,
     /// CalDAV accounts.
-    pub caldav: Vec<CalDavConfig>,
+    pub caldav: Vec<CalendarAccount>,
+    /// Microsoft 365 calendars read through Microsoft Graph (`[[graph]]`).
+    pub graph: Vec<CalendarAccount>,
     /// Reminders before client meetings and follow-ups; `None`: off.
     pub reminders: Option<RemindersConfig>,
     /// How client figures (LTV, totals) are computed.
@@ -139,11 +141,12 @@ pub enum CalendarAuth {
     TokenCmd(String),
 }
 
-/// A `[[caldav]]` section.
+/// A calendar account: a `[[caldav]]` or a `[[graph]]` section.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CalDavConfig {
+pub struct CalendarAccount {
     pub name: String,
-    /// Any URL on the server: calendars are discovered from it.
+    /// CalDAV: any URL on the server (calendars are discovered from it).
+    /// Graph: the API's base (`https://graph.microsoft.com/v1.0`).
     pub url: String,
     pub auth: CalendarAuth,
     /// Calendars to read, by display name (or the last part of their

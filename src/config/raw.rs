@@ -30,6 +30,8 @@ pub(super) struct RawConfig {
     pub(super) calendar: Vec<Spanned<RawCalendar>>,
     #[serde(default)]
     pub(super) caldav: Vec<Spanned<RawCalDav>>,
+    #[serde(default)]
+    pub(super) graph: Vec<Spanned<RawGraph>>,
     pub(super) reminders: Option<Spanned<RawReminders>>,
     pub(super) figures: Option<Spanned<RawFigures>>,
     pub(super) ares: Option<Spanned<RawAres>>,
@@ -107,6 +109,24 @@ pub(super) struct RawCalDav {
     pub(super) password_cmd: Option<String>,
     pub(super) password_env: Option<String>,
     pub(super) auth: Option<String>,
+    /// The `[[imap]]` account whose `kronika login` this one uses.
+    pub(super) signin: Option<String>,
+    pub(super) token_cmd: Option<String>,
+    pub(super) scopes: Option<Vec<String>>,
+    pub(super) calendars: Option<Vec<String>>,
+    pub(super) poll_interval: Option<String>,
+    pub(super) past: Option<String>,
+    pub(super) future: Option<String>,
+    pub(super) timeout: Option<String>,
+}
+
+/// A `[[graph]]` account (Microsoft 365 calendars).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawGraph {
+    pub(super) name: String,
+    /// The API's base; default Microsoft's.
+    pub(super) url: Option<String>,
     /// The `[[imap]]` account whose `kronika login` this one uses.
     pub(super) signin: Option<String>,
     pub(super) token_cmd: Option<String>,

@@ -98,7 +98,7 @@ pub(super) fn config(path: &Path, text: &str, raw: &RawConfig) -> Result<Config,
         .chain(calendars.iter().map(|c| c.name.clone()))
         .chain(imap.iter().map(|i| i.name.clone()))
         .collect();
-    let (caldav, imap) = super::accounts::validate(&v, raw, &taken, imap)?;
+    let (caldav, graph, imap) = super::accounts::validate(&v, raw, &taken, imap)?;
     let reminders = reminders(&v, raw)?;
     let figures = figures(&v, raw)?;
     let (ares_url, ares_timeout) = ares(&v, raw)?;
@@ -124,6 +124,7 @@ pub(super) fn config(path: &Path, text: &str, raw: &RawConfig) -> Result<Config,
         reminders,
         calendars,
         caldav,
+        graph,
         notes,
         imap,
         maildirs,

@@ -148,12 +148,12 @@ pub struct Fetched {
 }
 
 /// An answer to one request.
-struct Answer {
-    status: u16,
+pub struct Answer {
+    pub status: u16,
     /// Where it came from after redirects.
-    url: String,
-    etag: Option<String>,
-    body: String,
+    pub url: String,
+    pub etag: Option<String>,
+    pub body: String,
 }
 
 /// A connection to one DAV server.
@@ -198,8 +198,9 @@ impl Dav {
         Dav { agent, base: base.to_string(), site, credential }
     }
 
-    /// One request, redirects followed by hand.
-    fn send(
+    /// One request, redirects followed by hand; the credential goes only
+    /// to the configured site. A 401 is [`DavError::Auth`].
+    pub fn send(
         &self,
         method: &str,
         url: &str,
@@ -463,7 +464,8 @@ impl Dav {
     }
 }
 
-fn status_error(a: &Answer) -> DavError {
+/// The error an unexpected answer means (its first 200 characters shown).
+pub fn status_error(a: &Answer) -> DavError {
     let url = redact(&a.url);
     match a.status {
         401 => DavError::Auth { url, status: 401 },

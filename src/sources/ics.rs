@@ -85,7 +85,7 @@ impl IcsSource {
     /// The window occurrences are expanded in, around `now` (clamped, never
     /// overflowing, whatever the config says).
     fn window(&self, now: chrono::DateTime<Utc>) -> Window {
-        super::caldav::window(now, self.past, self.future)
+        super::account::window(now, self.past, self.future)
     }
 
     /// Fetches off the runtime (a slow server holds no worker, and the

@@ -3,9 +3,11 @@
 //! protocol details.
 #![deny(clippy::string_slice, clippy::indexing_slicing)]
 
+pub mod account;
 pub mod archive;
 pub mod caldav;
 pub mod dav;
+pub mod graph;
 pub mod ics;
 pub mod imap;
 pub mod maildir;
@@ -37,6 +39,17 @@ pub enum SourceError {
     /// A bug in kronika (a panic, caught): the source is built anew and retried.
     #[error("cannot sync {what}: kronika failed inside ({reason}); please report this")]
     Bug { what: String, reason: String },
+}
+
+impl SourceError {
+    /// The state `kronika status` shows for a source that failed so.
+    pub fn state(&self) -> &'static str {
+        match self {
+            SourceError::LoginNeeded { .. } => "login needed",
+            SourceError::Auth { .. } => "auth failed",
+            _ => "failed",
+        }
+    }
 }
 
 /// What every sync gets: the way into the store and a progress bar

@@ -29,10 +29,13 @@ use crate::model::{ItemId, ItemKind};
 pub const INVITATIONS: &str = "invitations";
 
 /// What an event item says of its identity and version.
+#[derive(Clone)]
 pub(super) struct Ident {
     uid: String,
     rid: String,
-    sequence: i64,
+    /// `None`: the copy carries no SEQUENCE (Microsoft Graph's), so only
+    /// its stamp (its last change) decides, and the stored SEQUENCE stays.
+    sequence: Option<i64>,
     /// RFC 3339 in UTC (comparable as text), or empty.
     dtstamp: String,
     cancelled: bool,
@@ -50,7 +53,10 @@ impl Ident {
         Some(Ident {
             uid: text("uid").filter(|u| !u.is_empty())?,
             rid: text("recurrence_id").unwrap_or_else(|| "-".into()),
-            sequence: e.get("sequence").and_then(serde_json::Value::as_i64).unwrap_or(0),
+            sequence: match e.get("sequence") {
+                Some(serde_json::Value::Null) => None,
+                s => Some(s.and_then(serde_json::Value::as_i64).unwrap_or(0)),
+            },
             dtstamp: text("dtstamp").unwrap_or_default(),
             cancelled: text("status").is_some_and(|s| s.eq_ignore_ascii_case("CANCELLED")),
         })
@@ -58,9 +64,11 @@ impl Ident {
 
     /// May this copy replace a stored one of `sequence` and `dtstamp`?
     fn supersedes(&self, sequence: i64, dtstamp: &str) -> bool {
-        self.sequence > sequence
-            || (self.sequence == sequence
-                && (self.dtstamp.is_empty() || dtstamp.is_empty() || self.dtstamp.as_str() >= dtstamp))
+        let later = self.dtstamp.is_empty() || dtstamp.is_empty() || self.dtstamp.as_str() >= dtstamp;
+        match self.sequence {
+            Some(s) => s > sequence || (s == sequence && later),
+            None => later,
+        }
     }
 }
 
@@ -96,6 +104,8 @@ pub(super) fn known(
         }
         (None, None) => return Ok(None),
     };
+    // A copy without SEQUENCE keeps the stored one.
+    let ev = &Ident { sequence: Some(ev.sequence.unwrap_or(sequence.max(0))), ..ev.clone() };
     match keyed {
         Some(other) if other != id => merge_into(tx, other, id)?,
         Some(_) => {
@@ -139,7 +149,7 @@ pub(super) fn record(tx: &Transaction<'_>, id: i64, ev: &Ident) -> Result<()> {
          ON CONFLICT(uid, rid) DO UPDATE SET item_id = excluded.item_id, sequence = excluded.sequence,
              dtstamp = excluded.dtstamp, cancelled = excluded.cancelled",
     )?
-    .execute(params![ev.uid, ev.rid, id, ev.sequence, ev.dtstamp, ev.cancelled])?;
+    .execute(params![ev.uid, ev.rid, id, ev.sequence.unwrap_or(0), ev.dtstamp, ev.cancelled])?;
     Ok(())
 }
 

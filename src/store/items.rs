@@ -561,6 +561,17 @@ impl Store {
         )?)
     }
 
+    /// The live source keys of every stored occurrence of the event `uid`
+    /// (where a calendar account holds it: to change it there).
+    pub fn event_keys(&self, uid: &str) -> Result<Vec<SourceKey>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT s.source, s.key FROM events e JOIN item_sources s ON s.item_id = e.item_id
+             WHERE e.uid = ?1 AND s.gone_at IS NULL ORDER BY s.source, s.key",
+        )?;
+        let rows = stmt.query_map([uid], |r| Ok(SourceKey { source: r.get(0)?, key: r.get(1)? }))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Number of live items linked to at least one client.
     pub fn linked_item_count(&self) -> Result<i64> {
         Ok(self.conn.query_row(

@@ -108,7 +108,7 @@ fn a_backup_taken_while_the_daemon_ingests_restores_whole_and_resumes() {
         let (stop, delivered, maildir) = (stop.clone(), delivered.clone(), env.path().join("maildir"));
         std::thread::spawn(move || {
             let mut n = 0;
-            while !stop.load(Ordering::SeqCst) && n < 400 {
+            while !stop.load(Ordering::SeqCst) && n < 20_000 {
                 let tmp = maildir.join(format!("tmp/{n}.backup.host"));
                 std::fs::write(&tmp, message(n)).unwrap();
                 std::fs::rename(&tmp, maildir.join(format!("new/{n}.backup.host"))).unwrap();
@@ -118,7 +118,9 @@ fn a_backup_taken_while_the_daemon_ingests_restores_whole_and_resumes() {
             }
         })
     };
-    assert!(wait_until(Duration::from_secs(10), || delivered.load(Ordering::SeqCst) >= 30));
+    // The daemon has stored some of it (on a loaded machine that takes a while).
+    let deliveries = "SELECT COUNT(*) FROM items WHERE message_id LIKE 'dodavka-%'";
+    assert!(wait_until(Duration::from_secs(30), || count(&db, deliveries) >= 5), "the daemon stores arriving mail");
     let backups = env.path().join("backups");
     let out = env.ok(&["backup", backups.join("one").to_str().unwrap()]);
     assert!(out.contains("backed up into") && out.contains("items"), "{out}");
@@ -126,7 +128,6 @@ fn a_backup_taken_while_the_daemon_ingests_restores_whole_and_resumes() {
     stop.store(true, Ordering::SeqCst);
     deliverer.join().unwrap();
     let sent = delivered.load(Ordering::SeqCst) as i64;
-    let deliveries = "SELECT COUNT(*) FROM items WHERE message_id LIKE 'dodavka-%'";
     assert!(wait_until(Duration::from_secs(30), || count(&db, deliveries) == sent), "all delivered mail stored");
     let (_, clean) = terminate(&mut daemon);
     assert!(clean, "the daemon stops cleanly");

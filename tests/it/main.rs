@@ -16,6 +16,7 @@ mod directory_cli;
 mod documents;
 mod dovecot_harness;
 mod fuzz_regressions;
+mod graph;
 mod hardening;
 mod imap;
 mod invitations;

@@ -59,7 +59,7 @@ fn count(env: &Env, sql: &str) -> i64 {
 }
 
 /// Runs `kronika login work --device`, approving the code it shows; returns its output.
-fn login_by_device(env: &Env, server: &OAuthServer) -> String {
+pub(crate) fn login_by_device(env: &Env, server: &OAuthServer) -> String {
     let mut child = env.command(&["login", "work", "--device"]);
     let stdout = child.stdout.take().unwrap();
     let mut lines = BufReader::new(stdout).lines();

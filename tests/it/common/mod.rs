@@ -8,6 +8,7 @@ use assert_cmd::Command;
 
 pub mod browser;
 pub mod dovecot;
+pub mod graph_server;
 pub mod oauth_server;
 pub mod radicale;
 pub mod web;

@@ -94,6 +94,13 @@ impl OAuthServer {
     pub fn user(&self) -> &str {
         &self.user
     }
+
+    /// Says whether an access token is live (for a resource server: the
+    /// Graph-shaped one).
+    pub fn checker(&self) -> std::sync::Arc<dyn Fn(&str) -> bool + Send + Sync> {
+        let state = self.state.clone();
+        std::sync::Arc::new(move |t: &str| state.lock().unwrap().access.get(t).is_some_and(|(_, active)| *active))
+    }
 }
 
 fn new_token(st: &mut State, kind: &str) -> String {
