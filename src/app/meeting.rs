@@ -33,8 +33,10 @@ pub enum MeetingError {
     NoAccount,
     #[error("cannot find the calendar account {0:?}; the config has {1}")]
     UnknownAccount(String, String),
-    #[error("{0}")]
-    Invalid(String),
+    /// Input that cannot be used; `field` names it (`at`, `duration`,
+    /// `with`, `calendar`).
+    #[error("{message}")]
+    Invalid { field: &'static str, message: String },
     #[error("cannot find the meeting {0:?} in any calendar account")]
     NotFound(String),
     #[error("{account}: {source}")]
@@ -141,41 +143,53 @@ fn pick<'c>(cals: &'c [CalendarInfo], name: Option<&str>, account: &str) -> Resu
     }
     .ok_or_else(|| {
         let have: Vec<&str> = cals.iter().map(|c| c.display_name.as_str()).collect();
-        MeetingError::Invalid(format!(
-            "cannot find the calendar {:?} in {account}; it has {}",
-            name.unwrap_or("(any)"),
-            if have.is_empty() { "none".to_string() } else { have.join(", ") }
-        ))
+        MeetingError::Invalid {
+            field: "calendar",
+            message: format!(
+                "cannot find the calendar {:?} in {account}; it has {}",
+                name.unwrap_or("(any)"),
+                if have.is_empty() { "none".to_string() } else { have.join(", ") }
+            ),
+        }
     })
 }
 
 /// Creates the meeting in the calendar, then syncs the account.
 pub fn add(store: &Store, config: &Config, d: &MeetingDraft) -> Result<Planned, MeetingError> {
     let client = store.client(d.client)?;
-    let start = crate::notes::parse_when(&d.at)
-        .ok_or_else(|| MeetingError::Invalid(format!("cannot read the time {:?}: use YYYY-MM-DD HH:MM", d.at)))?;
+    let start = crate::notes::parse_when(&d.at).ok_or_else(|| MeetingError::Invalid {
+        field: "at",
+        message: format!("cannot read the time {:?}: use YYYY-MM-DD HH:MM", d.at),
+    })?;
     let length = match d.duration.as_deref() {
         None => Duration::hours(1),
         Some(s) => crate::config::parse_duration(s)
             .filter(|d| !d.is_zero() && d.as_secs() <= 14 * 86_400)
             .and_then(|d| Duration::from_std(d).ok())
-            .ok_or_else(|| MeetingError::Invalid(format!("cannot read the duration {s:?}: use 30m, 1h or 90m")))?,
+            .ok_or_else(|| MeetingError::Invalid {
+                field: "duration",
+                message: format!("cannot read the duration {s:?}: use 30m, 1h or 90m"),
+            })?,
     };
-    let end =
-        start.checked_add_signed(length).ok_or_else(|| MeetingError::Invalid("the meeting ends too late".into()))?;
+    let end = start
+        .checked_add_signed(length)
+        .ok_or_else(|| MeetingError::Invalid { field: "at", message: "the meeting ends too late".into() })?;
     let mut attendees = Vec::new();
     for a in &d.with {
-        let n = crate::address::normalize(a)
-            .ok_or_else(|| MeetingError::Invalid(format!("cannot invite {a:?}: it is not a mail address")))?;
+        let n = crate::address::normalize(a).ok_or_else(|| MeetingError::Invalid {
+            field: "with",
+            message: format!("cannot invite {a:?}: it is not a mail address"),
+        })?;
         attendees.push(n);
     }
     if attendees.is_empty() {
         let contact = store.contacts(d.client)?.into_iter().find_map(|c| c.emails.first().cloned());
-        attendees.push(contact.ok_or_else(|| {
-            MeetingError::Invalid(format!(
+        attendees.push(contact.ok_or_else(|| MeetingError::Invalid {
+            field: "with",
+            message: format!(
                 "cannot plan a meeting with {}: it has no contact with an address; give --with ADDRESS",
                 client.name
-            ))
+            ),
         })?);
     }
     let (acc_name, cal_name) = match d.calendar.as_deref() {

@@ -671,3 +671,79 @@ fn hostile_mail_stays_inert_in_the_browser() {
         }
     });
 }
+
+/// The example data with a CalDAV account on a private Radicale.
+fn meeting_env(server: &crate::common::radicale::Radicale) -> Env {
+    let env = example_env();
+    let mut config = std::fs::read_to_string(env.config_path()).unwrap();
+    config.push_str(&format!(
+        "\n[[caldav]]\nname = \"jana-cal\"\nurl = {:?}\nusername = {:?}\npassword_cmd = \"printf '%s' '{}'\"\ncalendars = [\"Práce\"]\n",
+        server.url("/"),
+        server.user,
+        server.password
+    ));
+    std::fs::write(env.config_path(), config).unwrap();
+    env
+}
+
+#[test]
+fn a_meeting_planned_on_the_card_lands_in_the_calendar() {
+    let radicale = crate::common::radicale::Radicale::start();
+    radicale.make_calendar("prace", "Práce");
+    let env = meeting_env(&radicale);
+    let server = Server::start(&env);
+    runtime().block_on(async {
+        let c = Chrome::start(&server.url(""), Size::Desktop, "meeting").await;
+        c.sign_in("jana", "tajne-heslo-1").await;
+        let acme = client_id(&c, "Acme Stavby s.r.o.").await;
+        c.goto(&format!("/clients/{acme}")).await;
+        c.click_text("p.actions a", "Plan a meeting").await;
+        c.wait("form.edit input[name=at]").await;
+        // The client's first contact is invited unless the user says otherwise.
+        let invited = c.js("return document.querySelector('form.edit textarea[name=with]').value;").await;
+        assert!(invited.as_str().is_some_and(|v| v.contains('@')), "{invited}");
+        c.js("const at = document.querySelector('form.edit input[name=at]');
+              const d = new Date(Date.now() + 9 * 86400000);
+              const p = n => String(n).padStart(2, '0');
+              at.value = `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T10:00`;
+              document.querySelector('form.edit select[name=duration]').value = '90m';
+              return true;")
+            .await;
+        c.type_into("form.edit input[name=title]", "Předání stavby – hala C").await;
+        c.screenshot("meeting-new").await;
+        c.click("form.edit .actions button").await;
+        c.wait_until("back on the card", &format!("return location.pathname === '/clients/{acme}';")).await;
+        c.wait_text("section.events", "Předání stavby – hala C").await;
+        c.screenshot("card-with-meeting").await;
+        assert_console_clean(&c, &[]).await;
+
+        // A time that cannot be read comes back beside its field.
+        c.goto(&format!("/clients/{acme}/meetings/new")).await;
+        c.js("document.querySelector('form.edit input[name=at]').type = 'text';
+              document.querySelector('form.edit input[name=at]').value = 'zítra';
+              return true;")
+            .await;
+        c.click("form.edit .actions button").await;
+        c.wait_text("form.edit .error", "YYYY-MM-DD HH:MM").await;
+    });
+    // On the server: one event, the title, the invited contact, us as organiser.
+    let objects = radicale.objects("prace");
+    assert_eq!(objects.len(), 1, "{objects:?}");
+    let ics = objects[0].1.replace("\r\n ", "").replace("\n ", "");
+    assert!(ics.contains("SUMMARY:Předání stavby – hala C"), "{ics}");
+    assert!(ics.contains("ORGANIZER:mailto:jana.svobodova@modrykamen.cz"), "{ics}");
+    assert!(ics.contains("ATTENDEE"), "{ics}");
+
+    // At phone width the form fits the screen.
+    runtime().block_on(async {
+        let c = Chrome::start(&server.url(""), Size::Phone, "meeting-phone").await;
+        c.sign_in("jana", "tajne-heslo-1").await;
+        let acme = client_id(&c, "Acme Stavby s.r.o.").await;
+        c.goto(&format!("/clients/{acme}/meetings/new")).await;
+        c.wait("form.edit select[name=calendar]").await;
+        assert_no_horizontal_scroll(&c, "the meeting form").await;
+        assert!(within_width(&c, "form.edit .actions button").await);
+        c.screenshot("meeting-new-phone").await;
+        assert_console_clean(&c, &[]).await;
+    });
+}

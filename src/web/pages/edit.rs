@@ -1,5 +1,6 @@
 //! Editing: clients (filled from ARES by IČO), contacts, deals, custom
-//! fields, call and meeting notes, manual links. Every change is a call to
+//! fields, call and meeting notes, manual links, meetings planned in a
+//! calendar account. Every change is a call to
 //! [`crate::app::edit`], the functions the CLI calls; a form that is refused
 //! comes back with the typed values and a message beside each refused field
 //! (422); a saved one redirects to the client card (303).
@@ -42,6 +43,7 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/clients/{id}/deals/new", get(deal_new_form).post(deal_new))
         .route("/deals/{id}/edit", get(deal_edit_form).post(deal_edit))
         .route("/clients/{id}/notes/new", get(note_new_form).post(note_new))
+        .route("/clients/{id}/meetings/new", get(meeting_new_form).post(meeting_new))
         .route("/items/{id}/link", get(link_form).post(link_post))
         .route("/items/{id}/unlink", axum::routing::post(unlink_post))
 }
@@ -85,6 +87,13 @@ pub(super) struct Words {
     note_text: &'static str,
     note_help: &'static str,
     no_notes_folder: &'static str,
+    new_meeting: &'static str,
+    duration: &'static str,
+    attendees: &'static str,
+    attendees_help: &'static str,
+    calendar: &'static str,
+    meeting_title_help: &'static str,
+    no_calendar_account: &'static str,
     link_item: &'static str,
     link: &'static str,
     unlink: &'static str,
@@ -131,6 +140,13 @@ static CS: Words = Words {
     note_text: "Text",
     note_help: "První řádek je předmět.",
     no_notes_folder: "Poznámky se ukládají jako soubory do složky poznámek, ale konfigurace žádnou nemá. Přidejte do ní oddíl [[notes]] s názvem, cestou a druhem, např.: [[notes]] name = \"poznamky\" path = \"poznamky\" kind = \"call\" — a spusťte kronika znovu.",
+    new_meeting: "Naplánovat schůzku",
+    duration: "Délka",
+    attendees: "Pozvaní",
+    attendees_help: "Adresa na řádek; kalendář jim pošle pozvánku.",
+    calendar: "Kalendář",
+    meeting_title_help: "Bez názvu: „Schůzka: klient“.",
+    no_calendar_account: "Schůzky se zapisují do kalendáře účtu CalDAV nebo Microsoft 365, ale konfigurace žádný nemá. Přidejte oddíl [[caldav]] nebo [[graph]] (README: Calendar accounts) a spusťte kronika znovu.",
     link_item: "Přiřadit položku",
     link: "Přiřadit",
     unlink: "Zrušit přiřazení",
@@ -177,6 +193,13 @@ static EN: Words = Words {
     note_text: "Text",
     note_help: "The first line is the subject.",
     no_notes_folder: "Notes are written as files into a notes folder, but the config has none. Add a [[notes]] section with a name, a path and a kind, e.g. [[notes]] name = \"notes\" path = \"notes\" kind = \"call\" — and start kronika again.",
+    new_meeting: "Plan a meeting",
+    duration: "Length",
+    attendees: "Invited",
+    attendees_help: "One address a line; the calendar sends them the invitation.",
+    calendar: "Calendar",
+    meeting_title_help: "Blank: “Schůzka: client”.",
+    no_calendar_account: "Meetings are written to a CalDAV or Microsoft 365 calendar account, but the config has none. Add a [[caldav]] or [[graph]] section (README: Calendar accounts) and start kronika again.",
     link_item: "Link item",
     link: "Link",
     unlink: "Unlink",
@@ -335,6 +358,11 @@ fn czech(field: &str, m: &str) -> Option<String> {
         "kind" => "Poznámka je hovor, nebo schůzka.".to_string(),
         "text" => "Poznámka nemůže být prázdná.".to_string(),
         "contact" => "Tato osoba není kontaktem klienta.".to_string(),
+        "at" if has("too late") => "Schůzka by končila příliš pozdě.".to_string(),
+        "at" => "Čas zadejte jako RRRR-MM-DD HH:MM.".to_string(),
+        "duration" => "Délka je např. 30m, 1h nebo 90m (nejvýše 14 dní).".to_string(),
+        "with" if has("no contact") => "Klient nemá kontakt s adresou; zadejte adresu pozvaného.".to_string(),
+        "with" => format!("Adresu {quoted} nelze přečíst."),
         "client" if has("without a client") => "Vyberte klienta.".to_string(),
         "client" => "Tohoto klienta nelze najít.".to_string(),
         f if f.starts_with("field.") && has("not a number") => "Hodnota není číslo.".to_string(),
@@ -1299,23 +1327,38 @@ fn note_page(
     e: Option<&EditError>,
 ) -> Result<Response, StoreError> {
     let sections = note_sections(ctx, store, config, client.id, f)?;
-    let (mut status, mut page) = new_form(ctx, words(ctx.t).new_note, client, "notes", sections, e);
-    if config.notes.is_empty() {
-        page.blocked = words(ctx.t).no_notes_folder.to_string();
+    let missing = config.notes.is_empty().then_some(words(ctx.t).no_notes_folder);
+    Ok(blockable(new_form(ctx, words(ctx.t).new_note, client, "notes", sections, e), missing, e))
+}
+
+/// A form that needs a config section the config lacks (`missing`: what
+/// to add) says so instead of showing its fields (409 once posted).
+fn blockable(form: (StatusCode, FormPage), missing: Option<&str>, e: Option<&EditError>) -> Response {
+    let (mut status, mut page) = form;
+    if let Some(m) = missing {
+        page.blocked = m.to_string();
         page.error.clear();
         if e.is_some() {
             status = StatusCode::CONFLICT;
         }
     }
-    Ok(render(status, &page))
+    render(status, &page)
+}
+
+/// A page of a form that adds to a client and reads the store and config.
+type ConfigPage = fn(&Ctx, &Store, &Config, &Client, &FormData, Option<&EditError>) -> Result<Response, StoreError>;
+
+/// `GET` of such a form: blank.
+async fn blank_config_form(state: AppState, headers: HeaderMap, id: i64, page: ConfigPage) -> Response {
+    signed_in(state, headers, move |ctx, store, config| {
+        let client = store.client(ClientId(id))?;
+        page(ctx, store, config, &client, &FormData(Vec::new()), None)
+    })
+    .await
 }
 
 async fn note_new_form(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
-    signed_in(state, headers, move |ctx, store, config| {
-        let client = store.client(ClientId(id))?;
-        note_page(ctx, store, config, &client, &FormData(Vec::new()), None)
-    })
-    .await
+    blank_config_form(state, headers, id, note_page).await
 }
 
 async fn note_new(
@@ -1362,6 +1405,109 @@ async fn note_new(
                 }
             },
         )
+    })
+    .await
+}
+
+// ---- meetings ----
+
+/// The calendars a meeting can go to: `ACCOUNT/CALENDAR` for the calendars
+/// an account names, else the account (its first calendar).
+fn calendar_choices(config: &Config) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for a in config.caldav.iter().chain(config.graph.iter()) {
+        match &a.calendars {
+            Some(names) => out.extend(names.iter().map(|n| (format!("{}/{n}", a.name), format!("{} – {n}", a.name)))),
+            None => out.push((a.name.clone(), a.name.clone())),
+        }
+    }
+    out
+}
+
+fn meeting_sections(
+    ctx: &Ctx,
+    store: &Store,
+    config: &Config,
+    client: ClientId,
+    f: &FormData,
+) -> Result<Vec<Section>, StoreError> {
+    let w = words(ctx.t);
+    let or = |k: &str, d: &str| if f.has(k) { f.get(k).to_string() } else { d.to_string() };
+    let tomorrow = (Local::now() + chrono::Duration::days(1)).format("%Y-%m-%dT10:00").to_string();
+    let invited = store.contacts(client)?.into_iter().find_map(|c| c.emails.first().cloned()).unwrap_or_default();
+    let lengths = [("30m", "30 min"), ("1h", "1 h"), ("90m", "90 min"), ("2h", "2 h"), ("3h", "3 h")];
+    let lengths = lengths.iter().map(|(v, l)| (v.to_string(), l.to_string())).collect();
+    Ok(vec![Section {
+        legend: String::new(),
+        fields: vec![
+            Input::text("at", w.when, &or("at", &tomorrow)).typed("datetime-local").required(),
+            Input::select("duration", w.duration, &or("duration", "1h"), lengths),
+            Input::text("title", w.title, f.get("title")).help(w.meeting_title_help),
+            Input::area("with", w.attendees, &or("with", &invited)).help(w.attendees_help),
+            Input::select("calendar", w.calendar, f.get("calendar"), calendar_choices(config)),
+        ],
+    }])
+}
+
+fn meeting_page(
+    ctx: &Ctx,
+    store: &Store,
+    config: &Config,
+    client: &Client,
+    f: &FormData,
+    e: Option<&EditError>,
+) -> Result<Response, StoreError> {
+    let sections = meeting_sections(ctx, store, config, client.id, f)?;
+    let missing = (config.caldav.is_empty() && config.graph.is_empty()).then_some(words(ctx.t).no_calendar_account);
+    Ok(blockable(new_form(ctx, words(ctx.t).new_meeting, client, "meetings", sections, e), missing, e))
+}
+
+async fn meeting_new_form(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
+    blank_config_form(state, headers, id, meeting_page).await
+}
+
+/// Writes the meeting to the calendar (`app::meeting::add`, as `kronika
+/// meeting add` does), then the card, where it is in the coming events.
+async fn meeting_new(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    axum::Form(pairs): axum::Form<Vec<(String, String)>>,
+) -> Response {
+    posted(state, headers, FormData(pairs), move |ctx, store, config, f| {
+        use crate::app::meeting::{self, MeetingError};
+        let client = store.client(ClientId(id))?;
+        let draft = meeting::MeetingDraft {
+            client: client.id,
+            at: f.get("at").to_string(),
+            duration: f.opt("duration").filter(|v| !v.trim().is_empty()),
+            title: f.opt("title").filter(|v| !v.trim().is_empty()),
+            with: lines(&f.get("with").replace(',', "\n")),
+            calendar: f.opt("calendar").filter(|v| !v.trim().is_empty()),
+        };
+        match meeting::add(store, config, &draft) {
+            Ok(p) => {
+                tracing::info!(
+                    "web: {} planned meeting {} with client {id} ({}) in {}",
+                    ctx.session.user.name,
+                    p.uid,
+                    client.name,
+                    p.calendar
+                );
+                Ok(to_card(client.id))
+            }
+            Err(MeetingError::Store(e)) => Err(e),
+            Err(e) => {
+                let field = match &e {
+                    MeetingError::Invalid { field, .. } => *field,
+                    _ => "",
+                };
+                tracing::warn!("web: cannot plan a meeting with client {id}: {e}");
+                let refused =
+                    EditError::Invalid(vec![edit::FieldError { field: field.into(), message: e.to_string() }]);
+                meeting_page(ctx, store, config, &client, f, Some(&refused))
+            }
+        }
     })
     .await
 }
