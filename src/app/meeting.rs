@@ -21,9 +21,7 @@ use crate::sources::dav::{CalendarInfo, Dav, DavError};
 use crate::sources::graph::Graph;
 use crate::store::{NewItem, SourceKey, Store, StoreError};
 
-/// The derived source of meetings kronika cancelled in a Microsoft 365
-/// calendar (which then holds them no more).
-pub const WRITTEN: &str = "meetings";
+use crate::store::WRITTEN_MEETINGS as WRITTEN;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MeetingError {

@@ -187,6 +187,15 @@ impl Viewer {
                 });
             }
         }
+        let calendars = config.caldav.iter().map(|c| ("caldav", c)).chain(config.graph.iter().map(|c| ("graph", c)));
+        for (kind, c) in calendars {
+            if hides(&c.access.owner, c.access.visibility) {
+                rules.push(Rule {
+                    covers: Covers::Prefix(format!("{kind}:{}/", c.name)),
+                    access: c.access.visibility.into(),
+                });
+            }
+        }
         Viewer { user: Some(user.to_string()), rules }
     }
 
@@ -337,7 +346,10 @@ mod tests {
              [[maildir]]\nname = \"eva2\"\npath = \"{d}/eva 2\"\nowner = \"eva\"\nvisibility = \"subject\"\n\n\
              [[maildir]]\nname = \"shared\"\npath = \"{d}/shared\"\n\n\
              [[imap]]\nname = \"petr\"\nhost = \"127.0.0.1\"\ntls = \"none\"\nusername = \"u\"\npassword_env = \"P\"\n\
-             owner = \"petr\"\nvisibility = \"metadata\"\n",
+             owner = \"petr\"\nvisibility = \"metadata\"\n\n\
+             [[caldav]]\nname = \"petr-cal\"\nurl = \"https://cloud.example.cz/\"\nusername = \"petr\"\n\
+             password_env = \"P\"\nowner = \"petr\"\nvisibility = \"subject\"\n\n\
+             [[graph]]\nname = \"eva-m365\"\ntoken_cmd = \"t\"\nowner = \"eva\"\nvisibility = \"metadata\"\n",
             d = dir.display()
         );
         Config::parse(&dir.join("kronika.toml"), &text).unwrap()
@@ -399,6 +411,9 @@ mod tests {
         assert_eq!(jana.source_access("imap:petr/INBOX"), Access::Metadata);
         assert_eq!(jana.source_access("imap:petrx/INBOX"), Access::Full);
         assert_eq!(jana.source_access("notes:/n"), Access::Full);
+        assert_eq!(jana.source_access("caldav:petr-cal/prace"), Access::Subject, "a calendar account's events too");
+        assert_eq!(jana.source_access("graph:eva-m365/AAMk1"), Access::Metadata);
+        assert_eq!(eva.source_access("graph:eva-m365/AAMk1"), Access::Full);
         assert_eq!(eva.source_access(&jana_src), Access::Subject);
         assert_eq!(eva.source_access(&eva_src), Access::Full);
         assert_eq!(admin.source_access(&jana_src), Access::Subject, "an admin does not open a salesperson's mailbox");

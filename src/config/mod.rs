@@ -156,6 +156,8 @@ pub struct CalendarAccount {
     pub past: std::time::Duration,
     pub future: std::time::Duration,
     pub timeout: std::time::Duration,
+    /// Whose calendar it is, and what the others see of its events.
+    pub access: SourceAccess,
 }
 
 /// A `[[notes]]` section.

@@ -118,6 +118,10 @@ pub(super) struct RawCalDav {
     pub(super) past: Option<String>,
     pub(super) future: Option<String>,
     pub(super) timeout: Option<String>,
+    /// A web user's name: the salesperson whose calendar this is.
+    pub(super) owner: Option<String>,
+    /// What everyone but the owner sees: full, subject or metadata.
+    pub(super) visibility: Option<String>,
 }
 
 /// A `[[graph]]` account (Microsoft 365 calendars).
@@ -136,6 +140,10 @@ pub(super) struct RawGraph {
     pub(super) past: Option<String>,
     pub(super) future: Option<String>,
     pub(super) timeout: Option<String>,
+    /// A web user's name: the salesperson whose calendar this is.
+    pub(super) owner: Option<String>,
+    /// What everyone but the owner sees: full, subject or metadata.
+    pub(super) visibility: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -344,8 +344,8 @@ fn imap(v: &Validator<'_>, base: &Path, raw: &RawConfig) -> Result<Vec<ImapConfi
     Ok(imap)
 }
 
-/// `owner` and `visibility` of a `[[maildir]]` or `[[imap]]` section.
-fn source_access(
+/// `owner` and `visibility` of a `[[maildir]]`, `[[imap]]`, `[[caldav]]` or `[[graph]]` section.
+pub(super) fn source_access(
     err: &dyn Fn(&str, String) -> ConfigError,
     section: &str,
     name: &str,

@@ -28,6 +28,10 @@ use crate::model::{ItemId, ItemKind};
 /// The derived source of events that invitations in mail created.
 pub const INVITATIONS: &str = "invitations";
 
+/// The derived source of meetings kronika cancelled in a Microsoft 365
+/// calendar (Exchange deletes them there; they stay in the history).
+pub const WRITTEN_MEETINGS: &str = "meetings";
+
 /// What an event item says of its identity and version.
 #[derive(Clone)]
 pub(super) struct Ident {

@@ -27,7 +27,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 pub use auto::{InvoiceFacts, InvoiceLine, display_phone};
 pub use clients::{ClientInput, ClientPatch, ContactInput, ContactPatch, name_key};
 pub use deals::{DEAL_STATUSES, Deal, DealInput};
-pub use events::INVITATIONS;
+pub use events::{INVITATIONS, WRITTEN_MEETINGS};
 pub use feed::IndexDoc;
 pub use items::{
     Attachment, Changes, DateSource, IngestOutcome, ItemRow, KnownDates, LinkRow, NewItem, REMATCH_CHUNK, SourceKey,

@@ -17,7 +17,7 @@ const DOCUMENTS_SOURCE: &str = "documents";
 /// attachments, events from its invitation. Such an item is seen where its
 /// mail is seen.
 pub fn is_derived_source(source: &str) -> bool {
-    source == DOCUMENTS_SOURCE || source == super::INVITATIONS
+    source == DOCUMENTS_SOURCE || source == super::INVITATIONS || source == super::WRITTEN_MEETINGS
 }
 
 impl Store {
