@@ -304,3 +304,41 @@ fn the_daemon_gets_pushed_mail_and_survives_kicks_and_restarts() {
     assert_eq!(duplicate_message_ids(&env), 0);
     assert!(env.ok(&["check"]).contains("no drift"));
 }
+
+/// Issue 18: invitations come by IMAP as by Maildir, and one Bcc'd to the
+/// capture mailbox (bob's account here) is filed as an event too.
+#[test]
+fn invitations_by_imap_and_to_the_capture_mailbox_become_events() {
+    let dovecot = Dovecot::start();
+    let capture = format!(
+        "[[imap]]\nname = \"crm\"\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\nusername = \"bob\"\npassword_cmd = \"echo secret\"\ncapture = true\ntimeout = \"10s\"\n",
+        dovecot.port()
+    );
+    let env = env_for(&dovecot, &capture);
+    let fixture = |name: &str| std::fs::read(crate::common::fixtures().join("invitations").join(name)).unwrap();
+    dovecot.append("alice", "INBOX", &fixture("outlook-request-cs.eml"));
+    dovecot.append("bob", "INBOX", &fixture("google-request-en.eml"));
+    env.ok(&["sync"]);
+    let agenda = env.json(&["agenda", "--days", "3650"]);
+    let uids: Vec<&str> = agenda.as_array().unwrap().iter().filter_map(|o| o["uid"].as_str()).collect();
+    assert!(
+        uids.iter().any(|u| u.starts_with("040000008200E00074C5B7101A82E008")),
+        "the Outlook invitation: {agenda:#}"
+    );
+    assert!(
+        uids.contains(&"5t0q8c3m1k9v2b7n4r6s8d0f2h@google.com"),
+        "the one Bcc'd to the capture mailbox: {agenda:#}"
+    );
+    // The organiser cancels by mail: gone from the agenda, kept in the store.
+    dovecot.append("alice", "INBOX", &fixture("outlook-cancel-cs.eml"));
+    env.ok(&["sync"]);
+    let agenda = env.json(&["agenda", "--days", "3650"]);
+    assert!(
+        !agenda
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["uid"].as_str().is_some_and(|u| u.starts_with("040000008200E0007"))),
+        "{agenda:#}"
+    );
+}

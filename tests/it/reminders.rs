@@ -289,3 +289,67 @@ async fn a_failing_webhook_is_retried_until_it_takes_the_reminder() {
     assert_eq!(list[0]["deliveries"][0]["state"], "done", "{list}");
     assert_eq!(list[0]["deliveries"][0]["attempts"], 2, "{list}");
 }
+
+/// Delivers a fixture invitation into the env's Maildir and syncs.
+fn deliver_invitation(env: &Env, name: &str) {
+    let raw = std::fs::read(crate::common::fixtures().join("invitations").join(name)).unwrap();
+    let n = std::fs::read_dir(env.path().join("maildir/new")).unwrap().count();
+    std::fs::write(env.path().join(format!("maildir/new/17950000{n:02}.M1P1Q{n}.test")), raw).unwrap();
+    env.ok(&["sync"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_invitation_by_mail_gets_its_reminder_moved_and_withdrawn_by_later_ones() {
+    let env = Env::with_config(
+        "data_dir = \"data\"\nown_addresses = [\"jana.svobodova@modrykamen.cz\"]\nown_domains = [\"modrykamen.cz\"]\n\
+         [[maildir]]\nname = \"inbox\"\npath = \"maildir\"\n[reminders]\nlead_times = [\"1d\"]\nstdout = false\nhorizon = \"30d\"\n",
+    );
+    for sub in ["cur", "new", "tmp"] {
+        std::fs::create_dir_all(env.path().join("maildir").join(sub)).unwrap();
+    }
+    env.ok(&["client", "add", "Acme Stavby", "--domain", "acme-stavby.cz"]);
+    // Karel's Outlook invitation: 15 January 2030, 10:00 in Prague.
+    deliver_invitation(&env, "outlook-request-cs.eml");
+    let before = Utc.with_ymd_and_hms(2030, 1, 10, 9, 0, 0).unwrap();
+    let sink = Collect::default();
+    run_for(engine(&env, before, &sink), Duration::from_secs(60)).await;
+    let planned = env.json(&["reminders"]);
+    let pending: Vec<&Value> = planned.as_array().unwrap().iter().filter(|r| r["state"] == "pending").collect();
+    assert_eq!(pending.len(), 1, "{planned:#}");
+    assert_eq!(pending[0]["event_start"], "2030-01-15T09:00:00+00:00");
+
+    // The organiser moves it by mail: the reminder moves along.
+    deliver_invitation(&env, "outlook-update-cs.eml");
+    let sink = Collect::default();
+    run_for(engine(&env, before, &sink), Duration::from_secs(60)).await;
+    let planned = env.json(&["reminders"]);
+    let pending: Vec<&Value> = planned.as_array().unwrap().iter().filter(|r| r["state"] == "pending").collect();
+    assert_eq!(pending.len(), 1, "{planned:#}");
+    assert_eq!(pending[0]["event_start"], "2030-01-16T12:00:00+00:00");
+
+    // It fires once, a day before, with the client's brief.
+    let day_before = Utc.with_ymd_and_hms(2030, 1, 15, 11, 30, 0).unwrap();
+    run_for(engine(&env, day_before, &sink), Duration::from_secs(3600)).await;
+    let got = sink.0.lock().unwrap().clone();
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0]["brief"]["client"]["name"], "Acme Stavby");
+    assert!(got[0]["title"].as_str().unwrap().contains("VZT"), "{}", got[0]["title"]);
+
+    // A new meeting by mail, then its cancellation: the pending reminder is withdrawn.
+    let env2 = Env::with_config(&std::fs::read_to_string(env.config_path()).unwrap());
+    for sub in ["cur", "new", "tmp"] {
+        std::fs::create_dir_all(env2.path().join("maildir").join(sub)).unwrap();
+    }
+    env2.ok(&["client", "add", "Acme Stavby", "--domain", "acme-stavby.cz"]);
+    deliver_invitation(&env2, "outlook-request-cs.eml");
+    let sink = Collect::default();
+    run_for(engine(&env2, before, &sink), Duration::from_secs(60)).await;
+    deliver_invitation(&env2, "outlook-cancel-cs.eml");
+    run_for(engine(&env2, before + chrono::Duration::minutes(1), &sink), Duration::from_secs(6 * 86_400)).await;
+    assert!(sink.0.lock().unwrap().is_empty(), "a cancelled meeting reminds nobody");
+    let planned = env2.json(&["reminders"]);
+    assert!(
+        planned.as_array().unwrap().iter().all(|r| r["state"] != "pending" && r["state"] != "fired"),
+        "{planned:#}"
+    );
+}
