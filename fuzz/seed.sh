@@ -34,6 +34,7 @@ copy mail_view "$root/fixtures/mail" "$root/fixtures/maildir" "$root/fixtures/fu
 copy ics "$root/fixtures/ics" "$root/fixtures/calendar" "$root/fixtures/fuzz/ics"
 copy invitation "$root/fixtures/ics" "$root/fixtures/calendar" "$root/fixtures/fuzz/invitation"
 copy multistatus "$root/fixtures/fuzz/multistatus" "$root/fixtures/ics"
+copy graph "$root/fixtures/fuzz/graph"
 copy note "$root/fixtures/notes" "$root/fixtures/fuzz/note"
 copy config "$root/config/kronika.example.toml" "$here/seeds/config" "$root/fixtures/fuzz/config"
 copy csv_clients "$root/fixtures/clients.csv" "$root/fixtures/bad-clients.csv" "$root/fixtures/fuzz/csv_clients"

@@ -231,6 +231,35 @@ fn multistatus() {
 }
 
 #[test]
+fn graph() {
+    use kronika::sources::graph::{ical_uid, occurrence};
+    let mut read = 0;
+    each("graph", |name, raw| {
+        let text = String::from_utf8_lossy(raw);
+        let _ = ical_uid(&text);
+        let Ok(value) = serde_json::from_str::<serde_json::Value>(&text) else { return };
+        let events: Vec<serde_json::Value> = match value["value"].as_array() {
+            Some(list) => list.clone(),
+            None => vec![value.clone()],
+        };
+        for ev in &events {
+            match occurrence(ev, chrono_tz::Europe::Prague.into()) {
+                Ok(Some(o)) => {
+                    assert!(o.end >= o.start && !o.uid.is_empty(), "{name}: {o:?}");
+                    read += 1;
+                }
+                Ok(None) => assert_eq!(ev["type"], "seriesMaster", "{name}"),
+                Err(e) => assert!(e.contains("event"), "{name}: {e}"),
+            }
+        }
+    });
+    assert!(read >= 4, "the good seeds read: {read}");
+    let wrapped = std::fs::read_to_string(fixtures().join("fuzz/graph/vcal-uid.json")).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&wrapped).unwrap();
+    assert_eq!(ical_uid(v["iCalUId"].as_str().unwrap()), "abc123@example.com");
+}
+
+#[test]
 fn a_dic_with_a_multi_byte_char_is_refused_by_the_cli() {
     let env = Env::new();
     let out = env.cmd(&["client", "add", "Test s.r.o.", "--dic", "CŽ12345678"]).output().unwrap();
