@@ -111,6 +111,11 @@ impl GraphServer {
         st.calendars.iter().find(|c| c.id == calendar).unwrap().events.values().cloned().collect()
     }
 
+    /// At most `n` events a page (Graph honours `odata.maxpagesize` up to its own cap).
+    pub fn set_page(&self, n: usize) {
+        self.state.lock().unwrap().page = n;
+    }
+
     /// Every delta token handed out so far is forgotten.
     pub fn expire_delta_tokens(&self) {
         let mut st = self.state.lock().unwrap();
