@@ -121,13 +121,7 @@ impl Ares {
     }
 
     fn agent(&self) -> ureq::Agent {
-        ureq::Agent::config_builder()
-            .timeout_global(Some(self.timeout))
-            .http_status_as_error(false)
-            .max_redirects(5)
-            .user_agent(concat!("kronika/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .into()
+        crate::http::agent(self.timeout, 5)
     }
 
     /// The status and the body (lossy UTF-8) of a finished request.

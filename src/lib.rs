@@ -17,6 +17,7 @@ pub mod daemon;
 pub mod directory;
 pub mod documents;
 pub mod figures;
+pub mod http;
 pub mod index;
 pub mod invoice;
 pub mod mail;

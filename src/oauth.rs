@@ -153,12 +153,7 @@ impl Answer {
 
 /// POSTs a form to the provider; returns the HTTP status and the JSON answer.
 fn post(url: &str, form: &[(&str, &str)]) -> Result<(u16, Answer), OAuthError> {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(HTTP_TIMEOUT))
-        .http_status_as_error(false)
-        .user_agent(concat!("kronika/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .into();
+    let agent = crate::http::agent(HTTP_TIMEOUT, 10);
     let network = |reason: String| OAuthError::Network { url: url.to_string(), reason };
     let mut resp = agent
         .post(url)

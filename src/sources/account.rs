@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::dav::{CalendarInfo, Credential, DavError};
 use super::{BoxFuture, Source, SourceError, SyncContext};
 use crate::calendar::Window;
-use crate::config::{CalendarAccount, CalendarAuth, PasswordSource};
+use crate::config::{CalendarAccount, CalendarAuth};
 use crate::pipeline::{Batch, Counts};
 use crate::store::SourceKey;
 
@@ -62,31 +62,19 @@ impl Signer {
             CalendarAuth::Password { username, password } => super::imap::read_password(password)
                 .map(|p| Credential::Basic { username: username.clone(), password: p })
                 .map_err(|reason| SourceError::Auth { what, reason }),
-            CalendarAuth::TokenCmd(cmd) => super::imap::read_password(&PasswordSource::Cmd(cmd.clone()))
+            CalendarAuth::TokenCmd(cmd) => super::imap::read_token_cmd(cmd)
                 .map(Credential::Bearer)
-                .map_err(|reason| SourceError::Auth { what, reason: reason.replace("password_cmd", "token_cmd") }),
+                .map_err(|reason| SourceError::Auth { what, reason }),
             CalendarAuth::OAuth2 { signin, .. } => {
                 let tokens = self
                     .tokens
                     .as_ref()
                     .ok_or_else(|| SourceError::Unavailable { what: what.clone(), reason: "no token source".into() })?;
                 let watch = tokens.path().to_path_buf();
-                match tokens.access_token(force) {
-                    Ok(t) => Ok(Credential::Bearer(t)),
-                    Err(e @ crate::oauth::OAuthError::Network { .. }) => {
-                        Err(SourceError::Unavailable { what, reason: e.to_string() })
-                    }
-                    Err(crate::oauth::OAuthError::LoginNeeded { account, reason }) => Err(SourceError::LoginNeeded {
-                        what,
-                        reason: format!("{reason}; run `kronika login {account}`"),
-                        watch,
-                    }),
-                    Err(e) => Err(SourceError::LoginNeeded {
-                        what,
-                        reason: format!("{e}; run `kronika login {signin}`"),
-                        watch,
-                    }),
-                }
+                tokens
+                    .access_token(force)
+                    .map(Credential::Bearer)
+                    .map_err(|e| super::token_failure(what, signin, watch, e))
             }
         }
     }

@@ -186,14 +186,7 @@ const PROPFIND_ETAGS: &str = r#"<?xml version="1.0" encoding="utf-8"?>
 
 impl Dav {
     pub fn new(base: &str, credential: Credential, timeout: Duration) -> Dav {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_global(Some(timeout))
-            .http_status_as_error(false)
-            .allow_non_standard_methods(true)
-            .max_redirects(0)
-            .user_agent(concat!("kronika/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .into();
+        let agent = crate::http::dav_agent(timeout);
         let site = site_of(base);
         Dav { agent, base: base.to_string(), site, credential }
     }

@@ -137,13 +137,7 @@ fn fetch(
                 Ok(Some((decode(&bytes), FeedCursor::default())))
             }
             Feed::Url(url) => {
-                let agent: ureq::Agent = ureq::Agent::config_builder()
-                    .timeout_global(Some(timeout))
-                    .http_status_as_error(false)
-                    .max_redirects(5)
-                    .user_agent(concat!("kronika/", env!("CARGO_PKG_VERSION")))
-                    .build()
-                    .into();
+                let agent = crate::http::agent(timeout, 5);
                 let mut req = agent.get(url);
                 if let Some(etag) = &cursor.etag {
                     req = req.header("If-None-Match", etag);

@@ -122,11 +122,11 @@ impl ImapSource {
             }
             ImapAuth::TokenCmd(cmd) => {
                 let cmd = cmd.clone();
-                tokio::task::spawn_blocking(move || read_password(&PasswordSource::Cmd(cmd)))
+                tokio::task::spawn_blocking(move || read_token_cmd(&cmd))
                     .await
                     .map_err(|e| self.unavailable(format!("token_cmd: {e}")))?
                     .map(Secret::Bearer)
-                    .map_err(|reason| SourceError::Auth { what, reason: reason.replace("password_cmd", "token_cmd") })
+                    .map_err(|reason| SourceError::Auth { what, reason })
             }
             ImapAuth::OAuth2(_) => {
                 let tokens = self.tokens.clone().ok_or_else(|| self.unavailable("no token source"))?;
@@ -134,22 +134,7 @@ impl ImapSource {
                 let got = tokio::task::spawn_blocking(move || tokens.access_token(force))
                     .await
                     .map_err(|e| self.unavailable(format!("cannot refresh the access token: {e}")))?;
-                match got {
-                    Ok(t) => Ok(Secret::Bearer(t)),
-                    Err(crate::oauth::OAuthError::LoginNeeded { account, reason }) => Err(SourceError::LoginNeeded {
-                        what,
-                        reason: format!("{reason}; run `kronika login {account}`"),
-                        watch,
-                    }),
-                    Err(e @ crate::oauth::OAuthError::Network { .. }) => Err(self.unavailable(e)),
-                    // A refused refresh or an unreadable sign-in: only a new
-                    // `kronika login` helps, and the source waits for it.
-                    Err(e) => Err(SourceError::LoginNeeded {
-                        what,
-                        reason: format!("{e}; run `kronika login {}`", self.cfg.name),
-                        watch,
-                    }),
-                }
+                got.map(Secret::Bearer).map_err(|e| super::token_failure(what, &self.cfg.name, watch, e))
             }
         }
     }
@@ -585,6 +570,11 @@ impl Source for ImapSource {
 
 /// How long `password_cmd` may take (a keyring that hangs is stopped).
 pub const PASSWORD_CMD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Runs `token_cmd` (first line of its output). Errors never contain the token.
+pub fn read_token_cmd(cmd: &str) -> Result<String, String> {
+    read_password(&PasswordSource::Cmd(cmd.to_string())).map_err(|r| r.replace("password_cmd", "token_cmd"))
+}
 
 /// Runs `password_cmd` (first line of its output) or reads `password_env`.
 /// Errors never contain the password.

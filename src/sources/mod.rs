@@ -52,6 +52,25 @@ impl SourceError {
     }
 }
 
+/// An access token that could not be had for `what` (signed in as
+/// `account`, its sign-in kept in `watch`), as the source reports it: the
+/// network is retried; anything else waits for `kronika login`.
+pub fn token_failure(
+    what: String,
+    account: &str,
+    watch: std::path::PathBuf,
+    e: crate::oauth::OAuthError,
+) -> SourceError {
+    match e {
+        e @ crate::oauth::OAuthError::Network { .. } => SourceError::Unavailable { what, reason: e.to_string() },
+        crate::oauth::OAuthError::LoginNeeded { account, reason } => {
+            SourceError::LoginNeeded { what, reason: format!("{reason}; run `kronika login {account}`"), watch }
+        }
+        // A refused refresh or an unreadable sign-in: only a new login helps.
+        e => SourceError::LoginNeeded { what, reason: format!("{e}; run `kronika login {account}`"), watch },
+    }
+}
+
 /// What every sync gets: the way into the store and a progress bar
 /// (hidden when nobody watches).
 #[derive(Clone)]
