@@ -370,7 +370,8 @@ fn event_ics(
     let mut cal = icalendar::Calendar::new();
     cal.push(ev.done());
     // The crate names itself as the product; the server shows ours.
-    cal.to_string().replace("PRODID:ICALENDAR-RS", concat!("PRODID:-//kronika//kronika ", env!("CARGO_PKG_VERSION"), "//EN"))
+    cal.to_string()
+        .replace("PRODID:ICALENDAR-RS", concat!("PRODID:-//kronika//kronika ", env!("CARGO_PKG_VERSION"), "//EN"))
 }
 
 /// The same object, every VEVENT of it cancelled: STATUS:CANCELLED, a

@@ -197,3 +197,58 @@ fn meetings_are_written_to_radicale_and_come_back_as_one_event() {
     let e = env.fails(&["meeting", "cancel", "no-such-uid@x"]);
     assert!(e.contains("cannot find the meeting"), "{e}");
 }
+
+/// One meeting seen through an invitation in mail, a CalDAV calendar and
+/// an ICS feed is one event, whichever comes first.
+#[test]
+fn an_invitation_a_calendar_and_a_feed_of_one_meeting_are_one_event() {
+    const UID: &str = "040000008200E00074C5B7101A82E00800000000B0F6A3C1D7C0DC01000000000000000010000000A1B2C3D4E5F60718293A4B5C6D7E8F90";
+    let of_uid = |env: &Env, uid: &str| -> Vec<Value> {
+        let all = env.json(&["agenda", "--days", "3650"]);
+        all.as_array().unwrap().iter().filter(|o| o["uid"] == uid).cloned().collect()
+    };
+    let server = Radicale::start();
+    server.make_calendar("prace", "Práce");
+    let copy = format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:{UID}\r\nDTSTAMP:20261120T081244Z\r\nSEQUENCE:0\r\nDTSTART:20300115T090000Z\r\nDTEND:20300115T110000Z\r\nSUMMARY:Předání díla – VZT hala Kladno\r\nORGANIZER:mailto:karel.horak@acme-stavby.cz\r\nATTENDEE;PARTSTAT=ACCEPTED:mailto:jana.svobodova@modrykamen.cz\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    );
+    let extra = "future = \"3650d\"\n\n[[maildir]]\nname = \"inbox\"\npath = \"maildir\"\n\n[[calendar]]\nname = \"feed\"\npath = \"feed.ics\"\nfuture = \"3650d\"\n";
+    let env = Env::with_config(&config(&server, extra));
+    for sub in ["cur", "new", "tmp"] {
+        std::fs::create_dir_all(env.path().join("maildir").join(sub)).unwrap();
+    }
+    env.ok(&["client", "add", "Acme Stavby", "--domain", "acme-stavby.cz"]);
+    // The feed and the calendar have it first; then the invitation comes.
+    std::fs::write(env.path().join("feed.ics"), &copy).unwrap();
+    server.put("prace", "vzt.ics", &copy);
+    env.ok(&["sync"]);
+    assert_eq!(of_uid(&env, UID).len(), 1);
+    let raw = std::fs::read(crate::common::fixtures().join("invitations/outlook-request-cs.eml")).unwrap();
+    std::fs::write(env.path().join("maildir/new/1795000001.M1P1Q1.test"), raw).unwrap();
+    env.ok(&["sync"]);
+    let one = of_uid(&env, UID);
+    assert_eq!(one.len(), 1, "one meeting, one event: {one:#?}");
+    assert_eq!(one[0]["clients"], serde_json::json!(["Acme Stavby"]));
+    assert_eq!(event_items(&env), 1, "one item, held by three sources");
+    let db = rusqlite::Connection::open(env.path().join("data/kronika.sqlite3")).unwrap();
+    let sources: Vec<String> = db
+        .prepare(
+            "SELECT s.source FROM events e JOIN item_sources s ON s.item_id = e.item_id WHERE e.uid = ?1 ORDER BY 1",
+        )
+        .unwrap()
+        .query_map([UID], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(sources.len(), 3, "{sources:?}");
+    // The organiser moves it by mail: every copy is the one moved event.
+    let raw = std::fs::read(crate::common::fixtures().join("invitations/outlook-update-cs.eml")).unwrap();
+    std::fs::write(env.path().join("maildir/new/1795000002.M1P1Q2.test"), raw).unwrap();
+    env.ok(&["sync"]);
+    let one = of_uid(&env, UID);
+    assert_eq!(one.len(), 1);
+    assert_eq!(one[0]["start"], "2030-01-16T12:00:00+00:00");
+    // A later sync of the (stale) feed and calendar copies does not move it back.
+    env.ok(&["sync"]);
+    assert_eq!(of_uid(&env, UID)[0]["start"], "2030-01-16T12:00:00+00:00");
+}
