@@ -126,10 +126,11 @@ fn open_graph(config: &Config, acc: &CalendarAccount) -> Result<(Graph, Vec<Cale
 }
 
 fn keep_named(cals: &mut Vec<CalendarInfo>, acc: &CalendarAccount) {
-    if let Some(names) = &acc.calendars {
-        cals.retain(|c| {
+    match &acc.calendars {
+        Some(names) => cals.retain(|c| {
             names.iter().any(|n| c.display_name.eq_ignore_ascii_case(n) || c.slug().eq_ignore_ascii_case(n))
-        });
+        }),
+        None => cals.retain(|c| !c.shared),
     }
 }
 

@@ -151,9 +151,9 @@ impl KnownCalendars {
 }
 
 /// The calendars the config asks for, each found by display name or URL
-/// segment; the error names what the server has.
+/// segment (none named: the user's own); the error names what the server has.
 pub fn wanted(found: &[CalendarInfo], names: Option<&[String]>) -> Result<Vec<CalendarInfo>, String> {
-    let Some(names) = names else { return Ok(found.to_vec()) };
+    let Some(names) = names else { return Ok(found.iter().filter(|c| !c.shared).cloned().collect()) };
     let mut out = Vec::new();
     for n in names {
         let hit = found.iter().find(|c| c.display_name.eq_ignore_ascii_case(n) || c.slug().eq_ignore_ascii_case(n));

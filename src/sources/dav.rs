@@ -117,6 +117,10 @@ pub struct CalendarInfo {
     pub ctag: Option<String>,
     /// Present when the server offers `sync-collection` on it.
     pub sync_token: Option<String>,
+    /// Another user's calendar shared with this one: read only when the
+    /// config names it.
+    #[serde(default)]
+    pub shared: bool,
 }
 
 impl CalendarInfo {
@@ -485,8 +489,13 @@ fn calendar_of(at: &str, r: &DavResponse) -> Option<CalendarInfo> {
         return None;
     }
     let url = join(at, &r.href);
-    let mut info =
-        CalendarInfo { url, display_name: String::new(), ctag: r.text("getctag"), sync_token: r.text("sync-token") };
+    let mut info = CalendarInfo {
+        url,
+        display_name: String::new(),
+        ctag: r.text("getctag"),
+        sync_token: r.text("sync-token"),
+        shared: false,
+    };
     info.display_name = r.text("displayname").unwrap_or_else(|| info.slug());
     Some(info)
 }

@@ -117,10 +117,12 @@ impl Graph {
         }
     }
 
-    /// The user's calendars, the default one first.
+    /// Every calendar the user sees, the default first; those that
+    /// colleagues share with the user (another owner) are marked `shared`,
+    /// read only when the config names them.
     pub fn calendars(&self) -> Result<Vec<CalendarInfo>, DavError> {
-        let mut url = format!("{}/me/calendars?$select=id,name,isDefaultCalendar,canEdit", self.base);
-        let mut out: Vec<(bool, CalendarInfo)> = Vec::new();
+        let mut url = format!("{}/me/calendars?$select=id,name,isDefaultCalendar,canEdit,owner", self.base);
+        let mut out: Vec<(bool, CalendarInfo, String)> = Vec::new();
         for _ in 0..MAX_PAGES {
             let a = self.call("GET", &url, None, None)?;
             if a.status != 200 {
@@ -131,9 +133,17 @@ impl Graph {
                 let Some(id) = c.get("id").and_then(Value::as_str).filter(|i| !i.is_empty()) else { continue };
                 let name = c.get("name").and_then(Value::as_str).unwrap_or(id).to_string();
                 let default = c.get("isDefaultCalendar").and_then(Value::as_bool).unwrap_or(false);
+                let owner = text(c, &["owner", "address"]).unwrap_or_default().to_ascii_lowercase();
                 out.push((
                     default,
-                    CalendarInfo { url: self.calendar_url(id), display_name: name, ctag: None, sync_token: None },
+                    CalendarInfo {
+                        url: self.calendar_url(id),
+                        display_name: name,
+                        ctag: None,
+                        sync_token: None,
+                        shared: false,
+                    },
+                    owner,
                 ));
             }
             match v.get("@odata.nextLink").and_then(Value::as_str) {
@@ -141,8 +151,16 @@ impl Graph {
                 None => break,
             }
         }
-        out.sort_by_key(|(default, _)| !default);
-        Ok(out.into_iter().map(|(_, c)| c).collect())
+        out.sort_by_key(|(default, _, _)| !default);
+        // The default calendar's owner is the user; without one, all count as own.
+        let me = out.iter().find(|(d, _, _)| *d).map(|(_, _, o)| o.clone()).unwrap_or_default();
+        Ok(out
+            .into_iter()
+            .map(|(_, mut c, o)| {
+                c.shared = !(me.is_empty() || o.is_empty() || o == me);
+                c
+            })
+            .collect())
     }
 
     fn calendar_url(&self, id: &str) -> String {

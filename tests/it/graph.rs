@@ -130,13 +130,24 @@ fn a_graph_calendar_syncs_by_delta_pages_removals_and_an_expired_link() {
     assert_eq!(row["events"], 6, "{row}");
     assert_eq!(row["state"], "ok", "{row}");
 
+    // Without `calendars`: every calendar of her own, none a colleague shares.
+    server.add_shared_calendar("AAMkCal-3", "Petr – kalendář", "petr.dvorak@modrykamen.cz");
+    server.put_event("AAMkCal-3", event("AAMkP-1", "petr-1@test", "Petrova schůzka", days(4), 60, organizer, &karel()));
+    let all =
+        config(&server, &format!("token_cmd = \"printf {TOKEN}\""), "").replace("calendars = [\"Calendar\"]\n", "");
+    std::fs::write(env.path().join("kronika.toml"), all).unwrap();
+    env.ok(&["sync"]);
+    assert_eq!(agenda_of(&env, "bd-1@test").len(), 1, "her Birthdays calendar is hers");
+    assert!(agenda_of(&env, "petr-1@test").is_empty(), "a shared calendar only when named");
+    assert_eq!(agenda_of(&env, "uid-0@test").len(), 1);
+
     // A refused token names the account and keeps what is stored.
     let broken = config(&server, "token_cmd = \"printf wrong-token\"", "");
     std::fs::write(env.path().join("kronika.toml"), broken).unwrap();
     let err = env.fails(&["sync"]);
     assert!(err.contains("jana-m365") && err.contains("cannot log in"), "{err}");
     assert!(!err.contains("wrong-token"), "the token never shows: {err}");
-    assert_eq!(event_items(&env), 6);
+    assert_eq!(event_items(&env), 7, "what is stored stays");
 }
 
 #[test]

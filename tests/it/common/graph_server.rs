@@ -20,6 +20,8 @@ struct Calendar {
     id: String,
     name: String,
     default: bool,
+    /// Whose it is (`None`: the user's).
+    owner: Option<String>,
     /// Event id → event.
     events: BTreeMap<String, Value>,
     /// Every change: (change number, event id); the state is in `events`.
@@ -75,11 +77,21 @@ impl GraphServer {
     }
 
     pub fn add_calendar(&self, id: &str, name: &str, default: bool) {
+        self.add(id, name, default, None);
+    }
+
+    /// A colleague's calendar shared with the user.
+    pub fn add_shared_calendar(&self, id: &str, name: &str, owner: &str) {
+        self.add(id, name, false, Some(owner.to_string()));
+    }
+
+    fn add(&self, id: &str, name: &str, default: bool, owner: Option<String>) {
         let mut st = self.state.lock().unwrap();
         st.calendars.push(Calendar {
             id: id.into(),
             name: name.into(),
             default,
+            owner,
             events: BTreeMap::new(),
             log: Vec::new(),
         });
@@ -236,7 +248,11 @@ fn handle(mut stream: TcpStream, state: &Mutex<State>, user: &str, port: u16, ch
             let value: Vec<Value> = st
                 .calendars
                 .iter()
-                .map(|c| json!({"id": c.id, "name": c.name, "isDefaultCalendar": c.default, "canEdit": true, "color": "auto"}))
+                .map(|c| {
+                    let owner = c.owner.clone().unwrap_or_else(|| user.to_string());
+                    json!({"id": c.id, "name": c.name, "isDefaultCalendar": c.default, "canEdit": c.owner.is_none(),
+                           "color": "auto", "owner": {"name": owner, "address": owner}})
+                })
                 .collect();
             ("200 OK", json!({"@odata.context": format!("{base}/$metadata#users('{user}')/calendars"), "value": value}))
         }
