@@ -280,8 +280,19 @@ fn handle(mut stream: TcpStream, state: &Mutex<State>, user: &str, port: u16, ch
                         ),
                         None => ("400 Bad Request", json!({"error": {"code": "BadRequest", "message": "bad token"}})),
                         Some(s) => {
+                            // A first round lists every event; only the page's are copied.
                             let entries: Vec<Value> = if s == 0 {
-                                cal.events.values().cloned().collect()
+                                let total = cal.events.len();
+                                let chunk: Vec<Value> = cal.events.values().skip(offset).take(page).cloned().collect();
+                                let mut answer = json!({"@odata.context": format!("{base}/$metadata#Collection(event)"), "value": chunk});
+                                if offset + page < total {
+                                    answer["@odata.nextLink"] =
+                                        link(format!("$skiptoken={s}.{}", offset + page)).into();
+                                } else {
+                                    answer["@odata.deltaLink"] = link(format!("$deltatoken={}", change.max(1))).into();
+                                }
+                                drop(st);
+                                return respond(&mut stream, "200 OK", &answer.to_string());
                             } else {
                                 let mut ids: Vec<&String> =
                                     cal.log.iter().filter(|(n, _)| *n > s).map(|(_, id)| id).collect();
