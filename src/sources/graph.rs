@@ -338,7 +338,11 @@ pub fn occurrence(ev: &Value, local: crate::calendar::Zone) -> Result<Option<Occ
     let (end, end_zone) = ev.get("end").and_then(graph_time).unwrap_or((start, start_zone.clone()));
     let all_day = ev.get("isAllDay").and_then(Value::as_bool).unwrap_or(false);
     let (start_utc, end_utc, date, end_date) = if all_day {
-        let (d, e) = (start.date(), end.date().max(start.date()));
+        // An all-day event is midnight to midnight in its own zone; asked
+        // in UTC, Graph may shift it by the zone's offset (23:00 the day
+        // before): the nearest midnight is its day.
+        let day = |t: NaiveDateTime| t.checked_add_signed(chrono::Duration::hours(12)).unwrap_or(t).date();
+        let (d, e) = (day(start), day(end).max(day(start)));
         let s = crate::calendar::in_zone(d.and_time(chrono::NaiveTime::MIN), local);
         let f = crate::calendar::in_zone(e.and_time(chrono::NaiveTime::MIN), local);
         (s, f, Some(d), Some(e))
@@ -588,6 +592,15 @@ mod tests {
             "attendees": [{"emailAddress": {"name": "Petr", "address": "petr@acme.cz"}, "status": {"response": "tentativelyAccepted"}}]
         });
         let o = occurrence(&ev, chrono_tz::Europe::Prague.into()).unwrap().unwrap();
+        let mut all_day = ev.clone();
+        all_day["isAllDay"] = true.into();
+        all_day["start"] = serde_json::json!({"dateTime": "2026-12-23T23:00:00.0000000", "timeZone": "UTC"});
+        all_day["end"] = serde_json::json!({"dateTime": "2026-12-25T23:00:00.0000000", "timeZone": "UTC"});
+        let d = occurrence(&all_day, chrono_tz::Europe::Prague.into()).unwrap().unwrap();
+        assert_eq!(
+            (d.date, d.end_date),
+            (NaiveDate::from_ymd_opt(2026, 12, 24), NaiveDate::from_ymd_opt(2026, 12, 26))
+        );
         assert_eq!(o.uid, "uid-1");
         assert_eq!(o.recurrence_id.as_deref(), Some("2026-12-10T08:00:00Z"));
         assert_eq!(o.start.to_rfc3339(), "2026-12-10T09:00:00+00:00");
