@@ -4,7 +4,9 @@
 //! its `calendarView/delta` query, written in the same transaction as the
 //! events. A poll follows the delta link: nothing changed, one request.
 //! Events are keyed by Graph's id; an `@removed` entry takes its event
-//! along. An expired delta (410, or `syncStateNotFound`) starts over and
+//! along. An occurrence of a series comes as its times only: it takes the
+//! rest from its series master ([`hydrate`]), and a changed master reads
+//! the calendar again whole. An expired delta (410, or `syncStateNotFound`) starts over and
 //! compares with what is stored, so nothing is stored twice; once a day the
 //! delta starts over anyway, so that the window moves with the days.
 //!
@@ -484,6 +486,52 @@ fn follow(graph: &Graph, url: &str) -> Result<Delta, DavError> {
     Err(DavError::Malformed { url: super::dav::redact(&url), reason: format!("more than {MAX_PAGES} pages") })
 }
 
+fn is_master(ev: &Value) -> bool {
+    ev.get("type").and_then(Value::as_str) == Some("seriesMaster")
+}
+
+/// Gives each occurrence of a series what the delta leaves out of it
+/// (Graph sends an occurrence as its id, type, series, start and end
+/// only): the series master's subject, people, place, iCalUId and last
+/// change, under the occurrence's own id and times. A master not in the
+/// round is asked for once; an occurrence whose series is gone is left out.
+fn hydrate(graph: &Graph, events: &mut BTreeMap<String, Value>) -> Result<(), DavError> {
+    let mut masters: BTreeMap<String, Option<Value>> =
+        events.iter().filter(|(_, e)| is_master(e)).map(|(id, e)| (id.clone(), Some(e.clone()))).collect();
+    let mut orphans = Vec::new();
+    for (id, ev) in events.iter_mut() {
+        let Some(master_id) = ev.get("seriesMasterId").and_then(Value::as_str).map(str::to_string) else { continue };
+        if is_master(ev) || ev.get("subject").is_some() {
+            continue;
+        }
+        if !masters.contains_key(&master_id) {
+            let got = match graph.event(&master_id) {
+                Ok(m) => Some(m),
+                Err(DavError::NotFound { .. }) => None,
+                Err(e) => return Err(e),
+            };
+            masters.insert(master_id.clone(), got);
+        }
+        let Some(Some(master)) = masters.get(&master_id) else {
+            orphans.push(id.clone());
+            continue;
+        };
+        let mut whole = master.clone();
+        if let (Some(w), Some(own)) = (whole.as_object_mut(), ev.as_object()) {
+            w.remove("originalStart");
+            w.remove("recurrence");
+            for (k, v) in own {
+                w.insert(k.clone(), v.clone());
+            }
+        }
+        *ev = whole;
+    }
+    for id in orphans {
+        events.remove(&id);
+    }
+    Ok(())
+}
+
 /// One pass over one calendar.
 fn sync_calendar(
     graph: &Graph,
@@ -504,7 +552,7 @@ fn sync_calendar(
     let fresh = Graph::delta_start(&cal.url, &win);
     let mut whole = cursor.started_on != Some(today) || cursor.delta_link.is_none();
     let from = if whole { fresh.clone() } else { cursor.delta_link.clone().unwrap_or_else(|| fresh.clone()) };
-    let (events, removed, delta) = match follow(graph, &from) {
+    let (mut events, mut removed, mut delta) = match follow(graph, &from) {
         Ok(x) => x,
         Err(DavError::SyncToken { .. }) if !whole => {
             tracing::info!(calendar = %cal.display_name, "Graph no longer knows the delta link; comparing every event");
@@ -517,6 +565,13 @@ fn sync_calendar(
         // Nothing changed: the kept delta link stays good.
         return Ok(Counts::default());
     }
+    if !whole && events.values().any(is_master) {
+        // A series changed: its occurrences carry only their times, so
+        // every one is read again with the series' new subject and people.
+        whole = true;
+        (events, removed, delta) = follow(graph, &fresh)?;
+    }
+    hydrate(graph, &mut events)?;
     let known = ctx.pipeline.known_dates_blocking(&source)?;
     let label = format!("{}/{}", cfg.name, cal.display_name);
     let mut counts = Counts::default();

@@ -8,7 +8,7 @@
 use chrono::{Duration, TimeZone, Utc};
 use serde_json::Value;
 
-use crate::common::graph_server::{GraphServer, event};
+use crate::common::graph_server::{GraphServer, event, occurrence_stub};
 use crate::common::oauth_server::OAuthServer;
 use crate::common::{Env, fixtures};
 
@@ -148,6 +148,42 @@ fn a_graph_calendar_syncs_by_delta_pages_removals_and_an_expired_link() {
     assert!(err.contains("jana-m365") && err.contains("cannot log in"), "{err}");
     assert!(!err.contains("wrong-token"), "the token never shows: {err}");
     assert_eq!(event_items(&env), 7, "what is stored stays");
+}
+
+#[test]
+fn a_series_comes_as_bare_occurrences_and_takes_the_rest_from_its_master() {
+    let (server, env) = setup();
+    let uid = "040000008200E00074C5B7101A82E00800000000C0A1B2C3D4E5DC01000000000000000010000000AABBCCDDEEFF00112233445566778899";
+    let mut master = event("AAMkSer", uid, "Týdenní porada", days(1), 30, "karel.horak@acme-stavby.cz", &karel());
+    master["type"] = "seriesMaster".into();
+    server.put_master("AAMkCal-1", master.clone());
+    for w in 0..3 {
+        server.put_event("AAMkCal-1", occurrence_stub(&format!("AAMkSer-{w}"), "AAMkSer", days(1 + 7 * w), 30));
+    }
+    let out = env.ok(&["sync"]);
+    let series = agenda_of(&env, uid);
+    assert_eq!(
+        series.len(),
+        3,
+        "one event per occurrence, under the series' UID: {out} {:#?}",
+        env.json(&["agenda", "--days", "30"])
+    );
+    assert!(series.iter().all(|o| o["summary"] == "Týdenní porada"), "{series:#?}");
+    assert!(series.iter().all(|o| o["clients"] == serde_json::json!(["Acme Stavby"])), "{series:#?}");
+    assert_eq!(series[1]["start"], days(8).to_rfc3339());
+    assert_eq!(series[1]["recurrence_id"], days(8).to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+
+    // The series is renamed: its occurrences change, and take the new name.
+    master["subject"] = "Týdenní porada (nový čas)".into();
+    server.put_master("AAMkCal-1", master);
+    for w in 0..3 {
+        server.put_event("AAMkCal-1", occurrence_stub(&format!("AAMkSer-{w}"), "AAMkSer", days(1 + 7 * w), 30));
+    }
+    env.ok(&["sync"]);
+    let series = agenda_of(&env, uid);
+    assert_eq!(series.len(), 3);
+    assert!(series.iter().all(|o| o["summary"] == "Týdenní porada (nový čas)"), "{series:#?}");
+    assert_eq!(event_items(&env), 3);
 }
 
 #[test]

@@ -559,7 +559,9 @@ fn search_with_and_without_accents() {
         c.click_text("#search-results li.hit .subject a", "cenová nabídka").await;
         c.wait_until("the item opened", "return location.pathname.startsWith('/items/');").await;
         c.wait_text("main", "nabídka").await;
-        assert_console_clean(&c, &[]).await;
+        // Typing on replaces a search still on its way (`hx-sync="this:replace"`):
+        // on a slow machine htmx logs that abort, which is the design, not a fault.
+        assert_console_clean(&c, &["htmx:sendAbort", "htmx:afterRequest"]).await;
     });
 }
 

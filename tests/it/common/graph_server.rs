@@ -24,6 +24,9 @@ struct Calendar {
     owner: Option<String>,
     /// Event id → event.
     events: BTreeMap<String, Value>,
+    /// Series masters: fetched by id, never listed (calendarView expands
+    /// a series into its occurrences).
+    masters: BTreeMap<String, Value>,
     /// Every change: (change number, event id); the state is in `events`.
     log: Vec<(u64, String)>,
 }
@@ -93,6 +96,7 @@ impl GraphServer {
             default,
             owner,
             events: BTreeMap::new(),
+            masters: BTreeMap::new(),
             log: Vec::new(),
         });
     }
@@ -106,6 +110,13 @@ impl GraphServer {
         let id = event["id"].as_str().unwrap().to_string();
         cal.events.insert(id.clone(), event);
         cal.log.push((n, id));
+    }
+
+    /// Adds or replaces a series master (by its `id`).
+    pub fn put_master(&self, calendar: &str, master: Value) {
+        let mut st = self.state.lock().unwrap();
+        let cal = st.calendars.iter_mut().find(|c| c.id == calendar).unwrap();
+        cal.masters.insert(master["id"].as_str().unwrap().to_string(), master);
     }
 
     /// Deletes an event.
@@ -144,6 +155,25 @@ impl GraphServer {
     }
 }
 
+/// A time as Graph writes it, in UTC.
+fn at(d: chrono::DateTime<chrono::Utc>) -> Value {
+    json!({"dateTime": d.format("%Y-%m-%dT%H:%M:%S.0000000").to_string(), "timeZone": "UTC"})
+}
+
+/// An occurrence of a series as calendarView's delta returns it: its
+/// times and its series, nothing else.
+pub fn occurrence_stub(id: &str, master: &str, start: chrono::DateTime<chrono::Utc>, minutes: i64) -> Value {
+    json!({
+        "@odata.type": "#microsoft.graph.event",
+        "@odata.etag": format!("W/\"{id}\""),
+        "id": id,
+        "seriesMasterId": master,
+        "type": "occurrence",
+        "start": at(start),
+        "end": at(start + chrono::Duration::minutes(minutes)),
+    })
+}
+
 /// An event as Graph returns it (times in UTC, as `Prefer:
 /// outlook.timezone="UTC"` asks).
 #[allow(clippy::too_many_arguments)]
@@ -156,7 +186,6 @@ pub fn event(
     organizer: &str,
     attendees: &[(&str, &str)],
 ) -> Value {
-    let at = |d: chrono::DateTime<chrono::Utc>| json!({"dateTime": d.format("%Y-%m-%dT%H:%M:%S.0000000").to_string(), "timeZone": "UTC"});
     json!({
         "@odata.type": "#microsoft.graph.event",
         "@odata.etag": format!("W/\"{id}\""),
@@ -345,10 +374,12 @@ fn handle(mut stream: TcpStream, state: &Mutex<State>, user: &str, port: u16, ch
             cal.log.push((change, event_id));
             ("201 Created", ev)
         }
-        ("GET", ["me", "events", id]) => match st.calendars.iter().find_map(|c| c.events.get(*id)) {
-            Some(e) => ("200 OK", e.clone()),
-            None => ("404 Not Found", not_found),
-        },
+        ("GET", ["me", "events", id]) => {
+            match st.calendars.iter().find_map(|c| c.events.get(*id).or_else(|| c.masters.get(*id))) {
+                Some(e) => ("200 OK", e.clone()),
+                None => ("404 Not Found", not_found),
+            }
+        }
         ("POST", ["me", "events", id, "cancel"]) => {
             st.change += 1;
             let change = st.change;
