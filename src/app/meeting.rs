@@ -260,8 +260,17 @@ pub fn cancel(store: &Store, config: &Config, uid: &str) -> Result<Cancelled, Me
     if accounts(config).is_empty() {
         return Err(MeetingError::NoAccount);
     }
+    // An account that cannot be reached is passed over; its error is told
+    // when no other account has the meeting.
+    let mut unreachable = None;
     for acc in &config.caldav {
-        let (dav, cals) = open_dav(config, acc)?;
+        let (dav, cals) = match open_dav(config, acc) {
+            Ok(x) => x,
+            Err(e) => {
+                unreachable.get_or_insert(e);
+                continue;
+            }
+        };
         let dav_err = |source| MeetingError::Dav { account: acc.name.clone(), source };
         for cal in &cals {
             let Some(found) = dav.find_uid(&cal.url, uid).map_err(dav_err)? else { continue };
@@ -291,7 +300,7 @@ pub fn cancel(store: &Store, config: &Config, uid: &str) -> Result<Cancelled, Me
         sync_back(config, Account::Graph(acc))?;
         return Ok(Cancelled { uid: uid.to_string(), calendar });
     }
-    Err(MeetingError::NotFound(uid.to_string()))
+    Err(unreachable.unwrap_or_else(|| MeetingError::NotFound(uid.to_string())))
 }
 
 /// Keeps the cancelled copy of a Graph event under [`WRITTEN`].

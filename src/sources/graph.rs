@@ -78,9 +78,12 @@ impl Graph {
         if text.is_some() {
             headers.push(("Content-Type", "application/json"));
         }
-        if let Some(p) = prefer {
-            headers.push(("Prefer", p));
-        }
+        // Immutable ids: an event keeps its id when it moves between folders.
+        let prefer = match prefer {
+            Some(p) => format!("IdType=\"ImmutableId\", {p}"),
+            None => "IdType=\"ImmutableId\"".to_string(),
+        };
+        headers.push(("Prefer", &prefer));
         self.http.send(method, url, None, text.as_deref(), &headers)
     }
 
@@ -241,7 +244,7 @@ impl Graph {
     /// tells the attendees.
     pub fn cancel(&self, id: &str) -> Result<(), DavError> {
         let url = format!("{}/me/events/{}/cancel", self.base, encode(id));
-        let a = self.call("POST", &url, Some(&json!({"comment": ""})), None)?;
+        let a = self.call("POST", &url, Some(&json!({"Comment": ""})), None)?;
         if !(200..300).contains(&a.status) {
             return Err(Self::failure(&a));
         }
@@ -365,7 +368,13 @@ pub fn occurrence(ev: &Value, local: crate::calendar::Zone) -> Result<Option<Occ
                 .map(|o| o.with_timezone(&Utc))
                 .unwrap_or(start_utc);
             Some(match date {
-                Some(_) => original.with_timezone(&local).date_naive().to_string(),
+                // Midnight in the event's zone, given in UTC: the nearest midnight.
+                Some(_) => original
+                    .naive_utc()
+                    .checked_add_signed(chrono::Duration::hours(12))
+                    .unwrap_or(original.naive_utc())
+                    .date()
+                    .to_string(),
                 None => original.to_rfc3339_opts(SecondsFormat::Secs, true),
             })
         }
@@ -554,8 +563,10 @@ fn sync_calendar(
     let from = if whole { fresh.clone() } else { cursor.delta_link.clone().unwrap_or_else(|| fresh.clone()) };
     let (mut events, mut removed, mut delta) = match follow(graph, &from) {
         Ok(x) => x,
-        Err(DavError::SyncToken { .. }) if !whole => {
-            tracing::info!(calendar = %cal.display_name, "Graph no longer knows the delta link; comparing every event");
+        // An expired link is 410 or one of several 400s (syncStateNotFound,
+        // ErrorInvalidSyncStateData…): any 400 on a kept link starts over once.
+        Err(DavError::SyncToken { .. } | DavError::Status { status: 400, .. }) if !whole => {
+            tracing::info!(calendar = %cal.display_name, "Graph no longer takes the delta link; comparing every event");
             whole = true;
             follow(graph, &fresh)?
         }
