@@ -35,5 +35,6 @@ pub mod sources;
 pub mod stem;
 pub mod store;
 pub mod text;
+pub mod tls;
 pub mod web;
 pub mod xml;

@@ -11,6 +11,9 @@ need=""
 command -v dovecot >/dev/null 2>&1 || need="$need dovecot-imapd"
 command -v openssl >/dev/null 2>&1 || need="$need openssl"
 command -v pgrep >/dev/null 2>&1 || need="$need procps"
+# A private PostgreSQL cluster for the PostgreSQL store tests
+# (tests/it/common/postgres.rs makes it with initdb and starts it).
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need="$need postgresql"
 # Headless Chromium and its WebDriver for the browser tests (tests/it/web_browser.rs).
 command -v chromium >/dev/null 2>&1 || need="$need chromium"
 command -v chromedriver >/dev/null 2>&1 || need="$need chromium-driver"

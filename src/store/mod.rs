@@ -5,14 +5,17 @@
 
 mod auto;
 mod clients;
+pub mod db;
 mod deals;
 mod events;
 mod feed;
 mod items;
 mod person;
+pub mod pg;
 mod proposals;
 mod reminders;
 mod schema;
+pub mod schema_pg;
 pub mod snapshot;
 mod timeline;
 mod users;
@@ -47,6 +50,10 @@ use crate::matcher::{Directory, Policy};
 pub enum StoreError {
     #[error("cannot use the database: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("cannot use the database: {0}")]
+    Db(#[from] db::DbError),
+    #[error(transparent)]
+    Postgres(#[from] pg::PgError),
     #[error("cannot open the database {path}: {message}")]
     Open { path: String, message: String },
     #[error("cannot find {what} {query:?}")]
@@ -76,6 +83,7 @@ impl StoreError {
     pub fn is_busy(&self) -> bool {
         let code = match self {
             StoreError::Sqlite(e) => e.sqlite_error_code(),
+            StoreError::Db(e) => return e.is_busy(),
             _ => None,
         };
         matches!(code, Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked))

@@ -26,6 +26,7 @@ mod notes;
 mod oauth;
 mod package;
 mod person;
+mod postgres_store;
 mod reminders;
 mod search_eval;
 mod service;

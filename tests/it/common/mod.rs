@@ -10,6 +10,7 @@ pub mod browser;
 pub mod dovecot;
 pub mod graph_server;
 pub mod oauth_server;
+pub mod postgres;
 pub mod radicale;
 pub mod web;
 

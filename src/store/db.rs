@@ -1,0 +1,748 @@
+//! One connection to the store's database, SQLite or PostgreSQL, behind
+//! one small interface (issue 19): statements with bound values, rows read
+//! by column index, transactions that roll back unless committed.
+//!
+//! SQL is written once, in what both databases read: `?N` placeholders
+//! (PostgreSQL gets `$N`), `ON CONFLICT … DO NOTHING / DO UPDATE`,
+//! `RETURNING`, `CAST(… AS BIGINT)` where PostgreSQL would otherwise pick
+//! another type (its `SUM` of integers is `numeric`). Where the two really
+//! differ (pragmas, JSON functions) the caller asks [`Db::dialect`].
+//!
+//! Every value is bound, never spliced into SQL. On PostgreSQL a statement
+//! is prepared with the types of the values it is given (a `NULL` carries
+//! the [`Kind`] it stands for), so `?1 IS NULL` needs no cast, and kept
+//! prepared per connection.
+//!
+//! Writers are serialised on both: SQLite by its write lock (`BEGIN
+//! IMMEDIATE`), PostgreSQL by a transaction-scoped advisory lock taken at
+//! `BEGIN`, so the store's read-then-write logic (counters, duplicate
+//! checks) behaves the same on both.
+
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use postgres::types::{IsNull, ToSql, Type};
+
+/// Which database a [`Db`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// The type a bound `NULL` stands for (PostgreSQL wants one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Int,
+    Real,
+    Text,
+    Blob,
+}
+
+/// A value bound to a statement.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Param<'a> {
+    Null(Kind),
+    Int(i64),
+    Real(f64),
+    Text(&'a str),
+    Blob(&'a [u8]),
+}
+
+/// What can be bound to a statement.
+pub trait ToParam {
+    fn to_param(&self) -> Param<'_>;
+}
+
+/// The kind of a type that can be bound, for its `NULL`.
+pub trait HasKind {
+    const KIND: Kind;
+}
+
+macro_rules! int_param {
+    ($($t:ty),*) => {$(
+        impl ToParam for $t {
+            fn to_param(&self) -> Param<'_> {
+                Param::Int(i64::from(*self))
+            }
+        }
+        impl HasKind for $t {
+            const KIND: Kind = Kind::Int;
+        }
+    )*};
+}
+int_param!(i64, i32, u32, u16, u8, bool);
+
+impl ToParam for f64 {
+    fn to_param(&self) -> Param<'_> {
+        Param::Real(*self)
+    }
+}
+impl HasKind for f64 {
+    const KIND: Kind = Kind::Real;
+}
+impl ToParam for str {
+    fn to_param(&self) -> Param<'_> {
+        Param::Text(self)
+    }
+}
+impl HasKind for str {
+    const KIND: Kind = Kind::Text;
+}
+impl ToParam for String {
+    fn to_param(&self) -> Param<'_> {
+        Param::Text(self)
+    }
+}
+impl HasKind for String {
+    const KIND: Kind = Kind::Text;
+}
+impl ToParam for [u8] {
+    fn to_param(&self) -> Param<'_> {
+        Param::Blob(self)
+    }
+}
+impl HasKind for [u8] {
+    const KIND: Kind = Kind::Blob;
+}
+impl ToParam for Vec<u8> {
+    fn to_param(&self) -> Param<'_> {
+        Param::Blob(self)
+    }
+}
+impl HasKind for Vec<u8> {
+    const KIND: Kind = Kind::Blob;
+}
+impl<T: ToParam + HasKind + ?Sized> ToParam for &T {
+    fn to_param(&self) -> Param<'_> {
+        (**self).to_param()
+    }
+}
+impl<T: ToParam + HasKind + ?Sized> HasKind for &T {
+    const KIND: Kind = T::KIND;
+}
+impl<T: ToParam + HasKind> ToParam for Option<T> {
+    fn to_param(&self) -> Param<'_> {
+        match self {
+            Some(v) => v.to_param(),
+            None => Param::Null(T::KIND),
+        }
+    }
+}
+
+/// The values of a statement, in placeholder order: `args![a, b, c]`.
+#[macro_export]
+macro_rules! args {
+    () => { &[] as &[&dyn $crate::store::db::ToParam] };
+    ($($v:expr),+ $(,)?) => { &[$(&$v as &dyn $crate::store::db::ToParam),+] as &[&dyn $crate::store::db::ToParam] };
+}
+
+/// Why a statement failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("{0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("{}", pg_message(.0))]
+    Postgres(#[from] postgres::Error),
+    #[error("cannot read column {column} as {wanted}: it holds {found}")]
+    Type { column: usize, wanted: &'static str, found: String },
+}
+
+fn pg_message(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{}: {}", db.code().code(), db.message()),
+        None => e.to_string(),
+    }
+}
+
+impl DbError {
+    /// Another writer held the database past the wait (SQLite's busy lock,
+    /// PostgreSQL's serialization and deadlock failures): worth retrying.
+    pub fn is_busy(&self) -> bool {
+        match self {
+            DbError::Sqlite(e) => matches!(
+                e.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+            ),
+            DbError::Postgres(e) => e.code().is_some_and(|c| {
+                *c == postgres::error::SqlState::T_R_SERIALIZATION_FAILURE
+                    || *c == postgres::error::SqlState::T_R_DEADLOCK_DETECTED
+                    || *c == postgres::error::SqlState::LOCK_NOT_AVAILABLE
+            }),
+            DbError::Type { .. } => false,
+        }
+    }
+
+    /// The connection to the database server is gone (PostgreSQL stopped,
+    /// the network cut): reconnect and try again.
+    pub fn is_disconnected(&self) -> bool {
+        match self {
+            DbError::Postgres(e) => {
+                e.is_closed()
+                    || e.code().is_some_and(|c| {
+                        c.code().starts_with("08")
+                            || *c == postgres::error::SqlState::ADMIN_SHUTDOWN
+                            || *c == postgres::error::SqlState::CRASH_SHUTDOWN
+                            || *c == postgres::error::SqlState::CANNOT_CONNECT_NOW
+                    })
+                    || (e.as_db_error().is_none() && e.code().is_none())
+            }
+            _ => false,
+        }
+    }
+
+    /// A unique or primary key was violated.
+    pub fn is_unique_violation(&self) -> bool {
+        match self {
+            DbError::Sqlite(rusqlite::Error::SqliteFailure(f, _)) => {
+                f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                    || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+            }
+            DbError::Postgres(e) => e.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION),
+            _ => false,
+        }
+    }
+}
+
+pub type DbResult<T> = std::result::Result<T, DbError>;
+
+/// One row of a result, read by column index from 0.
+pub enum Row<'a> {
+    Sqlite(&'a rusqlite::Row<'a>),
+    Postgres(&'a postgres::Row),
+}
+
+impl Row<'_> {
+    pub fn get<T: FromColumn>(&self, column: usize) -> DbResult<T> {
+        match self {
+            Row::Sqlite(r) => T::from_sqlite(r.get_ref(column)?, column),
+            Row::Postgres(r) => T::from_postgres(r, column),
+        }
+    }
+}
+
+/// What a column can be read as.
+pub trait FromColumn: Sized {
+    fn from_sqlite(v: rusqlite::types::ValueRef<'_>, column: usize) -> DbResult<Self>;
+    fn from_postgres(row: &postgres::Row, column: usize) -> DbResult<Self>;
+}
+
+fn type_error(column: usize, wanted: &'static str, found: impl std::fmt::Display) -> DbError {
+    DbError::Type { column, wanted, found: found.to_string() }
+}
+
+fn pg_type(row: &postgres::Row, column: usize) -> DbResult<Type> {
+    row.columns()
+        .get(column)
+        .map(|c| c.type_().clone())
+        .ok_or_else(|| type_error(column, "a column", format!("only {} columns", row.columns().len())))
+}
+
+/// Reads a nullable PostgreSQL column of Rust type `T`.
+fn pg_opt<'r, T: postgres::types::FromSql<'r>>(row: &'r postgres::Row, column: usize) -> DbResult<Option<T>> {
+    Ok(row.try_get::<_, Option<T>>(column)?)
+}
+
+impl FromColumn for i64 {
+    fn from_sqlite(v: rusqlite::types::ValueRef<'_>, column: usize) -> DbResult<Self> {
+        match v {
+            rusqlite::types::ValueRef::Integer(i) => Ok(i),
+            other => Err(type_error(column, "an integer", format!("{:?}", other.data_type()))),
+        }
+    }
+    fn from_postgres(row: &postgres::Row, column: usize) -> DbResult<Self> {
+        let ty = pg_type(row, column)?;
+        let v = match ty {
+            Type::INT8 => pg_opt::<i64>(row, column)?,
+            Type::INT4 => pg_opt::<i32>(row, column)?.map(i64::from),
+            Type::INT2 => pg_opt::<i16>(row, column)?.map(i64::from),
+            Type::BOOL => pg_opt::<bool>(row, column)?.map(i64::from),
+            other => return Err(type_error(column, "an integer", other)),
+        };
+        v.ok_or_else(|| type_error(column, "an integer", "NULL"))
+    }
+}
+
+impl FromColumn for bool {
+    fn from_sqlite(v: rusqlite::types::ValueRef<'_>, column: usize) -> DbResult<Self> {
+        i64::from_sqlite(v, column).map(|i| i != 0)
+    }
+    fn from_postgres(row: &postgres::Row, column: usize) -> DbResult<Self> {
+        i64::from_postgres(row, column).map(|i| i != 0)
+    }
+}
+
+impl FromColumn for f64 {
+    fn from_sqlite(v: rusqlite::types::ValueRef<'_>, column: usize) -> DbResult<Self> {
+        match v {
+            rusqlite::types::ValueRef::Real(f) => Ok(f),
+            rusqlite::types::ValueRef::Integer(i) => Ok(i as f64),
+            other => Err(type_error(column, "a number", format!("{:?}", other.data_type()))),
+        }
+    }
+    fn from_postgres(row: &postgres::Row, column: usize) -> DbResult<Self> {
+        let v = match pg_type(row, column)? {
+            Type::FLOAT8 => pg_opt::<f64>(row, column)?,
+            Type::FLOAT4 => pg_opt::<f32>(row, column)?.map(f64::from),
+            Type::INT8 | Type::INT4 | Type::INT2 => Some(i64::from_postgres(row, column)? as f64),
+            other => return Err(type_error(column, "a number", other)),
+        };
+        v.ok_or_else(|| type_error(column, "a number", "NULL"))
+    }
+}
+
+impl FromColumn for String {
+    fn from_sqlite(v: rusqlite::types::ValueRef<'_>, column: usize) -> DbResult<Self> {
+        match v {
+            rusqlite::types::ValueRef::Text(t) => {
+                String::from_utf8(t.to_vec()).map_err(|_| type_error(column, "text", "bytes that are not UTF-8"))
+            }
+            other => Err(type_error(column, "text", format!("{:?}", other.data_type()))),
+        }
+    }
+    fn from_postgres(row: &postgres::Row, column: usize) -> DbResult<Self> {
+        pg_opt::<String>(row, column)?.ok_or_else(|| type_error(column, "text", "NULL"))
+    }
+}
+
+impl FromColumn for Vec<u8> {
+    fn from_sqlite(v: rusqlite::types::ValueRef<'_>, column: usize) -> DbResult<Self> {
+        match v {
+            rusqlite::types::ValueRef::Blob(b) | rusqlite::types::ValueRef::Text(b) => Ok(b.to_vec()),
+            other => Err(type_error(column, "bytes", format!("{:?}", other.data_type()))),
+        }
+    }
+    fn from_postgres(row: &postgres::Row, column: usize) -> DbResult<Self> {
+        match pg_type(row, column)? {
+            Type::BYTEA => pg_opt::<Vec<u8>>(row, column)?,
+            _ => pg_opt::<String>(row, column)?.map(String::into_bytes),
+        }
+        .ok_or_else(|| type_error(column, "bytes", "NULL"))
+    }
+}
+
+impl<T: FromColumn> FromColumn for Option<T> {
+    fn from_sqlite(v: rusqlite::types::ValueRef<'_>, column: usize) -> DbResult<Self> {
+        match v {
+            rusqlite::types::ValueRef::Null => Ok(None),
+            v => T::from_sqlite(v, column).map(Some),
+        }
+    }
+    fn from_postgres(row: &postgres::Row, column: usize) -> DbResult<Self> {
+        if row_is_null(row, column)? { Ok(None) } else { T::from_postgres(row, column).map(Some) }
+    }
+}
+
+/// Whether a PostgreSQL column holds NULL, whatever its type.
+fn row_is_null(row: &postgres::Row, column: usize) -> DbResult<bool> {
+    struct Nullness(bool);
+    impl<'r> postgres::types::FromSql<'r> for Nullness {
+        fn from_sql(_: &Type, _: &'r [u8]) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+            Ok(Nullness(false))
+        }
+        fn from_sql_null(_: &Type) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+            Ok(Nullness(true))
+        }
+        fn accepts(_: &Type) -> bool {
+            true
+        }
+    }
+    Ok(row.try_get::<_, Nullness>(column)?.0)
+}
+
+// ---------------------------------------------------------------------------
+// Binding on PostgreSQL
+
+impl Kind {
+    fn pg_type(self) -> Type {
+        match self {
+            Kind::Int => Type::INT8,
+            Kind::Real => Type::FLOAT8,
+            Kind::Text => Type::TEXT,
+            Kind::Blob => Type::BYTEA,
+        }
+    }
+}
+
+impl Param<'_> {
+    fn pg_type(&self) -> Type {
+        match self {
+            Param::Null(k) => k.pg_type(),
+            Param::Int(_) => Type::INT8,
+            Param::Real(_) => Type::FLOAT8,
+            Param::Text(_) => Type::TEXT,
+            Param::Blob(_) => Type::BYTEA,
+        }
+    }
+}
+
+impl ToSql for Param<'_> {
+    fn to_sql(&self, ty: &Type, out: &mut bytes::BytesMut) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        match *self {
+            Param::Null(_) => Ok(IsNull::Yes),
+            Param::Int(i) => match *ty {
+                Type::INT4 => i32::try_from(i)?.to_sql(ty, out),
+                Type::INT2 => i16::try_from(i)?.to_sql(ty, out),
+                Type::FLOAT8 => (i as f64).to_sql(ty, out),
+                Type::BOOL => (i != 0).to_sql(ty, out),
+                _ => i.to_sql(ty, out),
+            },
+            Param::Real(f) => f.to_sql(ty, out),
+            Param::Text(t) => t.to_sql(ty, out),
+            Param::Blob(b) => b.to_sql(ty, out),
+        }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    postgres::types::to_sql_checked!();
+}
+
+// ---------------------------------------------------------------------------
+// The connection
+
+struct Pg {
+    client: postgres::Client,
+    prepared: HashMap<(String, Vec<Type>), postgres::Statement>,
+    /// The key of the advisory lock every write transaction takes.
+    writer_lock: i64,
+}
+
+enum Inner {
+    Sqlite(rusqlite::Connection),
+    Postgres(Box<RefCell<Pg>>),
+}
+
+/// A connection to the store's database.
+pub struct Db {
+    inner: Inner,
+}
+
+/// The advisory lock key of the store's writers (ASCII "kronika" in an i64).
+pub const WRITER_LOCK: i64 = 0x6b_726f_6e69_6b61;
+
+impl Db {
+    /// Wraps an open SQLite connection.
+    pub fn sqlite(conn: rusqlite::Connection) -> Db {
+        Db { inner: Inner::Sqlite(conn) }
+    }
+
+    /// Wraps a PostgreSQL client (see [`super::pg::connect`]).
+    pub fn postgres(client: postgres::Client) -> Db {
+        Db {
+            inner: Inner::Postgres(Box::new(RefCell::new(Pg {
+                client,
+                prepared: HashMap::new(),
+                writer_lock: WRITER_LOCK,
+            }))),
+        }
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        match self.inner {
+            Inner::Sqlite(_) => Dialect::Sqlite,
+            Inner::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    /// The SQLite connection, for what only SQLite has (pragmas, backups).
+    pub fn as_sqlite(&self) -> Option<&rusqlite::Connection> {
+        match &self.inner {
+            Inner::Sqlite(c) => Some(c),
+            Inner::Postgres(_) => None,
+        }
+    }
+
+    /// Runs a statement; the number of rows it changed.
+    pub fn execute(&self, sql: &str, args: &[&dyn ToParam]) -> DbResult<u64> {
+        match &self.inner {
+            Inner::Sqlite(c) => {
+                let mut stmt = c.prepare_cached(sql)?;
+                bind_sqlite(&mut stmt, args)?;
+                Ok(stmt.raw_execute()? as u64)
+            }
+            Inner::Postgres(pg) => {
+                let mut pg = pg.borrow_mut();
+                pg.run(sql, args, |client, stmt, values| client.execute(stmt, values))
+            }
+        }
+    }
+
+    /// Every row of a query, each read by `f`.
+    pub fn query<T>(
+        &self,
+        sql: &str,
+        args: &[&dyn ToParam],
+        mut f: impl FnMut(&Row<'_>) -> DbResult<T>,
+    ) -> DbResult<Vec<T>> {
+        match &self.inner {
+            Inner::Sqlite(c) => {
+                let mut stmt = c.prepare_cached(sql)?;
+                bind_sqlite(&mut stmt, args)?;
+                let mut rows = stmt.raw_query();
+                let mut out = Vec::new();
+                while let Some(r) = rows.next()? {
+                    out.push(f(&Row::Sqlite(r))?);
+                }
+                Ok(out)
+            }
+            Inner::Postgres(pg) => {
+                let mut pg = pg.borrow_mut();
+                let rows = pg.run(sql, args, |client, stmt, values| client.query(stmt, values))?;
+                drop(pg);
+                rows.iter().map(|r| f(&Row::Postgres(r))).collect()
+            }
+        }
+    }
+
+    /// The first row of a query, read by `f`; `None` when there is none.
+    pub fn query_row<T>(
+        &self,
+        sql: &str,
+        args: &[&dyn ToParam],
+        f: impl FnOnce(&Row<'_>) -> DbResult<T>,
+    ) -> DbResult<Option<T>> {
+        match &self.inner {
+            Inner::Sqlite(c) => {
+                let mut stmt = c.prepare_cached(sql)?;
+                bind_sqlite(&mut stmt, args)?;
+                let mut rows = stmt.raw_query();
+                match rows.next()? {
+                    Some(r) => f(&Row::Sqlite(r)).map(Some),
+                    None => Ok(None),
+                }
+            }
+            Inner::Postgres(pg) => {
+                let mut pg = pg.borrow_mut();
+                // The first row, as SQLite gives it (query_opt refuses more).
+                let row = pg.run(sql, args, |client, stmt, values| client.query(stmt, values))?.into_iter().next();
+                drop(pg);
+                row.as_ref().map(|r| f(&Row::Postgres(r))).transpose()
+            }
+        }
+    }
+
+    /// One value of the first row (`SELECT COUNT(*) …`); `None` without rows.
+    pub fn value<T: FromColumn>(&self, sql: &str, args: &[&dyn ToParam]) -> DbResult<Option<T>> {
+        self.query_row(sql, args, |r| r.get(0))
+    }
+
+    /// Runs statements separated by `;`, without values (migrations).
+    pub fn batch(&self, sql: &str) -> DbResult<()> {
+        match &self.inner {
+            Inner::Sqlite(c) => Ok(c.execute_batch(sql)?),
+            Inner::Postgres(pg) => Ok(pg.borrow_mut().client.batch_execute(sql)?),
+        }
+    }
+
+    /// Begins a write transaction: it holds the writers' lock until it ends,
+    /// and rolls back when dropped without [`Tx::commit`].
+    pub fn begin(&self) -> DbResult<Tx<'_>> {
+        match &self.inner {
+            Inner::Sqlite(c) => c.execute_batch("BEGIN IMMEDIATE")?,
+            Inner::Postgres(pg) => {
+                let mut pg = pg.borrow_mut();
+                let key = pg.writer_lock;
+                pg.client.batch_execute(&format!("BEGIN; SELECT pg_advisory_xact_lock({key})"))?;
+            }
+        }
+        Ok(Tx { db: self, done: false })
+    }
+}
+
+impl Pg {
+    /// Prepares `sql` for the types of `args` (kept prepared) and runs `f`
+    /// with the statement and the values bound.
+    fn run<T>(
+        &mut self,
+        sql: &str,
+        args: &[&dyn ToParam],
+        f: impl FnOnce(&mut postgres::Client, &postgres::Statement, &[&(dyn ToSql + Sync)]) -> Result<T, postgres::Error>,
+    ) -> DbResult<T> {
+        let params: Vec<Param<'_>> = args.iter().map(|a| a.to_param()).collect();
+        let stmt = self.prepare(sql, &params)?;
+        let values: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+        Ok(f(&mut self.client, &stmt, &values)?)
+    }
+
+    fn prepare(&mut self, sql: &str, params: &[Param<'_>]) -> DbResult<postgres::Statement> {
+        let types: Vec<Type> = params.iter().map(Param::pg_type).collect();
+        let key = (sql.to_string(), types);
+        if let Some(stmt) = self.prepared.get(&key) {
+            return Ok(stmt.clone());
+        }
+        let stmt = self.client.prepare_typed(&to_postgres(sql), &key.1)?;
+        self.prepared.insert(key, stmt.clone());
+        Ok(stmt)
+    }
+}
+
+fn bind_sqlite(stmt: &mut rusqlite::CachedStatement<'_>, args: &[&dyn ToParam]) -> DbResult<()> {
+    stmt.clear_bindings();
+    for (i, a) in args.iter().enumerate() {
+        let value = match a.to_param() {
+            Param::Null(_) => rusqlite::types::ValueRef::Null,
+            Param::Int(v) => rusqlite::types::ValueRef::Integer(v),
+            Param::Real(v) => rusqlite::types::ValueRef::Real(v),
+            Param::Text(v) => rusqlite::types::ValueRef::Text(v.as_bytes()),
+            Param::Blob(v) => rusqlite::types::ValueRef::Blob(v),
+        };
+        stmt.raw_bind_parameter(i + 1, rusqlite::types::ToSqlOutput::Borrowed(value))?;
+    }
+    Ok(())
+}
+
+/// A write transaction; rolled back when dropped uncommitted.
+pub struct Tx<'a> {
+    db: &'a Db,
+    done: bool,
+}
+
+impl std::ops::Deref for Tx<'_> {
+    type Target = Db;
+    fn deref(&self) -> &Db {
+        self.db
+    }
+}
+
+impl Tx<'_> {
+    pub fn commit(mut self) -> DbResult<()> {
+        self.done = true;
+        self.end("COMMIT")
+    }
+
+    fn end(&self, sql: &str) -> DbResult<()> {
+        match &self.db.inner {
+            Inner::Sqlite(c) => Ok(c.execute_batch(sql)?),
+            Inner::Postgres(pg) => {
+                let mut pg = pg.borrow_mut();
+                Ok(pg.client.batch_execute(sql)?)
+            }
+        }
+    }
+}
+
+impl Drop for Tx<'_> {
+    fn drop(&mut self) {
+        if !self.done
+            && let Err(e) = self.end("ROLLBACK")
+        {
+            tracing::debug!("cannot roll back: {e}");
+        }
+    }
+}
+
+/// SQL in the shared dialect made PostgreSQL's: `?N` becomes `$N` and a
+/// bare `?` the next number, outside quotes and comments.
+pub fn to_postgres(sql: &str) -> Cow<'_, str> {
+    if !sql.contains('?') {
+        return Cow::Borrowed(sql);
+    }
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut chars = sql.chars().peekable();
+    let mut next = 1u32;
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' | '"' => {
+                out.push(c);
+                for d in chars.by_ref() {
+                    out.push(d);
+                    if d == c {
+                        break;
+                    }
+                }
+            }
+            '-' if chars.peek() == Some(&'-') => {
+                out.push(c);
+                for d in chars.by_ref() {
+                    out.push(d);
+                    if d == '\n' {
+                        break;
+                    }
+                }
+            }
+            '?' => {
+                let mut digits = String::new();
+                while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+                    digits.push(*d);
+                    chars.next();
+                }
+                out.push('$');
+                if digits.is_empty() {
+                    out.push_str(&next.to_string());
+                    next = next.saturating_add(1);
+                } else {
+                    out.push_str(&digits);
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_become_numbered_outside_quotes_and_comments() {
+        let cases = [
+            ("SELECT 1", "SELECT 1"),
+            ("SELECT ?1, ?12", "SELECT $1, $12"),
+            ("SELECT ?, ?", "SELECT $1, $2"),
+            ("SELECT '?1', \"a?\" FROM t WHERE x = ?2", "SELECT '?1', \"a?\" FROM t WHERE x = $2"),
+            ("SELECT 1 -- why?\n, ?1", "SELECT 1 -- why?\n, $1"),
+            ("SELECT 'it''s ?', ?3", "SELECT 'it''s ?', $3"),
+            ("SELECT 'ž?' || ?1", "SELECT 'ž?' || $1"),
+        ];
+        for (sqlite, pg) in cases {
+            assert_eq!(to_postgres(sqlite), pg, "{sqlite}");
+        }
+    }
+
+    #[test]
+    fn sqlite_binds_reads_and_rolls_back() {
+        let db = Db::sqlite(rusqlite::Connection::open_in_memory().unwrap());
+        db.batch("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, score REAL, data BLOB, flag INTEGER)").unwrap();
+        let none: Option<&str> = None;
+        assert_eq!(
+            db.execute(
+                "INSERT INTO t VALUES (?1, ?2, ?3, ?4, ?5)",
+                args![1i64, "Žluťoučký", 1.5f64, vec![0u8, 1], true]
+            )
+            .unwrap(),
+            1
+        );
+        db.execute("INSERT INTO t VALUES (?1, ?2, NULL, NULL, ?3)", args![2i64, none, false]).unwrap();
+        let rows = db
+            .query("SELECT id, name, score, data, flag FROM t ORDER BY id", args![], |r| {
+                Ok((
+                    r.get::<i64>(0)?,
+                    r.get::<Option<String>>(1)?,
+                    r.get::<Option<f64>>(2)?,
+                    r.get::<Option<Vec<u8>>>(3)?,
+                    r.get::<bool>(4)?,
+                ))
+            })
+            .unwrap();
+        assert_eq!(rows[0], (1, Some("Žluťoučký".into()), Some(1.5), Some(vec![0, 1]), true));
+        assert_eq!(rows[1], (2, None, None, None, false));
+        assert!(matches!(db.value::<i64>("SELECT name FROM t WHERE id = ?1", args![1i64]), Err(DbError::Type { .. })));
+        {
+            let tx = db.begin().unwrap();
+            tx.execute("DELETE FROM t", args![]).unwrap();
+        }
+        assert_eq!(db.value::<i64>("SELECT COUNT(*) FROM t", args![]).unwrap(), Some(2));
+        let tx = db.begin().unwrap();
+        tx.execute("DELETE FROM t WHERE id = ?1", args![2i64]).unwrap();
+        tx.commit().unwrap();
+        assert_eq!(db.value::<i64>("SELECT COUNT(*) FROM t", args![]).unwrap(), Some(1));
+        assert_eq!(db.query_row("SELECT id FROM t WHERE id = ?1", args![9i64], |r| r.get::<i64>(0)).unwrap(), None);
+        let dup = db.execute("INSERT INTO t (id) VALUES (?1)", args![1i64]).unwrap_err();
+        assert!(dup.is_unique_violation(), "{dup}");
+    }
+}
