@@ -371,4 +371,34 @@ mod tests {
         assert_eq!(revs.len(), 4);
         assert_eq!(revs, store.live_revs().unwrap());
     }
+
+    /// A snippet is looked for at the beginning of a long body first, and
+    /// in the rest when the beginning has no match: a word deep in a long
+    /// mail is still shown highlighted, its characters whole.
+    #[test]
+    fn snippets_come_from_anywhere_in_a_long_body() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("k.sqlite3"), Policy::default()).unwrap();
+        let index = SearchIndex::open(&dir.path().join("index")).unwrap();
+        let filler = "Dobrý den, posíláme podklady k zakázce č. 118. ".repeat(800); // ~40 KB
+        let deep = format!("{filler}Čerpadlo Žďár dorazí ve čtvrtek.");
+        let early = format!("Tepelné čerpadlo dorazí ve středu. {filler}");
+        put(&mut store, &[note(1, &deep), note(2, &early)]);
+        index_round(&store, &index);
+        let bodies = |id: i64| if id == 1 { deep.clone() } else { early.clone() };
+        let req = |q: &str| crate::index::SearchRequest {
+            query: q.into(),
+            limit: 10,
+            ..crate::index::SearchRequest::default()
+        };
+        let (hits, total) = index.search_counted(&req("žďár"), bodies).unwrap();
+        assert_eq!(total, 1);
+        let h = &hits[0];
+        assert!(!h.highlights.is_empty(), "no highlight in {:?}", h.snippet);
+        let marked: Vec<&str> = h.highlights.iter().map(|r| &h.snippet[r.clone()]).collect();
+        assert_eq!(marked, ["Žďár"]);
+        let (hits, _) = index.search_counted(&req("středu"), bodies).unwrap();
+        assert_eq!(hits[0].id, 2);
+        assert!(hits[0].snippet.contains("středu") && !hits[0].highlights.is_empty());
+    }
 }
