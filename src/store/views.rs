@@ -63,6 +63,8 @@ pub struct ClientListRow {
 impl Store {
     /// Threads waiting for our reply: the last live mail of the thread came
     /// in, and the thread is linked to a client (to `client` when given).
+    /// A meeting invitation (or a cancellation, or an attendee's answer)
+    /// waits for no reply in the thread: it is answered in the calendar.
     /// Oldest first; with `newest`, only that many of the newest. One
     /// statement for all clients. The threads come from the links' own
     /// thread column, and each thread's last mail (its id, date and
@@ -89,7 +91,10 @@ impl Store {
         let mut stmt = self.conn.prepare_cached(&format!(
             "WITH linked AS ({linked}),
              last AS (SELECT k.client_id, {id} AS id, {date} AS date, {direction} AS direction FROM linked k),
-             waiting AS (SELECT * FROM last WHERE direction = 'in' ORDER BY date DESC, id DESC LIMIT ?2)
+             waiting AS (SELECT * FROM last WHERE direction = 'in'
+                           AND NOT EXISTS (SELECT 1 FROM items x WHERE x.id = last.id
+                                             AND json_extract(x.extra, '$.invitation') IS NOT NULL)
+                         ORDER BY date DESC, id DESC LIMIT ?2)
              SELECT i.id, i.thread_id, i.date, i.subject,
                     (SELECT p.name FROM item_participants p WHERE p.item_id = i.id AND p.role = 'from' LIMIT 1),
                     (SELECT p.address FROM item_participants p WHERE p.item_id = i.id AND p.role = 'from' LIMIT 1),
@@ -305,5 +310,12 @@ mod tests {
         let all = s.waiting_threads(None, None).unwrap();
         assert_eq!(all.iter().map(|w| w.subject.as_str()).collect::<Vec<_>>(), ["mail b1", "mail x9"]);
         assert_eq!(all[0].clients, [(acme.0, "Acme".to_string())]);
+        // A meeting invitation is answered in the calendar, not in the
+        // thread: it waits for nothing, in the brief or on Today.
+        let mut invitation = mail("i1", them, us, 7, &[]);
+        invitation.extra = serde_json::json!({"invitation": {"method": "REQUEST", "uids": ["u1@acme.cz"]}});
+        put(&mut s, invitation);
+        assert_eq!(subjects(&s, acme, None), ["mail b1", "mail x9"]);
+        assert_eq!(s.waiting_threads(None, Some(1)).unwrap()[0].subject, "mail x9");
     }
 }
