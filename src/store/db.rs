@@ -186,7 +186,7 @@ impl DbError {
                             || *c == postgres::error::SqlState::CRASH_SHUTDOWN
                             || *c == postgres::error::SqlState::CANNOT_CONNECT_NOW
                     })
-                    || (e.as_db_error().is_none() && e.code().is_none())
+                    || std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>())
             }
             _ => false,
         }

@@ -294,3 +294,19 @@ fn tls_is_used_when_asked_and_the_server_checked() {
     assert!(matches!(err, PgError::Connect { .. }), "{err}");
     assert!(err.to_string().contains("ca_file"), "the error says what to do: {err}");
 }
+
+#[test]
+fn a_connection_the_server_ended_is_told_from_bad_data() {
+    let database = postgres::cluster().database();
+    let db = connect(&database);
+    // The server ends this connection, as a restart or a crash would.
+    let admin = connect(&database);
+    let pid: i64 = db.value("SELECT CAST(pg_backend_pid() AS BIGINT)", args![]).unwrap().unwrap();
+    admin.execute("SELECT pg_terminate_backend(CAST(?1 AS INTEGER))", args![pid]).unwrap();
+    let err = db.value::<i64>("SELECT 1", args![]).unwrap_err();
+    assert!(err.is_disconnected(), "{err}");
+    assert!(!err.is_busy() && !err.is_unique_violation());
+    // Bad data is not a lost connection.
+    let bad = admin.execute("SELECT CAST(?1 AS INTEGER)", args!["not a number"]).unwrap_err();
+    assert!(!bad.is_disconnected(), "{bad}");
+}
