@@ -175,20 +175,33 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     text
 }
 
-/// The URL without its password.
+/// The URL (or `key=value` string) without its password, wherever it is
+/// (`user:password@`, `?password=`, `password=`).
 pub fn redacted(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url
+            .split(' ')
+            .filter(|kv| !kv.trim().to_ascii_lowercase().starts_with("password="))
+            .collect::<Vec<_>>()
+            .join(" ");
+    };
     let (authority, tail) = match rest.find(['/', '?']) {
         Some(i) => rest.split_at(i),
         None => (rest, ""),
     };
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => {
-            let user = userinfo.split(':').next().unwrap_or_default();
-            format!("{scheme}://{user}@{host}{tail}")
+    let authority = match authority.rsplit_once('@') {
+        Some((userinfo, host)) => format!("{}@{host}", userinfo.split(':').next().unwrap_or_default()),
+        None => authority.to_string(),
+    };
+    let tail = match tail.split_once('?') {
+        Some((path, query)) => {
+            let kept: Vec<&str> =
+                query.split('&').filter(|kv| !kv.to_ascii_lowercase().starts_with("password=")).collect();
+            if kept.is_empty() { path.to_string() } else { format!("{path}?{}", kept.join("&")) }
         }
-        None => url.to_string(),
-    }
+        None => tail.to_string(),
+    };
+    format!("{scheme}://{authority}{tail}")
 }
 
 fn whoami() -> String {
@@ -265,6 +278,12 @@ mod tests {
             "postgres://db.firma.cz:5433/k?sslmode=require"
         );
         assert_eq!(redacted("host=db user=k"), "host=db user=k");
+        assert_eq!(redacted("host=db password=tajne user=k"), "host=db user=k");
+        assert_eq!(
+            redacted("postgres://k@db/kronika?password=tajne&sslmode=require"),
+            "postgres://k@db/kronika?sslmode=require"
+        );
+        assert_eq!(redacted("postgres://k@db/kronika?password=tajne"), "postgres://k@db/kronika");
     }
 
     #[test]
