@@ -35,6 +35,7 @@ copy ics "$root/fixtures/ics" "$root/fixtures/calendar" "$root/fixtures/fuzz/ics
 copy invitation "$root/fixtures/ics" "$root/fixtures/calendar" "$root/fixtures/fuzz/invitation"
 copy multistatus "$root/fixtures/fuzz/multistatus" "$root/fixtures/ics"
 copy graph "$root/fixtures/fuzz/graph"
+copy pgpass "$root/fixtures/fuzz/pgpass"
 copy note "$root/fixtures/notes" "$root/fixtures/fuzz/note"
 copy config "$root/config/kronika.example.toml" "$here/seeds/config" "$root/fixtures/fuzz/config"
 copy csv_clients "$root/fixtures/clients.csv" "$root/fixtures/bad-clients.csv" "$root/fixtures/fuzz/csv_clients"

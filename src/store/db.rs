@@ -664,6 +664,19 @@ pub fn to_postgres(sql: &str) -> Cow<'_, str> {
                     }
                 }
             }
+            '/' if chars.peek() == Some(&'*') => {
+                out.push(c);
+                // The `*` that opens it cannot close it (`/*/` is open).
+                let (mut previous, mut inside) = (' ', 0usize);
+                for d in chars.by_ref() {
+                    out.push(d);
+                    if previous == '*' && d == '/' && inside >= 2 {
+                        break;
+                    }
+                    previous = d;
+                    inside += 1;
+                }
+            }
             '?' => {
                 let mut digits = String::new();
                 while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
@@ -698,6 +711,8 @@ mod tests {
             ("SELECT 1 -- why?\n, ?1", "SELECT 1 -- why?\n, $1"),
             ("SELECT 'it''s ?', ?3", "SELECT 'it''s ?', $3"),
             ("SELECT 'ž?' || ?1", "SELECT 'ž?' || $1"),
+            ("SELECT /* a ? here */ ?2 /**/, ?", "SELECT /* a ? here */ $2 /**/, $1"),
+            ("SELECT /*/ ? */ ?1", "SELECT /*/ ? */ $1"),
         ];
         for (sqlite, pg) in cases {
             assert_eq!(to_postgres(sqlite), pg, "{sqlite}");

@@ -295,3 +295,19 @@ fn absurd_deal_amounts_are_refused_by_the_cli() {
     let err = env.fails(&["deal", "add", "Acme", "--title", "x", "--value", "1e400"]);
     assert!(err.contains("cannot read value \"1e400\""), "{err}");
 }
+
+#[test]
+fn pgpass() {
+    use kronika::store::pg::{pgpass_lookup, redacted};
+    let mut seen = 0;
+    each("pgpass", |name, raw| {
+        let text = String::from_utf8_lossy(raw);
+        let _ = pgpass_lookup(&text, "db.firma.cz", "5432", "kronika", "kronika");
+        for line in text.lines() {
+            let shown = redacted(line);
+            assert!(!shown.contains("H3sl0-t4jn3"), "{name}: {line} -> {shown}");
+            seen += 1;
+        }
+    });
+    assert!(seen > 0, "the pgpass seeds were read");
+}
