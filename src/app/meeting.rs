@@ -127,9 +127,7 @@ fn open_graph(config: &Config, acc: &CalendarAccount) -> Result<(Graph, Vec<Cale
 
 fn keep_named(cals: &mut Vec<CalendarInfo>, acc: &CalendarAccount) {
     match &acc.calendars {
-        Some(names) => cals.retain(|c| {
-            names.iter().any(|n| c.display_name.eq_ignore_ascii_case(n) || c.slug().eq_ignore_ascii_case(n))
-        }),
+        Some(names) => cals.retain(|c| names.iter().any(|n| c.is_named(n))),
         None => cals.retain(|c| !c.shared),
     }
 }

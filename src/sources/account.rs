@@ -156,7 +156,7 @@ pub fn wanted(found: &[CalendarInfo], names: Option<&[String]>) -> Result<Vec<Ca
     let Some(names) = names else { return Ok(found.iter().filter(|c| !c.shared).cloned().collect()) };
     let mut out = Vec::new();
     for n in names {
-        let hit = found.iter().find(|c| c.display_name.eq_ignore_ascii_case(n) || c.slug().eq_ignore_ascii_case(n));
+        let hit = found.iter().find(|c| c.is_named(n));
         match hit {
             Some(c) => out.push(c.clone()),
             None => {

@@ -130,6 +130,12 @@ impl CalendarInfo {
         let seg = path.trim_end_matches('/').rsplit('/').next().unwrap_or_default();
         percent_encoding::percent_decode_str(seg).decode_utf8_lossy().into_owned()
     }
+
+    /// Whether the config's `name` means this calendar: its display name or
+    /// URL segment, case aside.
+    pub fn is_named(&self, name: &str) -> bool {
+        self.display_name.eq_ignore_ascii_case(name) || self.slug().eq_ignore_ascii_case(name)
+    }
 }
 
 /// What `sync-collection` says changed since a token.

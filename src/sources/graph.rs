@@ -346,8 +346,8 @@ pub fn occurrence(ev: &Value, local: crate::calendar::Zone) -> Result<Option<Occ
         // An all-day event is midnight to midnight in its own zone; asked
         // in UTC, Graph may shift it by the zone's offset (23:00 the day
         // before): the nearest midnight is its day.
-        let day = |t: NaiveDateTime| t.checked_add_signed(chrono::Duration::hours(12)).unwrap_or(t).date();
-        let (d, e) = (day(start), day(end).max(day(start)));
+        let d = nearest_midnight(start);
+        let e = nearest_midnight(end).max(d);
         let s = crate::calendar::in_zone(d.and_time(chrono::NaiveTime::MIN), local);
         let f = crate::calendar::in_zone(e.and_time(chrono::NaiveTime::MIN), local);
         (s, f, Some(d), Some(e))
@@ -369,12 +369,7 @@ pub fn occurrence(ev: &Value, local: crate::calendar::Zone) -> Result<Option<Occ
                 .unwrap_or(start_utc);
             Some(match date {
                 // Midnight in the event's zone, given in UTC: the nearest midnight.
-                Some(_) => original
-                    .naive_utc()
-                    .checked_add_signed(chrono::Duration::hours(12))
-                    .unwrap_or(original.naive_utc())
-                    .date()
-                    .to_string(),
+                Some(_) => nearest_midnight(original.naive_utc()).to_string(),
                 None => original.to_rfc3339_opts(SecondsFormat::Secs, true),
             })
         }
@@ -493,6 +488,12 @@ fn follow(graph: &Graph, url: &str) -> Result<Delta, DavError> {
         }
     }
     Err(DavError::Malformed { url: super::dav::redact(&url), reason: format!("more than {MAX_PAGES} pages") })
+}
+
+/// The day whose midnight is nearest to `t` (an all-day time that Graph
+/// shifted by its zone's offset, 23:00 the day before, is its day).
+fn nearest_midnight(t: NaiveDateTime) -> chrono::NaiveDate {
+    t.checked_add_signed(chrono::Duration::hours(12)).unwrap_or(t).date()
 }
 
 fn is_master(ev: &Value) -> bool {
