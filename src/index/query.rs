@@ -474,7 +474,6 @@ fn doc_id(searcher: &Searcher, addr: DocAddress) -> tantivy::Result<i64> {
     Ok(ids.first(addr.doc_id).unwrap_or(0) as i64)
 }
 
-/// The first ~150 characters of a text, on one line.
 /// How much of a body a snippet is looked for in first, in bytes.
 const SNIPPET_SCAN: usize = 16 * 1024;
 
@@ -487,6 +486,7 @@ fn head_of(text: &str, max: usize) -> &str {
     text.get(..cut).unwrap_or_default()
 }
 
+/// The first ~150 characters of a text, on one line.
 fn lead(body: &str) -> String {
     // 150 characters are shown: a few kilobytes of a long body are enough.
     let flat: String = head_of(body, 4096).split_whitespace().collect::<Vec<_>>().join(" ");

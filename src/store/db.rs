@@ -366,28 +366,26 @@ impl Kind {
 }
 
 impl Param<'_> {
+    /// The type the statement is prepared with for this value.
     fn pg_type(&self) -> Type {
         match self {
-            Param::Null(k) => k.pg_type(),
-            Param::Int(_) => Type::INT8,
-            Param::Real(_) => Type::FLOAT8,
-            Param::Text(_) => Type::TEXT,
-            Param::Blob(_) => Type::BYTEA,
+            Param::Null(k) => *k,
+            Param::Int(_) => Kind::Int,
+            Param::Real(_) => Kind::Real,
+            Param::Text(_) => Kind::Text,
+            Param::Blob(_) => Kind::Blob,
         }
+        .pg_type()
     }
 }
 
 impl ToSql for Param<'_> {
     fn to_sql(&self, ty: &Type, out: &mut bytes::BytesMut) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        // The statement was prepared with this value's own type
+        // (`Param::pg_type`), so each encodes as itself.
         match *self {
             Param::Null(_) => Ok(IsNull::Yes),
-            Param::Int(i) => match *ty {
-                Type::INT4 => i32::try_from(i)?.to_sql(ty, out),
-                Type::INT2 => i16::try_from(i)?.to_sql(ty, out),
-                Type::FLOAT8 => (i as f64).to_sql(ty, out),
-                Type::BOOL => (i != 0).to_sql(ty, out),
-                _ => i.to_sql(ty, out),
-            },
+            Param::Int(i) => i.to_sql(ty, out),
             Param::Real(f) => f.to_sql(ty, out),
             Param::Text(t) => t.to_sql(ty, out),
             Param::Blob(b) => b.to_sql(ty, out),
@@ -407,8 +405,6 @@ impl ToSql for Param<'_> {
 struct Pg {
     client: postgres::Client,
     prepared: HashMap<(String, Vec<Type>), postgres::Statement>,
-    /// The key of the advisory lock every write transaction takes.
-    writer_lock: i64,
 }
 
 enum Inner {
@@ -432,13 +428,7 @@ impl Db {
 
     /// Wraps a PostgreSQL client (see [`super::pg::connect`]).
     pub fn postgres(client: postgres::Client) -> Db {
-        Db {
-            inner: Inner::Postgres(Box::new(RefCell::new(Pg {
-                client,
-                prepared: HashMap::new(),
-                writer_lock: WRITER_LOCK,
-            }))),
-        }
+        Db { inner: Inner::Postgres(Box::new(RefCell::new(Pg { client, prepared: HashMap::new() }))) }
     }
 
     pub fn dialect(&self) -> Dialect {
@@ -476,6 +466,27 @@ impl Db {
         &self,
         sql: &str,
         args: &[&dyn ToParam],
+        f: impl FnMut(&Row<'_>) -> DbResult<T>,
+    ) -> DbResult<Vec<T>> {
+        self.rows(sql, args, usize::MAX, f)
+    }
+
+    /// The first row of a query, read by `f`; `None` when there is none.
+    pub fn query_row<T>(
+        &self,
+        sql: &str,
+        args: &[&dyn ToParam],
+        f: impl FnMut(&Row<'_>) -> DbResult<T>,
+    ) -> DbResult<Option<T>> {
+        Ok(self.rows(sql, args, 1, f)?.pop())
+    }
+
+    /// At most `limit` rows, each read by `f`.
+    fn rows<T>(
+        &self,
+        sql: &str,
+        args: &[&dyn ToParam],
+        limit: usize,
         mut f: impl FnMut(&Row<'_>) -> DbResult<T>,
     ) -> DbResult<Vec<T>> {
         match &self.inner {
@@ -484,43 +495,17 @@ impl Db {
                 bind_sqlite(&mut stmt, args)?;
                 let mut rows = stmt.raw_query();
                 let mut out = Vec::new();
-                while let Some(r) = rows.next()? {
+                while out.len() < limit
+                    && let Some(r) = rows.next()?
+                {
                     out.push(f(&Row::Sqlite(r))?);
                 }
                 Ok(out)
             }
             Inner::Postgres(pg) => {
-                let mut pg = pg.borrow_mut();
-                let rows = pg.run(sql, args, |client, stmt, values| client.query(stmt, values))?;
-                drop(pg);
-                rows.iter().map(|r| f(&Row::Postgres(r))).collect()
-            }
-        }
-    }
-
-    /// The first row of a query, read by `f`; `None` when there is none.
-    pub fn query_row<T>(
-        &self,
-        sql: &str,
-        args: &[&dyn ToParam],
-        f: impl FnOnce(&Row<'_>) -> DbResult<T>,
-    ) -> DbResult<Option<T>> {
-        match &self.inner {
-            Inner::Sqlite(c) => {
-                let mut stmt = c.prepare_cached(sql)?;
-                bind_sqlite(&mut stmt, args)?;
-                let mut rows = stmt.raw_query();
-                match rows.next()? {
-                    Some(r) => f(&Row::Sqlite(r)).map(Some),
-                    None => Ok(None),
-                }
-            }
-            Inner::Postgres(pg) => {
-                let mut pg = pg.borrow_mut();
-                // The first row, as SQLite gives it (query_opt refuses more).
-                let row = pg.run(sql, args, |client, stmt, values| client.query(stmt, values))?.into_iter().next();
-                drop(pg);
-                row.as_ref().map(|r| f(&Row::Postgres(r))).transpose()
+                let rows = pg.borrow_mut().run(sql, args, |client, stmt, values| client.query(stmt, values))?;
+                // Read after the borrow ends: `f` may use this connection.
+                rows.iter().take(limit).map(|r| f(&Row::Postgres(r))).collect()
             }
         }
     }
@@ -544,9 +529,7 @@ impl Db {
         match &self.inner {
             Inner::Sqlite(c) => c.execute_batch("BEGIN IMMEDIATE")?,
             Inner::Postgres(pg) => {
-                let mut pg = pg.borrow_mut();
-                let key = pg.writer_lock;
-                pg.client.batch_execute(&format!("BEGIN; SELECT pg_advisory_xact_lock({key})"))?;
+                pg.borrow_mut().client.batch_execute(&format!("BEGIN; SELECT pg_advisory_xact_lock({WRITER_LOCK})"))?
             }
         }
         Ok(Tx { db: self, done: false })
@@ -615,13 +598,7 @@ impl Tx<'_> {
     }
 
     fn end(&self, sql: &str) -> DbResult<()> {
-        match &self.db.inner {
-            Inner::Sqlite(c) => Ok(c.execute_batch(sql)?),
-            Inner::Postgres(pg) => {
-                let mut pg = pg.borrow_mut();
-                Ok(pg.client.batch_execute(sql)?)
-            }
-        }
+        self.db.batch(sql)
     }
 }
 

@@ -19,7 +19,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, OnceLock};
-use std::time::{Duration, Instant};
 
 /// The password of the `kronika` role (and of the `postgres` superuser).
 pub const PASSWORD: &str = "kronika-test-heslo";
@@ -58,7 +57,7 @@ impl Postgres {
         let dir = std::env::temp_dir().join(format!("kronika-pg-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-        let owner = if unsafe_is_root() { Some(postgres_ids()?) } else { None };
+        let owner = if is_root() { Some(postgres_ids()?) } else { None };
         std::fs::write(dir.join("pw"), PASSWORD).map_err(|e| e.to_string())?;
         if let Some((uid, gid)) = owner {
             chown(&dir, uid, gid)?;
@@ -176,16 +175,6 @@ impl Postgres {
         Database { name, url }
     }
 
-    /// Stops the server at once (as a crash would), for fault tests.
-    pub fn stop(&self) {
-        let _ = self.run("pg_ctl", &["-D", &self.data(), "-m", "immediate", "-w", "stop"]);
-    }
-
-    /// Starts it again after [`Postgres::stop`].
-    pub fn resume(&self) {
-        self.start_server().unwrap_or_else(|e| panic!("cannot start PostgreSQL again: {e}"));
-    }
-
     /// The end of the server's log, for failure messages.
     pub fn log_tail(&self) -> String {
         let log = std::fs::read_to_string(self.dir.join("log")).unwrap_or_default();
@@ -217,18 +206,6 @@ impl Postgres {
     }
 }
 
-/// Waits until `check` holds, at most `timeout`.
-pub fn wait_until(timeout: Duration, mut check: impl FnMut() -> bool) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < timeout {
-        if check() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    check()
-}
-
 fn find_bin() -> Option<PathBuf> {
     let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
         .ok()?
@@ -239,7 +216,7 @@ fn find_bin() -> Option<PathBuf> {
     versions.pop()
 }
 
-fn unsafe_is_root() -> bool {
+fn is_root() -> bool {
     std::fs::metadata("/proc/self").map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0).unwrap_or(false)
 }
 
