@@ -155,7 +155,8 @@ pub struct Chosen {
 /// 10 smallest, the rest evenly spaced by rank.
 pub fn choose_clients(store: &kronika::store::Store, n: usize) -> Vec<Chosen> {
     let mut stmt = store
-        .conn()
+        .sqlite()
+        .unwrap()
         .prepare(
             "SELECT c.id, (SELECT COUNT(DISTINCT l.item_id) FROM item_links l WHERE l.client_id = c.id) AS n
              FROM clients c ORDER BY n DESC, c.id",

@@ -965,7 +965,8 @@ fn prepare(o: &Opts, data: &Path) -> Config {
         }
     }
     let generate_secs = started.elapsed().as_secs_f64();
-    let stored = store.conn().query_row("SELECT COUNT(*) FROM items", [], |r| r.get::<_, i64>(0)).unwrap_or(0);
+    let stored =
+        store.sqlite().unwrap().query_row("SELECT COUNT(*) FROM items", [], |r| r.get::<_, i64>(0)).unwrap_or(0);
     println!("generate: {stored} items stored in {generate_secs:.1} s");
     // The index, as `kronika reindex` builds it.
     let t = Instant::now();

@@ -680,10 +680,11 @@ mod tests {
             })
             .collect();
         s.ingest_batch(&batch, None).unwrap();
-        let contacts: i64 = s.conn().query_row("SELECT COUNT(*) FROM contacts", [], |r| r.get(0)).unwrap();
+        let contacts: i64 = s.sqlite().unwrap().query_row("SELECT COUNT(*) FROM contacts", [], |r| r.get(0)).unwrap();
         assert_eq!(contacts, 1);
         let through: i64 = s
-            .conn()
+            .sqlite()
+            .unwrap()
             .query_row("SELECT COUNT(*) FROM item_links WHERE contact_id IS NOT NULL AND reason = 'address'", [], |r| {
                 r.get(0)
             })
@@ -730,11 +731,14 @@ mod tests {
             let text = "Volal pan Horák, paní Malá pošle objednávku.";
             assert_eq!(cached.decide_note(&[], &hints, text), fresh.decide_note(&[], &hints, text));
         }
-        let contacts: i64 = s.conn().query_row("SELECT COUNT(*) FROM contacts", [], |r| r.get(0)).unwrap();
+        let contacts: i64 = s.sqlite().unwrap().query_row("SELECT COUNT(*) FROM contacts", [], |r| r.get(0)).unwrap();
         assert_eq!(contacts, 2);
         // Another process adds a domain while a batch that found nobody is
         // stored: the version moved, not by this batch, so the cache goes.
-        s.conn().execute("INSERT INTO client_domains (client_id, domain) VALUES (?1, 'acme.sk')", [acme.0]).unwrap();
+        s.sqlite()
+            .unwrap()
+            .execute("INSERT INTO client_domains (client_id, domain) VALUES (?1, 'acme.sk')", [acme.0])
+            .unwrap();
         let mut dir = s.directory.take().unwrap();
         let mut created = super::Created::default();
         let after = s.directory_version().unwrap();

@@ -107,7 +107,7 @@ impl Store {
             return Err(StoreError::Invalid("a client needs a name".into()));
         }
         self.check_unique(None, name, input.ico.as_ref())?;
-        let tx = self.conn.transaction()?;
+        let tx = super::sqlite(&self.db)?.unchecked_transaction()?;
         let ts = now();
         tx.execute(
             "INSERT INTO clients (name, name_key, ico, dic, address, billing, status, annual_budget, custom, created_at, updated_at)
@@ -161,7 +161,7 @@ impl Store {
             Some(v) => blank_to_none(v.clone()),
             None => cur.clone(),
         };
-        let tx = self.conn.transaction()?;
+        let tx = super::sqlite(&self.db)?.unchecked_transaction()?;
         tx.execute(
             "UPDATE clients SET name = ?2, name_key = ?3, ico = ?4, dic = ?5, address = ?6, billing = ?7,
                  status = ?8, annual_budget = ?9, custom = ?10, updated_at = ?11 WHERE id = ?1",
@@ -207,7 +207,7 @@ impl Store {
     /// Removes a client with its contacts and domains. Its items stay in the
     /// history; only their links to this client go.
     pub fn remove_client(&mut self, id: ClientId) -> Result<()> {
-        let tx = self.conn.transaction()?;
+        let tx = super::sqlite(&self.db)?.unchecked_transaction()?;
         let rev = super::next_counter(&tx, "rev")?;
         // The links vanish by cascade; bump the items so the index drops the client.
         tx.execute(
@@ -224,8 +224,7 @@ impl Store {
 
     fn check_unique(&self, except: Option<ClientId>, name: &str, ico: Option<&Ico>) -> Result<()> {
         let except = except.map(|c| c.0).unwrap_or(-1);
-        let clash: Option<(i64, String)> = self
-            .conn
+        let clash: Option<(i64, String)> = super::sqlite(&self.db)?
             .query_row(
                 "SELECT id, name FROM clients WHERE name_key = ?1 AND id != ?2",
                 params![fold(name), except],
@@ -236,8 +235,7 @@ impl Store {
             return Err(StoreError::Conflict(format!("a client named {cname:?} already exists (id {cid})")));
         }
         if let Some(ico) = ico {
-            let clash: Option<(i64, String)> = self
-                .conn
+            let clash: Option<(i64, String)> = super::sqlite(&self.db)?
                 .query_row(
                     "SELECT id, name FROM clients WHERE ico = ?1 AND id != ?2",
                     params![ico.as_str(), except],
@@ -253,8 +251,7 @@ impl Store {
 
     /// One client with its domains.
     pub fn client(&self, id: ClientId) -> Result<Client> {
-        let mut c = self
-            .conn
+        let mut c = super::sqlite(&self.db)?
             .query_row(&format!("SELECT {CLIENT_COLUMNS} FROM clients WHERE id = ?1"), [id.0], client_from_row)
             .optional()?
             .ok_or_else(|| StoreError::NotFound { what: "client", query: id.to_string() })?;
@@ -263,23 +260,24 @@ impl Store {
     }
 
     fn client_domains(&self, id: ClientId) -> Result<Vec<String>> {
-        let mut stmt =
-            self.conn.prepare_cached("SELECT domain FROM client_domains WHERE client_id = ?1 ORDER BY domain")?;
+        let mut stmt = super::sqlite(&self.db)?
+            .prepare_cached("SELECT domain FROM client_domains WHERE client_id = ?1 ORDER BY domain")?;
         let rows = stmt.query_map([id.0], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// The company addresses (info@…) of a client.
     pub fn client_emails(&self, id: ClientId) -> Result<Vec<String>> {
-        let mut stmt =
-            self.conn.prepare_cached("SELECT email FROM client_emails WHERE client_id = ?1 ORDER BY email")?;
+        let mut stmt = super::sqlite(&self.db)?
+            .prepare_cached("SELECT email FROM client_emails WHERE client_id = ?1 ORDER BY email")?;
         let rows = stmt.query_map([id.0], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// All clients, by name.
     pub fn clients(&self) -> Result<Vec<Client>> {
-        let mut stmt = self.conn.prepare(&format!("SELECT {CLIENT_COLUMNS} FROM clients ORDER BY name_key"))?;
+        let mut stmt =
+            super::sqlite(&self.db)?.prepare(&format!("SELECT {CLIENT_COLUMNS} FROM clients ORDER BY name_key"))?;
         let mut out: Vec<Client> = stmt.query_map([], client_from_row)?.collect::<rusqlite::Result<_>>()?;
         for c in &mut out {
             c.domains = self.client_domains(c.id)?;
@@ -297,8 +295,7 @@ impl Store {
         }
         if q.chars().all(|c| c.is_ascii_digit()) {
             if let Ok(ico) = Ico::parse(q) {
-                let hit: Option<i64> = self
-                    .conn
+                let hit: Option<i64> = super::sqlite(&self.db)?
                     .query_row("SELECT id FROM clients WHERE ico = ?1", [ico.as_str()], |r| r.get(0))
                     .optional()?;
                 if let Some(id) = hit {
@@ -306,21 +303,22 @@ impl Store {
                 }
             }
             if let Ok(id) = q.parse::<i64>() {
-                let hit: Option<i64> =
-                    self.conn.query_row("SELECT id FROM clients WHERE id = ?1", [id], |r| r.get(0)).optional()?;
+                let hit: Option<i64> = super::sqlite(&self.db)?
+                    .query_row("SELECT id FROM clients WHERE id = ?1", [id], |r| r.get(0))
+                    .optional()?;
                 if let Some(id) = hit {
                     return Ok(ClientId(id));
                 }
             }
         }
         let key = fold(q);
-        let hit: Option<i64> =
-            self.conn.query_row("SELECT id FROM clients WHERE name_key = ?1", [&key], |r| r.get(0)).optional()?;
+        let hit: Option<i64> = super::sqlite(&self.db)?
+            .query_row("SELECT id FROM clients WHERE name_key = ?1", [&key], |r| r.get(0))
+            .optional()?;
         if let Some(id) = hit {
             return Ok(ClientId(id));
         }
-        let mut stmt = self
-            .conn
+        let mut stmt = super::sqlite(&self.db)?
             .prepare("SELECT id, name, ico FROM clients WHERE substr(name_key, 1, ?2) = ?1 ORDER BY name_key")?;
         let hits: Vec<(i64, String, Option<String>)> = stmt
             .query_map(params![key, key.chars().count() as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
@@ -344,7 +342,7 @@ impl Store {
 
     /// Number of linked (not deleted) items of a client, by kind.
     pub fn client_item_counts(&self, id: ClientId) -> Result<BTreeMap<String, i64>> {
-        let mut stmt = self.conn.prepare_cached(
+        let mut stmt = super::sqlite(&self.db)?.prepare_cached(
             "SELECT kind, COUNT(DISTINCT item_id) FROM item_links INDEXED BY item_links_client_kind
              WHERE client_id = ?1 AND live = 1 GROUP BY kind",
         )?;
@@ -373,7 +371,7 @@ impl Store {
         if name.is_empty() {
             return Err(StoreError::Invalid("a contact needs a name".into()));
         }
-        let tx = self.conn.transaction()?;
+        let tx = super::sqlite(&self.db)?.unchecked_transaction()?;
         let (phone, role) = (blank_to_none(input.phone.clone()), blank_to_none(input.role.clone()));
         tx.execute(
             "INSERT INTO contacts (client_id, name, phone, role, phone_source, role_source, name_key)
@@ -424,7 +422,7 @@ impl Store {
     /// Changes a contact and re-matches what it can affect.
     pub fn edit_contact(&mut self, id: ContactId, patch: &ContactPatch) -> Result<()> {
         let current = self.contact(id)?;
-        let tx = self.conn.transaction()?;
+        let tx = super::sqlite(&self.db)?.unchecked_transaction()?;
         let name = patch.name.as_deref().map(str::trim).unwrap_or(&current.name);
         if name.is_empty() {
             return Err(StoreError::Invalid("a contact needs a name".into()));
@@ -479,7 +477,7 @@ impl Store {
     /// still belong to the client by domain).
     pub fn remove_contact(&mut self, id: ContactId) -> Result<()> {
         let current = self.contact(id)?;
-        let tx = self.conn.transaction()?;
+        let tx = super::sqlite(&self.db)?.unchecked_transaction()?;
         let rev = super::next_counter(&tx, "rev")?;
         tx.execute(
             "UPDATE items SET rev = ?2 WHERE id IN (SELECT item_id FROM item_links WHERE contact_id = ?1)",
@@ -496,8 +494,7 @@ impl Store {
 
     /// One contact with its addresses.
     pub fn contact(&self, id: ContactId) -> Result<Contact> {
-        let mut c = self
-            .conn
+        let mut c = super::sqlite(&self.db)?
             .query_row(&format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE id = ?1"), [id.0], contact_from_row)
             .optional()?
             .ok_or_else(|| StoreError::NotFound { what: "contact", query: id.to_string() })?;
@@ -506,16 +503,16 @@ impl Store {
     }
 
     fn contact_emails(&self, id: ContactId) -> Result<Vec<String>> {
-        let mut stmt =
-            self.conn.prepare_cached("SELECT email FROM contact_emails WHERE contact_id = ?1 ORDER BY email")?;
+        let mut stmt = super::sqlite(&self.db)?
+            .prepare_cached("SELECT email FROM contact_emails WHERE contact_id = ?1 ORDER BY email")?;
         let rows = stmt.query_map([id.0], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// The contacts of a client, by name.
     pub fn contacts(&self, client: ClientId) -> Result<Vec<Contact>> {
-        let mut stmt =
-            self.conn.prepare(&format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE client_id = ?1 ORDER BY name"))?;
+        let mut stmt = super::sqlite(&self.db)?
+            .prepare(&format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE client_id = ?1 ORDER BY name"))?;
         let mut out: Vec<Contact> = stmt.query_map([client.0], contact_from_row)?.collect::<rusqlite::Result<_>>()?;
         for c in &mut out {
             c.emails = self.contact_emails(c.id)?;
@@ -529,8 +526,7 @@ impl Store {
         let q = query.trim();
         let scope = client.map(|c| c.0);
         if let Ok(id) = q.parse::<i64>() {
-            let hit: Option<i64> = self
-                .conn
+            let hit: Option<i64> = super::sqlite(&self.db)?
                 .query_row(
                     "SELECT id FROM contacts WHERE id = ?1 AND (?2 IS NULL OR client_id = ?2)",
                     params![id, scope],
@@ -543,7 +539,7 @@ impl Store {
         }
         let mut candidates: BTreeSet<i64> = BTreeSet::new();
         if let Some(addr) = crate::address::normalize(q) {
-            let mut stmt = self.conn.prepare(
+            let mut stmt = super::sqlite(&self.db)?.prepare(
                 "SELECT c.id FROM contacts c JOIN contact_emails e ON e.contact_id = c.id
                  WHERE e.email = ?1 AND (?2 IS NULL OR c.client_id = ?2)",
             )?;
@@ -553,7 +549,8 @@ impl Store {
         }
         if candidates.is_empty() {
             let key = fold(q);
-            let mut stmt = self.conn.prepare("SELECT id, name FROM contacts WHERE (?1 IS NULL OR client_id = ?1)")?;
+            let mut stmt = super::sqlite(&self.db)?
+                .prepare("SELECT id, name FROM contacts WHERE (?1 IS NULL OR client_id = ?1)")?;
             let all: Vec<(i64, String)> =
                 stmt.query_map(params![scope], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
             let exact: Vec<i64> = all.iter().filter(|(_, n)| fold(n) == key).map(|(i, _)| *i).collect();

@@ -60,7 +60,7 @@ impl Store {
         }
         let ts = now();
         let date = d.date.unwrap_or_else(|| chrono::Local::now().date_naive());
-        let n = self.conn.execute(
+        let n = super::sqlite(&self.db)?.execute(
             "INSERT OR IGNORE INTO deals (client_id, title, value, currency, status, date, products, number, import_key, created_at, updated_at, origin)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, CASE WHEN ?9 IS NULL THEN 'manual' ELSE 'import' END)",
             params![
@@ -79,7 +79,7 @@ impl Store {
         if n == 0 {
             return Ok(None);
         }
-        let id = self.conn.last_insert_rowid();
+        let id = super::sqlite(&self.db)?.last_insert_rowid();
         self.sync_deal_item(id)?;
         Ok(Some(id))
     }
@@ -113,7 +113,7 @@ impl Store {
         let changes = super::Changes { items: &items, replace: true, ..Default::default() };
         let (outcomes, _) = self.apply(&changes)?;
         if let Some(super::IngestOutcome::New(item) | super::IngestOutcome::Updated(item)) = outcomes.first() {
-            self.conn.execute("DELETE FROM item_links WHERE item_id = ?1", [item.0])?;
+            super::sqlite(&self.db)?.execute("DELETE FROM item_links WHERE item_id = ?1", [item.0])?;
             self.link_manual(*item, ClientId(d.client_id), None)?;
         }
         Ok(())
@@ -122,8 +122,7 @@ impl Store {
     /// Deals without their history item (one made from an invoice whose
     /// item a crash kept from being written) get it. Returns how many.
     pub fn sync_missing_deal_items(&mut self) -> Result<usize> {
-        let missing: Vec<i64> = self
-            .conn
+        let missing: Vec<i64> = super::sqlite(&self.db)?
             .prepare(
                 "SELECT d.id FROM deals d WHERE d.origin = 'isdoc' AND NOT EXISTS
                  (SELECT 1 FROM item_sources s WHERE s.source = 'deals' AND s.key = CAST(d.id AS TEXT))",
@@ -149,7 +148,7 @@ impl Store {
         products: Option<&[String]>,
     ) -> Result<()> {
         let cur = self.deal(id)?;
-        self.conn.execute(
+        super::sqlite(&self.db)?.execute(
             "UPDATE deals SET title = ?2, value = ?3, currency = ?4, status = ?5, date = ?6, products = ?7, updated_at = ?8 WHERE id = ?1",
             params![
                 id,
@@ -183,7 +182,7 @@ impl Store {
     /// Everybody's won sales (purchases left out), summed by currency:
     /// what a client's share of revenue is measured against.
     pub fn won_sales_by_currency(&self) -> Result<std::collections::BTreeMap<String, f64>> {
-        let mut stmt = self.conn.prepare_cached(
+        let mut stmt = super::sqlite(&self.db)?.prepare_cached(
             "SELECT d.currency, SUM(d.value) FROM deals d JOIN clients c ON c.id = d.client_id
              WHERE d.status = 'won' AND d.side != 'purchase' GROUP BY d.currency",
         )?;
@@ -197,7 +196,7 @@ impl Store {
                     d.side, d.origin, d.item_id, d.details
              FROM deals d JOIN clients c ON c.id = d.client_id WHERE {condition} ORDER BY d.date DESC, d.id DESC"
         );
-        let mut stmt = self.conn.prepare(&sql)?;
+        let mut stmt = super::sqlite(&self.db)?.prepare(&sql)?;
         let rows = stmt.query_map([arg], |r| {
             let date: String = r.get(7)?;
             let products: String = r.get(8)?;
@@ -223,14 +222,14 @@ impl Store {
 
     /// The legal form of a client (from ARES).
     pub fn set_legal_form(&self, client: ClientId, form: Option<&str>) -> Result<()> {
-        self.conn.execute("UPDATE clients SET legal_form = ?2 WHERE id = ?1", params![client.0, form])?;
+        super::sqlite(&self.db)?
+            .execute("UPDATE clients SET legal_form = ?2 WHERE id = ?1", params![client.0, form])?;
         Ok(())
     }
 
     /// The legal form of a client, when known.
     pub fn legal_form(&self, client: ClientId) -> Result<Option<String>> {
-        Ok(self
-            .conn
+        Ok(super::sqlite(&self.db)?
             .query_row("SELECT legal_form FROM clients WHERE id = ?1", [client.0], |r| r.get::<_, Option<String>>(0))
             .optional()?
             .flatten())

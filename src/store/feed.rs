@@ -33,7 +33,7 @@ pub struct IndexDoc {
 impl Store {
     /// Up to `limit` items with `rev > after`, in rev order.
     pub fn index_feed(&self, after: i64, limit: usize) -> Result<Vec<IndexDoc>> {
-        let mut stmt = self.conn.prepare_cached(
+        let mut stmt = super::sqlite(&self.db)?.prepare_cached(
             "SELECT id, rev, kind, date, direction, subject, body, deleted_at IS NOT NULL
              FROM items WHERE rev > ?1 ORDER BY rev LIMIT ?2",
         )?;
@@ -58,7 +58,7 @@ impl Store {
         };
         let pos: HashMap<i64, usize> = docs.iter().enumerate().map(|(i, d)| (d.id, i)).collect();
         let range = params![after, last];
-        let mut stmt = self.conn.prepare_cached(
+        let mut stmt = super::sqlite(&self.db)?.prepare_cached(
             "SELECT p.item_id, p.role, p.name, p.address FROM item_participants p JOIN items i ON i.id = p.item_id
              WHERE i.rev > ?1 AND i.rev <= ?2",
         )?;
@@ -80,7 +80,7 @@ impl Store {
             }
             d.participants.push(text);
         }
-        let mut stmt = self.conn.prepare_cached(
+        let mut stmt = super::sqlite(&self.db)?.prepare_cached(
             "SELECT a.item_id, a.name FROM item_attachments a JOIN items i ON i.id = a.item_id WHERE i.rev > ?1 AND i.rev <= ?2",
         )?;
         let mut rows = stmt.query(range)?;
@@ -89,7 +89,7 @@ impl Store {
                 docs[i].attachments.push(r.get(1)?);
             }
         }
-        let mut stmt = self.conn.prepare_cached(
+        let mut stmt = super::sqlite(&self.db)?.prepare_cached(
             "SELECT l.item_id, l.client_id, l.contact_id FROM item_links l JOIN items i ON i.id = l.item_id
              WHERE i.rev > ?1 AND i.rev <= ?2",
         )?;
@@ -113,12 +113,12 @@ impl Store {
 
     /// The highest item rev (0 when there are no items).
     pub fn max_rev(&self) -> Result<i64> {
-        Ok(self.conn.query_row("SELECT COALESCE(MAX(rev), 0) FROM items", [], |r| r.get(0))?)
+        Ok(super::sqlite(&self.db)?.query_row("SELECT COALESCE(MAX(rev), 0) FROM items", [], |r| r.get(0))?)
     }
 
     /// Every live (not deleted) item id with its rev, for drift checks.
     pub fn live_revs(&self) -> Result<HashMap<i64, i64>> {
-        let mut stmt = self.conn.prepare("SELECT id, rev FROM items WHERE deleted_at IS NULL")?;
+        let mut stmt = super::sqlite(&self.db)?.prepare("SELECT id, rev FROM items WHERE deleted_at IS NULL")?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -126,14 +126,14 @@ impl Store {
     /// Id → rev of deleted items (their removal from the index is pending
     /// until a commit covers their rev).
     pub fn deleted_revs(&self) -> Result<HashMap<i64, i64>> {
-        let mut stmt = self.conn.prepare("SELECT id, rev FROM items WHERE deleted_at IS NOT NULL")?;
+        let mut stmt = super::sqlite(&self.db)?.prepare("SELECT id, rev FROM items WHERE deleted_at IS NOT NULL")?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// Marks items as changed so the index picks them up again.
     pub fn touch_items(&mut self, ids: &[i64]) -> Result<()> {
-        let tx = self.conn.transaction()?;
+        let tx = super::sqlite(&self.db)?.unchecked_transaction()?;
         for id in ids {
             let rev = super::next_counter(&tx, "rev")?;
             tx.execute("UPDATE items SET rev = ?2 WHERE id = ?1", params![id, rev])?;

@@ -214,7 +214,7 @@ impl Store {
         loop {
             let mut dir = self.take_directory()?;
             let mut auto = super::auto::State { policy: self.policy.auto_contacts, ..Default::default() };
-            let result = ingest_tx(&mut self.conn, &dir, &mut auto, changes);
+            let result = ingest_tx(super::sqlite(&self.db)?, &dir, &mut auto, changes);
             // Contacts found in the mail join the cached directory as they
             // were stored; it is built again only when someone else changed
             // the directory too (and on an error).
@@ -241,7 +241,7 @@ impl Store {
     /// Records that a source no longer holds an item (expunged, file
     /// deleted); the item stays in the history.
     pub fn mark_gone(&mut self, key: &SourceKey) -> Result<bool> {
-        let n = self.conn.execute(
+        let n = super::sqlite(&self.db)?.execute(
             "UPDATE item_sources SET gone_at = ?3 WHERE source = ?1 AND key = ?2 AND gone_at IS NULL",
             params![key.source, key.key, now()],
         )?;
@@ -250,15 +250,15 @@ impl Store {
 
     /// The keys a source holds in the store (not marked gone).
     pub fn source_keys(&self, source: &str) -> Result<std::collections::HashSet<String>> {
-        let mut stmt =
-            self.conn.prepare_cached("SELECT key FROM item_sources WHERE source = ?1 AND gone_at IS NULL")?;
+        let mut stmt = super::sqlite(&self.db)?
+            .prepare_cached("SELECT key FROM item_sources WHERE source = ?1 AND gone_at IS NULL")?;
         let rows = stmt.query_map([source], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// Key → content hash of a source's items that are neither gone nor deleted.
     pub fn source_hashes(&self, source: &str) -> Result<std::collections::HashMap<String, String>> {
-        let mut stmt = self.conn.prepare_cached(
+        let mut stmt = super::sqlite(&self.db)?.prepare_cached(
             "SELECT s.key, i.content_hash FROM item_sources s JOIN items i ON i.id = s.item_id
              WHERE s.source = ?1 AND s.gone_at IS NULL AND i.deleted_at IS NULL",
         )?;
@@ -268,7 +268,7 @@ impl Store {
 
     /// Key → date of a source's items that are neither gone nor deleted.
     pub fn source_dates(&self, source: &str) -> Result<KnownDates> {
-        let mut stmt = self.conn.prepare_cached(
+        let mut stmt = super::sqlite(&self.db)?.prepare_cached(
             "SELECT s.key, i.date FROM item_sources s JOIN items i ON i.id = s.item_id
              WHERE s.source = ?1 AND s.gone_at IS NULL AND i.deleted_at IS NULL",
         )?;
@@ -285,7 +285,7 @@ impl Store {
     pub fn link_manual(&mut self, item: ItemId, client: ClientId, contact: Option<ContactId>) -> Result<()> {
         self.item(item)?;
         self.client(client)?;
-        let tx = self.conn.transaction()?;
+        let tx = super::sqlite(&self.db)?.unchecked_transaction()?;
         tx.execute(
             "DELETE FROM item_links WHERE item_id = ?1 AND client_id = ?2 AND reason = 'manual'",
             params![item.0, client.0],
@@ -299,7 +299,7 @@ impl Store {
 
     /// Removes a manual link (other links come back from re-matching).
     pub fn unlink_manual(&mut self, item: ItemId, client: ClientId) -> Result<bool> {
-        let tx = self.conn.transaction()?;
+        let tx = super::sqlite(&self.db)?.unchecked_transaction()?;
         let n = tx.execute(
             "DELETE FROM item_links WHERE item_id = ?1 AND client_id = ?2 AND reason = 'manual'",
             params![item.0, client.0],
@@ -316,13 +316,14 @@ impl Store {
     pub fn rematch_for(&mut self, domains: &[String], addresses: &[String], clients: &[ClientId]) -> Result<usize> {
         let mut ids: BTreeSet<i64> = BTreeSet::new();
         {
-            let mut by_addr = self.conn.prepare_cached("SELECT item_id FROM item_participants WHERE address = ?1")?;
+            let mut by_addr =
+                super::sqlite(&self.db)?.prepare_cached("SELECT item_id FROM item_participants WHERE address = ?1")?;
             for a in addresses {
                 for id in by_addr.query_map([a], |r| r.get(0))? {
                     ids.insert(id?);
                 }
             }
-            let mut by_domain = self.conn.prepare_cached(
+            let mut by_domain = super::sqlite(&self.db)?.prepare_cached(
                 "SELECT item_id FROM item_participants WHERE rdomain = ?1 OR (rdomain > ?2 AND rdomain < ?3)",
             )?;
             for d in domains {
@@ -333,14 +334,14 @@ impl Store {
             }
             // Notes can name a client by IČO, folder or name: few enough to look at all.
             if !domains.is_empty() || !clients.is_empty() || !addresses.is_empty() {
-                let mut notes = self
-                    .conn
+                let mut notes = super::sqlite(&self.db)?
                     .prepare_cached("SELECT id FROM items WHERE kind IN ('call', 'meeting') AND deleted_at IS NULL")?;
                 for id in notes.query_map([], |r| r.get(0))? {
                     ids.insert(id?);
                 }
             }
-            let mut by_client = self.conn.prepare_cached("SELECT item_id FROM item_links WHERE client_id = ?1")?;
+            let mut by_client =
+                super::sqlite(&self.db)?.prepare_cached("SELECT item_id FROM item_links WHERE client_id = ?1")?;
             for c in clients {
                 for id in by_client.query_map([c.0], |r| r.get(0))? {
                     ids.insert(id?);
@@ -354,7 +355,7 @@ impl Store {
     /// Re-matches every stored item (after a config change).
     pub fn rematch_all(&mut self) -> Result<usize> {
         let ids: Vec<ItemId> = {
-            let mut stmt = self.conn.prepare("SELECT id FROM items")?;
+            let mut stmt = super::sqlite(&self.db)?.prepare("SELECT id FROM items")?;
             stmt.query_map([], |r| Ok(ItemId(r.get(0)?)))?.collect::<rusqlite::Result<_>>()?
         };
         self.rematch_items(&ids)
@@ -377,7 +378,7 @@ impl Store {
                 std::thread::sleep(REMATCH_PAUSE);
             }
             let mut dir = self.take_directory()?;
-            let (n, after) = rematch_chunk(&mut self.conn, &dir.1, chunk, &mut threads, &mut auto)?;
+            let (n, after) = rematch_chunk(super::sqlite(&self.db)?, &dir.1, chunk, &mut threads, &mut auto)?;
             if super::auto::follow(&mut dir, &mut auto.created, after) {
                 self.put_directory(dir);
             }
@@ -385,7 +386,7 @@ impl Store {
         }
         let threads: Vec<i64> = threads.into_iter().collect();
         for chunk in threads.chunks(REMATCH_CHUNK) {
-            let tx = self.conn.transaction()?;
+            let tx = super::sqlite(&self.db)?.unchecked_transaction()?;
             for t in chunk {
                 changed += propagate_thread(&tx, *t)?;
             }
@@ -396,8 +397,7 @@ impl Store {
 
     /// One item, whole.
     pub fn item(&self, id: ItemId) -> Result<ItemRow> {
-        let mut row = self
-            .conn
+        let mut row = super::sqlite(&self.db)?
             .query_row(
                 "SELECT id, kind, date, date_source, direction, subject, body, message_id, thread_id, content_hash, size, extra, deleted_at, rev
                  FROM items WHERE id = ?1",
@@ -429,9 +429,9 @@ impl Store {
             )
             .optional()?
             .ok_or_else(|| StoreError::NotFound { what: "item", query: id.to_string() })?;
-        row.participants = load_participants(&self.conn, id)?;
+        row.participants = load_participants(super::sqlite(&self.db)?, id)?;
         row.links = self.item_links(id)?;
-        let mut stmt = self.conn.prepare_cached(
+        let mut stmt = super::sqlite(&self.db)?.prepare_cached(
             "SELECT name, mime, size, content_hash FROM item_attachments WHERE item_id = ?1 ORDER BY rowid",
         )?;
         row.attachments = stmt
@@ -444,8 +444,7 @@ impl Store {
                 })
             })?
             .collect::<rusqlite::Result<_>>()?;
-        let mut stmt = self
-            .conn
+        let mut stmt = super::sqlite(&self.db)?
             .prepare_cached("SELECT source, key, gone_at FROM item_sources WHERE item_id = ?1 ORDER BY source, key")?;
         row.sources = stmt
             .query_map([id.0], |r| {
@@ -463,7 +462,7 @@ impl Store {
 
     /// The links of an item, with client and contact names.
     pub fn item_links(&self, id: ItemId) -> Result<Vec<LinkRow>> {
-        let mut stmt = self.conn.prepare_cached(
+        let mut stmt = super::sqlite(&self.db)?.prepare_cached(
             "SELECT l.client_id, c.name, l.contact_id, p.name, l.reason, l.ambiguous, l.evidence
              FROM item_links l JOIN clients c ON c.id = l.client_id LEFT JOIN contacts p ON p.id = l.contact_id
              WHERE l.item_id = ?1 ORDER BY c.name_key, p.name",
@@ -485,7 +484,7 @@ impl Store {
     /// Ids of a client's items, newest first.
     /// Events still ahead belong to the agenda, not to what happened.
     pub fn client_item_ids(&self, client: ClientId, limit: usize, deleted: bool) -> Result<Vec<ItemId>> {
-        let mut stmt = self.conn.prepare_cached(
+        let mut stmt = super::sqlite(&self.db)?.prepare_cached(
             "SELECT DISTINCT l.item_id, l.date FROM item_links l INDEXED BY item_links_client_date
              WHERE l.client_id = ?1 AND l.live = 1 - ?3 AND NOT (l.kind = 'event' AND l.date > ?4)
              ORDER BY l.date DESC, l.item_id DESC LIMIT ?2",
@@ -505,13 +504,13 @@ impl Store {
         let fmt = |d: DateTime<Utc>| d.to_rfc3339_opts(SecondsFormat::Secs, true);
         // One client: its links in date order; everyone: the items by date.
         let mut stmt = match client {
-            Some(_) => self.conn.prepare_cached(
+            Some(_) => super::sqlite(&self.db)?.prepare_cached(
                 "SELECT DISTINCT item_id, date FROM item_links
                  WHERE client_id = ?3 AND live = 1 AND kind = 'event' AND date >= ?1 AND date < ?2
                    AND item_id NOT IN (SELECT item_id FROM events WHERE cancelled = 1)
                  ORDER BY date, item_id",
             )?,
-            None => self.conn.prepare_cached(
+            None => super::sqlite(&self.db)?.prepare_cached(
                 "SELECT id, date FROM items
                  WHERE kind = 'event' AND deleted_at IS NULL AND date >= ?1 AND date < ?2 AND ?3 IS NULL
                    AND id NOT IN (SELECT item_id FROM events WHERE cancelled = 1)
@@ -530,7 +529,7 @@ impl Store {
         before: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<ItemId>> {
-        let mut stmt = self.conn.prepare_cached(
+        let mut stmt = super::sqlite(&self.db)?.prepare_cached(
             "SELECT DISTINCT item_id, date FROM item_links
              WHERE client_id = ?1 AND live = 1 AND kind = ?2 AND date < ?3
              ORDER BY date DESC, item_id DESC LIMIT ?4",
@@ -544,7 +543,8 @@ impl Store {
 
     /// Number of items seen per source.
     pub fn source_counts(&self) -> Result<BTreeMap<String, i64>> {
-        let mut stmt = self.conn.prepare("SELECT source, COUNT(DISTINCT item_id) FROM item_sources GROUP BY source")?;
+        let mut stmt = super::sqlite(&self.db)?
+            .prepare("SELECT source, COUNT(DISTINCT item_id) FROM item_sources GROUP BY source")?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -553,7 +553,7 @@ impl Store {
     /// calendar account's calendars: `caldav:jana/`), gone keys left out.
     pub fn live_items_of_sources(&self, prefix: &str) -> Result<i64> {
         let like = format!("{}%", prefix.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-        Ok(self.conn.query_row(
+        Ok(super::sqlite(&self.db)?.query_row(
             "SELECT COUNT(DISTINCT s.item_id) FROM item_sources s JOIN items i ON i.id = s.item_id
              WHERE s.source LIKE ?1 ESCAPE '\\' AND s.gone_at IS NULL AND i.deleted_at IS NULL",
             [like],
@@ -564,7 +564,7 @@ impl Store {
     /// The live source keys of every stored occurrence of the event `uid`
     /// (where a calendar account holds it: to change it there).
     pub fn event_keys(&self, uid: &str) -> Result<Vec<SourceKey>> {
-        let mut stmt = self.conn.prepare(
+        let mut stmt = super::sqlite(&self.db)?.prepare(
             "SELECT s.source, s.key FROM events e JOIN item_sources s ON s.item_id = e.item_id
              WHERE e.uid = ?1 AND s.gone_at IS NULL ORDER BY s.source, s.key",
         )?;
@@ -574,7 +574,7 @@ impl Store {
 
     /// Number of live items linked to at least one client.
     pub fn linked_item_count(&self) -> Result<i64> {
-        Ok(self.conn.query_row(
+        Ok(super::sqlite(&self.db)?.query_row(
             "SELECT COUNT(DISTINCT l.item_id) FROM item_links l JOIN items i ON i.id = l.item_id WHERE i.deleted_at IS NULL",
             [],
             |r| r.get(0),
@@ -583,7 +583,8 @@ impl Store {
 
     /// Number of items, by kind.
     pub fn item_counts(&self) -> Result<BTreeMap<String, i64>> {
-        let mut stmt = self.conn.prepare("SELECT kind, COUNT(*) FROM items WHERE deleted_at IS NULL GROUP BY kind")?;
+        let mut stmt = super::sqlite(&self.db)?
+            .prepare("SELECT kind, COUNT(*) FROM items WHERE deleted_at IS NULL GROUP BY kind")?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -607,13 +608,13 @@ pub const REMATCH_CHUNK: usize = 500;
 
 /// Re-matches one chunk of items in one transaction; records their threads.
 fn rematch_chunk(
-    conn: &mut rusqlite::Connection,
+    conn: &rusqlite::Connection,
     dir: &Directory,
     ids: &[ItemId],
     threads: &mut BTreeSet<i64>,
     auto: &mut super::auto::State,
 ) -> Result<(usize, i64)> {
-    let tx = conn.transaction()?;
+    let tx = conn.unchecked_transaction()?;
     let mut changed = 0;
     let ts = now();
     for id in ids {
@@ -681,12 +682,12 @@ fn rematch_chunk(
 type Applied = (Vec<IngestOutcome>, Vec<String>);
 
 fn ingest_tx(
-    conn: &mut rusqlite::Connection,
+    conn: &rusqlite::Connection,
     (version, dir): &(i64, Directory),
     auto: &mut super::auto::State,
     changes: &Changes<'_>,
 ) -> Result<Option<(Applied, i64)>> {
-    let tx = conn.transaction()?;
+    let tx = conn.unchecked_transaction()?;
     // Under the write lock: is the directory still the one we built?
     if directory_version_in(&tx)? != *version {
         return Ok(None);

@@ -27,6 +27,8 @@ use std::path::Path;
 use chrono::Utc;
 use rusqlite::{Connection, OptionalExtension, params};
 
+use db::Db;
+
 pub use auto::{InvoiceFacts, InvoiceLine, display_phone};
 pub use clients::{ClientInput, ClientPatch, ContactInput, ContactPatch, name_key};
 pub use deals::{DEAL_STATUSES, Deal, DealInput};
@@ -90,9 +92,10 @@ impl StoreError {
     }
 }
 
-/// The store: one SQLite connection plus the matcher's view of the directory.
+/// The store: one database connection (SQLite or PostgreSQL) plus the
+/// matcher's view of the directory.
 pub struct Store {
-    conn: Connection,
+    db: Db,
     policy: Policy,
     /// Cached matcher directory with the `directory_version` it was built
     /// at; rebuilt when any process (this one, the CLI, the web) changes
@@ -166,17 +169,35 @@ impl Store {
         // A 32 MB page cache: bulk imports read back what they just wrote.
         conn.pragma_update(None, "cache_size", -32_768)?;
         migrate(&mut conn)?;
-        Ok(Store { conn, policy, directory: None, files: None })
+        Ok(Store { db: Db::sqlite(conn), policy, directory: None, files: None })
+    }
+
+    /// Opens the store in a PostgreSQL database (issue 19), creating its
+    /// schema or migrating it. Documents are kept in `files`.
+    pub fn open_postgres(target: &pg::PgTarget, policy: Policy, files: Option<std::path::PathBuf>) -> Result<Store> {
+        let db = pg::connect(target)?;
+        pg::migrate(&db)?;
+        let mut store = Store { db, policy, directory: None, files };
+        if let Err(e) = store.sync_missing_deal_items() {
+            tracing::debug!("cannot give every deal its history item yet: {e}");
+        }
+        Ok(store)
+    }
+
+    /// The store's database connection.
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// The SQLite connection, for what only SQLite has (pragmas, backups);
+    /// an error on PostgreSQL.
+    pub fn sqlite(&self) -> Result<&Connection> {
+        sqlite(&self.db)
     }
 
     /// The schema version the database is at.
     pub fn schema_version(&self) -> Result<i64> {
-        Ok(self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
-    }
-
-    /// Read-only access for the query side (history, search joins, stats).
-    pub fn conn(&self) -> &Connection {
-        &self.conn
+        Ok(sqlite(&self.db)?.query_row("PRAGMA user_version", [], |r| r.get(0))?)
     }
 
     /// The matcher's directory, rebuilt when the stored directory changed
@@ -208,7 +229,7 @@ impl Store {
     /// A number that grows with every change to the directory (triggers in
     /// the schema bump it), whichever process makes it.
     pub fn directory_version(&self) -> Result<i64> {
-        items::directory_version_in(&self.conn)
+        items::directory_version_in(sqlite(&self.db)?)
     }
 
     /// Lets this connection leave checkpoints of the write-ahead log to
@@ -216,7 +237,7 @@ impl Store {
     /// the writer then checkpoints by itself only when the log passes
     /// `pages` pages, a safety net should the other stop.
     pub fn leave_checkpoints(&self, pages: i64) -> Result<()> {
-        self.conn.pragma_update(None, "wal_autocheckpoint", pages)?;
+        sqlite(&self.db)?.pragma_update(None, "wal_autocheckpoint", pages)?;
         Ok(())
     }
 
@@ -225,7 +246,7 @@ impl Store {
     /// is not the writer's, so that a bulk import's checkpoints run on
     /// another core.
     pub fn checkpoint(&self) -> Result<()> {
-        self.conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        sqlite(&self.db)?.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
         Ok(())
     }
 
@@ -236,7 +257,7 @@ impl Store {
 
     /// The database file, or `None` for a store kept in memory.
     pub fn db_path(&self) -> Option<std::path::PathBuf> {
-        self.conn.path().filter(|p| !p.is_empty()).map(std::path::PathBuf::from)
+        self.db.as_sqlite()?.path().filter(|p| !p.is_empty()).map(std::path::PathBuf::from)
     }
 
     /// Replaces the matching policy (own addresses, free mail, blocklist),
@@ -250,31 +271,31 @@ impl Store {
 
     fn build_directory(&self) -> Result<Directory> {
         let mut d = Directory::new(&self.policy);
-        let mut stmt = self.conn.prepare("SELECT domain, client_id FROM client_domains")?;
+        let mut stmt = sqlite(&self.db)?.prepare("SELECT domain, client_id FROM client_domains")?;
         for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
             let (domain, client) = row?;
             d.add_domain(&domain, crate::model::ClientId(client));
         }
-        let mut stmt = self.conn.prepare(
+        let mut stmt = sqlite(&self.db)?.prepare(
             "SELECT e.email, c.id, c.client_id FROM contact_emails e JOIN contacts c ON c.id = e.contact_id",
         )?;
         for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))? {
             let (email, contact, client) = row?;
             d.add_contact_address(&email, Some(crate::model::ContactId(contact)), crate::model::ClientId(client));
         }
-        let mut stmt = self.conn.prepare("SELECT id, name, ico FROM clients")?;
+        let mut stmt = sqlite(&self.db)?.prepare("SELECT id, name, ico FROM clients")?;
         for row in
             stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?)))?
         {
             let (id, name, ico) = row?;
             d.add_client(crate::model::ClientId(id), &name, ico.as_deref());
         }
-        let mut stmt = self.conn.prepare("SELECT id, client_id, name FROM contacts")?;
+        let mut stmt = sqlite(&self.db)?.prepare("SELECT id, client_id, name FROM contacts")?;
         for row in stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?)))? {
             let (id, client, name) = row?;
             d.add_contact_name(crate::model::ContactId(id), crate::model::ClientId(client), &name);
         }
-        let mut stmt = self.conn.prepare("SELECT email, client_id FROM client_emails")?;
+        let mut stmt = sqlite(&self.db)?.prepare("SELECT email, client_id FROM client_emails")?;
         for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
             let (email, client) = row?;
             d.add_contact_address(&email, None, crate::model::ClientId(client));
@@ -287,7 +308,9 @@ impl Store {
 
     /// Reads a source's cursor.
     pub fn cursor(&self, source: &str) -> Result<Option<String>> {
-        Ok(self.conn.query_row("SELECT value FROM cursors WHERE source = ?1", [source], |r| r.get(0)).optional()?)
+        Ok(sqlite(&self.db)?
+            .query_row("SELECT value FROM cursors WHERE source = ?1", [source], |r| r.get(0))
+            .optional()?)
     }
 
     /// Records what a source is doing. `error` sets the last error; a state
@@ -301,15 +324,15 @@ impl Store {
     ) -> Result<()> {
         // Status is news, not truth: it never waits long for a busy
         // database (the caller keeps it and tries again).
-        self.conn.busy_timeout(STATUS_BUSY_TIMEOUT)?;
+        sqlite(&self.db)?.busy_timeout(STATUS_BUSY_TIMEOUT)?;
         let result = self.write_source_status(source, state, error, counts);
-        self.conn.busy_timeout(BUSY_TIMEOUT)?;
+        sqlite(&self.db)?.busy_timeout(BUSY_TIMEOUT)?;
         result
     }
 
     fn write_source_status(&self, source: &str, state: &str, error: Option<&str>, counts: Option<&str>) -> Result<()> {
         let ts = now();
-        self.conn.execute(
+        sqlite(&self.db)?.execute(
             "INSERT INTO source_status (source, state, last_success, last_error, last_error_at, counts, updated_at)
              VALUES (?1, ?2, CASE WHEN ?4 IS NOT NULL THEN ?3 END, ?5, CASE WHEN ?5 IS NOT NULL THEN ?3 END, COALESCE(?4, '{}'), ?3)
              ON CONFLICT(source) DO UPDATE SET
@@ -328,7 +351,7 @@ impl Store {
     /// last error, when, counts JSON, updated).
     #[allow(clippy::type_complexity)]
     pub fn source_statuses(&self) -> Result<Vec<SourceStatusRow>> {
-        let mut stmt = self.conn.prepare(
+        let mut stmt = sqlite(&self.db)?.prepare(
             "SELECT source, state, last_success, last_error, last_error_at, counts, updated_at FROM source_status ORDER BY source",
         )?;
         let rows =
@@ -338,17 +361,23 @@ impl Store {
 
     /// Reads a value from the meta table.
     pub fn meta(&self, key: &str) -> Result<Option<String>> {
-        Ok(self.conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+        Ok(sqlite(&self.db)?.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
     }
 
     /// Writes a value to the meta table.
     pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
-        self.conn.execute(
+        sqlite(&self.db)?.execute(
             "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             params![key, value],
         )?;
         Ok(())
     }
+}
+
+/// The SQLite connection of `db`; an error on PostgreSQL, for what is
+/// written for SQLite alone.
+fn sqlite(db: &Db) -> Result<&Connection> {
+    db.as_sqlite().ok_or_else(|| StoreError::Invalid("cannot do this on PostgreSQL: it needs SQLite".into()))
 }
 
 /// Next value of a named counter kept in `meta` (item revisions, thread ids).
@@ -417,11 +446,11 @@ mod tests {
         let path = dir.path().join("k.sqlite3");
         let s = Store::open(&path, Policy::default()).unwrap();
         assert_eq!(s.schema_version().unwrap(), schema::MIGRATIONS.len() as i64);
-        let mode: String = s.conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+        let mode: String = s.sqlite().unwrap().query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
         assert_eq!(mode, "wal");
         drop(s);
         let s = Store::open(&path, Policy::default()).unwrap();
-        let fk: i64 = s.conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
+        let fk: i64 = s.sqlite().unwrap().query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
         assert_eq!(fk, 1);
     }
 
@@ -460,13 +489,15 @@ mod tests {
         assert_eq!(c.phone_source.as_deref(), Some("manual"));
         assert_eq!(c.origin, "manual");
         assert_eq!(c.emails, vec!["karel.horak@acme-stavby.cz"]);
-        let key: String = s.conn.query_row("SELECT name_key FROM contacts WHERE id = 1", [], |r| r.get(0)).unwrap();
+        let key: String =
+            s.sqlite().unwrap().query_row("SELECT name_key FROM contacts WHERE id = 1", [], |r| r.get(0)).unwrap();
         assert_eq!(key, "horak karel");
         let d = s.deal(1).unwrap();
         assert_eq!((d.value, d.origin.as_str(), d.side.as_str()), (185000.0, "import", "sale"));
         assert_eq!(d.products, vec!["Rekuperace"]);
         // A credit note's negative value is allowed now.
-        s.conn
+        s.sqlite()
+            .unwrap()
             .execute(
                 "INSERT INTO deals (client_id, title, value, currency, status, date, created_at, updated_at)
                  VALUES (1, 'Dobropis', -1000, 'CZK', 'won', '2026-01-02', 'x', 'x')",
@@ -494,7 +525,8 @@ mod tests {
         let s = Store::open(&path, Policy::default()).unwrap();
         assert_eq!(s.schema_version().unwrap(), schema::MIGRATIONS.len() as i64);
         let links = |s: &Store| -> Vec<(i64, Option<i64>, String)> {
-            s.conn
+            s.sqlite()
+                .unwrap()
                 .prepare("SELECT item_id, thread_id, kind FROM item_links ORDER BY item_id")
                 .unwrap()
                 .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
@@ -503,12 +535,12 @@ mod tests {
                 .unwrap()
         };
         assert_eq!(links(&s), [(1, Some(7), "email".to_string()), (2, None, "note".to_string())]);
-        s.conn.execute("UPDATE items SET thread_id = 3 WHERE id = 1", []).unwrap();
+        s.sqlite().unwrap().execute("UPDATE items SET thread_id = 3 WHERE id = 1", []).unwrap();
         assert_eq!(links(&s)[0], (1, Some(3), "email".to_string()));
         // Schema 10: no trigger on links (an insert into a table with one
         // keeps a statement journal), and no index the others cover.
         let on_links: Vec<String> = s
-            .conn
+            .sqlite().unwrap()
             .prepare("SELECT name FROM sqlite_master WHERE tbl_name = 'item_links' AND type IN ('trigger', 'index') ORDER BY name")
             .unwrap()
             .query_map([], |r| r.get(0))
@@ -531,7 +563,7 @@ mod tests {
     #[test]
     fn counters_count() {
         let s = Store::open_in_memory(Policy::default()).unwrap();
-        assert_eq!(next_counter(&s.conn, "x").unwrap(), 1);
-        assert_eq!(next_counter(&s.conn, "x").unwrap(), 2);
+        assert_eq!(next_counter(s.sqlite().unwrap(), "x").unwrap(), 1);
+        assert_eq!(next_counter(s.sqlite().unwrap(), "x").unwrap(), 2);
     }
 }

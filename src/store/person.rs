@@ -72,7 +72,7 @@ impl Store {
         let address = normalised(address)?;
         // Only our own side is asked of it.
         let dir = crate::matcher::Directory::new(&self.policy);
-        let conn = &self.conn;
+        let conn = super::sqlite(&self.db)?;
         let mut out = Footprint { address: address.clone(), ..Footprint::default() };
         let mut names = BTreeSet::new();
         out.contacts = conn
@@ -170,8 +170,8 @@ impl Store {
         let address_hash = keyed_hash(&key, &footprint.address);
         let hashes: Vec<String> = footprint.addresses.iter().map(|a| keyed_hash(&key, a)).collect();
         // Deleted content is overwritten, not left in free pages.
-        self.conn.pragma_update(None, "secure_delete", "ON")?;
-        let tx = self.conn.transaction()?;
+        super::sqlite(&self.db)?.pragma_update(None, "secure_delete", "ON")?;
+        let tx = super::sqlite(&self.db)?.unchecked_transaction()?;
         let ts = now();
         let erased: Vec<i64> = footprint.own_items.iter().chain(&footprint.documents).copied().collect();
         for id in &erased {
@@ -247,9 +247,9 @@ impl Store {
         )?;
         let id = tx.last_insert_rowid();
         tx.commit()?;
-        self.conn.pragma_update(None, "secure_delete", "OFF")?;
+        super::sqlite(&self.db)?.pragma_update(None, "secure_delete", "OFF")?;
         // The old pages leave the log too.
-        let _ = self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        let _ = super::sqlite(&self.db)?.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
         self.directory = None;
         Ok(Erasure {
             id,
@@ -268,9 +268,10 @@ impl Store {
     /// store refused). Returns how many went.
     pub fn drop_unused_files(&self, originals: &[&str], documents: &[&str]) -> Result<usize> {
         let mut n = 0;
-        let mut item = self.conn.prepare_cached("SELECT 1 FROM items WHERE content_hash = ?1 LIMIT 1")?;
-        let mut attachment =
-            self.conn.prepare_cached("SELECT 1 FROM item_attachments WHERE content_hash = ?1 LIMIT 1")?;
+        let mut item =
+            super::sqlite(&self.db)?.prepare_cached("SELECT 1 FROM items WHERE content_hash = ?1 LIMIT 1")?;
+        let mut attachment = super::sqlite(&self.db)?
+            .prepare_cached("SELECT 1 FROM item_attachments WHERE content_hash = ?1 LIMIT 1")?;
         for (dir, hashes, attachments) in
             [(self.originals_dir(), originals, false), (self.files.clone(), documents, true)]
         {
@@ -287,7 +288,7 @@ impl Store {
 
     /// Every erasure recorded, oldest first.
     pub fn erasures(&self) -> Result<Vec<Erasure>> {
-        let mut stmt = self.conn.prepare(
+        let mut stmt = super::sqlite(&self.db)?.prepare(
             "SELECT id, at, by, address_hash, items_erased, items_redacted, contacts_erased, files_erased FROM erasures ORDER BY id",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -307,24 +308,25 @@ impl Store {
 
     /// The suppress list's key and hashes, for the matcher.
     pub(super) fn suppressed(&self) -> Result<Option<(Vec<u8>, Vec<String>)>> {
-        let hashes: Vec<String> = self
-            .conn
+        let hashes: Vec<String> = super::sqlite(&self.db)?
             .prepare("SELECT address_hash FROM suppressed")?
             .query_map([], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
         if hashes.is_empty() {
             return Ok(None);
         }
-        let key: Option<String> =
-            self.conn.query_row("SELECT value FROM meta WHERE key = 'suppress_key'", [], |r| r.get(0)).optional()?;
+        let key: Option<String> = super::sqlite(&self.db)?
+            .query_row("SELECT value FROM meta WHERE key = 'suppress_key'", [], |r| r.get(0))
+            .optional()?;
         let key = key.and_then(|k| hex::decode(k).ok()).unwrap_or_default();
         Ok(Some((key, hashes)))
     }
 
     /// The suppress list's key, made on first use.
     fn suppress_key(&self) -> Result<Vec<u8>> {
-        let key: Option<String> =
-            self.conn.query_row("SELECT value FROM meta WHERE key = 'suppress_key'", [], |r| r.get(0)).optional()?;
+        let key: Option<String> = super::sqlite(&self.db)?
+            .query_row("SELECT value FROM meta WHERE key = 'suppress_key'", [], |r| r.get(0))
+            .optional()?;
         if let Some(k) = key.and_then(|k| hex::decode(k).ok()) {
             return Ok(k);
         }
@@ -336,11 +338,13 @@ impl Store {
             &mut bytes,
         )
         .map_err(|e| StoreError::Invalid(format!("cannot read /dev/urandom for the suppress list's key: {e}")))?;
-        self.conn.execute(
+        super::sqlite(&self.db)?.execute(
             "INSERT INTO meta (key, value) VALUES ('suppress_key', ?1) ON CONFLICT(key) DO NOTHING",
             [hex::encode(bytes)],
         )?;
-        let k: String = self.conn.query_row("SELECT value FROM meta WHERE key = 'suppress_key'", [], |r| r.get(0))?;
+        let k: String =
+            super::sqlite(&self.db)?
+                .query_row("SELECT value FROM meta WHERE key = 'suppress_key'", [], |r| r.get(0))?;
         hex::decode(k).map_err(|e| StoreError::Invalid(format!("the suppress list's key is damaged: {e}")))
     }
 }

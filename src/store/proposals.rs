@@ -53,7 +53,7 @@ impl Store {
     /// Contact proposals of a client (or of everybody), pending first.
     /// `all` includes those already applied, accepted or dismissed.
     pub fn contact_proposals(&self, client: Option<ClientId>, all: bool) -> Result<Vec<ContactProposal>> {
-        let mut stmt = self.conn.prepare(
+        let mut stmt = super::sqlite(&self.db)?.prepare(
             "SELECT p.id, p.contact_id, c.name, c.client_id, cl.name, p.field, p.value,
                     CASE p.field WHEN 'phone' THEN c.phone WHEN 'role' THEN c.role END,
                     p.item_id, i.subject, i.date, p.status
@@ -84,7 +84,7 @@ impl Store {
     }
 
     fn contact_proposal(&self, id: i64) -> Result<(i64, String, String, String)> {
-        self.conn
+        super::sqlite(&self.db)?
             .query_row("SELECT contact_id, field, value, status FROM contact_proposals WHERE id = ?1", [id], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
             })
@@ -112,14 +112,14 @@ impl Store {
         if field != "address" {
             self.edit_contact(contact, &patch)?;
         }
-        self.conn.execute("UPDATE contact_proposals SET status = 'accepted' WHERE id = ?1", [id])?;
+        super::sqlite(&self.db)?.execute("UPDATE contact_proposals SET status = 'accepted' WHERE id = ?1", [id])?;
         Ok(contact)
     }
 
     /// Dismisses a proposal: it is not proposed again.
     pub fn dismiss_contact_proposal(&mut self, id: i64) -> Result<()> {
         self.contact_proposal(id)?;
-        self.conn.execute("UPDATE contact_proposals SET status = 'dismissed' WHERE id = ?1", [id])?;
+        super::sqlite(&self.db)?.execute("UPDATE contact_proposals SET status = 'dismissed' WHERE id = ?1", [id])?;
         Ok(())
     }
 
@@ -128,7 +128,7 @@ impl Store {
     /// address left and was found in mail); mail from it is re-matched.
     pub fn merge_address(&mut self, contact: ContactId, address: &str) -> Result<()> {
         let target = self.contact(contact)?;
-        let tx = self.conn.transaction()?;
+        let tx = super::sqlite(&self.db)?.unchecked_transaction()?;
         let others: Vec<i64> = tx
             .prepare("SELECT contact_id FROM contact_emails WHERE email = ?1 AND contact_id != ?2")?
             .query_map(params![address, contact.0], |r| r.get(0))?
@@ -158,7 +158,7 @@ impl Store {
         }
         let keep = self.contact(contact)?;
         let gone = self.contact(other)?;
-        let tx = self.conn.transaction()?;
+        let tx = super::sqlite(&self.db)?.unchecked_transaction()?;
         tx.execute(
             "UPDATE contacts SET phone = COALESCE(phone, ?2), phone_source = COALESCE(phone_source, ?3),
                                  role = COALESCE(role, ?4), role_source = COALESCE(role_source, ?5) WHERE id = ?1",
@@ -187,7 +187,7 @@ impl Store {
 
     /// Deal proposals (read from PDF invoices), pending first.
     pub fn deal_proposals(&self, all: bool) -> Result<Vec<DealProposal>> {
-        let mut stmt = self.conn.prepare(
+        let mut stmt = super::sqlite(&self.db)?.prepare(
             "SELECT p.id, p.client_id, c.name, p.item_id, i.subject, p.side, p.number, p.value, p.currency, p.date,
                     p.status, p.deal_id, p.credit
              FROM deal_proposals p
@@ -247,16 +247,17 @@ impl Store {
         };
         let deal = match self.add_deal(client, &input)? {
             Some(d) => d,
-            None => {
-                self.conn
-                    .query_row("SELECT id FROM deals WHERE import_key = ?1", [format!("proposal:{id}")], |r| r.get(0))?
-            }
+            None => super::sqlite(&self.db)?.query_row(
+                "SELECT id FROM deals WHERE import_key = ?1",
+                [format!("proposal:{id}")],
+                |r| r.get(0),
+            )?,
         };
-        self.conn.execute(
+        super::sqlite(&self.db)?.execute(
             "UPDATE deals SET origin = 'proposal', item_id = ?2, side = ?3, updated_at = ?4 WHERE id = ?1",
             params![deal, p.item_id, p.side, now()],
         )?;
-        self.conn
+        super::sqlite(&self.db)?
             .execute("UPDATE deal_proposals SET status = 'confirmed', deal_id = ?2 WHERE id = ?1", params![id, deal])?;
         Ok(deal)
     }
@@ -264,7 +265,7 @@ impl Store {
     /// Dismisses a deal proposal (not an invoice, or not ours).
     pub fn dismiss_deal_proposal(&mut self, id: i64) -> Result<()> {
         self.deal_proposal(id)?;
-        self.conn.execute("UPDATE deal_proposals SET status = 'dismissed' WHERE id = ?1", [id])?;
+        super::sqlite(&self.db)?.execute("UPDATE deal_proposals SET status = 'dismissed' WHERE id = ?1", [id])?;
         Ok(())
     }
 }

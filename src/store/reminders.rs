@@ -58,7 +58,7 @@ impl Store {
     /// that the plan no longer has (a cancelled or deleted event) are
     /// cancelled. Fired and missed reminders are never touched.
     pub fn plan_reminders(&mut self, kind: &str, plan: &[Planned]) -> Result<(usize, usize, usize)> {
-        let tx = self.conn.transaction()?;
+        let tx = super::sqlite(&self.db)?.unchecked_transaction()?;
         let (mut added, mut moved, mut cancelled) = (0, 0, 0);
         for p in plan {
             let current: Option<(String, String, Option<String>)> = tx
@@ -117,7 +117,7 @@ impl Store {
             "SELECT id, key, kind, item_id, client_id, title, due_at, event_start, state, fired_at FROM reminders
              WHERE {condition} ORDER BY due_at"
         );
-        let mut stmt = self.conn.prepare(&sql)?;
+        let mut stmt = super::sqlite(&self.db)?.prepare(&sql)?;
         let mut rows: Vec<ReminderRow> = stmt
             .query_map([arg], |r| {
                 let due: String = r.get(6)?;
@@ -137,7 +137,7 @@ impl Store {
                 })
             })?
             .collect::<rusqlite::Result<_>>()?;
-        let mut d = self.conn.prepare_cached(
+        let mut d = super::sqlite(&self.db)?.prepare_cached(
             "SELECT sink, state, attempts, last_error FROM reminder_deliveries WHERE reminder_id = ?1 ORDER BY sink",
         )?;
         for row in &mut rows {
@@ -152,7 +152,7 @@ impl Store {
     /// sink, in one transaction. False when it was not pending any more
     /// (another run fired it): then nothing is delivered again.
     pub fn fire_reminder(&mut self, id: i64, now: DateTime<Utc>, payload: &str, sinks: &[String]) -> Result<bool> {
-        let tx = self.conn.transaction()?;
+        let tx = super::sqlite(&self.db)?.unchecked_transaction()?;
         let n = tx.execute(
             "UPDATE reminders SET state = 'fired', fired_at = ?2, payload = ?3 WHERE id = ?1 AND state = 'pending'",
             params![id, ts(now), payload],
@@ -171,7 +171,7 @@ impl Store {
 
     /// Records a reminder that came due after its event began (kronika was down).
     pub fn miss_reminder(&self, id: i64, now: DateTime<Utc>) -> Result<bool> {
-        Ok(self.conn.execute(
+        Ok(super::sqlite(&self.db)?.execute(
             "UPDATE reminders SET state = 'missed', fired_at = ?2 WHERE id = ?1 AND state = 'pending'",
             params![id, ts(now)],
         )? == 1)
@@ -179,7 +179,7 @@ impl Store {
 
     /// Deliveries still to make (or retry) at `now`: (reminder, sink, payload, attempts).
     pub fn pending_deliveries(&self, now: DateTime<Utc>) -> Result<Vec<(i64, String, String, i64)>> {
-        let mut stmt = self.conn.prepare(
+        let mut stmt = super::sqlite(&self.db)?.prepare(
             "SELECT d.reminder_id, d.sink, r.payload, d.attempts FROM reminder_deliveries d JOIN reminders r ON r.id = d.reminder_id
              WHERE d.state = 'pending' AND (d.next_try IS NULL OR d.next_try <= ?1) ORDER BY r.due_at",
         )?;
@@ -199,11 +199,11 @@ impl Store {
         retry_at: Option<DateTime<Utc>>,
     ) -> Result<()> {
         match error {
-            None => self.conn.execute(
+            None => super::sqlite(&self.db)?.execute(
                 "UPDATE reminder_deliveries SET state = 'done', attempts = attempts + 1, last_error = NULL WHERE reminder_id = ?1 AND sink = ?2",
                 params![id, sink],
             )?,
-            Some(e) => self.conn.execute(
+            Some(e) => super::sqlite(&self.db)?.execute(
                 "UPDATE reminder_deliveries SET state = CASE WHEN ?4 IS NULL THEN 'failed' ELSE 'pending' END,
                      attempts = attempts + 1, last_error = ?3, next_try = ?4 WHERE reminder_id = ?1 AND sink = ?2",
                 params![id, sink, e, retry_at.map(ts)],
@@ -214,9 +214,12 @@ impl Store {
 
     /// When the next pending reminder or delivery retry is due.
     pub fn next_reminder_due(&self) -> Result<Option<DateTime<Utc>>> {
-        let a: Option<String> =
-            self.conn.query_row("SELECT MIN(due_at) FROM reminders WHERE state = 'pending'", [], |r| r.get(0))?;
-        let b: Option<String> = self.conn.query_row(
+        let a: Option<String> = super::sqlite(&self.db)?.query_row(
+            "SELECT MIN(due_at) FROM reminders WHERE state = 'pending'",
+            [],
+            |r| r.get(0),
+        )?;
+        let b: Option<String> = super::sqlite(&self.db)?.query_row(
             "SELECT MIN(COALESCE(next_try, '')) FROM reminder_deliveries WHERE state = 'pending'",
             [],
             |r| r.get(0),
@@ -231,7 +234,7 @@ impl Store {
 
     /// The latest interaction (not counting calendar events) of each client, for follow-ups.
     pub fn client_last_interactions(&self) -> Result<Vec<ClientActivity>> {
-        let mut stmt = self.conn.prepare(
+        let mut stmt = super::sqlite(&self.db)?.prepare(
             "SELECT c.id, c.name, (SELECT MAX(i.date) FROM items i JOIN item_links l ON l.item_id = i.id
                  WHERE l.client_id = c.id AND i.deleted_at IS NULL AND i.kind != 'event'), c.created_at FROM clients c",
         )?;

@@ -39,7 +39,7 @@ impl Store {
         before: Option<ItemId>,
         limit: usize,
     ) -> Result<Vec<ItemId>> {
-        let mut stmt = self.conn.prepare_cached(
+        let mut stmt = super::sqlite(&self.db)?.prepare_cached(
             "SELECT DISTINCT l.item_id, l.date FROM item_links l INDEXED BY item_links_client_date
              WHERE l.client_id = ?1 AND l.live = 1 AND NOT (l.kind = 'event' AND l.date > ?4)
                AND (?2 IS NULL OR (l.date, l.item_id) < (SELECT b.date, b.id FROM items b WHERE b.id = ?2))
@@ -69,7 +69,7 @@ impl Store {
     /// The newest id among a client's items (0 when none): what a card
     /// remembers to ask later for the items new since ([`Store::client_items_after`]).
     pub fn client_newest_id(&self, client: ClientId) -> Result<i64> {
-        let id: Option<i64> = self.conn.query_row(
+        let id: Option<i64> = super::sqlite(&self.db)?.query_row(
             "SELECT MAX(item_id) FROM item_links WHERE client_id = ?1",
             params![client.0],
             |r| r.get(0),
@@ -80,7 +80,7 @@ impl Store {
     /// A client's live items stored after item `after` (by id: the order
     /// they arrived in), newest first, at most `limit`; future events left out.
     pub fn client_items_after(&self, client: ClientId, after: i64, limit: usize) -> Result<Vec<ItemId>> {
-        let mut stmt = self.conn.prepare_cached(
+        let mut stmt = super::sqlite(&self.db)?.prepare_cached(
             "SELECT DISTINCT l.item_id, l.date FROM item_links l INDEXED BY item_links_client_item
              WHERE l.client_id = ?1 AND l.item_id > ?2 AND l.live = 1 AND NOT (l.kind = 'event' AND l.date > ?4)
              ORDER BY l.date DESC, l.item_id DESC LIMIT ?3",
@@ -95,7 +95,7 @@ impl Store {
     /// A client's past events and meetings (calendar events, meeting notes),
     /// newest first, at most `limit`.
     pub fn client_past_events(&self, client: ClientId, limit: usize) -> Result<Vec<ItemId>> {
-        let mut stmt = self.conn.prepare_cached(
+        let mut stmt = super::sqlite(&self.db)?.prepare_cached(
             "SELECT * FROM (SELECT item_id, date FROM item_links
                  WHERE client_id = ?1 AND live = 1 AND kind = 'event' AND date <= ?3
                    AND item_id NOT IN (SELECT item_id FROM events WHERE cancelled = 1)
@@ -115,7 +115,7 @@ impl Store {
 
     /// The live items of a thread, oldest first, at most `limit`.
     pub fn thread_items(&self, thread: i64, limit: usize) -> Result<Vec<ItemId>> {
-        let mut stmt = self.conn.prepare_cached(
+        let mut stmt = super::sqlite(&self.db)?.prepare_cached(
             "SELECT id FROM items WHERE thread_id = ?1 AND deleted_at IS NULL ORDER BY date, id LIMIT ?2",
         )?;
         let rows =

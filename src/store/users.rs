@@ -45,18 +45,18 @@ impl Store {
             return Err(StoreError::Conflict(format!("a user {name:?} exists already")));
         }
         let t = now();
-        self.conn.execute(
+        super::sqlite(&self.db)?.execute(
             "INSERT INTO users (name, email, admin, password_hash, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
             params![name, email.trim(), admin, password_hash, t],
         )?;
-        Ok(self.conn.last_insert_rowid())
+        Ok(super::sqlite(&self.db)?.last_insert_rowid())
     }
 
     /// Replaces a user's password hash and ends all their sessions.
     pub fn set_password(&mut self, name: &str, password_hash: &str) -> Result<()> {
         let user =
             self.user_by_name(name)?.ok_or_else(|| StoreError::NotFound { what: "user", query: name.to_string() })?;
-        let tx = self.conn.transaction()?;
+        let tx = super::sqlite(&self.db)?.unchecked_transaction()?;
         tx.execute(
             "UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE id = ?1",
             params![user.id, password_hash, now()],
@@ -68,16 +68,15 @@ impl Store {
 
     /// All users, by name.
     pub fn users(&self) -> Result<Vec<User>> {
-        let mut stmt =
-            self.conn.prepare_cached("SELECT id, name, email, admin, created_at FROM users ORDER BY name")?;
+        let mut stmt = super::sqlite(&self.db)?
+            .prepare_cached("SELECT id, name, email, admin, created_at FROM users ORDER BY name")?;
         let rows = stmt.query_map([], user_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// A user by exact name.
     pub fn user_by_name(&self, name: &str) -> Result<Option<User>> {
-        Ok(self
-            .conn
+        Ok(super::sqlite(&self.db)?
             .query_row(
                 "SELECT id, name, email, admin, created_at FROM users WHERE name = ?1",
                 params![name.trim()],
@@ -88,8 +87,7 @@ impl Store {
 
     /// A user with their password hash, for checking a sign-in.
     pub fn user_credentials(&self, name: &str) -> Result<Option<(User, String)>> {
-        Ok(self
-            .conn
+        Ok(super::sqlite(&self.db)?
             .query_row(
                 "SELECT id, name, email, admin, created_at, password_hash FROM users WHERE name = ?1",
                 params![name.trim()],
@@ -100,7 +98,7 @@ impl Store {
 
     /// Starts a session kept by the hash of its cookie value.
     pub fn add_session(&mut self, token_hash: &str, user: i64, csrf: &str, expires_at: DateTime<Utc>) -> Result<()> {
-        let tx = self.conn.transaction()?;
+        let tx = super::sqlite(&self.db)?.unchecked_transaction()?;
         // Expired sessions go whenever a new one starts.
         tx.execute("DELETE FROM sessions WHERE expires_at < ?1", params![now()])?;
         tx.execute(
@@ -113,8 +111,7 @@ impl Store {
 
     /// The live session with this token hash, if any.
     pub fn session(&self, token_hash: &str) -> Result<Option<Session>> {
-        let row = self
-            .conn
+        let row = super::sqlite(&self.db)?
             .query_row(
                 "SELECT u.id, u.name, u.email, u.admin, u.created_at, s.csrf, s.expires_at
                  FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1",
@@ -133,7 +130,7 @@ impl Store {
 
     /// Ends a session (sign-out).
     pub fn remove_session(&mut self, token_hash: &str) -> Result<()> {
-        self.conn.execute("DELETE FROM sessions WHERE token_hash = ?1", params![token_hash])?;
+        super::sqlite(&self.db)?.execute("DELETE FROM sessions WHERE token_hash = ?1", params![token_hash])?;
         Ok(())
     }
 }

@@ -88,7 +88,7 @@ impl Store {
             )
         };
         let (id, date, direction) = (last("id"), last("date"), last("direction"));
-        let mut stmt = self.conn.prepare_cached(&format!(
+        let mut stmt = super::sqlite(&self.db)?.prepare_cached(&format!(
             "WITH linked AS ({linked}),
              last AS (SELECT k.client_id, {id} AS id, {date} AS date, {direction} AS direction FROM linked k),
              waiting AS (SELECT * FROM last WHERE direction = 'in'
@@ -133,7 +133,7 @@ impl Store {
     /// (overdue ones included), and ones that fired or were missed since
     /// `since` (whenever they were due); by due time.
     pub fn reminders_due(&self, since: DateTime<Utc>, until: DateTime<Utc>) -> Result<Vec<ReminderDueRow>> {
-        let mut stmt = self.conn.prepare_cached(
+        let mut stmt = super::sqlite(&self.db)?.prepare_cached(
             "SELECT r.id, r.kind, r.title, r.due_at, r.event_start, r.state, r.item_id, c.id, c.name
              FROM reminders r LEFT JOIN clients c ON c.id = r.client_id
              WHERE (r.state = 'pending' AND r.due_at < ?2)
@@ -162,22 +162,25 @@ impl Store {
     /// Every client by name, with domains, company addresses and contacts
     /// (names and addresses): four statements, whatever the number of clients.
     pub fn client_list(&self) -> Result<Vec<ClientListRow>> {
-        let mut stmt = self.conn.prepare(&format!("SELECT {CLIENT_COLUMNS} FROM clients ORDER BY name_key, id"))?;
+        let mut stmt =
+            super::sqlite(&self.db)?.prepare(&format!("SELECT {CLIENT_COLUMNS} FROM clients ORDER BY name_key, id"))?;
         let clients: Vec<Client> = stmt.query_map([], client_from_row)?.collect::<rusqlite::Result<_>>()?;
         let mut domains: BTreeMap<i64, Vec<String>> = BTreeMap::new();
-        let mut stmt = self.conn.prepare("SELECT client_id, domain FROM client_domains ORDER BY client_id, domain")?;
+        let mut stmt = super::sqlite(&self.db)?
+            .prepare("SELECT client_id, domain FROM client_domains ORDER BY client_id, domain")?;
         for row in stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))? {
             let (id, d) = row?;
             domains.entry(id).or_default().push(d);
         }
         let mut emails: BTreeMap<i64, Vec<String>> = BTreeMap::new();
-        let mut stmt = self.conn.prepare("SELECT client_id, email FROM client_emails ORDER BY client_id, email")?;
+        let mut stmt =
+            super::sqlite(&self.db)?.prepare("SELECT client_id, email FROM client_emails ORDER BY client_id, email")?;
         for row in stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))? {
             let (id, e) = row?;
             emails.entry(id).or_default().push(e);
         }
         let mut contacts: BTreeMap<i64, Vec<(i64, ListContact)>> = BTreeMap::new();
-        let mut stmt = self.conn.prepare(
+        let mut stmt = super::sqlite(&self.db)?.prepare(
             "SELECT c.client_id, c.id, c.name, e.email FROM contacts c LEFT JOIN contact_emails e ON e.contact_id = c.id
              ORDER BY c.client_id, c.name, c.id, e.email",
         )?;
@@ -210,7 +213,7 @@ impl Store {
     /// before `now` (a meeting still ahead is not a contact yet): contact id
     /// → RFC 3339 date.
     pub fn contact_last_contact(&self, client: ClientId, now: DateTime<Utc>) -> Result<BTreeMap<i64, String>> {
-        let mut stmt = self.conn.prepare_cached(
+        let mut stmt = super::sqlite(&self.db)?.prepare_cached(
             "SELECT c.id, (SELECT MAX(l.date) FROM item_links l
                            WHERE l.contact_id = c.id AND l.client_id = ?1 AND l.live = 1 AND l.date <= ?2) AS last
              FROM contacts c WHERE c.client_id = ?1 AND last IS NOT NULL",
@@ -284,7 +287,7 @@ mod tests {
         put(&mut s, mail("c3", us, them, 6, &["c1", "c2"]));
         // Every link carries its item's thread, date, kind and liveness.
         let threads: Vec<(i64, Option<i64>, bool)> = s
-            .conn
+            .sqlite().unwrap()
             .prepare(
                 "SELECT i.thread_id, l.thread_id, i.date = l.date AND i.kind = l.kind AND l.live = (i.deleted_at IS NULL)
                  FROM items i JOIN item_links l ON l.item_id = i.id",
@@ -297,14 +300,18 @@ mod tests {
         assert_eq!(threads.len(), 8);
         assert!(threads.iter().all(|(i, l, same)| Some(*i) == *l && *same), "{threads:?}");
         let merged: i64 = s
-            .conn
+            .sqlite()
+            .unwrap()
             .query_row("SELECT COUNT(DISTINCT thread_id) FROM items WHERE message_id LIKE 'c%'", [], |r| r.get(0))
             .unwrap();
         assert_eq!(merged, 1);
         assert_eq!(subjects(&s, acme, None), ["mail b1", "mail a3", "mail x9"]);
         // The client's last mail of thread a deleted: our a2 is the last
         // live one, so thread a no longer waits.
-        s.conn.execute("UPDATE items SET deleted_at = '2026-03-03T00:00:00Z' WHERE message_id = 'a3'", []).unwrap();
+        s.sqlite()
+            .unwrap()
+            .execute("UPDATE items SET deleted_at = '2026-03-03T00:00:00Z' WHERE message_id = 'a3'", [])
+            .unwrap();
         assert_eq!(subjects(&s, acme, None), ["mail b1", "mail x9"]);
         assert_eq!(subjects(&s, acme, Some(5)), ["mail b1", "mail x9"]);
         let all = s.waiting_threads(None, None).unwrap();

@@ -25,13 +25,13 @@ impl Store {
     /// from that mailbox), without duplicates, sorted. A document from an
     /// attachment gets its mail's sources instead of `documents`.
     pub fn visibility_sources(&self, id: i64) -> Result<Vec<String>> {
-        let mut stmt = self.conn.prepare_cached("SELECT DISTINCT source FROM item_sources WHERE item_id = ?1")?;
+        let mut stmt =
+            super::sqlite(&self.db)?.prepare_cached("SELECT DISTINCT source FROM item_sources WHERE item_id = ?1")?;
         let own: BTreeSet<String> = stmt.query_map([id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
         let Some(derived) = own.iter().find(|s| is_derived_source(s)).cloned() else {
             return Ok(own.into_iter().collect());
         };
-        let parent: Option<i64> = self
-            .conn
+        let parent: Option<i64> = super::sqlite(&self.db)?
             .query_row(
                 "SELECT CAST(json_extract(extra, '$.from_item') AS INTEGER) FROM items WHERE id = ?1",
                 [id],
@@ -57,7 +57,7 @@ impl Store {
     /// [`Store::visibility_sources`] of every item with `after < rev <=
     /// last`, in bulk (what the index stores beside each document).
     pub fn visibility_sources_by_rev(&self, after: i64, last: i64) -> Result<HashMap<i64, Vec<String>>> {
-        let mut stmt = self.conn.prepare_cached(
+        let mut stmt = super::sqlite(&self.db)?.prepare_cached(
             "SELECT DISTINCT s.item_id, s.source FROM item_sources s JOIN items i ON i.id = s.item_id
              WHERE i.rev > ?1 AND i.rev <= ?2",
         )?;
@@ -81,19 +81,19 @@ impl Store {
     /// The highest row of `item_sources` (rows only grow: a mail seen in
     /// one more mailbox adds one without changing the item's rev).
     pub fn max_source_row(&self) -> Result<i64> {
-        Ok(self.conn.query_row("SELECT COALESCE(MAX(rowid), 0) FROM item_sources", [], |r| r.get(0))?)
+        Ok(super::sqlite(&self.db)?.query_row("SELECT COALESCE(MAX(rowid), 0) FROM item_sources", [], |r| r.get(0))?)
     }
 
     /// Items seen in a source after row `after` (up to `last`), and the
     /// documents taken from their attachments: their visibility may have
     /// grown. Live items only.
     pub fn items_with_new_sources(&self, after: i64, last: i64) -> Result<Vec<i64>> {
-        let mut stmt = self.conn.prepare_cached(
+        let mut stmt = super::sqlite(&self.db)?.prepare_cached(
             "SELECT DISTINCT s.item_id FROM item_sources s JOIN items i ON i.id = s.item_id
              WHERE s.rowid > ?1 AND s.rowid <= ?2 AND i.deleted_at IS NULL",
         )?;
         let ids: Vec<i64> = stmt.query_map(params![after, last], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
-        let mut docs = self.conn.prepare_cached(
+        let mut docs = super::sqlite(&self.db)?.prepare_cached(
             "SELECT DISTINCT d.id FROM item_attachments a
              JOIN items d ON d.content_hash = a.content_hash AND d.kind = 'document'
              WHERE a.item_id = ?1 AND d.deleted_at IS NULL
@@ -110,7 +110,7 @@ impl Store {
     /// The index document of one item (the feed, at its rev).
     pub fn index_doc(&self, id: i64) -> Result<Option<super::IndexDoc>> {
         let rev: Option<i64> =
-            self.conn.query_row("SELECT rev FROM items WHERE id = ?1", [id], |r| r.get(0)).optional()?;
+            super::sqlite(&self.db)?.query_row("SELECT rev FROM items WHERE id = ?1", [id], |r| r.get(0)).optional()?;
         let Some(rev) = rev else { return Ok(None) };
         // Revs are unique: the first item after rev - 1 is this one.
         Ok(self.index_feed(rev.saturating_sub(1), 1)?.into_iter().find(|d| d.id == id))

@@ -535,7 +535,7 @@ fn matching_uses_the_original_participants() {
 fn the_capture_lookup_is_indexed() {
     let s = store();
     let mut stmt = s
-        .conn()
+        .sqlite().unwrap()
         .prepare(
             "EXPLAIN QUERY PLAN SELECT i.id, i.subject, i.extra FROM items i
              WHERE i.date >= ?1 AND i.date < ?2 AND i.kind = 'email'

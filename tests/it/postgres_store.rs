@@ -99,7 +99,7 @@ fn the_connection_layer_behaves_alike_on_sqlite_and_postgresql() {
 
 /// (table, column) of every table but the version bookkeeping.
 fn sqlite_columns(store: &Store) -> BTreeSet<(String, String)> {
-    let conn = store.conn();
+    let conn = store.sqlite().unwrap();
     let tables: Vec<String> = conn
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
         .unwrap()
@@ -123,7 +123,8 @@ fn sqlite_columns(store: &Store) -> BTreeSet<(String, String)> {
 
 fn sqlite_indexes(store: &Store) -> BTreeSet<String> {
     store
-        .conn()
+        .sqlite()
+        .unwrap()
         .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%'")
         .unwrap()
         .query_map([], |r| r.get(0))
