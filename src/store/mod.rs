@@ -27,6 +27,7 @@ use std::path::Path;
 use chrono::Utc;
 use rusqlite::{Connection, OptionalExtension, params};
 
+use crate::args;
 use db::Db;
 
 pub use auto::{InvoiceFacts, InvoiceLine, display_phone};
@@ -229,7 +230,7 @@ impl Store {
     /// A number that grows with every change to the directory (triggers in
     /// the schema bump it), whichever process makes it.
     pub fn directory_version(&self) -> Result<i64> {
-        items::directory_version_in(sqlite(&self.db)?)
+        directory_version_of(&self.db)
     }
 
     /// Lets this connection leave checkpoints of the write-ahead log to
@@ -378,6 +379,24 @@ impl Store {
 /// written for SQLite alone.
 fn sqlite(db: &Db) -> Result<&Connection> {
     db.as_sqlite().ok_or_else(|| StoreError::Invalid("cannot do this on PostgreSQL: it needs SQLite".into()))
+}
+
+/// Next value of a named counter kept in `meta` (item revisions, thread
+/// ids), on either database.
+fn counter(db: &Db, key: &str) -> Result<i64> {
+    let next = db.value(
+        "INSERT INTO meta (key, value) VALUES (?1, '1')
+         ON CONFLICT(key) DO UPDATE SET value = CAST(CAST(meta.value AS BIGINT) + 1 AS TEXT)
+         RETURNING CAST(value AS BIGINT)",
+        args![key],
+    )?;
+    next.ok_or_else(|| StoreError::Invalid(format!("cannot count {key}: the counter returned nothing")))
+}
+
+/// The directory's version as a connection (or a transaction) sees it.
+fn directory_version_of(db: &Db) -> Result<i64> {
+    db.value("SELECT version FROM directory_version WHERE id = 1", args![])?
+        .ok_or_else(|| StoreError::Invalid("cannot read the directory's version: its row is missing".into()))
 }
 
 /// Next value of a named counter kept in `meta` (item revisions, thread ids).
@@ -565,5 +584,7 @@ mod tests {
         let s = Store::open_in_memory(Policy::default()).unwrap();
         assert_eq!(next_counter(s.sqlite().unwrap(), "x").unwrap(), 1);
         assert_eq!(next_counter(s.sqlite().unwrap(), "x").unwrap(), 2);
+        assert_eq!(counter(&s.db, "x").unwrap(), 3);
+        assert_eq!(directory_version_of(&s.db).unwrap(), s.directory_version().unwrap());
     }
 }

@@ -12,6 +12,7 @@ pub mod graph_server;
 pub mod oauth_server;
 pub mod postgres;
 pub mod radicale;
+pub mod stores;
 pub mod web;
 
 /// A temporary kronika setup: a folder holding `kronika.toml` and the data dir.

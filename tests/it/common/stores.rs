@@ -1,0 +1,36 @@
+//! The store on each backend, for tests that must hold on both (issue 19):
+//! SQLite in memory, then PostgreSQL in a database of its own on the run's
+//! private cluster ([`super::postgres`]).
+#![allow(dead_code)]
+
+use kronika::matcher::Policy;
+use kronika::store::Store;
+use kronika::store::pg::PgTarget;
+
+use super::postgres;
+
+/// Which backend a store of [`each`] is on, for assertion messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A fresh PostgreSQL store with `policy`, in a database no other test uses.
+pub fn postgres(policy: Policy) -> Store {
+    let database = postgres::cluster().database();
+    let target = PgTarget {
+        url: database.url.clone(),
+        password: None,
+        schema: None,
+        ca_file: Some(postgres::cluster().certificate()),
+    };
+    Store::open_postgres(&target, policy, None)
+        .unwrap_or_else(|e| panic!("cannot open a PostgreSQL store: {e}\n{}", postgres::cluster().log_tail()))
+}
+
+/// Runs `test` on a fresh store of each backend, SQLite first.
+pub fn each(policy: Policy, mut test: impl FnMut(Backend, Store)) {
+    test(Backend::Sqlite, Store::open_in_memory(policy.clone()).expect("cannot open an SQLite store in memory"));
+    test(Backend::Postgres, postgres(policy));
+}
