@@ -4,6 +4,9 @@
 mod ares;
 mod ares_cli;
 mod auto_capture;
+mod backends_directory;
+mod backends_ingest;
+mod backends_views;
 mod backup;
 mod caldav;
 mod calendar;
