@@ -169,8 +169,8 @@ pub fn sources(config: &Config) -> Vec<Box<dyn Source>> {
 /// Opens the store and the index and starts the pipeline.
 pub fn start_pipeline(config: &Config, options: PipelineOptions) -> anyhow::Result<Pipeline> {
     use anyhow::Context;
-    let store = Store::open(&config.db_path(), config.policy())
-        .with_context(|| format!("cannot open the store in {}", config.data_dir.display()))?;
+    let store =
+        Store::open_config(&config).with_context(|| format!("cannot open the store in {}", config.store_place()))?;
     let index = SearchIndex::open_for_indexing(&config.index_path())?;
     Pipeline::start(store, Some(index), options).context("cannot start the pipeline thread")
 }
@@ -239,8 +239,8 @@ pub async fn run(config: &Config, shutdown: impl Future<Output = ()>) -> anyhow:
         );
     }
     if let Some(rc) = &config.reminders {
-        let store = Store::open(&config.db_path(), config.policy())
-            .map_err(|e| anyhow::anyhow!("cannot open the store for reminders: {e}"))?;
+        let store =
+            Store::open_config(&config).map_err(|e| anyhow::anyhow!("cannot open the store for reminders: {e}"))?;
         let feed = config.data_dir.join("kronika-reminders.ics");
         let engine = crate::reminders::Reminders::new(
             rc.clone(),

@@ -252,13 +252,13 @@ impl Pipeline {
         let mut threads = Vec::new();
         let index_tx = match index {
             Some(index) => {
-                let Some(path) = store.db_path() else {
+                let Some(reader) = store.reopen() else {
                     return Err(std::io::Error::new(
                         std::io::ErrorKind::InvalidInput,
-                        "cannot index a store kept in memory: the index thread reads the store's file",
+                        "cannot index a store kept in memory: the index thread reads the store through a connection of its own",
                     ));
                 };
-                let reader = Store::open(&path, store.policy().clone()).map_err(std::io::Error::other)?;
+                let reader = reader.map_err(std::io::Error::other)?;
                 store.leave_checkpoints(WRITER_CHECKPOINT_PAGES).map_err(std::io::Error::other)?;
                 let (index_tx, index_rx) = mpsc::channel::<IndexMsg>();
                 threads.push(

@@ -315,8 +315,8 @@ impl Context_ {
 
     pub(crate) fn open(&self) -> Result<(Config, Store)> {
         let config = self.config()?;
-        let store = Store::open(&config.db_path(), config.policy())
-            .with_context(|| format!("cannot open the store in {}", config.data_dir.display()))?;
+        let store = Store::open_config(&config)
+            .with_context(|| format!("cannot open the store in {}", config.store_place()))?;
         Ok((config, store))
     }
 }

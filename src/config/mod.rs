@@ -67,6 +67,33 @@ pub struct Config {
     pub web: Option<WebConfig>,
     /// Scheduled backups (`[backup]`); `None`: only `kronika backup`.
     pub backup: Option<BackupConfig>,
+    /// A PostgreSQL store (`[store]`); `None`: SQLite in `data_dir`.
+    pub store: Option<StoreConfig>,
+}
+
+/// The `[store]` section: the store in PostgreSQL rather than in SQLite.
+/// The URL never holds a password (validation refuses one), so this may
+/// be shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreConfig {
+    /// `postgres://user@host:port/database?sslmode=…`
+    pub url: String,
+    /// Where the password comes from; `None`: `PGPASSFILE` or `~/.pgpass`.
+    pub password: Option<PasswordSource>,
+    /// The firm's own schema; `None`: `public`.
+    pub schema: Option<String>,
+    /// A CA certificate (PEM) to trust beside the system's roots.
+    pub ca_file: Option<PathBuf>,
+}
+
+/// Whether `name` is a schema name kronika accepts: lowercase letters,
+/// digits and `_`, starting with a letter, at most 63 bytes (it is quoted
+/// into `SET search_path`, so it is checked, never taken as given).
+pub fn valid_schema(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && name.len() <= 63
 }
 
 /// The `[backup]` section: the daemon backs up every `every` into `dir`,
@@ -190,6 +217,40 @@ pub enum PasswordSource {
     Cmd(String),
     /// An environment variable.
     Env(String),
+}
+
+/// How long `password_cmd` may take (a keyring that hangs is stopped).
+pub const PASSWORD_CMD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+impl PasswordSource {
+    /// Runs `password_cmd` (first line of its output) or reads `password_env`.
+    /// Errors never contain the password.
+    pub fn read(&self) -> Result<String, String> {
+        match self {
+            PasswordSource::Env(var) => {
+                std::env::var(var).map_err(|_| format!("the environment variable {var} is not set"))
+            }
+            PasswordSource::Cmd(cmd) => {
+                let mut command = std::process::Command::new("sh");
+                command.arg("-c").arg(cmd);
+                let out = crate::process::run_bounded(command, None, PASSWORD_CMD_TIMEOUT, None)
+                    .map_err(|e| format!("password_cmd: {e}"))?;
+                if !out.status.success() {
+                    return Err(format!(
+                        "password_cmd failed ({}): {}",
+                        out.status,
+                        crate::text::ellipsize(String::from_utf8_lossy(&out.stderr).trim(), 300)
+                    ));
+                }
+                let text = String::from_utf8_lossy(&out.stdout);
+                let line = text.lines().next().unwrap_or("").trim_end_matches('\r').to_string();
+                if line.is_empty() {
+                    return Err("password_cmd printed nothing".into());
+                }
+                Ok(line)
+            }
+        }
+    }
 }
 
 /// How an IMAP account logs in.
@@ -382,6 +443,18 @@ impl Config {
     }
 
     /// Path of the SQLite database.
+    /// Where the store is, for messages: the data folder, or the PostgreSQL
+    /// database and schema.
+    pub fn store_place(&self) -> String {
+        match &self.store {
+            None => self.data_dir.display().to_string(),
+            Some(s) => match &s.schema {
+                Some(schema) => format!("{} (schema {schema})", s.url),
+                None => s.url.clone(),
+            },
+        }
+    }
+
     pub fn db_path(&self) -> PathBuf {
         self.data_dir.join("kronika.sqlite3")
     }
@@ -610,6 +683,44 @@ choices = ["A", "B"]
             assert!(e.contains(key), "{e} should name {key}");
             assert!(e.contains(line), "{e} should name {line}");
             assert!(e.starts_with("cannot "), "{e}");
+        }
+    }
+
+    #[test]
+    fn store_section_names_a_postgresql_database_without_its_password() {
+        assert_eq!(parse("data_dir = \"d\"\n").unwrap().store, None);
+        let c = parse(
+            "data_dir = \"d\"\n[store]\nurl = \"postgres://kronika@db.firma.cz:5433/kronika?sslmode=require\"\n\
+             password_cmd = \"pass show db\"\nschema = \"firma_a\"\nca_file = \"ca.pem\"\n",
+        )
+        .unwrap();
+        let s = c.store.as_ref().unwrap();
+        assert_eq!(s.url, "postgres://kronika@db.firma.cz:5433/kronika?sslmode=require");
+        assert_eq!(s.password, Some(PasswordSource::Cmd("pass show db".into())));
+        assert_eq!(s.schema.as_deref(), Some("firma_a"));
+        assert_eq!(s.ca_file, Some(PathBuf::from("/etc/k/ca.pem")));
+        assert_eq!(c.store_place(), "postgres://kronika@db.firma.cz:5433/kronika?sslmode=require (schema firma_a)");
+        let c =
+            parse("[store]\nurl = \"postgresql:///kronika?host=/run/postgresql\"\npassword_env = \"PGPW\"\n").unwrap();
+        assert_eq!(c.store.unwrap().password, Some(PasswordSource::Env("PGPW".into())));
+        let cases = [
+            ("[store]\nschema = \"a\"\n", "store.url", "is missing"),
+            ("[store]\nurl = \"mysql://db/k\"\n", "store.url", "postgres://"),
+            ("[store]\nurl = \"postgres://kronika:tajne@db/k\"\n", "store.url", "holds a password"),
+            ("[store]\nurl = \"postgres://db/k?sslmode=require&password=tajne\"\n", "store.url", "holds a password"),
+            ("[store]\nurl = \"postgres://k@db/k\"\nschema = \"Firma; DROP\"\n", "store.schema", "lowercase"),
+            (
+                "[store]\nurl = \"postgres://k@db/k\"\npassword_cmd = \"a\"\npassword_env = \"B\"\n",
+                "store.password_env",
+                "not both",
+            ),
+            ("[store]\nurl = \"postgres://k@db/k\"\npassword_cmd = \" \"\n", "store.password_cmd", "empty"),
+            ("[store]\nurl = \"postgres://k@db/k\"\nhost = \"x\"\n", "host", "unknown"),
+        ];
+        for (text, key, why) in cases {
+            let e = parse(text).unwrap_err().to_string();
+            assert!(e.contains(key) && e.contains(why) && e.starts_with("cannot "), "{text}: {e}");
+            assert!(!e.contains("tajne"), "the password is shown: {e}");
         }
     }
 

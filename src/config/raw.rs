@@ -37,6 +37,17 @@ pub(super) struct RawConfig {
     pub(super) ares: Option<Spanned<RawAres>>,
     pub(super) web: Option<Spanned<RawWeb>>,
     pub(super) backup: Option<Spanned<RawBackup>>,
+    pub(super) store: Option<Spanned<RawStore>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawStore {
+    pub(super) url: Option<Spanned<String>>,
+    pub(super) password_cmd: Option<Spanned<String>>,
+    pub(super) password_env: Option<Spanned<String>>,
+    pub(super) schema: Option<Spanned<String>>,
+    pub(super) ca_file: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -9,8 +9,8 @@ use toml::Spanned;
 use super::raw::RawConfig;
 use super::{
     BackupConfig, CalendarConfig, Config, ConfigError, Feed, ImapAuth, ImapConfig, MaildirConfig, NotesConfig,
-    OAuthConfig, OAuthFlow, OAuthProvider, PasswordSource, RemindersConfig, SourceAccess, TlsMode, Visibility,
-    WebConfig, is_loopback, parse_duration, parse_listen, resolve_path,
+    OAuthConfig, OAuthFlow, OAuthProvider, PasswordSource, RemindersConfig, SourceAccess, StoreConfig, TlsMode,
+    Visibility, WebConfig, is_loopback, parse_duration, parse_listen, resolve_path,
 };
 use crate::address;
 use crate::model::{CustomField, FieldKind};
@@ -104,6 +104,7 @@ pub(super) fn config(path: &Path, text: &str, raw: &RawConfig) -> Result<Config,
     let (ares_url, ares_timeout) = ares(&v, raw)?;
     let web = web(&v, raw)?;
     let backup = backup(&v, &base, raw)?;
+    let store = store(&v, &base, raw)?;
     let auto_contacts = match &raw.auto_contacts {
         None => crate::model::AutoContacts::default(),
         Some(a) => crate::model::AutoContacts::parse(a.get_ref().trim()).ok_or_else(|| {
@@ -115,6 +116,7 @@ pub(super) fn config(path: &Path, text: &str, raw: &RawConfig) -> Result<Config,
         })?,
     };
     Ok(Config {
+        store,
         auto_contacts,
         web,
         backup,
@@ -729,6 +731,71 @@ fn web(v: &Validator<'_>, raw: &RawConfig) -> Result<Option<WebConfig>, ConfigEr
         )
     })?;
     Ok(Some(WebConfig { listen: addr }))
+}
+
+fn store(v: &Validator<'_>, base: &Path, raw: &RawConfig) -> Result<Option<StoreConfig>, ConfigError> {
+    let Some(section) = &raw.store else { return Ok(None) };
+    let r = section.get_ref();
+    let Some(url) = &r.url else {
+        return Err(v.err(
+            section.span(),
+            "store.url",
+            "is missing; give the PostgreSQL database as postgres://user@host/database (or leave [store] out for SQLite)",
+        ));
+    };
+    let text = url.get_ref().trim();
+    let Some(rest) = text.strip_prefix("postgres://").or_else(|| text.strip_prefix("postgresql://")) else {
+        return Err(v.err(url.span(), "store.url", "is not a postgres:// URL; write postgres://user@host/database"));
+    };
+    let authority = rest.split(['/', '?']).next().unwrap_or("");
+    let (query, _) = rest.split_once('#').unwrap_or((rest, ""));
+    let has_password = authority.rsplit_once('@').is_some_and(|(user, _)| user.contains(':'))
+        || query.split_once('?').is_some_and(|(_, q)| q.split('&').any(|kv| kv.trim().starts_with("password=")));
+    if has_password {
+        // Config files get read, copied and committed: the password comes
+        // from password_cmd, password_env or the password file instead.
+        return Err(v.err(
+            url.span(),
+            "store.url",
+            "holds a password; remove it and use password_cmd, password_env or PGPASSFILE (~/.pgpass)",
+        ));
+    }
+    let password = match (&r.password_cmd, &r.password_env) {
+        (Some(_), Some(e)) => {
+            return Err(v.err(e.span(), "store.password_env", "give password_cmd or password_env, not both"));
+        }
+        (Some(c), None) if c.get_ref().trim().is_empty() => {
+            return Err(v.err(c.span(), "store.password_cmd", "is empty; give a command that prints the password"));
+        }
+        (Some(c), None) => Some(PasswordSource::Cmd(c.get_ref().clone())),
+        (None, Some(e)) if e.get_ref().trim().is_empty() => {
+            return Err(v.err(e.span(), "store.password_env", "is empty; name an environment variable"));
+        }
+        (None, Some(e)) => Some(PasswordSource::Env(e.get_ref().trim().to_string())),
+        (None, None) => None,
+    };
+    let schema = match &r.schema {
+        Some(s) if super::valid_schema(s.get_ref()) => Some(s.get_ref().clone()),
+        Some(s) => {
+            return Err(v.err(
+                s.span(),
+                "store.schema",
+                &format!(
+                    "{:?} is not a schema name kronika takes: lowercase letters, digits and _, starting with a letter",
+                    s.get_ref()
+                ),
+            ));
+        }
+        None => None,
+    };
+    let ca_file = match &r.ca_file {
+        Some(c) if c.get_ref().trim().is_empty() => {
+            return Err(v.err(c.span(), "store.ca_file", "is empty; name a PEM file with the server's CA"));
+        }
+        Some(c) => Some(resolve_path(base, c.get_ref().trim())),
+        None => None,
+    };
+    Ok(Some(StoreConfig { url: text.to_string(), password, schema, ca_file }))
 }
 
 fn backup(v: &Validator<'_>, base: &Path, raw: &RawConfig) -> Result<Option<BackupConfig>, ConfigError> {

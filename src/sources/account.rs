@@ -59,7 +59,8 @@ impl Signer {
     pub fn credential(&self, force: bool) -> Result<Credential, SourceError> {
         let what = self.what.clone();
         match &self.auth {
-            CalendarAuth::Password { username, password } => super::imap::read_password(password)
+            CalendarAuth::Password { username, password } => password
+                .read()
                 .map(|p| Credential::Basic { username: username.clone(), password: p })
                 .map_err(|reason| SourceError::Auth { what, reason }),
             CalendarAuth::TokenCmd(cmd) => super::imap::read_token_cmd(cmd)

@@ -114,7 +114,7 @@ impl ImapSource {
         match &self.cfg.auth {
             ImapAuth::Password(source) => {
                 let source = source.clone();
-                tokio::task::spawn_blocking(move || read_password(&source))
+                tokio::task::spawn_blocking(move || source.read())
                     .await
                     .map_err(|e| self.unavailable(format!("password_cmd: {e}")))?
                     .map(Secret::Password)
@@ -569,41 +569,9 @@ impl Source for ImapSource {
     }
 }
 
-/// How long `password_cmd` may take (a keyring that hangs is stopped).
-pub const PASSWORD_CMD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
-
 /// Runs `token_cmd` (first line of its output). Errors never contain the token.
 pub fn read_token_cmd(cmd: &str) -> Result<String, String> {
-    read_password(&PasswordSource::Cmd(cmd.to_string())).map_err(|r| r.replace("password_cmd", "token_cmd"))
-}
-
-/// Runs `password_cmd` (first line of its output) or reads `password_env`.
-/// Errors never contain the password.
-pub fn read_password(source: &PasswordSource) -> Result<String, String> {
-    match source {
-        PasswordSource::Env(var) => {
-            std::env::var(var).map_err(|_| format!("the environment variable {var} is not set"))
-        }
-        PasswordSource::Cmd(cmd) => {
-            let mut command = std::process::Command::new("sh");
-            command.arg("-c").arg(cmd);
-            let out = crate::process::run_bounded(command, None, PASSWORD_CMD_TIMEOUT, None)
-                .map_err(|e| format!("password_cmd: {e}"))?;
-            if !out.status.success() {
-                return Err(format!(
-                    "password_cmd failed ({}): {}",
-                    out.status,
-                    crate::text::ellipsize(String::from_utf8_lossy(&out.stderr).trim(), 300)
-                ));
-            }
-            let text = String::from_utf8_lossy(&out.stdout);
-            let line = text.lines().next().unwrap_or("").trim_end_matches('\r').to_string();
-            if line.is_empty() {
-                return Err("password_cmd printed nothing".into());
-            }
-            Ok(line)
-        }
-    }
+    PasswordSource::Cmd(cmd.to_string()).read().map_err(|r| r.replace("password_cmd", "token_cmd"))
 }
 
 /// `[1,2,3,7,9,10]` → `1:3,7,9:10` (sorted input).
@@ -646,9 +614,9 @@ mod tests {
 
     #[test]
     fn passwords_come_from_a_command_or_the_environment() {
-        assert_eq!(read_password(&PasswordSource::Cmd("printf 'se cret\\nsecond'".into())).unwrap(), "se cret");
-        let e = read_password(&PasswordSource::Cmd("echo oops >&2; exit 3".into())).unwrap_err();
+        assert_eq!(PasswordSource::Cmd("printf 'se cret\\nsecond'".into()).read().unwrap(), "se cret");
+        let e = PasswordSource::Cmd("echo oops >&2; exit 3".into()).read().unwrap_err();
         assert!(e.contains("password_cmd failed") && e.contains("oops"), "{e}");
-        assert!(read_password(&PasswordSource::Env("KRONIKA_SURELY_UNSET_VAR".into())).is_err());
+        assert!(PasswordSource::Env("KRONIKA_SURELY_UNSET_VAR".into()).read().is_err());
     }
 }

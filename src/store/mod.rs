@@ -25,7 +25,7 @@ mod visibility;
 use std::path::Path;
 
 use chrono::Utc;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 
 use crate::args;
 use db::Db;
@@ -104,6 +104,8 @@ pub struct Store {
     directory: Option<(i64, Directory)>,
     /// Where document files are kept (`<data dir>/documents`); `None` in memory.
     files: Option<std::path::PathBuf>,
+    /// The PostgreSQL database it is in, to open it again; `None` on SQLite.
+    target: Option<pg::PgTarget>,
 }
 
 impl Store {
@@ -170,7 +172,34 @@ impl Store {
         // A 32 MB page cache: bulk imports read back what they just wrote.
         conn.pragma_update(None, "cache_size", -32_768)?;
         migrate(&mut conn)?;
-        Ok(Store { db: Db::sqlite(conn), policy, directory: None, files: None })
+        Ok(Store { db: Db::sqlite(conn), policy, directory: None, files: None, target: None })
+    }
+
+    /// Opens the store `config` names: in PostgreSQL when it has `[store]`
+    /// (documents stay in `data_dir`), else SQLite in `data_dir`.
+    pub fn open_config(config: &crate::config::Config) -> Result<Store> {
+        let Some(s) = &config.store else {
+            return Store::open(&config.db_path(), config.policy());
+        };
+        let password = match &s.password {
+            Some(p) => Some(p.read().map_err(|e| StoreError::Open {
+                path: pg::redacted(&s.url),
+                message: format!("cannot read its password: {e}"),
+            })?),
+            None => None,
+        };
+        let target =
+            pg::PgTarget { url: s.url.clone(), password, schema: s.schema.clone(), ca_file: s.ca_file.clone() };
+        Store::open_postgres(&target, config.policy(), Some(config.data_dir.join("documents")))
+    }
+
+    /// Opens another connection to the same store (the pipeline's index
+    /// thread reads through its own); `None` for a store in memory.
+    pub fn reopen(&self) -> Option<Result<Store>> {
+        match &self.target {
+            Some(target) => Some(Store::open_postgres(target, self.policy.clone(), self.files.clone())),
+            None => self.db_path().map(|path| Store::open(&path, self.policy.clone())),
+        }
     }
 
     /// Opens the store in a PostgreSQL database (issue 19), creating its
@@ -178,7 +207,7 @@ impl Store {
     pub fn open_postgres(target: &pg::PgTarget, policy: Policy, files: Option<std::path::PathBuf>) -> Result<Store> {
         let db = pg::connect(target)?;
         pg::migrate(&db)?;
-        let mut store = Store { db, policy, directory: None, files };
+        let mut store = Store { db, policy, directory: None, files, target: Some(target.clone()) };
         if let Err(e) = store.sync_missing_deal_items() {
             tracing::debug!("cannot give every deal its history item yet: {e}");
         }
@@ -198,7 +227,11 @@ impl Store {
 
     /// The schema version the database is at.
     pub fn schema_version(&self) -> Result<i64> {
-        Ok(sqlite(&self.db)?.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+        let sql = match self.db.dialect() {
+            db::Dialect::Sqlite => "PRAGMA user_version",
+            db::Dialect::Postgres => schema_pg::VERSION_QUERY,
+        };
+        Ok(self.db.value(sql, args![])?.unwrap_or(0))
     }
 
     /// The matcher's directory, rebuilt when the stored directory changed
@@ -237,8 +270,11 @@ impl Store {
     /// another (the pipeline's index thread, see [`Store::checkpoint`]):
     /// the writer then checkpoints by itself only when the log passes
     /// `pages` pages, a safety net should the other stop.
+    /// (SQLite's; nothing to do on PostgreSQL.)
     pub fn leave_checkpoints(&self, pages: i64) -> Result<()> {
-        sqlite(&self.db)?.pragma_update(None, "wal_autocheckpoint", pages)?;
+        if let Some(conn) = self.db.as_sqlite() {
+            conn.pragma_update(None, "wal_autocheckpoint", pages)?;
+        }
         Ok(())
     }
 
@@ -246,8 +282,11 @@ impl Store {
     /// waiting for anyone (a passive checkpoint), from a connection that
     /// is not the writer's, so that a bulk import's checkpoints run on
     /// another core.
+    /// (SQLite's; nothing to do on PostgreSQL.)
     pub fn checkpoint(&self) -> Result<()> {
-        sqlite(&self.db)?.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        if let Some(conn) = self.db.as_sqlite() {
+            conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        }
         Ok(())
     }
 
@@ -271,35 +310,38 @@ impl Store {
     }
 
     fn build_directory(&self) -> Result<Directory> {
+        use crate::model::{ClientId, ContactId};
         let mut d = Directory::new(&self.policy);
-        let mut stmt = sqlite(&self.db)?.prepare("SELECT domain, client_id FROM client_domains")?;
-        for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
-            let (domain, client) = row?;
-            d.add_domain(&domain, crate::model::ClientId(client));
-        }
-        let mut stmt = sqlite(&self.db)?.prepare(
-            "SELECT e.email, c.id, c.client_id FROM contact_emails e JOIN contacts c ON c.id = e.contact_id",
-        )?;
-        for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))? {
-            let (email, contact, client) = row?;
-            d.add_contact_address(&email, Some(crate::model::ContactId(contact)), crate::model::ClientId(client));
-        }
-        let mut stmt = sqlite(&self.db)?.prepare("SELECT id, name, ico FROM clients")?;
-        for row in
-            stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?)))?
+        let db = &self.db;
+        for (domain, client) in
+            db.query("SELECT domain, client_id FROM client_domains", args![], |r| Ok((r.get::<String>(0)?, r.get(1)?)))?
         {
-            let (id, name, ico) = row?;
-            d.add_client(crate::model::ClientId(id), &name, ico.as_deref());
+            d.add_domain(&domain, ClientId(client));
         }
-        let mut stmt = sqlite(&self.db)?.prepare("SELECT id, client_id, name FROM contacts")?;
-        for row in stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?)))? {
-            let (id, client, name) = row?;
-            d.add_contact_name(crate::model::ContactId(id), crate::model::ClientId(client), &name);
+        let addresses = db.query(
+            "SELECT e.email, c.id, c.client_id FROM contact_emails e JOIN contacts c ON c.id = e.contact_id",
+            args![],
+            |r| Ok((r.get::<String>(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        for (email, contact, client) in addresses {
+            d.add_contact_address(&email, Some(ContactId(contact)), ClientId(client));
         }
-        let mut stmt = sqlite(&self.db)?.prepare("SELECT email, client_id FROM client_emails")?;
-        for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
-            let (email, client) = row?;
-            d.add_contact_address(&email, None, crate::model::ClientId(client));
+        let clients = db.query("SELECT id, name, ico FROM clients", args![], |r| {
+            Ok((r.get(0)?, r.get::<String>(1)?, r.get::<Option<String>>(2)?))
+        })?;
+        for (id, name, ico) in clients {
+            d.add_client(ClientId(id), &name, ico.as_deref());
+        }
+        let contacts = db.query("SELECT id, client_id, name FROM contacts", args![], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get::<String>(2)?))
+        })?;
+        for (id, client, name) in contacts {
+            d.add_contact_name(ContactId(id), ClientId(client), &name);
+        }
+        for (email, client) in
+            db.query("SELECT email, client_id FROM client_emails", args![], |r| Ok((r.get::<String>(0)?, r.get(1)?)))?
+        {
+            d.add_contact_address(&email, None, ClientId(client));
         }
         if let Some((key, hashes)) = self.suppressed()? {
             d.set_suppressed(key, hashes);
@@ -309,9 +351,7 @@ impl Store {
 
     /// Reads a source's cursor.
     pub fn cursor(&self, source: &str) -> Result<Option<String>> {
-        Ok(sqlite(&self.db)?
-            .query_row("SELECT value FROM cursors WHERE source = ?1", [source], |r| r.get(0))
-            .optional()?)
+        Ok(self.db.value("SELECT value FROM cursors WHERE source = ?1", args![source])?)
     }
 
     /// Records what a source is doing. `error` sets the last error; a state
@@ -325,15 +365,19 @@ impl Store {
     ) -> Result<()> {
         // Status is news, not truth: it never waits long for a busy
         // database (the caller keeps it and tries again).
-        sqlite(&self.db)?.busy_timeout(STATUS_BUSY_TIMEOUT)?;
+        // (PostgreSQL: one upsert, which takes no writers' lock.)
+        let Some(conn) = self.db.as_sqlite() else {
+            return self.write_source_status(source, state, error, counts);
+        };
+        conn.busy_timeout(STATUS_BUSY_TIMEOUT)?;
         let result = self.write_source_status(source, state, error, counts);
-        sqlite(&self.db)?.busy_timeout(BUSY_TIMEOUT)?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
         result
     }
 
     fn write_source_status(&self, source: &str, state: &str, error: Option<&str>, counts: Option<&str>) -> Result<()> {
         let ts = now();
-        sqlite(&self.db)?.execute(
+        self.db.execute(
             "INSERT INTO source_status (source, state, last_success, last_error, last_error_at, counts, updated_at)
              VALUES (?1, ?2, CASE WHEN ?4 IS NOT NULL THEN ?3 END, ?5, CASE WHEN ?5 IS NOT NULL THEN ?3 END, COALESCE(?4, '{}'), ?3)
              ON CONFLICT(source) DO UPDATE SET
@@ -343,7 +387,7 @@ impl Store {
                 last_error_at = COALESCE(excluded.last_error_at, source_status.last_error_at),
                 counts = CASE WHEN ?4 IS NOT NULL THEN excluded.counts ELSE source_status.counts END,
                 updated_at = excluded.updated_at",
-            params![source, state, ts, counts, error],
+            args![source, state, ts, counts, error],
         )?;
         Ok(())
     }
@@ -352,24 +396,23 @@ impl Store {
     /// last error, when, counts JSON, updated).
     #[allow(clippy::type_complexity)]
     pub fn source_statuses(&self) -> Result<Vec<SourceStatusRow>> {
-        let mut stmt = sqlite(&self.db)?.prepare(
+        Ok(self.db.query(
             "SELECT source, state, last_success, last_error, last_error_at, counts, updated_at FROM source_status ORDER BY source",
-        )?;
-        let rows =
-            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+            args![],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)),
+        )?)
     }
 
     /// Reads a value from the meta table.
     pub fn meta(&self, key: &str) -> Result<Option<String>> {
-        Ok(sqlite(&self.db)?.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+        Ok(self.db.value("SELECT value FROM meta WHERE key = ?1", args![key])?)
     }
 
     /// Writes a value to the meta table.
     pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
-        sqlite(&self.db)?.execute(
+        self.db.execute(
             "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            params![key, value],
+            args![key, value],
         )?;
         Ok(())
     }

@@ -51,12 +51,7 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Whether `name` is a schema name kronika accepts (it is quoted into
 /// `SET search_path`, so it is checked first, never taken as given).
-pub fn valid_schema(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_lowercase())
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        && name.len() <= 63
-}
+pub use crate::config::valid_schema;
 
 /// Opens a connection and sets the firm's schema as its search path
 /// (creating the schema when it is missing and the role may).

@@ -49,7 +49,7 @@ pub async fn serve_listener(
     config: Config,
     shutdown: Shutdown,
 ) -> std::io::Result<()> {
-    let store = Store::open(&config.db_path(), config.policy()).map_err(std::io::Error::other)?;
+    let store = Store::open_config(&config).map_err(std::io::Error::other)?;
     let state =
         Arc::new(WebState { store: Mutex::new(store), config, throttle: Mutex::new(auth::Throttle::default()) });
     tracing::info!("web interface on http://{}", listener.local_addr()?);
