@@ -93,6 +93,7 @@ pub fn source_specs(config: &Config) -> Vec<SourceSpec> {
 /// while the others go on.
 struct Supervisor {
     pipeline: PipelineHandle,
+    leases: std::sync::Arc<crate::leases::Leases>,
     config_path: PathBuf,
     running: std::collections::HashMap<String, (String, Shutdown)>,
     tasks: tokio::task::JoinSet<()>,
@@ -111,6 +112,9 @@ impl Supervisor {
             if !keep {
                 tracing::info!("stopping the source {name} (removed or changed in the config)");
                 stop.trigger();
+                if !wanted.contains_key(name.as_str()) {
+                    self.leases.release(name);
+                }
                 stopped += 1;
             }
             keep
@@ -128,7 +132,8 @@ impl Supervisor {
                 shutdown: stop.clone(),
             };
             let span = tracing::info_span!("source", name = %spec.name);
-            self.tasks.spawn(keep_going(source, spec.make, ctx, self.config_path.clone()).instrument(span));
+            let owned = self.leases.want(&spec.name);
+            self.tasks.spawn(leased(source, spec.make, ctx, self.config_path.clone(), owned).instrument(span));
             self.running.insert(spec.name, (spec.section, stop));
             started += 1;
         }
@@ -170,7 +175,7 @@ pub fn sources(config: &Config) -> Vec<Box<dyn Source>> {
 pub fn start_pipeline(config: &Config, options: PipelineOptions) -> anyhow::Result<Pipeline> {
     use anyhow::Context;
     let store =
-        Store::open_config(&config).with_context(|| format!("cannot open the store in {}", config.store_place()))?;
+        Store::open_config(config).with_context(|| format!("cannot open the store in {}", config.store_place()))?;
     let index = SearchIndex::open_for_indexing(&config.index_path())?;
     Pipeline::start(store, Some(index), options).context("cannot start the pipeline thread")
 }
@@ -215,7 +220,12 @@ pub async fn run(config: &Config, shutdown: impl Future<Output = ()>) -> anyhow:
     }
     let stop = Shutdown::new();
     let mut tasks = tokio::task::JoinSet::new();
+    let leases = std::sync::Arc::new(
+        crate::leases::Leases::start(config)
+            .map_err(|e| anyhow::anyhow!("cannot open the store for the leases of {}: {e}", config.node.name))?,
+    );
     let mut sup = Supervisor {
+        leases: leases.clone(),
         pipeline: pipeline.handle(),
         config_path: config.path.clone(),
         running: Default::default(),
@@ -239,19 +249,12 @@ pub async fn run(config: &Config, shutdown: impl Future<Output = ()>) -> anyhow:
         );
     }
     if let Some(rc) = &config.reminders {
-        let store =
-            Store::open_config(&config).map_err(|e| anyhow::anyhow!("cannot open the store for reminders: {e}"))?;
+        // Checked now, so that a store that cannot be opened stops the start.
+        drop(Store::open_config(config).map_err(|e| anyhow::anyhow!("cannot open the store for reminders: {e}"))?);
         let feed = config.data_dir.join("kronika-reminders.ics");
-        let engine = crate::reminders::Reminders::new(
-            rc.clone(),
-            store,
-            std::sync::Arc::new(crate::reminders::SystemClock),
-            crate::reminders::sinks(rc, &stop),
-            Some(feed.clone()),
-        )
-        .with_figures(config.figures.clone());
-        let s = stop.clone();
-        tasks.spawn(async move { engine.run(s.wait()).await }.instrument(tracing::info_span!("reminders")));
+        let owned = leases.want(REMINDERS_LEASE);
+        let (c, rc2, f, s) = (config.clone(), rc.clone(), feed.clone(), stop.clone());
+        tasks.spawn(leased_reminders(c, rc2, f, owned, s).instrument(tracing::info_span!("reminders")));
         if let Some(addr) = rc.serve {
             let s = stop.clone();
             let token = crate::reminders::feed_token(config, rc)?;
@@ -283,6 +286,11 @@ pub async fn run(config: &Config, shutdown: impl Future<Output = ()>) -> anyhow:
             SOURCES_GRACE.as_secs()
         );
         tasks.abort_all();
+    }
+    // Given back now: another node takes the sources over at its next renewal.
+    match std::sync::Arc::try_unwrap(leases) {
+        Ok(leases) => leases.stop(),
+        Err(_) => tracing::debug!("the leases are given back when the last task lets them go"),
     }
     let finish = tokio::task::spawn_blocking(move || pipeline.finish());
     match tokio::time::timeout(PIPELINE_GRACE, finish).await {
@@ -501,7 +509,127 @@ pub fn backoff(attempt: u32) -> Duration {
     base + base.mul_f64(f64::from(nanos % 1000) / 4000.0)
 }
 
-async fn keep_going(mut source: Box<dyn Source>, make: SourceFactory, ctx: SyncContext, config_path: PathBuf) {
+/// Runs a source while this daemon holds its lease ([`crate::leases`]):
+/// waits for it, runs the source until the daemon stops or the lease is
+/// lost (another daemon runs it then), and waits again.
+async fn leased(
+    source: Box<dyn Source>,
+    make: SourceFactory,
+    ctx: SyncContext,
+    config_path: PathBuf,
+    mut owned: crate::leases::Owned,
+) {
+    let stop = ctx.shutdown.clone();
+    let mut source = Some(source);
+    loop {
+        if !wait_until_owned(&mut owned, &stop).await {
+            return;
+        }
+        let run = Shutdown::new();
+        let run_ctx = SyncContext { shutdown: run.clone(), ..ctx.clone() };
+        let source = source.take().unwrap_or_else(&make);
+        let running = keep_going(source, &make, run_ctx, config_path.clone());
+        tokio::pin!(running);
+        tokio::select! {
+            // It ends by itself only when the pipeline has stopped.
+            _ = &mut running => return,
+            _ = stop.wait() => {}
+            _ = wait_until_lost(&mut owned) => {}
+        }
+        run.trigger();
+        running.await;
+        if stop.is_triggered() {
+            return;
+        }
+        tracing::warn!("this node no longer holds the lease of the source; another node runs it");
+    }
+}
+
+/// The lease of the reminder engine: one daemon delivers them.
+pub const REMINDERS_LEASE: &str = "reminders";
+
+/// Runs the reminder engine while this daemon holds [`REMINDERS_LEASE`].
+async fn leased_reminders(
+    config: Config,
+    rc: crate::config::RemindersConfig,
+    feed: PathBuf,
+    mut owned: crate::leases::Owned,
+    stop: Shutdown,
+) {
+    let mut failures = 0u32;
+    loop {
+        if !wait_until_owned(&mut owned, &stop).await {
+            return;
+        }
+        let store = match Store::open_config(&config) {
+            Ok(s) => s,
+            Err(e) => {
+                let wait = backoff(failures);
+                failures = failures.saturating_add(1);
+                tracing::error!("cannot open the store for reminders: {e}; trying again in {}s", wait.as_secs());
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => continue,
+                    _ = stop.wait() => return,
+                }
+            }
+        };
+        failures = 0;
+        let run = Shutdown::new();
+        let engine = crate::reminders::Reminders::new(
+            rc.clone(),
+            store,
+            std::sync::Arc::new(crate::reminders::SystemClock),
+            crate::reminders::sinks(&rc, &run),
+            Some(feed.clone()),
+        )
+        .with_figures(config.figures.clone());
+        let r = run.clone();
+        let running = engine.run(async move { r.wait().await });
+        tokio::pin!(running);
+        tokio::select! {
+            _ = &mut running => return,
+            _ = stop.wait() => {}
+            _ = wait_until_lost(&mut owned) => {}
+        }
+        run.trigger();
+        running.await;
+        if stop.is_triggered() {
+            return;
+        }
+        tracing::warn!("this node no longer holds the lease of the reminders; another node delivers them");
+    }
+}
+
+/// Waits until `owned` says the lease is ours; false when `stop` comes
+/// first or the keeper is gone.
+async fn wait_until_owned(owned: &mut crate::leases::Owned, stop: &Shutdown) -> bool {
+    loop {
+        if stop.is_triggered() {
+            return false;
+        }
+        if *owned.borrow_and_update() {
+            return true;
+        }
+        tokio::select! {
+            r = owned.changed() => if r.is_err() { return false },
+            _ = stop.wait() => return false,
+        }
+    }
+}
+
+/// Resolves when `owned` says the lease is no longer ours (or the keeper is gone).
+async fn wait_until_lost(owned: &mut crate::leases::Owned) {
+    loop {
+        if !*owned.borrow_and_update() {
+            return;
+        }
+        if owned.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+async fn keep_going(mut source: Box<dyn Source>, make: &SourceFactory, ctx: SyncContext, config_path: PathBuf) {
     use futures::FutureExt;
     let name = source.name().to_string();
     let status = |state: &str, error: Option<String>, counts: Option<&Counts>| {
@@ -713,7 +841,10 @@ mod tests {
             progress: indicatif::ProgressBar::hidden(),
             shutdown: stop.clone(),
         };
-        let task = tokio::spawn(keep_going(make(), make, ctx, PathBuf::from("/nonexistent/kronika.toml")));
+        let task =
+            tokio::spawn(
+                async move { keep_going(make(), &make, ctx, PathBuf::from("/nonexistent/kronika.toml")).await },
+            );
         while syncs.load(Ordering::SeqCst) < 2 {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }

@@ -20,6 +20,7 @@ pub mod figures;
 pub mod http;
 pub mod index;
 pub mod invoice;
+pub mod leases;
 pub mod mail;
 pub mod matcher;
 pub mod model;

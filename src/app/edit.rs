@@ -733,7 +733,7 @@ fn file_notes(config: &Config, folder: &NotesConfig) -> Result<(), (String, Stri
 pub fn sync_now(config: &Config, mut source: Box<dyn crate::sources::Source>) -> Result<(), (String, String)> {
     let name = source.name().to_string();
     let failed = |reason: String| (name.clone(), reason);
-    let store = Store::open_config(&config).map_err(|e| failed(e.to_string()))?;
+    let store = Store::open_config(config).map_err(|e| failed(e.to_string()))?;
     let index =
         crate::index::SearchIndex::open_for_indexing(&config.index_path()).map_err(|e| failed(e.to_string()))?;
     let pipeline = crate::pipeline::Pipeline::start(store, Some(index), crate::pipeline::PipelineOptions::default())

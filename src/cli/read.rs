@@ -403,6 +403,9 @@ pub fn status(ctx: &Context_, json: bool) -> Result<ExitCode> {
     let (config, store) = ctx.open()?;
     let daemon = crate::daemon::running_pid(&config);
     let rows = store.source_statuses()?;
+    let leases = store.leases()?;
+    // Which node runs a source (or the reminders) now; `None`: none does.
+    let node_of = |name: &str| leases.iter().find(|l| l.name == name && l.expires_in > 0).map(|l| l.node.clone());
     let configured: Vec<String> = config
         .maildirs
         .iter()
@@ -434,16 +437,38 @@ pub fn status(ctx: &Context_, json: bool) -> Result<ExitCode> {
                     "counts": row.and_then(|r| serde_json::from_str::<Value>(&r.5).ok()),
                     "updated_at": row.map(|r| r.6.clone()),
                     "events": events.get(name),
+                    "node": node_of(name),
                 })
             })
             .collect();
         let backup = backup_status(&config, &rows);
-        print_json(&json!({"daemon": daemon, "sources": sources, "backup": backup}))?;
+        let nodes: Vec<Value> = leases
+            .iter()
+            .map(|l| {
+                json!({"lease": l.name, "node": l.node, "since": l.taken_at, "renewed": l.renewed_at,
+                       "expires_in": l.expires_in})
+            })
+            .collect();
+        print_json(&json!({
+            "daemon": daemon,
+            "node": config.node.name,
+            "sources": sources,
+            "leases": nodes,
+            "reminders_node": node_of(crate::daemon::REMINDERS_LEASE),
+            "backup": backup
+        }))?;
         return Ok(ExitCode::SUCCESS);
     }
     match daemon {
         Some(pid) => println!("daemon running (pid {pid})"),
         None => println!("daemon not running (start it with `kronika run`)"),
+    }
+    println!("this node: {}", config.node.name);
+    if config.reminders.is_some() {
+        match node_of(crate::daemon::REMINDERS_LEASE) {
+            Some(node) => println!("reminders: delivered by node {node}"),
+            None => println!("reminders: delivered by no node now"),
+        }
     }
     if configured.is_empty() {
         println!("no sources configured");
@@ -452,7 +477,10 @@ pub fn status(ctx: &Context_, json: bool) -> Result<ExitCode> {
         match rows.iter().find(|r| &r.0 == name) {
             None => println!("{name}: never run"),
             Some((_, state, ok, err, err_at, counts, updated)) => {
-                println!("{name}: {state} (as of {updated})");
+                match node_of(name) {
+                    Some(node) => println!("{name}: {state} (as of {updated}), run by node {node}"),
+                    None => println!("{name}: {state} (as of {updated}), run by no node now"),
+                }
                 if let Some(n) = events.get(name) {
                     println!("  {n} events");
                 }

@@ -69,7 +69,23 @@ pub struct Config {
     pub backup: Option<BackupConfig>,
     /// A PostgreSQL store (`[store]`); `None`: SQLite in `data_dir`.
     pub store: Option<StoreConfig>,
+    /// This daemon among others on one store (`[node]`).
+    pub node: NodeConfig,
 }
+
+/// The `[node]` section: this daemon's name among the daemons that share
+/// a store, and how long its leases last.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeConfig {
+    /// Default: the machine's host name.
+    pub name: String,
+    /// A source whose daemon has not renewed its lease for this long is
+    /// taken over by another (renewed every quarter of it). Default 20 s.
+    pub lease: std::time::Duration,
+}
+
+/// How long a lease lasts unless `[node] lease` says otherwise.
+pub const DEFAULT_LEASE: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// The `[store]` section: the store in PostgreSQL rather than in SQLite.
 /// The URL never holds a password (validation refuses one), so this may

@@ -38,6 +38,14 @@ pub(super) struct RawConfig {
     pub(super) web: Option<Spanned<RawWeb>>,
     pub(super) backup: Option<Spanned<RawBackup>>,
     pub(super) store: Option<Spanned<RawStore>>,
+    pub(super) node: Option<Spanned<RawNode>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawNode {
+    pub(super) name: Option<Spanned<String>>,
+    pub(super) lease: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

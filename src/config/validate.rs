@@ -8,9 +8,9 @@ use toml::Spanned;
 
 use super::raw::RawConfig;
 use super::{
-    BackupConfig, CalendarConfig, Config, ConfigError, Feed, ImapAuth, ImapConfig, MaildirConfig, NotesConfig,
-    OAuthConfig, OAuthFlow, OAuthProvider, PasswordSource, RemindersConfig, SourceAccess, StoreConfig, TlsMode,
-    Visibility, WebConfig, is_loopback, parse_duration, parse_listen, resolve_path,
+    BackupConfig, CalendarConfig, Config, ConfigError, Feed, ImapAuth, ImapConfig, MaildirConfig, NodeConfig,
+    NotesConfig, OAuthConfig, OAuthFlow, OAuthProvider, PasswordSource, RemindersConfig, SourceAccess, StoreConfig,
+    TlsMode, Visibility, WebConfig, is_loopback, parse_duration, parse_listen, resolve_path,
 };
 use crate::address;
 use crate::model::{CustomField, FieldKind};
@@ -105,6 +105,7 @@ pub(super) fn config(path: &Path, text: &str, raw: &RawConfig) -> Result<Config,
     let web = web(&v, raw)?;
     let backup = backup(&v, &base, raw)?;
     let store = store(&v, &base, raw)?;
+    let node = node(&v, raw)?;
     let auto_contacts = match &raw.auto_contacts {
         None => crate::model::AutoContacts::default(),
         Some(a) => crate::model::AutoContacts::parse(a.get_ref().trim()).ok_or_else(|| {
@@ -116,6 +117,7 @@ pub(super) fn config(path: &Path, text: &str, raw: &RawConfig) -> Result<Config,
         })?,
     };
     Ok(Config {
+        node,
         store,
         auto_contacts,
         web,
@@ -731,6 +733,39 @@ fn web(v: &Validator<'_>, raw: &RawConfig) -> Result<Option<WebConfig>, ConfigEr
         )
     })?;
     Ok(Some(WebConfig { listen: addr }))
+}
+
+fn node(v: &Validator<'_>, raw: &RawConfig) -> Result<NodeConfig, ConfigError> {
+    let r = raw.node.as_ref().map(|n| n.get_ref());
+    let name = match r.and_then(|n| n.name.as_ref()) {
+        Some(n) => {
+            let name = n.get_ref().trim();
+            if name.is_empty() || name.len() > 100 || name.chars().any(char::is_control) {
+                return Err(v.err(n.span(), "node.name", "give a short name for this daemon, like praha-1"));
+            }
+            name.to_string()
+        }
+        None => host_name(),
+    };
+    let lease = match r.and_then(|n| n.lease.as_ref()) {
+        Some(l) => parse_duration(l.get_ref())
+            .filter(|d| (std::time::Duration::from_secs(4)..=std::time::Duration::from_secs(3600)).contains(d))
+            .ok_or_else(|| {
+                v.err(l.span(), "node.lease", &format!("{:?} is not a duration from 4s to 1h, like 20s", l.get_ref()))
+            })?,
+        None => super::DEFAULT_LEASE,
+    };
+    Ok(NodeConfig { name, lease })
+}
+
+/// The machine's host name, or `kronika` when it has none.
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "kronika".to_string())
 }
 
 fn store(v: &Validator<'_>, base: &Path, raw: &RawConfig) -> Result<Option<StoreConfig>, ConfigError> {

@@ -10,6 +10,7 @@ mod deals;
 mod events;
 mod feed;
 mod items;
+mod leases;
 mod person;
 pub mod pg;
 mod proposals;
@@ -39,6 +40,7 @@ pub use items::{
     Attachment, Changes, DateSource, IngestOutcome, ItemRow, KnownDates, LinkRow, NewItem, REMATCH_CHUNK, SourceKey,
     document_path, keep_file, keep_file_from,
 };
+pub use leases::{Holder, LeaseRow, Taken};
 pub use person::{ERASED, Erasure, Footprint};
 pub use proposals::{ContactProposal, DealProposal};
 pub use reminders::{ClientActivity, Planned, ReminderRow};

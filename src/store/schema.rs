@@ -470,4 +470,18 @@ CREATE TABLE event_replies (
     PRIMARY KEY (uid, rid, address)
 );
 "#,
+    // 13: who runs what (issue 19). Each configured source (and the
+    // reminders) is run by one daemon at a time, the holder of its lease;
+    // a lease not renewed by `expires_at` (seconds since 1970 on the
+    // database's clock) may be taken by another daemon.
+    r#"
+CREATE TABLE leases (
+    name       TEXT PRIMARY KEY,
+    node       TEXT NOT NULL,
+    holder     TEXT NOT NULL,
+    taken_at   TEXT NOT NULL,
+    renewed_at TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+"#,
 ];

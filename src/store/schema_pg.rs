@@ -17,7 +17,19 @@
 pub const BASE_VERSION: i64 = 12;
 
 /// Migrations after [`BASE_VERSION`], in order (index 0 makes version 13).
-pub const MIGRATIONS: &[&str] = &[];
+pub const MIGRATIONS: &[&str] = &[
+    // 13: who runs what (see `schema::MIGRATIONS`).
+    r#"
+CREATE TABLE leases (
+    name       TEXT PRIMARY KEY,
+    node       TEXT NOT NULL,
+    holder     TEXT NOT NULL,
+    taken_at   TEXT NOT NULL,
+    renewed_at TEXT NOT NULL,
+    expires_at BIGINT NOT NULL
+);
+"#,
+];
 
 /// The whole schema at [`BASE_VERSION`].
 pub const BASE: &str = r#"

@@ -14,6 +14,7 @@ use kronika::store::db::{Db, DbError, Dialect};
 use kronika::store::pg::{self, PgError, PgTarget};
 
 use crate::common::postgres::{self, Database};
+use crate::common::stores;
 
 fn target(db: &Database) -> PgTarget {
     // The test cluster offers TLS with its own certificate: trusted here, as
@@ -310,4 +311,55 @@ fn a_connection_the_server_ended_is_told_from_bad_data() {
     // Bad data is not a lost connection.
     let bad = admin.execute("SELECT CAST(?1 AS INTEGER)", args!["not a number"]).unwrap_err();
     assert!(!bad.is_disconnected(), "{bad}");
+}
+
+/// Two daemons' lease keepers on one store: one runs the source, the other
+/// waits; when the first stops renewing (stopped cleanly or dead), the
+/// other takes it over, on SQLite and on PostgreSQL.
+#[test]
+fn one_daemon_runs_a_source_and_another_takes_it_over() {
+    use kronika::leases::Leases;
+    use kronika::store::Holder;
+
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = dir.path().join("k.sqlite3");
+    let target = stores::postgres_target();
+    let open: [&dyn Fn() -> Store; 2] =
+        [&|| Store::open(&sqlite, Policy::default()).unwrap(), &|| stores::open(&target, Policy::default())];
+    let ttl = Duration::from_secs(4);
+    let within = |owned: &kronika::leases::Owned, want: bool, limit: Duration| {
+        let start = Instant::now();
+        while *owned.borrow() != want {
+            assert!(start.elapsed() < limit, "not {want} after {limit:?}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    for open in open {
+        let a = Leases::start_with(open(), Holder::this_process("uzel-a"), ttl);
+        let b = Leases::start_with(open(), Holder::this_process("uzel-b"), ttl);
+        let a_work = a.want("work");
+        within(&a_work, true, Duration::from_secs(2));
+        let b_work = b.want("work");
+        let b_other = b.want("archive");
+        within(&b_other, true, Duration::from_secs(2));
+        // b waits while a renews, longer than a lease lasts.
+        std::thread::sleep(ttl + Duration::from_secs(1));
+        assert!(!*b_work.borrow(), "b runs what a holds");
+        assert!(*a_work.borrow());
+        let leases = open().leases().unwrap();
+        let nodes: Vec<(&str, &str)> = leases.iter().map(|l| (l.name.as_str(), l.node.as_str())).collect();
+        assert_eq!(nodes, [("archive", "uzel-b"), ("work", "uzel-a")]);
+        // A clean stop gives the lease back: b takes it at its next round.
+        a.stop();
+        within(&b_work, true, ttl / 4 + Duration::from_secs(2));
+        // A daemon that dies gives nothing back: its lease runs out first.
+        let c = Leases::start_with(open(), Holder::this_process("uzel-c"), ttl);
+        let c_work = c.want("work");
+        b.abandon();
+        let start = Instant::now();
+        within(&c_work, false, Duration::from_secs(1));
+        within(&c_work, true, ttl + ttl / 4 + Duration::from_secs(2));
+        assert!(start.elapsed() >= Duration::from_secs(2), "taken over before the lease ran out");
+        c.stop();
+    }
 }

@@ -18,14 +18,24 @@ pub enum Backend {
 
 /// A fresh PostgreSQL store with `policy`, in a database no other test uses.
 pub fn postgres(policy: Policy) -> Store {
+    open(&postgres_target(), policy)
+}
+
+/// A database no other test uses, to open stores in (several connections
+/// to one store, as several daemons have).
+pub fn postgres_target() -> PgTarget {
     let database = postgres::cluster().database();
-    let target = PgTarget {
+    PgTarget {
         url: database.url.clone(),
         password: None,
         schema: None,
         ca_file: Some(postgres::cluster().certificate()),
-    };
-    Store::open_postgres(&target, policy, None)
+    }
+}
+
+/// The store in `target`.
+pub fn open(target: &PgTarget, policy: Policy) -> Store {
+    Store::open_postgres(target, policy, None)
         .unwrap_or_else(|e| panic!("cannot open a PostgreSQL store: {e}\n{}", postgres::cluster().log_tail()))
 }
 
