@@ -249,6 +249,12 @@ impl Pipeline {
         let (staged_tx, staged_rx) = mpsc::sync_channel::<Staged>(STAGED);
         let files = store.files_dir().map(Path::to_path_buf);
         let originals = store.originals_dir();
+        // A store other nodes read gets the kept files too, through a
+        // connection of the prepare thread's own.
+        let sharer = match store.is_shared() {
+            true => store.reopen().transpose().map_err(std::io::Error::other)?,
+            false => None,
+        };
         let mut threads = Vec::new();
         let index_tx = match index {
             Some(index) => {
@@ -278,7 +284,7 @@ impl Pipeline {
         threads.push(
             std::thread::Builder::new()
                 .name("kronika-prepare".into())
-                .spawn(move || run_prepare(files, originals, rx, staged_tx))?,
+                .spawn(move || run_prepare(files, originals, sharer, rx, staged_tx))?,
         );
         Ok(Pipeline { handle: PipelineHandle { tx }, threads })
     }
@@ -577,6 +583,7 @@ impl Statuses {
 fn run_prepare(
     files: Option<std::path::PathBuf>,
     originals: Option<std::path::PathBuf>,
+    sharer: Option<Store>,
     rx: mpsc::Receiver<Msg>,
     tx: mpsc::SyncSender<Staged>,
 ) -> Result<(), PipelineError> {
@@ -588,6 +595,17 @@ fn run_prepare(
                 let prepared = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     prepare_documents(&mut batch.items, files.as_deref(), originals.as_deref())
                 }));
+                let shared = match (&prepared, &sharer) {
+                    (Ok((documents, _)), Some(sharer)) => {
+                        share_files(sharer, &batch.items, documents, files.as_deref(), originals.as_deref())
+                    }
+                    _ => Ok(()),
+                };
+                if let Err(e) = shared {
+                    // Nothing is stored whose files the other nodes lack.
+                    let _ = reply.send(Err(e.into()));
+                    continue;
+                }
                 match prepared {
                     Ok((documents, warnings)) => Staged::Ingest { batch, documents, warnings, reply },
                     Err(p) => {
@@ -744,6 +762,32 @@ fn run_index(
         ix.catch_up(&store, |_| {})?;
         ix.commit()?;
         ix.finish()?;
+    }
+    Ok(())
+}
+
+/// Shares the files a batch kept in this data folder (originals, documents)
+/// through the store, for the other nodes ([`Store::share_file`]).
+fn share_files(
+    sharer: &Store,
+    items: &[(NewItem, SourceKey)],
+    documents: &[Vec<NewItem>],
+    files: Option<&Path>,
+    originals: Option<&Path>,
+) -> Result<(), StoreError> {
+    let kept = items
+        .iter()
+        .map(|(item, _)| (originals, item.content_hash.as_str()))
+        .chain(documents.iter().flatten().map(|d| (files, d.content_hash.as_str())));
+    for (dir, hash) in kept {
+        let Some(dir) = dir else { continue };
+        if hash.is_empty() || sharer.has_shared_file(hash)? {
+            continue;
+        }
+        // What was not kept here (no original, a file that failed) is not shared.
+        if let Ok(bytes) = std::fs::read(crate::store::document_path(dir, hash)) {
+            sharer.share_file(hash, &bytes)?;
+        }
     }
     Ok(())
 }

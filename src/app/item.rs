@@ -46,7 +46,7 @@ pub fn open(store: &Store, id: ItemId, viewer: &Viewer) -> Result<ItemView> {
         access,
         has_html,
         original_kept: original.is_some(),
-        document_kept: access.shows_body() && document_path(store, &row).is_some(),
+        document_kept: access.shows_body() && document_kept(store, &row),
         thread,
         row,
     })
@@ -83,6 +83,25 @@ pub fn document_path(store: &Store, row: &ItemRow) -> Option<std::path::PathBuf>
     by_hash.into_iter().chain(recorded).find(|p| p.is_file())
 }
 
+/// Whether a document item's file is kept (here, or shared by another node).
+pub fn document_kept(store: &Store, row: &ItemRow) -> bool {
+    row.kind == "document"
+        && (document_path(store, row).is_some() || store.has_shared_file(&row.content_hash).unwrap_or(false))
+}
+
+/// A document item's bytes: its file here, else the copy another node shared.
+pub fn document_bytes(store: &Store, row: &ItemRow) -> Result<Option<Vec<u8>>> {
+    if let Some(path) = document_path(store, row) {
+        return std::fs::read(&path).map(Some).map_err(|e| {
+            crate::store::StoreError::Invalid(format!("cannot read the document file {}: {e}", path.display()))
+        });
+    }
+    if row.kind != "document" {
+        return Ok(None);
+    }
+    store.shared_file(&row.content_hash)
+}
+
 /// A document item's file: its name, MIME type and bytes; `None` when
 /// `viewer` may not read it.
 pub fn document(store: &Store, id: ItemId, viewer: &Viewer) -> Result<Option<AttachmentBytes>> {
@@ -90,10 +109,7 @@ pub fn document(store: &Store, id: ItemId, viewer: &Viewer) -> Result<Option<Att
     if !viewer.item_access(store, &row)?.shows_body() {
         return Ok(None);
     }
-    let Some(path) = document_path(store, &row) else { return Ok(None) };
-    let bytes = std::fs::read(&path).map_err(|e| {
-        crate::store::StoreError::Invalid(format!("cannot read the document file {}: {e}", path.display()))
-    })?;
+    let Some(bytes) = document_bytes(store, &row)? else { return Ok(None) };
     let mime = row.extra["mime"].as_str().unwrap_or("application/octet-stream").to_string();
     Ok(Some(AttachmentBytes { name: row.subject, mime, bytes }))
 }

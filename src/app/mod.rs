@@ -195,7 +195,7 @@ fn card_of(store: &Store, config: &Config, c: Client, figures: Figures, viewer: 
             Ok(DocumentEntry {
                 item_id: r.id,
                 doc_kind: r.extra["doc_kind"].as_str().unwrap_or("other").to_string(),
-                kept: access.shows_body() && item::document_path(store, &r).is_some(),
+                kept: access.shows_body() && item::document_kept(store, &r),
                 name: r.subject,
                 date: r.date,
                 size: r.size,

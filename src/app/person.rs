@@ -71,9 +71,9 @@ pub fn export(store: &mut Store, address: &str, dir: &Path) -> Result<Export> {
             std::fs::write(&path, raw).map_err(io(format!("write {}", path.display())))?;
             messages += 1;
         }
-        if let Some(file) = super::item::document_path(store, item) {
+        if let Some(bytes) = super::item::document_bytes(store, item)? {
             let path = dir.join("documents").join(format!("{}-{}", item.id, safe_name(&item.subject)));
-            std::fs::copy(&file, &path).map_err(io(format!("copy {}", file.display())))?;
+            std::fs::write(&path, bytes).map_err(io(format!("write {}", path.display())))?;
             documents += 1;
         }
     }

@@ -9,6 +9,7 @@ pub mod db;
 mod deals;
 mod events;
 mod feed;
+mod files;
 mod items;
 mod leases;
 mod person;
@@ -145,14 +146,20 @@ impl Store {
         self.files.as_deref().and_then(|d| d.parent()).map(|d| d.join("originals"))
     }
 
-    /// The original bytes of a message kept at ingestion; `None` when it
-    /// was not kept (stored before originals were, or not mail).
+    /// The original bytes of a message kept at ingestion (in this data
+    /// folder, else shared by the node that took it in); `None` when it was
+    /// not kept (stored before originals were, or not mail).
     pub fn original(&self, content_hash: &str) -> Option<Vec<u8>> {
-        let dir = self.originals_dir()?;
         if content_hash.is_empty() || !content_hash.bytes().all(|b| b.is_ascii_hexdigit()) {
             return None;
         }
-        std::fs::read(items::document_path(&dir, content_hash)).ok()
+        let local = self.originals_dir().and_then(|dir| std::fs::read(items::document_path(&dir, content_hash)).ok());
+        local.or_else(|| {
+            self.shared_file(content_hash)
+                .map_err(|e| tracing::warn!("cannot read the shared original {content_hash}: {e}"))
+                .ok()
+                .flatten()
+        })
     }
 
     /// An in-memory store, for tests.

@@ -484,4 +484,16 @@ CREATE TABLE leases (
     expires_at INTEGER NOT NULL
 );
 "#,
+    // 14: the files every node reads (issue 19). On PostgreSQL the kept
+    // originals and documents are stored here by content hash, besides the
+    // data folder of the node that took them in, so that any node serves
+    // them. SQLite keeps them in its data folder alone: this stays empty.
+    r#"
+CREATE TABLE files (
+    hash       TEXT PRIMARY KEY,
+    bytes      BLOB NOT NULL,
+    size       INTEGER NOT NULL,
+    created_at TEXT NOT NULL
+);
+"#,
 ];

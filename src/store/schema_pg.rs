@@ -29,6 +29,15 @@ CREATE TABLE leases (
     expires_at BIGINT NOT NULL
 );
 "#,
+    // 14: the files every node reads.
+    r#"
+CREATE TABLE files (
+    hash       TEXT PRIMARY KEY,
+    bytes      BYTEA NOT NULL,
+    size       BIGINT NOT NULL,
+    created_at TEXT NOT NULL
+);
+"#,
 ];
 
 /// The whole schema at [`BASE_VERSION`].
