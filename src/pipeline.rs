@@ -20,7 +20,7 @@ use tokio::sync::oneshot;
 use crate::index::{IndexError, Indexer, SearchIndex};
 use crate::matcher::Policy;
 use crate::model::ItemKind;
-use crate::store::{IngestOutcome, KnownDates, NewItem, SourceKey, Store, StoreError};
+use crate::store::{FileKind, IngestOutcome, KnownDates, NewItem, SourceKey, Store, StoreError};
 
 /// What a source hands over in one go: items with their source keys,
 /// keys the source no longer holds, and the cursor that covers them. All
@@ -777,16 +777,16 @@ fn share_files(
 ) -> Result<(), StoreError> {
     let kept = items
         .iter()
-        .map(|(item, _)| (originals, item.content_hash.as_str()))
-        .chain(documents.iter().flatten().map(|d| (files, d.content_hash.as_str())));
-    for (dir, hash) in kept {
+        .map(|(item, _)| (originals, FileKind::Original, item.content_hash.as_str()))
+        .chain(documents.iter().flatten().map(|d| (files, FileKind::Document, d.content_hash.as_str())));
+    for (dir, kind, hash) in kept {
         let Some(dir) = dir else { continue };
         if hash.is_empty() || sharer.has_shared_file(hash)? {
             continue;
         }
         // What was not kept here (no original, a file that failed) is not shared.
         if let Ok(bytes) = std::fs::read(crate::store::document_path(dir, hash)) {
-            sharer.share_file(hash, &bytes)?;
+            sharer.share_file(hash, kind, &bytes)?;
         }
     }
     Ok(())

@@ -85,7 +85,7 @@ pub fn run(ctx: &Context_, cmd: DocumentCmd) -> Result<ExitCode> {
                 store.files_dir().ok_or_else(|| anyhow!("cannot keep documents without a data folder"))?.to_path_buf();
             let path = keep_file(&files, &hash, &bytes).with_context(|| format!("cannot keep {}", file.display()))?;
             store
-                .share_file(&hash, &bytes)
+                .share_file(&hash, crate::store::FileKind::Document, &bytes)
                 .with_context(|| format!("cannot share {} with the other nodes", file.display()))?;
             let item = NewItem {
                 kind: ItemKind::Document,

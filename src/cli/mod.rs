@@ -15,6 +15,7 @@ mod note;
 mod person;
 mod read;
 mod run;
+mod store_cmd;
 mod web;
 
 use std::path::PathBuf;
@@ -99,6 +100,9 @@ pub enum Command {
     /// A person's data: export it, or erase it (GDPR).
     #[command(subcommand)]
     Person(person::PersonCmd),
+    /// The store itself: copy it from SQLite to PostgreSQL or back.
+    #[command(subcommand)]
+    Store(store_cmd::StoreCmd),
     /// Upcoming calendar events with their clients.
     Agenda {
         #[arg(long, default_value_t = 14)]
@@ -272,6 +276,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Command::Note(cmd) => note::run(&ctx, cmd),
         Command::Meeting(cmd) => meeting::run(&ctx, cmd),
         Command::Person(cmd) => person::run(&ctx, cmd),
+        Command::Store(cmd) => store_cmd::run(&ctx, cmd),
         Command::Deal(cmd) => deal::run(&ctx, cmd),
         Command::Document(cmd) => document::run(&ctx, cmd),
         Command::Documents { client, kind, json } => document::list(&ctx, client, kind, json),

@@ -131,6 +131,65 @@ impl<T: ToParam + HasKind> ToParam for Option<T> {
     }
 }
 
+impl ToParam for Param<'_> {
+    fn to_param(&self) -> Param<'_> {
+        *self
+    }
+}
+
+/// A value of any column, read where the types are known only at run time
+/// (`kronika store copy`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Int(i64),
+    Real(f64),
+    Text(String),
+    Blob(Vec<u8>),
+}
+
+impl Value {
+    /// The value bound to a column of `kind`: a number in the column's own
+    /// type (an integer for a real column, a whole real for an integer one);
+    /// `None` when it does not fit the column.
+    pub fn param(&self, kind: Kind) -> Option<Param<'_>> {
+        Some(match (self, kind) {
+            (Value::Null, k) => Param::Null(k),
+            (Value::Int(i), Kind::Int) => Param::Int(*i),
+            (Value::Int(i), Kind::Real) => Param::Real(*i as f64),
+            (Value::Real(f), Kind::Real) => Param::Real(*f),
+            (Value::Real(f), Kind::Int) if f.fract() == 0.0 && f.abs() < 9.0e15 => Param::Int(*f as i64),
+            (Value::Text(t), Kind::Text) => Param::Text(t),
+            (Value::Blob(b), Kind::Blob) => Param::Blob(b),
+            (Value::Text(t), Kind::Blob) => Param::Blob(t.as_bytes()),
+            _ => return None,
+        })
+    }
+}
+
+impl FromColumn for Value {
+    fn from_sqlite(v: rusqlite::types::ValueRef<'_>, column: usize) -> DbResult<Self> {
+        Ok(match v {
+            rusqlite::types::ValueRef::Null => Value::Null,
+            rusqlite::types::ValueRef::Integer(i) => Value::Int(i),
+            rusqlite::types::ValueRef::Real(f) => Value::Real(f),
+            rusqlite::types::ValueRef::Text(_) => Value::Text(String::from_sqlite(v, column)?),
+            rusqlite::types::ValueRef::Blob(b) => Value::Blob(b.to_vec()),
+        })
+    }
+    fn from_postgres(row: &postgres::Row, column: usize) -> DbResult<Self> {
+        if row_is_null(row, column)? {
+            return Ok(Value::Null);
+        }
+        Ok(match pg_type(row, column)? {
+            Type::INT8 | Type::INT4 | Type::INT2 | Type::BOOL => Value::Int(i64::from_postgres(row, column)?),
+            Type::FLOAT8 | Type::FLOAT4 => Value::Real(f64::from_postgres(row, column)?),
+            Type::BYTEA => Value::Blob(Vec::<u8>::from_postgres(row, column)?),
+            _ => Value::Text(String::from_postgres(row, column)?),
+        })
+    }
+}
+
 /// The values of a statement, in placeholder order: `args![a, b, c]`.
 #[macro_export]
 macro_rules! args {
@@ -417,8 +476,13 @@ pub struct Db {
     inner: Inner,
 }
 
-/// The advisory lock key of the store's writers (ASCII "kronika" in an i64).
+/// The advisory lock key of the store's writers (ASCII "kronika" in an
+/// i64), hashed with the schema's name so that firms sharing a database
+/// in schemas of their own never wait for each other.
 pub const WRITER_LOCK: i64 = 0x6b_726f_6e69_6b61;
+
+/// The SQL that takes the writers' lock of the current schema.
+pub const WRITER_LOCK_SQL: &str = "SELECT pg_advisory_xact_lock(hashtextextended(current_schema(), 30243645427379041))";
 
 impl Db {
     /// Wraps an open SQLite connection.
@@ -529,7 +593,7 @@ impl Db {
         match &self.inner {
             Inner::Sqlite(c) => c.execute_batch("BEGIN IMMEDIATE")?,
             Inner::Postgres(pg) => {
-                pg.borrow_mut().client.batch_execute(&format!("BEGIN; SELECT pg_advisory_xact_lock({WRITER_LOCK})"))?
+                pg.borrow_mut().client.batch_execute(&format!("BEGIN; {WRITER_LOCK_SQL}"))?
             }
         }
         Ok(Tx { db: self, done: false })
@@ -677,6 +741,11 @@ pub fn to_postgres(sql: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_writers_lock_is_keyed_by_the_constant() {
+        assert!(WRITER_LOCK_SQL.contains(&WRITER_LOCK.to_string()));
+    }
 
     #[test]
     fn placeholders_become_numbered_outside_quotes_and_comments() {

@@ -10,6 +10,32 @@
 //! Mail attachments are megabytes, far below PostgreSQL's 1 GB a value.
 
 use super::db::Dialect;
+
+/// What a shared file is, which says where a data folder keeps it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// A message as it came (`<data_dir>/originals`).
+    Original,
+    /// A document (`<data_dir>/documents`).
+    Document,
+}
+
+impl FileKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileKind::Original => "original",
+            FileKind::Document => "document",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<FileKind> {
+        match s {
+            "original" => Some(FileKind::Original),
+            "document" => Some(FileKind::Document),
+            _ => None,
+        }
+    }
+}
 use super::{Result, Store, now};
 use crate::args;
 
@@ -22,14 +48,15 @@ impl Store {
 
     /// Keeps `bytes` under their content hash for every node (nothing to do
     /// when it is kept already, or on SQLite).
-    pub fn share_file(&self, hash: &str, bytes: &[u8]) -> Result<()> {
+    pub fn share_file(&self, hash: &str, kind: FileKind, bytes: &[u8]) -> Result<()> {
         if !self.is_shared() || hash.is_empty() {
             return Ok(());
         }
         let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
         self.db.execute(
-            "INSERT INTO files (hash, bytes, size, created_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (hash) DO NOTHING",
-            args![hash, bytes, size, now()],
+            "INSERT INTO files (hash, kind, bytes, size, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (hash) DO NOTHING",
+            args![hash, kind.as_str(), bytes, size, now()],
         )?;
         Ok(())
     }

@@ -5,6 +5,7 @@
 
 mod auto;
 mod clients;
+pub mod copy;
 pub mod db;
 mod deals;
 mod events;
@@ -37,6 +38,7 @@ pub use clients::{ClientInput, ClientPatch, ContactInput, ContactPatch, name_key
 pub use deals::{DEAL_STATUSES, Deal, DealInput};
 pub use events::{INVITATIONS, WRITTEN_MEETINGS};
 pub use feed::IndexDoc;
+pub use files::FileKind;
 pub use items::{
     Attachment, Changes, DateSource, IngestOutcome, ItemRow, KnownDates, LinkRow, NewItem, REMATCH_CHUNK, SourceKey,
     document_path, keep_file, keep_file_from,

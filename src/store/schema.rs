@@ -491,6 +491,7 @@ CREATE TABLE leases (
     r#"
 CREATE TABLE files (
     hash       TEXT PRIMARY KEY,
+    kind       TEXT NOT NULL,
     bytes      BLOB NOT NULL,
     size       INTEGER NOT NULL,
     created_at TEXT NOT NULL

@@ -33,6 +33,7 @@ CREATE TABLE leases (
     r#"
 CREATE TABLE files (
     hash       TEXT PRIMARY KEY,
+    kind       TEXT NOT NULL,
     bytes      BYTEA NOT NULL,
     size       BIGINT NOT NULL,
     created_at TEXT NOT NULL

@@ -363,3 +363,31 @@ fn one_daemon_runs_a_source_and_another_takes_it_over() {
         c.stop();
     }
 }
+
+/// Firms in schemas of one database write without waiting for each other:
+/// the writers' lock is the schema's own.
+#[test]
+fn writers_of_different_firms_do_not_wait_for_each_other() {
+    let database = postgres::cluster().database();
+    let in_schema = |schema: &str| {
+        let mut t = target(&database);
+        t.schema = Some(schema.to_string());
+        pg::connect(&t).unwrap()
+    };
+    let (a, b, a_again) = (in_schema("firma_a"), in_schema("firma_b"), in_schema("firma_a"));
+    let held = a.begin().unwrap();
+    let start = Instant::now();
+    let other_firm = b.begin().unwrap();
+    assert!(start.elapsed() < Duration::from_millis(250), "firma_b waited for firma_a: {:?}", start.elapsed());
+    other_firm.commit().unwrap();
+    // The same firm's second writer does wait.
+    let waiter = std::thread::spawn(move || {
+        let start = Instant::now();
+        let tx = a_again.begin().unwrap();
+        tx.commit().unwrap();
+        start.elapsed()
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    held.commit().unwrap();
+    assert!(waiter.join().unwrap() >= Duration::from_millis(250));
+}
