@@ -32,28 +32,24 @@ pub struct IndexDoc {
 impl Store {
     /// Up to `limit` items with `rev > after`, in rev order.
     pub fn index_feed(&self, after: i64, limit: usize) -> Result<Vec<IndexDoc>> {
-        let rows = self.db.query(
+        let mut docs: Vec<IndexDoc> = self.db.query(
             "SELECT id, rev, kind, date, direction, subject, body, deleted_at IS NOT NULL
              FROM items WHERE rev > ?1 ORDER BY rev LIMIT ?2",
             args![after, i64::try_from(limit).unwrap_or(i64::MAX)],
             |r| {
-                Ok((
-                    IndexDoc {
-                        id: r.get(0)?,
-                        rev: r.get(1)?,
-                        kind: r.get(2)?,
-                        direction: r.get(4)?,
-                        subject: r.get(5)?,
-                        body: r.get(6)?,
-                        deleted: r.get(7)?,
-                        ..IndexDoc::default()
-                    },
-                    r.get::<String>(3)?,
-                ))
+                Ok(IndexDoc {
+                    id: r.get(0)?,
+                    rev: r.get(1)?,
+                    kind: r.get(2)?,
+                    date: parse_time(&r.get::<String>(3)?).timestamp(),
+                    direction: r.get(4)?,
+                    subject: r.get(5)?,
+                    body: r.get(6)?,
+                    deleted: r.get(7)?,
+                    ..IndexDoc::default()
+                })
             },
         )?;
-        let mut docs: Vec<IndexDoc> =
-            rows.into_iter().map(|(d, date)| IndexDoc { date: parse_time(&date).timestamp(), ..d }).collect();
         let Some(last) = docs.last().map(|d| d.rev) else {
             return Ok(docs);
         };

@@ -122,40 +122,30 @@ impl Store {
     }
 
     fn reminders_where(&self, sql: &str, values: &[&dyn ToParam]) -> Result<Vec<ReminderRow>> {
-        let rows = self.db.query(sql, values, |r| {
-            Ok((
-                ReminderRow {
-                    id: r.get(0)?,
-                    key: r.get(1)?,
-                    kind: r.get(2)?,
-                    item_id: r.get(3)?,
-                    client_id: r.get(4)?,
-                    title: r.get(5)?,
-                    due_at: DateTime::<Utc>::MIN_UTC,
-                    event_start: None,
-                    state: r.get(8)?,
-                    fired_at: r.get(9)?,
-                    deliveries: Vec::new(),
-                },
-                r.get::<String>(6)?,
-                r.get::<Option<String>>(7)?,
-            ))
+        let mut rows = self.db.query(sql, values, |r| {
+            let start: Option<String> = r.get(7)?;
+            Ok(ReminderRow {
+                id: r.get(0)?,
+                key: r.get(1)?,
+                kind: r.get(2)?,
+                item_id: r.get(3)?,
+                client_id: r.get(4)?,
+                title: r.get(5)?,
+                due_at: parse_time(&r.get::<String>(6)?),
+                event_start: start.as_deref().map(parse_time),
+                state: r.get(8)?,
+                fired_at: r.get(9)?,
+                deliveries: Vec::new(),
+            })
         })?;
-        let mut out = Vec::with_capacity(rows.len());
-        for (row, due, start) in rows {
-            let deliveries = self.db.query(
+        for row in &mut rows {
+            row.deliveries = self.db.query(
                 "SELECT sink, state, attempts, last_error FROM reminder_deliveries WHERE reminder_id = ?1 ORDER BY sink",
                 args![row.id],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )?;
-            out.push(ReminderRow {
-                due_at: parse_time(&due),
-                event_start: start.as_deref().map(parse_time),
-                deliveries,
-                ..row
-            });
         }
-        Ok(out)
+        Ok(rows)
     }
 
     /// Marks a reminder fired with its payload and one pending delivery per
@@ -239,21 +229,20 @@ impl Store {
 
     /// The latest interaction (not counting calendar events) of each client, for follow-ups.
     pub fn client_last_interactions(&self) -> Result<Vec<ClientActivity>> {
-        let rows = self.db.query(
+        Ok(self.db.query(
             "SELECT c.id, c.name, (SELECT MAX(i.date) FROM items i JOIN item_links l ON l.item_id = i.id
                  WHERE l.client_id = c.id AND i.deleted_at IS NULL AND i.kind != 'event'), c.created_at
              FROM clients c ORDER BY c.id",
             args![],
-            |r| Ok((r.get::<i64>(0)?, r.get::<String>(1)?, r.get::<Option<String>>(2)?, r.get::<String>(3)?)),
-        )?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, name, last, created)| ClientActivity {
-                id,
-                name,
-                last: last.as_deref().map(parse_time),
-                created: parse_time(&created),
-            })
-            .collect())
+            |r| {
+                let last: Option<String> = r.get(2)?;
+                Ok(ClientActivity {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    last: last.as_deref().map(parse_time),
+                    created: parse_time(&r.get::<String>(3)?),
+                })
+            },
+        )?)
     }
 }

@@ -4,14 +4,14 @@
 
 use std::collections::BTreeMap;
 
-use super::clients::CLIENT_COLUMNS;
-use super::clients::parse_time;
+use chrono::{DateTime, SecondsFormat, Utc};
+
+use super::clients::{CLIENT_COLUMNS, parse_time};
 use super::db::Dialect;
 use super::timeline::indexed_by;
 use super::{Result, Store};
 use crate::args;
 use crate::model::{Client, ClientId, ClientStatus};
-use chrono::{DateTime, SecondsFormat, Utc};
 
 fn ts(d: DateTime<Utc>) -> String {
     d.to_rfc3339_opts(SecondsFormat::Secs, true)
@@ -118,21 +118,20 @@ impl Store {
                 WaitingRow {
                     item_id: r.get(0)?,
                     thread_id: r.get(1)?,
-                    date: DateTime::<Utc>::MIN_UTC,
+                    date: parse_time(&r.get::<String>(2)?),
                     subject: r.get(3)?,
                     from_name: r.get(4)?,
                     from_address: r.get(5)?,
                     clients: Vec::new(),
                 },
-                r.get::<String>(2)?,
                 (r.get::<i64>(6)?, r.get::<String>(7)?),
             ))
         })?;
         let mut out: Vec<WaitingRow> = Vec::new();
-        for (w, date, c) in rows {
+        for (w, c) in rows {
             match out.last_mut() {
                 Some(last) if last.item_id == w.item_id => last.clients.push(c),
-                _ => out.push(WaitingRow { clients: vec![c], date: parse_time(&date), ..w }),
+                _ => out.push(WaitingRow { clients: vec![c], ..w }),
             }
         }
         Ok(out)
@@ -142,7 +141,7 @@ impl Store {
     /// (overdue ones included), and ones that fired or were missed since
     /// `since` (whenever they were due); by due time.
     pub fn reminders_due(&self, since: DateTime<Utc>, until: DateTime<Utc>) -> Result<Vec<ReminderDueRow>> {
-        let rows = self.db.query(
+        Ok(self.db.query(
             "SELECT r.id, r.kind, r.title, r.due_at, r.event_start, r.state, r.item_id, c.id, c.name
              FROM reminders r LEFT JOIN clients c ON c.id = r.client_id
              WHERE (r.state = 'pending' AND r.due_at < ?2)
@@ -150,32 +149,21 @@ impl Store {
              ORDER BY r.due_at, r.id",
             args![ts(since), ts(until)],
             |r| {
+                let start: Option<String> = r.get(4)?;
                 let client: Option<i64> = r.get(7)?;
                 let name: Option<String> = r.get(8)?;
-                Ok((
-                    ReminderDueRow {
-                        id: r.get(0)?,
-                        kind: r.get(1)?,
-                        title: r.get(2)?,
-                        due_at: DateTime::<Utc>::MIN_UTC,
-                        event_start: None,
-                        state: r.get(5)?,
-                        item_id: r.get(6)?,
-                        client: client.zip(name),
-                    },
-                    r.get::<String>(3)?,
-                    r.get::<Option<String>>(4)?,
-                ))
+                Ok(ReminderDueRow {
+                    id: r.get(0)?,
+                    kind: r.get(1)?,
+                    title: r.get(2)?,
+                    due_at: parse_time(&r.get::<String>(3)?),
+                    event_start: start.as_deref().map(parse_time),
+                    state: r.get(5)?,
+                    item_id: r.get(6)?,
+                    client: client.zip(name),
+                })
             },
-        )?;
-        Ok(rows
-            .into_iter()
-            .map(|(row, due, start)| ReminderDueRow {
-                due_at: parse_time(&due),
-                event_start: start.as_deref().map(parse_time),
-                ..row
-            })
-            .collect())
+        )?)
     }
 
     /// Every client by name, with domains, company addresses and contacts
