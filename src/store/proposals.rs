@@ -3,10 +3,10 @@
 //! same person (a merge), a deal read from a PDF invoice's text.
 
 use chrono::NaiveDate;
-use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 use super::{DealInput, Result, Store, StoreError, now};
+use crate::args;
 use crate::model::{ClientId, ContactId};
 
 /// A proposal for a contact, with where it came from.
@@ -53,7 +53,7 @@ impl Store {
     /// Contact proposals of a client (or of everybody), pending first.
     /// `all` includes those already applied, accepted or dismissed.
     pub fn contact_proposals(&self, client: Option<ClientId>, all: bool) -> Result<Vec<ContactProposal>> {
-        let mut stmt = super::sqlite(&self.db)?.prepare(
+        Ok(self.db.query(
             "SELECT p.id, p.contact_id, c.name, c.client_id, cl.name, p.field, p.value,
                     CASE p.field WHEN 'phone' THEN c.phone WHEN 'role' THEN c.role END,
                     p.item_id, i.subject, i.date, p.status
@@ -61,34 +61,35 @@ impl Store {
              JOIN contacts c ON c.id = p.contact_id
              JOIN clients cl ON cl.id = c.client_id
              LEFT JOIN items i ON i.id = p.item_id
-             WHERE (?1 IS NULL OR c.client_id = ?1) AND (?2 OR p.status = 'pending')
+             WHERE (?1 IS NULL OR c.client_id = ?1) AND (?2 <> 0 OR p.status = 'pending')
              ORDER BY p.status != 'pending', cl.name, c.name, p.id",
-        )?;
-        let rows = stmt.query_map(params![client.map(|c| c.0), all], |r| {
-            Ok(ContactProposal {
-                id: r.get(0)?,
-                contact_id: r.get(1)?,
-                contact: r.get(2)?,
-                client_id: r.get(3)?,
-                client: r.get(4)?,
-                field: r.get(5)?,
-                value: r.get(6)?,
-                current: r.get(7)?,
-                item_id: r.get(8)?,
-                item: r.get(9)?,
-                date: r.get(10)?,
-                status: r.get(11)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+            args![client.map(|c| c.0), all],
+            |r| {
+                Ok(ContactProposal {
+                    id: r.get(0)?,
+                    contact_id: r.get(1)?,
+                    contact: r.get(2)?,
+                    client_id: r.get(3)?,
+                    client: r.get(4)?,
+                    field: r.get(5)?,
+                    value: r.get(6)?,
+                    current: r.get(7)?,
+                    item_id: r.get(8)?,
+                    item: r.get(9)?,
+                    date: r.get(10)?,
+                    status: r.get(11)?,
+                })
+            },
+        )?)
     }
 
     fn contact_proposal(&self, id: i64) -> Result<(i64, String, String, String)> {
-        super::sqlite(&self.db)?
-            .query_row("SELECT contact_id, field, value, status FROM contact_proposals WHERE id = ?1", [id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-            })
-            .optional()?
+        self.db
+            .query_row(
+                "SELECT contact_id, field, value, status FROM contact_proposals WHERE id = ?1",
+                args![id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )?
             .ok_or_else(|| StoreError::NotFound { what: "contact proposal", query: id.to_string() })
     }
 
@@ -112,14 +113,14 @@ impl Store {
         if field != "address" {
             self.edit_contact(contact, &patch)?;
         }
-        super::sqlite(&self.db)?.execute("UPDATE contact_proposals SET status = 'accepted' WHERE id = ?1", [id])?;
+        self.db.execute("UPDATE contact_proposals SET status = 'accepted' WHERE id = ?1", args![id])?;
         Ok(contact)
     }
 
     /// Dismisses a proposal: it is not proposed again.
     pub fn dismiss_contact_proposal(&mut self, id: i64) -> Result<()> {
         self.contact_proposal(id)?;
-        super::sqlite(&self.db)?.execute("UPDATE contact_proposals SET status = 'dismissed' WHERE id = ?1", [id])?;
+        self.db.execute("UPDATE contact_proposals SET status = 'dismissed' WHERE id = ?1", args![id])?;
         Ok(())
     }
 
@@ -128,21 +129,22 @@ impl Store {
     /// address left and was found in mail); mail from it is re-matched.
     pub fn merge_address(&mut self, contact: ContactId, address: &str) -> Result<()> {
         let target = self.contact(contact)?;
-        let tx = super::sqlite(&self.db)?.unchecked_transaction()?;
-        let others: Vec<i64> = tx
-            .prepare("SELECT contact_id FROM contact_emails WHERE email = ?1 AND contact_id != ?2")?
-            .query_map(params![address, contact.0], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
-        tx.execute("DELETE FROM contact_emails WHERE email = ?1 AND contact_id != ?2", params![address, contact.0])?;
+        let tx = self.db.begin()?;
+        let others: Vec<i64> = tx.query(
+            "SELECT contact_id FROM contact_emails WHERE email = ?1 AND contact_id != ?2",
+            args![address, contact.0],
+            |r| r.get(0),
+        )?;
+        tx.execute("DELETE FROM contact_emails WHERE email = ?1 AND contact_id != ?2", args![address, contact.0])?;
         tx.execute(
-            "INSERT OR IGNORE INTO contact_emails (contact_id, email) VALUES (?1, ?2)",
-            params![contact.0, address],
+            "INSERT INTO contact_emails (contact_id, email) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+            args![contact.0, address],
         )?;
         for other in &others {
             tx.execute(
                 "DELETE FROM contacts WHERE id = ?1 AND origin = 'mail'
                  AND NOT EXISTS (SELECT 1 FROM contact_emails WHERE contact_id = ?1)",
-                [other],
+                args![other],
             )?;
         }
         tx.commit()?;
@@ -158,28 +160,32 @@ impl Store {
         }
         let keep = self.contact(contact)?;
         let gone = self.contact(other)?;
-        let tx = super::sqlite(&self.db)?.unchecked_transaction()?;
+        let tx = self.db.begin()?;
         tx.execute(
             "UPDATE contacts SET phone = COALESCE(phone, ?2), phone_source = COALESCE(phone_source, ?3),
                                  role = COALESCE(role, ?4), role_source = COALESCE(role_source, ?5) WHERE id = ?1",
-            params![contact.0, gone.phone, gone.phone_source, gone.role, gone.role_source],
+            args![contact.0, gone.phone, gone.phone_source, gone.role, gone.role_source],
         )?;
         for e in &gone.emails {
             tx.execute(
-                "INSERT OR IGNORE INTO contact_emails (contact_id, email) VALUES (?1, ?2)",
-                params![contact.0, e],
+                "INSERT INTO contact_emails (contact_id, email) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                args![contact.0, e],
             )?;
         }
+        // SQLite's UPDATE OR IGNORE, on both: a proposal the kept contact
+        // has already stays behind (and goes with `other`).
         tx.execute(
-            "UPDATE OR IGNORE contact_proposals SET contact_id = ?1 WHERE contact_id = ?2",
-            params![contact.0, other.0],
+            "UPDATE contact_proposals SET contact_id = ?1 WHERE contact_id = ?2
+             AND NOT EXISTS (SELECT 1 FROM contact_proposals k WHERE k.contact_id = ?1
+                             AND k.field = contact_proposals.field AND k.value = contact_proposals.value)",
+            args![contact.0, other.0],
         )?;
-        let rev = super::next_counter(&tx, "rev")?;
+        let rev = super::counter(&tx, "rev")?;
         tx.execute(
             "UPDATE items SET rev = ?2 WHERE id IN (SELECT item_id FROM item_links WHERE contact_id = ?1)",
-            params![other.0, rev],
+            args![other.0, rev],
         )?;
-        tx.execute("DELETE FROM contacts WHERE id = ?1", [other.0])?;
+        tx.execute("DELETE FROM contacts WHERE id = ?1", args![other.0])?;
         tx.commit()?;
         self.rematch_for(&[], &gone.emails, &[keep.client, gone.client])?;
         Ok(())
@@ -187,33 +193,34 @@ impl Store {
 
     /// Deal proposals (read from PDF invoices), pending first.
     pub fn deal_proposals(&self, all: bool) -> Result<Vec<DealProposal>> {
-        let mut stmt = super::sqlite(&self.db)?.prepare(
+        let rows = self.db.query(
             "SELECT p.id, p.client_id, c.name, p.item_id, i.subject, p.side, p.number, p.value, p.currency, p.date,
-                    p.status, p.deal_id, p.credit
+                    p.status, p.deal_id
              FROM deal_proposals p
              LEFT JOIN clients c ON c.id = p.client_id
              JOIN items i ON i.id = p.item_id
-             WHERE ?1 OR p.status = 'pending'
+             WHERE ?1 <> 0 OR p.status = 'pending'
              ORDER BY p.status != 'pending', p.date DESC, p.id",
+            args![all],
+            |r| {
+                let date: String = r.get(9)?;
+                Ok(DealProposal {
+                    id: r.get(0)?,
+                    client_id: r.get(1)?,
+                    client: r.get(2)?,
+                    item_id: r.get(3)?,
+                    document: r.get(4)?,
+                    side: r.get(5)?,
+                    number: r.get(6)?,
+                    value: r.get(7)?,
+                    currency: r.get(8)?,
+                    date: NaiveDate::parse_from_str(&date, "%Y-%m-%d").unwrap_or_default(),
+                    status: r.get(10)?,
+                    deal_id: r.get(11)?,
+                })
+            },
         )?;
-        let rows = stmt.query_map([all], |r| {
-            let date: String = r.get(9)?;
-            Ok(DealProposal {
-                id: r.get(0)?,
-                client_id: r.get(1)?,
-                client: r.get(2)?,
-                item_id: r.get(3)?,
-                document: r.get(4)?,
-                side: r.get(5)?,
-                number: r.get(6)?,
-                value: r.get(7)?,
-                currency: r.get(8)?,
-                date: NaiveDate::parse_from_str(&date, "%Y-%m-%d").unwrap_or_default(),
-                status: r.get(10)?,
-                deal_id: r.get(11)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows)
     }
 
     fn deal_proposal(&self, id: i64) -> Result<DealProposal> {
@@ -247,25 +254,24 @@ impl Store {
         };
         let deal = match self.add_deal(client, &input)? {
             Some(d) => d,
-            None => super::sqlite(&self.db)?.query_row(
-                "SELECT id FROM deals WHERE import_key = ?1",
-                [format!("proposal:{id}")],
-                |r| r.get(0),
-            )?,
+            None => self
+                .db
+                .value("SELECT id FROM deals WHERE import_key = ?1", args![format!("proposal:{id}")])?
+                .ok_or_else(|| StoreError::NotFound { what: "deal of proposal", query: id.to_string() })?,
         };
-        super::sqlite(&self.db)?.execute(
+        self.db.execute(
             "UPDATE deals SET origin = 'proposal', item_id = ?2, side = ?3, updated_at = ?4 WHERE id = ?1",
-            params![deal, p.item_id, p.side, now()],
+            args![deal, p.item_id, p.side, now()],
         )?;
-        super::sqlite(&self.db)?
-            .execute("UPDATE deal_proposals SET status = 'confirmed', deal_id = ?2 WHERE id = ?1", params![id, deal])?;
+        self.db
+            .execute("UPDATE deal_proposals SET status = 'confirmed', deal_id = ?2 WHERE id = ?1", args![id, deal])?;
         Ok(deal)
     }
 
     /// Dismisses a deal proposal (not an invoice, or not ours).
     pub fn dismiss_deal_proposal(&mut self, id: i64) -> Result<()> {
         self.deal_proposal(id)?;
-        super::sqlite(&self.db)?.execute("UPDATE deal_proposals SET status = 'dismissed' WHERE id = ?1", [id])?;
+        self.db.execute("UPDATE deal_proposals SET status = 'dismissed' WHERE id = ?1", args![id])?;
         Ok(())
     }
 }

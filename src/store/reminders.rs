@@ -3,11 +3,12 @@
 //! once per sink (a delivery record per sink, retried until done).
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 use super::clients::parse_time;
+use super::db::ToParam;
 use super::{Result, Store};
+use crate::args;
 
 /// A reminder as planned.
 #[derive(Debug, Clone, PartialEq)]
@@ -58,28 +59,28 @@ impl Store {
     /// that the plan no longer has (a cancelled or deleted event) are
     /// cancelled. Fired and missed reminders are never touched.
     pub fn plan_reminders(&mut self, kind: &str, plan: &[Planned]) -> Result<(usize, usize, usize)> {
-        let tx = super::sqlite(&self.db)?.unchecked_transaction()?;
+        let tx = self.db.begin()?;
         let (mut added, mut moved, mut cancelled) = (0, 0, 0);
         for p in plan {
-            let current: Option<(String, String, Option<String>)> = tx
-                .query_row("SELECT state, due_at, event_start FROM reminders WHERE key = ?1", [&p.key], |r| {
+            let current: Option<(String, String, Option<String>)> =
+                tx.query_row("SELECT state, due_at, event_start FROM reminders WHERE key = ?1", args![p.key], |r| {
                     Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-                })
-                .optional()?;
+                })?;
+            let (due, start) = (ts(p.due_at), p.event_start.map(ts));
             match current {
                 None => {
                     tx.execute(
                         "INSERT INTO reminders (key, kind, item_id, client_id, title, due_at, event_start, state)
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending')",
-                        params![p.key, p.kind, p.item_id, p.client_id, p.title, ts(p.due_at), p.event_start.map(ts)],
+                        args![p.key, p.kind, p.item_id, p.client_id, p.title, due, start],
                     )?;
                     added += 1;
                 }
-                Some((state, due, start)) if state == "pending" || state == "cancelled" => {
-                    if state == "cancelled" || due != ts(p.due_at) || start != p.event_start.map(ts) {
+                Some((state, was_due, was_start)) if state == "pending" || state == "cancelled" => {
+                    if state == "cancelled" || was_due != due || was_start != start {
                         tx.execute(
                             "UPDATE reminders SET due_at = ?2, event_start = ?3, title = ?4, state = 'pending' WHERE key = ?1",
-                            params![p.key, ts(p.due_at), p.event_start.map(ts), p.title],
+                            args![p.key, due, start, p.title],
                         )?;
                         moved += 1;
                     }
@@ -88,13 +89,13 @@ impl Store {
             }
         }
         let keys: std::collections::HashSet<&str> = plan.iter().map(|p| p.key.as_str()).collect();
-        let pending: Vec<(i64, String)> = tx
-            .prepare("SELECT id, key FROM reminders WHERE state = 'pending' AND kind = ?1")?
-            .query_map([kind], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?;
+        let pending: Vec<(i64, String)> =
+            tx.query("SELECT id, key FROM reminders WHERE state = 'pending' AND kind = ?1", args![kind], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
         for (id, key) in pending {
             if !keys.contains(key.as_str()) {
-                tx.execute("UPDATE reminders SET state = 'cancelled' WHERE id = ?1", [id])?;
+                tx.execute("UPDATE reminders SET state = 'cancelled' WHERE id = ?1", args![id])?;
                 cancelled += 1;
             }
         }
@@ -104,46 +105,45 @@ impl Store {
 
     /// Pending reminders due at `now` or before.
     pub fn due_reminders(&self, now: DateTime<Utc>) -> Result<Vec<ReminderRow>> {
-        self.reminders_where("state = 'pending' AND due_at <= ?1", &ts(now))
-    }
-
-    /// Every reminder, newest due first.
-    pub fn all_reminders(&self) -> Result<Vec<ReminderRow>> {
-        self.reminders_where("?1 = ?1", "")
-    }
-
-    fn reminders_where(&self, condition: &str, arg: &str) -> Result<Vec<ReminderRow>> {
-        let sql = format!(
+        self.reminders_where(
             "SELECT id, key, kind, item_id, client_id, title, due_at, event_start, state, fired_at FROM reminders
-             WHERE {condition} ORDER BY due_at"
-        );
-        let mut stmt = super::sqlite(&self.db)?.prepare(&sql)?;
-        let mut rows: Vec<ReminderRow> = stmt
-            .query_map([arg], |r| {
-                let due: String = r.get(6)?;
-                let start: Option<String> = r.get(7)?;
-                Ok(ReminderRow {
-                    id: r.get(0)?,
-                    key: r.get(1)?,
-                    kind: r.get(2)?,
-                    item_id: r.get(3)?,
-                    client_id: r.get(4)?,
-                    title: r.get(5)?,
-                    due_at: parse_time(&due),
-                    event_start: start.as_deref().map(parse_time),
-                    state: r.get(8)?,
-                    fired_at: r.get(9)?,
-                    deliveries: Vec::new(),
-                })
-            })?
-            .collect::<rusqlite::Result<_>>()?;
-        let mut d = super::sqlite(&self.db)?.prepare_cached(
-            "SELECT sink, state, attempts, last_error FROM reminder_deliveries WHERE reminder_id = ?1 ORDER BY sink",
-        )?;
+             WHERE state = 'pending' AND due_at <= ?1 ORDER BY due_at, id",
+            args![ts(now)],
+        )
+    }
+
+    /// Every reminder, soonest due first.
+    pub fn all_reminders(&self) -> Result<Vec<ReminderRow>> {
+        self.reminders_where(
+            "SELECT id, key, kind, item_id, client_id, title, due_at, event_start, state, fired_at FROM reminders
+             ORDER BY due_at, id",
+            args![],
+        )
+    }
+
+    fn reminders_where(&self, sql: &str, values: &[&dyn ToParam]) -> Result<Vec<ReminderRow>> {
+        let mut rows = self.db.query(sql, values, |r| {
+            let start: Option<String> = r.get(7)?;
+            Ok(ReminderRow {
+                id: r.get(0)?,
+                key: r.get(1)?,
+                kind: r.get(2)?,
+                item_id: r.get(3)?,
+                client_id: r.get(4)?,
+                title: r.get(5)?,
+                due_at: parse_time(&r.get::<String>(6)?),
+                event_start: start.as_deref().map(parse_time),
+                state: r.get(8)?,
+                fired_at: r.get(9)?,
+                deliveries: Vec::new(),
+            })
+        })?;
         for row in &mut rows {
-            row.deliveries = d
-                .query_map([row.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
-                .collect::<rusqlite::Result<_>>()?;
+            row.deliveries = self.db.query(
+                "SELECT sink, state, attempts, last_error FROM reminder_deliveries WHERE reminder_id = ?1 ORDER BY sink",
+                args![row.id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )?;
         }
         Ok(rows)
     }
@@ -152,16 +152,17 @@ impl Store {
     /// sink, in one transaction. False when it was not pending any more
     /// (another run fired it): then nothing is delivered again.
     pub fn fire_reminder(&mut self, id: i64, now: DateTime<Utc>, payload: &str, sinks: &[String]) -> Result<bool> {
-        let tx = super::sqlite(&self.db)?.unchecked_transaction()?;
+        let tx = self.db.begin()?;
         let n = tx.execute(
             "UPDATE reminders SET state = 'fired', fired_at = ?2, payload = ?3 WHERE id = ?1 AND state = 'pending'",
-            params![id, ts(now), payload],
+            args![id, ts(now), payload],
         )?;
         if n == 1 {
             for s in sinks {
                 tx.execute(
-                    "INSERT OR IGNORE INTO reminder_deliveries (reminder_id, sink, state) VALUES (?1, ?2, 'pending')",
-                    params![id, s],
+                    "INSERT INTO reminder_deliveries (reminder_id, sink, state) VALUES (?1, ?2, 'pending')
+                     ON CONFLICT DO NOTHING",
+                    args![id, s],
                 )?;
             }
         }
@@ -171,22 +172,20 @@ impl Store {
 
     /// Records a reminder that came due after its event began (kronika was down).
     pub fn miss_reminder(&self, id: i64, now: DateTime<Utc>) -> Result<bool> {
-        Ok(super::sqlite(&self.db)?.execute(
+        Ok(self.db.execute(
             "UPDATE reminders SET state = 'missed', fired_at = ?2 WHERE id = ?1 AND state = 'pending'",
-            params![id, ts(now)],
+            args![id, ts(now)],
         )? == 1)
     }
 
     /// Deliveries still to make (or retry) at `now`: (reminder, sink, payload, attempts).
     pub fn pending_deliveries(&self, now: DateTime<Utc>) -> Result<Vec<(i64, String, String, i64)>> {
-        let mut stmt = super::sqlite(&self.db)?.prepare(
+        Ok(self.db.query(
             "SELECT d.reminder_id, d.sink, r.payload, d.attempts FROM reminder_deliveries d JOIN reminders r ON r.id = d.reminder_id
-             WHERE d.state = 'pending' AND (d.next_try IS NULL OR d.next_try <= ?1) ORDER BY r.due_at",
-        )?;
-        let rows = stmt.query_map([ts(now)], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get::<_, Option<String>>(2)?.unwrap_or_default(), r.get(3)?))
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+             WHERE d.state = 'pending' AND (d.next_try IS NULL OR d.next_try <= ?1) ORDER BY r.due_at, d.reminder_id, d.sink",
+            args![ts(now)],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get::<Option<String>>(2)?.unwrap_or_default(), r.get(3)?)),
+        )?)
     }
 
     /// Records the outcome of one delivery. A failure is retried at
@@ -199,14 +198,14 @@ impl Store {
         retry_at: Option<DateTime<Utc>>,
     ) -> Result<()> {
         match error {
-            None => super::sqlite(&self.db)?.execute(
+            None => self.db.execute(
                 "UPDATE reminder_deliveries SET state = 'done', attempts = attempts + 1, last_error = NULL WHERE reminder_id = ?1 AND sink = ?2",
-                params![id, sink],
+                args![id, sink],
             )?,
-            Some(e) => super::sqlite(&self.db)?.execute(
+            Some(e) => self.db.execute(
                 "UPDATE reminder_deliveries SET state = CASE WHEN ?4 IS NULL THEN 'failed' ELSE 'pending' END,
                      attempts = attempts + 1, last_error = ?3, next_try = ?4 WHERE reminder_id = ?1 AND sink = ?2",
-                params![id, sink, e, retry_at.map(ts)],
+                args![id, sink, e, retry_at.map(ts)],
             )?,
         };
         Ok(())
@@ -214,16 +213,12 @@ impl Store {
 
     /// When the next pending reminder or delivery retry is due.
     pub fn next_reminder_due(&self) -> Result<Option<DateTime<Utc>>> {
-        let a: Option<String> = super::sqlite(&self.db)?.query_row(
-            "SELECT MIN(due_at) FROM reminders WHERE state = 'pending'",
-            [],
-            |r| r.get(0),
-        )?;
-        let b: Option<String> = super::sqlite(&self.db)?.query_row(
-            "SELECT MIN(COALESCE(next_try, '')) FROM reminder_deliveries WHERE state = 'pending'",
-            [],
-            |r| r.get(0),
-        )?;
+        let a: Option<String> =
+            self.db.value("SELECT MIN(due_at) FROM reminders WHERE state = 'pending'", args![])?.flatten();
+        let b: Option<String> = self
+            .db
+            .value("SELECT MIN(COALESCE(next_try, '')) FROM reminder_deliveries WHERE state = 'pending'", args![])?
+            .flatten();
         let times: Vec<DateTime<Utc>> = [a, b]
             .into_iter()
             .flatten()
@@ -234,20 +229,20 @@ impl Store {
 
     /// The latest interaction (not counting calendar events) of each client, for follow-ups.
     pub fn client_last_interactions(&self) -> Result<Vec<ClientActivity>> {
-        let mut stmt = super::sqlite(&self.db)?.prepare(
+        Ok(self.db.query(
             "SELECT c.id, c.name, (SELECT MAX(i.date) FROM items i JOIN item_links l ON l.item_id = i.id
-                 WHERE l.client_id = c.id AND i.deleted_at IS NULL AND i.kind != 'event'), c.created_at FROM clients c",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            let last: Option<String> = r.get(2)?;
-            let created: String = r.get(3)?;
-            Ok(ClientActivity {
-                id: r.get(0)?,
-                name: r.get(1)?,
-                last: last.as_deref().map(parse_time),
-                created: parse_time(&created),
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+                 WHERE l.client_id = c.id AND i.deleted_at IS NULL AND i.kind != 'event'), c.created_at
+             FROM clients c ORDER BY c.id",
+            args![],
+            |r| {
+                let last: Option<String> = r.get(2)?;
+                Ok(ClientActivity {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    last: last.as_deref().map(parse_time),
+                    created: parse_time(&r.get::<String>(3)?),
+                })
+            },
+        )?)
     }
 }

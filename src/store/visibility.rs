@@ -6,9 +6,9 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use rusqlite::{OptionalExtension, params};
-
+use super::db::{Db, Dialect};
 use super::{Result, Store};
+use crate::args;
 
 /// The source of documents taken from attachments (`documents <hash>`).
 const DOCUMENTS_SOURCE: &str = "documents";
@@ -20,32 +20,57 @@ pub fn is_derived_source(source: &str) -> bool {
     source == DOCUMENTS_SOURCE || source == super::INVITATIONS || source == super::WRITTEN_MEETINGS
 }
 
+/// An item's `extra.from_item` (the mail it was taken from) as a number,
+/// of the items table named `items`, then of the one named `d`: JSON is
+/// read by each database its own way.
+fn from_item(db: &Db) -> (&'static str, &'static str) {
+    match db.dialect() {
+        Dialect::Sqlite => (
+            "CAST(json_extract(extra, '$.from_item') AS INTEGER)",
+            "CAST(json_extract(d.extra, '$.from_item') AS INTEGER)",
+        ),
+        Dialect::Postgres => (
+            "CAST(CAST(extra AS jsonb) ->> 'from_item' AS BIGINT)",
+            "CAST(CAST(d.extra AS jsonb) ->> 'from_item' AS BIGINT)",
+        ),
+    }
+}
+
+/// The number that orders the rows of `item_sources` as they were written
+/// (for [`Store::max_source_row`]), of the table named `s`.
+///
+/// SQLite: the rowid. PostgreSQL's table has no such column (the schema
+/// would need one: see the report of issue 19), so it reads the
+/// transaction that wrote the row (`xmin`, which grows with each write
+/// transaction; an update makes the row count as new again, which only
+/// re-reads an item). It counts 2^32 transactions before it wraps round.
+fn source_row(db: &Db) -> &'static str {
+    match db.dialect() {
+        Dialect::Sqlite => "s.rowid",
+        Dialect::Postgres => "CAST(CAST(s.xmin AS TEXT) AS BIGINT)",
+    }
+}
+
 impl Store {
     /// The sources an item counts as seen in (gone ones too: the mail came
     /// from that mailbox), without duplicates, sorted. A document from an
     /// attachment gets its mail's sources instead of `documents`.
     pub fn visibility_sources(&self, id: i64) -> Result<Vec<String>> {
-        let mut stmt =
-            super::sqlite(&self.db)?.prepare_cached("SELECT DISTINCT source FROM item_sources WHERE item_id = ?1")?;
-        let own: BTreeSet<String> = stmt.query_map([id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+        let sources = |id: i64| -> Result<Vec<String>> {
+            Ok(self.db.query("SELECT DISTINCT source FROM item_sources WHERE item_id = ?1", args![id], |r| r.get(0))?)
+        };
+        let own: BTreeSet<String> = sources(id)?.into_iter().collect();
         let Some(derived) = own.iter().find(|s| is_derived_source(s)).cloned() else {
             return Ok(own.into_iter().collect());
         };
-        let parent: Option<i64> = super::sqlite(&self.db)?
-            .query_row(
-                "SELECT CAST(json_extract(extra, '$.from_item') AS INTEGER) FROM items WHERE id = ?1",
-                [id],
-                |r| r.get(0),
-            )
-            .optional()?
+        let parent: Option<i64> = self
+            .db
+            .value::<Option<i64>>(&format!("SELECT {} FROM items WHERE id = ?1", from_item(&self.db).0), args![id])?
             .flatten();
         let mut out: BTreeSet<String> = own.into_iter().filter(|s| !is_derived_source(s)).collect();
         match parent {
             // A document of a document cannot happen; guard against loops anyway.
-            Some(p) if p != id => {
-                let parents: Vec<String> = stmt.query_map([p], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
-                out.extend(parents.into_iter().filter(|s| !is_derived_source(s)));
-            }
+            Some(p) if p != id => out.extend(sources(p)?.into_iter().filter(|s| !is_derived_source(s))),
             _ => {}
         }
         if out.is_empty() {
@@ -57,15 +82,16 @@ impl Store {
     /// [`Store::visibility_sources`] of every item with `after < rev <=
     /// last`, in bulk (what the index stores beside each document).
     pub fn visibility_sources_by_rev(&self, after: i64, last: i64) -> Result<HashMap<i64, Vec<String>>> {
-        let mut stmt = super::sqlite(&self.db)?.prepare_cached(
+        let mut by_item: HashMap<i64, BTreeSet<String>> = HashMap::new();
+        self.db.query(
             "SELECT DISTINCT s.item_id, s.source FROM item_sources s JOIN items i ON i.id = s.item_id
              WHERE i.rev > ?1 AND i.rev <= ?2",
+            args![after, last],
+            |r| {
+                by_item.entry(r.get(0)?).or_default().insert(r.get(1)?);
+                Ok(())
+            },
         )?;
-        let mut by_item: HashMap<i64, BTreeSet<String>> = HashMap::new();
-        let mut rows = stmt.query(params![after, last])?;
-        while let Some(r) = rows.next()? {
-            by_item.entry(r.get(0)?).or_default().insert(r.get(1)?);
-        }
         let mut out = HashMap::with_capacity(by_item.len());
         for (id, sources) in by_item {
             let v = if sources.iter().any(|s| is_derived_source(s)) {
@@ -81,37 +107,50 @@ impl Store {
     /// The highest row of `item_sources` (rows only grow: a mail seen in
     /// one more mailbox adds one without changing the item's rev).
     pub fn max_source_row(&self) -> Result<i64> {
-        Ok(super::sqlite(&self.db)?.query_row("SELECT COALESCE(MAX(rowid), 0) FROM item_sources", [], |r| r.get(0))?)
+        let sql = match self.db.dialect() {
+            Dialect::Sqlite => "SELECT COALESCE(MAX(rowid), 0) FROM item_sources",
+            // Below the oldest transaction still running: one that began
+            // earlier and commits later must not fall under the mark.
+            Dialect::Postgres => {
+                "SELECT LEAST(COALESCE(MAX(CAST(CAST(s.xmin AS TEXT) AS BIGINT)), 0),
+                              CAST(CAST(pg_snapshot_xmin(pg_current_snapshot()) AS TEXT) AS BIGINT) % 4294967296 - 1)
+                 FROM item_sources s"
+            }
+        };
+        Ok(self.db.value(sql, args![])?.unwrap_or(0))
     }
 
     /// Items seen in a source after row `after` (up to `last`), and the
     /// documents taken from their attachments: their visibility may have
     /// grown. Live items only.
     pub fn items_with_new_sources(&self, after: i64, last: i64) -> Result<Vec<i64>> {
-        let mut stmt = super::sqlite(&self.db)?.prepare_cached(
-            "SELECT DISTINCT s.item_id FROM item_sources s JOIN items i ON i.id = s.item_id
-             WHERE s.rowid > ?1 AND s.rowid <= ?2 AND i.deleted_at IS NULL",
+        let row = source_row(&self.db);
+        let ids: Vec<i64> = self.db.query(
+            &format!(
+                "SELECT DISTINCT s.item_id FROM item_sources s JOIN items i ON i.id = s.item_id
+                 WHERE {row} > ?1 AND {row} <= ?2 AND i.deleted_at IS NULL"
+            ),
+            args![after, last],
+            |r| r.get(0),
         )?;
-        let ids: Vec<i64> = stmt.query_map(params![after, last], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
-        let mut docs = super::sqlite(&self.db)?.prepare_cached(
+        let docs = format!(
             "SELECT DISTINCT d.id FROM item_attachments a
              JOIN items d ON d.content_hash = a.content_hash AND d.kind = 'document'
-             WHERE a.item_id = ?1 AND d.deleted_at IS NULL
-               AND CAST(json_extract(d.extra, '$.from_item') AS INTEGER) = ?1",
-        )?;
+             WHERE a.item_id = ?1 AND d.deleted_at IS NULL AND {} = ?1",
+            from_item(&self.db).1
+        );
         let mut out: BTreeSet<i64> = ids.iter().copied().collect();
         for id in &ids {
-            let found: Vec<i64> = docs.query_map([id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
-            out.extend(found);
+            out.extend(self.db.query(&docs, args![id], |r| r.get::<i64>(0))?);
         }
         Ok(out.into_iter().collect())
     }
 
     /// The index document of one item (the feed, at its rev).
     pub fn index_doc(&self, id: i64) -> Result<Option<super::IndexDoc>> {
-        let rev: Option<i64> =
-            super::sqlite(&self.db)?.query_row("SELECT rev FROM items WHERE id = ?1", [id], |r| r.get(0)).optional()?;
-        let Some(rev) = rev else { return Ok(None) };
+        let Some(rev) = self.db.value::<i64>("SELECT rev FROM items WHERE id = ?1", args![id])? else {
+            return Ok(None);
+        };
         // Revs are unique: the first item after rev - 1 is this one.
         Ok(self.index_feed(rev.saturating_sub(1), 1)?.into_iter().find(|d| d.id == id))
     }
