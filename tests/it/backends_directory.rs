@@ -8,9 +8,12 @@
 use chrono::{NaiveDate, TimeZone, Utc};
 use kronika::args;
 use kronika::matcher::Policy;
-use kronika::model::{ClientId, ClientStatus, ContactId, Ico};
+use kronika::model::{AutoContacts, ClientId, ClientStatus, ContactId, Ico, ItemKind, Participant, Role};
 use kronika::store::db::ToParam;
-use kronika::store::{ClientInput, ClientPatch, ContactInput, ContactPatch, ERASED, Store, StoreError, name_key};
+use kronika::store::{
+    ClientInput, ClientPatch, ContactInput, ContactPatch, DateSource, DealInput, ERASED, IngestOutcome, NewItem,
+    SourceKey, Store, StoreError, name_key,
+};
 use kronika::text::fold;
 
 use crate::common::postgres;
@@ -685,5 +688,256 @@ fn users_and_sessions() {
         s.remove_session("def").unwrap();
         assert!(s.session("def").unwrap().is_none());
         s.remove_session("nikdy-nebyla").unwrap();
+    });
+}
+
+// ---- through the whole API ----
+//
+// These go through what other store files do for these (re-matching and
+// merging contacts, a deal's history item, the timeline): on PostgreSQL they
+// pass once those files run on it too.
+
+/// [`policy`] without contacts made from mail, so that only the test makes them.
+fn typed_contacts() -> Policy {
+    Policy { auto_contacts: AutoContacts::None, ..policy() }
+}
+
+fn mail(mid: &str, from: &str, to: &[&str]) -> NewItem {
+    let mut participants = vec![Participant { role: Role::From, name: None, address: from.into() }];
+    participants.extend(to.iter().map(|a| Participant { role: Role::To, name: None, address: a.to_string() }));
+    NewItem {
+        kind: ItemKind::Email,
+        message_id: Some(mid.into()),
+        date: Utc.with_ymd_and_hms(2026, 2, 1, 10, 0, 0).unwrap(),
+        date_source: DateSource::Header,
+        subject: format!("Poptávka {mid}"),
+        body: "Dobrý den, posílám poptávku.".into(),
+        participants,
+        content_hash: format!("hash-{mid}"),
+        size: 100,
+        extra: serde_json::json!({}),
+        ..NewItem::default()
+    }
+}
+
+fn new_item(o: IngestOutcome) -> kronika::model::ItemId {
+    match o {
+        IngestOutcome::New(id) => id,
+        other => panic!("expected a new item, got {other:?}"),
+    }
+}
+
+#[test]
+fn clients_and_contacts_change_through_the_api() {
+    stores::each(typed_contacts(), |backend, mut s| {
+        let from_karel = mail("m1@novak-stavby.cz", "karel.horak@novak-stavby.cz", &["jana@modrykamen.cz"]);
+        let m =
+            new_item(s.ingest(&from_karel, &SourceKey { source: "imap:a/INBOX".into(), key: "1/1".into() }).unwrap());
+        let version = s.directory_version().unwrap();
+        let input = ClientInput {
+            name: " Stavby Novák s.r.o. ".into(),
+            ico: Some(Ico::parse("27082440").unwrap()),
+            dic: Some("  ".into()),
+            address: Some(" Brno, Údolní 5 ".into()),
+            annual_budget: Some(1_000_000.0),
+            domains: vec!["novak-stavby.cz".into(), "novak-stavby.cz".into()],
+            emails: vec!["info@novak-stavby.cz".into()],
+            custom: serde_json::json!({"obor": "stavby"}).as_object().unwrap().clone(),
+            ..ClientInput::default()
+        };
+        let novak = s.add_client(&input).unwrap();
+        assert!(s.directory_version().unwrap() > version, "{backend:?}");
+        let c = s.client(novak).unwrap();
+        assert_eq!(c.name, "Stavby Novák s.r.o.");
+        assert_eq!((c.dic, c.address.as_deref(), c.status), (None, Some("Brno, Údolní 5"), ClientStatus::Lead));
+        assert_eq!(c.domains, ["novak-stavby.cz"], "{backend:?}: the same domain twice is kept once");
+        assert_eq!(s.client_emails(novak).unwrap(), ["info@novak-stavby.cz"]);
+        // The mail from its domain is the client's now.
+        assert_eq!(s.client_timeline_ids(novak, None, 10).unwrap(), [m], "{backend:?}");
+        assert_eq!(s.client_item_counts(novak).unwrap().get("email"), Some(&1));
+
+        let patch = ClientPatch {
+            name: Some("Stavby Novák a.s.".into()),
+            status: Some(ClientStatus::Client),
+            annual_budget: Some(None),
+            address: Some(None),
+            add_domains: vec!["a-novak.cz".into()],
+            remove_domains: vec!["novak-stavby.cz".into()],
+            custom: serde_json::json!({"obor": null, "kraj": "Vysočina"}).as_object().unwrap().clone(),
+            ..ClientPatch::default()
+        };
+        s.edit_client(novak, &patch).unwrap();
+        let c = s.client(novak).unwrap();
+        assert_eq!(
+            (c.name.as_str(), c.status, c.annual_budget, c.address),
+            ("Stavby Novák a.s.", ClientStatus::Client, None, None)
+        );
+        assert_eq!(c.domains, ["a-novak.cz"]);
+        assert_eq!(serde_json::Value::Object(c.custom), serde_json::json!({"kraj": "Vysočina"}));
+        assert_eq!(s.resolve_client("stavby novak a.s.").unwrap(), novak);
+        assert!(s.client_timeline_ids(novak, None, 10).unwrap().is_empty(), "{backend:?}: its domain went");
+        let back = ClientPatch { add_domains: vec!["novak-stavby.cz".into()], ..ClientPatch::default() };
+        s.edit_client(novak, &back).unwrap();
+        assert_eq!(s.client_timeline_ids(novak, None, 10).unwrap(), [m]);
+
+        // A contact typed in: blank values are none, typed ones are the user's.
+        let typed = ContactInput {
+            name: " Ing. Karel Horák ".into(),
+            emails: vec!["karel.horak@novak-stavby.cz".into()],
+            phone: Some("+420 602 000 111".into()),
+            role: Some(" ".into()),
+        };
+        let karel = s.add_contact(novak, &typed).unwrap();
+        let k = s.contact(karel).unwrap();
+        assert_eq!(k.name, "Ing. Karel Horák");
+        assert_eq!((k.phone.as_deref(), k.phone_source.as_deref()), (Some("+420 602 000 111"), Some("manual")));
+        assert_eq!((k.role, k.role_source, k.origin.as_str()), (None, None, "manual"));
+        assert_eq!(s.resolve_contact(Some(novak), "karel.horak@novak-stavby.cz").unwrap(), karel);
+
+        // It takes its address over from a contact found in mail, which goes.
+        let found = contact(&s, novak, "Alena A.", &["alena@novak-stavby.cz"], "mail");
+        let alena = s
+            .add_contact(
+                novak,
+                &ContactInput {
+                    name: "Alena Nováková".into(),
+                    emails: vec!["alena@novak-stavby.cz".into()],
+                    ..ContactInput::default()
+                },
+            )
+            .unwrap();
+        assert!(matches!(s.contact(found), Err(StoreError::NotFound { .. })), "{backend:?}");
+        assert_eq!(s.contact(alena).unwrap().emails, ["alena@novak-stavby.cz"]);
+        // The same person found in mail (same name, other order) is merged in.
+        let twin = contact(&s, novak, "Petr Dvořák", &["petr.dvorak@gmail.com"], "mail");
+        exec(&s, "UPDATE contacts SET phone = '777 123 456', phone_source = 'item:1' WHERE id = ?1", args![twin.0]);
+        let petr = s
+            .add_contact(
+                novak,
+                &ContactInput {
+                    name: "Dvořák Petr".into(),
+                    emails: vec!["petr@novak-stavby.cz".into()],
+                    ..ContactInput::default()
+                },
+            )
+            .unwrap();
+        assert!(matches!(s.contact(twin), Err(StoreError::NotFound { .. })), "{backend:?}");
+        let p = s.contact(petr).unwrap();
+        assert_eq!(p.emails, ["petr.dvorak@gmail.com", "petr@novak-stavby.cz"]);
+        assert_eq!(p.phone.as_deref(), Some("777 123 456"));
+
+        // Moved to another client, an address swapped, the phone cleared.
+        let zdar = s.add_client(&ClientInput { name: "Žďárská kovárna".into(), ..ClientInput::default() }).unwrap();
+        let edit = ContactPatch {
+            remove_emails: vec!["karel.horak@novak-stavby.cz".into()],
+            add_emails: vec!["karel@zdar.cz".into()],
+            phone: Some(None),
+            role: Some(Some("jednatel".into())),
+            client: Some(zdar),
+            ..ContactPatch::default()
+        };
+        s.edit_contact(karel, &edit).unwrap();
+        let k = s.contact(karel).unwrap();
+        assert_eq!((k.client, k.emails.as_slice()), (zdar, ["karel@zdar.cz".to_string()].as_slice()), "{backend:?}");
+        assert_eq!((k.phone, k.phone_source.as_deref()), (None, Some("manual")));
+        assert_eq!((k.role.as_deref(), k.role_source.as_deref()), (Some("jednatel"), Some("manual")));
+        let refused =
+            |s: &Store, e: &str| count(s, "SELECT COUNT(*) FROM auto_contacts_refused WHERE email = ?1", args![e]);
+        assert_eq!(refused(&s, "karel.horak@novak-stavby.cz"), 1, "{backend:?}");
+        assert_eq!(s.contacts(zdar).unwrap().len(), 1);
+
+        s.remove_contact(alena).unwrap();
+        assert!(matches!(s.contact(alena), Err(StoreError::NotFound { .. })));
+        assert_eq!(refused(&s, "alena@novak-stavby.cz"), 1);
+        let names: Vec<String> = s.contacts(novak).unwrap().into_iter().map(|c| c.name).collect();
+        assert_eq!(names, ["Dvořák Petr"], "{backend:?}");
+
+        s.remove_client(novak).unwrap();
+        assert!(matches!(s.contact(petr), Err(StoreError::NotFound { .. })));
+        assert_eq!(s.clients().unwrap().into_iter().map(|c| c.id).collect::<Vec<_>>(), [zdar]);
+    });
+}
+
+#[test]
+fn deals_change_through_the_api_with_their_history_items() {
+    stores::each(typed_contacts(), |backend, mut s| {
+        let novak =
+            s.add_client(&ClientInput { name: "Stavby Novák s.r.o.".into(), ..ClientInput::default() }).unwrap();
+        let input = DealInput {
+            title: " Rekuperace – dům Žďár ".into(),
+            value: 185_000.5,
+            currency: "CZK".into(),
+            status: "won".into(),
+            date: NaiveDate::from_ymd_opt(2026, 3, 14),
+            products: vec!["Rekuperace".into(), "Servis a údržba".into()],
+            number: Some("FV-2026-031".into()),
+            import_key: None,
+        };
+        let id = s.add_deal(novak, &input).unwrap().expect("a new deal");
+        let d = s.deal(id).unwrap();
+        assert_eq!((d.title.as_str(), d.origin.as_str(), d.side.as_str()), ("Rekuperace – dům Žďár", "manual", "sale"));
+        assert_eq!(d.products, ["Rekuperace", "Servis a údržba"]);
+        // Its history item: a `deal` item of the client, kept in step.
+        let history = |s: &Store, deal: i64| {
+            s.db()
+                .query_row(
+                    "SELECT i.id, i.kind, i.subject, i.body, i.date FROM items i
+                     JOIN item_sources k ON k.item_id = i.id WHERE k.source = 'deals' AND k.key = ?1",
+                    args![deal.to_string()],
+                    |r| {
+                        Ok((
+                            r.get::<i64>(0)?,
+                            r.get::<String>(1)?,
+                            r.get::<String>(2)?,
+                            r.get::<String>(3)?,
+                            r.get::<String>(4)?,
+                        ))
+                    },
+                )
+                .unwrap()
+                .unwrap_or_else(|| panic!("no history item of deal {deal}"))
+        };
+        let (item, kind, subject, body, date) = history(&s, id);
+        assert_eq!((kind.as_str(), subject.as_str()), ("deal", "Rekuperace – dům Žďár"), "{backend:?}");
+        assert!(body.contains("CZK won") && body.contains("FV-2026-031"), "{backend:?}: {body}");
+        assert_eq!(date, "2026-03-14T12:00:00Z");
+        let linked = count(
+            &s,
+            "SELECT COUNT(*) FROM item_links WHERE item_id = ?1 AND client_id = ?2 AND reason = 'manual'",
+            args![item, novak.0],
+        );
+        assert_eq!(linked, 1, "{backend:?}");
+
+        let imported =
+            DealInput { import_key: Some("1|FV-2026-040".into()), title: "Tepelné čerpadlo".into(), ..input.clone() };
+        let second = s.add_deal(novak, &imported).unwrap().expect("a new deal");
+        assert_eq!(s.deal(second).unwrap().origin, "import");
+        assert_eq!(s.add_deal(novak, &imported).unwrap(), None, "{backend:?}: the same row imported again");
+        assert_eq!(s.deals(Some(novak)).unwrap().len(), 2);
+        let blank = DealInput { title: "  ".into(), ..input.clone() };
+        assert!(matches!(s.add_deal(novak, &blank), Err(StoreError::Invalid(_))));
+        assert!(matches!(s.add_deal(ClientId(999_999), &input), Err(StoreError::NotFound { .. })));
+
+        s.edit_deal(id, Some("Rekuperace a servis"), Some(190_000.0), None, Some("lost"), None, Some(&[])).unwrap();
+        let d = s.deal(id).unwrap();
+        assert_eq!(
+            (d.title.as_str(), d.value, d.currency.as_str(), d.status.as_str()),
+            ("Rekuperace a servis", 190_000.0, "CZK", "lost")
+        );
+        assert!(d.products.is_empty());
+        assert_eq!(d.date, NaiveDate::from_ymd_opt(2026, 3, 14).unwrap());
+        let (again, _, subject, body, _) = history(&s, id);
+        assert_eq!((again, subject.as_str()), (item, "Rekuperace a servis"), "{backend:?}: the same item, updated");
+        assert!(body.contains("lost"), "{body}");
+        assert!(matches!(s.edit_deal(999_999, None, None, None, None, None, None), Err(StoreError::NotFound { .. })));
+
+        // A deal from an invoice whose item a crash kept from being written gets it.
+        let isdoc = deal(&s, novak, "Faktura FV-2026-050", 12_100.0, "CZK", "won", "2026-04-02");
+        exec(&s, "UPDATE deals SET origin = 'isdoc' WHERE id = ?1", args![isdoc]);
+        assert_eq!(s.sync_missing_deal_items().unwrap(), 1, "{backend:?}");
+        assert_eq!(s.sync_missing_deal_items().unwrap(), 0);
+        assert_eq!(history(&s, isdoc).2, "Faktura FV-2026-050");
+        let sums = s.won_sales_by_currency().unwrap();
+        assert_eq!(sums.into_iter().collect::<Vec<_>>(), [("CZK".to_string(), 185_000.5 + 12_100.0)]);
     });
 }
