@@ -4,9 +4,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Row, params};
 
+use super::db::{Db, DbResult, Dialect, Row};
 use super::{Result, Store, StoreError, now};
+use crate::args;
 use crate::model::{Client, ClientId, ClientStatus, Contact, ContactId, Ico};
 use crate::text::fold;
 
@@ -69,7 +70,31 @@ pub struct ContactPatch {
 pub(super) const CLIENT_COLUMNS: &str =
     "id, name, ico, dic, address, billing, status, annual_budget, custom, created_at, updated_at";
 
-pub(super) fn client_from_row(r: &Row<'_>) -> rusqlite::Result<Client> {
+/// A client from a row of [`CLIENT_COLUMNS`] (its domains left empty).
+pub(super) fn client_from_db_row(r: &Row<'_>) -> DbResult<Client> {
+    let status: String = r.get(6)?;
+    let custom: String = r.get(8)?;
+    let created: String = r.get(9)?;
+    let updated: String = r.get(10)?;
+    Ok(Client {
+        id: ClientId(r.get(0)?),
+        name: r.get(1)?,
+        ico: r.get(2)?,
+        dic: r.get(3)?,
+        address: r.get(4)?,
+        billing: r.get(5)?,
+        status: status.parse().unwrap_or(ClientStatus::Lead),
+        annual_budget: r.get(7)?,
+        domains: Vec::new(),
+        custom: serde_json::from_str(&custom).unwrap_or_default(),
+        created_at: parse_time(&created),
+        updated_at: parse_time(&updated),
+    })
+}
+
+/// [`client_from_db_row`] for a rusqlite row, for what still reads SQLite
+/// itself (`views.rs`); it goes when that moves onto [`Db`].
+pub(super) fn client_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Client> {
     let status: String = r.get(6)?;
     let custom: String = r.get(8)?;
     let created: String = r.get(9)?;
@@ -107,30 +132,38 @@ impl Store {
             return Err(StoreError::Invalid("a client needs a name".into()));
         }
         self.check_unique(None, name, input.ico.as_ref())?;
-        let tx = super::sqlite(&self.db)?.unchecked_transaction()?;
+        let tx = self.db.begin()?;
         let ts = now();
-        tx.execute(
-            "INSERT INTO clients (name, name_key, ico, dic, address, billing, status, annual_budget, custom, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
-            params![
-                name,
-                fold(name),
-                input.ico.as_ref().map(Ico::as_str),
-                blank_to_none(input.dic.clone()),
-                blank_to_none(input.address.clone()),
-                blank_to_none(input.billing.clone()),
-                input.status.unwrap_or(ClientStatus::Lead).as_str(),
-                input.annual_budget,
-                serde_json::Value::Object(input.custom.clone()).to_string(),
-                ts,
-            ],
-        )?;
-        let id = ClientId(tx.last_insert_rowid());
+        let id = tx
+            .value::<i64>(
+                "INSERT INTO clients (name, name_key, ico, dic, address, billing, status, annual_budget, custom, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10) RETURNING id",
+                args![
+                    name,
+                    fold(name),
+                    input.ico.as_ref().map(Ico::as_str),
+                    blank_to_none(input.dic.clone()),
+                    blank_to_none(input.address.clone()),
+                    blank_to_none(input.billing.clone()),
+                    input.status.unwrap_or(ClientStatus::Lead).as_str(),
+                    input.annual_budget,
+                    serde_json::Value::Object(input.custom.clone()).to_string(),
+                    ts,
+                ],
+            )?
+            .map(ClientId)
+            .ok_or_else(|| StoreError::Invalid("cannot add the client: the insert returned no id".into()))?;
         for d in &input.domains {
-            tx.execute("INSERT OR IGNORE INTO client_domains (client_id, domain) VALUES (?1, ?2)", params![id.0, d])?;
+            tx.execute(
+                "INSERT INTO client_domains (client_id, domain) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                args![id.0, d],
+            )?;
         }
         for e in &input.emails {
-            tx.execute("INSERT OR IGNORE INTO client_emails (client_id, email) VALUES (?1, ?2)", params![id.0, e])?;
+            tx.execute(
+                "INSERT INTO client_emails (client_id, email) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                args![id.0, e],
+            )?;
         }
         tx.commit()?;
         self.rematch_for(&input.domains, &input.emails, &[id])?;
@@ -161,11 +194,11 @@ impl Store {
             Some(v) => blank_to_none(v.clone()),
             None => cur.clone(),
         };
-        let tx = super::sqlite(&self.db)?.unchecked_transaction()?;
+        let tx = self.db.begin()?;
         tx.execute(
             "UPDATE clients SET name = ?2, name_key = ?3, ico = ?4, dic = ?5, address = ?6, billing = ?7,
                  status = ?8, annual_budget = ?9, custom = ?10, updated_at = ?11 WHERE id = ?1",
-            params![
+            args![
                 id.0,
                 new_name,
                 fold(&new_name),
@@ -180,22 +213,28 @@ impl Store {
             ],
         )?;
         for d in &patch.remove_domains {
-            let n = tx.execute("DELETE FROM client_domains WHERE client_id = ?1 AND domain = ?2", params![id.0, d])?;
+            let n = tx.execute("DELETE FROM client_domains WHERE client_id = ?1 AND domain = ?2", args![id.0, d])?;
             if n == 0 {
                 return Err(StoreError::NotFound { what: "domain of this client", query: d.clone() });
             }
         }
         for d in &patch.add_domains {
-            tx.execute("INSERT OR IGNORE INTO client_domains (client_id, domain) VALUES (?1, ?2)", params![id.0, d])?;
+            tx.execute(
+                "INSERT INTO client_domains (client_id, domain) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                args![id.0, d],
+            )?;
         }
         for e in &patch.remove_emails {
-            let n = tx.execute("DELETE FROM client_emails WHERE client_id = ?1 AND email = ?2", params![id.0, e])?;
+            let n = tx.execute("DELETE FROM client_emails WHERE client_id = ?1 AND email = ?2", args![id.0, e])?;
             if n == 0 {
                 return Err(StoreError::NotFound { what: "address of this client", query: e.clone() });
             }
         }
         for e in &patch.add_emails {
-            tx.execute("INSERT OR IGNORE INTO client_emails (client_id, email) VALUES (?1, ?2)", params![id.0, e])?;
+            tx.execute(
+                "INSERT INTO client_emails (client_id, email) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                args![id.0, e],
+            )?;
         }
         tx.commit()?;
         let domains: Vec<String> = patch.add_domains.iter().chain(&patch.remove_domains).cloned().collect();
@@ -207,14 +246,14 @@ impl Store {
     /// Removes a client with its contacts and domains. Its items stay in the
     /// history; only their links to this client go.
     pub fn remove_client(&mut self, id: ClientId) -> Result<()> {
-        let tx = super::sqlite(&self.db)?.unchecked_transaction()?;
-        let rev = super::next_counter(&tx, "rev")?;
+        let tx = self.db.begin()?;
+        let rev = super::counter(&tx, "rev")?;
         // The links vanish by cascade; bump the items so the index drops the client.
         tx.execute(
             "UPDATE items SET rev = ?2 WHERE id IN (SELECT item_id FROM item_links WHERE client_id = ?1)",
-            params![id.0, rev],
+            args![id.0, rev],
         )?;
-        let n = tx.execute("DELETE FROM clients WHERE id = ?1", [id.0])?;
+        let n = tx.execute("DELETE FROM clients WHERE id = ?1", args![id.0])?;
         if n == 0 {
             return Err(StoreError::NotFound { what: "client", query: id.to_string() });
         }
@@ -224,24 +263,20 @@ impl Store {
 
     fn check_unique(&self, except: Option<ClientId>, name: &str, ico: Option<&Ico>) -> Result<()> {
         let except = except.map(|c| c.0).unwrap_or(-1);
-        let clash: Option<(i64, String)> = super::sqlite(&self.db)?
-            .query_row(
-                "SELECT id, name FROM clients WHERE name_key = ?1 AND id != ?2",
-                params![fold(name), except],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
+        let clash = self.db.query_row(
+            "SELECT id, name FROM clients WHERE name_key = ?1 AND id != ?2",
+            args![fold(name), except],
+            |r| Ok((r.get::<i64>(0)?, r.get::<String>(1)?)),
+        )?;
         if let Some((cid, cname)) = clash {
             return Err(StoreError::Conflict(format!("a client named {cname:?} already exists (id {cid})")));
         }
         if let Some(ico) = ico {
-            let clash: Option<(i64, String)> = super::sqlite(&self.db)?
-                .query_row(
-                    "SELECT id, name FROM clients WHERE ico = ?1 AND id != ?2",
-                    params![ico.as_str(), except],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?;
+            let clash = self.db.query_row(
+                "SELECT id, name FROM clients WHERE ico = ?1 AND id != ?2",
+                args![ico.as_str(), except],
+                |r| Ok((r.get::<i64>(0)?, r.get::<String>(1)?)),
+            )?;
             if let Some((cid, cname)) = clash {
                 return Err(StoreError::Conflict(format!("IČO {ico} already belongs to {cname:?} (id {cid})")));
             }
@@ -251,34 +286,36 @@ impl Store {
 
     /// One client with its domains.
     pub fn client(&self, id: ClientId) -> Result<Client> {
-        let mut c = super::sqlite(&self.db)?
-            .query_row(&format!("SELECT {CLIENT_COLUMNS} FROM clients WHERE id = ?1"), [id.0], client_from_row)
-            .optional()?
+        let mut c = self
+            .db
+            .query_row(&format!("SELECT {CLIENT_COLUMNS} FROM clients WHERE id = ?1"), args![id.0], client_from_db_row)?
             .ok_or_else(|| StoreError::NotFound { what: "client", query: id.to_string() })?;
         c.domains = self.client_domains(id)?;
         Ok(c)
     }
 
     fn client_domains(&self, id: ClientId) -> Result<Vec<String>> {
-        let mut stmt = super::sqlite(&self.db)?
-            .prepare_cached("SELECT domain FROM client_domains WHERE client_id = ?1 ORDER BY domain")?;
-        let rows = stmt.query_map([id.0], |r| r.get(0))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(self.db.query(
+            "SELECT domain FROM client_domains WHERE client_id = ?1 ORDER BY domain",
+            args![id.0],
+            |r| r.get(0),
+        )?)
     }
 
     /// The company addresses (info@…) of a client.
     pub fn client_emails(&self, id: ClientId) -> Result<Vec<String>> {
-        let mut stmt = super::sqlite(&self.db)?
-            .prepare_cached("SELECT email FROM client_emails WHERE client_id = ?1 ORDER BY email")?;
-        let rows = stmt.query_map([id.0], |r| r.get(0))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(self
+            .db
+            .query("SELECT email FROM client_emails WHERE client_id = ?1 ORDER BY email", args![id.0], |r| r.get(0))?)
     }
 
     /// All clients, by name.
     pub fn clients(&self) -> Result<Vec<Client>> {
-        let mut stmt =
-            super::sqlite(&self.db)?.prepare(&format!("SELECT {CLIENT_COLUMNS} FROM clients ORDER BY name_key"))?;
-        let mut out: Vec<Client> = stmt.query_map([], client_from_row)?.collect::<rusqlite::Result<_>>()?;
+        let mut out = self.db.query(
+            &format!("SELECT {CLIENT_COLUMNS} FROM clients ORDER BY name_key, id"),
+            args![],
+            client_from_db_row,
+        )?;
         for c in &mut out {
             c.domains = self.client_domains(c.id)?;
         }
@@ -294,35 +331,30 @@ impl Store {
             return Err(not_found());
         }
         if q.chars().all(|c| c.is_ascii_digit()) {
-            if let Ok(ico) = Ico::parse(q) {
-                let hit: Option<i64> = super::sqlite(&self.db)?
-                    .query_row("SELECT id FROM clients WHERE ico = ?1", [ico.as_str()], |r| r.get(0))
-                    .optional()?;
-                if let Some(id) = hit {
-                    return Ok(ClientId(id));
-                }
+            if let Ok(ico) = Ico::parse(q)
+                && let Some(id) = self.db.value::<i64>("SELECT id FROM clients WHERE ico = ?1", args![ico.as_str()])?
+            {
+                return Ok(ClientId(id));
             }
-            if let Ok(id) = q.parse::<i64>() {
-                let hit: Option<i64> = super::sqlite(&self.db)?
-                    .query_row("SELECT id FROM clients WHERE id = ?1", [id], |r| r.get(0))
-                    .optional()?;
-                if let Some(id) = hit {
-                    return Ok(ClientId(id));
-                }
+            if let Ok(id) = q.parse::<i64>()
+                && let Some(id) = self.db.value::<i64>("SELECT id FROM clients WHERE id = ?1", args![id])?
+            {
+                return Ok(ClientId(id));
             }
         }
         let key = fold(q);
-        let hit: Option<i64> = super::sqlite(&self.db)?
-            .query_row("SELECT id FROM clients WHERE name_key = ?1", [&key], |r| r.get(0))
-            .optional()?;
-        if let Some(id) = hit {
+        if let Some(id) = self.db.value::<i64>("SELECT id FROM clients WHERE name_key = ?1", args![key])? {
             return Ok(ClientId(id));
         }
-        let mut stmt = super::sqlite(&self.db)?
-            .prepare("SELECT id, name, ico FROM clients WHERE substr(name_key, 1, ?2) = ?1 ORDER BY name_key")?;
-        let hits: Vec<(i64, String, Option<String>)> = stmt
-            .query_map(params![key, key.chars().count() as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-            .collect::<rusqlite::Result<_>>()?;
+        // substr's length is an INTEGER (int4) in PostgreSQL, which has no
+        // substr(text, int, bigint): the bound length is cast.
+        let length = i64::try_from(key.chars().count())
+            .map_err(|_| StoreError::Invalid(format!("the query {q:?} is too long")))?;
+        let hits = self.db.query(
+            "SELECT id, name, ico FROM clients WHERE substr(name_key, 1, CAST(?2 AS INTEGER)) = ?1 ORDER BY name_key, id",
+            args![key, length],
+            |r| Ok((r.get::<i64>(0)?, r.get::<String>(1)?, r.get::<Option<String>>(2)?)),
+        )?;
         match hits.len() {
             0 => Err(not_found()),
             1 => Ok(ClientId(hits[0].0)),
@@ -342,12 +374,19 @@ impl Store {
 
     /// Number of linked (not deleted) items of a client, by kind.
     pub fn client_item_counts(&self, id: ClientId) -> Result<BTreeMap<String, i64>> {
-        let mut stmt = super::sqlite(&self.db)?.prepare_cached(
-            "SELECT kind, COUNT(DISTINCT item_id) FROM item_links INDEXED BY item_links_client_kind
-             WHERE client_id = ?1 AND live = 1 GROUP BY kind",
-        )?;
-        let rows = stmt.query_map([id.0], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        // SQLite is told the index (its planner would take the one by date);
+        // PostgreSQL has no INDEXED BY.
+        let sql = match self.db.dialect() {
+            Dialect::Sqlite => {
+                "SELECT kind, COUNT(DISTINCT item_id) FROM item_links INDEXED BY item_links_client_kind
+                 WHERE client_id = ?1 AND live = 1 GROUP BY kind"
+            }
+            Dialect::Postgres => {
+                "SELECT kind, COUNT(DISTINCT item_id) FROM item_links WHERE client_id = ?1 AND live = 1 GROUP BY kind"
+            }
+        };
+        let rows = self.db.query(sql, args![id.0], |r| Ok((r.get::<String>(0)?, r.get::<i64>(1)?)))?;
+        Ok(rows.into_iter().collect())
     }
 
     /// One page of a client's timeline: ids of live items older than the
@@ -371,46 +410,54 @@ impl Store {
         if name.is_empty() {
             return Err(StoreError::Invalid("a contact needs a name".into()));
         }
-        let tx = super::sqlite(&self.db)?.unchecked_transaction()?;
+        let tx = self.db.begin()?;
         let (phone, role) = (blank_to_none(input.phone.clone()), blank_to_none(input.role.clone()));
-        tx.execute(
-            "INSERT INTO contacts (client_id, name, phone, role, phone_source, role_source, name_key)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![
-                client.0,
-                name,
-                phone,
-                role,
-                phone.as_ref().map(|_| "manual"),
-                role.as_ref().map(|_| "manual"),
-                name_key(name)
-            ],
-        )?;
-        let id = ContactId(tx.last_insert_rowid());
+        let id = tx
+            .value::<i64>(
+                "INSERT INTO contacts (client_id, name, phone, role, phone_source, role_source, name_key)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
+                args![
+                    client.0,
+                    name,
+                    phone,
+                    role,
+                    phone.as_ref().map(|_| "manual"),
+                    role.as_ref().map(|_| "manual"),
+                    name_key(name)
+                ],
+            )?
+            .map(ContactId)
+            .ok_or_else(|| StoreError::Invalid("cannot add the contact: the insert returned no id".into()))?;
         for e in &input.emails {
             // A contact typed in takes its addresses over from contacts that
             // appeared by themselves from mail (one address, one person);
             // one left without an address goes.
-            let found: Vec<i64> = tx
-                .prepare("SELECT c.id FROM contact_emails e JOIN contacts c ON c.id = e.contact_id WHERE e.email = ?1 AND c.origin = 'mail'")?
-                .query_map([e], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
+            let found = tx.query(
+                "SELECT c.id FROM contact_emails e JOIN contacts c ON c.id = e.contact_id
+                 WHERE e.email = ?1 AND c.origin = 'mail' ORDER BY c.id",
+                args![e],
+                |r| r.get::<i64>(0),
+            )?;
             for other in found {
-                tx.execute("DELETE FROM contact_emails WHERE contact_id = ?1 AND email = ?2", params![other, e])?;
+                tx.execute("DELETE FROM contact_emails WHERE contact_id = ?1 AND email = ?2", args![other, e])?;
                 tx.execute(
                     "DELETE FROM contacts WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM contact_emails WHERE contact_id = ?1)",
-                    [other],
+                    args![other],
                 )?;
             }
-            tx.execute("INSERT OR IGNORE INTO contact_emails (contact_id, email) VALUES (?1, ?2)", params![id.0, e])?;
+            tx.execute(
+                "INSERT INTO contact_emails (contact_id, email) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                args![id.0, e],
+            )?;
         }
         // The same person found in mail before (same client, same name) is
         // this contact now: their other addresses and what their
         // signatures gave come over (typed values win).
-        let twins: Vec<i64> = tx
-            .prepare("SELECT id FROM contacts WHERE client_id = ?1 AND name_key = ?2 AND origin = 'mail' AND id != ?3")?
-            .query_map(params![client.0, name_key(name), id.0], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
+        let twins = tx.query(
+            "SELECT id FROM contacts WHERE client_id = ?1 AND name_key = ?2 AND origin = 'mail' AND id != ?3 ORDER BY id",
+            args![client.0, name_key(name), id.0],
+            |r| r.get::<i64>(0),
+        )?;
         tx.commit()?;
         for twin in twins {
             self.merge_contacts(id, ContactId(twin))?;
@@ -422,11 +469,11 @@ impl Store {
     /// Changes a contact and re-matches what it can affect.
     pub fn edit_contact(&mut self, id: ContactId, patch: &ContactPatch) -> Result<()> {
         let current = self.contact(id)?;
-        let tx = super::sqlite(&self.db)?.unchecked_transaction()?;
         let name = patch.name.as_deref().map(str::trim).unwrap_or(&current.name);
         if name.is_empty() {
             return Err(StoreError::Invalid("a contact needs a name".into()));
         }
+        let tx = self.db.begin()?;
         let pick = |p: &Option<Option<String>>, cur: &Option<String>| match p {
             Some(v) => blank_to_none(v.clone()),
             None => cur.clone(),
@@ -440,7 +487,7 @@ impl Store {
         tx.execute(
             "UPDATE contacts SET name = ?2, phone = ?3, role = ?4, client_id = ?5, phone_source = ?6, role_source = ?7,
                     name_key = ?8 WHERE id = ?1",
-            params![
+            args![
                 id.0,
                 name,
                 pick(&patch.phone, &current.phone),
@@ -452,19 +499,22 @@ impl Store {
             ],
         )?;
         for e in &patch.remove_emails {
-            let n = tx.execute("DELETE FROM contact_emails WHERE contact_id = ?1 AND email = ?2", params![id.0, e])?;
+            let n = tx.execute("DELETE FROM contact_emails WHERE contact_id = ?1 AND email = ?2", args![id.0, e])?;
             if n == 0 {
                 return Err(StoreError::NotFound { what: "address of this contact", query: e.clone() });
             }
             refuse_auto(&tx, e)?;
         }
         for e in &patch.add_emails {
-            tx.execute("INSERT OR IGNORE INTO contact_emails (contact_id, email) VALUES (?1, ?2)", params![id.0, e])?;
+            tx.execute(
+                "INSERT INTO contact_emails (contact_id, email) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                args![id.0, e],
+            )?;
         }
         if patch.client.is_some_and(|c| c != current.client) {
             // Links made through this contact now point at the wrong client;
             // re-matching below rebuilds them.
-            tx.execute("DELETE FROM item_links WHERE contact_id = ?1 AND reason != 'manual'", [id.0])?;
+            tx.execute("DELETE FROM item_links WHERE contact_id = ?1 AND reason != 'manual'", args![id.0])?;
         }
         tx.commit()?;
         let emails: Vec<String> = current.emails.iter().chain(&patch.add_emails).cloned().collect();
@@ -477,13 +527,13 @@ impl Store {
     /// still belong to the client by domain).
     pub fn remove_contact(&mut self, id: ContactId) -> Result<()> {
         let current = self.contact(id)?;
-        let tx = super::sqlite(&self.db)?.unchecked_transaction()?;
-        let rev = super::next_counter(&tx, "rev")?;
+        let tx = self.db.begin()?;
+        let rev = super::counter(&tx, "rev")?;
         tx.execute(
             "UPDATE items SET rev = ?2 WHERE id IN (SELECT item_id FROM item_links WHERE contact_id = ?1)",
-            params![id.0, rev],
+            args![id.0, rev],
         )?;
-        tx.execute("DELETE FROM contacts WHERE id = ?1", [id.0])?;
+        tx.execute("DELETE FROM contacts WHERE id = ?1", args![id.0])?;
         for e in &current.emails {
             refuse_auto(&tx, e)?;
         }
@@ -494,26 +544,29 @@ impl Store {
 
     /// One contact with its addresses.
     pub fn contact(&self, id: ContactId) -> Result<Contact> {
-        let mut c = super::sqlite(&self.db)?
-            .query_row(&format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE id = ?1"), [id.0], contact_from_row)
-            .optional()?
+        let mut c = self
+            .db
+            .query_row(&format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE id = ?1"), args![id.0], contact_from_row)?
             .ok_or_else(|| StoreError::NotFound { what: "contact", query: id.to_string() })?;
         c.emails = self.contact_emails(id)?;
         Ok(c)
     }
 
     fn contact_emails(&self, id: ContactId) -> Result<Vec<String>> {
-        let mut stmt = super::sqlite(&self.db)?
-            .prepare_cached("SELECT email FROM contact_emails WHERE contact_id = ?1 ORDER BY email")?;
-        let rows = stmt.query_map([id.0], |r| r.get(0))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(self.db.query(
+            "SELECT email FROM contact_emails WHERE contact_id = ?1 ORDER BY email",
+            args![id.0],
+            |r| r.get(0),
+        )?)
     }
 
     /// The contacts of a client, by name.
     pub fn contacts(&self, client: ClientId) -> Result<Vec<Contact>> {
-        let mut stmt = super::sqlite(&self.db)?
-            .prepare(&format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE client_id = ?1 ORDER BY name"))?;
-        let mut out: Vec<Contact> = stmt.query_map([client.0], contact_from_row)?.collect::<rusqlite::Result<_>>()?;
+        let mut out = self.db.query(
+            &format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE client_id = ?1 ORDER BY name, id"),
+            args![client.0],
+            contact_from_row,
+        )?;
         for c in &mut out {
             c.emails = self.contact_emails(c.id)?;
         }
@@ -525,34 +578,31 @@ impl Store {
     pub fn resolve_contact(&self, client: Option<ClientId>, query: &str) -> Result<ContactId> {
         let q = query.trim();
         let scope = client.map(|c| c.0);
-        if let Ok(id) = q.parse::<i64>() {
-            let hit: Option<i64> = super::sqlite(&self.db)?
-                .query_row(
-                    "SELECT id FROM contacts WHERE id = ?1 AND (?2 IS NULL OR client_id = ?2)",
-                    params![id, scope],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            if let Some(id) = hit {
-                return Ok(ContactId(id));
-            }
+        if let Ok(id) = q.parse::<i64>()
+            && let Some(id) = self.db.value::<i64>(
+                "SELECT id FROM contacts WHERE id = ?1 AND (?2 IS NULL OR client_id = ?2)",
+                args![id, scope],
+            )?
+        {
+            return Ok(ContactId(id));
         }
         let mut candidates: BTreeSet<i64> = BTreeSet::new();
         if let Some(addr) = crate::address::normalize(q) {
-            let mut stmt = super::sqlite(&self.db)?.prepare(
+            let ids = self.db.query(
                 "SELECT c.id FROM contacts c JOIN contact_emails e ON e.contact_id = c.id
                  WHERE e.email = ?1 AND (?2 IS NULL OR c.client_id = ?2)",
+                args![addr, scope],
+                |r| r.get::<i64>(0),
             )?;
-            for id in stmt.query_map(params![addr, scope], |r| r.get::<_, i64>(0))? {
-                candidates.insert(id?);
-            }
+            candidates.extend(ids);
         }
         if candidates.is_empty() {
             let key = fold(q);
-            let mut stmt = super::sqlite(&self.db)?
-                .prepare("SELECT id, name FROM contacts WHERE (?1 IS NULL OR client_id = ?1)")?;
-            let all: Vec<(i64, String)> =
-                stmt.query_map(params![scope], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+            let all = self.db.query(
+                "SELECT id, name FROM contacts WHERE (?1 IS NULL OR client_id = ?1)",
+                args![scope],
+                |r| Ok((r.get::<i64>(0)?, r.get::<String>(1)?)),
+            )?;
             let exact: Vec<i64> = all.iter().filter(|(_, n)| fold(n) == key).map(|(i, _)| *i).collect();
             let hits: Vec<i64> = if exact.is_empty() {
                 all.iter().filter(|(_, n)| fold(n).starts_with(&key)).map(|(i, _)| *i).collect()
@@ -579,10 +629,10 @@ impl Store {
 
 /// A person took this address from a contact (or removed the contact): mail
 /// from it makes no contact by itself again.
-fn refuse_auto(tx: &rusqlite::Transaction<'_>, email: &str) -> Result<()> {
-    tx.execute(
-        "INSERT OR IGNORE INTO auto_contacts_refused (email, created_at) VALUES (?1, ?2)",
-        params![email, now()],
+fn refuse_auto(db: &Db, email: &str) -> Result<()> {
+    db.execute(
+        "INSERT INTO auto_contacts_refused (email, created_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+        args![email, now()],
     )?;
     Ok(())
 }
@@ -591,7 +641,7 @@ fn refuse_auto(tx: &rusqlite::Transaction<'_>, email: &str) -> Result<()> {
 pub(super) const CONTACT_COLUMNS: &str =
     "id, client_id, name, phone, role, title_before, title_after, origin, phone_source, role_source";
 
-pub(super) fn contact_from_row(r: &Row<'_>) -> rusqlite::Result<Contact> {
+pub(super) fn contact_from_row(r: &Row<'_>) -> DbResult<Contact> {
     Ok(Contact {
         id: ContactId(r.get(0)?),
         client: ClientId(r.get(1)?),

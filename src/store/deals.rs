@@ -1,8 +1,9 @@
 //! Deals: what was offered, sold or turned down, per client.
 
 use chrono::NaiveDate;
-use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
+
+use crate::args;
 
 use super::{Result, Store, StoreError, now};
 use crate::model::ClientId;
@@ -60,10 +61,12 @@ impl Store {
         }
         let ts = now();
         let date = d.date.unwrap_or_else(|| chrono::Local::now().date_naive());
-        let n = super::sqlite(&self.db)?.execute(
-            "INSERT OR IGNORE INTO deals (client_id, title, value, currency, status, date, products, number, import_key, created_at, updated_at, origin)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, CASE WHEN ?9 IS NULL THEN 'manual' ELSE 'import' END)",
-            params![
+        // A known import key adds no row, and so returns no id.
+        let id = self.db.value::<i64>(
+            "INSERT INTO deals (client_id, title, value, currency, status, date, products, number, import_key, created_at, updated_at, origin)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, CASE WHEN ?9 IS NULL THEN 'manual' ELSE 'import' END)
+             ON CONFLICT DO NOTHING RETURNING id",
+            args![
                 client.0,
                 d.title.trim(),
                 d.value,
@@ -76,10 +79,7 @@ impl Store {
                 ts
             ],
         )?;
-        if n == 0 {
-            return Ok(None);
-        }
-        let id = super::sqlite(&self.db)?.last_insert_rowid();
+        let Some(id) = id else { return Ok(None) };
         self.sync_deal_item(id)?;
         Ok(Some(id))
     }
@@ -113,7 +113,7 @@ impl Store {
         let changes = super::Changes { items: &items, replace: true, ..Default::default() };
         let (outcomes, _) = self.apply(&changes)?;
         if let Some(super::IngestOutcome::New(item) | super::IngestOutcome::Updated(item)) = outcomes.first() {
-            super::sqlite(&self.db)?.execute("DELETE FROM item_links WHERE item_id = ?1", [item.0])?;
+            self.db.execute("DELETE FROM item_links WHERE item_id = ?1", args![item.0])?;
             self.link_manual(*item, ClientId(d.client_id), None)?;
         }
         Ok(())
@@ -122,13 +122,13 @@ impl Store {
     /// Deals without their history item (one made from an invoice whose
     /// item a crash kept from being written) get it. Returns how many.
     pub fn sync_missing_deal_items(&mut self) -> Result<usize> {
-        let missing: Vec<i64> = super::sqlite(&self.db)?
-            .prepare(
-                "SELECT d.id FROM deals d WHERE d.origin = 'isdoc' AND NOT EXISTS
-                 (SELECT 1 FROM item_sources s WHERE s.source = 'deals' AND s.key = CAST(d.id AS TEXT))",
-            )?
-            .query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
+        let missing = self.db.query(
+            "SELECT d.id FROM deals d WHERE d.origin = 'isdoc' AND NOT EXISTS
+             (SELECT 1 FROM item_sources s WHERE s.source = 'deals' AND s.key = CAST(d.id AS TEXT))
+             ORDER BY d.id",
+            args![],
+            |r| r.get::<i64>(0),
+        )?;
         for id in &missing {
             self.sync_deal_item(*id)?;
         }
@@ -148,9 +148,9 @@ impl Store {
         products: Option<&[String]>,
     ) -> Result<()> {
         let cur = self.deal(id)?;
-        super::sqlite(&self.db)?.execute(
+        self.db.execute(
             "UPDATE deals SET title = ?2, value = ?3, currency = ?4, status = ?5, date = ?6, products = ?7, updated_at = ?8 WHERE id = ?1",
-            params![
+            args![
                 id,
                 title.unwrap_or(&cur.title),
                 value.unwrap_or(cur.value),
@@ -182,12 +182,14 @@ impl Store {
     /// Everybody's won sales (purchases left out), summed by currency:
     /// what a client's share of revenue is measured against.
     pub fn won_sales_by_currency(&self) -> Result<std::collections::BTreeMap<String, f64>> {
-        let mut stmt = super::sqlite(&self.db)?.prepare_cached(
+        // `value` is a REAL (DOUBLE PRECISION): its SUM is one on both.
+        let rows = self.db.query(
             "SELECT d.currency, SUM(d.value) FROM deals d JOIN clients c ON c.id = d.client_id
              WHERE d.status = 'won' AND d.side != 'purchase' GROUP BY d.currency",
+            args![],
+            |r| Ok((r.get::<String>(0)?, r.get::<f64>(1)?)),
         )?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.into_iter().collect())
     }
 
     fn deals_where(&self, condition: &str, arg: i64) -> Result<Vec<Deal>> {
@@ -196,8 +198,7 @@ impl Store {
                     d.side, d.origin, d.item_id, d.details
              FROM deals d JOIN clients c ON c.id = d.client_id WHERE {condition} ORDER BY d.date DESC, d.id DESC"
         );
-        let mut stmt = super::sqlite(&self.db)?.prepare(&sql)?;
-        let rows = stmt.query_map([arg], |r| {
+        Ok(self.db.query(&sql, args![arg], |r| {
             let date: String = r.get(7)?;
             let products: String = r.get(8)?;
             Ok(Deal {
@@ -214,25 +215,20 @@ impl Store {
                 side: r.get(10)?,
                 origin: r.get(11)?,
                 item_id: r.get(12)?,
-                product_values: line_values(&r.get::<_, String>(13)?),
+                product_values: line_values(&r.get::<String>(13)?),
             })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })?)
     }
 
     /// The legal form of a client (from ARES).
     pub fn set_legal_form(&self, client: ClientId, form: Option<&str>) -> Result<()> {
-        super::sqlite(&self.db)?
-            .execute("UPDATE clients SET legal_form = ?2 WHERE id = ?1", params![client.0, form])?;
+        self.db.execute("UPDATE clients SET legal_form = ?2 WHERE id = ?1", args![client.0, form])?;
         Ok(())
     }
 
     /// The legal form of a client, when known.
     pub fn legal_form(&self, client: ClientId) -> Result<Option<String>> {
-        Ok(super::sqlite(&self.db)?
-            .query_row("SELECT legal_form FROM clients WHERE id = ?1", [client.0], |r| r.get::<_, Option<String>>(0))
-            .optional()?
-            .flatten())
+        Ok(self.db.value::<Option<String>>("SELECT legal_form FROM clients WHERE id = ?1", args![client.0])?.flatten())
     }
 }
 

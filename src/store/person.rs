@@ -22,11 +22,12 @@
 
 use std::collections::BTreeSet;
 
+use crate::args;
 use crate::matcher::suppress_hash as keyed_hash;
-use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
-use super::{Result, Store, StoreError, next_counter, now};
+use super::db::Dialect;
+use super::{Result, Store, StoreError, now};
 
 /// What involves one address.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
@@ -72,37 +73,39 @@ impl Store {
         let address = normalised(address)?;
         // Only our own side is asked of it.
         let dir = crate::matcher::Directory::new(&self.policy);
-        let conn = super::sqlite(&self.db)?;
+        let db = &self.db;
         let mut out = Footprint { address: address.clone(), ..Footprint::default() };
         let mut names = BTreeSet::new();
-        out.contacts = conn
-            .prepare(
-                "SELECT c.id, c.name FROM contacts c JOIN contact_emails e ON e.contact_id = c.id WHERE e.email = ?1",
-            )?
-            .query_map([&address], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?;
+        out.contacts = db.query(
+            "SELECT c.id, c.name FROM contacts c JOIN contact_emails e ON e.contact_id = c.id
+             WHERE e.email = ?1 ORDER BY c.id",
+            args![address],
+            |r| Ok((r.get::<i64>(0)?, r.get::<String>(1)?)),
+        )?;
         let mut addresses = BTreeSet::from([address.clone()]);
-        let mut emails = conn.prepare("SELECT email FROM contact_emails WHERE contact_id = ?1")?;
         for (id, name) in &out.contacts {
-            for e in emails.query_map([id], |r| r.get::<_, String>(0))? {
-                addresses.insert(e?);
-            }
+            addresses.extend(
+                db.query("SELECT email FROM contact_emails WHERE contact_id = ?1", args![id], |r| r.get::<String>(0))?,
+            );
             if name.chars().count() >= 3 {
                 names.insert(name.clone());
             }
         }
         let mut items = BTreeSet::new();
-        let mut by_address = conn.prepare("SELECT DISTINCT item_id FROM item_participants WHERE address = ?1")?;
         for a in &addresses {
-            for id in by_address.query_map([a], |r| r.get::<_, i64>(0))? {
-                items.insert(id?);
-            }
+            items.extend(db.query(
+                "SELECT DISTINCT item_id FROM item_participants WHERE address = ?1",
+                args![a],
+                |r| r.get::<i64>(0),
+            )?);
         }
-        let mut others = conn.prepare("SELECT address, name FROM item_participants WHERE item_id = ?1")?;
         for id in items {
             let mut shared = false;
-            for row in others.query_map([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?)))? {
-                let (a, name) = row?;
+            let participants =
+                db.query("SELECT address, name FROM item_participants WHERE item_id = ?1", args![id], |r| {
+                    Ok((r.get::<String>(0)?, r.get::<Option<String>>(1)?))
+                })?;
+            for (a, name) in participants {
                 if addresses.contains(&a) {
                     if let Some(n) = name.filter(|n| n.chars().count() >= 3) {
                         names.insert(n);
@@ -113,13 +116,21 @@ impl Store {
             }
             if shared { out.shared_items.push(id) } else { out.own_items.push(id) }
         }
-        let mut docs = conn.prepare(
-            "SELECT id FROM items WHERE kind = 'document' AND CAST(json_extract(extra, '$.from_item') AS INTEGER) = ?1",
-        )?;
-        for id in &out.own_items {
-            for d in docs.query_map([id], |r| r.get::<_, i64>(0))? {
-                out.documents.push(d?);
+        // A document names the mail it came from in its `extra`; compared
+        // as text on PostgreSQL, which a value that is not a number cannot
+        // make fail.
+        let documents = match db.dialect() {
+            Dialect::Sqlite => {
+                "SELECT id FROM items WHERE kind = 'document'
+                   AND CAST(json_extract(extra, '$.from_item') AS INTEGER) = ?1 ORDER BY id"
             }
+            Dialect::Postgres => {
+                "SELECT id FROM items WHERE kind = 'document'
+                   AND CAST(extra AS jsonb) ->> 'from_item' = CAST(?1 AS TEXT) ORDER BY id"
+            }
+        };
+        for id in &out.own_items {
+            out.documents.extend(db.query(documents, args![id], |r| r.get::<i64>(0))?);
         }
         out.names = names.into_iter().collect();
         out.addresses = addresses.into_iter().collect();
@@ -127,13 +138,18 @@ impl Store {
         // the contact or a header writes it) without them taking part:
         // redacted too. Inflected forms ("Lucii Malou") are not found.
         let mut touched: BTreeSet<i64> = out.own_items.iter().chain(&out.shared_items).copied().collect();
-        let mut mentions = conn.prepare(
-            "SELECT id FROM items WHERE deleted_at IS NULL AND kind != 'document'
-               AND (instr(body, ?1) > 0 OR instr(subject, ?1) > 0)",
-        )?;
+        let mentions = match db.dialect() {
+            Dialect::Sqlite => {
+                "SELECT id FROM items WHERE deleted_at IS NULL AND kind != 'document'
+                   AND (instr(body, ?1) > 0 OR instr(subject, ?1) > 0) ORDER BY id"
+            }
+            Dialect::Postgres => {
+                "SELECT id FROM items WHERE deleted_at IS NULL AND kind != 'document'
+                   AND (strpos(body, ?1) > 0 OR strpos(subject, ?1) > 0) ORDER BY id"
+            }
+        };
         for n in out.names.iter().filter(|n| n.trim().contains(' ')) {
-            for id in mentions.query_map([n], |r| r.get::<_, i64>(0))? {
-                let id = id?;
+            for id in db.query(mentions, args![n], |r| r.get::<i64>(0))? {
                 if touched.insert(id) {
                     out.shared_items.push(id);
                 }
@@ -141,20 +157,21 @@ impl Store {
         }
         // Originals of every item touched (they name the person), document
         // files of the erased documents that no other item uses.
-        let mut hash = conn.prepare("SELECT content_hash FROM items WHERE id = ?1")?;
+        let hash = |id: &i64| db.value::<String>("SELECT content_hash FROM items WHERE id = ?1", args![id]);
         for id in out.own_items.iter().chain(&out.shared_items) {
-            if let Some(h) = hash.query_row([id], |r| r.get::<_, String>(0)).optional()? {
+            if let Some(h) = hash(id)? {
                 out.originals.push(h);
             }
         }
         let erased: BTreeSet<i64> = out.own_items.iter().chain(&out.documents).copied().collect();
-        let mut users = conn.prepare(
-            "SELECT a.item_id FROM item_attachments a WHERE a.content_hash = ?1
-             UNION SELECT id FROM items WHERE content_hash = ?1 AND kind = 'document'",
-        )?;
         for d in &out.documents {
-            let Some(h) = hash.query_row([d], |r| r.get::<_, String>(0)).optional()? else { continue };
-            let used: Vec<i64> = users.query_map([&h], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+            let Some(h) = hash(d)? else { continue };
+            let used = db.query(
+                "SELECT a.item_id FROM item_attachments a WHERE a.content_hash = ?1
+                 UNION SELECT id FROM items WHERE content_hash = ?1 AND kind = 'document'",
+                args![h],
+                |r| r.get::<i64>(0),
+            )?;
             if used.iter().all(|u| erased.contains(u)) {
                 out.document_files.push(h);
             }
@@ -169,11 +186,17 @@ impl Store {
         let key = self.suppress_key()?;
         let address_hash = keyed_hash(&key, &footprint.address);
         let hashes: Vec<String> = footprint.addresses.iter().map(|a| keyed_hash(&key, a)).collect();
-        // Deleted content is overwritten, not left in free pages.
-        super::sqlite(&self.db)?.pragma_update(None, "secure_delete", "ON")?;
-        let tx = super::sqlite(&self.db)?.unchecked_transaction()?;
-        let ts = now();
+        // Deleted content is overwritten, not left in free pages (SQLite;
+        // PostgreSQL leaves dead rows to VACUUM).
+        if let Some(conn) = self.db.as_sqlite() {
+            conn.pragma_update(None, "secure_delete", "ON")?;
+        }
         let erased: Vec<i64> = footprint.own_items.iter().chain(&footprint.documents).copied().collect();
+        let items_erased = count(erased.len())?;
+        let items_redacted = count(footprint.shared_items.len())?;
+        let files = count(footprint.originals.len() + footprint.document_files.len())?;
+        let tx = self.db.begin()?;
+        let ts = now();
         for id in &erased {
             for sql in [
                 "DELETE FROM item_participants WHERE item_id = ?1",
@@ -183,81 +206,77 @@ impl Store {
                 "DELETE FROM thread_ids WHERE message_id = (SELECT message_id FROM items WHERE id = ?1)",
                 "UPDATE contact_proposals SET item_id = NULL WHERE item_id = ?1",
             ] {
-                tx.execute(sql, [id])?;
+                tx.execute(sql, args![id])?;
             }
-            let rev = next_counter(&tx, "rev")?;
+            let rev = super::counter(&tx, "rev")?;
             tx.execute(
                 "UPDATE items SET subject = '', body = '', message_id = NULL, thread_id = NULL,
-                        content_hash = 'erased:' || id, size = 0, extra = '{\"erased\":true}',
+                        content_hash = 'erased:' || CAST(id AS TEXT), size = 0, extra = '{\"erased\":true}',
                         deleted_at = COALESCE(deleted_at, ?2), rev = ?3
                  WHERE id = ?1",
-                params![id, ts, rev],
+                args![id, ts, rev],
             )?;
         }
         let redact = |text: &str| redact(text, &footprint.addresses, &footprint.names);
         for id in &footprint.shared_items {
             for a in &footprint.addresses {
-                tx.execute("DELETE FROM item_participants WHERE item_id = ?1 AND address = ?2", params![id, a])?;
+                tx.execute("DELETE FROM item_participants WHERE item_id = ?1 AND address = ?2", args![id, a])?;
             }
-            let (subject, body, extra): (String, String, String) =
-                tx.query_row("SELECT subject, body, extra FROM items WHERE id = ?1", [id], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-                })?;
+            let (subject, body, extra) = tx
+                .query_row("SELECT subject, body, extra FROM items WHERE id = ?1", args![id], |r| {
+                    Ok((r.get::<String>(0)?, r.get::<String>(1)?, r.get::<String>(2)?))
+                })?
+                .ok_or_else(|| StoreError::NotFound { what: "item", query: id.to_string() })?;
             let extra = redact_json(&extra, &redact);
-            let rev = next_counter(&tx, "rev")?;
+            let rev = super::counter(&tx, "rev")?;
             tx.execute(
                 // Its original is deleted: no kept file answers to its hash.
                 "UPDATE items SET subject = ?2, body = ?3, extra = ?4, rev = ?5,
-                        content_hash = CASE WHEN kind = 'document' THEN content_hash ELSE 'redacted:' || id END
+                        content_hash = CASE WHEN kind = 'document' THEN content_hash ELSE 'redacted:' || CAST(id AS TEXT) END
                  WHERE id = ?1",
-                params![id, redact(&subject), redact(&body), extra, rev],
+                args![id, redact(&subject), redact(&body), extra, rev],
             )?;
         }
         let mut contacts_erased = 0;
         for (id, _) in &footprint.contacts {
             // Its links go with it (the items are re-indexed first).
-            let rev = next_counter(&tx, "rev")?;
+            let rev = super::counter(&tx, "rev")?;
             tx.execute(
                 "UPDATE items SET rev = ?2 WHERE id IN (SELECT item_id FROM item_links WHERE contact_id = ?1)",
-                params![id, rev],
+                args![id, rev],
             )?;
-            tx.execute("DELETE FROM contacts WHERE id = ?1", [id])?;
+            tx.execute("DELETE FROM contacts WHERE id = ?1", args![id])?;
             contacts_erased += 1;
         }
         for (a, h) in footprint.addresses.iter().zip(&hashes) {
-            tx.execute("DELETE FROM auto_contacts_refused WHERE email = ?1", [a])?;
+            tx.execute("DELETE FROM auto_contacts_refused WHERE email = ?1", args![a])?;
             tx.execute(
                 "INSERT INTO suppressed (address_hash, created_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
-                params![h, ts],
+                args![h, ts],
             )?;
         }
-        let files = (footprint.originals.len() + footprint.document_files.len()) as i64;
-        tx.execute(
-            "INSERT INTO erasures (at, by, address_hash, items_erased, items_redacted, contacts_erased, files_erased)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![
-                ts,
-                by,
-                address_hash,
-                erased.len() as i64,
-                footprint.shared_items.len() as i64,
-                contacts_erased,
-                files
-            ],
-        )?;
-        let id = tx.last_insert_rowid();
+        // `by` is a keyword in PostgreSQL: quoted (SQLite reads it so too).
+        let id = tx
+            .value::<i64>(
+                r#"INSERT INTO erasures (at, "by", address_hash, items_erased, items_redacted, contacts_erased, files_erased)
+                   VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id"#,
+                args![ts, by, address_hash, items_erased, items_redacted, contacts_erased, files],
+            )?
+            .ok_or_else(|| StoreError::Invalid("cannot record the erasure: the insert returned no id".into()))?;
         tx.commit()?;
-        super::sqlite(&self.db)?.pragma_update(None, "secure_delete", "OFF")?;
-        // The old pages leave the log too.
-        let _ = super::sqlite(&self.db)?.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        if let Some(conn) = self.db.as_sqlite() {
+            conn.pragma_update(None, "secure_delete", "OFF")?;
+            // The old pages leave the log too.
+            let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        }
         self.directory = None;
         Ok(Erasure {
             id,
             at: ts,
             by: by.to_string(),
             address_hash,
-            items_erased: erased.len() as i64,
-            items_redacted: footprint.shared_items.len() as i64,
+            items_erased,
+            items_redacted,
             contacts_erased,
             files_erased: files,
         })
@@ -268,16 +287,20 @@ impl Store {
     /// store refused). Returns how many went.
     pub fn drop_unused_files(&self, originals: &[&str], documents: &[&str]) -> Result<usize> {
         let mut n = 0;
-        let mut item =
-            super::sqlite(&self.db)?.prepare_cached("SELECT 1 FROM items WHERE content_hash = ?1 LIMIT 1")?;
-        let mut attachment = super::sqlite(&self.db)?
-            .prepare_cached("SELECT 1 FROM item_attachments WHERE content_hash = ?1 LIMIT 1")?;
         for (dir, hashes, attachments) in
             [(self.originals_dir(), originals, false), (self.files.clone(), documents, true)]
         {
             let Some(dir) = dir else { continue };
             for h in hashes.iter().filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_hexdigit())) {
-                let used = item.exists([h])? || (attachments && attachment.exists([h])?);
+                let used = self
+                    .db
+                    .value::<i64>("SELECT 1 FROM items WHERE content_hash = ?1 LIMIT 1", args![h])?
+                    .is_some()
+                    || (attachments
+                        && self
+                            .db
+                            .value::<i64>("SELECT 1 FROM item_attachments WHERE content_hash = ?1 LIMIT 1", args![h])?
+                            .is_some());
                 if !used && std::fs::remove_file(super::items::document_path(&dir, h)).is_ok() {
                     n += 1;
                 }
@@ -288,45 +311,39 @@ impl Store {
 
     /// Every erasure recorded, oldest first.
     pub fn erasures(&self) -> Result<Vec<Erasure>> {
-        let mut stmt = super::sqlite(&self.db)?.prepare(
-            "SELECT id, at, by, address_hash, items_erased, items_redacted, contacts_erased, files_erased FROM erasures ORDER BY id",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok(Erasure {
-                id: r.get(0)?,
-                at: r.get(1)?,
-                by: r.get(2)?,
-                address_hash: r.get(3)?,
-                items_erased: r.get(4)?,
-                items_redacted: r.get(5)?,
-                contacts_erased: r.get(6)?,
-                files_erased: r.get(7)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(self.db.query(
+            r#"SELECT id, at, "by", address_hash, items_erased, items_redacted, contacts_erased, files_erased
+               FROM erasures ORDER BY id"#,
+            args![],
+            |r| {
+                Ok(Erasure {
+                    id: r.get(0)?,
+                    at: r.get(1)?,
+                    by: r.get(2)?,
+                    address_hash: r.get(3)?,
+                    items_erased: r.get(4)?,
+                    items_redacted: r.get(5)?,
+                    contacts_erased: r.get(6)?,
+                    files_erased: r.get(7)?,
+                })
+            },
+        )?)
     }
 
     /// The suppress list's key and hashes, for the matcher.
     pub(super) fn suppressed(&self) -> Result<Option<(Vec<u8>, Vec<String>)>> {
-        let hashes: Vec<String> = super::sqlite(&self.db)?
-            .prepare("SELECT address_hash FROM suppressed")?
-            .query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
+        let hashes = self.db.query("SELECT address_hash FROM suppressed", args![], |r| r.get::<String>(0))?;
         if hashes.is_empty() {
             return Ok(None);
         }
-        let key: Option<String> = super::sqlite(&self.db)?
-            .query_row("SELECT value FROM meta WHERE key = 'suppress_key'", [], |r| r.get(0))
-            .optional()?;
+        let key = self.db.value::<String>("SELECT value FROM meta WHERE key = 'suppress_key'", args![])?;
         let key = key.and_then(|k| hex::decode(k).ok()).unwrap_or_default();
         Ok(Some((key, hashes)))
     }
 
     /// The suppress list's key, made on first use.
     fn suppress_key(&self) -> Result<Vec<u8>> {
-        let key: Option<String> = super::sqlite(&self.db)?
-            .query_row("SELECT value FROM meta WHERE key = 'suppress_key'", [], |r| r.get(0))
-            .optional()?;
+        let key = self.db.value::<String>("SELECT value FROM meta WHERE key = 'suppress_key'", args![])?;
         if let Some(k) = key.and_then(|k| hex::decode(k).ok()) {
             return Ok(k);
         }
@@ -338,15 +355,21 @@ impl Store {
             &mut bytes,
         )
         .map_err(|e| StoreError::Invalid(format!("cannot read /dev/urandom for the suppress list's key: {e}")))?;
-        super::sqlite(&self.db)?.execute(
+        self.db.execute(
             "INSERT INTO meta (key, value) VALUES ('suppress_key', ?1) ON CONFLICT(key) DO NOTHING",
-            [hex::encode(bytes)],
+            args![hex::encode(bytes)],
         )?;
-        let k: String =
-            super::sqlite(&self.db)?
-                .query_row("SELECT value FROM meta WHERE key = 'suppress_key'", [], |r| r.get(0))?;
+        let k = self
+            .db
+            .value::<String>("SELECT value FROM meta WHERE key = 'suppress_key'", args![])?
+            .ok_or_else(|| StoreError::Invalid("cannot keep the suppress list's key".into()))?;
         hex::decode(k).map_err(|e| StoreError::Invalid(format!("the suppress list's key is damaged: {e}")))
     }
+}
+
+/// A count as the database keeps it.
+fn count(n: usize) -> Result<i64> {
+    i64::try_from(n).map_err(|_| StoreError::Invalid(format!("cannot record a count of {n}")))
 }
 
 fn normalised(address: &str) -> Result<String> {

@@ -3,10 +3,11 @@
 //! session is looked up by the hash of its cookie value.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
+use super::db::{DbResult, Row};
 use super::{Result, Store, StoreError, now};
+use crate::args;
 
 /// A user as stored (without the password hash).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -30,7 +31,7 @@ fn ts(d: DateTime<Utc>) -> String {
     d.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
+fn user_row(r: &Row<'_>) -> DbResult<User> {
     Ok(User { id: r.get(0)?, name: r.get(1)?, email: r.get(2)?, admin: r.get(3)?, created_at: r.get(4)? })
 }
 
@@ -45,65 +46,64 @@ impl Store {
             return Err(StoreError::Conflict(format!("a user {name:?} exists already")));
         }
         let t = now();
-        super::sqlite(&self.db)?.execute(
-            "INSERT INTO users (name, email, admin, password_hash, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
-            params![name, email.trim(), admin, password_hash, t],
-        )?;
-        Ok(super::sqlite(&self.db)?.last_insert_rowid())
+        self.db
+            .value::<i64>(
+                "INSERT INTO users (name, email, admin, password_hash, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5) RETURNING id",
+                args![name, email.trim(), admin, password_hash, t],
+            )?
+            .ok_or_else(|| StoreError::Invalid("cannot add the user: the insert returned no id".into()))
     }
 
     /// Replaces a user's password hash and ends all their sessions.
     pub fn set_password(&mut self, name: &str, password_hash: &str) -> Result<()> {
         let user =
             self.user_by_name(name)?.ok_or_else(|| StoreError::NotFound { what: "user", query: name.to_string() })?;
-        let tx = super::sqlite(&self.db)?.unchecked_transaction()?;
+        let tx = self.db.begin()?;
         tx.execute(
             "UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE id = ?1",
-            params![user.id, password_hash, now()],
+            args![user.id, password_hash, now()],
         )?;
-        tx.execute("DELETE FROM sessions WHERE user_id = ?1", params![user.id])?;
+        tx.execute("DELETE FROM sessions WHERE user_id = ?1", args![user.id])?;
         tx.commit()?;
         Ok(())
     }
 
     /// All users, by name.
     pub fn users(&self) -> Result<Vec<User>> {
-        let mut stmt = super::sqlite(&self.db)?
-            .prepare_cached("SELECT id, name, email, admin, created_at FROM users ORDER BY name")?;
-        let rows = stmt.query_map([], user_row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(self.db.query(
+            "SELECT id, name, email, admin, created_at FROM users ORDER BY name, id",
+            args![],
+            user_row,
+        )?)
     }
 
     /// A user by exact name.
     pub fn user_by_name(&self, name: &str) -> Result<Option<User>> {
-        Ok(super::sqlite(&self.db)?
-            .query_row(
-                "SELECT id, name, email, admin, created_at FROM users WHERE name = ?1",
-                params![name.trim()],
-                user_row,
-            )
-            .optional()?)
+        Ok(self.db.query_row(
+            "SELECT id, name, email, admin, created_at FROM users WHERE name = ?1",
+            args![name.trim()],
+            user_row,
+        )?)
     }
 
     /// A user with their password hash, for checking a sign-in.
     pub fn user_credentials(&self, name: &str) -> Result<Option<(User, String)>> {
-        Ok(super::sqlite(&self.db)?
-            .query_row(
-                "SELECT id, name, email, admin, created_at, password_hash FROM users WHERE name = ?1",
-                params![name.trim()],
-                |r| Ok((user_row(r)?, r.get(5)?)),
-            )
-            .optional()?)
+        Ok(self.db.query_row(
+            "SELECT id, name, email, admin, created_at, password_hash FROM users WHERE name = ?1",
+            args![name.trim()],
+            |r| Ok((user_row(r)?, r.get::<String>(5)?)),
+        )?)
     }
 
     /// Starts a session kept by the hash of its cookie value.
     pub fn add_session(&mut self, token_hash: &str, user: i64, csrf: &str, expires_at: DateTime<Utc>) -> Result<()> {
-        let tx = super::sqlite(&self.db)?.unchecked_transaction()?;
+        let tx = self.db.begin()?;
         // Expired sessions go whenever a new one starts.
-        tx.execute("DELETE FROM sessions WHERE expires_at < ?1", params![now()])?;
+        tx.execute("DELETE FROM sessions WHERE expires_at < ?1", args![now()])?;
         tx.execute(
             "INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![token_hash, user, csrf, now(), ts(expires_at)],
+            args![token_hash, user, csrf, now(), ts(expires_at)],
         )?;
         tx.commit()?;
         Ok(())
@@ -111,14 +111,12 @@ impl Store {
 
     /// The live session with this token hash, if any.
     pub fn session(&self, token_hash: &str) -> Result<Option<Session>> {
-        let row = super::sqlite(&self.db)?
-            .query_row(
-                "SELECT u.id, u.name, u.email, u.admin, u.created_at, s.csrf, s.expires_at
-                 FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1",
-                params![token_hash],
-                |r| Ok((user_row(r)?, r.get::<_, String>(5)?, r.get::<_, String>(6)?)),
-            )
-            .optional()?;
+        let row = self.db.query_row(
+            "SELECT u.id, u.name, u.email, u.admin, u.created_at, s.csrf, s.expires_at
+             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1",
+            args![token_hash],
+            |r| Ok((user_row(r)?, r.get::<String>(5)?, r.get::<String>(6)?)),
+        )?;
         let Some((user, csrf, expires)) = row else { return Ok(None) };
         let Ok(expires_at) = DateTime::parse_from_rfc3339(&expires) else { return Ok(None) };
         let expires_at = expires_at.with_timezone(&Utc);
@@ -130,36 +128,7 @@ impl Store {
 
     /// Ends a session (sign-out).
     pub fn remove_session(&mut self, token_hash: &str) -> Result<()> {
-        super::sqlite(&self.db)?.execute("DELETE FROM sessions WHERE token_hash = ?1", params![token_hash])?;
+        self.db.execute("DELETE FROM sessions WHERE token_hash = ?1", args![token_hash])?;
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::matcher::Policy;
-
-    #[test]
-    fn users_and_sessions() {
-        let mut s = Store::open_in_memory(Policy::default()).unwrap();
-        let id = s.add_user("jana", "jana@example.cz", true, "$argon2id$x").unwrap();
-        assert!(matches!(s.add_user("jana", "x@y.cz", false, "h"), Err(StoreError::Conflict(_))));
-        assert!(matches!(s.add_user("two words", "x@y.cz", false, "h"), Err(StoreError::Invalid(_))));
-        assert_eq!(s.users().unwrap().len(), 1);
-        let (u, hash) = s.user_credentials("jana").unwrap().unwrap();
-        assert!(u.admin && hash == "$argon2id$x");
-        let later = Utc::now() + chrono::Duration::hours(1);
-        s.add_session("abc", id, "csrf1", later).unwrap();
-        assert_eq!(s.session("abc").unwrap().unwrap().csrf, "csrf1");
-        assert!(s.session("nope").unwrap().is_none());
-        s.add_session("old", id, "c", Utc::now() - chrono::Duration::hours(1)).unwrap();
-        assert!(s.session("old").unwrap().is_none());
-        // A new password ends every session of the user.
-        s.set_password("jana", "$argon2id$y").unwrap();
-        assert!(s.session("abc").unwrap().is_none());
-        s.add_session("def", id, "c2", later).unwrap();
-        s.remove_session("def").unwrap();
-        assert!(s.session("def").unwrap().is_none());
     }
 }
