@@ -48,9 +48,11 @@ pub fn run(ctx: &Context_, cmd: StoreCmd) -> Result<ExitCode> {
             bail!("cannot use schema {s:?}: lowercase letters, digits and _, starting with a letter");
         }
         let password = match &password_cmd {
-            Some(cmd) => {
-                Some(PasswordSource::Cmd(cmd.clone()).read().map_err(|e| anyhow::anyhow!("cannot read the password: {e}"))?)
-            }
+            Some(cmd) => Some(
+                PasswordSource::Cmd(cmd.clone())
+                    .read()
+                    .map_err(|e| anyhow::anyhow!("cannot read the password: {e}"))?,
+            ),
             None => None,
         };
         let target = PgTarget { url: to.clone(), password, schema: schema.clone(), ca_file };
@@ -63,8 +65,8 @@ pub fn run(ctx: &Context_, cmd: StoreCmd) -> Result<ExitCode> {
         }
         let dir = PathBuf::from(&to);
         let path = dir.join("kronika.sqlite3");
-        let dest =
-            Store::open(&path, config.policy()).with_context(|| format!("cannot open the store in {}", dir.display()))?;
+        let dest = Store::open(&path, config.policy())
+            .with_context(|| format!("cannot open the store in {}", dir.display()))?;
         (dest, dir.display().to_string())
     };
     let report = crate::store::copy::copy(&from, &dest)
@@ -73,7 +75,9 @@ pub fn run(ctx: &Context_, cmd: StoreCmd) -> Result<ExitCode> {
     if json {
         let tables: serde_json::Map<String, serde_json::Value> =
             report.tables.iter().map(|(t, n)| (t.clone(), serde_json::json!(n))).collect();
-        print_json(&serde_json::json!({"to": shown, "rows": rows, "files": report.files, "tables": tables, "verified": true}))?;
+        print_json(
+            &serde_json::json!({"to": shown, "rows": rows, "files": report.files, "tables": tables, "verified": true}),
+        )?;
     } else {
         for (t, n) in report.tables.iter().filter(|(_, n)| *n > 0) {
             println!("{t}: {n}");

@@ -92,29 +92,6 @@ pub(super) fn client_from_db_row(r: &Row<'_>) -> DbResult<Client> {
     })
 }
 
-/// [`client_from_db_row`] for a rusqlite row, for what still reads SQLite
-/// itself (`views.rs`); it goes when that moves onto [`Db`].
-pub(super) fn client_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Client> {
-    let status: String = r.get(6)?;
-    let custom: String = r.get(8)?;
-    let created: String = r.get(9)?;
-    let updated: String = r.get(10)?;
-    Ok(Client {
-        id: ClientId(r.get(0)?),
-        name: r.get(1)?,
-        ico: r.get(2)?,
-        dic: r.get(3)?,
-        address: r.get(4)?,
-        billing: r.get(5)?,
-        status: status.parse().unwrap_or(ClientStatus::Lead),
-        annual_budget: r.get(7)?,
-        domains: Vec::new(),
-        custom: serde_json::from_str(&custom).unwrap_or_default(),
-        created_at: parse_time(&created),
-        updated_at: parse_time(&updated),
-    })
-}
-
 pub(super) fn parse_time(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).map(|d| d.with_timezone(&Utc)).unwrap_or_default()
 }

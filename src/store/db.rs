@@ -592,9 +592,7 @@ impl Db {
     pub fn begin(&self) -> DbResult<Tx<'_>> {
         match &self.inner {
             Inner::Sqlite(c) => c.execute_batch("BEGIN IMMEDIATE")?,
-            Inner::Postgres(pg) => {
-                pg.borrow_mut().client.batch_execute(&format!("BEGIN; {WRITER_LOCK_SQL}"))?
-            }
+            Inner::Postgres(pg) => pg.borrow_mut().client.batch_execute(&format!("BEGIN; {WRITER_LOCK_SQL}"))?,
         }
         Ok(Tx { db: self, done: false })
     }

@@ -11,7 +11,7 @@ use super::db::Dialect;
 use super::timeline::indexed_by;
 use super::{Result, Store};
 use crate::args;
-use crate::model::{Client, ClientId, ClientStatus};
+use crate::model::{Client, ClientId};
 
 fn ts(d: DateTime<Utc>) -> String {
     d.to_rfc3339_opts(SecondsFormat::Secs, true)
@@ -172,7 +172,7 @@ impl Store {
         let clients = self.db.query(
             &format!("SELECT {CLIENT_COLUMNS} FROM clients ORDER BY name_key, id"),
             args![],
-            ClientColumns::read,
+            super::clients::client_from_db_row,
         )?;
         let mut domains: BTreeMap<i64, Vec<String>> = BTreeMap::new();
         for (id, d) in
@@ -207,7 +207,7 @@ impl Store {
         Ok(clients
             .into_iter()
             .map(|c| {
-                let mut c = c.client();
+                let mut c = c;
                 let id = c.id.0;
                 c.domains = domains.remove(&id).unwrap_or_default();
                 ClientListRow {
@@ -234,57 +234,5 @@ impl Store {
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
         Ok(rows.into_iter().collect())
-    }
-}
-
-/// A row of [`CLIENT_COLUMNS`] as read, before its text is parsed
-/// (`client_from_row` reads the same columns from a rusqlite row; use it
-/// here once it reads a [`super::db::Row`]).
-struct ClientColumns {
-    id: i64,
-    name: String,
-    ico: Option<String>,
-    dic: Option<String>,
-    address: Option<String>,
-    billing: Option<String>,
-    status: String,
-    annual_budget: Option<f64>,
-    custom: String,
-    created: String,
-    updated: String,
-}
-
-impl ClientColumns {
-    fn read(r: &super::db::Row<'_>) -> super::db::DbResult<ClientColumns> {
-        Ok(ClientColumns {
-            id: r.get(0)?,
-            name: r.get(1)?,
-            ico: r.get(2)?,
-            dic: r.get(3)?,
-            address: r.get(4)?,
-            billing: r.get(5)?,
-            status: r.get(6)?,
-            annual_budget: r.get(7)?,
-            custom: r.get(8)?,
-            created: r.get(9)?,
-            updated: r.get(10)?,
-        })
-    }
-
-    fn client(self) -> Client {
-        Client {
-            id: ClientId(self.id),
-            name: self.name,
-            ico: self.ico,
-            dic: self.dic,
-            address: self.address,
-            billing: self.billing,
-            status: self.status.parse().unwrap_or(ClientStatus::Lead),
-            annual_budget: self.annual_budget,
-            domains: Vec::new(),
-            custom: serde_json::from_str(&self.custom).unwrap_or_default(),
-            created_at: parse_time(&self.created),
-            updated_at: parse_time(&self.updated),
-        }
     }
 }
