@@ -118,7 +118,7 @@ fn tables() -> Result<Vec<Table>> {
         all.insert(name.clone(), Table { name, columns, key: key.into_iter().map(|(_, c)| c).collect() });
     }
     if let Some(t) = all.values().find(|t| t.key.is_empty() && !t.columns.iter().any(|(c, _)| c == "item_id")) {
-        return Err(StoreError::Invalid(format!("cannot copy table {}: it has neither a key nor an item_id", t.name)));
+        return Err(StoreError::Copy(format!("cannot copy table {}: it has neither a key nor an item_id", t.name)));
     }
     // Parents first (Kahn's order; the names sort the ties). A parent no
     // longer in `all` has been placed.
@@ -130,11 +130,17 @@ fn tables() -> Result<Vec<Table>> {
             .cloned()
             .collect();
         if ready.is_empty() {
-            return Err(StoreError::Invalid("cannot order the tables to copy: their foreign keys form a loop".into()));
+            return Err(StoreError::Copy("cannot order the tables to copy: their foreign keys form a loop".into()));
         }
         for t in ready {
             out.extend(all.remove(&t));
         }
+    }
+    // Last: every insert into the directory's tables bumps its version
+    // (triggers), so the source's version is written after them.
+    if let Some(at) = out.iter().position(|t| t.name == "directory_version") {
+        let t = out.remove(at);
+        out.push(t);
     }
     Ok(out)
 }
@@ -201,7 +207,7 @@ fn params<'a>(t: &Table, row: &'a [Value]) -> Result<Vec<Param<'a>>> {
         .zip(&t.columns)
         .map(|(v, (column, kind))| {
             v.param(*kind).ok_or_else(|| {
-                StoreError::Invalid(format!("cannot copy {}.{column}: it holds {v:?}, not a value of its type", t.name))
+                StoreError::Copy(format!("cannot copy {}.{column}: it holds {v:?}, not a value of its type", t.name))
             })
         })
         .collect()
@@ -232,7 +238,7 @@ pub fn copy(from: &Store, to: &Store) -> Result<CopyReport> {
     for what in ["items", "clients", "users"] {
         let n: i64 = to.db.value(&format!("SELECT COUNT(*) FROM {what}"), args![])?.unwrap_or(0);
         if n > 0 {
-            return Err(StoreError::Invalid(format!(
+            return Err(StoreError::Copy(format!(
                 "cannot copy into a store that holds {n} {what} already; copy into an empty one"
             )));
         }
@@ -267,7 +273,8 @@ pub fn copy(from: &Store, to: &Store) -> Result<CopyReport> {
         // Ids were copied as they were: new rows continue after them.
         for t in tables.iter().filter(|t| t.key == ["id"]) {
             let table = quoted(&t.name);
-            write.value::<i64>(
+            // NULL where the id is not an identity (directory_version).
+            write.value::<Option<i64>>(
                 &format!(
                     "SELECT setval(pg_get_serial_sequence('{}', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM {table}",
                     t.name
@@ -286,7 +293,7 @@ pub fn copy(from: &Store, to: &Store) -> Result<CopyReport> {
         }
         let got = copied.get(table).copied().unwrap_or_default();
         if got != *want {
-            return Err(StoreError::Invalid(format!(
+            return Err(StoreError::Copy(format!(
                 "cannot verify the copy: table {table} has {} rows (checksum {:016x}) where the source has {} ({:016x})",
                 got.rows, got.sum, want.rows, want.sum
             )));
@@ -310,7 +317,7 @@ fn copy_files(from: &Store, read: &Db, to: &Store, write: &Db) -> Result<u64> {
                         continue;
                     }
                     let bytes = std::fs::read(&path)
-                        .map_err(|e| StoreError::Invalid(format!("cannot read {} to copy it: {e}", path.display())))?;
+                        .map_err(|e| StoreError::Copy(format!("cannot read {} to copy it: {e}", path.display())))?;
                     let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
                     n += write.execute(
                         "INSERT INTO files (hash, kind, bytes, size, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
@@ -334,7 +341,7 @@ fn copy_files(from: &Store, read: &Db, to: &Store, write: &Db) -> Result<u64> {
                     continue;
                 };
                 super::items::keep_file(&dir, &hash, &bytes)
-                    .map_err(|e| StoreError::Invalid(format!("cannot write {hash} into {}: {e}", dir.display())))?;
+                    .map_err(|e| StoreError::Copy(format!("cannot write {hash} into {}: {e}", dir.display())))?;
                 n += 1;
             }
         }
@@ -351,7 +358,7 @@ fn files_under(dir: &Path) -> Result<Vec<std::path::PathBuf>> {
         let path = entry.path();
         if path.is_dir() {
             let inner = std::fs::read_dir(&path)
-                .map_err(|e| StoreError::Invalid(format!("cannot list {}: {e}", path.display())))?;
+                .map_err(|e| StoreError::Copy(format!("cannot list {}: {e}", path.display())))?;
             out.extend(inner.flatten().map(|e| e.path()).filter(|p| p.is_file()));
         }
     }

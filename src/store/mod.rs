@@ -72,6 +72,10 @@ pub enum StoreError {
     Conflict(String),
     #[error("cannot save: {0}")]
     Invalid(String),
+    /// A store copy that cannot be made or does not verify (the message
+    /// says what, starting with "cannot").
+    #[error("{0}")]
+    Copy(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

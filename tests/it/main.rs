@@ -33,6 +33,7 @@ mod postgres_store;
 mod reminders;
 mod search_eval;
 mod service;
+mod store_copy;
 mod store_matching;
 mod upgrade;
 mod web;
