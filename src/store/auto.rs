@@ -236,13 +236,13 @@ fn add_or_join(
     let id = match same {
         Some(id) => id,
         None => {
-            let id: i64 = tx
-                .value(
-                    "INSERT INTO contacts (client_id, name, title_before, title_after, origin, name_key)
-                     VALUES (?1, ?2, ?3, ?4, 'mail', ?5) RETURNING id",
-                    args![client.0, person.name, person.title_before, person.title_after, key],
-                )?
-                .ok_or_else(|| super::StoreError::Invalid("cannot add a contact: its insert returned no id".into()))?;
+            let id = super::items::insert_id(
+                tx,
+                "INSERT INTO contacts (client_id, name, title_before, title_after, origin, name_key)
+                 VALUES (?1, ?2, ?3, ?4, 'mail', ?5)",
+                args![client.0, person.name, person.title_before, person.title_after, key],
+            )?
+            .ok_or_else(|| super::StoreError::Invalid("cannot add a contact: its insert returned no id".into()))?;
             tracing::debug!(client = client.0, item, "a contact found in mail");
             created.bumps += bumps(tx, 1);
             created.edits.push(DirEdit::Contact { id: ContactId(id), client, name: person.name.clone() });
@@ -501,11 +501,12 @@ pub(super) fn invoice(
     let products = serde_json::to_string(&facts.lines.iter().map(|l| &l.description).collect::<Vec<_>>())
         .unwrap_or_else(|_| "[]".into());
     // The same invoice again (same import key) adds nothing and returns no id.
-    let deal: Option<i64> = tx.value(
+    let deal = super::items::insert_id(
+        tx,
         "INSERT INTO deals (client_id, title, value, currency, status, date, products, number, import_key,
                             created_at, updated_at, side, origin, item_id, details)
          VALUES (?1, ?2, ?3, ?4, 'won', ?5, ?6, ?7, ?8, ?9, ?9, ?10, 'isdoc', ?11, ?12)
-         ON CONFLICT DO NOTHING RETURNING id",
+         ON CONFLICT DO NOTHING",
         args![
             client.0,
             title,
