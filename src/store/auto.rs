@@ -8,10 +8,10 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{OptionalExtension, Transaction, params};
-
 use super::Result;
 use super::clients::name_key;
+use super::db::{Db, Dialect};
+use crate::args;
 use crate::matcher::Directory;
 use crate::model::{AutoContacts, ClientId, ContactId, Direction, Link, LinkReason, Participant, Role};
 
@@ -75,7 +75,7 @@ pub(super) struct State {
 /// link that now has a contact becomes an address link to that contact.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn from_mail(
-    tx: &Transaction<'_>,
+    tx: &Db,
     dir: &Directory,
     policy: AutoContacts,
     item: i64,
@@ -128,9 +128,12 @@ pub(super) fn from_mail(
                 continue;
             }
             let Some(person) = person_of(p) else { continue };
-            let refused: bool = tx
-                .prepare_cached("SELECT EXISTS (SELECT 1 FROM auto_contacts_refused WHERE email = ?1)")?
-                .query_row([&p.address], |r| r.get(0))?;
+            let refused = tx
+                .value::<bool>(
+                    "SELECT EXISTS (SELECT 1 FROM auto_contacts_refused WHERE email = ?1)",
+                    args![p.address],
+                )?
+                .unwrap_or(false);
             if refused {
                 continue;
             }
@@ -138,11 +141,12 @@ pub(super) fn from_mail(
             if listed {
                 // The address is the person's now; it still links the client
                 // (through the contact), and only once.
-                let n = tx
-                    .prepare_cached("DELETE FROM client_emails WHERE client_id = ?1 AND email = ?2")?
-                    .execute(params![client.0, p.address])?;
+                let n = tx.execute(
+                    "DELETE FROM client_emails WHERE client_id = ?1 AND email = ?2",
+                    args![client.0, p.address],
+                )?;
+                created.bumps += bumps(tx, n);
                 if n > 0 {
-                    created.bumps += n as i64;
                     created.edits.push(DirEdit::Unlisted { address: p.address.clone(), client });
                 }
             }
@@ -217,7 +221,7 @@ fn upgrade(links: &mut Vec<Link>, address: &str, client: ClientId, contact: Cont
 /// the same name gains the address (a person with two firm addresses, or a
 /// contact typed in without one); otherwise a new contact from mail.
 fn add_or_join(
-    tx: &Transaction<'_>,
+    tx: &Db,
     client: ClientId,
     person: &crate::person::PersonName,
     address: &str,
@@ -225,30 +229,32 @@ fn add_or_join(
     created: &mut Created,
 ) -> Result<ContactId> {
     let key = name_key(&person.name);
-    let same: Option<i64> = tx
-        .prepare_cached("SELECT id FROM contacts WHERE client_id = ?1 AND name_key = ?2 ORDER BY id LIMIT 1")?
-        .query_row(params![client.0, key], |r| r.get(0))
-        .optional()?;
+    let same: Option<i64> = tx.value(
+        "SELECT id FROM contacts WHERE client_id = ?1 AND name_key = ?2 ORDER BY id LIMIT 1",
+        args![client.0, key],
+    )?;
     let id = match same {
         Some(id) => id,
         None => {
-            tx.prepare_cached(
+            let id = super::items::insert_id(
+                tx,
                 "INSERT INTO contacts (client_id, name, title_before, title_after, origin, name_key)
                  VALUES (?1, ?2, ?3, ?4, 'mail', ?5)",
+                args![client.0, person.name, person.title_before, person.title_after, key],
             )?
-            .execute(params![client.0, person.name, person.title_before, person.title_after, key])?;
+            .ok_or_else(|| super::StoreError::Invalid("cannot add a contact: its insert returned no id".into()))?;
             tracing::debug!(client = client.0, item, "a contact found in mail");
-            let id = tx.last_insert_rowid();
-            created.bumps += 1;
+            created.bumps += bumps(tx, 1);
             created.edits.push(DirEdit::Contact { id: ContactId(id), client, name: person.name.clone() });
             id
         }
     };
-    let n = tx
-        .prepare_cached("INSERT OR IGNORE INTO contact_emails (contact_id, email) VALUES (?1, ?2)")?
-        .execute(params![id, address])?;
+    let n = tx.execute(
+        "INSERT INTO contact_emails (contact_id, email) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+        args![id, address],
+    )?;
+    created.bumps += bumps(tx, n);
     if n > 0 {
-        created.bumps += n as i64;
         created.edits.push(DirEdit::Address { address: address.to_string(), contact: ContactId(id), client });
     }
     Ok(ContactId(id))
@@ -258,7 +264,7 @@ fn add_or_join(
 /// mail filled before, takes the value (recorded as `applied`, with the
 /// item); a value typed in is never overwritten: the mail's value waits as
 /// a proposal.
-fn signature(tx: &Transaction<'_>, contact: ContactId, item: i64, extra: &serde_json::Value, ts: &str) -> Result<()> {
+fn signature(tx: &Db, contact: ContactId, item: i64, extra: &serde_json::Value, ts: &str) -> Result<()> {
     let Some(sig) = extra.get("signature") else { return Ok(()) };
     let phones: Vec<String> = sig
         .get("phones")
@@ -266,9 +272,15 @@ fn signature(tx: &Transaction<'_>, contact: ContactId, item: i64, extra: &serde_
         .map(|a| a.iter().filter_map(|v| v.as_str()).map(display_phone).collect())
         .unwrap_or_default();
     let position = sig.get("position").and_then(|p| p.as_str()).map(str::to_string);
-    let (phone, phone_source, role, role_source): (Option<String>, Option<String>, Option<String>, Option<String>) = tx
-        .prepare_cached("SELECT phone, phone_source, role, role_source FROM contacts WHERE id = ?1")?
-        .query_row([contact.0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+    type Fields = (Option<String>, Option<String>, Option<String>, Option<String>);
+    let Some((phone, phone_source, role, role_source)): Option<Fields> = tx.query_row(
+        "SELECT phone, phone_source, role, role_source FROM contacts WHERE id = ?1",
+        args![contact.0],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )?
+    else {
+        return Ok(());
+    };
     let source = format!("item:{item}");
     if !phones.is_empty() {
         let value = phones.join(", ");
@@ -282,7 +294,7 @@ fn signature(tx: &Transaction<'_>, contact: ContactId, item: i64, extra: &serde_
 
 #[allow(clippy::too_many_arguments)]
 fn field(
-    tx: &Transaction<'_>,
+    tx: &Db,
     contact: ContactId,
     name: &str,
     value: &str,
@@ -305,41 +317,52 @@ fn field(
             "phone" => "UPDATE contacts SET phone = ?2, phone_source = ?3 WHERE id = ?1",
             _ => "UPDATE contacts SET role = ?2, role_source = ?3 WHERE id = ?1",
         };
-        tx.prepare_cached(sql)?.execute(params![contact.0, value, source])?;
+        tx.execute(sql, args![contact.0, value, source])?;
     }
-    tx.prepare_cached(
+    tx.execute(
         "INSERT INTO contact_proposals (contact_id, field, value, item_id, status, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT (contact_id, field, value) DO NOTHING",
-    )?
-    .execute(params![contact.0, name, value, item, status, ts])?;
+        args![contact.0, name, value, item, status, ts],
+    )?;
     Ok(())
 }
 
 /// A message from a free-mail address whose sender's name is a known
 /// contact's: proposed as that contact's second address
 /// (`kronika contact merge`), never merged silently.
-fn second_address(tx: &Transaction<'_>, from: &Participant, item: i64, ts: &str) -> Result<()> {
+fn second_address(tx: &Db, from: &Participant, item: i64, ts: &str) -> Result<()> {
     let Some(person) = from.name.as_deref().and_then(crate::person::parse_display_name) else { return Ok(()) };
     let key = name_key(&person.name);
     if key.split(' ').count() < 2 {
         return Ok(());
     }
-    let mut stmt = tx.prepare_cached("SELECT id, name FROM contacts WHERE name_key = ?1 ORDER BY id LIMIT 5")?;
     let same: Vec<(i64, String)> =
-        stmt.query_map([&key], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+        tx.query("SELECT id, name FROM contacts WHERE name_key = ?1 ORDER BY id LIMIT 5", args![key], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
     for (id, name) in same {
         if !crate::person::same_person(&name, &person.name) {
             continue;
         }
-        tx.prepare_cached(
+        tx.execute(
             "INSERT INTO contact_proposals (contact_id, field, value, item_id, status, created_at)
              VALUES (?1, 'address', ?2, ?3, 'pending', ?4)
              ON CONFLICT (contact_id, field, value) DO NOTHING",
-        )?
-        .execute(params![id, from.address, item, ts])?;
+            args![id, from.address, item, ts],
+        )?;
     }
     Ok(())
+}
+
+/// How far a statement on a directory table moved `directory_version`:
+/// SQLite's triggers fire once per row changed, PostgreSQL's once per
+/// statement (also when it changed none).
+fn bumps(db: &Db, rows: u64) -> i64 {
+    match db.dialect() {
+        Dialect::Sqlite => i64::try_from(rows).unwrap_or(i64::MAX),
+        Dialect::Postgres => 1,
+    }
 }
 
 /// `+420312000456` → `+420 312 000 456` (international format).
@@ -392,17 +415,13 @@ pub struct InvoiceLine {
 /// a client: we bought), then the one client the mail is linked to, with
 /// the mail's direction (we sent it: we sold).
 fn invoice_client(
-    tx: &Transaction<'_>,
+    tx: &Db,
     facts: &InvoiceFacts,
     links: &[Link],
     direction: Direction,
 ) -> Result<Option<(ClientId, &'static str)>> {
     let by_ico = |ico: &str| -> Result<Option<ClientId>> {
-        Ok(tx
-            .prepare_cached("SELECT id FROM clients WHERE ico = ?1")?
-            .query_row([ico], |r| r.get(0))
-            .optional()?
-            .map(ClientId))
+        Ok(tx.value::<i64>("SELECT id FROM clients WHERE ico = ?1", args![ico])?.map(ClientId))
     };
     if let Some(c) = facts.customer_ico.as_deref().map(by_ico).transpose()?.flatten() {
         return Ok(Some((c, "sale")));
@@ -430,7 +449,7 @@ fn invoice_client(
 /// (another mailbox, the ISDOC and its package) is one deal: keyed by the
 /// supplier, the number and the kind. Returns the new deal's id.
 pub(super) fn invoice(
-    tx: &Transaction<'_>,
+    tx: &Db,
     document: i64,
     extra: &serde_json::Value,
     links: &[Link],
@@ -446,25 +465,18 @@ pub(super) fn invoice(
     };
     let value = if facts.credit { -facts.without_vat.abs() } else { facts.without_vat.abs() };
     if facts.proposed {
-        let known: bool = tx
-            .prepare_cached("SELECT EXISTS (SELECT 1 FROM deals WHERE client_id = ?1 AND number = ?2)")?
-            .query_row(params![client.0, facts.number], |r| r.get(0))?;
-        if !known {
-            tx.prepare_cached(
-                "INSERT OR IGNORE INTO deal_proposals (client_id, item_id, side, number, value, currency, date, credit, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        let known = tx
+            .value::<bool>(
+                "SELECT EXISTS (SELECT 1 FROM deals WHERE client_id = ?1 AND number = ?2)",
+                args![client.0, facts.number],
             )?
-            .execute(params![
-                client.0,
-                document,
-                side,
-                facts.number,
-                value,
-                facts.currency,
-                facts.date.to_string(),
-                facts.credit,
-                ts
-            ])?;
+            .unwrap_or(false);
+        if !known {
+            tx.execute(
+                "INSERT INTO deal_proposals (client_id, item_id, side, number, value, currency, date, credit, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT DO NOTHING",
+                args![client.0, document, side, facts.number, value, facts.currency, facts.date.to_string(), facts.credit, ts],
+            )?;
         }
         return Ok(None);
     }
@@ -486,36 +498,36 @@ pub(super) fn invoice(
         "customer": facts.customer,
         "kind": facts.kind,
     });
-    let n = tx
-        .prepare_cached(
-            "INSERT OR IGNORE INTO deals (client_id, title, value, currency, status, date, products, number, import_key,
-                                          created_at, updated_at, side, origin, item_id, details)
-             VALUES (?1, ?2, ?3, ?4, 'won', ?5, ?6, ?7, ?8, ?9, ?9, ?10, 'isdoc', ?11, ?12)",
-        )?
-        .execute(params![
+    let products = serde_json::to_string(&facts.lines.iter().map(|l| &l.description).collect::<Vec<_>>())
+        .unwrap_or_else(|_| "[]".into());
+    // The same invoice again (same import key) adds nothing and returns no id.
+    let deal = super::items::insert_id(
+        tx,
+        "INSERT INTO deals (client_id, title, value, currency, status, date, products, number, import_key,
+                            created_at, updated_at, side, origin, item_id, details)
+         VALUES (?1, ?2, ?3, ?4, 'won', ?5, ?6, ?7, ?8, ?9, ?9, ?10, 'isdoc', ?11, ?12)
+         ON CONFLICT DO NOTHING",
+        args![
             client.0,
             title,
             value,
             facts.currency,
             facts.date.to_string(),
-            serde_json::to_string(&facts.lines.iter().map(|l| &l.description).collect::<Vec<_>>())
-                .unwrap_or_else(|_| "[]".into()),
+            products,
             facts.number,
             key,
             ts,
             side,
             document,
             details.to_string()
-        ])?;
-    if n == 0 {
-        return Ok(None);
-    }
-    let deal = tx.last_insert_rowid();
+        ],
+    )?;
+    let Some(deal) = deal else { return Ok(None) };
     // A proposal read from the PDF of the same invoice is settled by it.
-    tx.prepare_cached(
+    tx.execute(
         "UPDATE deal_proposals SET status = 'confirmed', deal_id = ?3 WHERE client_id = ?1 AND number = ?2 AND status = 'pending'",
-    )?
-    .execute(params![client.0, facts.number, deal])?;
+        args![client.0, facts.number, deal],
+    )?;
     Ok(Some(deal))
 }
 

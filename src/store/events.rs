@@ -18,10 +18,10 @@
 //! `event_replies` and laid over the attendees of every copy of the event,
 //! also one stored later.
 
-use rusqlite::{OptionalExtension, Transaction, params};
-
+use super::db::{Db, Dialect};
 use super::items::{IngestOutcome, NewItem, SourceKey};
-use super::{Result, next_counter};
+use super::{Result, StoreError, counter};
+use crate::args;
 use crate::calendar::{Invitation, Reply, event_item, occurrence_key};
 use crate::model::{ItemId, ItemKind};
 
@@ -80,29 +80,32 @@ impl Ident {
 /// the stored item, which the copy replaces when it is newer and differs.
 /// `None`: a new identity, for the caller to insert (then [`record`]).
 pub(super) fn known(
-    tx: &Transaction<'_>,
+    tx: &Db,
     item: &NewItem,
     ev: &Ident,
     key: &SourceKey,
     ts: &str,
     mut update: impl FnMut(i64) -> Result<()>,
 ) -> Result<Option<IngestOutcome>> {
-    let stored: Option<(i64, i64, String)> = tx
-        .prepare_cached("SELECT item_id, sequence, dtstamp FROM events WHERE uid = ?1 AND rid = ?2")?
-        .query_row(params![ev.uid, ev.rid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .optional()?;
-    let keyed: Option<i64> = tx
-        .prepare_cached("SELECT item_id FROM item_sources WHERE source = ?1 AND key = ?2")?
-        .query_row(params![key.source, key.key], |r| r.get(0))
-        .optional()?;
+    let stored: Option<(i64, i64, String)> = tx.query_row(
+        "SELECT item_id, sequence, dtstamp FROM events WHERE uid = ?1 AND rid = ?2",
+        args![ev.uid, ev.rid],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    let keyed: Option<i64> =
+        tx.value("SELECT item_id FROM item_sources WHERE source = ?1 AND key = ?2", args![key.source, key.key])?;
     let (id, sequence, dtstamp) = match (stored, keyed) {
         (Some(s), _) => s,
         // Stored before events had identities, and not recorded then.
         (None, Some(id)) => {
             let (sequence, dtstamp) = (i64::MIN, String::new());
+            // No row has this identity (read above): only the item can
+            // have one under another (its UID changed), which it leaves.
             tx.execute(
-                "INSERT OR REPLACE INTO events (uid, rid, item_id, sequence, dtstamp, cancelled) VALUES (?1, ?2, ?3, ?4, '', 0)",
-                params![ev.uid, ev.rid, id, sequence],
+                "INSERT INTO events (uid, rid, item_id, sequence, dtstamp, cancelled) VALUES (?1, ?2, ?3, ?4, '', 0)
+                 ON CONFLICT (item_id) DO UPDATE SET uid = excluded.uid, rid = excluded.rid,
+                     sequence = excluded.sequence, dtstamp = excluded.dtstamp, cancelled = excluded.cancelled",
+                args![ev.uid, ev.rid, id, sequence],
             )?;
             (id, sequence, dtstamp)
         }
@@ -115,20 +118,21 @@ pub(super) fn known(
         Some(_) => {
             tx.execute(
                 "UPDATE item_sources SET gone_at = NULL WHERE source = ?1 AND key = ?2 AND gone_at IS NOT NULL",
-                params![key.source, key.key],
+                args![key.source, key.key],
             )?;
         }
         None => {
-            tx.prepare_cached(
-                "INSERT OR IGNORE INTO item_sources (source, key, item_id, seen_at) VALUES (?1, ?2, ?3, ?4)",
-            )?
-            .execute(params![key.source, key.key, id, ts])?;
+            tx.execute(
+                "INSERT INTO item_sources (source, key, item_id, seen_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+                args![key.source, key.key, id, ts],
+            )?;
         }
     }
-    let (hash, deleted): (String, bool) =
-        tx.query_row("SELECT content_hash, deleted_at IS NOT NULL FROM items WHERE id = ?1", [id], |r| {
+    let (hash, deleted): (String, bool) = tx
+        .query_row("SELECT content_hash, deleted_at IS NOT NULL FROM items WHERE id = ?1", args![id], |r| {
             Ok((r.get(0)?, r.get(1)?))
-        })?;
+        })?
+        .ok_or_else(|| StoreError::NotFound { what: "item", query: id.to_string() })?;
     if !ev.supersedes(sequence, &dtstamp) {
         return Ok(Some(IngestOutcome::Duplicate(ItemId(id))));
     }
@@ -136,7 +140,7 @@ pub(super) fn known(
         // The same content: only a newer stamp to remember.
         tx.execute(
             "UPDATE events SET sequence = ?2, dtstamp = ?3 WHERE item_id = ?1",
-            params![id, ev.sequence, ev.dtstamp],
+            args![id, ev.sequence, ev.dtstamp],
         )?;
         return Ok(Some(IngestOutcome::Duplicate(ItemId(id))));
     }
@@ -147,25 +151,25 @@ pub(super) fn known(
 }
 
 /// Writes the identity and version of event item `id`.
-pub(super) fn record(tx: &Transaction<'_>, id: i64, ev: &Ident) -> Result<()> {
-    tx.prepare_cached(
+pub(super) fn record(tx: &Db, id: i64, ev: &Ident) -> Result<()> {
+    tx.execute(
         "INSERT INTO events (uid, rid, item_id, sequence, dtstamp, cancelled) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT(uid, rid) DO UPDATE SET item_id = excluded.item_id, sequence = excluded.sequence,
              dtstamp = excluded.dtstamp, cancelled = excluded.cancelled",
-    )?
-    .execute(params![ev.uid, ev.rid, id, ev.sequence.unwrap_or(0), ev.dtstamp, ev.cancelled])?;
+        args![ev.uid, ev.rid, id, ev.sequence.unwrap_or(0), ev.dtstamp, ev.cancelled],
+    )?;
     Ok(())
 }
 
 /// Two items of one meeting (stored twice before identities were kept):
 /// `from`'s source keys move to `into`, and `from` leaves the history.
-fn merge_into(tx: &Transaction<'_>, from: i64, into: i64) -> Result<()> {
-    tx.execute("UPDATE item_sources SET item_id = ?2, gone_at = NULL WHERE item_id = ?1", params![from, into])?;
-    tx.execute("DELETE FROM events WHERE item_id = ?1", [from])?;
-    let rev = next_counter(tx, "rev")?;
+fn merge_into(tx: &Db, from: i64, into: i64) -> Result<()> {
+    tx.execute("UPDATE item_sources SET item_id = ?2, gone_at = NULL WHERE item_id = ?1", args![from, into])?;
+    tx.execute("DELETE FROM events WHERE item_id = ?1", args![from])?;
+    let rev = counter(tx, "rev")?;
     tx.execute(
         "UPDATE items SET deleted_at = ?2, rev = ?3 WHERE id = ?1 AND deleted_at IS NULL",
-        params![from, super::now(), rev],
+        args![from, super::now(), rev],
     )?;
     Ok(())
 }
@@ -174,7 +178,7 @@ fn merge_into(tx: &Transaction<'_>, from: i64, into: i64) -> Result<()> {
 /// event item under its source key (the store's own ingest, in this
 /// transaction).
 pub(super) fn invitation(
-    tx: &Transaction<'_>,
+    tx: &Db,
     mail: i64,
     inv: &Invitation,
     mut ingest: impl FnMut(&NewItem, &SourceKey) -> Result<IngestOutcome>,
@@ -197,10 +201,7 @@ pub(super) fn invitation(
     uids.sort_unstable();
     uids.dedup();
     for uid in uids {
-        let ids: Vec<i64> = tx
-            .prepare_cached("SELECT item_id FROM events WHERE uid = ?1")?
-            .query_map([uid], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
+        let ids = tx.query("SELECT item_id FROM events WHERE uid = ?1", args![uid], |r| r.get::<i64>(0))?;
         for id in ids {
             apply_replies(tx, id)?;
         }
@@ -210,68 +211,65 @@ pub(super) fn invitation(
 
 /// Every stored occurrence of `uid` not newer than the cancellation is
 /// cancelled, also those outside the invitation's window.
-fn cancel_series(tx: &Transaction<'_>, uid: &str, sequence: i64) -> Result<()> {
-    let ids: Vec<i64> = tx
-        .prepare_cached("SELECT item_id FROM events WHERE uid = ?1 AND cancelled = 0 AND sequence <= ?2")?
-        .query_map(params![uid, sequence], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+fn cancel_series(tx: &Db, uid: &str, sequence: i64) -> Result<()> {
+    let ids = tx.query(
+        "SELECT item_id FROM events WHERE uid = ?1 AND cancelled = 0 AND sequence <= ?2",
+        args![uid, sequence],
+        |r| r.get::<i64>(0),
+    )?;
+    // Each database's own JSON function sets the status in place.
+    let cancel = match tx.dialect() {
+        Dialect::Sqlite => "UPDATE items SET extra = json_set(extra, '$.status', 'CANCELLED'), rev = ?2 WHERE id = ?1",
+        Dialect::Postgres => {
+            "UPDATE items SET extra = CAST(jsonb_set(CAST(extra AS jsonb), '{status}', '\"CANCELLED\"') AS TEXT), rev = ?2
+             WHERE id = ?1"
+        }
+    };
     for id in ids {
-        tx.execute("UPDATE events SET cancelled = 1, sequence = ?2 WHERE item_id = ?1", params![id, sequence])?;
-        let rev = next_counter(tx, "rev")?;
-        tx.execute(
-            "UPDATE items SET extra = json_set(extra, '$.status', 'CANCELLED'), rev = ?2 WHERE id = ?1",
-            params![id, rev],
-        )?;
+        tx.execute("UPDATE events SET cancelled = 1, sequence = ?2 WHERE item_id = ?1", args![id, sequence])?;
+        let rev = counter(tx, "rev")?;
+        tx.execute(cancel, args![id, rev])?;
     }
     Ok(())
 }
 
 /// Keeps an attendee's answer unless a newer one is kept.
-fn record_reply(tx: &Transaction<'_>, mail: i64, r: &Reply) -> Result<()> {
+fn record_reply(tx: &Db, mail: i64, r: &Reply) -> Result<()> {
     let stamp = r.dtstamp.map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or_default();
-    tx.prepare_cached(
+    tx.execute(
         "INSERT INTO event_replies (uid, rid, address, partstat, sequence, dtstamp, item_id)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
          ON CONFLICT(uid, rid, address) DO UPDATE SET partstat = excluded.partstat, sequence = excluded.sequence,
              dtstamp = excluded.dtstamp, item_id = excluded.item_id
          WHERE excluded.sequence > event_replies.sequence
             OR (excluded.sequence = event_replies.sequence AND excluded.dtstamp >= event_replies.dtstamp)",
-    )?
-    .execute(params![
-        r.uid,
-        r.recurrence_id.as_deref().unwrap_or("-"),
-        r.address,
-        r.partstat,
-        r.sequence,
-        stamp,
-        mail
-    ])?;
+        args![r.uid, r.recurrence_id.as_deref().unwrap_or("-"), r.address, r.partstat, r.sequence, stamp, mail],
+    )?;
     Ok(())
 }
 
 /// Lays the kept answers over event item `id`'s attendees: those to this
 /// occurrence or the whole series, given to its SEQUENCE or a later one
 /// (an answer to a meeting since moved no longer holds).
-pub(super) fn apply_replies(tx: &Transaction<'_>, id: i64) -> Result<()> {
-    let Some((uid, rid, sequence)): Option<(String, String, i64)> = tx
-        .prepare_cached("SELECT uid, rid, sequence FROM events WHERE item_id = ?1")?
-        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .optional()?
+pub(super) fn apply_replies(tx: &Db, id: i64) -> Result<()> {
+    let Some((uid, rid, sequence)): Option<(String, String, i64)> =
+        tx.query_row("SELECT uid, rid, sequence FROM events WHERE item_id = ?1", args![id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?
     else {
         return Ok(());
     };
     // The series' answers first, so that an answer to this occurrence wins.
-    let answers: Vec<(String, String)> = tx
-        .prepare_cached(
-            "SELECT address, partstat FROM event_replies WHERE uid = ?1 AND (rid = ?2 OR rid = '-') AND sequence >= ?3
-             ORDER BY rid != '-', dtstamp",
-        )?
-        .query_map(params![uid, rid, sequence], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?;
+    let answers: Vec<(String, String)> = tx.query(
+        "SELECT address, partstat FROM event_replies WHERE uid = ?1 AND (rid = ?2 OR rid = '-') AND sequence >= ?3
+         ORDER BY rid != '-', dtstamp, address",
+        args![uid, rid, sequence],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
     if answers.is_empty() {
         return Ok(());
     }
-    let extra: String = tx.query_row("SELECT extra FROM items WHERE id = ?1", [id], |r| r.get(0))?;
+    let Some(extra) = tx.value::<String>("SELECT extra FROM items WHERE id = ?1", args![id])? else { return Ok(()) };
     let mut extra: serde_json::Value = serde_json::from_str(&extra).unwrap_or_else(|_| serde_json::json!({}));
     let Some(obj) = extra.as_object_mut() else { return Ok(()) };
     let attendees = obj.entry("attendees").or_insert_with(|| serde_json::json!([]));
@@ -293,8 +291,8 @@ pub(super) fn apply_replies(tx: &Transaction<'_>, id: i64) -> Result<()> {
         }
     }
     if changed {
-        let rev = next_counter(tx, "rev")?;
-        tx.execute("UPDATE items SET extra = ?2, rev = ?3 WHERE id = ?1", params![id, extra.to_string(), rev])?;
+        let rev = counter(tx, "rev")?;
+        tx.execute("UPDATE items SET extra = ?2, rev = ?3 WHERE id = ?1", args![id, extra.to_string(), rev])?;
     }
     Ok(())
 }

@@ -4,12 +4,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Serialize;
 
 use super::clients::parse_time;
-use super::{Result, Store, StoreError, next_counter, now};
+use super::db::{Db, Dialect, Row, ToParam};
+use super::{Result, Store, StoreError, now};
 use crate::address::domain_of;
+use crate::args;
 use crate::matcher::{Decision, Directory};
 use crate::model::{ClientId, ContactId, Direction, ItemId, ItemKind, Link, LinkReason, Participant, Role};
 
@@ -214,7 +215,7 @@ impl Store {
         loop {
             let mut dir = self.take_directory()?;
             let mut auto = super::auto::State { policy: self.policy.auto_contacts, ..Default::default() };
-            let result = ingest_tx(super::sqlite(&self.db)?, &dir, &mut auto, changes);
+            let result = ingest_tx(&self.db, &dir, &mut auto, changes);
             // Contacts found in the mail join the cached directory as they
             // were stored; it is built again only when someone else changed
             // the directory too (and on an error).
@@ -241,71 +242,70 @@ impl Store {
     /// Records that a source no longer holds an item (expunged, file
     /// deleted); the item stays in the history.
     pub fn mark_gone(&mut self, key: &SourceKey) -> Result<bool> {
-        let n = super::sqlite(&self.db)?.execute(
+        let n = self.db.execute(
             "UPDATE item_sources SET gone_at = ?3 WHERE source = ?1 AND key = ?2 AND gone_at IS NULL",
-            params![key.source, key.key, now()],
+            args![key.source, key.key, now()],
         )?;
         Ok(n > 0)
     }
 
     /// The keys a source holds in the store (not marked gone).
     pub fn source_keys(&self, source: &str) -> Result<std::collections::HashSet<String>> {
-        let mut stmt = super::sqlite(&self.db)?
-            .prepare_cached("SELECT key FROM item_sources WHERE source = ?1 AND gone_at IS NULL")?;
-        let rows = stmt.query_map([source], |r| r.get(0))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let keys = self.db.query(
+            "SELECT key FROM item_sources WHERE source = ?1 AND gone_at IS NULL",
+            args![source],
+            |r| r.get::<String>(0),
+        )?;
+        Ok(keys.into_iter().collect())
     }
 
     /// Key → content hash of a source's items that are neither gone nor deleted.
     pub fn source_hashes(&self, source: &str) -> Result<std::collections::HashMap<String, String>> {
-        let mut stmt = super::sqlite(&self.db)?.prepare_cached(
+        let rows = self.db.query(
             "SELECT s.key, i.content_hash FROM item_sources s JOIN items i ON i.id = s.item_id
              WHERE s.source = ?1 AND s.gone_at IS NULL AND i.deleted_at IS NULL",
+            args![source],
+            |r| Ok((r.get::<String>(0)?, r.get::<String>(1)?)),
         )?;
-        let rows = stmt.query_map([source], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.into_iter().collect())
     }
 
     /// Key → date of a source's items that are neither gone nor deleted.
     pub fn source_dates(&self, source: &str) -> Result<KnownDates> {
-        let mut stmt = super::sqlite(&self.db)?.prepare_cached(
+        let rows = self.db.query(
             "SELECT s.key, i.date FROM item_sources s JOIN items i ON i.id = s.item_id
              WHERE s.source = ?1 AND s.gone_at IS NULL AND i.deleted_at IS NULL",
+            args![source],
+            |r| Ok((r.get::<String>(0)?, r.get::<String>(1)?)),
         )?;
-        let rows = stmt.query_map([source], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
-        let mut out = std::collections::HashMap::new();
-        for row in rows {
-            let (k, d) = row?;
-            out.insert(k, parse_time(&d));
-        }
-        Ok(out)
+        Ok(rows.into_iter().map(|(k, d)| (k, parse_time(&d))).collect())
     }
 
     /// Links an item to a client by hand; re-matching never removes it.
     pub fn link_manual(&mut self, item: ItemId, client: ClientId, contact: Option<ContactId>) -> Result<()> {
         self.item(item)?;
         self.client(client)?;
-        let tx = super::sqlite(&self.db)?.unchecked_transaction()?;
+        let tx = self.db.begin()?;
         tx.execute(
             "DELETE FROM item_links WHERE item_id = ?1 AND client_id = ?2 AND reason = 'manual'",
-            params![item.0, client.0],
+            args![item.0, client.0],
         )?;
-        tx.execute(LINK_INSERT, params![item.0, client.0, contact.map(|c| c.0), "manual", false, "manual"])?;
-        let rev = next_counter(&tx, "rev")?;
-        tx.execute("UPDATE items SET rev = ?2 WHERE id = ?1", params![item.0, rev])?;
+        tx.execute(LINK_INSERT, args![item.0, client.0, contact.map(|c| c.0), "manual", false, "manual"])?;
+        let rev = super::counter(&tx, "rev")?;
+        tx.execute("UPDATE items SET rev = ?2 WHERE id = ?1", args![item.0, rev])?;
         tx.commit()?;
         Ok(())
     }
 
     /// Removes a manual link (other links come back from re-matching).
     pub fn unlink_manual(&mut self, item: ItemId, client: ClientId) -> Result<bool> {
-        let tx = super::sqlite(&self.db)?.unchecked_transaction()?;
+        let tx = self.db.begin()?;
         let n = tx.execute(
             "DELETE FROM item_links WHERE item_id = ?1 AND client_id = ?2 AND reason = 'manual'",
-            params![item.0, client.0],
+            args![item.0, client.0],
         )?;
-        let rev = next_counter(&tx, "rev")?;
-        tx.execute("UPDATE items SET rev = ?2 WHERE id = ?1", params![item.0, rev])?;
+        let rev = super::counter(&tx, "rev")?;
+        tx.execute("UPDATE items SET rev = ?2 WHERE id = ?1", args![item.0, rev])?;
         tx.commit()?;
         Ok(n > 0)
     }
@@ -315,38 +315,36 @@ impl Store {
     /// `addresses`, and those linked to one of `clients`.
     pub fn rematch_for(&mut self, domains: &[String], addresses: &[String], clients: &[ClientId]) -> Result<usize> {
         let mut ids: BTreeSet<i64> = BTreeSet::new();
-        {
-            let mut by_addr =
-                super::sqlite(&self.db)?.prepare_cached("SELECT item_id FROM item_participants WHERE address = ?1")?;
-            for a in addresses {
-                for id in by_addr.query_map([a], |r| r.get(0))? {
-                    ids.insert(id?);
-                }
+        let id = |r: &Row<'_>| r.get::<i64>(0);
+        for a in addresses {
+            ids.extend(self.db.query("SELECT item_id FROM item_participants WHERE address = ?1", args![a], id)?);
+        }
+        // A subdomain's reversed name is the domain's and a dot, then more:
+        // between `d.` and `d/` in byte order (PostgreSQL's collation may
+        // order punctuation otherwise, hence "C" there).
+        let by_domain = match self.db.dialect() {
+            Dialect::Sqlite => {
+                "SELECT item_id FROM item_participants WHERE rdomain = ?1 OR (rdomain > ?2 AND rdomain < ?3)"
             }
-            let mut by_domain = super::sqlite(&self.db)?.prepare_cached(
-                "SELECT item_id FROM item_participants WHERE rdomain = ?1 OR (rdomain > ?2 AND rdomain < ?3)",
-            )?;
-            for d in domains {
-                let r = reverse_domain(d);
-                for id in by_domain.query_map(params![r, format!("{r}."), format!("{r}/")], |r| r.get(0))? {
-                    ids.insert(id?);
-                }
+            Dialect::Postgres => {
+                "SELECT item_id FROM item_participants
+                 WHERE rdomain = ?1 OR (rdomain COLLATE \"C\" > ?2 AND rdomain COLLATE \"C\" < ?3)"
             }
-            // Notes can name a client by IČO, folder or name: few enough to look at all.
-            if !domains.is_empty() || !clients.is_empty() || !addresses.is_empty() {
-                let mut notes = super::sqlite(&self.db)?
-                    .prepare_cached("SELECT id FROM items WHERE kind IN ('call', 'meeting') AND deleted_at IS NULL")?;
-                for id in notes.query_map([], |r| r.get(0))? {
-                    ids.insert(id?);
-                }
-            }
-            let mut by_client =
-                super::sqlite(&self.db)?.prepare_cached("SELECT item_id FROM item_links WHERE client_id = ?1")?;
-            for c in clients {
-                for id in by_client.query_map([c.0], |r| r.get(0))? {
-                    ids.insert(id?);
-                }
-            }
+        };
+        for d in domains {
+            let r = reverse_domain(d);
+            ids.extend(self.db.query(by_domain, args![r, format!("{r}."), format!("{r}/")], id)?);
+        }
+        // Notes can name a client by IČO, folder or name: few enough to look at all.
+        if !domains.is_empty() || !clients.is_empty() || !addresses.is_empty() {
+            ids.extend(self.db.query(
+                "SELECT id FROM items WHERE kind IN ('call', 'meeting') AND deleted_at IS NULL",
+                args![],
+                id,
+            )?);
+        }
+        for c in clients {
+            ids.extend(self.db.query("SELECT item_id FROM item_links WHERE client_id = ?1", args![c.0], id)?);
         }
         let ids: Vec<ItemId> = ids.into_iter().map(ItemId).collect();
         self.rematch_items(&ids)
@@ -354,10 +352,7 @@ impl Store {
 
     /// Re-matches every stored item (after a config change).
     pub fn rematch_all(&mut self) -> Result<usize> {
-        let ids: Vec<ItemId> = {
-            let mut stmt = super::sqlite(&self.db)?.prepare("SELECT id FROM items")?;
-            stmt.query_map([], |r| Ok(ItemId(r.get(0)?)))?.collect::<rusqlite::Result<_>>()?
-        };
+        let ids = self.db.query("SELECT id FROM items ORDER BY id", args![], |r| Ok(ItemId(r.get(0)?)))?;
         self.rematch_items(&ids)
     }
 
@@ -378,7 +373,7 @@ impl Store {
                 std::thread::sleep(REMATCH_PAUSE);
             }
             let mut dir = self.take_directory()?;
-            let (n, after) = rematch_chunk(super::sqlite(&self.db)?, &dir.1, chunk, &mut threads, &mut auto)?;
+            let (n, after) = rematch_chunk(&self.db, &dir.1, chunk, &mut threads, &mut auto)?;
             if super::auto::follow(&mut dir, &mut auto.created, after) {
                 self.put_directory(dir);
             }
@@ -386,7 +381,7 @@ impl Store {
         }
         let threads: Vec<i64> = threads.into_iter().collect();
         for chunk in threads.chunks(REMATCH_CHUNK) {
-            let tx = super::sqlite(&self.db)?.unchecked_transaction()?;
+            let tx = self.db.begin()?;
             for t in chunk {
                 changed += propagate_thread(&tx, *t)?;
             }
@@ -397,11 +392,12 @@ impl Store {
 
     /// One item, whole.
     pub fn item(&self, id: ItemId) -> Result<ItemRow> {
-        let mut row = super::sqlite(&self.db)?
+        let mut row = self
+            .db
             .query_row(
                 "SELECT id, kind, date, date_source, direction, subject, body, message_id, thread_id, content_hash, size, extra, deleted_at, rev
                  FROM items WHERE id = ?1",
-                [id.0],
+                args![id.0],
                 |r| {
                     let date: String = r.get(2)?;
                     let extra: String = r.get(11)?;
@@ -426,72 +422,83 @@ impl Store {
                         sources: Vec::new(),
                     })
                 },
-            )
-            .optional()?
+            )?
             .ok_or_else(|| StoreError::NotFound { what: "item", query: id.to_string() })?;
-        row.participants = load_participants(super::sqlite(&self.db)?, id)?;
+        row.participants = load_participants(&self.db, id)?;
         row.links = self.item_links(id)?;
-        let mut stmt = super::sqlite(&self.db)?.prepare_cached(
-            "SELECT name, mime, size, content_hash FROM item_attachments WHERE item_id = ?1 ORDER BY rowid",
-        )?;
-        row.attachments = stmt
-            .query_map([id.0], |r| {
-                Ok(Attachment {
-                    name: r.get(0)?,
-                    mime: r.get(1)?,
-                    size: r.get::<_, i64>(2)? as u64,
-                    content_hash: r.get(3)?,
-                })
-            })?
-            .collect::<rusqlite::Result<_>>()?;
-        let mut stmt = super::sqlite(&self.db)?
-            .prepare_cached("SELECT source, key, gone_at FROM item_sources WHERE item_id = ?1 ORDER BY source, key")?;
-        row.sources = stmt
-            .query_map([id.0], |r| {
+        let attachments = match self.db.dialect() {
+            Dialect::Sqlite => {
+                "SELECT name, mime, size, content_hash FROM item_attachments WHERE item_id = ?1 ORDER BY rowid"
+            }
+            Dialect::Postgres => {
+                "SELECT name, mime, size, content_hash FROM item_attachments WHERE item_id = ?1 ORDER BY ctid"
+            }
+        };
+        row.attachments = self.db.query(attachments, args![id.0], |r| {
+            Ok(Attachment {
+                name: r.get(0)?,
+                mime: r.get(1)?,
+                size: u64::try_from(r.get::<i64>(2)?).unwrap_or_default(),
+                content_hash: r.get(3)?,
+            })
+        })?;
+        row.sources = self.db.query(
+            "SELECT source, key, gone_at FROM item_sources WHERE item_id = ?1 ORDER BY source, key",
+            args![id.0],
+            |r| {
                 let gone: Option<String> = r.get(2)?;
                 Ok(format!(
                     "{} {}{}",
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
+                    r.get::<String>(0)?,
+                    r.get::<String>(1)?,
                     if gone.is_some() { " (gone)" } else { "" }
                 ))
-            })?
-            .collect::<rusqlite::Result<_>>()?;
+            },
+        )?;
         Ok(row)
     }
 
     /// The links of an item, with client and contact names.
     pub fn item_links(&self, id: ItemId) -> Result<Vec<LinkRow>> {
-        let mut stmt = super::sqlite(&self.db)?.prepare_cached(
+        Ok(self.db.query(
             "SELECT l.client_id, c.name, l.contact_id, p.name, l.reason, l.ambiguous, l.evidence
              FROM item_links l JOIN clients c ON c.id = l.client_id LEFT JOIN contacts p ON p.id = l.contact_id
-             WHERE l.item_id = ?1 ORDER BY c.name_key, p.name",
-        )?;
-        let rows = stmt.query_map([id.0], |r| {
-            Ok(LinkRow {
-                client_id: r.get(0)?,
-                client: r.get(1)?,
-                contact_id: r.get(2)?,
-                contact: r.get(3)?,
-                reason: r.get(4)?,
-                ambiguous: r.get(5)?,
-                evidence: r.get(6)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+             WHERE l.item_id = ?1
+             ORDER BY c.name_key, p.name NULLS FIRST, l.contact_id NULLS FIRST, l.reason, l.evidence",
+            args![id.0],
+            |r| {
+                Ok(LinkRow {
+                    client_id: r.get(0)?,
+                    client: r.get(1)?,
+                    contact_id: r.get(2)?,
+                    contact: r.get(3)?,
+                    reason: r.get(4)?,
+                    ambiguous: r.get(5)?,
+                    evidence: r.get(6)?,
+                })
+            },
+        )?)
     }
 
     /// Ids of a client's items, newest first.
     /// Events still ahead belong to the agenda, not to what happened.
     pub fn client_item_ids(&self, client: ClientId, limit: usize, deleted: bool) -> Result<Vec<ItemId>> {
-        let mut stmt = super::sqlite(&self.db)?.prepare_cached(
-            "SELECT DISTINCT l.item_id, l.date FROM item_links l INDEXED BY item_links_client_date
-             WHERE l.client_id = ?1 AND l.live = 1 - ?3 AND NOT (l.kind = 'event' AND l.date > ?4)
-             ORDER BY l.date DESC, l.item_id DESC LIMIT ?2",
-        )?;
+        // SQLite is told its index (its planner may pick the kind index);
+        // PostgreSQL has no such hint.
+        let sql = match self.db.dialect() {
+            Dialect::Sqlite => {
+                "SELECT DISTINCT l.item_id, l.date FROM item_links l INDEXED BY item_links_client_date
+                 WHERE l.client_id = ?1 AND l.live = 1 - ?3 AND NOT (l.kind = 'event' AND l.date > ?4)
+                 ORDER BY l.date DESC, l.item_id DESC LIMIT ?2"
+            }
+            Dialect::Postgres => {
+                "SELECT DISTINCT l.item_id, l.date FROM item_links l
+                 WHERE l.client_id = ?1 AND l.live = 1 - ?3 AND NOT (l.kind = 'event' AND l.date > ?4)
+                 ORDER BY l.date DESC, l.item_id DESC LIMIT ?2"
+            }
+        };
         let now = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
-        let rows = stmt.query_map(params![client.0, limit as i64, deleted as i64, now], |r| Ok(ItemId(r.get(0)?)))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(self.db.query(sql, args![client.0, limit_of(limit), i64::from(deleted), now], |r| Ok(ItemId(r.get(0)?)))?)
     }
 
     /// Live events starting in `[from, to)`, earliest first, optionally of one client.
@@ -503,22 +510,21 @@ impl Store {
     ) -> Result<Vec<ItemId>> {
         let fmt = |d: DateTime<Utc>| d.to_rfc3339_opts(SecondsFormat::Secs, true);
         // One client: its links in date order; everyone: the items by date.
-        let mut stmt = match client {
-            Some(_) => super::sqlite(&self.db)?.prepare_cached(
+        let sql = match client {
+            Some(_) => {
                 "SELECT DISTINCT item_id, date FROM item_links
                  WHERE client_id = ?3 AND live = 1 AND kind = 'event' AND date >= ?1 AND date < ?2
                    AND item_id NOT IN (SELECT item_id FROM events WHERE cancelled = 1)
-                 ORDER BY date, item_id",
-            )?,
-            None => super::sqlite(&self.db)?.prepare_cached(
+                 ORDER BY date, item_id"
+            }
+            None => {
                 "SELECT id, date FROM items
                  WHERE kind = 'event' AND deleted_at IS NULL AND date >= ?1 AND date < ?2 AND ?3 IS NULL
                    AND id NOT IN (SELECT item_id FROM events WHERE cancelled = 1)
-                 ORDER BY date, id",
-            )?,
+                 ORDER BY date, id"
+            }
         };
-        let rows = stmt.query_map(params![fmt(from), fmt(to), client.map(|c| c.0)], |r| Ok(ItemId(r.get(0)?)))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(self.db.query(sql, args![fmt(from), fmt(to), client.map(|c| c.0)], |r| Ok(ItemId(r.get(0)?)))?)
     }
 
     /// A client's live items of one kind dated before `before`, newest first.
@@ -529,75 +535,90 @@ impl Store {
         before: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<ItemId>> {
-        let mut stmt = super::sqlite(&self.db)?.prepare_cached(
+        Ok(self.db.query(
             "SELECT DISTINCT item_id, date FROM item_links
              WHERE client_id = ?1 AND live = 1 AND kind = ?2 AND date < ?3
              ORDER BY date DESC, item_id DESC LIMIT ?4",
-        )?;
-        let rows = stmt.query_map(
-            params![client.0, kind.as_str(), before.to_rfc3339_opts(SecondsFormat::Secs, true), limit as i64],
+            args![client.0, kind.as_str(), before.to_rfc3339_opts(SecondsFormat::Secs, true), limit_of(limit)],
             |r| Ok(ItemId(r.get(0)?)),
-        )?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        )?)
     }
 
     /// Number of items seen per source.
     pub fn source_counts(&self) -> Result<BTreeMap<String, i64>> {
-        let mut stmt = super::sqlite(&self.db)?
-            .prepare("SELECT source, COUNT(DISTINCT item_id) FROM item_sources GROUP BY source")?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let rows = self.db.query(
+            "SELECT source, COUNT(DISTINCT item_id) FROM item_sources GROUP BY source",
+            args![],
+            |r| Ok((r.get::<String>(0)?, r.get::<i64>(1)?)),
+        )?;
+        Ok(rows.into_iter().collect())
     }
 
     /// Live items held by the sources whose ids start with `prefix` (a
     /// calendar account's calendars: `caldav:jana/`), gone keys left out.
     pub fn live_items_of_sources(&self, prefix: &str) -> Result<i64> {
         let like = format!("{}%", prefix.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-        Ok(super::sqlite(&self.db)?.query_row(
+        // LOWER on both sides: SQLite's LIKE ignores ASCII case, PostgreSQL's does not.
+        let n = self.db.value(
             "SELECT COUNT(DISTINCT s.item_id) FROM item_sources s JOIN items i ON i.id = s.item_id
-             WHERE s.source LIKE ?1 ESCAPE '\\' AND s.gone_at IS NULL AND i.deleted_at IS NULL",
-            [like],
-            |r| r.get(0),
-        )?)
+             WHERE LOWER(s.source) LIKE LOWER(?1) ESCAPE '\\' AND s.gone_at IS NULL AND i.deleted_at IS NULL",
+            args![like],
+        )?;
+        Ok(n.unwrap_or(0))
     }
 
     /// The live source keys of every stored occurrence of the event `uid`
     /// (where a calendar account holds it: to change it there).
     pub fn event_keys(&self, uid: &str) -> Result<Vec<SourceKey>> {
-        let mut stmt = super::sqlite(&self.db)?.prepare(
+        Ok(self.db.query(
             "SELECT s.source, s.key FROM events e JOIN item_sources s ON s.item_id = e.item_id
              WHERE e.uid = ?1 AND s.gone_at IS NULL ORDER BY s.source, s.key",
-        )?;
-        let rows = stmt.query_map([uid], |r| Ok(SourceKey { source: r.get(0)?, key: r.get(1)? }))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+            args![uid],
+            |r| Ok(SourceKey { source: r.get(0)?, key: r.get(1)? }),
+        )?)
     }
 
     /// Number of live items linked to at least one client.
     pub fn linked_item_count(&self) -> Result<i64> {
-        Ok(super::sqlite(&self.db)?.query_row(
+        let n = self.db.value(
             "SELECT COUNT(DISTINCT l.item_id) FROM item_links l JOIN items i ON i.id = l.item_id WHERE i.deleted_at IS NULL",
-            [],
-            |r| r.get(0),
-        )?)
+            args![],
+        )?;
+        Ok(n.unwrap_or(0))
     }
 
     /// Number of items, by kind.
     pub fn item_counts(&self) -> Result<BTreeMap<String, i64>> {
-        let mut stmt = super::sqlite(&self.db)?
-            .prepare("SELECT kind, COUNT(*) FROM items WHERE deleted_at IS NULL GROUP BY kind")?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let rows =
+            self.db.query("SELECT kind, COUNT(*) FROM items WHERE deleted_at IS NULL GROUP BY kind", args![], |r| {
+                Ok((r.get::<String>(0)?, r.get::<i64>(1)?))
+            })?;
+        Ok(rows.into_iter().collect())
     }
 }
 
-fn load_participants(conn: &rusqlite::Connection, id: ItemId) -> Result<Vec<Participant>> {
-    let mut stmt =
-        conn.prepare_cached("SELECT role, name, address FROM item_participants WHERE item_id = ?1 ORDER BY rowid")?;
-    let rows = stmt.query_map([id.0], |r| {
+/// A row limit as bound: `usize::MAX` (no limit) saturates.
+fn limit_of(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// A size as stored (BIGINT).
+fn size_of(n: u64) -> Result<i64> {
+    i64::try_from(n).map_err(|_| StoreError::Invalid(format!("cannot store a size of {n} bytes")))
+}
+
+/// An item's participants in the order they were stored. PostgreSQL's
+/// table has no column that keeps it: its physical order (`ctid`) is the
+/// order of insertion for rows written together and never updated.
+fn load_participants(db: &Db, id: ItemId) -> Result<Vec<Participant>> {
+    let sql = match db.dialect() {
+        Dialect::Sqlite => "SELECT role, name, address FROM item_participants WHERE item_id = ?1 ORDER BY rowid",
+        Dialect::Postgres => "SELECT role, name, address FROM item_participants WHERE item_id = ?1 ORDER BY ctid",
+    };
+    Ok(db.query(sql, args![id.0], |r| {
         let role: String = r.get(0)?;
         Ok(Participant { role: role.parse().unwrap_or(Role::Mentioned), name: r.get(1)?, address: r.get(2)? })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    })?)
 }
 
 /// The pause between two re-match transactions.
@@ -608,28 +629,32 @@ pub const REMATCH_CHUNK: usize = 500;
 
 /// Re-matches one chunk of items in one transaction; records their threads.
 fn rematch_chunk(
-    conn: &rusqlite::Connection,
+    db: &Db,
     dir: &Directory,
     ids: &[ItemId],
     threads: &mut BTreeSet<i64>,
     auto: &mut super::auto::State,
 ) -> Result<(usize, i64)> {
-    let tx = conn.unchecked_transaction()?;
+    let tx = db.begin()?;
     let mut changed = 0;
     let ts = now();
     for id in ids {
         let participants = load_participants(&tx, *id)?;
-        let (extra, kind): (String, String) =
-            tx.query_row("SELECT extra, kind FROM items WHERE id = ?1", [id.0], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let (extra, kind): (String, String) = tx
+            .query_row("SELECT extra, kind FROM items WHERE id = ?1", args![id.0], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .ok_or_else(|| StoreError::NotFound { what: "item", query: id.to_string() })?;
         let extra = serde_json::from_str::<serde_json::Value>(&extra).unwrap_or_default();
         let hints = extra.get("note").and_then(|n| serde_json::from_value::<crate::matcher::NoteHints>(n.clone()).ok());
         let decision = match &hints {
             // Notes decide as at ingestion: front matter, addresses, IČO,
             // folder, names. Only notes need their text read back.
             Some(h) => {
-                let text: String =
-                    tx.query_row("SELECT subject || char(10) || body FROM items WHERE id = ?1", [id.0], |r| r.get(0))?;
-                dir.decide_note(&participants, h, &text).0
+                let (subject, body): (String, String) = tx
+                    .query_row("SELECT subject, body FROM items WHERE id = ?1", args![id.0], |r| {
+                        Ok((r.get(0)?, r.get(1)?))
+                    })?
+                    .unwrap_or_default();
+                dir.decide_note(&participants, h, &format!("{subject}\n{body}")).0
             }
             None => dir.decide(&participants),
         };
@@ -642,9 +667,9 @@ fn rematch_chunk(
         if kind == ItemKind::Email.as_str() {
             // A stored mail's direction may come from its mailbox (Sent):
             // the stored one is the better guess for who wrote to whom.
-            let stored: String = tx.query_row("SELECT direction FROM items WHERE id = ?1", [id.0], |r| r.get(0))?;
-            let dir_for_contacts = match stored.as_str() {
-                "out" if direction != Direction::Internal => Direction::Out,
+            let stored: Option<String> = tx.value("SELECT direction FROM items WHERE id = ?1", args![id.0])?;
+            let dir_for_contacts = match stored.as_deref() {
+                Some("out") if direction != Direction::Internal => Direction::Out,
                 _ => direction,
             };
             super::auto::from_mail(
@@ -665,15 +690,13 @@ fn rematch_chunk(
         }
         tx.execute(
             "UPDATE items SET direction = ?2 WHERE id = ?1 AND kind = 'email'",
-            params![id.0, direction.as_str()],
+            args![id.0, direction.as_str()],
         )?;
-        if let Some(t) =
-            tx.query_row("SELECT thread_id FROM items WHERE id = ?1", [id.0], |r| r.get::<_, Option<i64>>(0))?
-        {
+        if let Some(t) = tx.value::<Option<i64>>("SELECT thread_id FROM items WHERE id = ?1", args![id.0])?.flatten() {
             threads.insert(t);
         }
     }
-    let after = directory_version_in(&tx)?;
+    let after = super::directory_version_of(&tx)?;
     tx.commit()?;
     Ok((changed, after))
 }
@@ -682,21 +705,21 @@ fn rematch_chunk(
 type Applied = (Vec<IngestOutcome>, Vec<String>);
 
 fn ingest_tx(
-    conn: &rusqlite::Connection,
+    db: &Db,
     (version, dir): &(i64, Directory),
     auto: &mut super::auto::State,
     changes: &Changes<'_>,
 ) -> Result<Option<(Applied, i64)>> {
-    let tx = conn.unchecked_transaction()?;
+    let tx = db.begin()?;
     // Under the write lock: is the directory still the one we built?
-    if directory_version_in(&tx)? != *version {
+    if super::directory_version_of(&tx)? != *version {
         return Ok(None);
     }
     let ts = now();
     for (old, new) in changes.renames {
         tx.execute(
             "UPDATE item_sources SET key = ?3, gone_at = NULL WHERE source = ?1 AND key = ?2",
-            params![old.source, old.key, new.key],
+            args![old.source, old.key, new.key],
         )?;
     }
     let mut out = Vec::with_capacity(changes.items.len());
@@ -723,14 +746,14 @@ fn ingest_tx(
     for key in changes.deleted {
         tx.execute(
             "UPDATE item_sources SET gone_at = ?3 WHERE source = ?1 AND key = ?2 AND gone_at IS NULL",
-            params![key.source, key.key, ts],
+            args![key.source, key.key, ts],
         )?;
-        let rev = next_counter(&tx, "rev")?;
+        let rev = super::counter(&tx, "rev")?;
         tx.execute(
             "UPDATE items SET deleted_at = ?3, rev = ?4
              WHERE id = (SELECT item_id FROM item_sources WHERE source = ?1 AND key = ?2) AND deleted_at IS NULL
                AND NOT EXISTS (SELECT 1 FROM item_sources s WHERE s.item_id = items.id AND s.gone_at IS NULL)",
-            params![key.source, key.key, ts, rev],
+            args![key.source, key.key, ts, rev],
         )?;
     }
     for t in threads_to_propagate {
@@ -740,17 +763,12 @@ fn ingest_tx(
         tx.execute(
             "INSERT INTO cursors (source, value, updated_at) VALUES (?1, ?2, ?3)
              ON CONFLICT(source) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-            params![source, value, ts],
+            args![source, value, ts],
         )?;
     }
-    let after = directory_version_in(&tx)?;
+    let after = super::directory_version_of(&tx)?;
     tx.commit()?;
     Ok(Some(((out, warnings), after)))
-}
-
-/// The directory's version as a connection (or a transaction) sees it.
-pub(super) fn directory_version_in(conn: &rusqlite::Connection) -> Result<i64> {
-    Ok(conn.prepare_cached("SELECT version FROM directory_version WHERE id = 1")?.query_row([], |r| r.get(0))?)
 }
 
 /// Where a document's file lives: `<files>/ab/abcdef…` by content hash.
@@ -809,20 +827,14 @@ fn decide(dir: &Directory, item: &NewItem, warnings: &mut Vec<String>) -> Decisi
 }
 
 /// Rewrites a stored item from a changed source file (same id).
-fn update_item(
-    tx: &Transaction<'_>,
-    id: i64,
-    item: &NewItem,
-    dir: &Directory,
-    warnings: &mut Vec<String>,
-) -> Result<()> {
+fn update_item(tx: &Db, id: i64, item: &NewItem, dir: &Directory, warnings: &mut Vec<String>) -> Result<()> {
     let decision = decide(dir, item, warnings);
     let direction = direction_of(dir, &item.participants, &decision);
-    let rev = next_counter(tx, "rev")?;
+    let rev = super::counter(tx, "rev")?;
     tx.execute(
         "UPDATE items SET kind = ?2, date = ?3, date_source = ?4, direction = ?5, subject = ?6, body = ?7,
              content_hash = ?8, size = ?9, extra = ?10, deleted_at = NULL, rev = ?11 WHERE id = ?1",
-        params![
+        args![
             id,
             item.kind.as_str(),
             item.date.to_rfc3339_opts(SecondsFormat::Secs, true),
@@ -831,45 +843,51 @@ fn update_item(
             item.subject,
             item.body,
             item.content_hash,
-            item.size as i64,
+            size_of(item.size)?,
             item.extra.to_string(),
             rev
         ],
     )?;
-    tx.execute("DELETE FROM item_participants WHERE item_id = ?1", [id])?;
-    tx.execute("DELETE FROM item_attachments WHERE item_id = ?1", [id])?;
+    tx.execute("DELETE FROM item_participants WHERE item_id = ?1", args![id])?;
+    tx.execute("DELETE FROM item_attachments WHERE item_id = ?1", args![id])?;
     insert_details(tx, id, item)?;
     // A changed note may name another client: its links are all recomputed.
-    tx.execute("DELETE FROM item_links WHERE item_id = ?1 AND reason != 'manual' OR (item_id = ?1 AND evidence LIKE 'front matter%')", [id])?;
+    tx.execute(
+        "DELETE FROM item_links WHERE item_id = ?1 AND reason != 'manual'
+             OR (item_id = ?1 AND LOWER(evidence) LIKE 'front matter%')",
+        args![id],
+    )?;
     if let Decision::Links(links) = &decision {
         insert_links(tx, id, links)?;
     }
     Ok(())
 }
 
-fn insert_details(tx: &Transaction<'_>, id: i64, item: &NewItem) -> Result<()> {
-    let mut stmt = tx.prepare_cached(
-        "INSERT INTO item_participants (item_id, role, name, address, rdomain) VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?;
+fn insert_details(tx: &Db, id: i64, item: &NewItem) -> Result<()> {
     for p in &item.participants {
-        stmt.execute(params![id, p.role.as_str(), p.name, p.address, rdomain(&p.address)])?;
+        tx.execute(
+            "INSERT INTO item_participants (item_id, role, name, address, rdomain) VALUES (?1, ?2, ?3, ?4, ?5)",
+            args![id, p.role.as_str(), p.name, p.address, rdomain(&p.address)],
+        )?;
     }
-    let mut stmt = tx.prepare_cached("INSERT OR IGNORE INTO item_references (item_id, message_id) VALUES (?1, ?2)")?;
     for r in &item.references {
-        stmt.execute(params![id, r])?;
+        tx.execute(
+            "INSERT INTO item_references (item_id, message_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+            args![id, r],
+        )?;
     }
-    let mut stmt = tx.prepare_cached(
-        "INSERT INTO item_attachments (item_id, name, mime, size, content_hash) VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?;
     for a in &item.attachments {
-        stmt.execute(params![id, a.name, a.mime, a.size as i64, a.content_hash])?;
+        tx.execute(
+            "INSERT INTO item_attachments (item_id, name, mime, size, content_hash) VALUES (?1, ?2, ?3, ?4, ?5)",
+            args![id, a.name, a.mime, size_of(a.size)?, a.content_hash],
+        )?;
     }
     Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]
 fn ingest_one(
-    tx: &Transaction<'_>,
+    tx: &Db,
     dir: &Directory,
     (item, documents): (&NewItem, &[NewItem]),
     key: &SourceKey,
@@ -888,20 +906,19 @@ fn ingest_one(
     {
         return Ok(outcome);
     }
-    let known: Option<i64> = tx
-        .prepare_cached("SELECT item_id FROM item_sources WHERE source = ?1 AND key = ?2")?
-        .query_row(params![key.source, key.key], |r| r.get(0))
-        .optional()?;
+    let known: Option<i64> =
+        tx.value("SELECT item_id FROM item_sources WHERE source = ?1 AND key = ?2", args![key.source, key.key])?;
     if let Some(id) = known {
         tx.execute(
             "UPDATE item_sources SET gone_at = NULL WHERE source = ?1 AND key = ?2 AND gone_at IS NOT NULL",
-            params![key.source, key.key],
+            args![key.source, key.key],
         )?;
         if replace {
-            let (hash, deleted): (String, bool) =
-                tx.query_row("SELECT content_hash, deleted_at IS NOT NULL FROM items WHERE id = ?1", [id], |r| {
+            let stored: Option<(String, bool)> =
+                tx.query_row("SELECT content_hash, deleted_at IS NOT NULL FROM items WHERE id = ?1", args![id], |r| {
                     Ok((r.get(0)?, r.get(1)?))
                 })?;
+            let (hash, deleted) = stored.ok_or_else(|| StoreError::NotFound { what: "item", query: id.to_string() })?;
             if hash != item.content_hash || deleted {
                 update_item(tx, id, item, dir, warnings)?;
                 return Ok(IngestOutcome::Updated(ItemId(id)));
@@ -946,46 +963,29 @@ fn ingest_one(
         (None, found) => found,
     };
     let thread = assign_thread(tx, item)?;
-    let rev = next_counter(tx, "rev")?;
-    tx.prepare_cached(
+    let rev = super::counter(tx, "rev")?;
+    let id = insert_id(
+        tx,
         "INSERT INTO items (kind, message_id, thread_id, date, date_source, direction, subject, body, content_hash, size, extra, created_at, rev)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        args![
+                item.kind.as_str(),
+                item.message_id,
+                thread,
+                item.date.to_rfc3339_opts(SecondsFormat::Secs, true),
+                item.date_source.as_str(),
+                direction.as_str(),
+                item.subject,
+                item.body,
+                item.content_hash,
+                size_of(item.size)?,
+                item.extra.to_string(),
+            ts,
+            rev,
+        ],
     )?
-    .execute(params![
-        item.kind.as_str(),
-        item.message_id,
-        thread,
-        item.date.to_rfc3339_opts(SecondsFormat::Secs, true),
-        item.date_source.as_str(),
-        direction.as_str(),
-        item.subject,
-        item.body,
-        item.content_hash,
-        item.size as i64,
-        item.extra.to_string(),
-        ts,
-        rev,
-    ])?;
-    let id = tx.last_insert_rowid();
-    {
-        let mut stmt = tx.prepare_cached(
-            "INSERT INTO item_participants (item_id, role, name, address, rdomain) VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?;
-        for p in &item.participants {
-            stmt.execute(params![id, p.role.as_str(), p.name, p.address, rdomain(&p.address)])?;
-        }
-        let mut stmt =
-            tx.prepare_cached("INSERT OR IGNORE INTO item_references (item_id, message_id) VALUES (?1, ?2)")?;
-        for r in &item.references {
-            stmt.execute(params![id, r])?;
-        }
-        let mut stmt = tx.prepare_cached(
-            "INSERT INTO item_attachments (item_id, name, mime, size, content_hash) VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?;
-        for a in &item.attachments {
-            stmt.execute(params![id, a.name, a.mime, a.size as i64, a.content_hash])?;
-        }
-    }
+    .ok_or_else(|| StoreError::Invalid("cannot store an item: its insert returned no id".into()))?;
+    insert_details(tx, id, item)?;
     if let Decision::Links(links) = &decision {
         let mut links = links.clone();
         if item.kind == ItemKind::Email {
@@ -1033,17 +1033,24 @@ fn ingest_one(
     Ok(IngestOutcome::New(ItemId(id)))
 }
 
+/// Runs `sql`, an INSERT of one row, and returns the row's id; `None`
+/// when it inserted nothing (a conflict it ignores). SQLite runs the
+/// statement as written and reads the connection's last rowid: a
+/// RETURNING clause is a trigger to SQLite, which then keeps a statement
+/// journal for the insert (half again as slow, measured on `items`).
+/// PostgreSQL is asked for `RETURNING id`.
+pub(super) fn insert_id(db: &Db, sql: &str, args: &[&dyn ToParam]) -> Result<Option<i64>> {
+    match db.as_sqlite() {
+        Some(conn) => Ok((db.execute(sql, args)? > 0).then(|| conn.last_insert_rowid())),
+        None => Ok(db.value(&format!("{sql} RETURNING id"), args)?),
+    }
+}
+
 /// The first item of `kind` among the rows `(id, kind)` that `sql` finds
 /// for `key`.
-fn first_of_kind(tx: &Transaction<'_>, sql: &str, key: &str, kind: ItemKind) -> Result<Option<i64>> {
-    let mut stmt = tx.prepare_cached(sql)?;
-    let mut rows = stmt.query([key])?;
-    while let Some(row) = rows.next()? {
-        if row.get_ref(1)?.as_str().ok() == Some(kind.as_str()) {
-            return Ok(Some(row.get(0)?));
-        }
-    }
-    Ok(None)
+fn first_of_kind(tx: &Db, sql: &str, key: &str, kind: ItemKind) -> Result<Option<i64>> {
+    let rows = tx.query(sql, args![key], |r| Ok((r.get::<i64>(0)?, r.get::<String>(1)? == kind.as_str())))?;
+    Ok(rows.into_iter().find(|(_, same)| *same).map(|(id, _)| id))
 }
 
 /// True for a mail that `mail::parse_captured` unwrapped from a forward
@@ -1061,7 +1068,7 @@ fn is_derived_capture(extra: &serde_json::Value) -> bool {
 ///
 /// Cheap: a range of one minute on `items_date` (no new index needed),
 /// each candidate checked through `item_participants_item`.
-fn captured_twin(tx: &Transaction<'_>, item: &NewItem) -> Result<Option<(i64, bool)>> {
+fn captured_twin(tx: &Db, item: &NewItem) -> Result<Option<(i64, bool)>> {
     use chrono::Timelike;
     if item.kind != ItemKind::Email {
         return Ok(None);
@@ -1077,20 +1084,18 @@ fn captured_twin(tx: &Transaction<'_>, item: &NewItem) -> Result<Option<(i64, bo
     let Some(start) = item.date.with_second(0).and_then(|d| d.with_nanosecond(0)) else { return Ok(None) };
     let Some(end) = start.checked_add_signed(chrono::TimeDelta::minutes(1)) else { return Ok(None) };
     let subject = crate::mail::normalized_subject(&item.subject);
-    let mut stmt = tx.prepare_cached(
+    let fmt = |d: DateTime<Utc>| d.to_rfc3339_opts(SecondsFormat::Secs, true);
+    let rows = tx.query(
         "SELECT i.id, i.subject, i.extra FROM items i
          WHERE i.date >= ?1 AND i.date < ?2 AND i.kind = 'email'
            AND EXISTS (SELECT 1 FROM item_participants p WHERE p.item_id = i.id AND p.role = 'from' AND p.address = ?3)
          LIMIT 100",
+        args![fmt(start), fmt(end), sender.address],
+        |r| Ok((r.get::<i64>(0)?, r.get::<String>(1)?, r.get::<String>(2)?)),
     )?;
-    let fmt = |d: DateTime<Utc>| d.to_rfc3339_opts(SecondsFormat::Secs, true);
-    let rows = stmt.query_map(params![fmt(start), fmt(end), sender.address], |r| {
-        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
-    })?;
     // The oldest match (no ORDER BY: the date range must stay the plan).
     let mut found: Option<(i64, bool)> = None;
-    for row in rows {
-        let (id, other_subject, extra) = row?;
+    for (id, other_subject, extra) in rows {
         if found.is_some_and(|(f, _)| f < id) || crate::mail::normalized_subject(&other_subject) != subject {
             continue;
         }
@@ -1105,12 +1110,13 @@ fn captured_twin(tx: &Transaction<'_>, item: &NewItem) -> Result<Option<(i64, bo
 /// A mailbox copy of a mail first stored from a capture mailbox: the item
 /// takes the real Message-ID and joins its thread (replies name it), and
 /// the mailbox copy's references are added.
-fn adopt_message_id(tx: &Transaction<'_>, id: i64, item: &NewItem, threads: &mut BTreeSet<i64>) -> Result<()> {
+fn adopt_message_id(tx: &Db, id: i64, item: &NewItem, threads: &mut BTreeSet<i64>) -> Result<()> {
     let Some(mid) = item.message_id.as_ref().filter(|_| item.extra.get("derived_message_id").is_none()) else {
         return Ok(());
     };
-    let (old_mid, extra): (Option<String>, String) =
-        tx.query_row("SELECT message_id, extra FROM items WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let (old_mid, extra): (Option<String>, String) = tx
+        .query_row("SELECT message_id, extra FROM items WHERE id = ?1", args![id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .ok_or_else(|| StoreError::NotFound { what: "item", query: id.to_string() })?;
     let probe = NewItem {
         kind: ItemKind::Email,
         message_id: Some(mid.clone()),
@@ -1123,14 +1129,16 @@ fn adopt_message_id(tx: &Transaction<'_>, id: i64, item: &NewItem, threads: &mut
         capture.insert("derived_id".into(), false.into());
         capture.insert("message_id_from".into(), "mailbox".into());
     }
-    let rev = next_counter(tx, "rev")?;
+    let rev = super::counter(tx, "rev")?;
     tx.execute(
         "UPDATE items SET message_id = ?2, thread_id = ?3, extra = ?4, rev = ?5 WHERE id = ?1",
-        params![id, mid, thread, extra.to_string(), rev],
+        args![id, mid, thread, extra.to_string(), rev],
     )?;
-    let mut stmt = tx.prepare_cached("INSERT OR IGNORE INTO item_references (item_id, message_id) VALUES (?1, ?2)")?;
     for r in &item.references {
-        stmt.execute(params![id, r])?;
+        tx.execute(
+            "INSERT INTO item_references (item_id, message_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+            args![id, r],
+        )?;
     }
     if let Some(t) = thread {
         threads.insert(t);
@@ -1138,9 +1146,11 @@ fn adopt_message_id(tx: &Transaction<'_>, id: i64, item: &NewItem, threads: &mut
     Ok(())
 }
 
-fn add_source(tx: &Transaction<'_>, id: i64, key: &SourceKey, ts: &str) -> Result<()> {
-    tx.prepare_cached("INSERT OR IGNORE INTO item_sources (source, key, item_id, seen_at) VALUES (?1, ?2, ?3, ?4)")?
-        .execute(params![key.source, key.key, id, ts])?;
+fn add_source(tx: &Db, id: i64, key: &SourceKey, ts: &str) -> Result<()> {
+    tx.execute(
+        "INSERT INTO item_sources (source, key, item_id, seen_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+        args![key.source, key.key, id, ts],
+    )?;
     Ok(())
 }
 
@@ -1149,36 +1159,28 @@ fn add_source(tx: &Transaction<'_>, id: i64, key: &SourceKey, ts: &str) -> Resul
 /// statement (schema migrations 7 and 9).
 pub(super) const LINK_INSERT: &str =
     "INSERT INTO item_links (item_id, client_id, contact_id, reason, ambiguous, evidence, date, kind, live, thread_id)
-     SELECT ?1, ?2, ?3, ?4, ?5, ?6, i.date, i.kind, i.deleted_at IS NULL, i.thread_id FROM items i WHERE i.id = ?1";
+     SELECT ?1, ?2, ?3, ?4, ?5, ?6, i.date, i.kind, CASE WHEN i.deleted_at IS NULL THEN 1 ELSE 0 END, i.thread_id
+     FROM items i WHERE i.id = ?1";
 
 /// Inserts an item's links, its fields read once. A one-row `VALUES`
 /// insert with no trigger on the table needs no statement journal, which
 /// an `INSERT … SELECT` does (it copied every page it touched, 7 % of the
 /// store thread).
-fn insert_links(tx: &Transaction<'_>, id: i64, links: &[Link]) -> Result<()> {
+fn insert_links(tx: &Db, id: i64, links: &[Link]) -> Result<()> {
     if links.is_empty() {
         return Ok(());
     }
     let (date, kind, live, thread): (String, String, bool, Option<i64>) = tx
-        .prepare_cached("SELECT date, kind, deleted_at IS NULL, thread_id FROM items WHERE id = ?1")?
-        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
-    let mut stmt = tx.prepare_cached(
-        "INSERT INTO item_links (item_id, client_id, contact_id, reason, ambiguous, evidence, date, kind, live, thread_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-    )?;
+        .query_row("SELECT date, kind, deleted_at IS NULL, thread_id FROM items WHERE id = ?1", args![id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?
+        .ok_or_else(|| StoreError::NotFound { what: "item", query: id.to_string() })?;
     for l in links {
-        stmt.execute(params![
-            id,
-            l.client.0,
-            l.contact.map(|c| c.0),
-            l.reason.as_str(),
-            l.ambiguous,
-            l.evidence,
-            date,
-            kind,
-            live,
-            thread
-        ])?;
+        tx.execute(
+            "INSERT INTO item_links (item_id, client_id, contact_id, reason, ambiguous, evidence, date, kind, live, thread_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            args![id, l.client.0, l.contact.map(|c| c.0), l.reason.as_str(), l.ambiguous, l.evidence, date, kind, live, thread],
+        )?;
     }
     Ok(())
 }
@@ -1188,7 +1190,7 @@ fn insert_links(tx: &Transaction<'_>, id: i64, links: &[Link]) -> Result<()> {
 /// apart (a missing parent arrives), they merge into the oldest.
 /// Self-references and cycles need no special case: ids map to threads,
 /// nothing walks the reference graph.
-fn assign_thread(tx: &Transaction<'_>, item: &NewItem) -> Result<Option<i64>> {
+fn assign_thread(tx: &Db, item: &NewItem) -> Result<Option<i64>> {
     if item.kind != ItemKind::Email {
         return Ok(None);
     }
@@ -1198,41 +1200,43 @@ fn assign_thread(tx: &Transaction<'_>, item: &NewItem) -> Result<Option<i64>> {
         return Ok(None);
     }
     let mut found: BTreeSet<i64> = BTreeSet::new();
-    {
-        let mut stmt = tx.prepare_cached("SELECT thread_id FROM thread_ids WHERE message_id = ?1")?;
-        for id in &ids {
-            if let Some(t) = stmt.query_row([id], |r| r.get::<_, i64>(0)).optional()? {
-                found.insert(t);
-            }
+    for id in &ids {
+        if let Some(t) = tx.value::<i64>("SELECT thread_id FROM thread_ids WHERE message_id = ?1", args![id])? {
+            found.insert(t);
         }
     }
     let thread = match found.iter().next() {
         Some(t) => *t,
-        None => next_counter(tx, "thread")?,
+        None => super::counter(tx, "thread")?,
     };
     for other in found.iter().skip(1) {
-        let rev = next_counter(tx, "rev")?;
-        tx.execute("UPDATE items SET thread_id = ?1, rev = ?3 WHERE thread_id = ?2", params![thread, other, rev])?;
-        tx.execute("UPDATE thread_ids SET thread_id = ?1 WHERE thread_id = ?2", params![thread, other])?;
+        let rev = super::counter(tx, "rev")?;
+        tx.execute("UPDATE items SET thread_id = ?1, rev = ?3 WHERE thread_id = ?2", args![thread, other, rev])?;
+        tx.execute("UPDATE thread_ids SET thread_id = ?1 WHERE thread_id = ?2", args![thread, other])?;
     }
-    let mut stmt = tx.prepare_cached("INSERT OR IGNORE INTO thread_ids (message_id, thread_id) VALUES (?1, ?2)")?;
     for id in ids {
-        stmt.execute(params![id, thread])?;
+        tx.execute(
+            "INSERT INTO thread_ids (message_id, thread_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+            args![id, thread],
+        )?;
     }
     Ok(Some(thread))
 }
 
 /// Replaces an item's matcher-made links (address, domain) with `links`,
 /// keeping manual and thread links; bumps the item's rev when they change.
-fn replace_direct_links(tx: &Transaction<'_>, id: ItemId, links: &[Link]) -> Result<bool> {
-    let mut stmt = tx.prepare_cached(
+fn replace_direct_links(tx: &Db, id: ItemId, links: &[Link]) -> Result<bool> {
+    type Current = (i64, Option<i64>, String, bool, String);
+    let mut current: Vec<Current> = tx.query(
         "SELECT client_id, contact_id, reason, ambiguous, evidence FROM item_links
          WHERE item_id = ?1 AND reason NOT IN ('manual', 'thread') ORDER BY client_id, contact_id",
+        args![id.0],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
     )?;
-    let current: Vec<(i64, Option<i64>, String, bool, String)> = stmt
-        .query_map([id.0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?
-        .collect::<rusqlite::Result<_>>()?;
-    let mut wanted: Vec<(i64, Option<i64>, String, bool, String)> = links
+    // NULL contacts sort first in SQLite and last in PostgreSQL: in
+    // Rust, as `wanted` is.
+    current.sort_by_key(|c| (c.0, c.1));
+    let mut wanted: Vec<Current> = links
         .iter()
         .map(|l| (l.client.0, l.contact.map(|c| c.0), l.reason.as_str().to_string(), l.ambiguous, l.evidence.clone()))
         .collect();
@@ -1240,10 +1244,10 @@ fn replace_direct_links(tx: &Transaction<'_>, id: ItemId, links: &[Link]) -> Res
     if current == wanted {
         return Ok(false);
     }
-    tx.execute("DELETE FROM item_links WHERE item_id = ?1 AND reason NOT IN ('manual', 'thread')", [id.0])?;
+    tx.execute("DELETE FROM item_links WHERE item_id = ?1 AND reason NOT IN ('manual', 'thread')", args![id.0])?;
     insert_links(tx, id.0, links)?;
-    let rev = next_counter(tx, "rev")?;
-    tx.execute("UPDATE items SET rev = ?2 WHERE id = ?1", params![id.0, rev])?;
+    let rev = super::counter(tx, "rev")?;
+    tx.execute("UPDATE items SET rev = ?2 WHERE id = ?1", args![id.0, rev])?;
     Ok(true)
 }
 
@@ -1251,50 +1255,48 @@ fn replace_direct_links(tx: &Transaction<'_>, id: ItemId, links: &[Link]) -> Res
 /// the clients the rest of the thread is linked to (reason `thread`), and
 /// takes thread links away from items that now have direct ones.
 /// Returns how many items changed.
-fn propagate_thread(tx: &Transaction<'_>, thread: i64) -> Result<usize> {
-    let members: Vec<(i64, String)> = tx
-        .prepare_cached("SELECT id, direction FROM items WHERE thread_id = ?1")?
-        .query_map([thread], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?;
+fn propagate_thread(tx: &Db, thread: i64) -> Result<usize> {
+    let members: Vec<(i64, String)> =
+        tx.query("SELECT id, direction FROM items WHERE thread_id = ?1", args![thread], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
     if members.len() < 2 {
         return Ok(0);
     }
     let mut direct: BTreeMap<i64, BTreeSet<i64>> = BTreeMap::new();
-    {
-        let mut stmt =
-            tx.prepare_cached("SELECT client_id FROM item_links WHERE item_id = ?1 AND reason != 'thread'")?;
-        for (id, _) in &members {
-            let clients: BTreeSet<i64> = stmt.query_map([id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
-            direct.insert(*id, clients);
-        }
+    for (id, _) in &members {
+        let clients =
+            tx.query("SELECT client_id FROM item_links WHERE item_id = ?1 AND reason != 'thread'", args![id], |r| {
+                r.get::<i64>(0)
+            })?;
+        direct.insert(*id, clients.into_iter().collect());
     }
     let thread_clients: BTreeSet<i64> = direct.values().flatten().copied().collect();
     let mut changed = 0;
-    let mut current_stmt =
-        tx.prepare_cached("SELECT client_id FROM item_links WHERE item_id = ?1 AND reason = 'thread'")?;
     for (id, direction) in &members {
         let wanted: BTreeSet<i64> = if direct[id].is_empty() && direction != Direction::Internal.as_str() {
             thread_clients.clone()
         } else {
             BTreeSet::new()
         };
-        let current: BTreeSet<i64> = current_stmt.query_map([id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+        let current: BTreeSet<i64> = tx
+            .query("SELECT client_id FROM item_links WHERE item_id = ?1 AND reason = 'thread'", args![id], |r| {
+                r.get::<i64>(0)
+            })?
+            .into_iter()
+            .collect();
         if current == wanted {
             continue;
         }
-        tx.execute("DELETE FROM item_links WHERE item_id = ?1 AND reason = 'thread'", [id])?;
+        tx.execute("DELETE FROM item_links WHERE item_id = ?1 AND reason = 'thread'", args![id])?;
         for c in &wanted {
-            tx.prepare_cached(LINK_INSERT)?.execute(params![
-                id,
-                c,
-                None::<i64>,
-                LinkReason::Thread.as_str(),
-                false,
-                format!("thread {thread}")
-            ])?;
+            tx.execute(
+                LINK_INSERT,
+                args![id, c, None::<i64>, LinkReason::Thread.as_str(), false, format!("thread {thread}")],
+            )?;
         }
-        let rev = next_counter(tx, "rev")?;
-        tx.execute("UPDATE items SET rev = ?2 WHERE id = ?1", params![id, rev])?;
+        let rev = super::counter(tx, "rev")?;
+        tx.execute("UPDATE items SET rev = ?2 WHERE id = ?1", args![id, rev])?;
         changed += 1;
     }
     Ok(changed)
