@@ -457,16 +457,6 @@ fn directory_version_of(db: &Db) -> Result<i64> {
         .ok_or_else(|| StoreError::Invalid("cannot read the directory's version: its row is missing".into()))
 }
 
-/// Next value of a named counter kept in `meta` (item revisions, thread ids).
-fn next_counter(conn: &Connection, key: &str) -> rusqlite::Result<i64> {
-    conn.prepare_cached(
-        "INSERT INTO meta (key, value) VALUES (?1, '1')
-         ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1
-         RETURNING CAST(value AS INTEGER)",
-    )?
-    .query_row([key], |r| r.get(0))
-}
-
 fn now() -> String {
     Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
@@ -640,9 +630,8 @@ mod tests {
     #[test]
     fn counters_count() {
         let s = Store::open_in_memory(Policy::default()).unwrap();
-        assert_eq!(next_counter(s.sqlite().unwrap(), "x").unwrap(), 1);
-        assert_eq!(next_counter(s.sqlite().unwrap(), "x").unwrap(), 2);
-        assert_eq!(counter(&s.db, "x").unwrap(), 3);
+        assert_eq!(counter(&s.db, "x").unwrap(), 1);
+        assert_eq!(counter(&s.db, "x").unwrap(), 2);
         assert_eq!(directory_version_of(&s.db).unwrap(), s.directory_version().unwrap());
     }
 }
