@@ -468,7 +468,42 @@ struct Pg {
 
 enum Inner {
     Sqlite(rusqlite::Connection),
-    Postgres(Box<RefCell<Pg>>),
+    Postgres(PgCell),
+}
+
+/// The PostgreSQL connection; `None` only while it is dropped.
+struct PgCell(Option<Box<RefCell<Pg>>>);
+
+impl PgCell {
+    fn borrow_mut(&self) -> std::cell::RefMut<'_, Pg> {
+        match &self.0 {
+            Some(pg) => pg.borrow_mut(),
+            None => unreachable!("a PostgreSQL connection is used while it is dropped"),
+        }
+    }
+}
+
+impl Drop for PgCell {
+    fn drop(&mut self) {
+        // Closing blocks on the client's own runtime, like every call.
+        if let Some(pg) = self.0.take() {
+            off_runtime(move || drop(pg));
+        }
+    }
+}
+
+/// Runs `f` where the postgres crate may block. It drives each connection
+/// with a runtime of its own, which cannot run on a thread that runs a
+/// tokio runtime (the daemon's tasks): there `f` runs on a thread of its
+/// own, elsewhere (the pipeline's threads, the lease keeper, the CLI) here.
+pub(crate) fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return f();
+    }
+    std::thread::scope(|s| match s.spawn(f).join() {
+        Ok(v) => v,
+        Err(p) => std::panic::resume_unwind(p),
+    })
 }
 
 /// A connection to the store's database.
@@ -492,7 +527,7 @@ impl Db {
 
     /// Wraps a PostgreSQL client (see [`super::pg::connect`]).
     pub fn postgres(client: postgres::Client) -> Db {
-        Db { inner: Inner::Postgres(Box::new(RefCell::new(Pg { client, prepared: HashMap::new() }))) }
+        Db { inner: Inner::Postgres(PgCell(Some(Box::new(RefCell::new(Pg { client, prepared: HashMap::new() }))))) }
     }
 
     pub fn dialect(&self) -> Dialect {
@@ -583,7 +618,11 @@ impl Db {
     pub fn batch(&self, sql: &str) -> DbResult<()> {
         match &self.inner {
             Inner::Sqlite(c) => Ok(c.execute_batch(sql)?),
-            Inner::Postgres(pg) => Ok(pg.borrow_mut().client.batch_execute(sql)?),
+            Inner::Postgres(pg) => {
+                let mut pg = pg.borrow_mut();
+                let client = &mut pg.client;
+                Ok(off_runtime(|| client.batch_execute(sql))?)
+            }
         }
     }
 
@@ -592,7 +631,11 @@ impl Db {
     pub fn begin(&self) -> DbResult<Tx<'_>> {
         match &self.inner {
             Inner::Sqlite(c) => c.execute_batch("BEGIN IMMEDIATE")?,
-            Inner::Postgres(pg) => pg.borrow_mut().client.batch_execute(&format!("BEGIN; {WRITER_LOCK_SQL}"))?,
+            Inner::Postgres(pg) => {
+                let mut pg = pg.borrow_mut();
+                let client = &mut pg.client;
+                off_runtime(|| client.batch_execute(&format!("BEGIN; {WRITER_LOCK_SQL}")))?
+            }
         }
         Ok(Tx { db: self, done: false })
     }
@@ -605,12 +648,18 @@ impl Pg {
         &mut self,
         sql: &str,
         args: &[&dyn ToParam],
-        f: impl FnOnce(&mut postgres::Client, &postgres::Statement, &[&(dyn ToSql + Sync)]) -> Result<T, postgres::Error>,
-    ) -> DbResult<T> {
+        f: impl FnOnce(&mut postgres::Client, &postgres::Statement, &[&(dyn ToSql + Sync)]) -> Result<T, postgres::Error>
+        + Send,
+    ) -> DbResult<T>
+    where
+        T: Send,
+    {
         let params: Vec<Param<'_>> = args.iter().map(|a| a.to_param()).collect();
-        let stmt = self.prepare(sql, &params)?;
-        let values: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
-        Ok(f(&mut self.client, &stmt, &values)?)
+        off_runtime(move || {
+            let stmt = self.prepare(sql, &params)?;
+            let values: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+            Ok(f(&mut self.client, &stmt, &values)?)
+        })
     }
 
     fn prepare(&mut self, sql: &str, params: &[Param<'_>]) -> DbResult<postgres::Statement> {

@@ -81,7 +81,7 @@ pub fn connect(target: &PgTarget) -> Result<Db, PgError> {
     let tls = tokio_postgres_rustls::MakeRustlsConnect::new(std::sync::Arc::unwrap_or_clone(
         crate::tls::client_config(target.ca_file.as_deref())?,
     ));
-    let client = config.connect(tls).map_err(|e| {
+    let client = super::db::off_runtime(|| config.connect(tls)).map_err(|e| {
         let message = match e.as_db_error() {
             Some(db) => db.message().to_string(),
             None => error_chain(&e),

@@ -31,6 +31,7 @@ mod package;
 mod person;
 mod postgres_store;
 mod reminders;
+mod scale_out;
 mod search_eval;
 mod service;
 mod store_copy;

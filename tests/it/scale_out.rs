@@ -1,0 +1,183 @@
+//! Scaling out (issue 19), end to end with the real binary: two daemons
+//! (nodes a and b, each with a data folder and search index of its own)
+//! and a web server on one PostgreSQL. One node runs the shared mailbox at
+//! a time; a client added on the other is matched at once; each node
+//! searches what the other stored; a document kept by one downloads from
+//! the web of the other; and when the running node is killed, the other
+//! takes the mailbox over and every message stays stored exactly once.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use kronika::args;
+use kronika::matcher::Policy;
+
+use crate::common::postgres::{self, PASSWORD};
+use crate::common::web::{Browser, Server};
+use crate::common::{Env, copy_dir, fixtures, wait_until};
+
+fn node(name: &str, url: &str, cert: &Path, maildir: &Path) -> Env {
+    Env::with_config(&format!(
+        r#"
+data_dir = "data"
+own_addresses = ["jana.svobodova@modrykamen.cz", "petr.dvorak@modrykamen.cz"]
+own_domains = ["modrykamen.cz"]
+
+[node]
+name = "{name}"
+lease = "4s"
+
+[store]
+url = "{url}"
+password_cmd = "printf %s {PASSWORD}"
+ca_file = "{}"
+
+[[maildir]]
+name = "mail"
+path = "{}"
+"#,
+        cert.display(),
+        maildir.display()
+    ))
+}
+
+fn daemon(env: &Env, log: &Path) -> Child {
+    Command::new(assert_cmd::cargo::cargo_bin("kronika"))
+        .current_dir(env.path())
+        .env_remove("KRONIKA_CONFIG")
+        .env("RUST_LOG", "info")
+        .arg("--config")
+        .arg(env.config_path())
+        .arg("run")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(log).unwrap())
+        .spawn()
+        .unwrap()
+}
+
+fn mail(n: usize, from: &str, subject: &str) -> String {
+    format!(
+        "From: {from}\r\nTo: jana.svobodova@modrykamen.cz\r\nSubject: {subject}\r\n\
+         Message-ID: <scale-out-{n}@example.test>\r\nDate: Tue, 1 Dec 2026 10:{:02}:00 +0100\r\n\r\n\
+         Dobrý den, posíláme podklady číslo {n}.\r\n",
+        n % 60
+    )
+}
+
+#[test]
+fn two_daemons_and_a_web_server_share_one_postgresql() {
+    let cluster = postgres::cluster();
+    let database = cluster.database();
+    let url = database.url.replace(&format!("kronika:{PASSWORD}@"), "kronika@");
+    let cert = cluster.certificate();
+    let shared = tempfile::tempdir().unwrap();
+    let maildir = shared.path().join("maildir");
+    copy_dir(&fixtures().join("maildir"), &maildir);
+    let (a, b) = (node("a", &url, &cert, &maildir), node("b", &url, &cert, &maildir));
+    a.ok(&["client", "import", fixtures().join("clients.csv").to_str().unwrap()]);
+    let target = crate::common::stores::postgres_target();
+    let target = kronika::store::pg::PgTarget { url: database.url.clone(), ..target };
+    let store = crate::common::stores::open(&target, Policy::default());
+    let count = |sql: &str| store.db().value::<i64>(sql, args![]).unwrap().unwrap_or(0);
+
+    let logs = shared.path();
+    let mut daemons = [daemon(&a, &logs.join("a.log")), daemon(&b, &logs.join("b.log"))];
+    let log_of = |name: &str| std::fs::read_to_string(logs.join(format!("{name}.log"))).unwrap_or_default();
+    // The mailbox is stored when its count stops growing (the example has 20 messages).
+    let mailbox = "SELECT COUNT(*) FROM item_sources WHERE source LIKE 'maildir:%' AND gone_at IS NULL";
+    let mut last = (-1, Instant::now());
+    let stored = wait_until(Duration::from_secs(60), || {
+        let n = count(mailbox);
+        if n != last.0 {
+            last = (n, Instant::now());
+        }
+        n >= 15 && last.1.elapsed() > Duration::from_secs(3)
+    });
+    assert!(stored, "the mailbox was not stored: {} sources\n{}\n{}", count(mailbox), log_of("a"), log_of("b"));
+    let files = count(mailbox);
+
+    // One node runs the mailbox; status says which, on either node.
+    let owner =
+        |env: &Env| -> Option<String> { env.json(&["status"])["sources"][0]["node"].as_str().map(str::to_string) };
+    let first = owner(&a).expect("a node runs the mailbox");
+    assert_eq!(owner(&b).as_deref(), Some(first.as_str()));
+    let (other, runner_at) = if first == "a" { (&b, 0) } else { (&a, 1) };
+    assert!(log_of(if first == "a" { "b" } else { "a" }).contains("run by the node"), "the other node did not wait");
+
+    // Each node's own index follows the shared store: search on the node
+    // that did not store the mail finds it.
+    let found = wait_until(Duration::from_secs(15), || {
+        other.json(&["search", "faktura"]).as_array().is_some_and(|r| !r.is_empty())
+    });
+    assert!(found, "search on the other node finds nothing");
+
+    // A client added on the node that does not run the mailbox is matched
+    // by the one that does, at once.
+    other.ok(&["client", "add", "Nový Klient s.r.o.", "--domain", "novyklient.cz"]);
+    std::fs::write(
+        maildir.join("new/1796600001.M1P1Q1.scaleout"),
+        mail(1, "Marta Nová <marta@novyklient.cz>", "Poptávka rekuperace"),
+    )
+    .unwrap();
+    let linked = wait_until(Duration::from_secs(20), || {
+        count(
+            "SELECT COUNT(*) FROM item_links l JOIN items i ON i.id = l.item_id JOIN clients c ON c.id = l.client_id
+             WHERE i.message_id = 'scale-out-1@example.test' AND c.name = 'Nový Klient s.r.o.'",
+        ) == 1
+    });
+    assert!(linked, "the new client's mail was not linked to it\n{}", log_of(&first));
+
+    // A document kept by one node downloads from the web of the other.
+    a.ok(&["document", "add", "acme", fixtures().join("documents/smlouva.odt").to_str().unwrap()]);
+    a.cmd(&["user", "add", "jana", "--email", "jana@modrykamen.cz", "--password-stdin"])
+        .write_stdin("tajne-heslo-1\n")
+        .assert()
+        .success();
+    let doc: i64 = count("SELECT MAX(id) FROM items WHERE kind = 'document'");
+    let server = Server::start(&b);
+    let mut browser = Browser::new();
+    browser.sign_in(&server, "jana", "tajne-heslo-1");
+    let mut resp = browser
+        .agent
+        .get(&server.url(&format!("/documents/{doc}")))
+        .header("Cookie", browser.cookie_header())
+        .call()
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let bytes = resp.body_mut().read_to_vec().unwrap();
+    assert_eq!(bytes, std::fs::read(fixtures().join("documents/smlouva.odt")).unwrap());
+    assert!(
+        !b.path().join("data/documents").exists()
+            || std::fs::read_dir(b.path().join("data/documents")).unwrap().count() == 0
+    );
+    drop(server);
+
+    // The running node dies: the other takes the mailbox over after its
+    // lease runs out, and what arrives meanwhile is stored, once.
+    let _ = daemons[runner_at].kill();
+    let _ = daemons[runner_at].wait();
+    let killed = Instant::now();
+    std::fs::write(
+        maildir.join("new/1796600002.M2P2Q2.scaleout"),
+        mail(2, "Lucie Malá <lucie.mala@acme-stavby.cz>", "Objednávka po výpadku"),
+    )
+    .unwrap();
+    let taken = wait_until(Duration::from_secs(30), || {
+        count("SELECT COUNT(*) FROM items WHERE message_id = 'scale-out-2@example.test'") == 1
+    });
+    assert!(taken, "nobody took the mailbox over\n{}", log_of(if first == "a" { "b" } else { "a" }));
+    let took = killed.elapsed();
+    assert!(took >= Duration::from_secs(2), "taken over before the dead node's lease ran out ({took:?})");
+    let now_runs = owner(other).expect("a node runs the mailbox");
+    assert_ne!(now_runs, first, "status still names the dead node");
+    assert_eq!(
+        count("SELECT COUNT(*) FROM (SELECT source, key FROM item_sources GROUP BY source, key HAVING COUNT(*) > 1) d"),
+        0,
+        "a message was stored twice"
+    );
+    assert_eq!(count(mailbox), files + 2);
+    for d in daemons.iter_mut() {
+        let _ = crate::common::terminate(d);
+    }
+}
