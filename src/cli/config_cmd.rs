@@ -36,6 +36,8 @@ pub fn run(ctx: &Context_, cmd: ConfigCmd) -> Result<ExitCode> {
                 print_json(&json!({
                     "file": c.path,
                     "data_dir": c.data_dir,
+                    "store": c.store.as_ref().map(|s| serde_json::json!({"url": s.url, "schema": s.schema})),
+                    "node": c.node.name,
                     "own_addresses": c.own_addresses,
                     "own_domains": c.own_domains,
                     "free_mail_domains": c.free_mail_domains.len(),
@@ -47,6 +49,11 @@ pub fn run(ctx: &Context_, cmd: ConfigCmd) -> Result<ExitCode> {
             } else {
                 println!("config {} is valid", c.path.display());
                 println!("  data_dir           {}", c.data_dir.display());
+                match &c.store {
+                    Some(_) => println!("  store              PostgreSQL {}", c.store_place()),
+                    None => println!("  store              SQLite in data_dir"),
+                }
+                println!("  node               {} (lease {}s)", c.node.name, c.node.lease.as_secs());
                 println!("  own addresses      {}", list_or_none(&c.own_addresses));
                 println!("  own domains        {}", list_or_none(&c.own_domains));
                 println!("  free-mail domains  {} (built-in and added)", c.free_mail_domains.len());
