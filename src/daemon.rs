@@ -575,6 +575,13 @@ async fn leased_reminders(
         };
         failures = 0;
         let run = Shutdown::new();
+        // A command sink blocks the engine's task while it runs: the
+        // daemon's stop reaches it from another task.
+        let (s, r) = (stop.clone(), run.clone());
+        let follow = tokio::spawn(async move {
+            s.wait().await;
+            r.trigger();
+        });
         let engine = crate::reminders::Reminders::new(
             rc.clone(),
             store,
@@ -593,6 +600,7 @@ async fn leased_reminders(
         }
         run.trigger();
         running.await;
+        follow.abort();
         if stop.is_triggered() {
             return;
         }
