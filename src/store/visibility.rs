@@ -109,11 +109,17 @@ impl Store {
     pub fn max_source_row(&self) -> Result<i64> {
         let sql = match self.db.dialect() {
             Dialect::Sqlite => "SELECT COALESCE(MAX(rowid), 0) FROM item_sources",
-            // Below the oldest transaction still running: one that began
-            // earlier and commits later must not fall under the mark.
+            // Below the oldest writing transaction still running in this
+            // database: one that began earlier and commits later must not
+            // fall under the mark. (Transactions of other databases on the
+            // server cannot write these rows, so they hold nothing back.)
             Dialect::Postgres => {
                 "SELECT LEAST(COALESCE(MAX(CAST(CAST(s.xmin AS TEXT) AS BIGINT)), 0),
-                              CAST(CAST(pg_snapshot_xmin(pg_current_snapshot()) AS TEXT) AS BIGINT) % 4294967296 - 1)
+                              COALESCE((SELECT MIN(CAST(CAST(a.backend_xid AS TEXT) AS BIGINT)) - 1
+                                        FROM pg_stat_activity a
+                                        WHERE a.datname = current_database() AND a.backend_xid IS NOT NULL
+                                          AND a.pid <> pg_backend_pid()),
+                                       9223372036854775807))
                  FROM item_sources s"
             }
         };
