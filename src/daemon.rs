@@ -274,6 +274,9 @@ pub async fn run(config: &Config, shutdown: impl Future<Output = ()>) -> anyhow:
     if let Some(every) = crate::notify::watchdog_interval() {
         tasks.spawn(watchdog(pipeline.handle(), every, stop.clone()));
     }
+    if config.store.is_some() {
+        tasks.spawn(report_store_link(pipeline.handle(), config.node.name.clone(), stop.clone()));
+    }
     shutdown.await;
     crate::notify::notify("STOPPING=1");
     tracing::info!("stopping: sources first, then the pipeline");
@@ -307,6 +310,53 @@ pub async fn run(config: &Config, shutdown: impl Future<Output = ()>) -> anyhow:
     let _ = std::fs::remove_file(&pid_file);
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The status row of this node's connections to the store.
+pub fn store_link_status(node: &str) -> String {
+    format!("{STORE_LINK_PREFIX}{node}")
+}
+
+/// Status rows named so are a node's connections to the store, not sources.
+pub const STORE_LINK_PREFIX: &str = "store@";
+
+/// Records in `kronika status` how this node's connections to PostgreSQL
+/// fare: an outage shows once the store can be written again (it cannot
+/// be while the server is away), with when it began and ended.
+async fn report_store_link(pipeline: PipelineHandle, node: String, stop: Shutdown) {
+    let name = store_link_status(&node);
+    let mut written: Option<crate::store::db::LinkState> = None;
+    loop {
+        let now = crate::store::db::link_state();
+        if written.as_ref() != Some(&now) {
+            let error = match (&now.down_since, &now.last_outage) {
+                (Some(from), _) => Some(format!(
+                    "unreachable since {}: {}",
+                    from.format("%Y-%m-%d %H:%M:%S UTC"),
+                    now.last_error.as_deref().unwrap_or("?")
+                )),
+                (None, Some((from, to))) => Some(format!(
+                    "lost from {} to {} ({} s): {}; reconnected",
+                    from.format("%Y-%m-%d %H:%M:%S UTC"),
+                    to.format("%H:%M:%S"),
+                    (*to - *from).num_seconds(),
+                    now.last_error.as_deref().unwrap_or("?")
+                )),
+                (None, None) => None,
+            };
+            let state = match (now.down_since.is_some(), now.reconnects) {
+                (true, _) => "reconnecting".to_string(),
+                (false, 0) => "connected".to_string(),
+                (false, n) => format!("connected ({n} reconnects)"),
+            };
+            pipeline.status(&name, &state, error, None);
+            written = Some(now);
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            _ = stop.wait() => return,
+        }
+    }
 }
 
 /// Backs up into `[backup] dir` whenever the newest backup there is older
@@ -509,40 +559,25 @@ pub fn backoff(attempt: u32) -> Duration {
     base + base.mul_f64(f64::from(nanos % 1000) / 4000.0)
 }
 
-/// Runs a source while this daemon holds its lease ([`crate::leases`]):
-/// waits for it, runs the source until the daemon stops or the lease is
-/// lost (another daemon runs it then), and waits again.
+/// Runs a source while this daemon holds its lease ([`crate::leases`]).
 async fn leased(
     source: Box<dyn Source>,
     make: SourceFactory,
     ctx: SyncContext,
     config_path: PathBuf,
-    mut owned: crate::leases::Owned,
+    owned: crate::leases::Owned,
 ) {
     let stop = ctx.shutdown.clone();
     let mut source = Some(source);
-    loop {
-        if !wait_until_owned(&mut owned, &stop).await {
-            return;
-        }
-        let run = Shutdown::new();
-        let run_ctx = SyncContext { shutdown: run.clone(), ..ctx.clone() };
-        let source = source.take().unwrap_or_else(&make);
-        let running = keep_going(source, &make, run_ctx, config_path.clone());
-        tokio::pin!(running);
-        tokio::select! {
-            // It ends by itself only when the pipeline has stopped.
-            _ = &mut running => return,
-            _ = stop.wait() => {}
-            _ = wait_until_lost(&mut owned) => {}
-        }
-        run.trigger();
-        running.await;
-        if stop.is_triggered() {
-            return;
-        }
-        tracing::warn!("this node no longer holds the lease of the source; another node runs it");
-    }
+    let make = &make;
+    run_while_leased(owned, stop, "the source", |run| {
+        let run_ctx = SyncContext { shutdown: run, ..ctx.clone() };
+        let source = source.take().unwrap_or_else(make);
+        let config_path = config_path.clone();
+        // It ends by itself only when the pipeline has stopped.
+        async move { keep_going(source, make, run_ctx, config_path).await }
+    })
+    .await
 }
 
 /// The lease of the reminder engine: one daemon delivers them.
@@ -553,58 +588,85 @@ async fn leased_reminders(
     config: Config,
     rc: crate::config::RemindersConfig,
     feed: PathBuf,
-    mut owned: crate::leases::Owned,
+    owned: crate::leases::Owned,
     stop: Shutdown,
 ) {
-    let mut failures = 0u32;
+    run_while_leased(owned, stop, "the reminders", |run| {
+        let (config, rc, feed) = (config.clone(), rc.clone(), feed.clone());
+        async move {
+            let mut failures = 0u32;
+            let store = loop {
+                match Store::open_config(&config) {
+                    Ok(s) => break s,
+                    Err(e) => {
+                        let wait = backoff(failures);
+                        failures = failures.saturating_add(1);
+                        tracing::error!(
+                            "cannot open the store for reminders: {e}; trying again in {}s",
+                            wait.as_secs()
+                        );
+                        tokio::select! {
+                            _ = tokio::time::sleep(wait) => {}
+                            _ = run.wait() => return,
+                        }
+                    }
+                }
+            };
+            let engine = crate::reminders::Reminders::new(
+                rc.clone(),
+                store,
+                std::sync::Arc::new(crate::reminders::SystemClock),
+                crate::reminders::sinks(&rc, &run),
+                Some(feed),
+            )
+            .with_figures(config.figures.clone());
+            engine.run(async move { run.wait().await }).await
+        }
+    })
+    .await
+}
+
+/// Runs what `start` makes (given the shutdown that ends it) while this
+/// daemon holds the lease `owned`: waits for the lease, runs until the
+/// daemon stops or the lease is lost (another daemon holds it, or it
+/// could not be renewed in time), and waits again. What runs may block
+/// its task (a reminder command sink does): the stop reaches it from a
+/// task of its own. Returns when the daemon stops, or when what runs ends
+/// by itself (the pipeline stopped).
+async fn run_while_leased<F, Fut>(mut owned: crate::leases::Owned, stop: Shutdown, what: &str, mut start: F)
+where
+    F: FnMut(Shutdown) -> Fut,
+    Fut: Future<Output = ()>,
+{
     loop {
         if !wait_until_owned(&mut owned, &stop).await {
             return;
         }
-        let store = match Store::open_config(&config) {
-            Ok(s) => s,
-            Err(e) => {
-                let wait = backoff(failures);
-                failures = failures.saturating_add(1);
-                tracing::error!("cannot open the store for reminders: {e}; trying again in {}s", wait.as_secs());
-                tokio::select! {
-                    _ = tokio::time::sleep(wait) => continue,
-                    _ = stop.wait() => return,
-                }
-            }
-        };
-        failures = 0;
         let run = Shutdown::new();
-        // A command sink blocks the engine's task while it runs: the
-        // daemon's stop reaches it from another task.
         let (s, r) = (stop.clone(), run.clone());
         let follow = tokio::spawn(async move {
             s.wait().await;
             r.trigger();
         });
-        let engine = crate::reminders::Reminders::new(
-            rc.clone(),
-            store,
-            std::sync::Arc::new(crate::reminders::SystemClock),
-            crate::reminders::sinks(&rc, &run),
-            Some(feed.clone()),
-        )
-        .with_figures(config.figures.clone());
-        let r = run.clone();
-        let running = engine.run(async move { r.wait().await });
+        let running = start(run.clone());
         tokio::pin!(running);
-        tokio::select! {
-            _ = &mut running => return,
-            _ = stop.wait() => {}
-            _ = wait_until_lost(&mut owned) => {}
+        let by_itself = tokio::select! {
+            _ = &mut running => true,
+            _ = stop.wait() => false,
+            _ = wait_until_lost(&mut owned) => false,
+        };
+        if !by_itself {
+            run.trigger();
+            running.await;
         }
-        run.trigger();
-        running.await;
         follow.abort();
-        if stop.is_triggered() {
+        if by_itself || stop.is_triggered() {
             return;
         }
-        tracing::warn!("this node no longer holds the lease of the reminders; another node delivers them");
+        tracing::warn!(
+            "this node no longer holds the lease of {what} (another node took it, or the store could not be \
+             reached to renew it); waiting for the lease"
+        );
     }
 }
 

@@ -569,7 +569,7 @@ impl Statuses {
         for (source, (state, error, counts)) in waiting {
             match store.set_source_status(&source, &state, error.as_deref(), counts.as_deref()) {
                 Ok(()) => {}
-                Err(e) if e.is_busy() => {
+                Err(e) if e.is_busy() || e.is_disconnected() => {
                     self.waiting.insert(source, (state, error, counts));
                 }
                 Err(e) => tracing::warn!("cannot record the status of {source}: {e}"),

@@ -449,9 +449,15 @@ pub fn status(ctx: &Context_, json: bool) -> Result<ExitCode> {
                        "expires_in": l.expires_in})
             })
             .collect();
+        let links: Vec<Value> = rows
+            .iter()
+            .filter_map(|r| Some((r.0.strip_prefix(crate::daemon::STORE_LINK_PREFIX)?, r)))
+            .map(|(node, r)| json!({"node": node, "state": r.1, "last_error": r.3, "updated_at": r.6}))
+            .collect();
         print_json(&json!({
             "daemon": daemon,
             "node": config.node.name,
+            "store_links": links,
             "sources": sources,
             "leases": nodes,
             "reminders_node": node_of(crate::daemon::REMINDERS_LEASE),
@@ -464,6 +470,12 @@ pub fn status(ctx: &Context_, json: bool) -> Result<ExitCode> {
         None => println!("daemon not running (start it with `kronika run`)"),
     }
     println!("this node: {}", config.node.name);
+    for (node, r) in rows.iter().filter_map(|r| Some((r.0.strip_prefix(crate::daemon::STORE_LINK_PREFIX)?, r))) {
+        println!("store seen from node {node}: {} (as of {})", r.1, r.6);
+        if let Some(err) = &r.3 {
+            println!("  {err}");
+        }
+    }
     if config.reminders.is_some() {
         match node_of(crate::daemon::REMINDERS_LEASE) {
             Some(node) => println!("reminders: delivered by node {node}"),

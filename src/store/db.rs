@@ -206,6 +206,8 @@ pub enum DbError {
     Postgres(#[from] postgres::Error),
     #[error("cannot read column {column} as {wanted}: it holds {found}")]
     Type { column: usize, wanted: &'static str, found: String },
+    #[error("cannot reach PostgreSQL: {0}")]
+    Unreachable(String),
 }
 
 fn pg_message(e: &postgres::Error) -> String {
@@ -229,7 +231,7 @@ impl DbError {
                     || *c == postgres::error::SqlState::T_R_DEADLOCK_DETECTED
                     || *c == postgres::error::SqlState::LOCK_NOT_AVAILABLE
             }),
-            DbError::Type { .. } => false,
+            DbError::Type { .. } | DbError::Unreachable(_) => false,
         }
     }
 
@@ -247,6 +249,7 @@ impl DbError {
                     })
                     || std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>())
             }
+            DbError::Unreachable(_) => true,
             _ => false,
         }
     }
@@ -464,6 +467,55 @@ impl ToSql for Param<'_> {
 struct Pg {
     client: postgres::Client,
     prepared: HashMap<(String, Vec<Type>), postgres::Statement>,
+    /// Where to connect again when the connection is lost; `None` for a
+    /// bare client, which stays lost.
+    target: Option<super::pg::PgTarget>,
+    /// A transaction is open: a connection lost now fails it, and is not
+    /// opened again until it ends (what follows must not run outside it).
+    in_tx: bool,
+    /// The connection was lost: when to try again, and how often it failed.
+    lost: Option<Lost>,
+}
+
+struct Lost {
+    attempts: u32,
+    next_try: std::time::Instant,
+    /// Why the last attempt failed.
+    error: Option<String>,
+}
+
+/// The first wait before connecting again after a failed attempt; it
+/// doubles up to [`RECONNECT_MAX`].
+const RECONNECT_FIRST: std::time::Duration = std::time::Duration::from_millis(250);
+const RECONNECT_MAX: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// How this process's connections to PostgreSQL fared (for `kronika
+/// status`): every connection of the process reports here.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LinkState {
+    /// The server has been unreachable since then (an attempt to connect
+    /// again failed); `None` while connected.
+    pub down_since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Why the last attempt failed.
+    pub last_error: Option<String>,
+    /// The last outage that ended: from, to.
+    pub last_outage: Option<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)>,
+    /// Connections opened again after they were lost.
+    pub reconnects: u64,
+}
+
+static LINK: std::sync::Mutex<LinkState> =
+    std::sync::Mutex::new(LinkState { down_since: None, last_error: None, last_outage: None, reconnects: 0 });
+
+/// How this process's connections to PostgreSQL fared.
+pub fn link_state() -> LinkState {
+    LINK.lock().map(|l| l.clone()).unwrap_or_default()
+}
+
+fn update_link(f: impl FnOnce(&mut LinkState)) {
+    if let Ok(mut l) = LINK.lock() {
+        f(&mut l);
+    }
 }
 
 enum Inner {
@@ -525,9 +577,21 @@ impl Db {
         Db { inner: Inner::Sqlite(conn) }
     }
 
-    /// Wraps a PostgreSQL client (see [`super::pg::connect`]).
+    /// Wraps a PostgreSQL client that stays lost when its connection is.
     pub fn postgres(client: postgres::Client) -> Db {
-        Db { inner: Inner::Postgres(PgCell(Some(Box::new(RefCell::new(Pg { client, prepared: HashMap::new() }))))) }
+        Db::wrap(client, None)
+    }
+
+    /// Wraps a client of `target` (see [`super::pg::connect`]): when the
+    /// connection is lost (the server restarted, the network cut) it is
+    /// opened again, with backoff, outside transactions.
+    pub fn postgres_at(client: postgres::Client, target: super::pg::PgTarget) -> Db {
+        Db::wrap(client, Some(target))
+    }
+
+    fn wrap(client: postgres::Client, target: Option<super::pg::PgTarget>) -> Db {
+        let pg = Pg { client, prepared: HashMap::new(), target, in_tx: false, lost: None };
+        Db { inner: Inner::Postgres(PgCell(Some(Box::new(RefCell::new(pg))))) }
     }
 
     pub fn dialect(&self) -> Dialect {
@@ -618,11 +682,7 @@ impl Db {
     pub fn batch(&self, sql: &str) -> DbResult<()> {
         match &self.inner {
             Inner::Sqlite(c) => Ok(c.execute_batch(sql)?),
-            Inner::Postgres(pg) => {
-                let mut pg = pg.borrow_mut();
-                let client = &mut pg.client;
-                Ok(off_runtime(|| client.batch_execute(sql))?)
-            }
+            Inner::Postgres(pg) => pg.borrow_mut().batch(sql),
         }
     }
 
@@ -631,11 +691,7 @@ impl Db {
     pub fn begin(&self) -> DbResult<Tx<'_>> {
         match &self.inner {
             Inner::Sqlite(c) => c.execute_batch("BEGIN IMMEDIATE")?,
-            Inner::Postgres(pg) => {
-                let mut pg = pg.borrow_mut();
-                let client = &mut pg.client;
-                off_runtime(|| client.batch_execute(&format!("BEGIN; {WRITER_LOCK_SQL}")))?
-            }
+            Inner::Postgres(pg) => pg.borrow_mut().begin()?,
         }
         Ok(Tx { db: self, done: false })
     }
@@ -648,18 +704,135 @@ impl Pg {
         &mut self,
         sql: &str,
         args: &[&dyn ToParam],
-        f: impl FnOnce(&mut postgres::Client, &postgres::Statement, &[&(dyn ToSql + Sync)]) -> Result<T, postgres::Error>
-        + Send,
+        f: impl Fn(&mut postgres::Client, &postgres::Statement, &[&(dyn ToSql + Sync)]) -> Result<T, postgres::Error> + Send,
     ) -> DbResult<T>
     where
         T: Send,
     {
         let params: Vec<Param<'_>> = args.iter().map(|a| a.to_param()).collect();
         off_runtime(move || {
-            let stmt = self.prepare(sql, &params)?;
-            let values: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
-            Ok(f(&mut self.client, &stmt, &values)?)
+            self.connected()?;
+            let attempt = |pg: &mut Pg| -> DbResult<T> {
+                let stmt = pg.prepare(sql, &params)?;
+                let values: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+                Ok(f(&mut pg.client, &stmt, &values)?)
+            };
+            match attempt(self) {
+                Err(e) if e.is_disconnected() => {
+                    self.lose();
+                    // A read outside a transaction is asked again on a new
+                    // connection; a write is not (it may have been done), nor
+                    // anything inside a transaction (the caller retries all).
+                    if self.in_tx || !is_read(sql) {
+                        return Err(e);
+                    }
+                    self.connected()?;
+                    attempt(self)
+                }
+                other => other,
+            }
         })
+    }
+
+    /// Statements without values; a lost connection fails them.
+    fn batch(&mut self, sql: &str) -> DbResult<()> {
+        off_runtime(|| {
+            self.connected()?;
+            let result = self.client.batch_execute(sql).map_err(DbError::from);
+            if result.as_ref().is_err_and(DbError::is_disconnected) {
+                self.lose();
+            }
+            result
+        })
+    }
+
+    /// Begins a write transaction under the writers' lock, on a new
+    /// connection when the last one was lost (nothing is open to lose).
+    fn begin(&mut self) -> DbResult<()> {
+        let sql = format!("BEGIN; {WRITER_LOCK_SQL}");
+        let result = match self.batch(&sql) {
+            Err(e) if e.is_disconnected() => self.batch(&sql),
+            other => other,
+        };
+        self.in_tx = result.is_ok();
+        result
+    }
+
+    /// Ends the transaction, whether or not the server hears it.
+    fn end(&mut self, sql: &str) -> DbResult<()> {
+        let result = if self.lost.is_some() || self.client.is_closed() {
+            // The transaction died with its connection: nothing to end.
+            Err(DbError::Unreachable("the connection was lost inside the transaction, which did not commit".into()))
+        } else {
+            self.batch(sql)
+        };
+        self.in_tx = false;
+        result
+    }
+
+    /// Marks the connection lost: the next statement outside a
+    /// transaction connects again.
+    fn lose(&mut self) {
+        if self.lost.is_none() {
+            self.lost = Some(Lost { attempts: 0, next_try: std::time::Instant::now(), error: None });
+        }
+    }
+
+    /// Connects again if the connection was lost and no transaction is
+    /// open, waiting out the backoff of earlier failed attempts (an error
+    /// then, at once: the caller retries later).
+    fn connected(&mut self) -> DbResult<()> {
+        if self.lost.is_none() && self.client.is_closed() {
+            self.lose();
+        }
+        let Some(lost) = &self.lost else { return Ok(()) };
+        let Some(target) = self.target.as_ref().filter(|_| !self.in_tx) else {
+            return Err(DbError::Unreachable(if self.in_tx {
+                "the connection was lost inside the transaction, which did not commit".into()
+            } else {
+                "the connection was lost".into()
+            }));
+        };
+        let now = std::time::Instant::now();
+        if now < lost.next_try {
+            let wait = lost.next_try - now;
+            let why = lost.error.as_deref().unwrap_or("the connection was lost");
+            return Err(DbError::Unreachable(format!("{why}; trying again in {:.1} s", wait.as_secs_f64())));
+        }
+        let attempts = lost.attempts;
+        match super::pg::client(target) {
+            Ok(client) => {
+                let old = std::mem::replace(&mut self.client, client);
+                drop(old);
+                self.prepared.clear();
+                self.lost = None;
+                tracing::info!("connected to PostgreSQL again");
+                update_link(|l| {
+                    if let Some(from) = l.down_since.take() {
+                        l.last_outage = Some((from, chrono::Utc::now()));
+                    }
+                    l.reconnects += 1;
+                });
+                Ok(())
+            }
+            Err(e) => {
+                let wait = RECONNECT_FIRST.saturating_mul(1 << attempts.min(5)).min(RECONNECT_MAX);
+                let message = e.to_string();
+                self.lost = Some(Lost {
+                    attempts: attempts.saturating_add(1),
+                    next_try: now + wait,
+                    error: Some(message.clone()),
+                });
+                if attempts == 0 {
+                    tracing::warn!("cannot reach PostgreSQL: {e}; trying again with backoff");
+                }
+                update_link(|l| {
+                    l.down_since.get_or_insert_with(chrono::Utc::now);
+                    l.last_error = Some(message.clone());
+                });
+                Err(DbError::Unreachable(message))
+            }
+        }
     }
 
     fn prepare(&mut self, sql: &str, params: &[Param<'_>]) -> DbResult<postgres::Statement> {
@@ -709,7 +882,10 @@ impl Tx<'_> {
     }
 
     fn end(&self, sql: &str) -> DbResult<()> {
-        self.db.batch(sql)
+        match &self.db.inner {
+            Inner::Sqlite(c) => Ok(c.execute_batch(sql)?),
+            Inner::Postgres(pg) => pg.borrow_mut().end(sql),
+        }
     }
 }
 
@@ -721,6 +897,15 @@ impl Drop for Tx<'_> {
             tracing::debug!("cannot roll back: {e}");
         }
     }
+}
+
+/// A statement that only reads: safe to ask again on a new connection.
+fn is_read(sql: &str) -> bool {
+    let s = sql.trim_start();
+    let head = s.get(..6).unwrap_or(s);
+    (head.eq_ignore_ascii_case("select") || head.get(..4).is_some_and(|h| h.eq_ignore_ascii_case("with")))
+        && !s.to_ascii_lowercase().contains("returning")
+        && !s.to_ascii_lowercase().contains("nextval")
 }
 
 /// SQL in the shared dialect made PostgreSQL's: `?N` becomes `$N` and a
@@ -788,6 +973,23 @@ pub fn to_postgres(sql: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_plain_reads_are_asked_again_on_a_new_connection() {
+        for (sql, read) in [
+            ("SELECT COUNT(*) FROM items", true),
+            ("  select 1", true),
+            ("WITH x AS (SELECT 1) SELECT * FROM x", true),
+            ("INSERT INTO t VALUES (1)", false),
+            ("UPDATE t SET n = 1 RETURNING n", false),
+            ("SELECT nextval('items_id_seq')", false),
+            ("DELETE FROM t", false),
+            ("", false),
+            ("SEL", false),
+        ] {
+            assert_eq!(is_read(sql), read, "{sql}");
+        }
+    }
 
     #[test]
     fn the_writers_lock_is_keyed_by_the_constant() {

@@ -100,6 +100,12 @@ impl StoreError {
         };
         matches!(code, Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked))
     }
+
+    /// True when the connection to PostgreSQL is lost: the store opens it
+    /// again with backoff, so trying again later works once the server is back.
+    pub fn is_disconnected(&self) -> bool {
+        matches!(self, StoreError::Db(e) if e.is_disconnected())
+    }
 }
 
 /// The store: one database connection (SQLite or PostgreSQL) plus the

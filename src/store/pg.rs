@@ -54,8 +54,14 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub use crate::config::valid_schema;
 
 /// Opens a connection and sets the firm's schema as its search path
-/// (creating the schema when it is missing and the role may).
+/// (creating the schema when it is missing and the role may). The
+/// connection opens itself again after it was lost ([`Db`] reconnects).
 pub fn connect(target: &PgTarget) -> Result<Db, PgError> {
+    Ok(Db::postgres_at(client(target)?, target.clone()))
+}
+
+/// A new client for `target`, its search path set.
+pub(super) fn client(target: &PgTarget) -> Result<postgres::Client, PgError> {
     let shown = redacted(&target.url);
     let mut config: postgres::Config =
         target.url.parse().map_err(|e: postgres::Error| PgError::Url { url: shown.clone(), message: e.to_string() })?;
@@ -103,14 +109,16 @@ pub fn connect(target: &PgTarget) -> Result<Db, PgError> {
             PgError::Connect { url: shown.clone(), message }
         }
     })?;
-    let db = Db::postgres(client);
+    let mut client = client;
     if let Some(schema) = &target.schema {
         // Checked by valid_schema above: safe to quote.
-        db.batch(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\"; SET search_path TO \"{schema}\"")).map_err(
-            |e| PgError::Connect { url: shown.clone(), message: format!("cannot use schema {schema}: {e}") },
-        )?;
+        let sql = format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\"; SET search_path TO \"{schema}\"");
+        super::db::off_runtime(|| client.batch_execute(&sql)).map_err(|e| PgError::Connect {
+            url: shown.clone(),
+            message: format!("cannot use schema {schema}: {}", super::db::DbError::from(e)),
+        })?;
     }
-    Ok(db)
+    Ok(client)
 }
 
 /// Brings a PostgreSQL store to this kronika's schema: made at

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use crate::common::{Env, copy_dir, fixtures, terminate, wait_until};
+use crate::common::{Env, copy_dir, files, fixtures, terminate, wait_until};
 
 const CONFIG: &str = r#"
 data_dir = "data"
@@ -62,24 +62,6 @@ fn contents(db: &Path) -> BTreeMap<&'static str, BTreeSet<String>> {
         ("contacts", "SELECT c.name, k.name FROM contacts k JOIN clients c ON c.id = k.client_id"),
     ];
     q.into_iter().map(|(name, sql)| (name, rows(db, sql))).collect()
-}
-
-/// Every file below `dir`, relative path → bytes.
-fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else { continue };
-        for e in entries.flatten() {
-            if e.path().is_dir() {
-                stack.push(e.path());
-            } else {
-                let rel = e.path().strip_prefix(dir).unwrap().to_string_lossy().into_owned();
-                out.insert(rel, std::fs::read(e.path()).unwrap());
-            }
-        }
-    }
-    out
 }
 
 fn message(n: usize) -> String {

@@ -29,6 +29,7 @@ mod notes;
 mod oauth;
 mod package;
 mod person;
+mod pg_faults;
 mod postgres_store;
 mod reminders;
 mod scale_out;

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use crate::common::postgres::{self, PASSWORD};
-use crate::common::{Env, copy_dir, fixtures};
+use crate::common::{Env, copy_dir, files, fixtures};
 
 const CONFIG: &str = r#"
 data_dir = "data"
@@ -46,24 +46,6 @@ fn all_rows(db: &Path) -> BTreeMap<String, BTreeSet<String>> {
             .map(|r| r.unwrap())
             .collect();
         out.insert(t, rows);
-    }
-    out
-}
-
-/// Every file below `dir`, relative path → bytes.
-fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else { continue };
-        for e in entries.flatten() {
-            if e.path().is_dir() {
-                stack.push(e.path());
-            } else {
-                let rel = e.path().strip_prefix(dir).unwrap().to_string_lossy().into_owned();
-                out.insert(rel, std::fs::read(e.path()).unwrap());
-            }
-        }
     }
     out
 }

@@ -48,13 +48,34 @@ static NEXT_DB: AtomicU32 = AtomicU32::new(0);
 /// The run's cluster, started on first use. Panics with what to do when
 /// PostgreSQL is not installed or does not start.
 pub fn cluster() -> &'static Postgres {
-    CLUSTER.get_or_init(|| Postgres::start().unwrap_or_else(|e| panic!("private PostgreSQL: {e}")))
+    CLUSTER.get_or_init(|| Postgres::start("shared").unwrap_or_else(|e| panic!("private PostgreSQL: {e}")))
 }
 
+static NEXT_CLUSTER: AtomicU32 = AtomicU32::new(0);
+
 impl Postgres {
-    fn start() -> Result<Postgres, String> {
+    /// A cluster of one test's own, for tests that stop or restart the
+    /// server (the shared [`cluster`] serves tests running meanwhile);
+    /// stopped and removed when dropped.
+    pub fn private() -> Postgres {
+        let name = format!("own{}", NEXT_CLUSTER.fetch_add(1, Ordering::Relaxed));
+        Postgres::start(&name).unwrap_or_else(|e| panic!("private PostgreSQL: {e}"))
+    }
+
+    /// Stops the server (fast: sessions are ended, as at a server's restart).
+    pub fn stop(&self) {
+        self.run("pg_ctl", &["-D", &self.data(), "-m", "fast", "-w", "-t", "30", "stop"])
+            .unwrap_or_else(|e| panic!("cannot stop PostgreSQL: {e}\n{}", self.log_tail()));
+    }
+
+    /// Starts the stopped server again, on the same port.
+    pub fn start_again(&self) {
+        self.start_server().unwrap_or_else(|e| panic!("cannot start PostgreSQL again: {e}"));
+    }
+
+    fn start(name: &str) -> Result<Postgres, String> {
         let bin = find_bin().ok_or_else(|| format!("cannot find initdb: {INSTALL_HINT}"))?;
-        let dir = std::env::temp_dir().join(format!("kronika-pg-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("kronika-pg-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         let owner = if is_root() { Some(postgres_ids()?) } else { None };
@@ -203,6 +224,16 @@ impl Postgres {
         let stdin = child.stdin.take().ok_or("the watchdog has no stdin")?;
         *self.watchdog.lock().unwrap_or_else(|p| p.into_inner()) = Some((child, stdin));
         Ok(())
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        // Closing the watchdog's stdin stops the server and removes the folder.
+        if let Some((mut child, stdin)) = self.watchdog.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            drop(stdin);
+            let _ = child.wait();
+        }
     }
 }
 

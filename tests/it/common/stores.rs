@@ -44,3 +44,29 @@ pub fn each(policy: Policy, mut test: impl FnMut(Backend, Store)) {
     test(Backend::Sqlite, Store::open_in_memory(policy.clone()).expect("cannot open an SQLite store in memory"));
     test(Backend::Postgres, postgres(policy));
 }
+
+/// A node of a firm on PostgreSQL at `url` (its password from
+/// `password_cmd`, the server's certificate trusted), with a lease of 4 s
+/// and `sources` (TOML sections).
+pub fn node_env(name: &str, url: &str, cert: &std::path::Path, sources: &str) -> crate::common::Env {
+    crate::common::Env::with_config(&format!(
+        r#"
+data_dir = "data"
+own_addresses = ["jana.svobodova@modrykamen.cz", "petr.dvorak@modrykamen.cz"]
+own_domains = ["modrykamen.cz"]
+
+[node]
+name = "{name}"
+lease = "4s"
+
+[store]
+url = "{url}"
+password_cmd = "printf %s {password}"
+ca_file = "{cert}"
+
+{sources}
+"#,
+        password = postgres::PASSWORD,
+        cert = cert.display(),
+    ))
+}
