@@ -179,3 +179,96 @@ fn postgresql_restarted_while_two_daemons_ingest() {
         let _ = crate::common::terminate(d);
     }
 }
+
+/// A daemon killed with SIGKILL in the middle of an IMAP first sync from
+/// the private Dovecot: the other node takes the account over once the
+/// lease runs out, resumes from the stored cursor, and afterwards every
+/// server UID is stored exactly once.
+#[test]
+fn an_imap_first_sync_killed_on_one_node_is_finished_by_the_other() {
+    use crate::common::dovecot::Dovecot;
+    let dovecot = Dovecot::start();
+    let total = 2000;
+    for n in 0..total {
+        let raw = format!(
+            "From: Karel Horák <karel.horak@acme-stavby.cz>\r\nTo: jana.svobodova@modrykamen.cz\r\n\
+             Subject: Hromadná {n}\r\nMessage-ID: <bulk-{n}@acme-stavby.cz>\r\n\
+             Date: Fri, 27 Nov 2026 08:{:02}:00 +0100\r\n\r\nDobrý den, zpráva číslo {n}.\r\n",
+            n % 60
+        );
+        if n == 0 {
+            // The first by APPEND (Dovecot makes the Maildir at the login),
+            // the rest as files, which Dovecot numbers when it looks.
+            dovecot.append("alice", "INBOX", raw.as_bytes());
+        } else {
+            let inbox = dovecot.maildir("alice");
+            std::fs::write(inbox.join(format!("tmp/{n}.bulk")), &raw).unwrap();
+            std::fs::rename(
+                inbox.join(format!("tmp/{n}.bulk")),
+                inbox.join(format!("new/{}.M{n}.bulk", 1796600000 + n)),
+            )
+            .unwrap();
+        }
+    }
+    let cluster = crate::common::postgres::cluster();
+    let target = PgTarget { ca_file: Some(cluster.certificate()), ..crate::common::stores::postgres_target() };
+    let url = target.url.replace(&format!("kronika:{PASSWORD}@"), "kronika@");
+    let imap = format!(
+        "[[imap]]\nname = \"work\"\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\nusername = \"alice\"\n\
+         password_cmd = \"echo secret\"\nmailboxes = [\"INBOX\"]\ntimeout = \"10s\"",
+        dovecot.port()
+    );
+    let cert = cluster.certificate();
+    let (a, b) = (
+        crate::common::stores::node_env("a", &url, &cert, &imap),
+        crate::common::stores::node_env("b", &url, &cert, &imap),
+    );
+    a.ok(&["client", "add", "Acme Stavby", "--domain", "acme-stavby.cz"]);
+    let store = crate::common::stores::open(&target, Policy::default());
+    let count = |sql: &str| store.db().value::<i64>(sql, args![]).ok().flatten().unwrap_or(-1);
+    let stored = "SELECT COUNT(*) FROM item_sources WHERE source LIKE 'imap:%'";
+    let logs = tempfile::tempdir().unwrap();
+    let log_of = |name: &str| std::fs::read_to_string(logs.path().join(format!("{name}.log"))).unwrap_or_default();
+    let mut daemons =
+        [crate::common::daemon(&a, &logs.path().join("a.log")), crate::common::daemon(&b, &logs.path().join("b.log"))];
+
+    // Kill the node that syncs once some batches are stored.
+    let started = wait_until(Duration::from_secs(60), || count(stored) > 0);
+    assert!(started, "nothing stored\n{}\n{}", log_of("a"), log_of("b"));
+    let leases = store.leases().unwrap();
+    let owner = leases.iter().find(|l| l.name == "work" && l.expires_in > 0).map(|l| l.node.clone());
+    let runner = if owner.as_deref() == Some("b") { 1 } else { 0 };
+    // SAFETY: killing our own child.
+    unsafe { libc::kill(daemons[runner].id() as libc::pid_t, libc::SIGKILL) };
+    let _ = daemons[runner].wait();
+    let partial = count(stored);
+    assert!(partial < total, "the first sync was over before the kill ({partial} stored): the test proves nothing");
+
+    let all = wait_until(Duration::from_secs(90), || count(stored) >= total);
+    let other = if runner == 0 { "b" } else { "a" };
+    assert!(all, "{} of {total} stored after the takeover\n{}", count(stored), log_of(other));
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(count(stored), total, "a UID stored twice");
+    assert_eq!(
+        count("SELECT COUNT(DISTINCT key) FROM item_sources WHERE source LIKE 'imap:%'"),
+        total,
+        "a UID stored twice"
+    );
+    assert_eq!(count("SELECT COUNT(DISTINCT message_id) FROM items WHERE message_id LIKE 'bulk-%'"), total);
+    assert_eq!(count("SELECT COUNT(*) FROM items WHERE message_id LIKE 'bulk-%'"), total, "a message stored twice");
+    let st = dovecot.status("alice", "INBOX");
+    let uids: Vec<i64> = store
+        .db()
+        .query("SELECT key FROM item_sources WHERE source LIKE 'imap:%'", args![], |r| r.get::<String>(0))
+        .unwrap()
+        .iter()
+        .filter_map(|k| k.split('/').nth(1)?.parse().ok())
+        .collect();
+    let distinct: std::collections::BTreeSet<i64> = uids.iter().copied().collect();
+    assert_eq!(distinct.len() as i64, total, "every server UID once");
+    assert_eq!(distinct.iter().next_back().copied(), Some(i64::from(st.uidnext) - 1));
+    assert!(log_of(other).contains("runs it"), "{}", log_of(other));
+    for d in daemons.iter_mut() {
+        let _ = crate::common::terminate(d);
+    }
+}
