@@ -32,6 +32,8 @@ enum Msg {
 pub struct Leases {
     tx: mpsc::Sender<Msg>,
     thread: Option<std::thread::JoinHandle<()>>,
+    /// This process's token, which the leases it holds carry.
+    token: String,
 }
 
 struct Wanted {
@@ -54,12 +56,19 @@ impl Leases {
     /// Starts the keeper on `store` for `holder`, with leases of `ttl`.
     pub fn start_with(store: Store, holder: Holder, ttl: Duration) -> Leases {
         let (tx, rx) = mpsc::channel();
+        let token = holder.token.clone();
         let thread = std::thread::Builder::new()
             .name("kronika-leases".into())
             .spawn(move || keep(store, holder, ttl, rx))
             .map_err(|e| tracing::error!("cannot start the lease keeper: {e}"))
             .ok();
-        Leases { tx, thread }
+        Leases { tx, thread, token }
+    }
+
+    /// The fence of the lease `name`: what this daemon writes for it is
+    /// stored only while it holds the lease ([`crate::store::Fence`]).
+    pub fn fence(&self, name: &str) -> crate::store::Fence {
+        crate::store::Fence { lease: name.to_string(), token: self.token.clone() }
     }
 
     /// Asks for the lease `name`: the receiver says, now and on every

@@ -28,6 +28,17 @@ impl Holder {
     }
 }
 
+/// A write made for a leased source: it is stored only while `token`
+/// still holds the lease `lease` (checked inside the write transaction,
+/// on the database's clock), so that a daemon that was paused past its
+/// lease (a stopped VM, a long GC pause of the host) and wakes up writes
+/// nothing after another node took the source over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fence {
+    pub lease: String,
+    pub token: String,
+}
+
 /// What asking for a lease gave.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Taken {
@@ -87,6 +98,16 @@ impl Store {
             // Released between the two statements: free, ask again.
             None => self.take_lease(name, holder, Duration::from_secs(ttl.unsigned_abs())),
         }
+    }
+
+    /// Whether `fence` still holds its lease now, on the database's clock.
+    /// Asked inside a write transaction, under the writers' lock, it keeps
+    /// a node whose lease ran out from writing: the node that took the
+    /// lease over writes only after this transaction ends.
+    pub fn holds(db: &Db, fence: &Fence) -> Result<bool> {
+        let sql =
+            format!("SELECT COUNT(*) FROM leases WHERE name = ?1 AND holder = ?2 AND expires_at > {}", clock(db));
+        Ok(db.value::<i64>(&sql, args![fence.lease, fence.token])?.unwrap_or(0) > 0)
     }
 
     /// Gives the lease `name` back at once (a clean stop), if `holder` has it.
@@ -149,5 +170,23 @@ mod tests {
         assert_eq!(s.leases().unwrap().len(), 2);
         s.release_lease("work", &b).unwrap();
         assert_eq!(s.take_lease("work", &a, ttl).unwrap(), Taken::Ours);
+    }
+
+    #[test]
+    fn a_fence_holds_only_while_its_token_holds_the_unexpired_lease() {
+        let s = Store::open_in_memory(Policy::default()).unwrap();
+        let a = Holder::this_process("uzel-a");
+        let b = Holder { node: "uzel-b".into(), token: "uzel-b/2/1".into() };
+        let fence = |h: &Holder| Fence { lease: "work".into(), token: h.token.clone() };
+        assert!(!Store::holds(&s.db, &fence(&a)).unwrap(), "nobody holds it yet");
+        s.take_lease("work", &a, Duration::from_secs(30)).unwrap();
+        assert!(Store::holds(&s.db, &fence(&a)).unwrap());
+        assert!(!Store::holds(&s.db, &fence(&b)).unwrap());
+        // Run out, not yet taken over: a's writes are refused already.
+        s.db.execute("UPDATE leases SET expires_at = expires_at - 31 WHERE name = 'work'", args![]).unwrap();
+        assert!(!Store::holds(&s.db, &fence(&a)).unwrap());
+        s.take_lease("work", &b, Duration::from_secs(30)).unwrap();
+        assert!(Store::holds(&s.db, &fence(&b)).unwrap());
+        assert!(!Store::holds(&s.db, &fence(&a)).unwrap());
     }
 }

@@ -43,7 +43,7 @@ pub use items::{
     Attachment, Changes, DateSource, IngestOutcome, ItemRow, KnownDates, LinkRow, NewItem, REMATCH_CHUNK, SourceKey,
     document_path, keep_file, keep_file_from,
 };
-pub use leases::{Holder, LeaseRow, Taken};
+pub use leases::{Fence, Holder, LeaseRow, Taken};
 pub use person::{ERASED, Erasure, Footprint};
 pub use proposals::{ContactProposal, DealProposal};
 pub use reminders::{ClientActivity, Planned, ReminderRow};
