@@ -197,3 +197,77 @@ pub fn choose_clients(store: &kronika::store::Store, n: usize) -> Vec<Chosen> {
     }
     out
 }
+
+/// The options of the corpus benchmarks (`pipeline`, `imap`, `postgres`):
+/// `--messages N --clients N --seed S --out DIR --keep` and the flags each
+/// benchmark asks of [`Opts::flag`]. Without `--bench` (`cargo test
+/// --all-targets` runs benchmarks so) a smoke run: `smoke_messages`
+/// messages, 20 clients, in a temporary folder that is removed after.
+pub struct Opts {
+    pub messages: usize,
+    pub clients: usize,
+    pub seed: u64,
+    pub keep: bool,
+    pub out: std::path::PathBuf,
+    /// A quick run under `cargo test`; its folder is removed at the end.
+    pub smoke: bool,
+    flags: Vec<String>,
+}
+
+impl Opts {
+    /// Reads the process's arguments; `name` names the output folder
+    /// (`target/NAME`, or `NAME-smoke-PID` in the temporary folder).
+    pub fn parse(messages: usize, name: &str, smoke_messages: usize) -> Opts {
+        Opts::from_args(std::env::args().skip(1).collect(), messages, name, smoke_messages)
+    }
+
+    fn from_args(args: Vec<String>, messages: usize, name: &str, smoke_messages: usize) -> Opts {
+        let smoke = !args.iter().any(|a| a == "--bench");
+        let mut o = Opts {
+            messages: if smoke { smoke_messages } else { messages },
+            clients: if smoke { 20 } else { 400 },
+            seed: 42,
+            keep: false,
+            out: if smoke {
+                std::env::temp_dir().join(format!("kronika-{name}-smoke-{}", std::process::id()))
+            } else {
+                std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target").join(name)
+            },
+            smoke,
+            flags: Vec::new(),
+        };
+        let mut it = args.into_iter();
+        while let Some(arg) = it.next() {
+            let mut value = |what: &str| it.next().unwrap_or_else(|| panic!("{arg} needs {what}"));
+            match arg.as_str() {
+                "--messages" => o.messages = value("N").parse().expect("--messages N"),
+                "--clients" => o.clients = value("N").parse().expect("--clients N"),
+                "--seed" => o.seed = value("S").parse().expect("--seed S"),
+                "--out" => o.out = std::path::PathBuf::from(value("DIR")),
+                "--keep" => o.keep = true,
+                // cargo's --bench, and each benchmark's own flags.
+                _ => o.flags.push(arg),
+            }
+        }
+        o
+    }
+
+    /// Whether the flag `name` (`--tls`) was given.
+    pub fn flag(&self, name: &str) -> bool {
+        self.flags.iter().any(|f| f == name)
+    }
+}
+
+/// Nearest-rank percentile (`p` in 0..=1) of sorted samples.
+pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+/// Milliseconds, for the tables.
+pub fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}

@@ -47,62 +47,14 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail, ensure};
 
-use common::{Run, dir_bytes, have, load, machine, run, version};
+use common::{Opts, Run, dir_bytes, have, load, machine, run, version};
 use dovecot::Dovecot;
 
 /// The kronika config section's name; `kronika sync` prints `work: …`.
 const ACCOUNT: &str = "work";
 
-struct Opts {
-    messages: usize,
-    clients: usize,
-    seed: u64,
-    keep: bool,
-    out: PathBuf,
-    /// A quick run under `cargo test`; its folder is removed at the end.
-    smoke: bool,
-}
-
 fn opts() -> Opts {
-    let mut o = Opts {
-        messages: 100_000,
-        clients: 400,
-        seed: 42,
-        keep: false,
-        out: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench"),
-        smoke: false,
-    };
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if !args.iter().any(|a| a == "--bench") {
-        // `cargo test --all-targets` runs benches without --bench: a smoke
-        // run that proves the benchmark works, in seconds.
-        o.messages = 200;
-        o.clients = 20;
-        o.smoke = true;
-        o.out = std::env::temp_dir().join(format!("kronika-bench-imap-smoke-{}", std::process::id()));
-    }
-    let mut i = 0;
-    while i < args.len() {
-        let value = || args.get(i + 1).cloned().unwrap_or_default();
-        match args[i].as_str() {
-            "--messages" => o.messages = value().parse().expect("--messages N"),
-            "--clients" => o.clients = value().parse().expect("--clients N"),
-            "--seed" => o.seed = value().parse().expect("--seed S"),
-            "--out" => o.out = PathBuf::from(value()),
-            "--keep" => {
-                o.keep = true;
-                i += 1;
-                continue;
-            }
-            _ => {
-                // cargo passes --bench; ignore what we do not know.
-                i += 1;
-                continue;
-            }
-        }
-        i += 2;
-    }
-    o
+    Opts::parse(100_000, "bench", 200)
 }
 
 fn main() -> ExitCode {

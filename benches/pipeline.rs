@@ -13,86 +13,17 @@ mod common;
 #[allow(dead_code)]
 mod corpus;
 
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{dir_bytes, have, run};
+use common::{Opts, dir_bytes, have, ms, percentile, run};
 use kronika::config::Config;
 use kronika::index::{SearchIndex, SearchRequest, SortOrder};
 use kronika::model::ItemId;
 use kronika::store::Store;
 
-struct Opts {
-    messages: usize,
-    clients: usize,
-    seed: u64,
-    keep: bool,
-    out: PathBuf,
-    others: bool,
-    /// A quick run under `cargo test`; its folder is removed at the end.
-    smoke: bool,
-}
-
 fn opts() -> Opts {
-    let mut o = Opts {
-        messages: 100_000,
-        clients: 400,
-        seed: 42,
-        keep: false,
-        out: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench"),
-        others: true,
-        smoke: false,
-    };
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if !args.iter().any(|a| a == "--bench") {
-        // `cargo test --all-targets` runs benches without --bench: a smoke
-        // run that proves the benchmark works, in seconds.
-        o.messages = 300;
-        o.clients = 20;
-        o.others = false;
-        o.smoke = true;
-        o.out = std::env::temp_dir().join(format!("kronika-bench-smoke-{}", std::process::id()));
-    }
-    let mut i = 0;
-    while i < args.len() {
-        let value = || args.get(i + 1).cloned().unwrap_or_default();
-        match args[i].as_str() {
-            "--messages" => o.messages = value().parse().expect("--messages N"),
-            "--clients" => o.clients = value().parse().expect("--clients N"),
-            "--seed" => o.seed = value().parse().expect("--seed S"),
-            "--out" => o.out = PathBuf::from(value()),
-            "--keep" => {
-                o.keep = true;
-                i += 1;
-                continue;
-            }
-            "--no-others" => {
-                o.others = false;
-                i += 1;
-                continue;
-            }
-            _ => {
-                // cargo passes --bench; ignore what we do not know.
-                i += 1;
-                continue;
-            }
-        }
-        i += 2;
-    }
-    o
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[idx.min(sorted.len() - 1)]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
+    Opts::parse(100_000, "bench", 300)
 }
 
 fn main() {
@@ -209,7 +140,7 @@ fn main() {
     if o.smoke {
         let _ = std::fs::remove_dir_all(&o.out);
     }
-    if !o.others {
+    if o.smoke || o.flag("--no-others") {
         return;
     }
     // mu

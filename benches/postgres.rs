@@ -21,80 +21,13 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{dir_bytes, run};
+use common::{Opts, dir_bytes, ms, percentile, run};
 use kronika::config::Config;
 use kronika::index::{SearchIndex, SearchRequest, SortOrder};
 use kronika::model::{ClientId, ItemId};
 use kronika::store::Store;
 
 const PASSWORD_ENV: &str = "KRONIKA_BENCH_PG_PASSWORD";
-
-struct Opts {
-    messages: usize,
-    clients: usize,
-    seed: u64,
-    keep: bool,
-    out: PathBuf,
-    tls: bool,
-    takeover: bool,
-    smoke: bool,
-}
-
-fn opts() -> Opts {
-    let mut o = Opts {
-        messages: 20_000,
-        clients: 400,
-        seed: 42,
-        keep: false,
-        out: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-postgres"),
-        tls: false,
-        takeover: true,
-        smoke: false,
-    };
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if !args.iter().any(|a| a == "--bench") {
-        // Under `cargo test --all-targets`: a smoke run in seconds.
-        o.messages = 200;
-        o.clients = 20;
-        o.takeover = false;
-        o.smoke = true;
-        o.out = std::env::temp_dir().join(format!("kronika-bench-pg-smoke-{}", std::process::id()));
-    }
-    let mut i = 0;
-    while i < args.len() {
-        let value = || args.get(i + 1).cloned().unwrap_or_default();
-        match args[i].as_str() {
-            "--messages" => o.messages = value().parse().expect("--messages N"),
-            "--clients" => o.clients = value().parse().expect("--clients N"),
-            "--seed" => o.seed = value().parse().expect("--seed S"),
-            "--out" => o.out = PathBuf::from(value()),
-            flag => {
-                match flag {
-                    "--keep" => o.keep = true,
-                    "--tls" => o.tls = true,
-                    "--no-takeover" => o.takeover = false,
-                    _ => {}
-                }
-                i += 1;
-                continue;
-            }
-        }
-        i += 2;
-    }
-    o
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[idx.min(sorted.len() - 1)]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
 
 /// One backend's figures.
 struct Figures {
@@ -210,6 +143,10 @@ fn takeover(config_path: &Path) -> (Duration, Duration) {
     (took, ttl)
 }
 
+fn opts() -> Opts {
+    Opts::parse(20_000, "bench-postgres", 200)
+}
+
 fn main() {
     let o = opts();
     std::fs::create_dir_all(&o.out).expect("bench folder");
@@ -252,8 +189,12 @@ fn main() {
         shown.replace('\n', "")
     );
     let db = pg.database();
-    let tls = if o.tls { format!("ca_file = {:?}\n", pg.certificate().display().to_string()) } else { String::new() };
-    let sslmode = if o.tls { "require" } else { "disable" };
+    let tls = if o.flag("--tls") {
+        format!("ca_file = {:?}\n", pg.certificate().display().to_string())
+    } else {
+        String::new()
+    };
+    let sslmode = if o.flag("--tls") { "require" } else { "disable" };
     let section = format!(
         "[store]\nurl = \"postgres://kronika@127.0.0.1:{}/{}?sslmode={sslmode}\"\npassword_env = \"{PASSWORD_ENV}\"\n{tls}",
         pg.port, db.name
@@ -292,9 +233,9 @@ fn main() {
     println!(
         "({} queries × 2 orders × 5 runs; {cards} clients × 3 runs, spread over every size; TLS {})",
         corpus.queries.len(),
-        if o.tls { "on" } else { "off (sslmode=disable)" }
+        if o.flag("--tls") { "on" } else { "off (sslmode=disable)" }
     );
-    if o.takeover {
+    if !o.smoke && !o.flag("--no-takeover") {
         let (took, ttl) = takeover(&pg_config);
         println!(
             "takeover: node b holds the lease {:.1} s after node a died (lease {} s; target ≤ 30 s: {})",

@@ -65,7 +65,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Datelike, TimeZone, Utc};
-use common::Chosen;
+use common::{Chosen, ms, percentile};
 use kronika::app;
 use kronika::app::search::{SearchInput, search, search_in};
 use kronika::app::visibility::Viewer;
@@ -195,21 +195,8 @@ fn opts() -> Opts {
 // ---------------------------------------------------------------------------
 // Figures and the report
 
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
 fn mb(bytes: u64) -> f64 {
     bytes as f64 / 1e6
-}
-
-/// Nearest-rank percentile (p in 0..=1) of sorted samples.
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
 }
 
 /// p50, p99 and max of a set of latencies.

@@ -105,8 +105,7 @@ impl Store {
     /// a node whose lease ran out from writing: the node that took the
     /// lease over writes only after this transaction ends.
     pub fn holds(db: &Db, fence: &Fence) -> Result<bool> {
-        let sql =
-            format!("SELECT COUNT(*) FROM leases WHERE name = ?1 AND holder = ?2 AND expires_at > {}", clock(db));
+        let sql = format!("SELECT COUNT(*) FROM leases WHERE name = ?1 AND holder = ?2 AND expires_at > {}", clock(db));
         Ok(db.value::<i64>(&sql, args![fence.lease, fence.token])?.unwrap_or(0) > 0)
     }
 
