@@ -149,6 +149,14 @@ impl Indexer {
         from_scratch: bool,
         fresh: &HashSet<i64>,
     ) -> Result<(), IndexError> {
+        if mark < self.applied_sources && !from_scratch {
+            // The rows were numbered anew (PostgreSQL's migration 15 gave
+            // item_sources a rowid instead of the transaction ids it was
+            // followed by): follow the new numbers from here.
+            tracing::info!("the store's source rows were numbered anew; the index follows them from {mark}");
+            self.applied_sources = mark;
+            return Ok(());
+        }
         if mark <= self.applied_sources || from_scratch {
             self.applied_sources = self.applied_sources.max(mark);
             return Ok(());

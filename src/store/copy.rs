@@ -161,7 +161,12 @@ fn each_page(db: &Db, t: &Table, mut f: impl FnMut(&[Vec<Value>]) -> Result<()>)
     if t.key.is_empty() {
         // Tables without a key hang off items: paged by item id windows.
         let max: i64 = db.value(&format!("SELECT COALESCE(MAX(item_id), 0) FROM {table}"), args![])?.unwrap_or(0);
-        let sql = format!("SELECT {cols} FROM {table} WHERE item_id > ?1 AND item_id <= ?2");
+        // An item's participants and attachments are read in the order
+        // they were written, so they are copied in it: `rowid` is SQLite's
+        // own, and a column of those PostgreSQL tables since migration 15.
+        let order =
+            if ["item_participants", "item_attachments"].contains(&t.name.as_str()) { " ORDER BY rowid" } else { "" };
+        let sql = format!("SELECT {cols} FROM {table} WHERE item_id > ?1 AND item_id <= ?2{order}");
         let mut low = i64::MIN;
         while low < max {
             let high = if low == i64::MIN { ID_WINDOW.min(max) } else { low.saturating_add(ID_WINDOW) };

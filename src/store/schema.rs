@@ -497,4 +497,9 @@ CREATE TABLE files (
     created_at TEXT NOT NULL
 );
 "#,
+    // 15: on PostgreSQL, the tables read in the order they were written
+    // (item_sources for the visibility mark, item_participants and
+    // item_attachments for their order) get a `rowid` column of their own,
+    // which SQLite's tables have already: nothing to do here.
+    "SELECT 1;",
 ];

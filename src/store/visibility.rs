@@ -36,21 +36,6 @@ fn from_item(db: &Db) -> (&'static str, &'static str) {
     }
 }
 
-/// The number that orders the rows of `item_sources` as they were written
-/// (for [`Store::max_source_row`]), of the table named `s`.
-///
-/// SQLite: the rowid. PostgreSQL's table has no such column (the schema
-/// would need one: see the report of issue 19), so it reads the
-/// transaction that wrote the row (`xmin`, which grows with each write
-/// transaction; an update makes the row count as new again, which only
-/// re-reads an item). It counts 2^32 transactions before it wraps round.
-fn source_row(db: &Db) -> &'static str {
-    match db.dialect() {
-        Dialect::Sqlite => "s.rowid",
-        Dialect::Postgres => "CAST(CAST(s.xmin AS TEXT) AS BIGINT)",
-    }
-}
-
 impl Store {
     /// The sources an item counts as seen in (gone ones too: the mail came
     /// from that mailbox), without duplicates, sorted. A document from an
@@ -106,36 +91,20 @@ impl Store {
 
     /// The highest row of `item_sources` (rows only grow: a mail seen in
     /// one more mailbox adds one without changing the item's rev).
+    /// (`rowid`: SQLite's own; PostgreSQL's table has a column of that name,
+    /// migration 15. Rows are written under the writers' lock, so a row
+    /// committed after this answer has a higher number.)
     pub fn max_source_row(&self) -> Result<i64> {
-        let sql = match self.db.dialect() {
-            Dialect::Sqlite => "SELECT COALESCE(MAX(rowid), 0) FROM item_sources",
-            // Below the oldest writing transaction still running in this
-            // database: one that began earlier and commits later must not
-            // fall under the mark. (Transactions of other databases on the
-            // server cannot write these rows, so they hold nothing back.)
-            Dialect::Postgres => {
-                "SELECT LEAST(COALESCE(MAX(CAST(CAST(s.xmin AS TEXT) AS BIGINT)), 0),
-                              COALESCE((SELECT MIN(CAST(CAST(a.backend_xid AS TEXT) AS BIGINT)) - 1
-                                        FROM pg_stat_activity a
-                                        WHERE a.datname = current_database() AND a.backend_xid IS NOT NULL
-                                          AND a.pid <> pg_backend_pid()),
-                                       9223372036854775807))
-                 FROM item_sources s"
-            }
-        };
-        Ok(self.db.value(sql, args![])?.unwrap_or(0))
+        Ok(self.db.value("SELECT COALESCE(MAX(rowid), 0) FROM item_sources", args![])?.unwrap_or(0))
     }
 
     /// Items seen in a source after row `after` (up to `last`), and the
     /// documents taken from their attachments: their visibility may have
     /// grown. Live items only.
     pub fn items_with_new_sources(&self, after: i64, last: i64) -> Result<Vec<i64>> {
-        let row = source_row(&self.db);
         let ids: Vec<i64> = self.db.query(
-            &format!(
-                "SELECT DISTINCT s.item_id FROM item_sources s JOIN items i ON i.id = s.item_id
-                 WHERE {row} > ?1 AND {row} <= ?2 AND i.deleted_at IS NULL"
-            ),
+            "SELECT DISTINCT s.item_id FROM item_sources s JOIN items i ON i.id = s.item_id
+             WHERE s.rowid > ?1 AND s.rowid <= ?2 AND i.deleted_at IS NULL",
             args![after, last],
             |r| r.get(0),
         )?;

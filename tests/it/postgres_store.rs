@@ -149,10 +149,15 @@ fn the_postgresql_schema_is_the_sqlite_schema_and_migrates_once() {
             "SELECT table_name, column_name FROM information_schema.columns
              WHERE table_schema = current_schema() AND table_name <> 'schema_version'",
             args![],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| Ok((r.get::<String>(0)?, r.get::<String>(1)?)),
         )
         .unwrap()
         .into_iter()
+        // SQLite's rowid, which its pragmas do not list, is a column of
+        // PostgreSQL's tables read in the order they were written.
+        .filter(|(table, column)| {
+            !(column == "rowid" && ["item_sources", "item_participants", "item_attachments"].contains(&table.as_str()))
+        })
         .collect();
     let lite = sqlite_columns(&sqlite);
     assert_eq!(
