@@ -67,6 +67,11 @@ pub struct Erasure {
 /// What replaces an erased address or name in shared text.
 pub const ERASED: &str = "[erased]";
 
+/// The tables an erasure deletes from or rewrites, vacuumed after it on
+/// PostgreSQL (outside the transaction, as VACUUM must be).
+const ERASED_TABLES_VACUUM: &str = "VACUUM items, item_participants, item_references, item_attachments, item_links, \
+                                    thread_ids, contacts, contact_emails, contact_proposals, files";
+
 impl Store {
     /// Everything kronika holds that involves `address` (normalised).
     pub fn person_footprint(&mut self, address: &str) -> Result<Footprint> {
@@ -255,6 +260,10 @@ impl Store {
                 args![h, ts],
             )?;
         }
+        // On PostgreSQL the kept files are in the store too, for every node.
+        for hash in footprint.originals.iter().chain(&footprint.document_files) {
+            tx.execute("DELETE FROM files WHERE hash = ?1", args![hash])?;
+        }
         // `by` is a keyword in PostgreSQL: quoted (SQLite reads it so too).
         let id = tx
             .value::<i64>(
@@ -264,10 +273,21 @@ impl Store {
             )?
             .ok_or_else(|| StoreError::Invalid("cannot record the erasure: the insert returned no id".into()))?;
         tx.commit()?;
-        if let Some(conn) = self.db.as_sqlite() {
-            conn.pragma_update(None, "secure_delete", "OFF")?;
-            // The old pages leave the log too.
-            let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        match self.db.as_sqlite() {
+            Some(conn) => {
+                conn.pragma_update(None, "secure_delete", "OFF")?;
+                // The old pages leave the log too.
+                let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+            }
+            // The old row versions stay in PostgreSQL's tables until a
+            // VACUUM removes them: now, not whenever autovacuum comes.
+            None => {
+                if let Err(e) = self.db.batch(ERASED_TABLES_VACUUM) {
+                    tracing::warn!(
+                        "cannot vacuum the tables the erasure touched ({e}); the old rows go at the next autovacuum"
+                    );
+                }
+            }
         }
         self.directory = None;
         Ok(Erasure {
@@ -301,7 +321,13 @@ impl Store {
                             .db
                             .value::<i64>("SELECT 1 FROM item_attachments WHERE content_hash = ?1 LIMIT 1", args![h])?
                             .is_some());
-                if !used && std::fs::remove_file(super::items::document_path(&dir, h)).is_ok() {
+                if used {
+                    continue;
+                }
+                // On PostgreSQL the prepare thread shared it before the store
+                // refused its item: it leaves the store too.
+                self.unshare_file(h)?;
+                if std::fs::remove_file(super::items::document_path(&dir, h)).is_ok() {
                     n += 1;
                 }
             }

@@ -190,3 +190,54 @@ fn a_running_daemon_refuses_the_erased_person_at_once() {
     assert!(clean);
     assert!(env.json(&["search", "žaluzie"]).as_array().unwrap().is_empty());
 }
+
+/// On PostgreSQL the kept files are in the store (`files`), for every
+/// node: an erasure deletes the person's there too, and mail the blocklist
+/// refuses leaves none there (the prepare thread shares a batch's files
+/// before the store refuses an item).
+#[test]
+fn on_postgresql_no_file_of_an_erased_or_blocked_person_stays_in_the_store() {
+    let target = crate::common::stores::postgres_target();
+    let store_section = format!(
+        "\n[store]\nurl = \"{}\"\npassword_cmd = \"printf %s {}\"\nca_file = \"{}\"\n",
+        target.url.replace(&format!("kronika:{}@", crate::common::postgres::PASSWORD), "kronika@"),
+        crate::common::postgres::PASSWORD,
+        target.ca_file.as_ref().unwrap().display()
+    );
+    let env = Env::with_config(&format!(
+        "{}{store_section}",
+        CONFIG.replace(
+            "own_domains = [\"modrykamen.cz\"]",
+            "own_domains = [\"modrykamen.cz\"]\nblocklist = [\"mama.svobodova@gmail.com\"]",
+        )
+    ));
+    copy_dir(&fixtures().join("maildir"), &env.path().join("maildir"));
+    env.ok(&["client", "import", fixtures().join("clients.csv").to_str().unwrap()]);
+    let out = env.ok(&["sync"]);
+    assert!(!out.contains(" 0 blocked"), "the private mail is refused: {out}");
+    let store = crate::common::stores::open(&target, kronika::matcher::Policy::default());
+    let shared = || -> Vec<(String, Vec<u8>)> {
+        store.db().query("SELECT hash, bytes FROM files", kronika::args![], |r| Ok((r.get(0)?, r.get(1)?))).unwrap()
+    };
+    assert!(shared().len() >= 10, "the originals and documents are in the store: {}", shared().len());
+    for (hash, bytes) in shared() {
+        assert!(!names(&bytes, "mama.svobodova@gmail.com"), "{hash} in the store keeps blocked mail");
+    }
+    assert!(shared().iter().any(|(_, b)| names(b, LUCIE)));
+
+    env.ok(&["person", "forget", LUCIE, "--yes"]);
+    for (hash, bytes) in shared() {
+        if names(&bytes, LUCIE) {
+            // Only a business document shared with others, its text redacted.
+            let doc: i64 = store
+                .db()
+                .value(
+                    "SELECT COUNT(*) FROM items WHERE kind = 'document' AND deleted_at IS NULL AND content_hash = ?1",
+                    kronika::args![hash],
+                )
+                .unwrap()
+                .unwrap_or(0);
+            assert_eq!(doc, 1, "{hash} in the store still names her");
+        }
+    }
+}
