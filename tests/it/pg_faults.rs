@@ -109,7 +109,7 @@ fn postgresql_restarted_while_two_daemons_ingest() {
     let store = open(&target, &cluster);
     let logs = dirs.path();
     let log_of = |name: &str| std::fs::read_to_string(logs.join(format!("{name}.log"))).unwrap_or_default();
-    let mut daemons = [crate::common::daemon(&a, &logs.join("a.log")), crate::common::daemon(&b, &logs.join("b.log"))];
+    let mut daemons = [a.spawn_logged(&["run"], &logs.join("a.log")), b.spawn_logged(&["run"], &logs.join("b.log"))];
 
     // Mail keeps arriving in both mailboxes, before, during and after the outage.
     let stop = AtomicBool::new(false);
@@ -230,7 +230,7 @@ fn an_imap_first_sync_killed_on_one_node_is_finished_by_the_other() {
     let logs = tempfile::tempdir().unwrap();
     let log_of = |name: &str| std::fs::read_to_string(logs.path().join(format!("{name}.log"))).unwrap_or_default();
     let mut daemons =
-        [crate::common::daemon(&a, &logs.path().join("a.log")), crate::common::daemon(&b, &logs.path().join("b.log"))];
+        [a.spawn_logged(&["run"], &logs.path().join("a.log")), b.spawn_logged(&["run"], &logs.path().join("b.log"))];
 
     // Kill the node that syncs once some batches are stored.
     let started = wait_until(Duration::from_secs(60), || count(stored) > 0);

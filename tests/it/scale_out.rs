@@ -51,7 +51,7 @@ fn two_daemons_and_a_web_server_share_one_postgresql() {
     let count = |sql: &str| store.db().value::<i64>(sql, args![]).unwrap().unwrap_or(0);
 
     let logs = shared.path();
-    let mut daemons = [crate::common::daemon(&a, &logs.join("a.log")), crate::common::daemon(&b, &logs.join("b.log"))];
+    let mut daemons = [a.spawn_logged(&["run"], &logs.join("a.log")), b.spawn_logged(&["run"], &logs.join("b.log"))];
     let log_of = |name: &str| std::fs::read_to_string(logs.join(format!("{name}.log"))).unwrap_or_default();
     // The mailbox is stored when its count stops growing (the example has 20 messages).
     let mailbox = "SELECT COUNT(*) FROM item_sources WHERE source LIKE 'maildir:%' AND gone_at IS NULL";

@@ -175,22 +175,6 @@ impl Drop for Running {
     }
 }
 
-/// Copies a folder tree (a fixture Maildir into a test's folder).
-/// `kronika run` in `env`, logging at info into `log`.
-pub fn daemon(env: &Env, log: &Path) -> std::process::Child {
-    std::process::Command::new(assert_cmd::cargo::cargo_bin("kronika"))
-        .current_dir(env.path())
-        .env_remove("KRONIKA_CONFIG")
-        .env("RUST_LOG", "info")
-        .arg("--config")
-        .arg(env.config_path())
-        .arg("run")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::fs::File::create(log).unwrap())
-        .spawn()
-        .unwrap()
-}
-
 /// Every file under `dir`: path relative to it → bytes (empty when `dir` is missing).
 pub fn files(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
     let mut out = std::collections::BTreeMap::new();
@@ -208,6 +192,7 @@ pub fn files(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
     out
 }
 
+/// Copies a folder tree (a fixture Maildir into a test's folder).
 pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap() {
