@@ -177,20 +177,15 @@ fn card_of(store: &Store, config: &Config, c: Client, figures: Figures, viewer: 
     let counts = store.client_item_counts(c.id)?;
     let total = counts.values().sum();
     let now = Utc::now();
-    let upcoming = store
-        .events_between(now, now + Duration::days(90), Some(c.id))?
-        .into_iter()
-        .take(10)
-        .map(|i| entry_for(store, viewer, i))
-        .collect::<Result<_>>()?;
-    let past_events =
-        store.client_past_events(c.id, 10)?.into_iter().map(|i| entry_for(store, viewer, i)).collect::<Result<_>>()?;
+    let soon: Vec<ItemId> =
+        store.events_between(now, now + Duration::days(90), Some(c.id))?.into_iter().take(10).collect();
+    let upcoming = entries_for(store, viewer, &soon)?;
+    let past_events = entries_for(store, viewer, &store.client_past_events(c.id, 10)?)?;
     let far = now + Duration::days(36_500);
     let documents = store
-        .client_items_of_kind(c.id, crate::model::ItemKind::Document, far, 200)?
+        .items_in_order(&store.client_items_of_kind(c.id, crate::model::ItemKind::Document, far, 200)?)?
         .into_iter()
-        .map(|i| {
-            let mut r = store.item(i)?;
+        .map(|mut r| {
             let access = viewer.redact_item_in(store, &mut r)?;
             Ok(DocumentEntry {
                 item_id: r.id,
@@ -221,7 +216,7 @@ fn card_of(store: &Store, config: &Config, c: Client, figures: Figures, viewer: 
 /// A client's history for `kronika history`: the newest `limit` items, or
 /// the deleted ones.
 pub fn history(store: &Store, id: ClientId, limit: usize, deleted: bool) -> Result<Vec<ItemRow>> {
-    store.client_item_ids(id, limit, deleted)?.into_iter().map(|i| store.item(i)).collect()
+    store.items_in_order(&store.client_item_ids(id, limit, deleted)?)
 }
 
 /// One page of a client's timeline: items older than `before` and the
@@ -246,7 +241,7 @@ pub fn timeline_filtered(
     let with_deals = filter.contact.is_none() && (filter.kind.is_none() || deals_only);
     let ids = if deals_only { Vec::new() } else { store.client_timeline_filtered(id, filter, before, limit + 1)? };
     let more = ids.len() > limit;
-    let rows: Vec<ItemRow> = ids.into_iter().take(limit).map(|i| store.item(i)).collect::<Result<_>>()?;
+    let rows: Vec<ItemRow> = store.items_in_order(ids.get(..limit).unwrap_or(&ids))?;
     let upper = match before {
         Some(b) if !deals_only => Some(store.item(b)?.date),
         _ => None,
@@ -273,10 +268,14 @@ pub fn timeline_filtered(
 /// A client's items stored after item `after` (what arrived since a card
 /// was drawn), newest first, at most 50; and the newest id now.
 pub fn items_after(store: &Store, id: ClientId, after: i64, viewer: &Viewer) -> Result<(Vec<TimelineEntry>, i64)> {
-    let rows: Vec<ItemRow> =
-        store.client_items_after(id, after, 50)?.into_iter().map(|i| store.item(i)).collect::<Result<_>>()?;
+    let rows: Vec<ItemRow> = store.items_in_order(&store.client_items_after(id, after, 50)?)?;
     let newest = rows.iter().map(|r| r.id).max().unwrap_or(after).max(after);
     Ok((rows.iter().map(|r| redacted_entry(store, viewer, r)).collect::<Result<_>>()?, newest))
+}
+
+/// Timeline lines for items `ids`, in that order, as `viewer` may see them.
+fn entries_for(store: &Store, viewer: &Viewer, ids: &[ItemId]) -> Result<Vec<TimelineEntry>> {
+    store.items_in_order(ids)?.iter().map(|r| redacted_entry(store, viewer, r)).collect()
 }
 
 /// A timeline line for item `id` as `viewer` may see it.

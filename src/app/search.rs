@@ -281,23 +281,34 @@ pub fn search_in(
     req.limit = limit.saturating_add(1);
     let mut rows: std::collections::HashMap<i64, (ItemRow, Access)> = std::collections::HashMap::new();
     let mut failed: Option<StoreError> = None;
-    let (found, total) = index.search_counted(&req, |id| match store.item(ItemId(id)) {
-        Ok(mut row) => match viewer.redact_item_in(store, &mut row) {
-            Ok(access) => {
-                let body = row.body.clone();
-                rows.insert(id, (row, access));
-                body
-            }
+    let (found, total) = index.search_counted(&req, |ids| {
+        let ids: Vec<ItemId> = ids.iter().map(|id| ItemId(*id)).collect();
+        // The hits' rows in one read; an item gone meanwhile is left out.
+        let mut read = match store.items(&ids) {
+            Ok(read) => read,
             Err(e) => {
                 failed.get_or_insert(e);
-                String::new()
+                return Vec::new();
             }
-        },
-        Err(StoreError::NotFound { .. }) => String::new(),
-        Err(e) => {
-            failed.get_or_insert(e);
-            String::new()
+        };
+        let mut bodies = Vec::with_capacity(ids.len());
+        for id in ids {
+            let Some(mut row) = read.remove(&id.0) else {
+                bodies.push(String::new());
+                continue;
+            };
+            match viewer.redact_item_in(store, &mut row) {
+                Ok(access) => {
+                    bodies.push(row.body.clone());
+                    rows.insert(id.0, (row, access));
+                }
+                Err(e) => {
+                    failed.get_or_insert(e);
+                    bodies.push(String::new());
+                }
+            }
         }
+        bodies
     })?;
     if let Some(e) = failed {
         return Err(e.into());

@@ -393,7 +393,9 @@ mod tests {
         let early = format!("Tepelné čerpadlo dorazí ve středu. {filler}");
         put(&mut store, &[note(1, &deep), note(2, &early)]);
         index_round(&store, &index);
-        let bodies = |id: i64| if id == 1 { deep.clone() } else { early.clone() };
+        let bodies = |ids: &[i64]| -> Vec<String> {
+            ids.iter().map(|id| if *id == 1 { deep.clone() } else { early.clone() }).collect()
+        };
         let req = |q: &str| crate::index::SearchRequest {
             query: q.into(),
             limit: 10,

@@ -166,15 +166,18 @@ impl SearchIndex {
 
     /// Runs a search. `body_of` gives the text of an item for its snippet:
     /// for an item the viewer may not read whole it must give nothing.
-    pub fn search(&self, req: &SearchRequest, body_of: impl FnMut(i64) -> String) -> Result<Vec<Hit>, IndexError> {
-        self.search_counted(req, body_of).map(|(hits, _)| hits)
+    pub fn search(&self, req: &SearchRequest, mut body_of: impl FnMut(i64) -> String) -> Result<Vec<Hit>, IndexError> {
+        self.search_counted(req, |ids| ids.iter().map(|id| body_of(*id)).collect()).map(|(hits, _)| hits)
     }
 
-    /// [`SearchIndex::search`], and how many items match in all.
+    /// [`SearchIndex::search`], and how many items match in all. `bodies`
+    /// gives the texts of all the hits at once, in the order of the ids it
+    /// is given (one read of the store for a page, not one per hit: a
+    /// round trip each on PostgreSQL); a missing one counts as empty.
     pub fn search_counted(
         &self,
         req: &SearchRequest,
-        mut body_of: impl FnMut(i64) -> String,
+        bodies: impl FnOnce(&[i64]) -> Vec<String>,
     ) -> Result<(Vec<Hit>, usize), IndexError> {
         let f = self.fields();
         let text_query = self.parse(&req.query)?;
@@ -298,9 +301,15 @@ impl SearchIndex {
             None => Vec::new(),
         };
         let mut hits = Vec::with_capacity(found.len());
-        for (score, addr) in found {
-            let id = doc_id(&searcher, addr).map_err(tantivy_err)?;
-            let body = body_of(id);
+        let found: Vec<(f32, i64)> = found
+            .into_iter()
+            .map(|(score, addr)| doc_id(&searcher, addr).map(|id| (score, id)))
+            .collect::<Result<_, _>>()
+            .map_err(tantivy_err)?;
+        let ids: Vec<i64> = found.iter().map(|(_, id)| *id).collect();
+        let mut texts = bodies(&ids).into_iter();
+        for (score, id) in found {
+            let body = texts.next().unwrap_or_default();
             // The generator analyses all the text it is given (stemming it
             // too): the beginning of a long body first, the rest only when
             // no match is there (a quarter of a search's time went to

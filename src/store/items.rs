@@ -392,70 +392,7 @@ impl Store {
 
     /// One item, whole.
     pub fn item(&self, id: ItemId) -> Result<ItemRow> {
-        let mut row = self
-            .db
-            .query_row(
-                "SELECT id, kind, date, date_source, direction, subject, body, message_id, thread_id, content_hash, size, extra, deleted_at, rev
-                 FROM items WHERE id = ?1",
-                args![id.0],
-                |r| {
-                    let date: String = r.get(2)?;
-                    let extra: String = r.get(11)?;
-                    Ok(ItemRow {
-                        id: r.get(0)?,
-                        kind: r.get(1)?,
-                        date: parse_time(&date),
-                        date_source: r.get(3)?,
-                        direction: r.get(4)?,
-                        subject: r.get(5)?,
-                        body: r.get(6)?,
-                        message_id: r.get(7)?,
-                        thread_id: r.get(8)?,
-                        content_hash: r.get(9)?,
-                        size: r.get(10)?,
-                        extra: serde_json::from_str(&extra).unwrap_or_default(),
-                        deleted_at: r.get(12)?,
-                        rev: r.get(13)?,
-                        participants: Vec::new(),
-                        attachments: Vec::new(),
-                        links: Vec::new(),
-                        sources: Vec::new(),
-                    })
-                },
-            )?
-            .ok_or_else(|| StoreError::NotFound { what: "item", query: id.to_string() })?;
-        row.participants = load_participants(&self.db, id)?;
-        row.links = self.item_links(id)?;
-        let attachments = match self.db.dialect() {
-            Dialect::Sqlite => {
-                "SELECT name, mime, size, content_hash FROM item_attachments WHERE item_id = ?1 ORDER BY rowid"
-            }
-            Dialect::Postgres => {
-                "SELECT name, mime, size, content_hash FROM item_attachments WHERE item_id = ?1 ORDER BY ctid"
-            }
-        };
-        row.attachments = self.db.query(attachments, args![id.0], |r| {
-            Ok(Attachment {
-                name: r.get(0)?,
-                mime: r.get(1)?,
-                size: u64::try_from(r.get::<i64>(2)?).unwrap_or_default(),
-                content_hash: r.get(3)?,
-            })
-        })?;
-        row.sources = self.db.query(
-            "SELECT source, key, gone_at FROM item_sources WHERE item_id = ?1 ORDER BY source, key",
-            args![id.0],
-            |r| {
-                let gone: Option<String> = r.get(2)?;
-                Ok(format!(
-                    "{} {}{}",
-                    r.get::<String>(0)?,
-                    r.get::<String>(1)?,
-                    if gone.is_some() { " (gone)" } else { "" }
-                ))
-            },
-        )?;
-        Ok(row)
+        self.items(&[id])?.remove(&id.0).ok_or_else(|| StoreError::NotFound { what: "item", query: id.to_string() })
     }
 
     /// The links of an item, with client and contact names.
@@ -607,14 +544,10 @@ fn size_of(n: u64) -> Result<i64> {
     i64::try_from(n).map_err(|_| StoreError::Invalid(format!("cannot store a size of {n} bytes")))
 }
 
-/// An item's participants in the order they were stored. PostgreSQL's
-/// table has no column that keeps it: its physical order (`ctid`) is the
-/// order of insertion for rows written together and never updated.
+/// An item's participants in the order they were stored (`rowid`:
+/// SQLite's, and a column of PostgreSQL's table since migration 15).
 fn load_participants(db: &Db, id: ItemId) -> Result<Vec<Participant>> {
-    let sql = match db.dialect() {
-        Dialect::Sqlite => "SELECT role, name, address FROM item_participants WHERE item_id = ?1 ORDER BY rowid",
-        Dialect::Postgres => "SELECT role, name, address FROM item_participants WHERE item_id = ?1 ORDER BY ctid",
-    };
+    let sql = "SELECT role, name, address FROM item_participants WHERE item_id = ?1 ORDER BY rowid";
     Ok(db.query(sql, args![id.0], |r| {
         let role: String = r.get(0)?;
         Ok(Participant { role: role.parse().unwrap_or(Role::Mentioned), name: r.get(1)?, address: r.get(2)? })

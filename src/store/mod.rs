@@ -4,6 +4,7 @@
 //! foreign keys on; migrations in [`schema`] run at open.
 
 mod auto;
+mod bulk;
 mod clients;
 pub mod copy;
 pub mod db;

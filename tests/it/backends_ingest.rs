@@ -240,6 +240,17 @@ fn items_read_back_whole_and_are_recognised_by_key_message_id_and_content() {
             "{backend:?}"
         );
         assert_eq!(s.item_counts().unwrap()["email"], 1, "{backend:?}");
+
+        // Read in bulk: the same rows as one by one (participants and
+        // attachments in their order); an unknown id is left out.
+        let many = s.items(&[id, doc_id, ItemId(4242)]).unwrap();
+        assert_eq!(many.len(), 2, "{backend:?}");
+        for i in [id, doc_id] {
+            assert_eq!(format!("{:?}", many[&i.0]), format!("{:?}", s.item(i).unwrap()), "{backend:?}");
+        }
+        assert!(matches!(s.items_in_order(&[doc_id, ItemId(4242)]), Err(StoreError::NotFound { .. })));
+        let ordered: Vec<i64> = s.items_in_order(&[doc_id, id]).unwrap().iter().map(|r| r.id).collect();
+        assert_eq!(ordered, [doc_id.0, id.0], "{backend:?}");
     });
 }
 
