@@ -192,10 +192,13 @@ impl Brief {
         now: DateTime<Utc>,
         redact: &mut dyn FnMut(&Store, &mut ItemRow) -> Result<(), crate::store::StoreError>,
     ) -> Result<Brief, crate::store::StoreError> {
-        let mut read = |i: ItemId| -> Result<ItemRow, crate::store::StoreError> {
-            let mut row = store.item(i)?;
-            redact(store, &mut row)?;
-            Ok(row)
+        // Each list in one read of the store (a round trip a statement on PostgreSQL).
+        let mut read = |ids: &[ItemId]| -> Result<Vec<ItemRow>, crate::store::StoreError> {
+            let mut rows = store.items_in_order(ids)?;
+            for row in &mut rows {
+                redact(store, row)?;
+            }
+            Ok(rows)
         };
         let c = store.client(id)?;
         let last_seen = store.contact_last_contact(id, now)?;
@@ -212,33 +215,21 @@ impl Brief {
             .collect();
         let mut last = BTreeMap::new();
         for kind in [ItemKind::Email, ItemKind::Call, ItemKind::Meeting, ItemKind::Document] {
-            let rows: Vec<ItemSummary> = store
-                .client_items_of_kind(id, kind, now, 3)?
-                .into_iter()
-                .map(|i| read(i).map(|r| ItemSummary::of(&r)))
-                .collect::<Result<_, _>>()?;
+            let rows: Vec<ItemSummary> =
+                read(&store.client_items_of_kind(id, kind, now, 3)?)?.iter().map(ItemSummary::of).collect();
             last.insert(kind.as_str().to_string(), rows);
         }
-        let open_threads: Vec<ItemSummary> = store
-            .waiting_threads(Some(id), Some(5))?
-            .into_iter()
-            .rev()
-            .map(|w| {
-                read(ItemId(w.item_id))
-                    .map(|r| ItemSummary { waiting_days: Some((now - r.date).num_days()), ..ItemSummary::of(&r) })
-            })
-            .collect::<Result<_, _>>()?;
-        let past_events: Vec<Occurrence> = store
-            .client_items_of_kind(id, ItemKind::Event, now, 3)?
-            .into_iter()
-            .map(|i| read(i).map(|r| Occurrence::of(&r)))
-            .collect::<Result<_, _>>()?;
-        let upcoming_events: Vec<Occurrence> = store
-            .events_between(now, now + Duration::days(90), Some(id))?
-            .into_iter()
-            .take(5)
-            .map(|i| read(i).map(|r| Occurrence::of(&r)))
-            .collect::<Result<_, _>>()?;
+        let waiting: Vec<ItemId> =
+            store.waiting_threads(Some(id), Some(5))?.iter().rev().map(|w| ItemId(w.item_id)).collect();
+        let open_threads: Vec<ItemSummary> = read(&waiting)?
+            .iter()
+            .map(|r| ItemSummary { waiting_days: Some((now - r.date).num_days()), ..ItemSummary::of(r) })
+            .collect();
+        let past_events: Vec<Occurrence> =
+            read(&store.client_items_of_kind(id, ItemKind::Event, now, 3)?)?.iter().map(Occurrence::of).collect();
+        let soon: Vec<ItemId> =
+            store.events_between(now, now + Duration::days(90), Some(id))?.into_iter().take(5).collect();
+        let upcoming_events: Vec<Occurrence> = read(&soon)?.iter().map(Occurrence::of).collect();
         let items = store.client_item_counts(id)?;
         let total = items.values().sum::<i64>();
         let deals = client_figures_of(store, cfg, &c)?;

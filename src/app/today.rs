@@ -242,8 +242,7 @@ pub fn today(store: &Store, config: &Config, viewer: &Viewer, now: DateTime<Utc>
     // An event that began before today and is still under way belongs to today too.
     let mut today = Vec::new();
     let mut week = Vec::new();
-    for id in store.events_between(start - Duration::days(7), end, None)? {
-        let mut row = store.item(id)?;
+    for mut row in store.items_in_order(&store.events_between(start - Duration::days(7), end, None)?)? {
         viewer.redact_item_in(store, &mut row)?;
         let m = Meeting::of(&row, now);
         if m.start >= split {
