@@ -151,3 +151,72 @@ fn two_daemons_and_a_web_server_share_one_postgresql() {
         let _ = crate::common::terminate(d);
     }
 }
+
+/// Two firms on one PostgreSQL database, each in its own schema, each
+/// with a daemon whose mailbox has the same name: both run at once (each
+/// firm's leases are its own), and neither firm's CLI or web sees a row of
+/// the other.
+#[test]
+fn two_firms_on_one_server_never_see_each_other() {
+    let cluster = postgres::cluster();
+    let database = cluster.database();
+    let url = database.url.replace(&format!("kronika:{PASSWORD}@"), "kronika@");
+    let cert = cluster.certificate();
+    let dirs = tempfile::tempdir().unwrap();
+    let (box_a, box_b) = (dirs.path().join("a"), dirs.path().join("b"));
+    copy_dir(&fixtures().join("maildir"), &box_a);
+    for sub in ["cur", "new", "tmp"] {
+        std::fs::create_dir_all(box_b.join(sub)).unwrap();
+    }
+    std::fs::write(
+        box_b.join("new/1796600003.M3P3Q3.firmab"),
+        mail(3, "Marta Nová <marta@novyklient.cz>", "Poptávka tepelného čerpadla"),
+    )
+    .unwrap();
+    let firm = |schema: &str, maildir: &Path| {
+        let sources = format!("[[maildir]]\nname = \"mail\"\npath = \"{}\"", maildir.display());
+        crate::common::stores::firm_env("praha-1", &url, &cert, Some(schema), &sources)
+    };
+    let (a, b) = (firm("firma_a", &box_a), firm("firma_b", &box_b));
+    a.ok(&["client", "import", fixtures().join("clients.csv").to_str().unwrap()]);
+    b.ok(&["client", "add", "Nový Klient s.r.o.", "--domain", "novyklient.cz"]);
+    b.cmd(&["user", "add", "marta", "--email", "marta@firma-b.cz", "--password-stdin"])
+        .write_stdin("heslo-firmy-b\n")
+        .assert()
+        .success();
+    let logs = dirs.path();
+    let mut daemons = [a.spawn_logged(&["run"], &logs.join("a.log")), b.spawn_logged(&["run"], &logs.join("b.log"))];
+    let items = |env: &Env| env.json(&["stats"])["items"].as_i64().unwrap_or(0);
+    let stored = wait_until(Duration::from_secs(60), || items(&a) >= 15 && items(&b) == 1);
+    let log_of = |name: &str| std::fs::read_to_string(logs.join(format!("{name}.log"))).unwrap_or_default();
+    assert!(stored, "{} and {} items\n{}\n{}", items(&a), items(&b), log_of("a"), log_of("b"));
+    // Both firms' "mail" ran at once, each under its own lease.
+    assert_eq!(a.json(&["status"])["sources"][0]["node"], "praha-1");
+    assert_eq!(b.json(&["status"])["sources"][0]["node"], "praha-1");
+
+    // The CLI of firm b: its own client and mail, nothing of firm a.
+    let found = wait_until(Duration::from_secs(15), || !b.json(&["search", "čerpadla"]).as_array().unwrap().is_empty());
+    assert!(found, "firm b does not find its own mail");
+    assert!(b.json(&["search", "faktura"]).as_array().unwrap().is_empty(), "firm b finds firm a's mail");
+    let clients = b.ok(&["client", "list"]);
+    assert!(clients.contains("Nový Klient") && !clients.contains("Acme"), "{clients}");
+    assert!(!b.cmd(&["history", "acme"]).assert().get_output().status.success(), "firm b knows firm a's client");
+    assert!(!a.json(&["search", "faktura"]).as_array().unwrap().is_empty(), "firm a finds its own mail");
+    assert!(a.json(&["search", "čerpadla"]).as_array().unwrap().is_empty(), "firm a finds firm b's mail");
+
+    // The web of firm b: the same.
+    let server = Server::start(&b);
+    let mut browser = Browser::new();
+    browser.sign_in(&server, "marta", "heslo-firmy-b");
+    let page = browser.get(&server.url("/clients"));
+    assert!(page.body.contains("Nový Klient") && !page.body.contains("Acme"), "{}", page.body);
+    let own = browser.get(&server.url("/search?q=%C4%8Derpadla"));
+    assert!(own.body.contains("Poptávka tepelného čerpadla"), "firm b's web does not find its own mail");
+    let other = browser.get(&server.url("/search?q=faktura"));
+    assert_eq!(other.status, 200);
+    assert!(!other.body.contains("<mark>") && !other.body.contains("Acme"), "firm b's web shows firm a's mail");
+    drop(server);
+    for d in daemons.iter_mut() {
+        let _ = crate::common::terminate(d);
+    }
+}

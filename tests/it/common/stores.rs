@@ -49,6 +49,18 @@ pub fn each(policy: Policy, mut test: impl FnMut(Backend, Store)) {
 /// `password_cmd`, the server's certificate trusted), with a lease of 4 s
 /// and `sources` (TOML sections).
 pub fn node_env(name: &str, url: &str, cert: &std::path::Path, sources: &str) -> crate::common::Env {
+    firm_env(name, url, cert, None, sources)
+}
+
+/// [`node_env`] of the firm kept in PostgreSQL schema `schema`.
+pub fn firm_env(
+    name: &str,
+    url: &str,
+    cert: &std::path::Path,
+    schema: Option<&str>,
+    sources: &str,
+) -> crate::common::Env {
+    let schema = schema.map(|s| format!("schema = \"{s}\"")).unwrap_or_default();
     crate::common::Env::with_config(&format!(
         r#"
 data_dir = "data"
@@ -63,6 +75,7 @@ lease = "4s"
 url = "{url}"
 password_cmd = "printf %s {password}"
 ca_file = "{cert}"
+{schema}
 
 {sources}
 "#,
