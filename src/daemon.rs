@@ -127,7 +127,8 @@ impl Supervisor {
             let stop = Shutdown::new();
             let source = (spec.make)();
             let ctx = SyncContext {
-                pipeline: self.pipeline.clone(),
+                // What the source stores, it stores only while this node holds its lease.
+                pipeline: self.pipeline.fenced(self.leases.fence(&spec.name)),
                 progress: indicatif::ProgressBar::hidden(),
                 shutdown: stop.clone(),
             };

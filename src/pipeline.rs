@@ -11,7 +11,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -20,7 +20,7 @@ use tokio::sync::oneshot;
 use crate::index::{IndexError, Indexer, SearchIndex};
 use crate::matcher::Policy;
 use crate::model::ItemKind;
-use crate::store::{FileKind, IngestOutcome, KnownDates, NewItem, SourceKey, Store, StoreError};
+use crate::store::{Fence, FileKind, IngestOutcome, KnownDates, NewItem, SourceKey, Store, StoreError};
 
 /// What a source hands over in one go: items with their source keys,
 /// keys the source no longer holds, and the cursor that covers them. All
@@ -152,7 +152,8 @@ impl PipelineError {
 type Answer<T> = oneshot::Sender<Result<T, PipelineError>>;
 
 enum Msg {
-    Ingest(Batch, Answer<Counts>),
+    /// A batch, and the lease it is written under (see [`PipelineHandle::fenced`]).
+    Ingest(Batch, Option<Arc<Fence>>, Answer<Counts>),
     Known(String, Answer<HashSet<String>>),
     Cursor(String, Answer<Option<String>>),
     Hashes(String, Answer<HashMap<String, String>>),
@@ -211,12 +212,20 @@ pub struct Pipeline {
 #[derive(Clone)]
 pub struct PipelineHandle {
     tx: mpsc::Sender<Msg>,
+    /// The lease the batches sent through this handle are stored under.
+    fence: Option<Arc<Fence>>,
 }
 
 /// What the prepare thread hands the store thread: a batch with its
 /// documents ready, or any other request as it came.
 enum Staged {
-    Ingest { batch: Batch, documents: Vec<Vec<NewItem>>, warnings: Vec<String>, reply: Answer<Counts> },
+    Ingest {
+        batch: Batch,
+        fence: Option<Arc<Fence>>,
+        documents: Vec<Vec<NewItem>>,
+        warnings: Vec<String>,
+        reply: Answer<Counts>,
+    },
     Other(Msg),
 }
 
@@ -286,7 +295,7 @@ impl Pipeline {
                 .name("kronika-prepare".into())
                 .spawn(move || run_prepare(files, originals, sharer, rx, staged_tx))?,
         );
-        Ok(Pipeline { handle: PipelineHandle { tx }, threads })
+        Ok(Pipeline { handle: PipelineHandle { tx, fence: None }, threads })
     }
 
     pub fn handle(&self) -> PipelineHandle {
@@ -331,17 +340,25 @@ impl PipelineHandle {
 
     /// Ingests a batch and waits for the outcome (async).
     pub async fn ingest(&self, batch: Batch) -> Result<Counts, PipelineError> {
-        self.ask(|tx| Msg::Ingest(batch, tx)).await
+        self.ask(|tx| Msg::Ingest(batch, self.fence.clone(), tx)).await
     }
 
     /// Ingests a batch and waits (from blocking code).
     pub fn ingest_blocking(&self, batch: Batch) -> Result<Counts, PipelineError> {
-        self.ask_blocking(|tx| Msg::Ingest(batch, tx))
+        self.ask_blocking(|tx| Msg::Ingest(batch, self.fence.clone(), tx))
     }
 
     /// Hands a batch over without waiting for it (see [`BatchSender`]).
     fn submit(&self, batch: Batch) -> Result<Reply<Counts>, PipelineError> {
-        self.request(|tx| Msg::Ingest(batch, tx))
+        self.request(|tx| Msg::Ingest(batch, self.fence.clone(), tx))
+    }
+
+    /// This handle, its batches stored only while this daemon holds the
+    /// lease `fence` names (checked in the write transaction, on the
+    /// database's clock): a daemon paused past its lease (a suspended VM)
+    /// that wakes up stores nothing after another node took the source.
+    pub fn fenced(&self, fence: Fence) -> PipelineHandle {
+        PipelineHandle { tx: self.tx.clone(), fence: Some(Arc::new(fence)) }
     }
 
     /// The keys a source already has in the store (blocking).
@@ -589,7 +606,7 @@ fn run_prepare(
 ) -> Result<(), PipelineError> {
     for msg in rx {
         let staged = match msg {
-            Msg::Ingest(mut batch, reply) => {
+            Msg::Ingest(mut batch, fence, reply) => {
                 // A bug in reading one batch's documents must not end the
                 // pipeline: that batch gets an error, and is retried.
                 let prepared = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -607,7 +624,7 @@ fn run_prepare(
                     continue;
                 }
                 match prepared {
-                    Ok((documents, warnings)) => Staged::Ingest { batch, documents, warnings, reply },
+                    Ok((documents, warnings)) => Staged::Ingest { batch, fence, documents, warnings, reply },
                     Err(p) => {
                         let _ = reply.send(Err(PipelineError::Bug(crate::text::panic_text(p.as_ref()))));
                         continue;
@@ -638,13 +655,13 @@ fn run_store(
     };
     loop {
         match rx.recv_timeout(options.commit_after) {
-            Ok(Staged::Ingest { batch, documents, warnings, reply }) => {
+            Ok(Staged::Ingest { batch, fence, documents, warnings, reply }) => {
                 let t0 = std::time::Instant::now();
                 let n = batch.items.len();
                 // A bug in storing one batch must not end the pipeline (and
                 // with it every source): that batch gets an error, and is retried.
                 let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    ingest(&mut store, batch, &documents, warnings)
+                    ingest(&mut store, batch, fence.as_deref(), &documents, warnings)
                 }))
                 .unwrap_or_else(|p| Err(PipelineError::Bug(crate::text::panic_text(p.as_ref()))));
                 tracing::debug!("batch of {n}: stored in {:.1} ms", t0.elapsed().as_secs_f64() * 1e3);
@@ -965,6 +982,7 @@ fn invoice_text(inv: &crate::invoice::Invoice) -> String {
 fn ingest(
     store: &mut Store,
     batch: Batch,
+    fence: Option<&Fence>,
     documents: &[Vec<NewItem>],
     warnings: Vec<String>,
 ) -> Result<Counts, PipelineError> {
@@ -980,6 +998,7 @@ fn ingest(
         deleted: &batch.deleted,
         cursor,
         documents,
+        fence,
     };
     let (outcomes, warnings) = store.apply(&changes)?;
     counts.renamed = batch.renames.len();

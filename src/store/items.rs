@@ -129,6 +129,9 @@ pub struct Changes<'a> {
     /// in the order of `items`; missing entries mean none. Each is stored
     /// with its item and linked back to it (`from_item`).
     pub documents: &'a [Vec<NewItem>],
+    /// Stored only while this lease is held ([`super::Fence`]): checked
+    /// first in the write transaction, under the writers' lock.
+    pub fence: Option<&'a super::Fence>,
 }
 
 /// A link as read back, with names.
@@ -644,6 +647,11 @@ fn ingest_tx(
     changes: &Changes<'_>,
 ) -> Result<Option<(Applied, i64)>> {
     let tx = db.begin()?;
+    if let Some(fence) = changes.fence
+        && !Store::holds(&tx, fence)?
+    {
+        return Err(StoreError::LeaseLost(fence.lease.clone()));
+    }
     // Under the write lock: is the directory still the one we built?
     if super::directory_version_of(&tx)? != *version {
         return Ok(None);

@@ -67,6 +67,10 @@ pub enum StoreError {
     Open { path: String, message: String },
     #[error("cannot find {what} {query:?}")]
     NotFound { what: &'static str, query: String },
+    #[error(
+        "cannot store for {0}: this node no longer holds its lease (another node runs it now, or the lease ran out)"
+    )]
+    LeaseLost(String),
     #[error("cannot tell which {what} {query:?} means; candidates:\n  {}", candidates.join("\n  "))]
     Ambiguous { what: &'static str, query: String, candidates: Vec<String> },
     #[error("cannot save: {0}")]

@@ -842,3 +842,34 @@ fn invoices_in_mail_become_deals_once_and_text_only_ones_wait_as_proposals() {
         assert_eq!((all[1].0.as_str(), all[1].1), ("Dobropis D-2026-0001", -185_000.5), "{backend:?}");
     });
 }
+
+/// A batch written under a lease (a daemon's source) is stored only while
+/// the writing daemon holds the lease: one paused past it (a suspended VM)
+/// that wakes up stores nothing, the cursor neither.
+#[test]
+fn a_fenced_batch_is_stored_only_while_its_lease_is_held() {
+    use kronika::store::{Fence, Holder};
+    stores::each(policy(), |backend, mut s| {
+        let a = Holder::this_process("uzel-a");
+        let b = Holder { node: "uzel-b".into(), token: "uzel-b/2/1".into() };
+        let fence = Fence { lease: "work".into(), token: a.token.clone() };
+        let batch = [(mail("f1@acme.cz", karel(), &[JANA], at(4, 9)), key("imap:work/INBOX", "1/1"))];
+        let cursor = Some(("imap:work/INBOX", r#"{"uidvalidity":1,"last_uid":1}"#));
+        let write =
+            |s: &mut Store| s.apply(&Changes { items: &batch, cursor, fence: Some(&fence), ..Changes::default() });
+        // Nobody holds it: refused.
+        assert!(matches!(write(&mut s), Err(StoreError::LeaseLost(l)) if l == "work"), "{backend:?}");
+        s.take_lease("work", &a, std::time::Duration::from_secs(30)).unwrap();
+        let (out, _) = write(&mut s).unwrap();
+        assert!(matches!(out[0], IngestOutcome::New(_)), "{backend:?}");
+        // a's lease runs out and b takes the source over: a's next batch is refused whole.
+        s.db().execute("UPDATE leases SET expires_at = expires_at - 31 WHERE name = 'work'", args![]).unwrap();
+        s.take_lease("work", &b, std::time::Duration::from_secs(30)).unwrap();
+        let later = [(mail("f2@acme.cz", karel(), &[JANA], at(4, 10)), key("imap:work/INBOX", "1/2"))];
+        let cursor2 = Some(("imap:work/INBOX", r#"{"uidvalidity":1,"last_uid":2}"#));
+        let err = s.apply(&Changes { items: &later, cursor: cursor2, fence: Some(&fence), ..Changes::default() });
+        assert!(matches!(err, Err(StoreError::LeaseLost(_))), "{backend:?}");
+        assert_eq!(s.item_counts().unwrap()["email"], 1, "{backend:?}");
+        assert_eq!(s.cursor("imap:work/INBOX").unwrap().as_deref(), cursor.map(|c| c.1), "{backend:?}");
+    });
+}
