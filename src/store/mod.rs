@@ -3,6 +3,7 @@
 //! One [`Store`] owns one connection. The database runs in WAL mode with
 //! foreign keys on; migrations in [`schema`] run at open.
 
+mod absent;
 mod auto;
 mod clients;
 pub mod copy;
