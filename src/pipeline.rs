@@ -792,21 +792,46 @@ fn share_files(
     files: Option<&Path>,
     originals: Option<&Path>,
 ) -> Result<(), StoreError> {
-    let kept = items
+    let mut seen = std::collections::HashSet::new();
+    let kept: Vec<(&Path, FileKind, &str)> = items
         .iter()
         .map(|(item, _)| (originals, FileKind::Original, item.content_hash.as_str()))
-        .chain(documents.iter().flatten().map(|d| (files, FileKind::Document, d.content_hash.as_str())));
+        .chain(documents.iter().flatten().map(|d| (files, FileKind::Document, d.content_hash.as_str())))
+        .filter_map(|(dir, kind, hash)| Some((dir?, kind, hash)))
+        .filter(|(_, _, hash)| !hash.is_empty() && seen.insert(*hash))
+        .collect();
+    if kept.is_empty() {
+        return Ok(());
+    }
+    // One question for the batch's hashes, one transaction for what is new.
+    let hashes: Vec<&str> = kept.iter().map(|(_, _, hash)| *hash).collect();
+    let shared = sharer.shared_among(&hashes)?;
+    // Read in groups of about SHARE_GROUP_BYTES, so that a batch of large
+    // documents is not held in memory whole.
+    const SHARE_GROUP_BYTES: usize = 32 << 20;
+    let mut group: Vec<(&str, FileKind, Vec<u8>)> = Vec::new();
+    let mut bytes = 0;
+    let share = |group: &mut Vec<(&str, FileKind, Vec<u8>)>| {
+        let files: Vec<(&str, FileKind, &[u8])> = group.iter().map(|(h, k, b)| (*h, *k, b.as_slice())).collect();
+        let result = sharer.share_files(&files);
+        group.clear();
+        result
+    };
     for (dir, kind, hash) in kept {
-        let Some(dir) = dir else { continue };
-        if hash.is_empty() || sharer.has_shared_file(hash)? {
+        if shared.contains(hash) {
             continue;
         }
         // What was not kept here (no original, a file that failed) is not shared.
-        if let Ok(bytes) = std::fs::read(crate::store::document_path(dir, hash)) {
-            sharer.share_file(hash, kind, &bytes)?;
+        if let Ok(data) = std::fs::read(crate::store::document_path(dir, hash)) {
+            bytes += data.len();
+            group.push((hash, kind, data));
+            if bytes >= SHARE_GROUP_BYTES {
+                share(&mut group)?;
+                bytes = 0;
+            }
         }
     }
-    Ok(())
+    share(&mut group)
 }
 
 /// Readies a batch's documents before the write transaction: text

@@ -695,6 +695,18 @@ impl Db {
         }
         Ok(Tx { db: self, done: false })
     }
+
+    /// Begins a transaction that takes no writers' lock, for writes that
+    /// need no order among writers (inserts idempotent by key, such as
+    /// shared files by hash): several statements, one commit. SQLite has
+    /// one write lock only and begins `IMMEDIATE` as [`Db::begin`] does.
+    pub fn begin_unlocked(&self) -> DbResult<Tx<'_>> {
+        match &self.inner {
+            Inner::Sqlite(c) => c.execute_batch("BEGIN IMMEDIATE")?,
+            Inner::Postgres(pg) => pg.borrow_mut().begin_with("BEGIN")?,
+        }
+        Ok(Tx { db: self, done: false })
+    }
 }
 
 impl Pg {
@@ -749,9 +761,14 @@ impl Pg {
     /// Begins a write transaction under the writers' lock, on a new
     /// connection when the last one was lost (nothing is open to lose).
     fn begin(&mut self) -> DbResult<()> {
-        let sql = format!("BEGIN; {WRITER_LOCK_SQL}");
-        let result = match self.batch(&sql) {
-            Err(e) if e.is_disconnected() => self.batch(&sql),
+        self.begin_with(&format!("BEGIN; {WRITER_LOCK_SQL}"))
+    }
+
+    /// Begins a transaction with `sql`, on a new connection when the last
+    /// one was lost.
+    fn begin_with(&mut self, sql: &str) -> DbResult<()> {
+        let result = match self.batch(sql) {
+            Err(e) if e.is_disconnected() => self.batch(sql),
             other => other,
         };
         self.in_tx = result.is_ok();
@@ -906,6 +923,28 @@ fn is_read(sql: &str) -> bool {
     (head.eq_ignore_ascii_case("select") || head.get(..4).is_some_and(|h| h.eq_ignore_ascii_case("with")))
         && !s.to_ascii_lowercase().contains("returning")
         && !s.to_ascii_lowercase().contains("nextval")
+}
+
+/// `(?{first}, …), (…)`: `rows` rows of `cols` bound placeholders, numbered
+/// from `first`, for a multi-row `VALUES` (or, one row, an `IN` list).
+/// Only placeholders are made here; every value stays bound.
+pub fn value_rows(first: usize, rows: usize, cols: usize) -> String {
+    let mut out = String::with_capacity(rows * (cols * 5 + 4));
+    for r in 0..rows {
+        if r > 0 {
+            out.push_str(", ");
+        }
+        out.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                out.push_str(", ");
+            }
+            out.push('?');
+            out.push_str(&(first + r * cols + c).to_string());
+        }
+        out.push(')');
+    }
+    out
 }
 
 /// SQL in the shared dialect made PostgreSQL's: `?N` becomes `$N` and a

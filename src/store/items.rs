@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
+use super::absent::Absent;
 use super::clients::parse_time;
 use super::db::{Db, Dialect, Row, ToParam};
 use super::{Result, Store, StoreError, now};
@@ -97,6 +98,13 @@ pub type KnownDates = std::collections::HashMap<String, DateTime<Utc>>;
 pub struct SourceKey {
     pub source: String,
     pub key: String,
+}
+
+impl SourceKey {
+    /// The key of a document item: its content hash, under `documents`.
+    pub(super) fn document(hash: &str) -> SourceKey {
+        SourceKey { source: "documents".into(), key: hash.to_string() }
+    }
 }
 
 /// What ingesting one item did.
@@ -666,19 +674,13 @@ fn ingest_tx(
     let mut out = Vec::with_capacity(changes.items.len());
     let mut warnings = Vec::new();
     let mut threads_to_propagate = BTreeSet::new();
+    let mut absent =
+        Absent::ask(&tx, changes.items.iter().map(|(item, _)| item).chain(changes.documents.iter().flatten()))?;
+    let mut ctx =
+        Ctx { dir, ts: &ts, threads: &mut threads_to_propagate, warnings: &mut warnings, auto, absent: &mut absent };
     for (i, (item, key)) in changes.items.iter().enumerate() {
         let documents = changes.documents.get(i).map(Vec::as_slice).unwrap_or_default();
-        let outcome = ingest_one(
-            &tx,
-            dir,
-            (item, documents),
-            key,
-            &ts,
-            changes.replace,
-            &mut threads_to_propagate,
-            &mut warnings,
-            auto,
-        )?;
+        let outcome = ingest_one(&tx, &mut ctx, (item, documents), key, changes.replace)?;
         out.push(outcome);
     }
     // An item leaves the history when the last source that held it lets
@@ -799,57 +801,68 @@ fn update_item(tx: &Db, id: i64, item: &NewItem, dir: &Directory, warnings: &mut
         args![id],
     )?;
     if let Decision::Links(links) = &decision {
-        insert_links(tx, id, links)?;
+        insert_links(tx, id, links, None)?;
     }
     Ok(())
 }
 
+/// An item's participants, references and attachments: a multi-row
+/// insert each (a round trip each on PostgreSQL, not one per row).
 fn insert_details(tx: &Db, id: i64, item: &NewItem) -> Result<()> {
-    for p in &item.participants {
-        tx.execute(
-            "INSERT INTO item_participants (item_id, role, name, address, rdomain) VALUES (?1, ?2, ?3, ?4, ?5)",
-            args![id, p.role.as_str(), p.name, p.address, rdomain(&p.address)],
-        )?;
+    let rows: Vec<(&str, &Option<String>, &str, String)> =
+        item.participants.iter().map(|p| (p.role.as_str(), &p.name, p.address.as_str(), rdomain(&p.address))).collect();
+    let mut values: Vec<&dyn ToParam> = Vec::with_capacity(rows.len() * 5);
+    for (role, name, address, rdomain) in &rows {
+        values.extend([&id as &dyn ToParam, role, *name, address, rdomain]);
     }
+    super::insert_rows(tx, "INSERT INTO item_participants (item_id, role, name, address, rdomain)", "", 5, &values)?;
+    let mut values: Vec<&dyn ToParam> = Vec::with_capacity(item.references.len() * 2);
     for r in &item.references {
-        tx.execute(
-            "INSERT INTO item_references (item_id, message_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
-            args![id, r],
-        )?;
+        values.extend([&id as &dyn ToParam, r]);
     }
-    for a in &item.attachments {
-        tx.execute(
-            "INSERT INTO item_attachments (item_id, name, mime, size, content_hash) VALUES (?1, ?2, ?3, ?4, ?5)",
-            args![id, a.name, a.mime, size_of(a.size)?, a.content_hash],
-        )?;
+    super::insert_rows(tx, "INSERT INTO item_references (item_id, message_id)", "ON CONFLICT DO NOTHING", 2, &values)?;
+    let sizes = item.attachments.iter().map(|a| size_of(a.size)).collect::<Result<Vec<i64>>>()?;
+    let mut values: Vec<&dyn ToParam> = Vec::with_capacity(item.attachments.len() * 5);
+    for (a, size) in item.attachments.iter().zip(&sizes) {
+        values.extend([&id as &dyn ToParam, &a.name, &a.mime, size, &a.content_hash]);
     }
+    super::insert_rows(tx, "INSERT INTO item_attachments (item_id, name, mime, size, content_hash)", "", 5, &values)?;
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What the items of one transaction share as each is stored.
+struct Ctx<'a> {
+    dir: &'a Directory,
+    ts: &'a str,
+    /// Threads whose links are propagated before the commit.
+    threads: &'a mut BTreeSet<i64>,
+    warnings: &'a mut Vec<String>,
+    auto: &'a mut super::auto::State,
+    absent: &'a mut Absent,
+}
+
 fn ingest_one(
     tx: &Db,
-    dir: &Directory,
+    ctx: &mut Ctx<'_>,
     (item, documents): (&NewItem, &[NewItem]),
     key: &SourceKey,
-    ts: &str,
     replace: bool,
-    threads: &mut BTreeSet<i64>,
-    warnings: &mut Vec<String>,
-    auto: &mut super::auto::State,
 ) -> Result<IngestOutcome> {
+    let (dir, ts) = (ctx.dir, ctx.ts);
     // One meeting is one item: an event is found by its UID and
     // RECURRENCE-ID, whichever source brought it first.
     let event = super::events::Ident::of(item);
     if let Some(ev) = &event
         && let Some(outcome) =
-            super::events::known(tx, item, ev, key, ts, |id| update_item(tx, id, item, dir, warnings))?
+            super::events::known(tx, item, ev, key, ts, |id| update_item(tx, id, item, dir, ctx.warnings))?
     {
+        ctx.absent.forget(item);
         return Ok(outcome);
     }
     let known: Option<i64> =
         tx.value("SELECT item_id FROM item_sources WHERE source = ?1 AND key = ?2", args![key.source, key.key])?;
     if let Some(id) = known {
+        ctx.absent.forget(item);
         tx.execute(
             "UPDATE item_sources SET gone_at = NULL WHERE source = ?1 AND key = ?2 AND gone_at IS NOT NULL",
             args![key.source, key.key],
@@ -861,7 +874,7 @@ fn ingest_one(
                 })?;
             let (hash, deleted) = stored.ok_or_else(|| StoreError::NotFound { what: "item", query: id.to_string() })?;
             if hash != item.content_hash || deleted {
-                update_item(tx, id, item, dir, warnings)?;
+                update_item(tx, id, item, dir, ctx.warnings)?;
                 return Ok(IngestOutcome::Updated(ItemId(id)));
             }
         }
@@ -872,10 +885,10 @@ fn ingest_one(
     // the statement to be prepared again whenever the value is bound
     // (6 % of the store thread).
     let mut existing: Option<i64> = None;
-    if let Some(mid) = &item.message_id {
+    if let Some(mid) = item.message_id.as_ref().filter(|m| !ctx.absent.message_id(m)) {
         existing = first_of_kind(tx, "SELECT id, kind FROM items WHERE message_id = ?1 ORDER BY id", mid, item.kind)?;
     }
-    if existing.is_none() {
+    if existing.is_none() && !ctx.absent.hash(&item.content_hash) {
         existing = first_of_kind(
             tx,
             "SELECT id, kind FROM items WHERE content_hash = ?1 ORDER BY id",
@@ -884,17 +897,19 @@ fn ingest_one(
         )?;
     }
     if let Some(id) = existing {
+        ctx.absent.forget(item);
         add_source(tx, id, key, ts)?;
         return Ok(IngestOutcome::Duplicate(ItemId(id)));
     }
     if let Some((id, adopt)) = captured_twin(tx, item)? {
+        ctx.absent.forget(item);
         if adopt {
-            adopt_message_id(tx, id, item, threads)?;
+            adopt_message_id(tx, id, item, ctx.threads)?;
         }
         add_source(tx, id, key, ts)?;
         return Ok(IngestOutcome::Duplicate(ItemId(id)));
     }
-    let decision = decide(dir, item, warnings);
+    let decision = decide(dir, item, ctx.warnings);
     if let Decision::Blocked { address } = &decision {
         return Ok(IngestOutcome::Blocked(address.clone()));
     }
@@ -903,8 +918,11 @@ fn ingest_one(
         (Some(hint), _) => hint,
         (None, found) => found,
     };
+    // From here on the item is stored: what it names is asked again.
+    ctx.absent.forget(item);
     let thread = assign_thread(tx, item)?;
     let rev = super::counter(tx, "rev")?;
+    let date = item.date.to_rfc3339_opts(SecondsFormat::Secs, true);
     let id = insert_id(
         tx,
         "INSERT INTO items (kind, message_id, thread_id, date, date_source, direction, subject, body, content_hash, size, extra, created_at, rev)
@@ -913,7 +931,7 @@ fn ingest_one(
                 item.kind.as_str(),
                 item.message_id,
                 thread,
-                item.date.to_rfc3339_opts(SecondsFormat::Secs, true),
+                date,
                 item.date_source.as_str(),
                 direction.as_str(),
                 item.subject,
@@ -933,43 +951,41 @@ fn ingest_one(
             super::auto::from_mail(
                 tx,
                 dir,
-                auto.policy,
+                ctx.auto.policy,
                 id,
                 direction,
                 &item.participants,
                 &item.extra,
                 &mut links,
-                &mut auto.created,
+                &mut ctx.auto.created,
                 ts,
             )?;
         }
         if item.kind == ItemKind::Document
             && let Some(deal) = super::auto::invoice(tx, id, &item.extra, &links, direction, ts)?
         {
-            auto.deals.push(deal);
+            ctx.auto.deals.push(deal);
         }
-        insert_links(tx, id, &links)?;
+        let fields = (date, item.kind.as_str().to_string(), true, thread);
+        insert_links(tx, id, &links, Some(fields))?;
     }
     add_source(tx, id, key, ts)?;
     if let Some(t) = thread {
-        threads.insert(t);
+        ctx.threads.insert(t);
     }
     if let Some(ev) = &event {
         super::events::record(tx, id, ev)?;
         super::events::apply_replies(tx, id)?;
     }
     if let Some(inv) = &item.invitation {
-        super::events::invitation(tx, id, inv, |event, key| {
-            ingest_one(tx, dir, (event, &[]), key, ts, true, threads, warnings, auto)
-        })?;
+        super::events::invitation(tx, id, inv, |event, key| ingest_one(tx, ctx, (event, &[]), key, true))?;
     }
     for doc in documents {
         let mut doc = doc.clone();
         if let Some(extra) = doc.extra.as_object_mut() {
             extra.insert("from_item".into(), id.into());
         }
-        let key = SourceKey { source: "documents".into(), key: doc.content_hash.clone() };
-        ingest_one(tx, dir, (&doc, &[]), &key, ts, false, threads, warnings, auto)?;
+        ingest_one(tx, ctx, (&doc, &[]), &SourceKey::document(&doc.content_hash), false)?;
     }
     Ok(IngestOutcome::New(ItemId(id)))
 }
@@ -994,6 +1010,26 @@ fn first_of_kind(tx: &Db, sql: &str, key: &str, kind: ItemKind) -> Result<Option
     Ok(rows.into_iter().find(|(_, same)| *same).map(|(id, _)| id))
 }
 
+/// Where [`captured_twin`] looks for the other copy of a mail: its
+/// sender, the minute it was sent (start, end) and whether it is the
+/// captured copy; `None` when it has no twin to look for.
+fn twin_window(item: &NewItem) -> Option<(&str, String, String, bool)> {
+    use chrono::Timelike;
+    if item.kind != ItemKind::Email {
+        return None;
+    }
+    let captured = is_derived_capture(&item.extra);
+    // A captured date that is the forward's, not the original's, says nothing.
+    if captured && item.date_source != DateSource::Header {
+        return None;
+    }
+    let sender = item.participants.iter().find(|p| p.role == Role::From && !p.address.is_empty())?;
+    let start = item.date.with_second(0).and_then(|d| d.with_nanosecond(0))?;
+    let end = start.checked_add_signed(chrono::TimeDelta::minutes(1))?;
+    let fmt = |d: DateTime<Utc>| d.to_rfc3339_opts(SecondsFormat::Secs, true);
+    Some((sender.address.as_str(), fmt(start), fmt(end), captured))
+}
+
 /// True for a mail that `mail::parse_captured` unwrapped from a forward
 /// without the original's Message-ID (its id is derived).
 fn is_derived_capture(extra: &serde_json::Value) -> bool {
@@ -1010,28 +1046,14 @@ fn is_derived_capture(extra: &serde_json::Value) -> bool {
 /// Cheap: a range of one minute on `items_date` (no new index needed),
 /// each candidate checked through `item_participants_item`.
 fn captured_twin(tx: &Db, item: &NewItem) -> Result<Option<(i64, bool)>> {
-    use chrono::Timelike;
-    if item.kind != ItemKind::Email {
-        return Ok(None);
-    }
-    let captured = is_derived_capture(&item.extra);
-    // A captured date that is the forward's, not the original's, says nothing.
-    if captured && item.date_source != DateSource::Header {
-        return Ok(None);
-    }
-    let Some(sender) = item.participants.iter().find(|p| p.role == Role::From && !p.address.is_empty()) else {
-        return Ok(None);
-    };
-    let Some(start) = item.date.with_second(0).and_then(|d| d.with_nanosecond(0)) else { return Ok(None) };
-    let Some(end) = start.checked_add_signed(chrono::TimeDelta::minutes(1)) else { return Ok(None) };
+    let Some((sender, start, end, captured)) = twin_window(item) else { return Ok(None) };
     let subject = crate::mail::normalized_subject(&item.subject);
-    let fmt = |d: DateTime<Utc>| d.to_rfc3339_opts(SecondsFormat::Secs, true);
     let rows = tx.query(
         "SELECT i.id, i.subject, i.extra FROM items i
          WHERE i.date >= ?1 AND i.date < ?2 AND i.kind = 'email'
            AND EXISTS (SELECT 1 FROM item_participants p WHERE p.item_id = i.id AND p.role = 'from' AND p.address = ?3)
          LIMIT 100",
-        args![fmt(start), fmt(end), sender.address],
+        args![start, end, sender],
         |r| Ok((r.get::<i64>(0)?, r.get::<String>(1)?, r.get::<String>(2)?)),
     )?;
     // The oldest match (no ORDER BY: the date range must stay the plan).
@@ -1103,27 +1125,49 @@ pub(super) const LINK_INSERT: &str =
      SELECT ?1, ?2, ?3, ?4, ?5, ?6, i.date, i.kind, CASE WHEN i.deleted_at IS NULL THEN 1 ELSE 0 END, i.thread_id
      FROM items i WHERE i.id = ?1";
 
-/// Inserts an item's links, its fields read once. A one-row `VALUES`
-/// insert with no trigger on the table needs no statement journal, which
-/// an `INSERT … SELECT` does (it copied every page it touched, 7 % of the
-/// store thread).
-fn insert_links(tx: &Db, id: i64, links: &[Link]) -> Result<()> {
+/// An item's fields that its links copy: date, kind, live, thread.
+type LinkFields = (String, String, bool, Option<i64>);
+
+/// Inserts an item's links, its fields read once (or given: a new item's
+/// are known), in multi-row inserts. A `VALUES` insert with no trigger on
+/// the table needs no statement journal, which an `INSERT … SELECT` does
+/// (it copied every page it touched, 7 % of the store thread).
+fn insert_links(tx: &Db, id: i64, links: &[Link], fields: Option<LinkFields>) -> Result<()> {
     if links.is_empty() {
         return Ok(());
     }
-    let (date, kind, live, thread): (String, String, bool, Option<i64>) = tx
-        .query_row("SELECT date, kind, deleted_at IS NULL, thread_id FROM items WHERE id = ?1", args![id], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })?
-        .ok_or_else(|| StoreError::NotFound { what: "item", query: id.to_string() })?;
-    for l in links {
-        tx.execute(
-            "INSERT INTO item_links (item_id, client_id, contact_id, reason, ambiguous, evidence, date, kind, live, thread_id)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            args![id, l.client.0, l.contact.map(|c| c.0), l.reason.as_str(), l.ambiguous, l.evidence, date, kind, live, thread],
-        )?;
+    let (date, kind, live, thread) = match fields {
+        Some(f) => f,
+        None => tx
+            .query_row("SELECT date, kind, deleted_at IS NULL, thread_id FROM items WHERE id = ?1", args![id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?
+            .ok_or_else(|| StoreError::NotFound { what: "item", query: id.to_string() })?,
+    };
+    let rows: Vec<(i64, Option<i64>, &str)> =
+        links.iter().map(|l| (l.client.0, l.contact.map(|c| c.0), l.reason.as_str())).collect();
+    let mut values: Vec<&dyn ToParam> = Vec::with_capacity(links.len() * 10);
+    for (l, (client, contact, reason)) in links.iter().zip(&rows) {
+        values.extend([
+            &id as &dyn ToParam,
+            client,
+            contact,
+            reason,
+            &l.ambiguous,
+            &l.evidence,
+            &date,
+            &kind,
+            &live,
+            &thread,
+        ]);
     }
-    Ok(())
+    super::insert_rows(
+        tx,
+        "INSERT INTO item_links (item_id, client_id, contact_id, reason, ambiguous, evidence, date, kind, live, thread_id)",
+        "",
+        10,
+        &values,
+    )
 }
 
 /// Puts an item into a thread: every Message-ID it names (its own, its
@@ -1140,12 +1184,10 @@ fn assign_thread(tx: &Db, item: &NewItem) -> Result<Option<i64>> {
     if ids.is_empty() {
         return Ok(None);
     }
-    let mut found: BTreeSet<i64> = BTreeSet::new();
-    for id in &ids {
-        if let Some(t) = tx.value::<i64>("SELECT thread_id FROM thread_ids WHERE message_id = ?1", args![id])? {
-            found.insert(t);
-        }
-    }
+    let list: Vec<&str> = ids.iter().copied().collect();
+    let found: std::collections::HashSet<i64> =
+        super::found_among(tx, "SELECT thread_id FROM thread_ids WHERE message_id IN {}", &[], &list)?;
+    let found: BTreeSet<i64> = found.into_iter().collect();
     let thread = match found.iter().next() {
         Some(t) => *t,
         None => super::counter(tx, "thread")?,
@@ -1155,12 +1197,11 @@ fn assign_thread(tx: &Db, item: &NewItem) -> Result<Option<i64>> {
         tx.execute("UPDATE items SET thread_id = ?1, rev = ?3 WHERE thread_id = ?2", args![thread, other, rev])?;
         tx.execute("UPDATE thread_ids SET thread_id = ?1 WHERE thread_id = ?2", args![thread, other])?;
     }
-    for id in ids {
-        tx.execute(
-            "INSERT INTO thread_ids (message_id, thread_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
-            args![id, thread],
-        )?;
+    let mut values: Vec<&dyn ToParam> = Vec::with_capacity(list.len() * 2);
+    for id in &list {
+        values.extend([id as &dyn ToParam, &thread]);
     }
+    super::insert_rows(tx, "INSERT INTO thread_ids (message_id, thread_id)", "ON CONFLICT DO NOTHING", 2, &values)?;
     Ok(Some(thread))
 }
 
@@ -1186,7 +1227,7 @@ fn replace_direct_links(tx: &Db, id: ItemId, links: &[Link]) -> Result<bool> {
         return Ok(false);
     }
     tx.execute("DELETE FROM item_links WHERE item_id = ?1 AND reason NOT IN ('manual', 'thread')", args![id.0])?;
-    insert_links(tx, id.0, links)?;
+    insert_links(tx, id.0, links, None)?;
     let rev = super::counter(tx, "rev")?;
     tx.execute("UPDATE items SET rev = ?2 WHERE id = ?1", args![id.0, rev])?;
     Ok(true)
@@ -1204,28 +1245,31 @@ fn propagate_thread(tx: &Db, thread: i64) -> Result<usize> {
     if members.len() < 2 {
         return Ok(0);
     }
-    let mut direct: BTreeMap<i64, BTreeSet<i64>> = BTreeMap::new();
-    for (id, _) in &members {
-        let clients =
-            tx.query("SELECT client_id FROM item_links WHERE item_id = ?1 AND reason != 'thread'", args![id], |r| {
-                r.get::<i64>(0)
-            })?;
-        direct.insert(*id, clients.into_iter().collect());
+    // Every member's links in one query: (direct, by thread) per item.
+    let mut direct: BTreeMap<i64, BTreeSet<i64>> = members.iter().map(|(id, _)| (*id, BTreeSet::new())).collect();
+    let mut by_thread: BTreeMap<i64, BTreeSet<i64>> = direct.clone();
+    let ids: Vec<i64> = members.iter().map(|(id, _)| *id).collect();
+    let links = super::query_among(
+        tx,
+        "SELECT item_id, client_id, reason FROM item_links WHERE item_id IN {}",
+        &[],
+        &ids,
+        |r| Ok((r.get::<i64>(0)?, r.get::<i64>(1)?, r.get::<String>(2)? == LinkReason::Thread.as_str())),
+    )?;
+    for (id, client, thread_link) in links {
+        let to = if thread_link { &mut by_thread } else { &mut direct };
+        to.entry(id).or_default().insert(client);
     }
     let thread_clients: BTreeSet<i64> = direct.values().flatten().copied().collect();
     let mut changed = 0;
     for (id, direction) in &members {
-        let wanted: BTreeSet<i64> = if direct[id].is_empty() && direction != Direction::Internal.as_str() {
-            thread_clients.clone()
-        } else {
-            BTreeSet::new()
-        };
-        let current: BTreeSet<i64> = tx
-            .query("SELECT client_id FROM item_links WHERE item_id = ?1 AND reason = 'thread'", args![id], |r| {
-                r.get::<i64>(0)
-            })?
-            .into_iter()
-            .collect();
+        let wanted: BTreeSet<i64> =
+            if direct.get(id).is_none_or(BTreeSet::is_empty) && direction != Direction::Internal.as_str() {
+                thread_clients.clone()
+            } else {
+                BTreeSet::new()
+            };
+        let current = by_thread.remove(id).unwrap_or_default();
         if current == wanted {
             continue;
         }

@@ -3,6 +3,7 @@
 //! One [`Store`] owns one connection. The database runs in WAL mode with
 //! foreign keys on; migrations in [`schema`] run at open.
 
+mod absent;
 mod auto;
 mod bulk;
 mod clients;
@@ -32,7 +33,7 @@ use chrono::Utc;
 use rusqlite::{Connection, params};
 
 use crate::args;
-use db::Db;
+use db::{Db, ToParam};
 
 pub use auto::{InvoiceFacts, InvoiceLine, display_phone};
 pub use clients::{ClientInput, ClientPatch, ContactInput, ContactPatch, name_key};
@@ -460,6 +461,57 @@ fn counter(db: &Db, key: &str) -> Result<i64> {
         args![key],
     )?;
     next.ok_or_else(|| StoreError::Invalid(format!("cannot count {key}: the counter returned nothing")))
+}
+
+/// Values asked about by one `IN` list, at most; a shorter list is padded
+/// (its last value repeated) to 8 or this, so that few statements are
+/// prepared whatever the batch.
+const IN_CHUNK: usize = 64;
+
+/// The rows `sql` finds for `values`, each read by `f`: `sql` holds `{}`
+/// where the `IN` list of bound placeholders goes, after the `fixed`
+/// values (`?1` …). One query per [`IN_CHUNK`] values.
+fn query_among<V: ToParam, T>(
+    db: &Db,
+    sql: &str,
+    fixed: &[&dyn ToParam],
+    values: &[V],
+    mut f: impl FnMut(&db::Row<'_>) -> db::DbResult<T>,
+) -> Result<Vec<T>> {
+    let mut found = Vec::new();
+    for chunk in values.chunks(IN_CHUNK) {
+        let Some(last) = chunk.last() else { continue };
+        let size = if chunk.len() <= 8 { 8 } else { IN_CHUNK };
+        let mut args: Vec<&dyn ToParam> = fixed.to_vec();
+        args.extend((0..size).map(|i| chunk.get(i).unwrap_or(last) as &dyn ToParam));
+        let sql = sql.replace("{}", &db::value_rows(fixed.len() + 1, 1, size));
+        found.extend(db.query(&sql, &args, &mut f)?);
+    }
+    Ok(found)
+}
+
+/// The values of column 0 that `sql` finds for `values` ([`query_among`]).
+fn found_among<T: db::FromColumn + Eq + std::hash::Hash>(
+    db: &Db,
+    sql: &str,
+    fixed: &[&dyn ToParam],
+    values: &[&str],
+) -> Result<std::collections::HashSet<T>> {
+    Ok(query_among(db, sql, fixed, values, |r| r.get::<T>(0))?.into_iter().collect())
+}
+
+/// Rows inserted by one statement of [`insert_rows`], at most.
+const INSERT_CHUNK: usize = 16;
+
+/// Inserts rows of `cols` values each (`values` holds them one row after
+/// the other) in statements of up to [`INSERT_CHUNK`] rows: `head` is the
+/// statement up to `VALUES`, `tail` what follows the rows (`ON CONFLICT …`).
+fn insert_rows(db: &Db, head: &str, tail: &str, cols: usize, values: &[&dyn ToParam]) -> Result<()> {
+    for chunk in values.chunks(cols * INSERT_CHUNK) {
+        let sql = format!("{head} VALUES {} {tail}", db::value_rows(1, chunk.len() / cols, cols));
+        db.execute(&sql, chunk)?;
+    }
+    Ok(())
 }
 
 /// The directory's version as a connection (or a transaction) sees it.
