@@ -12,11 +12,6 @@ use crate::model::{ItemId, Participant, Role};
 /// Ids bound in one statement (SQLite allows 32,766 values; PostgreSQL 65,535).
 const CHUNK: usize = 500;
 
-/// `?1, ?2, … ?n`: placeholders only, every value is bound.
-fn holes(n: usize) -> String {
-    (1..=n).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ")
-}
-
 impl Store {
     /// The items of `ids` with their participants, attachments, links and
     /// sources, by id; an id with no item is left out.
@@ -29,14 +24,15 @@ impl Store {
     }
 
     fn items_chunk(&self, ids: &[ItemId], out: &mut HashMap<i64, ItemRow>) -> Result<()> {
-        let holes = holes(ids.len());
+        // `(?1, ?2, … ?n)`: placeholders only, every value is bound.
+        let holes = super::db::value_rows(1, 1, ids.len());
         let values: Vec<i64> = ids.iter().map(|i| i.0).collect();
         let args: Vec<&dyn super::db::ToParam> = values.iter().map(|v| v as &dyn super::db::ToParam).collect();
         let rows = self.db.query(
             &format!(
                 "SELECT id, kind, date, date_source, direction, subject, body, message_id, thread_id, content_hash,
                         size, extra, deleted_at, rev
-                 FROM items WHERE id IN ({holes})"
+                 FROM items WHERE id IN {holes}"
             ),
             &args,
             item_row,
@@ -55,7 +51,7 @@ impl Store {
         };
         each(
             format!(
-                "SELECT item_id, role, name, address FROM item_participants WHERE item_id IN ({holes})
+                "SELECT item_id, role, name, address FROM item_participants WHERE item_id IN {holes}
                  ORDER BY item_id, rowid"
             ),
             &mut |row, r| {
@@ -67,7 +63,7 @@ impl Store {
         )?;
         each(
             format!(
-                "SELECT item_id, name, mime, size, content_hash FROM item_attachments WHERE item_id IN ({holes})
+                "SELECT item_id, name, mime, size, content_hash FROM item_attachments WHERE item_id IN {holes}
                  ORDER BY item_id, rowid"
             ),
             &mut |row, r| {
@@ -80,7 +76,7 @@ impl Store {
             format!(
                 "SELECT l.item_id, l.client_id, c.name, l.contact_id, p.name, l.reason, l.ambiguous, l.evidence
                  FROM item_links l JOIN clients c ON c.id = l.client_id LEFT JOIN contacts p ON p.id = l.contact_id
-                 WHERE l.item_id IN ({holes})
+                 WHERE l.item_id IN {holes}
                  ORDER BY l.item_id, c.name_key, p.name NULLS FIRST, l.contact_id NULLS FIRST, l.reason, l.evidence"
             ),
             &mut |row, r| {
@@ -98,7 +94,7 @@ impl Store {
         )?;
         each(
             format!(
-                "SELECT item_id, source, key, gone_at FROM item_sources WHERE item_id IN ({holes})
+                "SELECT item_id, source, key, gone_at FROM item_sources WHERE item_id IN {holes}
                  ORDER BY item_id, source, key"
             ),
             &mut |row, r| {

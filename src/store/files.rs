@@ -9,6 +9,10 @@
 //! items that point at it never disagree, and one service fewer runs.
 //! Mail attachments are megabytes, far below PostgreSQL's 1 GB a value.
 
+use std::collections::HashSet;
+
+use super::db::{ToParam, value_rows};
+
 use super::db::Dialect;
 
 /// What a shared file is, which says where a data folder keeps it.
@@ -36,9 +40,6 @@ impl FileKind {
         }
     }
 }
-use std::collections::HashSet;
-
-use super::db::{ToParam, value_rows};
 use super::{Result, Store, now};
 use crate::args;
 
