@@ -177,6 +177,15 @@ fn the_postgresql_schema_is_the_sqlite_schema_and_migrates_once() {
         .into_iter()
         .collect();
     assert_eq!(pg_indexes, sqlite_indexes(&sqlite));
+    // Kept files are compressed with lz4 (Debian's PostgreSQL has it).
+    let compression: Option<String> = db
+        .value(
+            "SELECT CAST(attcompression AS TEXT) FROM pg_attribute
+             WHERE attrelid = CAST('files' AS regclass) AND attname = 'bytes'",
+            args![],
+        )
+        .unwrap();
+    assert_eq!(compression.as_deref(), Some("l"));
 
     // The directory version moves with any change to the clients.
     let before: i64 = db.value("SELECT version FROM directory_version", args![]).unwrap().unwrap();
