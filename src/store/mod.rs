@@ -127,6 +127,9 @@ pub struct Store {
     files: Option<std::path::PathBuf>,
     /// The PostgreSQL database it is in, to open it again; `None` on SQLite.
     target: Option<pg::PgTarget>,
+    /// Items this store added since it last analysed the tables, and how
+    /// many it had added before then (PostgreSQL, see [`Store::analyze_if_grown`]).
+    grown: (u64, u64),
 }
 
 impl Store {
@@ -199,7 +202,7 @@ impl Store {
         // A 32 MB page cache: bulk imports read back what they just wrote.
         conn.pragma_update(None, "cache_size", -32_768)?;
         migrate(&mut conn)?;
-        Ok(Store { db: Db::sqlite(conn), policy, directory: None, files: None, target: None })
+        Ok(Store { db: Db::sqlite(conn), policy, directory: None, files: None, target: None, grown: (0, 0) })
     }
 
     /// Opens the store `config` names: in PostgreSQL when it has `[store]`
@@ -234,7 +237,7 @@ impl Store {
     pub fn open_postgres(target: &pg::PgTarget, policy: Policy, files: Option<std::path::PathBuf>) -> Result<Store> {
         let db = pg::connect(target)?;
         pg::migrate(&db)?;
-        let mut store = Store { db, policy, directory: None, files, target: Some(target.clone()) };
+        let mut store = Store { db, policy, directory: None, files, target: Some(target.clone()), grown: (0, 0) };
         if let Err(e) = store.sync_missing_deal_items() {
             tracing::debug!("cannot give every deal its history item yet: {e}");
         }
