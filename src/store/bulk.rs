@@ -10,7 +10,7 @@ use super::{Attachment, ItemRow, LinkRow, Result, Store};
 use crate::model::{ItemId, Participant, Role};
 
 /// Ids bound in one statement (SQLite allows 32,766 values; PostgreSQL 65,535).
-const CHUNK: usize = 500;
+const CHUNK: usize = 512;
 
 impl Store {
     /// The items of `ids` with their participants, attachments, links and
@@ -24,9 +24,16 @@ impl Store {
     }
 
     fn items_chunk(&self, ids: &[ItemId], out: &mut HashMap<i64, ItemRow>) -> Result<()> {
-        // `(?1, ?2, … ?n)`: placeholders only, every value is bound.
-        let holes = super::db::value_rows(1, 1, ids.len());
-        let values: Vec<i64> = ids.iter().map(|i| i.0).collect();
+        // `(?1, ?2, … ?n)`: placeholders only, every value is bound. The
+        // list is padded to a power of two (the last id again), so that a
+        // few statement shapes serve every page: PostgreSQL plans each new
+        // shape anew, a millisecond or two for its first few runs.
+        let mut values: Vec<i64> = ids.iter().map(|i| i.0).collect();
+        let padded = values.len().next_power_of_two().clamp(8, CHUNK);
+        if let Some(last) = values.last().copied() {
+            values.resize(padded, last);
+        }
+        let holes = super::db::value_rows(1, 1, values.len());
         let args: Vec<&dyn super::db::ToParam> = values.iter().map(|v| v as &dyn super::db::ToParam).collect();
         let rows = self.db.query(
             &format!(
