@@ -186,14 +186,7 @@ fn corpus(o: &Opts) -> Result<corpus::Corpus> {
     let started = Instant::now();
     let corpus = if o.keep && complete {
         println!("reusing the corpus in {}", dir.display());
-        let queries = fs::read_to_string(dir.join("queries.txt")).context("queries.txt")?;
-        corpus::Corpus {
-            maildir: dir.join("maildir"),
-            clients_csv: dir.join("clients.csv"),
-            queries: queries.lines().filter(|l| !l.trim().is_empty()).map(str::to_string).collect(),
-            bytes: dir_bytes(&dir.join("maildir")),
-            messages: o.messages,
-        }
+        corpus::Corpus::read(&dir, o.messages, dir_bytes(&dir.join("maildir"))).context("queries.txt")?
     } else {
         let spec = corpus::CorpusSpec {
             messages: o.messages,

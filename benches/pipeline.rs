@@ -35,14 +35,7 @@ fn main() {
     let started = Instant::now();
     let corpus = if o.keep && corpus_dir.join("queries.txt").exists() {
         println!("reusing the corpus in {}", corpus_dir.display());
-        let queries = std::fs::read_to_string(corpus_dir.join("queries.txt")).expect("queries.txt");
-        corpus::Corpus {
-            maildir: corpus_dir.join("maildir"),
-            clients_csv: corpus_dir.join("clients.csv"),
-            queries: queries.lines().filter(|l| !l.trim().is_empty()).map(str::to_string).collect(),
-            bytes: dir_bytes(&corpus_dir.join("maildir")),
-            messages: o.messages,
-        }
+        corpus::Corpus::read(&corpus_dir, o.messages, dir_bytes(&corpus_dir.join("maildir"))).expect("queries.txt")
     } else {
         let _ = std::fs::remove_dir_all(&corpus_dir);
         corpus::generate(&spec, &corpus_dir).expect("generate the corpus")

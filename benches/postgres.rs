@@ -48,19 +48,17 @@ fn import(o: &Opts, corpus: &corpus::Corpus, name: &str, store_section: &str) ->
     )
     .expect("config");
     let kronika = env!("CARGO_BIN_EXE_kronika");
-    let r = run(Command::new(kronika)
-        .env(PASSWORD_ENV, postgres::PASSWORD)
-        .arg("--config")
-        .arg(&config_path)
-        .args(["client", "import"])
-        .arg(&corpus.clients_csv));
+    let import = |what: [&str; 2], from: &Path| {
+        run(Command::new(kronika)
+            .env(PASSWORD_ENV, postgres::PASSWORD)
+            .arg("--config")
+            .arg(&config_path)
+            .args(what)
+            .arg(from))
+    };
+    let r = import(["client", "import"], &corpus.clients_csv);
     assert!(r.ok, "client import into {name} failed");
-    let r = run(Command::new(kronika)
-        .env(PASSWORD_ENV, postgres::PASSWORD)
-        .arg("--config")
-        .arg(&config_path)
-        .args(["import", "maildir"])
-        .arg(&corpus.maildir));
+    let r = import(["import", "maildir"], &corpus.maildir);
     assert!(r.ok, "import into {name} failed");
     print!("{name}: {}", r.stdout);
     (config_path, r.wall.as_secs_f64(), r.user + r.sys)
@@ -160,14 +158,7 @@ fn main() {
     let spec =
         corpus::CorpusSpec { messages: o.messages, clients: o.clients, seed: o.seed, shape: corpus::Shape::Standard };
     let corpus = if o.keep && corpus_dir.join("queries.txt").exists() {
-        let queries = std::fs::read_to_string(corpus_dir.join("queries.txt")).expect("queries.txt");
-        corpus::Corpus {
-            maildir: corpus_dir.join("maildir"),
-            clients_csv: corpus_dir.join("clients.csv"),
-            queries: queries.lines().filter(|l| !l.trim().is_empty()).map(str::to_string).collect(),
-            bytes: dir_bytes(&corpus_dir.join("maildir")),
-            messages: o.messages,
-        }
+        corpus::Corpus::read(&corpus_dir, o.messages, dir_bytes(&corpus_dir.join("maildir"))).expect("queries.txt")
     } else {
         let _ = std::fs::remove_dir_all(&corpus_dir);
         corpus::generate(&spec, &corpus_dir).expect("generate the corpus")

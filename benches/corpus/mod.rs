@@ -243,6 +243,21 @@ pub struct Corpus {
     pub messages: usize,
 }
 
+impl Corpus {
+    /// A corpus generated earlier into `dir` (`--keep`): its Maildir, its
+    /// clients and its queries; `bytes` is the size of its message files.
+    pub fn read(dir: &Path, messages: usize, bytes: u64) -> io::Result<Corpus> {
+        let queries = fs::read_to_string(dir.join("queries.txt"))?;
+        Ok(Corpus {
+            maildir: dir.join("maildir"),
+            clients_csv: dir.join("clients.csv"),
+            queries: queries.lines().filter(|l| !l.trim().is_empty()).map(str::to_string).collect(),
+            bytes,
+            messages,
+        })
+    }
+}
+
 /// Counts describing a generated corpus (also written to `corpus.json`).
 #[derive(Debug, Default, Clone)]
 pub struct CorpusStats {

@@ -72,7 +72,7 @@ fn a_connection_comes_back_after_the_server_restarts() {
 fn node(name: &str, target: &PgTarget, maildir: &Path) -> Env {
     let url = target.url.replace(&format!("kronika:{PASSWORD}@"), "kronika@");
     let cert = target.ca_file.clone().unwrap_or_default();
-    let maildir = format!("[[maildir]]\nname = \"mail-{name}\"\npath = \"{}\"", maildir.display());
+    let maildir = crate::common::stores::maildir_section(&format!("mail-{name}"), maildir);
     crate::common::stores::node_env(name, &url, &cert, &maildir)
 }
 

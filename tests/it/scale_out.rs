@@ -17,12 +17,7 @@ use crate::common::web::{Browser, Server};
 use crate::common::{Env, copy_dir, fixtures, wait_until};
 
 fn node(name: &str, url: &str, cert: &Path, maildir: &Path) -> Env {
-    crate::common::stores::node_env(
-        name,
-        url,
-        cert,
-        &format!("[[maildir]]\nname = \"mail\"\npath = \"{}\"", maildir.display()),
-    )
+    crate::common::stores::node_env(name, url, cert, &crate::common::stores::maildir_section("mail", maildir))
 }
 
 fn mail(n: usize, from: &str, subject: &str) -> String {
@@ -174,7 +169,7 @@ fn two_firms_on_one_server_never_see_each_other() {
     )
     .unwrap();
     let firm = |schema: &str, maildir: &Path| {
-        let sources = format!("[[maildir]]\nname = \"mail\"\npath = \"{}\"", maildir.display());
+        let sources = crate::common::stores::maildir_section("mail", maildir);
         crate::common::stores::firm_env("praha-1", &url, &cert, Some(schema), &sources)
     };
     let (a, b) = (firm("firma_a", &box_a), firm("firma_b", &box_b));

@@ -83,3 +83,8 @@ ca_file = "{cert}"
         cert = cert.display(),
     ))
 }
+
+/// A `[[maildir]]` section named `name` for the Maildir at `path`.
+pub fn maildir_section(name: &str, path: &std::path::Path) -> String {
+    format!("[[maildir]]\nname = \"{name}\"\npath = \"{}\"", path.display())
+}
