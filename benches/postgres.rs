@@ -4,7 +4,10 @@
 //! synchronous_commit and full_page_writes on), then search and client card
 //! latency on each, and the takeover of a lease after its holder dies.
 //!
-//! `cargo bench --bench postgres -- [--messages N] [--clients N] [--seed S] [--out DIR] [--keep] [--tls] [--no-takeover]`
+//! `cargo bench --bench postgres -- [--messages N] [--clients N] [--seed S] [--out DIR] [--keep] [--tls] [--no-takeover] [--statements]`
+//!
+//! `--statements` loads pg_stat_statements and prints the statements the
+//! import spent the server's time on.
 
 #[path = "common.rs"]
 #[allow(dead_code)]
@@ -196,8 +199,29 @@ fn main() {
         pg.port, db.name
     );
 
+    let profile = o.flag("--statements");
+    if profile {
+        pg.sql("postgres", "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'").expect("ALTER SYSTEM");
+        pg.stop();
+        pg.start_again();
+        pg.sql(&db.name, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements").expect("pg_stat_statements");
+    }
     let (sqlite_config, s_secs, s_cpu) = import(&o, &corpus, "sqlite", "");
+    let server_before = pg.server_cpu();
     let (pg_config, p_secs, p_cpu) = import(&o, &corpus, "postgres", &section);
+    let server_cpu = pg.server_cpu() - server_before;
+    if profile {
+        // Where the server's time went: the statements of the import.
+        let top = pg
+            .sql(
+                &db.name,
+                "SELECT calls, round(total_exec_time::numeric, 0), round(mean_exec_time::numeric, 3), \
+                 left(regexp_replace(query, '\\s+', ' ', 'g'), 110) \
+                 FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 25",
+            )
+            .unwrap_or_default();
+        println!("statements of the import (calls | total ms | mean ms | statement):\n{top}");
+    }
     let cards = if o.smoke { 5 } else { 50 };
     let (s_search, s_card) = latencies(&sqlite_config, &corpus.queries, cards);
     let (p_search, p_card) = latencies(&pg_config, &corpus.queries, cards);
@@ -221,6 +245,7 @@ fn main() {
             ms(f.card.1)
         );
     }
+    println!("PostgreSQL server CPU during its import: {server_cpu:.1} s");
     let ratio = s_secs / p_secs;
     println!(
         "PostgreSQL import throughput / SQLite's: {ratio:.2} (target ≥ 0.70: {})",

@@ -197,6 +197,58 @@ macro_rules! args {
     ($($v:expr),+ $(,)?) => { &[$(&$v as &dyn $crate::store::db::ToParam),+] as &[&dyn $crate::store::db::ToParam] };
 }
 
+/// A bound value kept for later (a row of [`Db::insert_later`]).
+#[derive(Debug, Clone, PartialEq)]
+enum Held {
+    Null(Kind),
+    Int(i64),
+    Real(f64),
+    Text(String),
+    Blob(Vec<u8>),
+}
+
+impl From<Param<'_>> for Held {
+    fn from(p: Param<'_>) -> Held {
+        match p {
+            Param::Null(k) => Held::Null(k),
+            Param::Int(i) => Held::Int(i),
+            Param::Real(f) => Held::Real(f),
+            Param::Text(t) => Held::Text(t.to_string()),
+            Param::Blob(b) => Held::Blob(b.to_vec()),
+        }
+    }
+}
+
+impl ToParam for Held {
+    fn to_param(&self) -> Param<'_> {
+        match self {
+            Held::Null(k) => Param::Null(*k),
+            Held::Int(i) => Param::Int(*i),
+            Held::Real(f) => Param::Real(*f),
+            Held::Text(t) => Param::Text(t),
+            Held::Blob(b) => Param::Blob(b),
+        }
+    }
+}
+
+/// Rows of one insert that a transaction has not sent yet.
+struct Pending {
+    table: &'static str,
+    /// Other kept rows (and inserts) refer to these: sent first.
+    parent: bool,
+    head: &'static str,
+    tail: &'static str,
+    cols: usize,
+    values: Vec<Held>,
+}
+
+/// Rows one multi-row insert sends at most; fewer go in powers of two,
+/// so that few statements are prepared whatever the count.
+const ROWS_MAX: usize = 64;
+
+/// Rows of one insert kept back at most before they are sent anyway.
+const PENDING_MAX: usize = 1024;
+
 /// Why a statement failed.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -475,6 +527,12 @@ struct Pg {
     in_tx: bool,
     /// The connection was lost: when to try again, and how often it failed.
     lost: Option<Lost>,
+    /// The open transaction holds the writers' lock.
+    locked: bool,
+    /// Counter values the open transaction reserved and has not handed
+    /// out yet: name → (next, last). Only under the writers' lock, which
+    /// keeps them in commit order.
+    reserved: HashMap<String, (i64, i64)>,
 }
 
 struct Lost {
@@ -483,6 +541,9 @@ struct Lost {
     /// Why the last attempt failed.
     error: Option<String>,
 }
+
+/// Counter values reserved at once inside a PostgreSQL transaction.
+const COUNTER_BLOCK: i64 = 32;
 
 /// The first wait before connecting again after a failed attempt; it
 /// doubles up to [`RECONNECT_MAX`].
@@ -561,6 +622,10 @@ pub(crate) fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
 /// A connection to the store's database.
 pub struct Db {
     inner: Inner,
+    /// A transaction is open ([`Db::begin`]).
+    open: std::cell::Cell<bool>,
+    /// Rows the open transaction inserts later ([`Db::insert_later`]).
+    pending: RefCell<Vec<Pending>>,
 }
 
 /// The advisory lock key of the store's writers (ASCII "kronika" in an
@@ -574,7 +639,7 @@ pub const WRITER_LOCK_SQL: &str = "SELECT pg_advisory_xact_lock(hashtextextended
 impl Db {
     /// Wraps an open SQLite connection.
     pub fn sqlite(conn: rusqlite::Connection) -> Db {
-        Db { inner: Inner::Sqlite(conn) }
+        Db::of(Inner::Sqlite(conn))
     }
 
     /// Wraps a PostgreSQL client that stays lost when its connection is.
@@ -590,8 +655,20 @@ impl Db {
     }
 
     fn wrap(client: postgres::Client, target: Option<super::pg::PgTarget>) -> Db {
-        let pg = Pg { client, prepared: HashMap::new(), target, in_tx: false, lost: None };
-        Db { inner: Inner::Postgres(PgCell(Some(Box::new(RefCell::new(pg))))) }
+        let pg = Pg {
+            client,
+            prepared: HashMap::new(),
+            target,
+            in_tx: false,
+            locked: false,
+            lost: None,
+            reserved: HashMap::new(),
+        };
+        Db::of(Inner::Postgres(PgCell(Some(Box::new(RefCell::new(pg))))))
+    }
+
+    fn of(inner: Inner) -> Db {
+        Db { inner, open: std::cell::Cell::new(false), pending: RefCell::new(Vec::new()) }
     }
 
     pub fn dialect(&self) -> Dialect {
@@ -611,6 +688,7 @@ impl Db {
 
     /// Runs a statement; the number of rows it changed.
     pub fn execute(&self, sql: &str, args: &[&dyn ToParam]) -> DbResult<u64> {
+        self.flush_for(sql)?;
         match &self.inner {
             Inner::Sqlite(c) => {
                 let mut stmt = c.prepare_cached(sql)?;
@@ -652,6 +730,7 @@ impl Db {
         limit: usize,
         mut f: impl FnMut(&Row<'_>) -> DbResult<T>,
     ) -> DbResult<Vec<T>> {
+        self.flush_for(sql)?;
         match &self.inner {
             Inner::Sqlite(c) => {
                 let mut stmt = c.prepare_cached(sql)?;
@@ -680,9 +759,42 @@ impl Db {
 
     /// Runs statements separated by `;`, without values (migrations).
     pub fn batch(&self, sql: &str) -> DbResult<()> {
+        self.flush_for(sql)?;
         match &self.inner {
             Inner::Sqlite(c) => Ok(c.execute_batch(sql)?),
             Inner::Postgres(pg) => pg.borrow_mut().batch(sql),
+        }
+    }
+
+    /// How many values of a named counter one call reserves: inside a
+    /// PostgreSQL transaction a block (a round trip saved per value; the
+    /// values it does not hand out are skipped), else one.
+    pub fn counter_block(&self) -> i64 {
+        match &self.inner {
+            Inner::Postgres(pg) if pg.borrow_mut().locked => COUNTER_BLOCK,
+            _ => 1,
+        }
+    }
+
+    /// The next value of counter `key` that the open transaction reserved.
+    pub fn take_reserved(&self, key: &str) -> Option<i64> {
+        let Inner::Postgres(pg) = &self.inner else { return None };
+        let mut pg = pg.borrow_mut();
+        let (next, last) = pg.reserved.get_mut(key)?;
+        if *next > *last {
+            return None;
+        }
+        *next += 1;
+        Some(*next - 1)
+    }
+
+    /// Keeps `first..=last` of counter `key` for the open transaction.
+    pub fn reserve(&self, key: &str, first: i64, last: i64) {
+        if let Inner::Postgres(pg) = &self.inner {
+            let mut pg = pg.borrow_mut();
+            if pg.locked {
+                pg.reserved.insert(key.to_string(), (first, last));
+            }
         }
     }
 
@@ -693,6 +805,7 @@ impl Db {
             Inner::Sqlite(c) => c.execute_batch("BEGIN IMMEDIATE")?,
             Inner::Postgres(pg) => pg.borrow_mut().begin()?,
         }
+        self.opened();
         Ok(Tx { db: self, done: false })
     }
 
@@ -705,8 +818,139 @@ impl Db {
             Inner::Sqlite(c) => c.execute_batch("BEGIN IMMEDIATE")?,
             Inner::Postgres(pg) => pg.borrow_mut().begin_with("BEGIN")?,
         }
+        self.opened();
         Ok(Tx { db: self, done: false })
     }
+}
+
+/// Rows kept back: sent when a read or an insert names their table, when
+/// any other statement runs (an update or a delete may fire triggers and
+/// cascades on tables it does not name), and before the commit. Parent
+/// rows ([`Db::insert_parent_later`]) go before every insert too, and
+/// before the other kept rows.
+impl Db {
+    fn opened(&self) {
+        self.open.set(true);
+        self.pending.borrow_mut().clear();
+    }
+
+    fn closed(&self) {
+        self.open.set(false);
+        self.pending.borrow_mut().clear();
+    }
+
+    /// Inserts rows of `cols` values each (`values` holds them one after
+    /// the other) into `table`: `head` is the statement up to `VALUES`,
+    /// `tail` what follows the rows (`ON CONFLICT …`). Inside a
+    /// transaction the rows are kept and sent with the others of the same
+    /// statement, many in one (a round trip saved per row on PostgreSQL),
+    /// before any statement that names `table` and before the commit: an
+    /// error in them fails the transaction then. Outside one they are sent
+    /// at once.
+    pub fn insert_later(
+        &self,
+        table: &'static str,
+        head: &'static str,
+        tail: &'static str,
+        cols: usize,
+        values: &[&dyn ToParam],
+    ) -> DbResult<()> {
+        self.keep(Pending { table, parent: false, head, tail, cols, values: Vec::new() }, values)
+    }
+
+    /// [`Db::insert_later`] for one row that others refer to (an item): sent
+    /// before any other kept row and before any other insert, whose
+    /// foreign keys may name it.
+    pub fn insert_parent_later(&self, table: &'static str, head: &'static str, row: &[&dyn ToParam]) -> DbResult<()> {
+        self.keep(Pending { table, parent: true, head, tail: "", cols: row.len(), values: Vec::new() }, row)
+    }
+
+    fn keep(&self, new: Pending, values: &[&dyn ToParam]) -> DbResult<()> {
+        let (table, head, tail, cols) = (new.table, new.head, new.tail, new.cols);
+        if values.is_empty() || cols == 0 {
+            return Ok(());
+        }
+        if !self.open.get() {
+            return self.insert_rows(head, tail, cols, values);
+        }
+        let full = {
+            let mut pending = self.pending.borrow_mut();
+            let at = match pending.iter().position(|p| p.head == head && p.tail == tail) {
+                Some(at) => at,
+                None => {
+                    pending.push(new);
+                    pending.len() - 1
+                }
+            };
+            let p = &mut pending[at];
+            p.values.extend(values.iter().map(|v| Held::from(v.to_param())));
+            p.values.len() >= PENDING_MAX * cols
+        };
+        if full { self.flush_where(|p| p.table == table) } else { Ok(()) }
+    }
+
+    /// Inserts rows now, in statements of up to [`ROWS_MAX`] rows (see
+    /// [`Db::insert_later`]).
+    pub fn insert_rows(&self, head: &str, tail: &str, cols: usize, values: &[&dyn ToParam]) -> DbResult<()> {
+        let mut rest = values;
+        while cols > 0 && rest.len() >= cols {
+            let rows = rest.len() / cols;
+            let n = if rows >= ROWS_MAX { ROWS_MAX } else { 1 << rows.ilog2() };
+            let (chunk, more) = rest.split_at(n * cols);
+            self.execute(&format!("{head} VALUES {} {tail}", value_rows(1, n, cols)), chunk)?;
+            rest = more;
+        }
+        Ok(())
+    }
+
+    /// Sends the kept rows that `sql` may read or change.
+    fn flush_for(&self, sql: &str) -> DbResult<()> {
+        if self.pending.borrow().is_empty() {
+            return Ok(());
+        }
+        // A statement that changes rows may fire triggers on tables it does
+        // not name (an item's links follow its thread and date; a delete
+        // cascades): everything goes first. Reads and inserts name theirs.
+        // An insert's foreign keys may name kept parent rows.
+        let head = sql.trim_start().get(..6).unwrap_or_default();
+        let insert = head.eq_ignore_ascii_case("insert");
+        let all = !(head.eq_ignore_ascii_case("select") || insert);
+        self.flush_where(|p| all || (insert && p.parent) || names_table(sql, p.table))
+    }
+
+    /// Sends every kept row (before the commit).
+    fn flush_all(&self) -> DbResult<()> {
+        self.flush_where(|_| true)
+    }
+
+    fn flush_where(&self, due: impl Fn(&Pending) -> bool) -> DbResult<()> {
+        let sending: Vec<Pending> = {
+            let mut pending = self.pending.borrow_mut();
+            // Parent rows go with any others, and first.
+            let any = pending.iter().any(&due);
+            let (mut now, later): (Vec<Pending>, Vec<Pending>) =
+                std::mem::take(&mut *pending).into_iter().partition(|p| any && (p.parent || due(p)));
+            *pending = later;
+            now.sort_by_key(|p| !p.parent);
+            now
+        };
+        for p in sending {
+            let values: Vec<&dyn ToParam> = p.values.iter().map(|v| v as &dyn ToParam).collect();
+            self.insert_rows(p.head, p.tail, p.cols, &values)?;
+        }
+        Ok(())
+    }
+}
+
+/// Whether `sql` names `table` as a whole word (`item_links`, not
+/// `item_links_date`; a false match only sends rows early).
+fn names_table(sql: &str, table: &str) -> bool {
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    sql.match_indices(table).any(|(at, _)| {
+        let before = sql.get(..at).and_then(|s| s.chars().next_back());
+        let after = sql.get(at + table.len()..).and_then(|s| s.chars().next());
+        !before.is_some_and(word) && !after.is_some_and(word)
+    })
 }
 
 impl Pg {
@@ -772,6 +1016,8 @@ impl Pg {
             other => other,
         };
         self.in_tx = result.is_ok();
+        self.locked = self.in_tx && sql.contains(WRITER_LOCK_SQL);
+        self.reserved.clear();
         result
     }
 
@@ -784,6 +1030,8 @@ impl Pg {
             self.batch(sql)
         };
         self.in_tx = false;
+        self.locked = false;
+        self.reserved.clear();
         result
     }
 
@@ -894,11 +1142,14 @@ impl std::ops::Deref for Tx<'_> {
 
 impl Tx<'_> {
     pub fn commit(mut self) -> DbResult<()> {
+        // Kept rows first; if they fail, the transaction rolls back.
+        self.db.flush_all()?;
         self.done = true;
         self.end("COMMIT")
     }
 
     fn end(&self, sql: &str) -> DbResult<()> {
+        self.db.closed();
         match &self.db.inner {
             Inner::Sqlite(c) => Ok(c.execute_batch(sql)?),
             Inner::Postgres(pg) => pg.borrow_mut().end(sql),
@@ -1050,6 +1301,21 @@ mod tests {
         ];
         for (sqlite, pg) in cases {
             assert_eq!(to_postgres(sqlite), pg, "{sqlite}");
+        }
+    }
+
+    #[test]
+    fn kept_rows_are_sent_for_statements_that_name_their_table() {
+        for (sql, table, names) in [
+            ("SELECT * FROM item_links WHERE item_id = ?1", "item_links", true),
+            ("SELECT * FROM item_links_by_date", "item_links", false),
+            ("SELECT * FROM my_item_links", "item_links", false),
+            ("DELETE FROM item_links", "item_links", true),
+            ("SELECT 1 FROM items i JOIN item_links l ON l.item_id = i.id", "item_links", true),
+            ("SELECT 1 FROM items", "item_links", false),
+            ("SELECT x FROM thread_ids,items", "thread_ids", true),
+        ] {
+            assert_eq!(names_table(sql, table), names, "{sql}");
         }
     }
 

@@ -395,9 +395,7 @@ impl Store {
         let threads: Vec<i64> = threads.into_iter().collect();
         for chunk in threads.chunks(REMATCH_CHUNK) {
             let tx = self.db.begin()?;
-            for t in chunk {
-                changed += propagate_thread(&tx, *t)?;
-            }
+            changed += propagate_threads(&tx, chunk)?;
             tx.commit()?;
         }
         Ok(changed)
@@ -706,8 +704,13 @@ fn ingest_tx(
     let mut out = Vec::with_capacity(changes.items.len());
     let mut warnings = Vec::new();
     let mut threads_to_propagate = BTreeSet::new();
-    let mut absent =
-        Absent::ask(&tx, changes.items.iter().map(|(item, _)| item).chain(changes.documents.iter().flatten()))?;
+    let document_keys: Vec<SourceKey> =
+        changes.documents.iter().flatten().map(|d| SourceKey::document(&d.content_hash)).collect();
+    let mut absent = Absent::ask(
+        &tx,
+        changes.items.iter().map(|(item, _)| item).chain(changes.documents.iter().flatten()),
+        changes.items.iter().map(|(_, key)| key).chain(&document_keys),
+    )?;
     let mut ctx =
         Ctx { dir, ts: &ts, threads: &mut threads_to_propagate, warnings: &mut warnings, auto, absent: &mut absent };
     for (i, (item, key)) in changes.items.iter().enumerate() {
@@ -731,9 +734,7 @@ fn ingest_tx(
             args![key.source, key.key, ts, rev],
         )?;
     }
-    for t in threads_to_propagate {
-        propagate_thread(&tx, t)?;
-    }
+    propagate_threads(&tx, &threads_to_propagate.into_iter().collect::<Vec<_>>())?;
     if let Some((source, value)) = changes.cursor {
         tx.execute(
             "INSERT INTO cursors (source, value, updated_at) VALUES (?1, ?2, ?3)
@@ -847,18 +848,36 @@ fn insert_details(tx: &Db, id: i64, item: &NewItem) -> Result<()> {
     for (role, name, address, rdomain) in &rows {
         values.extend([&id as &dyn ToParam, role, *name, address, rdomain]);
     }
-    super::insert_rows(tx, "INSERT INTO item_participants (item_id, role, name, address, rdomain)", "", 5, &values)?;
+    tx.insert_later(
+        "item_participants",
+        "INSERT INTO item_participants (item_id, role, name, address, rdomain)",
+        "",
+        5,
+        &values,
+    )?;
     let mut values: Vec<&dyn ToParam> = Vec::with_capacity(item.references.len() * 2);
     for r in &item.references {
         values.extend([&id as &dyn ToParam, r]);
     }
-    super::insert_rows(tx, "INSERT INTO item_references (item_id, message_id)", "ON CONFLICT DO NOTHING", 2, &values)?;
+    tx.insert_later(
+        "item_references",
+        "INSERT INTO item_references (item_id, message_id)",
+        "ON CONFLICT DO NOTHING",
+        2,
+        &values,
+    )?;
     let sizes = item.attachments.iter().map(|a| size_of(a.size)).collect::<Result<Vec<i64>>>()?;
     let mut values: Vec<&dyn ToParam> = Vec::with_capacity(item.attachments.len() * 5);
     for (a, size) in item.attachments.iter().zip(&sizes) {
         values.extend([&id as &dyn ToParam, &a.name, &a.mime, size, &a.content_hash]);
     }
-    super::insert_rows(tx, "INSERT INTO item_attachments (item_id, name, mime, size, content_hash)", "", 5, &values)?;
+    tx.insert_later(
+        "item_attachments",
+        "INSERT INTO item_attachments (item_id, name, mime, size, content_hash)",
+        "",
+        5,
+        &values,
+    )?;
     Ok(())
 }
 
@@ -881,6 +900,8 @@ fn ingest_one(
     replace: bool,
 ) -> Result<IngestOutcome> {
     let (dir, ts) = (ctx.dir, ctx.ts);
+    // Taken first: whichever way this item goes, it is stored under `key`.
+    let key_absent = ctx.absent.take_key(key);
     // One meeting is one item: an event is found by its UID and
     // RECURRENCE-ID, whichever source brought it first.
     let event = super::events::Ident::of(item);
@@ -891,8 +912,11 @@ fn ingest_one(
         ctx.absent.forget(item);
         return Ok(outcome);
     }
-    let known: Option<i64> =
-        tx.value("SELECT item_id FROM item_sources WHERE source = ?1 AND key = ?2", args![key.source, key.key])?;
+    let known: Option<i64> = if key_absent {
+        None
+    } else {
+        tx.value("SELECT item_id FROM item_sources WHERE source = ?1 AND key = ?2", args![key.source, key.key])?
+    };
     if let Some(id) = known {
         ctx.absent.forget(item);
         tx.execute(
@@ -933,10 +957,10 @@ fn ingest_one(
         add_source(tx, id, key, ts)?;
         return Ok(IngestOutcome::Duplicate(ItemId(id)));
     }
-    if let Some((id, adopt)) = captured_twin(tx, item)? {
+    if let Some((id, adopt)) = captured_twin(tx, item, ctx.absent)? {
         ctx.absent.forget(item);
         if adopt {
-            adopt_message_id(tx, id, item, ctx.threads)?;
+            adopt_message_id(tx, id, item, ctx.threads, ctx.absent)?;
         }
         add_source(tx, id, key, ts)?;
         return Ok(IngestOutcome::Duplicate(ItemId(id)));
@@ -952,30 +976,31 @@ fn ingest_one(
     };
     // From here on the item is stored: what it names is asked again.
     ctx.absent.forget(item);
-    let thread = assign_thread(tx, item)?;
+    let thread = assign_thread(tx, item, ctx.absent)?;
     let rev = super::counter(tx, "rev")?;
     let date = item.date.to_rfc3339_opts(SecondsFormat::Secs, true);
-    let id = insert_id(
+    let (size, extra) = (size_of(item.size)?, item.extra.to_string());
+    let id = insert_item(
         tx,
-        "INSERT INTO items (kind, message_id, thread_id, date, date_source, direction, subject, body, content_hash, size, extra, created_at, rev)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
         args![
-                item.kind.as_str(),
-                item.message_id,
-                thread,
-                date,
-                item.date_source.as_str(),
-                direction.as_str(),
-                item.subject,
-                item.body,
-                item.content_hash,
-                size_of(item.size)?,
-                item.extra.to_string(),
+            item.kind.as_str(),
+            item.message_id,
+            thread,
+            date,
+            item.date_source.as_str(),
+            direction.as_str(),
+            item.subject,
+            item.body,
+            item.content_hash,
+            size,
+            extra,
             ts,
             rev,
         ],
-    )?
-    .ok_or_else(|| StoreError::Invalid("cannot store an item: its insert returned no id".into()))?;
+    )?;
+    if item.kind == ItemKind::Email && is_derived_capture(&item.extra) {
+        ctx.absent.hold_capture(tx)?;
+    }
     insert_details(tx, id, item)?;
     if let Decision::Links(links) = &decision {
         let mut links = links.clone();
@@ -1035,6 +1060,51 @@ pub(super) fn insert_id(db: &Db, sql: &str, args: &[&dyn ToParam]) -> Result<Opt
     }
 }
 
+/// Stores an item's row (its 13 columns from `kind` to `rev`) and returns
+/// its id. SQLite inserts it at once. PostgreSQL takes the id from the
+/// identity's sequence (a block of them per transaction) and keeps the row
+/// back with the item's other rows ([`Db::insert_parent_later`]): a batch
+/// of new mail is then a few multi-row inserts, not a round trip per row.
+fn insert_item(tx: &Db, values: &[&dyn ToParam]) -> Result<i64> {
+    const COLUMNS: &str = "kind, message_id, thread_id, date, date_source, direction, subject, body, content_hash, size, extra, created_at, rev";
+    if tx.dialect() == Dialect::Sqlite {
+        return insert_id(
+            tx,
+            &format!("INSERT INTO items ({COLUMNS}) VALUES {}", super::db::value_rows(1, 1, 13)),
+            values,
+        )?
+        .ok_or_else(|| StoreError::Invalid("cannot store an item: its insert returned no id".into()));
+    }
+    let id = match tx.take_reserved("items.id") {
+        Some(id) => id,
+        None => {
+            let ids: Vec<i64> = tx.query(
+                "SELECT nextval(pg_get_serial_sequence('items', 'id')) FROM generate_series(1, ?1)",
+                args![tx.counter_block()],
+                |r| r.get(0),
+            )?;
+            let (Some(first), Some(last)) = (ids.first().copied(), ids.last().copied()) else {
+                return Err(StoreError::Invalid("cannot store an item: no id from the items sequence".into()));
+            };
+            // Contiguous unless another session took ids meanwhile; then
+            // the rest is skipped.
+            if usize::try_from(last - first).ok() == Some(ids.len() - 1) && last > first {
+                tx.reserve("items.id", first + 1, last);
+            }
+            first
+        }
+    };
+    let mut row: Vec<&dyn ToParam> = Vec::with_capacity(14);
+    row.push(&id);
+    row.extend_from_slice(values);
+    tx.insert_parent_later(
+        "items",
+        "INSERT INTO items (id, kind, message_id, thread_id, date, date_source, direction, subject, body, content_hash, size, extra, created_at, rev)",
+        &row,
+    )?;
+    Ok(id)
+}
+
 /// The first item of `kind` among the rows `(id, kind)` that `sql` finds
 /// for `key`.
 fn first_of_kind(tx: &Db, sql: &str, key: &str, kind: ItemKind) -> Result<Option<i64>> {
@@ -1075,42 +1145,56 @@ fn is_derived_capture(extra: &serde_json::Value) -> bool {
 /// own Message-IDs stay two). Returns the stored item and whether it is the
 /// captured copy (then the arriving mailbox copy lends it its Message-ID).
 ///
-/// Cheap: a range of one minute on `items_date` (no new index needed),
-/// each candidate checked through `item_participants_item`.
-fn captured_twin(tx: &Db, item: &NewItem) -> Result<Option<(i64, bool)>> {
+/// Cheap: a range of one minute on `items_date` (no new index needed);
+/// the sender is asked only of candidates with the same subject (rare),
+/// so the participants the transaction keeps back are sent only then
+/// ([`Db::insert_later`]).
+fn captured_twin(tx: &Db, item: &NewItem, absent: &Absent) -> Result<Option<(i64, bool)>> {
     let Some((sender, start, end, captured)) = twin_window(item) else { return Ok(None) };
+    // A mailbox copy's twin is a captured mail: none when the store holds none.
+    if !captured && !absent.captures_held() {
+        return Ok(None);
+    }
     let subject = crate::mail::normalized_subject(&item.subject);
-    // The minute's mails first, then each one's sender: a scalar subquery,
-    // not EXISTS, which PostgreSQL turns into a join whose generic plan
-    // starts from all the sender's mail instead (it grows with the client;
-    // it took a third of a bulk import's time).
     let rows = tx.query(
         "SELECT i.id, i.subject, i.extra FROM items i
-         WHERE i.date >= ?1 AND i.date < ?2 AND i.kind = 'email'
-           AND (SELECT 1 FROM item_participants p
-                WHERE p.item_id = i.id AND p.role = 'from' AND p.address = ?3 LIMIT 1) IS NOT NULL
-         LIMIT 100",
-        args![start, end, sender],
+         WHERE i.date >= ?1 AND i.date < ?2 AND i.kind = 'email' LIMIT 500",
+        args![start, end],
         |r| Ok((r.get::<i64>(0)?, r.get::<String>(1)?, r.get::<String>(2)?)),
     )?;
-    // The oldest match (no ORDER BY: the date range must stay the plan).
-    let mut found: Option<(i64, bool)> = None;
-    for (id, other_subject, extra) in rows {
-        if found.is_some_and(|(f, _)| f < id) || crate::mail::normalized_subject(&other_subject) != subject {
-            continue;
-        }
-        let other_captured = serde_json::from_str::<serde_json::Value>(&extra).is_ok_and(|e| is_derived_capture(&e));
-        if captured || other_captured {
-            found = Some((id, other_captured && !captured));
-        }
+    let same: Vec<(i64, bool)> = rows
+        .into_iter()
+        .filter(|(_, other_subject, _)| crate::mail::normalized_subject(other_subject) == subject)
+        .map(|(id, _, extra)| {
+            (id, serde_json::from_str::<serde_json::Value>(&extra).is_ok_and(|e| is_derived_capture(&e)))
+        })
+        .filter(|(_, other_captured)| captured || *other_captured)
+        .collect();
+    if same.is_empty() {
+        return Ok(None);
     }
-    Ok(found)
+    let ids: Vec<i64> = same.iter().map(|(id, _)| *id).collect();
+    let from_sender: std::collections::HashSet<i64> = super::query_among(
+        tx,
+        "SELECT item_id FROM item_participants WHERE role = 'from' AND address = ?1 AND item_id IN {}",
+        &[&sender],
+        &ids,
+        |r| r.get::<i64>(0),
+    )?
+    .into_iter()
+    .collect();
+    // The oldest match (no ORDER BY: the date range must stay the plan).
+    Ok(same
+        .into_iter()
+        .filter(|(id, _)| from_sender.contains(id))
+        .min_by_key(|(id, _)| *id)
+        .map(|(id, other_captured)| (id, other_captured && !captured)))
 }
 
 /// A mailbox copy of a mail first stored from a capture mailbox: the item
 /// takes the real Message-ID and joins its thread (replies name it), and
 /// the mailbox copy's references are added.
-fn adopt_message_id(tx: &Db, id: i64, item: &NewItem, threads: &mut BTreeSet<i64>) -> Result<()> {
+fn adopt_message_id(tx: &Db, id: i64, item: &NewItem, threads: &mut BTreeSet<i64>, absent: &mut Absent) -> Result<()> {
     let Some(mid) = item.message_id.as_ref().filter(|_| item.extra.get("derived_message_id").is_none()) else {
         return Ok(());
     };
@@ -1123,7 +1207,7 @@ fn adopt_message_id(tx: &Db, id: i64, item: &NewItem, threads: &mut BTreeSet<i64
         references: item.references.iter().cloned().chain(old_mid).collect(),
         ..NewItem::default()
     };
-    let thread = assign_thread(tx, &probe)?;
+    let thread = assign_thread(tx, &probe, absent)?;
     let mut extra: serde_json::Value = serde_json::from_str(&extra).unwrap_or_else(|_| serde_json::json!({}));
     if let Some(capture) = extra.get_mut("capture").and_then(serde_json::Value::as_object_mut) {
         capture.insert("derived_id".into(), false.into());
@@ -1147,8 +1231,11 @@ fn adopt_message_id(tx: &Db, id: i64, item: &NewItem, threads: &mut BTreeSet<i64
 }
 
 fn add_source(tx: &Db, id: i64, key: &SourceKey, ts: &str) -> Result<()> {
-    tx.execute(
-        "INSERT INTO item_sources (source, key, item_id, seen_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+    tx.insert_later(
+        "item_sources",
+        "INSERT INTO item_sources (source, key, item_id, seen_at)",
+        "ON CONFLICT DO NOTHING",
+        4,
         args![key.source, key.key, id, ts],
     )?;
     Ok(())
@@ -1198,13 +1285,14 @@ fn insert_links(tx: &Db, id: i64, links: &[Link], fields: Option<LinkFields>) ->
             &thread,
         ]);
     }
-    super::insert_rows(
-        tx,
+    tx.insert_later(
+        "item_links",
         "INSERT INTO item_links (item_id, client_id, contact_id, reason, ambiguous, evidence, date, kind, live, thread_id)",
         "",
         10,
         &values,
-    )
+    )?;
+    Ok(())
 }
 
 /// Puts an item into a thread: every Message-ID it names (its own, its
@@ -1212,19 +1300,12 @@ fn insert_links(tx: &Db, id: i64, links: &[Link], fields: Option<LinkFields>) ->
 /// apart (a missing parent arrives), they merge into the oldest.
 /// Self-references and cycles need no special case: ids map to threads,
 /// nothing walks the reference graph.
-fn assign_thread(tx: &Db, item: &NewItem) -> Result<Option<i64>> {
-    if item.kind != ItemKind::Email {
+fn assign_thread(tx: &Db, item: &NewItem, known: &mut Absent) -> Result<Option<i64>> {
+    let list: Vec<&str> = super::absent::thread_names(item).into_iter().collect();
+    if list.is_empty() {
         return Ok(None);
     }
-    let ids: BTreeSet<&str> =
-        item.message_id.iter().chain(item.references.iter()).map(String::as_str).filter(|s| !s.is_empty()).collect();
-    if ids.is_empty() {
-        return Ok(None);
-    }
-    let list: Vec<&str> = ids.iter().copied().collect();
-    let found: std::collections::HashSet<i64> =
-        super::found_among(tx, "SELECT thread_id FROM thread_ids WHERE message_id IN {}", &[], &list)?;
-    let found: BTreeSet<i64> = found.into_iter().collect();
+    let found = known.threads_of(tx, &list)?;
     let thread = match found.iter().next() {
         Some(t) => *t,
         None => super::counter(tx, "thread")?,
@@ -1233,12 +1314,20 @@ fn assign_thread(tx: &Db, item: &NewItem) -> Result<Option<i64>> {
         let rev = super::counter(tx, "rev")?;
         tx.execute("UPDATE items SET thread_id = ?1, rev = ?3 WHERE thread_id = ?2", args![thread, other, rev])?;
         tx.execute("UPDATE thread_ids SET thread_id = ?1 WHERE thread_id = ?2", args![thread, other])?;
+        known.merged(*other, thread);
     }
     let mut values: Vec<&dyn ToParam> = Vec::with_capacity(list.len() * 2);
     for id in &list {
         values.extend([id as &dyn ToParam, &thread]);
     }
-    super::insert_rows(tx, "INSERT INTO thread_ids (message_id, thread_id)", "ON CONFLICT DO NOTHING", 2, &values)?;
+    tx.insert_later(
+        "thread_ids",
+        "INSERT INTO thread_ids (message_id, thread_id)",
+        "ON CONFLICT DO NOTHING",
+        2,
+        &values,
+    )?;
+    known.threaded(&list, thread);
     Ok(Some(thread))
 }
 
@@ -1273,19 +1362,25 @@ fn replace_direct_links(tx: &Db, id: ItemId, links: &[Link]) -> Result<bool> {
 /// Gives every external item of a thread that has no direct client link
 /// the clients the rest of the thread is linked to (reason `thread`), and
 /// takes thread links away from items that now have direct ones.
-/// Returns how many items changed.
-fn propagate_thread(tx: &Db, thread: i64) -> Result<usize> {
-    let members: Vec<(i64, String)> =
-        tx.query("SELECT id, direction FROM items WHERE thread_id = ?1", args![thread], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?;
-    if members.len() < 2 {
-        return Ok(0);
+/// Returns how many items changed. The members of all `threads` and
+/// their links are read in a query each per 64 (not two per thread).
+fn propagate_threads(tx: &Db, threads: &[i64]) -> Result<usize> {
+    let rows = super::query_among(
+        tx,
+        "SELECT thread_id, id, direction FROM items WHERE thread_id IN {}",
+        &[],
+        threads,
+        |r| Ok((r.get::<i64>(0)?, r.get::<i64>(1)?, r.get::<String>(2)?)),
+    )?;
+    let mut members: BTreeMap<i64, Vec<(i64, String)>> = BTreeMap::new();
+    for (thread, id, direction) in rows {
+        members.entry(thread).or_default().push((id, direction));
     }
-    // Every member's links in one query: (direct, by thread) per item.
-    let mut direct: BTreeMap<i64, BTreeSet<i64>> = members.iter().map(|(id, _)| (*id, BTreeSet::new())).collect();
-    let mut by_thread: BTreeMap<i64, BTreeSet<i64>> = direct.clone();
-    let ids: Vec<i64> = members.iter().map(|(id, _)| *id).collect();
+    members.retain(|_, m| m.len() >= 2);
+    let ids: Vec<i64> = members.values().flatten().map(|(id, _)| *id).collect();
+    // Every member's links: (direct, by thread) per item.
+    let mut direct: BTreeMap<i64, BTreeSet<i64>> = BTreeMap::new();
+    let mut by_thread: BTreeMap<i64, BTreeSet<i64>> = BTreeMap::new();
     let links = super::query_among(
         tx,
         "SELECT item_id, client_id, reason FROM item_links WHERE item_id IN {}",
@@ -1297,29 +1392,32 @@ fn propagate_thread(tx: &Db, thread: i64) -> Result<usize> {
         let to = if thread_link { &mut by_thread } else { &mut direct };
         to.entry(id).or_default().insert(client);
     }
-    let thread_clients: BTreeSet<i64> = direct.values().flatten().copied().collect();
     let mut changed = 0;
-    for (id, direction) in &members {
-        let wanted: BTreeSet<i64> =
-            if direct.get(id).is_none_or(BTreeSet::is_empty) && direction != Direction::Internal.as_str() {
-                thread_clients.clone()
-            } else {
-                BTreeSet::new()
-            };
-        let current = by_thread.remove(id).unwrap_or_default();
-        if current == wanted {
-            continue;
+    for (thread, members) in &members {
+        let thread_clients: BTreeSet<i64> =
+            members.iter().filter_map(|(id, _)| direct.get(id)).flatten().copied().collect();
+        for (id, direction) in members {
+            let wanted: BTreeSet<i64> =
+                if direct.get(id).is_none_or(BTreeSet::is_empty) && direction != Direction::Internal.as_str() {
+                    thread_clients.clone()
+                } else {
+                    BTreeSet::new()
+                };
+            let current = by_thread.remove(id).unwrap_or_default();
+            if current == wanted {
+                continue;
+            }
+            tx.execute("DELETE FROM item_links WHERE item_id = ?1 AND reason = 'thread'", args![id])?;
+            for c in &wanted {
+                tx.execute(
+                    LINK_INSERT,
+                    args![id, c, None::<i64>, LinkReason::Thread.as_str(), false, format!("thread {thread}")],
+                )?;
+            }
+            let rev = super::counter(tx, "rev")?;
+            tx.execute("UPDATE items SET rev = ?2 WHERE id = ?1", args![id, rev])?;
+            changed += 1;
         }
-        tx.execute("DELETE FROM item_links WHERE item_id = ?1 AND reason = 'thread'", args![id])?;
-        for c in &wanted {
-            tx.execute(
-                LINK_INSERT,
-                args![id, c, None::<i64>, LinkReason::Thread.as_str(), false, format!("thread {thread}")],
-            )?;
-        }
-        let rev = super::counter(tx, "rev")?;
-        tx.execute("UPDATE items SET rev = ?2 WHERE id = ?1", args![id, rev])?;
-        changed += 1;
     }
     Ok(changed)
 }

@@ -455,15 +455,27 @@ fn sqlite(db: &Db) -> Result<&Connection> {
 }
 
 /// Next value of a named counter kept in `meta` (item revisions, thread
-/// ids), on either database.
+/// ids), on either database. Inside a PostgreSQL transaction a block of
+/// values is taken at once and handed out from memory: the writers' lock
+/// keeps the blocks in commit order, and values the transaction does not
+/// use are skipped (readers ask for the highest rev, never for a count).
 fn counter(db: &Db, key: &str) -> Result<i64> {
-    let next = db.value(
-        "INSERT INTO meta (key, value) VALUES (?1, '1')
-         ON CONFLICT(key) DO UPDATE SET value = CAST(CAST(meta.value AS BIGINT) + 1 AS TEXT)
+    if let Some(next) = db.take_reserved(key) {
+        return Ok(next);
+    }
+    let block = db.counter_block();
+    let last: Option<i64> = db.value(
+        "INSERT INTO meta (key, value) VALUES (?1, CAST(?2 AS TEXT))
+         ON CONFLICT(key) DO UPDATE SET value = CAST(CAST(meta.value AS BIGINT) + ?2 AS TEXT)
          RETURNING CAST(value AS BIGINT)",
-        args![key],
+        args![key, block],
     )?;
-    next.ok_or_else(|| StoreError::Invalid(format!("cannot count {key}: the counter returned nothing")))
+    let last = last.ok_or_else(|| StoreError::Invalid(format!("cannot count {key}: the counter returned nothing")))?;
+    let first = last.saturating_sub(block - 1);
+    if block > 1 {
+        db.reserve(key, first.saturating_add(1), last);
+    }
+    Ok(first)
 }
 
 /// Values asked about by one `IN` list, at most; a shorter list is padded
@@ -501,20 +513,6 @@ fn found_among<T: db::FromColumn + Eq + std::hash::Hash>(
     values: &[&str],
 ) -> Result<std::collections::HashSet<T>> {
     Ok(query_among(db, sql, fixed, values, |r| r.get::<T>(0))?.into_iter().collect())
-}
-
-/// Rows inserted by one statement of [`insert_rows`], at most.
-const INSERT_CHUNK: usize = 16;
-
-/// Inserts rows of `cols` values each (`values` holds them one row after
-/// the other) in statements of up to [`INSERT_CHUNK`] rows: `head` is the
-/// statement up to `VALUES`, `tail` what follows the rows (`ON CONFLICT …`).
-fn insert_rows(db: &Db, head: &str, tail: &str, cols: usize, values: &[&dyn ToParam]) -> Result<()> {
-    for chunk in values.chunks(cols * INSERT_CHUNK) {
-        let sql = format!("{head} VALUES {} {tail}", db::value_rows(1, chunk.len() / cols, cols));
-        db.execute(&sql, chunk)?;
-    }
-    Ok(())
 }
 
 /// The directory's version as a connection (or a transaction) sees it.

@@ -62,6 +62,14 @@ EXCEPTION WHEN OTHERS THEN
 END
 $$;
 "#,
+    // 17: whether the store has held a mail captured without its
+    // Message-ID (only such a mail has a twin to look for when its mailbox
+    // copy arrives): kept in `meta`, set here for stores made before.
+    r#"
+INSERT INTO meta (key, value) VALUES ('captured_without_id',
+    CASE WHEN EXISTS (SELECT 1 FROM items WHERE kind = 'email' AND extra LIKE '%"derived_id":true%') THEN '1' ELSE '0' END)
+ON CONFLICT(key) DO NOTHING;
+"#,
 ];
 
 /// The whole schema at [`BASE_VERSION`].

@@ -873,3 +873,72 @@ fn a_fenced_batch_is_stored_only_while_its_lease_is_held() {
         assert_eq!(s.cursor("imap:work/INBOX").unwrap().as_deref(), cursor.map(|c| c.1), "{backend:?}");
     });
 }
+
+/// Rows a transaction keeps back (`Db::insert_later`, how ingestion
+/// writes an item's participants, links and sources) are there for the
+/// statements that read them, land with the commit, go with a rollback,
+/// and fail the commit when they are bad.
+#[test]
+fn rows_kept_back_are_read_in_their_transaction_and_land_only_with_it() {
+    stores::each(policy(), |backend, s| {
+        let db = s.db();
+        db.batch("CREATE TABLE kept (n BIGINT NOT NULL, t TEXT)").unwrap();
+        let count = |db: &kronika::store::db::Db| db.value::<i64>("SELECT COUNT(*) FROM kept", args![]).unwrap();
+        let head = "INSERT INTO kept (n, t)";
+        // 70 rows go as 64 + 4 + 2 when a statement names the table.
+        let tx = db.begin().unwrap();
+        for n in 0..70i64 {
+            tx.insert_later("kept", head, "", 2, args![n, format!("řádek {n}")]).unwrap();
+        }
+        assert_eq!(count(&tx), Some(70), "{backend:?}");
+        assert_eq!(tx.value::<i64>("SELECT CAST(SUM(n) AS BIGINT) FROM kept", args![]).unwrap(), Some((0..70).sum()));
+        tx.insert_later("kept", head, "", 2, args![70i64, None::<String>]).unwrap();
+        drop(tx);
+        assert_eq!(count(db), Some(0), "{backend:?}: a rollback takes kept rows with it");
+        // Kept to the commit.
+        let tx = db.begin().unwrap();
+        tx.insert_later("kept", head, "", 2, args![1i64, "a", 2i64, "b"]).unwrap();
+        tx.commit().unwrap();
+        assert_eq!(count(db), Some(2), "{backend:?}");
+        // A bad kept row fails the commit, and the transaction's other
+        // writes with it.
+        let tx = db.begin().unwrap();
+        tx.execute("INSERT INTO kept (n, t) VALUES (3, 'c')", args![]).unwrap();
+        tx.insert_later("kept", head, "", 2, args![None::<i64>, "null n"]).unwrap();
+        assert!(tx.commit().is_err(), "{backend:?}");
+        assert_eq!(count(db), Some(2), "{backend:?}");
+        // Outside a transaction rows go at once.
+        db.insert_later("kept", head, "", 2, args![4i64, "d"]).unwrap();
+        assert_eq!(count(db), Some(3), "{backend:?}");
+    });
+}
+
+/// Two threads that one mail of the same batch joins merge, and every
+/// link of their mails carries the merged thread (the links of the
+/// batch's own mails included, which the transaction keeps back until a
+/// statement needs them).
+#[test]
+fn threads_merged_within_a_batch_carry_the_merged_thread_into_every_link() {
+    stores::each(policy(), |backend, mut s| {
+        client(&s, "Acme", &["acme.cz"], None);
+        let a = mail("a@acme.cz", karel(), &[JANA], at(1, 9));
+        let b = mail("b@acme.cz", karel(), &[JANA], at(1, 10));
+        let mut c = mail("c@acme.cz", karel(), &[JANA], at(1, 11));
+        c.references = vec!["a@acme.cz".into(), "b@acme.cz".into()];
+        let items = [(a, key("imap:x", "1")), (b, key("imap:x", "2")), (c, key("imap:x", "3"))];
+        let (out, _) = s.apply(&Changes { items: &items, ..Changes::default() }).unwrap();
+        let ids: Vec<ItemId> = out.into_iter().map(new_id).collect();
+        let threads: HashSet<Option<i64>> = ids.iter().map(|id| s.item(*id).unwrap().thread_id).collect();
+        assert_eq!(threads.len(), 1, "{backend:?}: one thread, {threads:?}");
+        assert_eq!(count(&s, "SELECT COUNT(*) FROM item_links"), 3, "{backend:?}");
+        assert_eq!(
+            count(
+                &s,
+                "SELECT COUNT(*) FROM item_links l JOIN items i ON i.id = l.item_id
+                 WHERE COALESCE(l.thread_id, -1) != COALESCE(i.thread_id, -1)"
+            ),
+            0,
+            "{backend:?}: a link kept its mail's old thread"
+        );
+    });
+}

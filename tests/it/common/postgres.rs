@@ -116,6 +116,33 @@ impl Postgres {
         Ok(pg)
     }
 
+    /// CPU seconds the server has used (user and system): the postmaster,
+    /// the backends it has reaped and those still running (for the
+    /// benchmark, which weighs the server's share of an import).
+    #[allow(dead_code)]
+    pub fn server_cpu(&self) -> f64 {
+        let pid = std::fs::read_to_string(self.dir.join("data/postmaster.pid"))
+            .ok()
+            .and_then(|s| s.lines().next().and_then(|l| l.trim().parse::<u32>().ok()));
+        let Some(pid) = pid else { return 0.0 };
+        // Fields after the command's closing parenthesis: ppid is field 4,
+        // utime 14, stime 15, cutime 16, cstime 17 (proc(5)); state (3) is skipped.
+        let fields = |p: &str| -> Option<Vec<u64>> {
+            let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).ok()?;
+            let rest = stat.rsplit_once(')')?.1;
+            Some(rest.split_whitespace().skip(1).map(|f| f.parse().unwrap_or(0)).collect())
+        };
+        let ticks = 100.0; // USER_HZ on Linux
+        let mut total = fields(&pid.to_string()).map(|f| f[10] + f[11] + f[12] + f[13]).unwrap_or(0);
+        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().to_string();
+            if let Some(f) = fields(&name).filter(|f| f.first() == Some(&u64::from(pid))) {
+                total += f[10] + f[11];
+            }
+        }
+        total as f64 / ticks
+    }
+
     /// The server's certificate (PEM), to give a client as its `ca_file`.
     pub fn certificate(&self) -> PathBuf {
         self.dir.join("server.crt")
