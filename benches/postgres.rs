@@ -221,6 +221,15 @@ fn main() {
             )
             .unwrap_or_default();
         println!("statements of the import (calls | total ms | mean ms | statement):\n{top}");
+        let often = pg
+            .sql(
+                &db.name,
+                "SELECT calls, round(total_exec_time::numeric, 0), \
+                 left(regexp_replace(query, '\\s+', ' ', 'g'), 110) \
+                 FROM pg_stat_statements ORDER BY calls DESC LIMIT 12",
+            )
+            .unwrap_or_default();
+        println!("the most frequent (calls | total ms | statement):\n{often}");
     }
     let cards = if o.smoke { 5 } else { 50 };
     let (s_search, s_card) = latencies(&sqlite_config, &corpus.queries, cards);

@@ -85,8 +85,22 @@ pub fn document_path(store: &Store, row: &ItemRow) -> Option<std::path::PathBuf>
 
 /// Whether a document item's file is kept (here, or shared by another node).
 pub fn document_kept(store: &Store, row: &ItemRow) -> bool {
-    row.kind == "document"
-        && (document_path(store, row).is_some() || store.has_shared_file(&row.content_hash).unwrap_or(false))
+    documents_kept(store, std::slice::from_ref(row)).is_ok_and(|kept| kept.contains(&row.id))
+}
+
+/// The ids of `rows`' documents whose files are kept (here, or shared by
+/// another node): one question to the store for all of them, not one each
+/// (a round trip each on PostgreSQL, for a card's hundreds of documents).
+pub fn documents_kept(store: &Store, rows: &[ItemRow]) -> Result<std::collections::HashSet<i64>> {
+    let (here, elsewhere): (Vec<&ItemRow>, Vec<&ItemRow>) =
+        rows.iter().filter(|r| r.kind == "document").partition(|r| document_path(store, r).is_some());
+    let hashes: Vec<&str> = elsewhere.iter().map(|r| r.content_hash.as_str()).collect();
+    let shared = store.shared_among(&hashes)?;
+    Ok(here
+        .into_iter()
+        .chain(elsewhere.into_iter().filter(|r| shared.contains(&r.content_hash)))
+        .map(|r| r.id)
+        .collect())
 }
 
 /// A document item's bytes: its file here, else the copy another node shared.

@@ -182,15 +182,17 @@ fn card_of(store: &Store, config: &Config, c: Client, figures: Figures, viewer: 
     let upcoming = entries_for(store, viewer, &soon)?;
     let past_events = entries_for(store, viewer, &store.client_past_events(c.id, 10)?)?;
     let far = now + Duration::days(36_500);
-    let documents = store
-        .items_in_order(&store.client_items_of_kind(c.id, crate::model::ItemKind::Document, far, 200)?)?
+    let documents =
+        store.items_in_order(&store.client_items_of_kind(c.id, crate::model::ItemKind::Document, far, 200)?)?;
+    let kept = item::documents_kept(store, &documents)?;
+    let documents = documents
         .into_iter()
         .map(|mut r| {
             let access = viewer.redact_item_in(store, &mut r)?;
             Ok(DocumentEntry {
                 item_id: r.id,
                 doc_kind: r.extra["doc_kind"].as_str().unwrap_or("other").to_string(),
-                kept: access.shows_body() && item::document_kept(store, &r),
+                kept: access.shows_body() && kept.contains(&r.id),
                 name: r.subject,
                 date: r.date,
                 size: r.size,

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use super::Result;
 use super::clients::name_key;
-use super::db::{Db, Dialect};
+use super::db::{Db, Dialect, ToParam};
 use crate::args;
 use crate::matcher::Directory;
 use crate::model::{AutoContacts, ClientId, ContactId, Direction, Link, LinkReason, Participant, Role};
@@ -319,11 +319,20 @@ fn field(
         };
         tx.execute(sql, args![contact.0, value, source])?;
     }
-    tx.execute(
-        "INSERT INTO contact_proposals (contact_id, field, value, item_id, status, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-         ON CONFLICT (contact_id, field, value) DO NOTHING",
-        args![contact.0, name, value, item, status, ts],
+    propose(tx, args![contact.0, name, value, item, status, ts])
+}
+
+/// Keeps a proposal (contact, field, value, item, status, created_at) with
+/// the item's rows ([`Db::insert_later`]): mail with signatures would send
+/// the batch's kept rows at each one otherwise. The first of one contact,
+/// field and value stays.
+fn propose(tx: &Db, row: &[&dyn ToParam]) -> Result<()> {
+    tx.insert_later(
+        "contact_proposals",
+        "INSERT INTO contact_proposals (contact_id, field, value, item_id, status, created_at)",
+        "ON CONFLICT (contact_id, field, value) DO NOTHING",
+        6,
+        row,
     )?;
     Ok(())
 }
@@ -345,12 +354,7 @@ fn second_address(tx: &Db, from: &Participant, item: i64, ts: &str) -> Result<()
         if !crate::person::same_person(&name, &person.name) {
             continue;
         }
-        tx.execute(
-            "INSERT INTO contact_proposals (contact_id, field, value, item_id, status, created_at)
-             VALUES (?1, 'address', ?2, ?3, 'pending', ?4)
-             ON CONFLICT (contact_id, field, value) DO NOTHING",
-            args![id, from.address, item, ts],
-        )?;
+        propose(tx, args![id, "address", from.address, item, "pending", ts])?;
     }
     Ok(())
 }

@@ -234,8 +234,9 @@ impl ToParam for Held {
 /// Rows of one insert that a transaction has not sent yet.
 struct Pending {
     table: &'static str,
-    /// Other kept rows (and inserts) refer to these: sent first.
-    parent: bool,
+    /// Other rows refer to these by this column (`item_id`): they go
+    /// before every other kept row, and before any insert naming it.
+    referred_as: Option<&'static str>,
     head: &'static str,
     tail: &'static str,
     cols: usize,
@@ -244,7 +245,7 @@ struct Pending {
 
 /// Rows one multi-row insert sends at most; fewer go in powers of two,
 /// so that few statements are prepared whatever the count.
-const ROWS_MAX: usize = 64;
+const ROWS_MAX: usize = 256;
 
 /// Rows of one insert kept back at most before they are sent anyway.
 const PENDING_MAX: usize = 1024;
@@ -823,11 +824,12 @@ impl Db {
     }
 }
 
-/// Rows kept back: sent when a read or an insert names their table, when
-/// any other statement runs (an update or a delete may fire triggers and
-/// cascades on tables it does not name), and before the commit. Parent
-/// rows ([`Db::insert_parent_later`]) go before every insert too, and
-/// before the other kept rows.
+/// Rows kept back: sent when a read, an insert or an update names their
+/// table, when an update names a table whose triggers write it
+/// (`schema::KEPT_TRIGGERS`), when any other statement runs (a delete
+/// cascades to tables it does not name), and before the commit. Parent
+/// rows ([`Db::insert_parent_later`]) go before the other kept rows, and
+/// before any insert that names the column that refers to them.
 impl Db {
     fn opened(&self) {
         self.open.set(true);
@@ -855,14 +857,21 @@ impl Db {
         cols: usize,
         values: &[&dyn ToParam],
     ) -> DbResult<()> {
-        self.keep(Pending { table, parent: false, head, tail, cols, values: Vec::new() }, values)
+        self.keep(Pending { table, referred_as: None, head, tail, cols, values: Vec::new() }, values)
     }
 
-    /// [`Db::insert_later`] for one row that others refer to (an item): sent
-    /// before any other kept row and before any other insert, whose
-    /// foreign keys may name it.
-    pub fn insert_parent_later(&self, table: &'static str, head: &'static str, row: &[&dyn ToParam]) -> DbResult<()> {
-        self.keep(Pending { table, parent: true, head, tail: "", cols: row.len(), values: Vec::new() }, row)
+    /// [`Db::insert_later`] for one row that other rows refer to by column
+    /// `referred_as` (an item, by `item_id`): sent before any other kept
+    /// row, and before any insert that names that column (its foreign key
+    /// may name the row).
+    pub fn insert_parent_later(
+        &self,
+        (table, referred_as): (&'static str, &'static str),
+        head: &'static str,
+        row: &[&dyn ToParam],
+    ) -> DbResult<()> {
+        let cols = row.len();
+        self.keep(Pending { table, referred_as: Some(referred_as), head, tail: "", cols, values: Vec::new() }, row)
     }
 
     fn keep(&self, new: Pending, values: &[&dyn ToParam]) -> DbResult<()> {
@@ -911,11 +920,22 @@ impl Db {
         // A statement that changes rows may fire triggers on tables it does
         // not name (an item's links follow its thread and date; a delete
         // cascades): everything goes first. Reads and inserts name theirs.
-        // An insert's foreign keys may name kept parent rows.
+        // A read or an insert needs the rows of the tables it names (an
+        // insert's foreign key, the rows its parent column names); an
+        // update those too, and the rows its tables' triggers write. Any
+        // other statement (a delete cascades) needs every kept row.
         let head = sql.trim_start().get(..6).unwrap_or_default();
-        let insert = head.eq_ignore_ascii_case("insert");
-        let all = !(head.eq_ignore_ascii_case("select") || insert);
-        self.flush_where(|p| all || (insert && p.parent) || names_table(sql, p.table))
+        let is = |word: &str| head.eq_ignore_ascii_case(word);
+        let (insert, update) = (is("insert"), is("update"));
+        let all = !(is("select") || insert || update);
+        self.flush_where(|p| {
+            all || names_table(sql, p.table)
+                || (insert && p.referred_as.is_some_and(|c| names_table(sql, c)))
+                || (update
+                    && super::schema::KEPT_TRIGGERS
+                        .iter()
+                        .any(|(on, writes)| *writes == p.table && names_table(sql, on)))
+        })
     }
 
     /// Sends every kept row (before the commit).
@@ -929,9 +949,9 @@ impl Db {
             // Parent rows go with any others, and first.
             let any = pending.iter().any(&due);
             let (mut now, later): (Vec<Pending>, Vec<Pending>) =
-                std::mem::take(&mut *pending).into_iter().partition(|p| any && (p.parent || due(p)));
+                std::mem::take(&mut *pending).into_iter().partition(|p| any && (p.referred_as.is_some() || due(p)));
             *pending = later;
-            now.sort_by_key(|p| !p.parent);
+            now.sort_by_key(|p| p.referred_as.is_none());
             now
         };
         for p in sending {

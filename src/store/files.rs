@@ -111,14 +111,6 @@ impl Store {
         super::found_among(&self.db, "SELECT hash FROM files WHERE hash IN {}", &[], hashes)
     }
 
-    /// Whether a file is shared under `hash`.
-    pub fn has_shared_file(&self, hash: &str) -> Result<bool> {
-        if !self.is_shared() {
-            return Ok(false);
-        }
-        Ok(self.db.value::<i64>("SELECT 1 FROM files WHERE hash = ?1", args![hash])?.is_some())
-    }
-
     /// The bytes shared under `hash`; `None` when none are (always on SQLite).
     pub fn shared_file(&self, hash: &str) -> Result<Option<Vec<u8>>> {
         if !self.is_shared() {

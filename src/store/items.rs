@@ -1098,7 +1098,7 @@ fn insert_item(tx: &Db, values: &[&dyn ToParam]) -> Result<i64> {
     row.push(&id);
     row.extend_from_slice(values);
     tx.insert_parent_later(
-        "items",
+        ("items", "item_id"),
         "INSERT INTO items (id, kind, message_id, thread_id, date, date_source, direction, subject, body, content_hash, size, extra, created_at, rev)",
         &row,
     )?;

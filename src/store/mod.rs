@@ -691,6 +691,43 @@ mod tests {
         );
     }
 
+    /// `schema::KEPT_TRIGGERS` names every trigger that writes a table
+    /// whose rows ingestion keeps back, on both databases' schemas.
+    #[test]
+    fn every_trigger_that_writes_kept_rows_is_known() {
+        const KEPT: [&str; 7] = [
+            "items",
+            "item_links",
+            "item_participants",
+            "item_references",
+            "item_attachments",
+            "item_sources",
+            "thread_ids",
+        ];
+        let s = Store::open_in_memory(Policy::default()).unwrap();
+        let triggers: Vec<(String, String)> = s
+            .sqlite()
+            .unwrap()
+            .prepare("SELECT tbl_name, sql FROM sqlite_master WHERE type = 'trigger'")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert!(!triggers.is_empty());
+        let pg = format!("{}{}", schema_pg::BASE, schema_pg::MIGRATIONS.join("\n"));
+        for (on, sql) in &triggers {
+            // The statements of the trigger, after its header.
+            let body = sql.split_once("BEGIN").map(|(_, b)| b).unwrap_or_default();
+            for kept in KEPT.iter().filter(|k| *k != on && body.contains(&format!(" {k} "))) {
+                assert!(schema::KEPT_TRIGGERS.contains(&(on.as_str(), kept)), "{on} writes {kept}: {sql}");
+            }
+        }
+        // PostgreSQL's trigger functions write the same tables.
+        assert!(pg.contains("UPDATE item_links"));
+        assert_eq!(pg.matches("UPDATE item_links").count(), 1, "a new PostgreSQL trigger writes item_links");
+    }
+
     #[test]
     fn counters_count() {
         let s = Store::open_in_memory(Policy::default()).unwrap();

@@ -1,6 +1,12 @@
 //! Schema migrations, applied in order at open; `PRAGMA user_version` holds
 //! how many have run. Append new migrations; never edit an applied one.
 
+/// (table, table its triggers write) for the tables whose rows a
+/// transaction keeps back (`Db::insert_later`): an update of the first
+/// sends the second's kept rows first. A test checks it against every
+/// trigger of the schema.
+pub const KEPT_TRIGGERS: &[(&str, &str)] = &[("items", "item_links")];
+
 pub const MIGRATIONS: &[&str] = &[
     // 1: directory, items, links, sources, cursors.
     r#"
