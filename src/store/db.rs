@@ -824,10 +824,11 @@ impl Db {
     }
 }
 
-/// Rows kept back: sent when a read, an insert or an update names their
-/// table, when an update names a table whose triggers write it
-/// (`schema::KEPT_TRIGGERS`), when any other statement runs (a delete
-/// cascades to tables it does not name), and before the commit. Parent
+/// Rows kept back: sent when a statement names their table, when an
+/// update or a delete names a table whose triggers write it
+/// (`schema::KEPT_TRIGGERS`), when a delete names a table whose foreign
+/// keys cascade to it (`schema::KEPT_CASCADES`), when any other statement
+/// than a select, insert, update or delete runs, and before the commit. Parent
 /// rows ([`Db::insert_parent_later`]) go before the other kept rows, and
 /// before any insert that names the column that refers to them.
 impl Db {
@@ -922,19 +923,20 @@ impl Db {
         // cascades): everything goes first. Reads and inserts name theirs.
         // A read or an insert needs the rows of the tables it names (an
         // insert's foreign key, the rows its parent column names); an
-        // update those too, and the rows its tables' triggers write. Any
-        // other statement (a delete cascades) needs every kept row.
+        // update those too, and the rows its tables' triggers write; a
+        // delete also those its foreign keys cascade to. Any other
+        // statement needs every kept row.
         let head = sql.trim_start().get(..6).unwrap_or_default();
         let is = |word: &str| head.eq_ignore_ascii_case(word);
-        let (insert, update) = (is("insert"), is("update"));
-        let all = !(is("select") || insert || update);
+        let (insert, update, delete) = (is("insert"), is("update"), is("delete"));
+        let all = !(is("select") || insert || update || delete);
+        let reached =
+            |list: &[(&str, &str)], table: &str| list.iter().any(|(from, to)| *to == table && names_table(sql, from));
         self.flush_where(|p| {
             all || names_table(sql, p.table)
                 || (insert && p.referred_as.is_some_and(|c| names_table(sql, c)))
-                || (update
-                    && super::schema::KEPT_TRIGGERS
-                        .iter()
-                        .any(|(on, writes)| *writes == p.table && names_table(sql, on)))
+                || ((update || delete) && reached(super::schema::KEPT_TRIGGERS, p.table))
+                || (delete && reached(super::schema::KEPT_CASCADES, p.table))
         })
     }
 

@@ -1078,9 +1078,11 @@ fn insert_item(tx: &Db, values: &[&dyn ToParam]) -> Result<i64> {
     let id = match tx.take_reserved("items.id") {
         Some(id) => id,
         None => {
+            // The table's name is bound: a statement that names `items`
+            // would send the kept item rows first.
             let ids: Vec<i64> = tx.query(
-                "SELECT nextval(pg_get_serial_sequence('items', 'id')) FROM generate_series(1, ?1)",
-                args![tx.counter_block()],
+                "SELECT nextval(pg_get_serial_sequence(?2, 'id')) FROM generate_series(1, ?1)",
+                args![tx.counter_block(), "items"],
                 |r| r.get(0),
             )?;
             let (Some(first), Some(last)) = (ids.first().copied(), ids.last().copied()) else {

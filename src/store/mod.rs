@@ -570,6 +570,19 @@ fn fill_name_keys(conn: &mut Connection) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::{BTreeMap, BTreeSet};
+
+    /// The tables whose rows ingestion keeps back (`Db::insert_later`).
+    const KEPT_TABLES: [&str; 8] = [
+        "items",
+        "item_links",
+        "item_participants",
+        "item_references",
+        "item_attachments",
+        "item_sources",
+        "thread_ids",
+        "contact_proposals",
+    ];
 
     #[test]
     fn migrations_run_once_and_record_the_version() {
@@ -695,37 +708,63 @@ mod tests {
     /// whose rows ingestion keeps back, on both databases' schemas.
     #[test]
     fn every_trigger_that_writes_kept_rows_is_known() {
-        const KEPT: [&str; 7] = [
-            "items",
-            "item_links",
-            "item_participants",
-            "item_references",
-            "item_attachments",
-            "item_sources",
-            "thread_ids",
-        ];
         let s = Store::open_in_memory(Policy::default()).unwrap();
-        let triggers: Vec<(String, String)> = s
-            .sqlite()
-            .unwrap()
-            .prepare("SELECT tbl_name, sql FROM sqlite_master WHERE type = 'trigger'")
-            .unwrap()
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .unwrap()
-            .collect::<rusqlite::Result<_>>()
+        let triggers: Vec<(String, String)> =
+            s.db.query("SELECT tbl_name, sql FROM sqlite_master WHERE type = 'trigger'", args![], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
             .unwrap();
         assert!(!triggers.is_empty());
         let pg = format!("{}{}", schema_pg::BASE, schema_pg::MIGRATIONS.join("\n"));
         for (on, sql) in &triggers {
             // The statements of the trigger, after its header.
             let body = sql.split_once("BEGIN").map(|(_, b)| b).unwrap_or_default();
-            for kept in KEPT.iter().filter(|k| *k != on && body.contains(&format!(" {k} "))) {
+            for kept in KEPT_TABLES.iter().filter(|k| *k != on && body.contains(&format!(" {k} "))) {
                 assert!(schema::KEPT_TRIGGERS.contains(&(on.as_str(), kept)), "{on} writes {kept}: {sql}");
             }
         }
         // PostgreSQL's trigger functions write the same tables.
         assert!(pg.contains("UPDATE item_links"));
         assert_eq!(pg.matches("UPDATE item_links").count(), 1, "a new PostgreSQL trigger writes item_links");
+    }
+
+    /// `schema::KEPT_CASCADES` holds every table whose delete reaches a
+    /// kept table through foreign keys, directly or through others.
+    #[test]
+    fn every_cascade_that_reaches_kept_rows_is_known() {
+        let s = Store::open_in_memory(Policy::default()).unwrap();
+        let conn = s.sqlite().unwrap();
+        let tables: Vec<String> =
+            s.db.query("SELECT name FROM sqlite_master WHERE type = 'table'", args![], |r| r.get(0)).unwrap();
+        // parent -> children whose rows its delete changes.
+        let mut reaches: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for t in &tables {
+            let mut stmt = conn.prepare("SELECT \"table\", on_delete FROM pragma_foreign_key_list(?1)").unwrap();
+            for row in stmt.query_map([t], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))).unwrap() {
+                let (parent, on_delete) = row.unwrap();
+                if on_delete != "NO ACTION" && on_delete != "RESTRICT" {
+                    reaches.entry(parent).or_default().insert(t.clone());
+                }
+            }
+        }
+        let mut found = 0;
+        for parent in reaches.keys() {
+            // Everything a delete of `parent` reaches, through any chain.
+            let mut seen = BTreeSet::new();
+            let mut todo = vec![parent.clone()];
+            while let Some(t) = todo.pop() {
+                for child in reaches.get(&t).into_iter().flatten() {
+                    if seen.insert(child.clone()) {
+                        todo.push(child.clone());
+                    }
+                }
+            }
+            for k in KEPT_TABLES.iter().filter(|k| seen.contains(**k)) {
+                assert!(schema::KEPT_CASCADES.contains(&(parent.as_str(), k)), "a delete of {parent} reaches {k}");
+                found += 1;
+            }
+        }
+        assert!(found >= schema::KEPT_CASCADES.len(), "KEPT_CASCADES names a cascade the schema lacks");
     }
 
     #[test]

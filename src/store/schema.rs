@@ -2,10 +2,27 @@
 //! how many have run. Append new migrations; never edit an applied one.
 
 /// (table, table its triggers write) for the tables whose rows a
-/// transaction keeps back (`Db::insert_later`): an update of the first
-/// sends the second's kept rows first. A test checks it against every
-/// trigger of the schema.
+/// transaction keeps back (`Db::insert_later`): an update or a delete of
+/// the first sends the second's kept rows first. A test checks it against
+/// every trigger of the schema.
 pub const KEPT_TRIGGERS: &[(&str, &str)] = &[("items", "item_links")];
+
+/// (table, kept table whose rows a delete of the first reaches through
+/// foreign keys, `ON DELETE CASCADE` or `SET NULL`, directly or not): a
+/// delete of the first sends the second's kept rows first. A test checks
+/// it against the schema's foreign keys.
+pub const KEPT_CASCADES: &[(&str, &str)] = &[
+    ("items", "item_links"),
+    ("items", "item_participants"),
+    ("items", "item_references"),
+    ("items", "item_attachments"),
+    ("items", "item_sources"),
+    ("items", "contact_proposals"),
+    ("clients", "item_links"),
+    ("clients", "contact_proposals"),
+    ("contacts", "item_links"),
+    ("contacts", "contact_proposals"),
+];
 
 pub const MIGRATIONS: &[&str] = &[
     // 1: directory, items, links, sources, cursors.

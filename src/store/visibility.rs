@@ -41,27 +41,8 @@ impl Store {
     /// from that mailbox), without duplicates, sorted. A document from an
     /// attachment gets its mail's sources instead of `documents`.
     pub fn visibility_sources(&self, id: i64) -> Result<Vec<String>> {
-        let sources = |id: i64| -> Result<Vec<String>> {
-            Ok(self.db.query("SELECT DISTINCT source FROM item_sources WHERE item_id = ?1", args![id], |r| r.get(0))?)
-        };
-        let own: BTreeSet<String> = sources(id)?.into_iter().collect();
-        let Some(derived) = own.iter().find(|s| is_derived_source(s)).cloned() else {
-            return Ok(own.into_iter().collect());
-        };
-        let parent: Option<i64> = self
-            .db
-            .value::<Option<i64>>(&format!("SELECT {} FROM items WHERE id = ?1", from_item(&self.db).0), args![id])?
-            .flatten();
-        let mut out: BTreeSet<String> = own.into_iter().filter(|s| !is_derived_source(s)).collect();
-        match parent {
-            // A document of a document cannot happen; guard against loops anyway.
-            Some(p) if p != id => out.extend(sources(p)?.into_iter().filter(|s| !is_derived_source(s))),
-            _ => {}
-        }
-        if out.is_empty() {
-            out.insert(derived);
-        }
-        Ok(out.into_iter().collect())
+        let own = self.sources_of(&[id])?;
+        Ok(self.with_parents(own)?.remove(&id).unwrap_or_default())
     }
 
     /// [`Store::visibility_sources`] of every item with `after < rev <=
@@ -77,14 +58,59 @@ impl Store {
                 Ok(())
             },
         )?;
-        let mut out = HashMap::with_capacity(by_item.len());
-        for (id, sources) in by_item {
-            let v = if sources.iter().any(|s| is_derived_source(s)) {
-                self.visibility_sources(id)?
-            } else {
-                sources.into_iter().collect()
+        self.with_parents(by_item)
+    }
+
+    /// Each item's own sources (those it has).
+    fn sources_of(&self, ids: &[i64]) -> Result<HashMap<i64, BTreeSet<String>>> {
+        let mut out: HashMap<i64, BTreeSet<String>> = HashMap::new();
+        let rows = super::query_among(
+            &self.db,
+            "SELECT item_id, source FROM item_sources WHERE item_id IN {}",
+            &[],
+            ids,
+            |r| Ok((r.get::<i64>(0)?, r.get::<String>(1)?)),
+        )?;
+        for (id, source) in rows {
+            out.entry(id).or_default().insert(source);
+        }
+        Ok(out)
+    }
+
+    /// Items' own sources made what they count as seen in: an item of a
+    /// derived source (a document from an attachment) takes its mail's,
+    /// asked for all of them at once (a round trip each was three per
+    /// document on PostgreSQL).
+    fn with_parents(&self, own: HashMap<i64, BTreeSet<String>>) -> Result<HashMap<i64, Vec<String>>> {
+        let derived: Vec<i64> =
+            own.iter().filter(|(_, s)| s.iter().any(|s| is_derived_source(s))).map(|(id, _)| *id).collect();
+        let parents: HashMap<i64, i64> = super::query_among(
+            &self.db,
+            &format!("SELECT id, {} FROM items WHERE id IN {{}}", from_item(&self.db).0),
+            &[],
+            &derived,
+            |r| Ok((r.get::<i64>(0)?, r.get::<Option<i64>>(1)?)),
+        )?
+        .into_iter()
+        // A document of a document cannot happen; guard against loops anyway.
+        .filter_map(|(id, parent)| parent.filter(|p| *p != id).map(|p| (id, p)))
+        .collect();
+        let parent_ids: Vec<i64> = parents.values().copied().collect::<BTreeSet<_>>().into_iter().collect();
+        let of_parents = self.sources_of(&parent_ids)?;
+        let mut out = HashMap::with_capacity(own.len());
+        for (id, sources) in own {
+            let Some(first_derived) = sources.iter().find(|s| is_derived_source(s)).cloned() else {
+                out.insert(id, sources.into_iter().collect());
+                continue;
             };
-            out.insert(id, v);
+            let mut seen: BTreeSet<String> = sources.into_iter().filter(|s| !is_derived_source(s)).collect();
+            if let Some(p) = parents.get(&id) {
+                seen.extend(of_parents.get(p).into_iter().flatten().filter(|s| !is_derived_source(s)).cloned());
+            }
+            if seen.is_empty() {
+                seen.insert(first_derived);
+            }
+            out.insert(id, seen.into_iter().collect());
         }
         Ok(out)
     }
