@@ -767,6 +767,34 @@ mod tests {
         assert!(found >= schema::KEPT_CASCADES.len(), "KEPT_CASCADES names a cascade the schema lacks");
     }
 
+    /// Migration 17 says whether a store made before it holds mail captured
+    /// without its Message-ID; a new store starts with "no".
+    #[test]
+    fn migration_17_finds_mail_captured_without_its_message_id() {
+        for (extra, want) in
+            [(r#"{"capture":{"derived_id":true,"from":"x"}}"#, "1"), (r#"{"capture":{"derived_id":false}}"#, "0")]
+        {
+            let conn = Connection::open_in_memory().unwrap();
+            for m in &schema::MIGRATIONS[..16] {
+                conn.execute_batch(m).unwrap();
+            }
+            conn.execute(
+                "INSERT INTO items (kind, date, direction, content_hash, extra, created_at, rev)
+                 VALUES ('email', '2026-01-01T00:00:00Z', 'in', 'h', ?1, '2026-01-01T00:00:00Z', 1)",
+                [extra],
+            )
+            .unwrap();
+            conn.execute_batch(schema::MIGRATIONS[16]).unwrap();
+            let got: String =
+                conn.query_row("SELECT value FROM meta WHERE key = ?1", [absent::CAPTURES], |r| r.get(0)).unwrap();
+            assert_eq!(got, want, "{extra}");
+        }
+        let s = Store::open_in_memory(Policy::default()).unwrap();
+        let fresh: Option<String> =
+            s.db.value("SELECT value FROM meta WHERE key = ?1", args![absent::CAPTURES]).unwrap();
+        assert_eq!(fresh.as_deref(), Some("0"));
+    }
+
     #[test]
     fn counters_count() {
         let s = Store::open_in_memory(Policy::default()).unwrap();
