@@ -516,7 +516,13 @@ impl IndexHold {
     fn report(&mut self, e: IndexError) {
         let text = e.to_string();
         if self.last_error.as_deref() != Some(text.as_str()) {
-            tracing::warn!("{text}; items are stored and indexed when the index is free");
+            // Not reading the store (PostgreSQL away) is not a busy index.
+            let then = match &e {
+                IndexError::Store(s) if s.is_disconnected() => "the index catches up once the store is back",
+                IndexError::Store(_) => "the index catches up on a later try",
+                _ => "items are stored and indexed when the index is free",
+            };
+            tracing::warn!("{text}; {then}");
             self.last_error = Some(text);
         }
     }

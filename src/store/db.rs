@@ -265,6 +265,10 @@ pub enum DbError {
 
 fn pg_message(e: &postgres::Error) -> String {
     match e.as_db_error() {
+        // The server ended the session (a restart, a shutdown, an admin).
+        Some(db) if db.code().code().starts_with("57P") || db.code().code().starts_with("08") => {
+            format!("the PostgreSQL server ended the connection ({}: {})", db.code().code(), db.message())
+        }
         Some(db) => format!("{}: {}", db.code().code(), db.message()),
         None => e.to_string(),
     }
