@@ -942,3 +942,34 @@ fn threads_merged_within_a_batch_carry_the_merged_thread_into_every_link() {
         );
     });
 }
+
+/// Two mails of one batch from the same person with new phones: the
+/// second's applies over the first's (both recorded), and a phone typed in
+/// since the batch before is kept, the batch's own value only proposed.
+#[test]
+fn signatures_within_one_batch_follow_each_other() {
+    stores::each(policy(), |backend, mut s| {
+        let acme = client(&s, "Acme Stavby", &["acme.cz"], None);
+        let horak = || person(Role::From, Some("Karel Horák"), "karel.horak@acme.cz");
+        let batch = [
+            (signed("b1@acme.cz", horak(), "+420602000111", "Jednatel"), key("m", "1")),
+            (signed("b2@acme.cz", horak(), "+420602000222", "Ředitel"), key("m", "2")),
+        ];
+        s.ingest_batch(&batch, None).unwrap();
+        let c = &contacts_of(&s, acme)[0];
+        assert_eq!((c.3.as_deref(), c.5.as_deref()), (Some("+420 602 000 222"), Some("Ředitel")), "{backend:?}");
+        let applied = proposals(&s).into_iter().filter(|p| p.2 == "applied").count();
+        assert_eq!(applied, 4, "{backend:?}: {:?}", proposals(&s));
+        // Typed in between two batches: the next batch proposes only.
+        s.db().execute("UPDATE contacts SET phone = '+420 777 123 456', phone_source = 'manual'", args![]).unwrap();
+        let batch = [
+            (signed("b3@acme.cz", horak(), "+420602000333", "Ředitel"), key("m", "3")),
+            (signed("b4@acme.cz", horak(), "+420602000444", "Ředitel"), key("m", "4")),
+        ];
+        s.ingest_batch(&batch, None).unwrap();
+        let c = &contacts_of(&s, acme)[0];
+        assert_eq!((c.3.as_deref(), c.4.as_deref()), (Some("+420 777 123 456"), Some("manual")), "{backend:?}");
+        let pending: Vec<String> = proposals(&s).into_iter().filter(|p| p.2 == "pending").map(|p| p.1).collect();
+        assert_eq!(pending, ["+420 602 000 333", "+420 602 000 444"], "{backend:?}");
+    });
+}
