@@ -950,23 +950,25 @@ fn threads_merged_within_a_batch_carry_the_merged_thread_into_every_link() {
 fn signatures_within_one_batch_follow_each_other() {
     stores::each(policy(), |backend, mut s| {
         let acme = client(&s, "Acme Stavby", &["acme.cz"], None);
-        let horak = || person(Role::From, Some("Karel Horák"), "karel.horak@acme.cz");
-        let batch = [
-            (signed("b1@acme.cz", horak(), "+420602000111", "Jednatel"), key("m", "1")),
-            (signed("b2@acme.cz", horak(), "+420602000222", "Ředitel"), key("m", "2")),
-        ];
-        s.ingest_batch(&batch, None).unwrap();
+        // One batch of signed mails from Karel: (n, phone, position).
+        let batch = |s: &mut Store, mails: [(u32, &str, &str); 2]| {
+            let horak = || person(Role::From, Some("Karel Horák"), "karel.horak@acme.cz");
+            let items: Vec<(NewItem, SourceKey)> = mails
+                .iter()
+                .map(|(n, phone, position)| {
+                    (signed(&format!("b{n}@acme.cz"), horak(), phone, position), key("m", &n.to_string()))
+                })
+                .collect();
+            s.ingest_batch(&items, None).unwrap();
+        };
+        batch(&mut s, [(1, "+420602000111", "Jednatel"), (2, "+420602000222", "Ředitel")]);
         let c = &contacts_of(&s, acme)[0];
         assert_eq!((c.3.as_deref(), c.5.as_deref()), (Some("+420 602 000 222"), Some("Ředitel")), "{backend:?}");
         let applied = proposals(&s).into_iter().filter(|p| p.2 == "applied").count();
         assert_eq!(applied, 4, "{backend:?}: {:?}", proposals(&s));
         // Typed in between two batches: the next batch proposes only.
         s.db().execute("UPDATE contacts SET phone = '+420 777 123 456', phone_source = 'manual'", args![]).unwrap();
-        let batch = [
-            (signed("b3@acme.cz", horak(), "+420602000333", "Ředitel"), key("m", "3")),
-            (signed("b4@acme.cz", horak(), "+420602000444", "Ředitel"), key("m", "4")),
-        ];
-        s.ingest_batch(&batch, None).unwrap();
+        batch(&mut s, [(3, "+420602000333", "Ředitel"), (4, "+420602000444", "Ředitel")]);
         let c = &contacts_of(&s, acme)[0];
         assert_eq!((c.3.as_deref(), c.4.as_deref()), (Some("+420 777 123 456"), Some("manual")), "{backend:?}");
         let pending: Vec<String> = proposals(&s).into_iter().filter(|p| p.2 == "pending").map(|p| p.1).collect();
