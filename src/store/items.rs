@@ -334,14 +334,15 @@ impl Store {
         }
         // A subdomain's reversed name is the domain's and a dot, then more:
         // between `d.` and `d/` in byte order (PostgreSQL's collation may
-        // order punctuation otherwise, hence "C" there).
+        // order punctuation otherwise, hence "C" there, as its index is:
+        // migration 18).
         let by_domain = match self.db.dialect() {
             Dialect::Sqlite => {
                 "SELECT item_id FROM item_participants WHERE rdomain = ?1 OR (rdomain > ?2 AND rdomain < ?3)"
             }
             Dialect::Postgres => {
                 "SELECT item_id FROM item_participants
-                 WHERE rdomain = ?1 OR (rdomain COLLATE \"C\" > ?2 AND rdomain COLLATE \"C\" < ?3)"
+                 WHERE rdomain COLLATE \"C\" = ?1 OR (rdomain COLLATE \"C\" > ?2 AND rdomain COLLATE \"C\" < ?3)"
             }
         };
         for d in domains {

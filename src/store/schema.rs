@@ -536,4 +536,9 @@ INSERT INTO meta (key, value) VALUES ('captured_without_id',
     CASE WHEN EXISTS (SELECT 1 FROM items WHERE kind = 'email' AND extra LIKE '%"derived_id":true%') THEN '1' ELSE '0' END)
 ON CONFLICT(key) DO NOTHING;
 "#,
+    // 18: on PostgreSQL, the index of participants' reversed domains in
+    // byte order ("C"), so that re-matching a domain and its subdomains
+    // (a range in byte order) reads the index instead of every row.
+    // SQLite's index is in byte order already: nothing to do.
+    "SELECT 1;",
 ];

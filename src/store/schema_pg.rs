@@ -70,6 +70,12 @@ INSERT INTO meta (key, value) VALUES ('captured_without_id',
     CASE WHEN EXISTS (SELECT 1 FROM items WHERE kind = 'email' AND extra LIKE '%"derived_id":true%') THEN '1' ELSE '0' END)
 ON CONFLICT(key) DO NOTHING;
 "#,
+    // 18: the participants' reversed domains indexed in byte order (see
+    // `schema::MIGRATIONS`); the name stays SQLite's.
+    r#"
+DROP INDEX item_participants_rdomain;
+CREATE INDEX item_participants_rdomain ON item_participants (rdomain COLLATE "C");
+"#,
 ];
 
 /// The whole schema at [`BASE_VERSION`].
