@@ -587,16 +587,6 @@ const ANALYZE_FIRST: u64 = 1_000;
 const ANALYZE_INGESTED: &str =
     "ANALYZE items, item_sources, item_links, item_participants, item_references, thread_ids, files";
 
-/// An item's participants in the order they were stored (`rowid`:
-/// SQLite's, and a column of PostgreSQL's table since migration 15).
-fn load_participants(db: &Db, id: ItemId) -> Result<Vec<Participant>> {
-    let sql = "SELECT role, name, address FROM item_participants WHERE item_id = ?1 ORDER BY rowid";
-    Ok(db.query(sql, args![id.0], |r| {
-        let role: String = r.get(0)?;
-        Ok(Participant { role: role.parse().unwrap_or(Role::Mentioned), name: r.get(1)?, address: r.get(2)? })
-    })?)
-}
-
 /// The pause between two re-match transactions.
 const REMATCH_PAUSE: std::time::Duration = std::time::Duration::from_millis(40);
 
@@ -615,38 +605,33 @@ fn rematch_chunk(
     auto.begin();
     let mut changed = 0;
     let ts = now();
+    // The chunk's items with their participants and links, read at once
+    // (five statements, not six per item); re-matching one item changes
+    // no other's.
+    let mut rows = super::bulk::rows_of(&tx, ids)?;
     for id in ids {
-        let participants = load_participants(&tx, *id)?;
-        let (extra, kind): (String, String) = tx
-            .query_row("SELECT extra, kind FROM items WHERE id = ?1", args![id.0], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .ok_or_else(|| StoreError::NotFound { what: "item", query: id.to_string() })?;
-        let extra = serde_json::from_str::<serde_json::Value>(&extra).unwrap_or_default();
+        let row = rows.remove(&id.0).ok_or_else(|| StoreError::NotFound { what: "item", query: id.to_string() })?;
+        let participants = &row.participants;
+        let extra = &row.extra;
         let hints = extra.get("note").and_then(|n| serde_json::from_value::<crate::matcher::NoteHints>(n.clone()).ok());
         let decision = match &hints {
             // Notes decide as at ingestion: front matter, addresses, IČO,
-            // folder, names. Only notes need their text read back.
-            Some(h) => {
-                let (subject, body): (String, String) = tx
-                    .query_row("SELECT subject, body FROM items WHERE id = ?1", args![id.0], |r| {
-                        Ok((r.get(0)?, r.get(1)?))
-                    })?
-                    .unwrap_or_default();
-                dir.decide_note(&participants, h, &format!("{subject}\n{body}")).0
-            }
-            None => dir.decide(&participants),
+            // folder, names.
+            Some(h) => dir.decide_note(participants, h, &format!("{}\n{}", row.subject, row.body)).0,
+            None => dir.decide(participants),
         };
         let mut links: Vec<Link> = match &decision {
             // Manual links (front matter, `kronika link`) are kept as they are.
             Decision::Links(l) => l.iter().filter(|l| l.reason != LinkReason::Manual).cloned().collect(),
             Decision::Internal | Decision::Blocked { .. } => Vec::new(),
         };
-        let direction = direction_of(dir, &participants, &decision);
-        if kind == ItemKind::Email.as_str() {
+        let direction = direction_of(dir, participants, &decision);
+        let email = row.kind == ItemKind::Email.as_str();
+        if email {
             // A stored mail's direction may come from its mailbox (Sent):
             // the stored one is the better guess for who wrote to whom.
-            let stored: Option<String> = tx.value("SELECT direction FROM items WHERE id = ?1", args![id.0])?;
-            let dir_for_contacts = match stored.as_deref() {
-                Some("out") if direction != Direction::Internal => Direction::Out,
+            let dir_for_contacts = match row.direction.as_str() {
+                "out" if direction != Direction::Internal => Direction::Out,
                 _ => direction,
             };
             super::auto::from_mail(
@@ -655,21 +640,26 @@ fn rematch_chunk(
                 auto.policy,
                 id.0,
                 dir_for_contacts,
-                &participants,
-                &extra,
+                participants,
+                extra,
                 &mut links,
                 &mut auto.created,
                 &ts,
             )?;
         }
-        if replace_direct_links(&tx, *id, &links)? {
+        let current = row
+            .links
+            .iter()
+            .filter(|l| l.reason != LinkReason::Manual.as_str() && l.reason != LinkReason::Thread.as_str())
+            .map(|l| (l.client_id, l.contact_id, l.reason.clone(), l.ambiguous, l.evidence.clone()))
+            .collect();
+        if replace_direct_links(&tx, *id, &links, current)? {
             changed += 1;
         }
-        tx.execute(
-            "UPDATE items SET direction = ?2 WHERE id = ?1 AND kind = 'email'",
-            args![id.0, direction.as_str()],
-        )?;
-        if let Some(t) = tx.value::<Option<i64>>("SELECT thread_id FROM items WHERE id = ?1", args![id.0])?.flatten() {
+        if email && row.direction != direction.as_str() {
+            tx.execute("UPDATE items SET direction = ?2 WHERE id = ?1", args![id.0, direction.as_str()])?;
+        }
+        if let Some(t) = row.thread_id {
             threads.insert(t);
         }
     }
@@ -1337,24 +1327,22 @@ fn assign_thread(tx: &Db, item: &NewItem, known: &mut Absent) -> Result<Option<i
     Ok(Some(thread))
 }
 
+/// An item's link as the matcher makes it: client, contact, reason,
+/// ambiguous, evidence.
+type DirectLink = (i64, Option<i64>, String, bool, String);
+
 /// Replaces an item's matcher-made links (address, domain) with `links`,
 /// keeping manual and thread links; bumps the item's rev when they change.
-fn replace_direct_links(tx: &Db, id: ItemId, links: &[Link]) -> Result<bool> {
-    type Current = (i64, Option<i64>, String, bool, String);
-    let mut current: Vec<Current> = tx.query(
-        "SELECT client_id, contact_id, reason, ambiguous, evidence FROM item_links
-         WHERE item_id = ?1 AND reason NOT IN ('manual', 'thread') ORDER BY client_id, contact_id",
-        args![id.0],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-    )?;
-    // NULL contacts sort first in SQLite and last in PostgreSQL: in
-    // Rust, as `wanted` is.
-    current.sort_by_key(|c| (c.0, c.1));
-    let mut wanted: Vec<Current> = links
+/// `current` are its links that are neither manual nor by thread.
+fn replace_direct_links(tx: &Db, id: ItemId, links: &[Link], mut current: Vec<DirectLink>) -> Result<bool> {
+    // Compared whole, in Rust's order (NULL contacts sort first in SQLite
+    // and last in PostgreSQL).
+    current.sort();
+    let mut wanted: Vec<DirectLink> = links
         .iter()
         .map(|l| (l.client.0, l.contact.map(|c| c.0), l.reason.as_str().to_string(), l.ambiguous, l.evidence.clone()))
         .collect();
-    wanted.sort_by_key(|w| (w.0, w.1));
+    wanted.sort();
     if current == wanted {
         return Ok(false);
     }
