@@ -922,9 +922,6 @@ impl Db {
         if self.pending.borrow().is_empty() {
             return Ok(());
         }
-        // A statement that changes rows may fire triggers on tables it does
-        // not name (an item's links follow its thread and date; a delete
-        // cascades): everything goes first. Reads and inserts name theirs.
         // A read or an insert needs the rows of the tables it names (an
         // insert's foreign key, the rows its parent column names); an
         // update those too, and the rows its tables' triggers write; a

@@ -1060,14 +1060,20 @@ pub(super) fn insert_id(db: &Db, sql: &str, args: &[&dyn ToParam]) -> Result<Opt
 /// back with the item's other rows ([`Db::insert_parent_later`]): a batch
 /// of new mail is then a few multi-row inserts, not a round trip per row.
 fn insert_item(tx: &Db, values: &[&dyn ToParam]) -> Result<i64> {
-    const COLUMNS: &str = "kind, message_id, thread_id, date, date_source, direction, subject, body, content_hash, size, extra, created_at, rev";
+    /// The columns an item's row is given, `id` aside.
+    macro_rules! item_columns {
+        () => {
+            "kind, message_id, thread_id, date, date_source, direction, subject, body, content_hash, size, extra, created_at, rev"
+        };
+    }
     if tx.dialect() == Dialect::Sqlite {
-        return insert_id(
-            tx,
-            &format!("INSERT INTO items ({COLUMNS}) VALUES {}", super::db::value_rows(1, 1, 13)),
-            values,
-        )?
-        .ok_or_else(|| StoreError::Invalid("cannot store an item: its insert returned no id".into()));
+        const SQL: &str = concat!(
+            "INSERT INTO items (",
+            item_columns!(),
+            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+        );
+        return insert_id(tx, SQL, values)?
+            .ok_or_else(|| StoreError::Invalid("cannot store an item: its insert returned no id".into()));
     }
     let id = match tx.take_reserved("items.id") {
         Some(id) => id,
@@ -1093,11 +1099,7 @@ fn insert_item(tx: &Db, values: &[&dyn ToParam]) -> Result<i64> {
     let mut row: Vec<&dyn ToParam> = Vec::with_capacity(14);
     row.push(&id);
     row.extend_from_slice(values);
-    tx.insert_parent_later(
-        ("items", "item_id"),
-        "INSERT INTO items (id, kind, message_id, thread_id, date, date_source, direction, subject, body, content_hash, size, extra, created_at, rev)",
-        &row,
-    )?;
+    tx.insert_parent_later(("items", "item_id"), concat!("INSERT INTO items (id, ", item_columns!(), ")"), &row)?;
     Ok(id)
 }
 
