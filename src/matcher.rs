@@ -400,6 +400,11 @@ impl Directory {
         (Decision::Links(self.names_in(text)), warnings)
     }
 
+    /// The contacts (not the clients' own) that use `address`.
+    pub fn contacts_at(&self, address: &str) -> impl Iterator<Item = ContactId> + '_ {
+        self.contacts_by_address.get(address).into_iter().flatten().filter_map(|(contact, _)| *contact)
+    }
+
     pub fn add_contact_address(&mut self, address: &str, contact: Option<ContactId>, client: ClientId) {
         let list = self.contacts_by_address.entry(address.to_string()).or_default();
         if !list.contains(&(contact, client)) {

@@ -535,9 +535,9 @@ struct Pg {
     /// The open transaction holds the writers' lock.
     locked: bool,
     /// Counter values the open transaction reserved and has not handed
-    /// out yet: name → (next, last). Only under the writers' lock, which
-    /// keeps them in commit order.
-    reserved: HashMap<String, (i64, i64)>,
+    /// out yet: name → (next, last, the size of the block they came in).
+    /// Only under the writers' lock, which keeps them in commit order.
+    reserved: HashMap<String, (i64, i64, i64)>,
 }
 
 struct Lost {
@@ -547,8 +547,11 @@ struct Lost {
     error: Option<String>,
 }
 
-/// Counter values reserved at once inside a PostgreSQL transaction.
+/// Counter values reserved at once inside a PostgreSQL transaction: the
+/// first block, doubled at each next one of the same transaction up to
+/// the most (a batch of 500 items asks five times, not sixteen).
 const COUNTER_BLOCK: i64 = 32;
+const COUNTER_BLOCK_MAX: i64 = 512;
 
 /// The first wait before connecting again after a failed attempt; it
 /// doubles up to [`RECONNECT_MAX`].
@@ -773,10 +776,20 @@ impl Db {
 
     /// How many values of a named counter one call reserves: inside a
     /// PostgreSQL transaction a block (a round trip saved per value; the
-    /// values it does not hand out are skipped), else one.
-    pub fn counter_block(&self) -> i64 {
+    /// values it does not hand out are skipped), else one. A transaction
+    /// that used up one block of `key` gets a larger one next.
+    pub fn counter_block(&self, key: &str) -> i64 {
         match &self.inner {
-            Inner::Postgres(pg) if pg.borrow_mut().locked => COUNTER_BLOCK,
+            Inner::Postgres(pg) => {
+                let pg = pg.borrow_mut();
+                if !pg.locked {
+                    return 1;
+                }
+                match pg.reserved.get(key) {
+                    Some(&(_, _, block)) => block.saturating_mul(2).min(COUNTER_BLOCK_MAX),
+                    None => COUNTER_BLOCK,
+                }
+            }
             _ => 1,
         }
     }
@@ -785,7 +798,7 @@ impl Db {
     pub fn take_reserved(&self, key: &str) -> Option<i64> {
         let Inner::Postgres(pg) = &self.inner else { return None };
         let mut pg = pg.borrow_mut();
-        let (next, last) = pg.reserved.get_mut(key)?;
+        let (next, last, _) = pg.reserved.get_mut(key)?;
         if *next > *last {
             return None;
         }
@@ -793,12 +806,13 @@ impl Db {
         Some(*next - 1)
     }
 
-    /// Keeps `first..=last` of counter `key` for the open transaction.
-    pub fn reserve(&self, key: &str, first: i64, last: i64) {
+    /// Keeps `first..=last` of counter `key` for the open transaction, the
+    /// rest of a block of `block` values.
+    pub fn reserve(&self, key: &str, first: i64, last: i64, block: i64) {
         if let Inner::Postgres(pg) = &self.inner {
             let mut pg = pg.borrow_mut();
             if pg.locked {
-                pg.reserved.insert(key.to_string(), (first, last));
+                pg.reserved.insert(key.to_string(), (first, last, block));
             }
         }
     }

@@ -409,25 +409,41 @@ impl Store {
 
     /// On PostgreSQL, analyses the tables ingestion reads once this store
     /// has grown four times since it last did (from 1,000 items on: at
-    /// 1,000, 4,000, 16,000 …; each analysis of a large store costs the
-    /// server a tenth of a second or more). A store filled from empty otherwise keeps the plans made
-    /// when its tables were tiny: statements are prepared once per
-    /// connection, and a generic plan of a nearly empty table scans it
-    /// whole, for every item of a bulk import, until autovacuum's next
-    /// analysis (a minute or more away) invalidates it.
+    /// 1,000, 4,000, 16,000 …). A store filled from empty otherwise keeps
+    /// the plans made when its tables were tiny: statements are prepared
+    /// once per connection, and a generic plan of a nearly empty table
+    /// scans it whole, for every item of a bulk import, until autovacuum's
+    /// next analysis (a minute or more away) invalidates it.
+    ///
+    /// Each analysis of a large store costs the server a tenth of a second
+    /// or more, so it runs on a connection of its own while ingestion goes
+    /// on (the new statistics reach this connection's plans when they are
+    /// committed); one at a time.
     fn analyze_if_grown(&mut self, new: usize) {
-        if self.db.as_sqlite().is_some() {
+        let Some(target) = &self.target else { return };
+        let g = &mut self.grown;
+        g.since = g.since.saturating_add(new as u64);
+        if g.since < g.before.saturating_mul(3).max(ANALYZE_FIRST) {
             return;
         }
-        let (since, before) = &mut self.grown;
-        *since = since.saturating_add(new as u64);
-        if *since < before.saturating_mul(3).max(ANALYZE_FIRST) {
+        if g.analysis.as_ref().is_some_and(|a| !a.is_finished()) {
             return;
         }
-        *before = before.saturating_add(*since);
-        *since = 0;
-        if let Err(e) = self.db.batch(ANALYZE_INGESTED) {
-            tracing::debug!("cannot analyse the tables after a bulk import: {e}");
+        g.before = g.before.saturating_add(g.since);
+        g.since = 0;
+        let target = target.clone();
+        let spawned = std::thread::Builder::new().name("kronika-analyze".into()).spawn(move || {
+            let done = match super::pg::connect(&target) {
+                Ok(db) => db.batch(ANALYZE_INGESTED).map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            if let Err(e) = done {
+                tracing::debug!("cannot analyse the tables after a bulk import: {e}");
+            }
+        });
+        match spawned {
+            Ok(handle) => g.analysis = Some(handle),
+            Err(e) => tracing::debug!("cannot start analysing the tables: {e}"),
         }
     }
 
@@ -705,6 +721,7 @@ fn ingest_tx(
         changes.items.iter().map(|(item, _)| item).chain(changes.documents.iter().flatten()),
         changes.items.iter().map(|(_, key)| key).chain(&document_keys),
     )?;
+    super::auto::read_signers(&tx, dir, changes.items.iter().map(|(item, _)| item), &mut auto.created)?;
     let mut ctx =
         Ctx { dir, ts: &ts, threads: &mut threads_to_propagate, warnings: &mut warnings, auto, absent: &mut absent };
     for (i, (item, key)) in changes.items.iter().enumerate() {
@@ -1082,7 +1099,7 @@ fn insert_item(tx: &Db, values: &[&dyn ToParam]) -> Result<i64> {
             // would send the kept item rows first.
             let ids: Vec<i64> = tx.query(
                 "SELECT nextval(pg_get_serial_sequence(?2, 'id')) FROM generate_series(1, ?1)",
-                args![tx.counter_block(), "items"],
+                args![tx.counter_block("items.id"), "items"],
                 |r| r.get(0),
             )?;
             let (Some(first), Some(last)) = (ids.first().copied(), ids.last().copied()) else {
@@ -1091,7 +1108,7 @@ fn insert_item(tx: &Db, values: &[&dyn ToParam]) -> Result<i64> {
             // Contiguous unless another session took ids meanwhile; then
             // the rest is skipped.
             if usize::try_from(last - first).ok() == Some(ids.len() - 1) && last > first {
-                tx.reserve("items.id", first + 1, last);
+                tx.reserve("items.id", first + 1, last, last - first + 1);
             }
             first
         }

@@ -127,9 +127,29 @@ pub struct Store {
     files: Option<std::path::PathBuf>,
     /// The PostgreSQL database it is in, to open it again; `None` on SQLite.
     target: Option<pg::PgTarget>,
-    /// Items this store added since it last analysed the tables, and how
-    /// many it had added before then (PostgreSQL, see [`Store::analyze_if_grown`]).
-    grown: (u64, u64),
+    /// How far this store grew since it last analysed the tables
+    /// (PostgreSQL, see [`Store::analyze_if_grown`]).
+    grown: Growth,
+}
+
+/// Items a store added since it last analysed the tables, how many it had
+/// added before then, and the analysis running meanwhile on a connection
+/// of its own (PostgreSQL).
+#[derive(Default)]
+struct Growth {
+    since: u64,
+    before: u64,
+    analysis: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Growth {
+    /// A store closed waits for its analysis: its connection is gone when
+    /// the store is (a database dropped next must have no sessions left).
+    fn drop(&mut self) {
+        if let Some(a) = self.analysis.take() {
+            let _ = a.join();
+        }
+    }
 }
 
 impl Store {
@@ -202,7 +222,7 @@ impl Store {
         // A 32 MB page cache: bulk imports read back what they just wrote.
         conn.pragma_update(None, "cache_size", -32_768)?;
         migrate(&mut conn)?;
-        Ok(Store { db: Db::sqlite(conn), policy, directory: None, files: None, target: None, grown: (0, 0) })
+        Ok(Store { db: Db::sqlite(conn), policy, directory: None, files: None, target: None, grown: Growth::default() })
     }
 
     /// Opens the store `config` names: in PostgreSQL when it has `[store]`
@@ -237,7 +257,8 @@ impl Store {
     pub fn open_postgres(target: &pg::PgTarget, policy: Policy, files: Option<std::path::PathBuf>) -> Result<Store> {
         let db = pg::connect(target)?;
         pg::migrate(&db)?;
-        let mut store = Store { db, policy, directory: None, files, target: Some(target.clone()), grown: (0, 0) };
+        let mut store =
+            Store { db, policy, directory: None, files, target: Some(target.clone()), grown: Growth::default() };
         if let Err(e) = store.sync_missing_deal_items() {
             tracing::debug!("cannot give every deal its history item yet: {e}");
         }
@@ -463,7 +484,7 @@ fn counter(db: &Db, key: &str) -> Result<i64> {
     if let Some(next) = db.take_reserved(key) {
         return Ok(next);
     }
-    let block = db.counter_block();
+    let block = db.counter_block(key);
     let last: Option<i64> = db.value(
         "INSERT INTO meta (key, value) VALUES (?1, CAST(?2 AS TEXT))
          ON CONFLICT(key) DO UPDATE SET value = CAST(CAST(meta.value AS BIGINT) + ?2 AS TEXT)
@@ -473,7 +494,7 @@ fn counter(db: &Db, key: &str) -> Result<i64> {
     let last = last.ok_or_else(|| StoreError::Invalid(format!("cannot count {key}: the counter returned nothing")))?;
     let first = last.saturating_sub(block - 1);
     if block > 1 {
-        db.reserve(key, first.saturating_add(1), last);
+        db.reserve(key, first.saturating_add(1), last, block);
     }
     Ok(first)
 }
@@ -486,7 +507,7 @@ const IN_CHUNK: usize = 64;
 /// The rows `sql` finds for `values`, each read by `f`: `sql` holds `{}`
 /// where the `IN` list of bound placeholders goes, after the `fixed`
 /// values (`?1` …). One query per [`IN_CHUNK`] values.
-fn query_among<V: ToParam, T>(
+pub(super) fn query_among<V: ToParam, T>(
     db: &Db,
     sql: &str,
     fixed: &[&dyn ToParam],
