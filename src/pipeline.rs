@@ -1027,11 +1027,14 @@ fn ingest(
         replace: batch.replace,
         renames: &batch.renames,
         deleted: &batch.deleted,
+        gone: &batch.gone,
         cursor,
         documents,
         fence,
     };
-    let (outcomes, warnings) = store.apply(&changes)?;
+    let applied = store.apply(&changes)?;
+    let (outcomes, warnings) = (applied.outcomes, applied.warnings);
+    counts.gone = applied.gone;
     counts.renamed = batch.renames.len();
     counts.deleted = batch.deleted.len();
     for w in warnings {
@@ -1064,11 +1067,6 @@ fn ingest(
     }
     if !refused_files.0.is_empty() || !refused_files.1.is_empty() {
         store.drop_unused_files(&refused_files.0, &refused_files.1)?;
-    }
-    for key in &batch.gone {
-        if store.mark_gone(key)? {
-            counts.gone += 1;
-        }
     }
     Ok(counts)
 }

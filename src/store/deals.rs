@@ -111,7 +111,7 @@ impl Store {
         let key = super::SourceKey { source: "deals".into(), key: id.to_string() };
         let items = [(item, key)];
         let changes = super::Changes { items: &items, replace: true, ..Default::default() };
-        let (outcomes, _) = self.apply(&changes)?;
+        let outcomes = self.apply(&changes)?.outcomes;
         if let Some(super::IngestOutcome::New(item) | super::IngestOutcome::Updated(item)) = outcomes.first() {
             self.db.execute("DELETE FROM item_links WHERE item_id = ?1", args![item.0])?;
             self.link_manual(*item, ClientId(d.client_id), None)?;

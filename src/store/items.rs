@@ -129,8 +129,11 @@ pub struct Changes<'a> {
     /// Keys that moved (a renamed note file): `(old, new)`.
     pub renames: &'a [(SourceKey, SourceKey)],
     /// Keys whose items left the source for good (a deleted note): the
-    /// items are marked deleted; mail uses `mark_gone` instead.
+    /// items are marked deleted; mail is `gone` instead.
     pub deleted: &'a [SourceKey],
+    /// Keys no longer in the source (an expunged or removed mail): marked
+    /// gone, their items stay in the history.
+    pub gone: &'a [SourceKey],
     pub cursor: Option<(&'a str, &'a str)>,
     /// The documents among each item's attachments, ready to store (text
     /// extracted, kind decided, file kept: `pipeline::prepare_documents`),
@@ -215,14 +218,14 @@ impl Store {
         batch: &[(NewItem, SourceKey)],
         cursor: Option<(&str, &str)>,
     ) -> Result<Vec<IngestOutcome>> {
-        self.apply(&Changes { items: batch, cursor, ..Changes::default() }).map(|(o, _)| o)
+        self.apply(&Changes { items: batch, cursor, ..Changes::default() }).map(|a| a.outcomes)
     }
 
     /// Applies a source's changes in one transaction: renamed keys first,
     /// then items (updated in place when `replace` and their content
-    /// changed), deleted keys, and the cursor. Returns the outcomes and
-    /// warnings (notes naming unknown clients).
-    pub fn apply(&mut self, changes: &Changes<'_>) -> Result<(Vec<IngestOutcome>, Vec<String>)> {
+    /// changed), deleted and gone keys, and the cursor: what a crash
+    /// interrupts is done again whole at the next pass.
+    pub fn apply(&mut self, changes: &Changes<'_>) -> Result<Applied> {
         loop {
             let mut dir = self.take_directory()?;
             let mut auto = super::auto::State { policy: self.policy.auto_contacts, ..Default::default() };
@@ -245,21 +248,11 @@ impl Store {
                 for deal in auto.deals {
                     self.sync_deal_item(deal)?;
                 }
-                let new = r.0.iter().filter(|o| matches!(o, IngestOutcome::New(_))).count();
+                let new = r.outcomes.iter().filter(|o| matches!(o, IngestOutcome::New(_))).count();
                 self.analyze_if_grown(new);
                 return Ok(r);
             }
         }
-    }
-
-    /// Records that a source no longer holds an item (expunged, file
-    /// deleted); the item stays in the history.
-    pub fn mark_gone(&mut self, key: &SourceKey) -> Result<bool> {
-        let n = self.db.execute(
-            "UPDATE item_sources SET gone_at = ?3 WHERE source = ?1 AND key = ?2 AND gone_at IS NULL",
-            args![key.source, key.key, now()],
-        )?;
-        Ok(n > 0)
     }
 
     /// The keys a source holds in the store (not marked gone).
@@ -684,8 +677,16 @@ fn rematch_chunk(
     Ok((changed, after))
 }
 
-/// What [`Store::apply`] returns: the outcomes and the warnings.
-type Applied = (Vec<IngestOutcome>, Vec<String>);
+/// What [`Store::apply`] did.
+#[derive(Debug, Default)]
+pub struct Applied {
+    /// Each item's outcome, in the order of [`Changes::items`].
+    pub outcomes: Vec<IngestOutcome>,
+    /// What the user should hear of (notes naming unknown clients).
+    pub warnings: Vec<String>,
+    /// How many of [`Changes::gone`] were not marked gone before.
+    pub gone: usize,
+}
 
 fn ingest_tx(
     db: &Db,
@@ -745,6 +746,13 @@ fn ingest_tx(
             args![key.source, key.key, ts, rev],
         )?;
     }
+    let mut gone = 0;
+    for key in changes.gone {
+        gone += tx.execute(
+            "UPDATE item_sources SET gone_at = ?3 WHERE source = ?1 AND key = ?2 AND gone_at IS NULL",
+            args![key.source, key.key, ts],
+        )?;
+    }
     propagate_threads(&tx, &threads_to_propagate.into_iter().collect::<Vec<_>>())?;
     if let Some((source, value)) = changes.cursor {
         tx.execute(
@@ -755,7 +763,7 @@ fn ingest_tx(
     }
     let after = super::directory_version_of(&tx)?;
     tx.commit()?;
-    Ok(Some(((out, warnings), after)))
+    Ok(Some((Applied { outcomes: out, warnings, gone: usize::try_from(gone).unwrap_or(usize::MAX) }, after)))
 }
 
 /// Where a document's file lives: `<files>/ab/abcdef…` by content hash.

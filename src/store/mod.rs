@@ -42,8 +42,8 @@ pub use events::{INVITATIONS, WRITTEN_MEETINGS};
 pub use feed::IndexDoc;
 pub use files::FileKind;
 pub use items::{
-    Attachment, Changes, DateSource, IngestOutcome, ItemRow, KnownDates, LinkRow, NewItem, REMATCH_CHUNK, SourceKey,
-    document_path, keep_file, keep_file_from,
+    Applied, Attachment, Changes, DateSource, IngestOutcome, ItemRow, KnownDates, LinkRow, NewItem, REMATCH_CHUNK,
+    SourceKey, document_path, keep_file, keep_file_from,
 };
 pub use leases::{Fence, Holder, LeaseRow, Taken};
 pub use person::{ERASED, Erasure, Footprint};

@@ -215,10 +215,17 @@ fn items_read_back_whole_and_are_recognised_by_key_message_id_and_content() {
             "{backend:?}"
         );
 
-        // Gone from one mailbox: still in the history, no longer the source's.
-        assert!(s.mark_gone(&key("imap:jana/INBOX", "7/1")).unwrap(), "{backend:?}");
-        assert!(!s.mark_gone(&key("imap:jana/INBOX", "7/1")).unwrap(), "{backend:?}: gone already");
-        assert!(!s.mark_gone(&key("imap:jana/INBOX", "nikdy")).unwrap(), "{backend:?}: never there");
+        // Gone from one mailbox: still in the history, no longer the source's;
+        // marked in the transaction that moves the cursor.
+        let gone = |s: &mut Store, k: SourceKey, cursor: &str| {
+            let keys = [k];
+            let changes = Changes { gone: &keys, cursor: Some(("imap:jana/INBOX", cursor)), ..Default::default() };
+            s.apply(&changes).unwrap().gone
+        };
+        assert_eq!(gone(&mut s, key("imap:jana/INBOX", "7/1"), "8"), 1, "{backend:?}");
+        assert_eq!(s.cursor("imap:jana/INBOX").unwrap().as_deref(), Some("8"), "{backend:?}");
+        assert_eq!(gone(&mut s, key("imap:jana/INBOX", "7/1"), "8"), 0, "{backend:?}: gone already");
+        assert_eq!(gone(&mut s, key("imap:jana/INBOX", "nikdy"), "9"), 0, "{backend:?}: never there");
         assert_eq!(s.item(id).unwrap().sources[1], "imap:jana/INBOX 7/1 (gone)", "{backend:?}");
         assert!(s.source_keys("imap:jana/INBOX").unwrap().is_empty(), "{backend:?}");
         assert_eq!(s.source_keys("imap:jana/Archiv").unwrap(), HashSet::from(["3/9".to_string()]), "{backend:?}");
@@ -310,7 +317,8 @@ fn apply(
     renames: &[(SourceKey, SourceKey)],
     deleted: &[SourceKey],
 ) -> (Vec<IngestOutcome>, Vec<String>) {
-    s.apply(&Changes { items, replace: true, renames, deleted, ..Changes::default() }).unwrap()
+    let a = s.apply(&Changes { items, replace: true, renames, deleted, ..Changes::default() }).unwrap();
+    (a.outcomes, a.warnings)
 }
 
 fn folder(name: &str) -> NoteHints {
@@ -860,7 +868,7 @@ fn a_fenced_batch_is_stored_only_while_its_lease_is_held() {
         // Nobody holds it: refused.
         assert!(matches!(write(&mut s), Err(StoreError::LeaseLost(l)) if l == "work"), "{backend:?}");
         s.take_lease("work", &a, std::time::Duration::from_secs(30)).unwrap();
-        let (out, _) = write(&mut s).unwrap();
+        let out = write(&mut s).unwrap().outcomes;
         assert!(matches!(out[0], IngestOutcome::New(_)), "{backend:?}");
         // a's lease runs out and b takes the source over: a's next batch is refused whole.
         s.db().execute("UPDATE leases SET expires_at = expires_at - 31 WHERE name = 'work'", args![]).unwrap();
@@ -926,7 +934,7 @@ fn threads_merged_within_a_batch_carry_the_merged_thread_into_every_link() {
         let mut c = mail("c@acme.cz", karel(), &[JANA], at(1, 11));
         c.references = vec!["a@acme.cz".into(), "b@acme.cz".into()];
         let items = [(a, key("imap:x", "1")), (b, key("imap:x", "2")), (c, key("imap:x", "3"))];
-        let (out, _) = s.apply(&Changes { items: &items, ..Changes::default() }).unwrap();
+        let out = s.apply(&Changes { items: &items, ..Changes::default() }).unwrap().outcomes;
         let ids: Vec<ItemId> = out.into_iter().map(new_id).collect();
         let threads: HashSet<Option<i64>> = ids.iter().map(|id| s.item(*id).unwrap().thread_id).collect();
         assert_eq!(threads.len(), 1, "{backend:?}: one thread, {threads:?}");

@@ -627,7 +627,7 @@ fn mail_with_document(s: &mut Store) -> (i64, i64) {
         ..NewItem::default()
     };
     let items = [(m.clone(), key("imap:jana/INBOX", "1/1"))];
-    let (out, _) = s.apply(&Changes { items: &items, documents: &[vec![doc]], ..Changes::default() }).unwrap();
+    let out = s.apply(&Changes { items: &items, documents: &[vec![doc]], ..Changes::default() }).unwrap().outcomes;
     let mail_id = match out[0] {
         kronika::store::IngestOutcome::New(id) => id.0,
         ref other => panic!("{other:?}"),
