@@ -214,6 +214,31 @@ impl Postgres {
         )
     }
 
+    /// Runs the SQL file `file` (a `pg_dump`) as the `kronika` role in
+    /// `database`, stopping at the first error.
+    pub fn sql_file(&self, database: &str, file: &Path) -> Result<String, String> {
+        let port = self.port.to_string();
+        let file = file.display().to_string();
+        self.run(
+            "psql",
+            &[
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port,
+                "-U",
+                "kronika",
+                "-d",
+                database,
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-q",
+                "-f",
+                &file,
+            ],
+        )
+    }
+
     /// A new, empty database owned by `kronika`.
     pub fn database(&self) -> Database {
         let name = format!("t{}_{}", std::process::id(), NEXT_DB.fetch_add(1, Ordering::Relaxed));
