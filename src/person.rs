@@ -578,24 +578,42 @@ pub fn signature(body: &str, name: Option<&PersonName>) -> Signature {
     key.push('\u{0}');
     key.push_str(name.map_or("", |n| n.name.as_str()));
     thread_local! {
-        static READ: std::cell::RefCell<std::collections::HashMap<String, Signature>> = Default::default();
+        static READ: Kept<Signature> = Default::default();
     }
-    if let Some(known) = READ.with(|c| c.borrow().get(&key).cloned()) {
+    kept(&READ, SIGNATURES_KEPT, &key, || read_signature(&block, name))
+}
+
+/// What this thread read lately, by the text it was read from.
+type Kept<V> = std::cell::RefCell<std::collections::HashMap<String, V>>;
+
+/// `read()` for `key`, or what it gave last time; `most` kept at most (all
+/// forgotten at once past that).
+fn kept<V: Clone>(
+    cache: &'static std::thread::LocalKey<Kept<V>>,
+    most: usize,
+    key: &str,
+    read: impl FnOnce() -> V,
+) -> V {
+    if let Some(known) = cache.with(|c| c.borrow().get(key).cloned()) {
         return known;
     }
-    let found = read_signature(&block, name);
-    READ.with(|c| {
+    let found = read();
+    cache.with(|c| {
         let mut c = c.borrow_mut();
-        if c.len() >= SIGNATURES_KEPT {
+        if c.len() >= most {
             c.clear();
         }
-        c.insert(key, found.clone());
+        c.insert(key.to_string(), found.clone());
     });
     found
 }
 
 /// How many signatures [`signature`] remembers per thread.
 const SIGNATURES_KEPT: usize = 4_096;
+
+/// Signature lines with digits whose phones a thread keeps: one per
+/// correspondent (a few MB at most).
+const PHONE_LINES_KEPT: usize = 16_384;
 
 fn read_signature(block: &[&str], name: Option<&PersonName>) -> Signature {
     let mut phones: Vec<String> = Vec::new();
@@ -676,6 +694,14 @@ fn is_greeting(line: &str) -> bool {
     if line.split_whitespace().nth(8).is_some() {
         return false;
     }
+    // The last sixty lines of every mail come here: a line whose first
+    // letter begins no greeting is not folded whole. (A folded line starts
+    // with its first letter folded; none, a lone mark, passes on.)
+    let Some(first) = line.trim_start().chars().next() else { return false };
+    let first = fold(first.encode_utf8(&mut [0; 4]));
+    if !GREETINGS.iter().any(|g| g.starts_with(first.as_str())) {
+        return false;
+    }
     let t = fold(line.trim());
     GREETINGS.iter().any(|g| {
         // "--" is the signature delimiter only alone on its line.
@@ -712,6 +738,18 @@ fn phones_in_line(line: &str) -> Vec<String> {
     if line.bytes().filter(u8::is_ascii_digit).count() < 9 {
         return Vec::new();
     }
+    // A person's phone line comes back in every mail, also when the rest
+    // of the block differs (the greeting, a footer), and the phonenumber
+    // parser is the dearest part of reading a signature: a line's numbers
+    // depend on the line alone.
+    thread_local! {
+        static LINES: Kept<Vec<String>> = Default::default();
+    }
+    kept(&LINES, PHONE_LINES_KEPT, line, || read_phones(line))
+}
+
+/// [`phones_in_line`], read.
+fn read_phones(line: &str) -> Vec<String> {
     let chars: Vec<(usize, char)> = line.char_indices().collect();
     let mut out = Vec::new();
     let mut label_text = String::new();
