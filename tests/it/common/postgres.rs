@@ -218,8 +218,12 @@ impl Postgres {
     /// `database`, stopping at the first error.
     pub fn sql_file(&self, database: &str, file: &Path) -> Result<String, String> {
         let port = self.port.to_string();
-        let file = file.display().to_string();
-        self.run(
+        // psql runs as the cluster's owner, who may not read the checkout
+        // (a clone in a private temporary folder): it reads a copy in the
+        // cluster's own folder.
+        let copy = self.path(&format!("load-{database}.sql"));
+        std::fs::copy(file, &copy).map_err(|e| format!("cannot copy {} for psql: {e}", file.display()))?;
+        let loaded = self.run(
             "psql",
             &[
                 "-h",
@@ -234,9 +238,11 @@ impl Postgres {
                 "ON_ERROR_STOP=1",
                 "-q",
                 "-f",
-                &file,
+                &copy,
             ],
-        )
+        );
+        let _ = std::fs::remove_file(&copy);
+        loaded
     }
 
     /// A new, empty database owned by `kronika`.
