@@ -734,10 +734,7 @@ fn ingest_tx(
     // it go (a meeting deleted from one calendar may still be in another,
     // or in an invitation).
     for key in changes.deleted {
-        tx.execute(
-            "UPDATE item_sources SET gone_at = ?3 WHERE source = ?1 AND key = ?2 AND gone_at IS NULL",
-            args![key.source, key.key, ts],
-        )?;
+        mark_gone(&tx, key, &ts)?;
         let rev = super::counter(&tx, "rev")?;
         tx.execute(
             "UPDATE items SET deleted_at = ?3, rev = ?4
@@ -748,10 +745,7 @@ fn ingest_tx(
     }
     let mut gone = 0;
     for key in changes.gone {
-        gone += tx.execute(
-            "UPDATE item_sources SET gone_at = ?3 WHERE source = ?1 AND key = ?2 AND gone_at IS NULL",
-            args![key.source, key.key, ts],
-        )?;
+        gone += mark_gone(&tx, key, &ts)?;
     }
     propagate_threads(&tx, &threads_to_propagate.into_iter().collect::<Vec<_>>())?;
     if let Some((source, value)) = changes.cursor {
@@ -764,6 +758,15 @@ fn ingest_tx(
     let after = super::directory_version_of(&tx)?;
     tx.commit()?;
     Ok(Some((Applied { outcomes: out, warnings, gone: usize::try_from(gone).unwrap_or(usize::MAX) }, after)))
+}
+
+/// Marks a source key gone (the source no longer holds it; its item stays
+/// in the history); 1 when it was not gone before, else 0.
+fn mark_gone(tx: &Db, key: &SourceKey, ts: &str) -> Result<u64> {
+    Ok(tx.execute(
+        "UPDATE item_sources SET gone_at = ?3 WHERE source = ?1 AND key = ?2 AND gone_at IS NULL",
+        args![key.source, key.key, ts],
+    )?)
 }
 
 /// Where a document's file lives: `<files>/ab/abcdef…` by content hash.

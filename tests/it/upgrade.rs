@@ -16,10 +16,9 @@ fn count(db: &std::path::Path, sql: &str) -> i64 {
     rusqlite::Connection::open(db).and_then(|c| c.query_row(sql, [], |r| r.get(0))).unwrap()
 }
 
-#[test]
-fn a_store_of_every_earlier_schema_version_migrates_and_keeps_everything() {
-    let dir = fixtures().join("datadirs");
-    let mut versions: Vec<i64> = std::fs::read_dir(&dir)
+/// The schema versions of the `schema-N.sql` files in `dir`, in order.
+fn versions(dir: &std::path::Path) -> Vec<i64> {
+    let mut versions: Vec<i64> = std::fs::read_dir(dir)
         .unwrap()
         .flatten()
         .filter_map(|e| {
@@ -28,6 +27,13 @@ fn a_store_of_every_earlier_schema_version_migrates_and_keeps_everything() {
         })
         .collect();
     versions.sort();
+    versions
+}
+
+#[test]
+fn a_store_of_every_earlier_schema_version_migrates_and_keeps_everything() {
+    let dir = fixtures().join("datadirs");
+    let versions = versions(&dir);
     assert_eq!(versions, (1..=18).collect::<Vec<_>>(), "a fixture for every earlier version");
     for n in versions {
         let env = Env::with_config(EXAMPLE_CONFIG);
@@ -91,15 +97,7 @@ fn a_store_of_every_earlier_schema_version_migrates_and_keeps_everything() {
 fn a_postgresql_store_of_every_earlier_schema_version_migrates_and_keeps_everything() {
     use crate::common::postgres::{self, PASSWORD};
     let dir = fixtures().join("pgdumps");
-    let mut versions: Vec<i64> = std::fs::read_dir(&dir)
-        .unwrap()
-        .flatten()
-        .filter_map(|e| {
-            let name = e.file_name().to_string_lossy().into_owned();
-            name.strip_prefix("schema-")?.strip_suffix(".sql")?.parse().ok()
-        })
-        .collect();
-    versions.sort();
+    let versions = versions(&dir);
     assert_eq!(versions, (13..=18).collect::<Vec<_>>(), "a dump for every earlier PostgreSQL version");
     let cluster = postgres::cluster();
     for n in versions {

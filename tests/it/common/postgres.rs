@@ -207,40 +207,26 @@ impl Postgres {
     /// Runs SQL as the superuser in `database`, returning what psql printed
     /// (unaligned, tuples only).
     pub fn sql(&self, database: &str, sql: &str) -> Result<String, String> {
+        self.psql("postgres", database, &["-Atc", sql])
+    }
+
+    /// psql as `user` in `database` over TCP, stopping at the first error.
+    fn psql(&self, user: &str, database: &str, more: &[&str]) -> Result<String, String> {
         let port = self.port.to_string();
-        self.run(
-            "psql",
-            &["-h", "127.0.0.1", "-p", &port, "-U", "postgres", "-d", database, "-v", "ON_ERROR_STOP=1", "-Atc", sql],
-        )
+        let mut args = vec!["-h", "127.0.0.1", "-p", &port, "-U", user, "-d", database, "-v", "ON_ERROR_STOP=1"];
+        args.extend_from_slice(more);
+        self.run("psql", &args)
     }
 
     /// Runs the SQL file `file` (a `pg_dump`) as the `kronika` role in
     /// `database`, stopping at the first error.
     pub fn sql_file(&self, database: &str, file: &Path) -> Result<String, String> {
-        let port = self.port.to_string();
         // psql runs as the cluster's owner, who may not read the checkout
         // (a clone in a private temporary folder): it reads a copy in the
         // cluster's own folder.
         let copy = self.path(&format!("load-{database}.sql"));
         std::fs::copy(file, &copy).map_err(|e| format!("cannot copy {} for psql: {e}", file.display()))?;
-        let loaded = self.run(
-            "psql",
-            &[
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &port,
-                "-U",
-                "kronika",
-                "-d",
-                database,
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-q",
-                "-f",
-                &copy,
-            ],
-        );
+        let loaded = self.psql("kronika", database, &["-q", "-f", &copy]);
         let _ = std::fs::remove_file(&copy);
         loaded
     }
