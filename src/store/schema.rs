@@ -544,4 +544,62 @@ ON CONFLICT(key) DO NOTHING;
     // 19: on PostgreSQL, the items' text (bodies, extra) is compressed
     // with lz4 like the kept files (16). SQLite does not compress.
     "SELECT 1;",
+    // 20: each thread's last live mail, kept by triggers (issue 14). The
+    // brief's waiting threads probed `items_thread_last` three times per
+    // thread of the client and read every waiting mail's row for its
+    // invitation: 120 ms for a client of 23,659 threads at a million
+    // items. Now a thread is one step into this table, and `waiting` says
+    // whether its last mail came in and carries no invitation. A write
+    // that moves a thread's last mail (a new mail, a deletion, a merge of
+    // threads, an erasure) keeps the row; an insert only moves it forward.
+    r#"
+CREATE TABLE thread_last (
+    thread_id INTEGER PRIMARY KEY,
+    item_id   INTEGER NOT NULL,
+    date      TEXT NOT NULL,
+    waiting   INTEGER NOT NULL
+);
+INSERT INTO thread_last (thread_id, item_id, date, waiting)
+SELECT i.thread_id, i.id, i.date,
+       i.direction = 'in' AND (instr(i.extra, '"invitation"') = 0 OR json_extract(i.extra, '$.invitation') IS NULL)
+FROM (SELECT DISTINCT thread_id FROM items WHERE thread_id IS NOT NULL AND kind = 'email' AND deleted_at IS NULL) t
+JOIN items i ON i.id = (SELECT x.id FROM items x
+                        WHERE x.thread_id = t.thread_id AND x.kind = 'email' AND x.deleted_at IS NULL
+                        ORDER BY x.date DESC, x.id DESC LIMIT 1);
+CREATE TRIGGER items_thread_last_insert AFTER INSERT ON items
+WHEN NEW.kind = 'email' AND NEW.deleted_at IS NULL AND NEW.thread_id IS NOT NULL
+BEGIN
+    INSERT INTO thread_last (thread_id, item_id, date, waiting)
+    VALUES (NEW.thread_id, NEW.id, NEW.date,
+            NEW.direction = 'in' AND (instr(NEW.extra, '"invitation"') = 0 OR json_extract(NEW.extra, '$.invitation') IS NULL))
+    ON CONFLICT (thread_id) DO UPDATE SET item_id = excluded.item_id, date = excluded.date, waiting = excluded.waiting
+    WHERE excluded.date > thread_last.date OR (excluded.date = thread_last.date AND excluded.item_id > thread_last.item_id);
+END;
+CREATE TRIGGER items_thread_last_update AFTER UPDATE OF thread_id, date, deleted_at, kind, direction, extra ON items
+WHEN (OLD.thread_id IS NOT NULL OR NEW.thread_id IS NOT NULL)
+ AND (OLD.thread_id IS NOT NEW.thread_id OR OLD.date IS NOT NEW.date OR OLD.deleted_at IS NOT NEW.deleted_at
+      OR OLD.kind IS NOT NEW.kind OR OLD.direction IS NOT NEW.direction OR OLD.extra IS NOT NEW.extra)
+BEGIN
+    DELETE FROM thread_last WHERE thread_id IN (OLD.thread_id, NEW.thread_id);
+    INSERT INTO thread_last (thread_id, item_id, date, waiting)
+    SELECT i.thread_id, i.id, i.date,
+           i.direction = 'in' AND (instr(i.extra, '"invitation"') = 0 OR json_extract(i.extra, '$.invitation') IS NULL)
+    FROM (SELECT OLD.thread_id AS id UNION SELECT NEW.thread_id) t
+    JOIN items i ON i.id = (SELECT x.id FROM items x
+                            WHERE x.thread_id = t.id AND x.kind = 'email' AND x.deleted_at IS NULL
+                            ORDER BY x.date DESC, x.id DESC LIMIT 1)
+    WHERE t.id IS NOT NULL;
+END;
+CREATE TRIGGER items_thread_last_delete AFTER DELETE ON items WHEN OLD.thread_id IS NOT NULL
+BEGIN
+    DELETE FROM thread_last WHERE thread_id = OLD.thread_id;
+    INSERT INTO thread_last (thread_id, item_id, date, waiting)
+    SELECT i.thread_id, i.id, i.date,
+           i.direction = 'in' AND (instr(i.extra, '"invitation"') = 0 OR json_extract(i.extra, '$.invitation') IS NULL)
+    FROM items i
+    WHERE i.id = (SELECT x.id FROM items x
+                  WHERE x.thread_id = OLD.thread_id AND x.kind = 'email' AND x.deleted_at IS NULL
+                  ORDER BY x.date DESC, x.id DESC LIMIT 1);
+END;
+"#,
 ];

@@ -89,6 +89,72 @@ EXCEPTION WHEN OTHERS THEN
 END
 $$;
 "#,
+    // 20: each thread's last live mail, kept by triggers (see
+    // `schema::MIGRATIONS`). New mail comes in multi-row inserts: one
+    // statement trigger moves each thread of the statement forward, from
+    // its transition table. An update or a delete recomputes the threads
+    // it touched, a row at a time (rare: deletions, merges, erasures).
+    r#"
+CREATE TABLE thread_last (
+    thread_id BIGINT PRIMARY KEY,
+    item_id   BIGINT NOT NULL,
+    date      TEXT NOT NULL,
+    waiting   BIGINT NOT NULL
+);
+CREATE FUNCTION kronika_mail_waits(direction TEXT, extra TEXT) RETURNS BIGINT
+    LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN direction = 'in'
+                 AND (position('"invitation"' IN extra) = 0 OR (CAST(extra AS jsonb) ->> 'invitation') IS NULL)
+           THEN 1 ELSE 0 END
+$$;
+INSERT INTO thread_last (thread_id, item_id, date, waiting)
+SELECT DISTINCT ON (thread_id) thread_id, id, date, kronika_mail_waits(direction, extra)
+FROM items WHERE thread_id IS NOT NULL AND kind = 'email' AND deleted_at IS NULL
+ORDER BY thread_id, date DESC, id DESC;
+CREATE FUNCTION kronika_thread_last_of(thread BIGINT) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    IF thread IS NULL THEN
+        RETURN;
+    END IF;
+    DELETE FROM thread_last WHERE thread_id = thread;
+    INSERT INTO thread_last (thread_id, item_id, date, waiting)
+    SELECT i.thread_id, i.id, i.date, kronika_mail_waits(i.direction, i.extra)
+    FROM items i
+    WHERE i.thread_id = thread AND i.kind = 'email' AND i.deleted_at IS NULL
+    ORDER BY i.date DESC, i.id DESC LIMIT 1;
+END $$;
+CREATE FUNCTION kronika_thread_last_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO thread_last AS t (thread_id, item_id, date, waiting)
+    SELECT DISTINCT ON (n.thread_id) n.thread_id, n.id, n.date, kronika_mail_waits(n.direction, n.extra)
+    FROM new_items n
+    WHERE n.kind = 'email' AND n.deleted_at IS NULL AND n.thread_id IS NOT NULL
+    ORDER BY n.thread_id, n.date DESC, n.id DESC
+    ON CONFLICT (thread_id) DO UPDATE SET item_id = excluded.item_id, date = excluded.date, waiting = excluded.waiting
+    WHERE (excluded.date, excluded.item_id) > (t.date, t.item_id);
+    RETURN NULL;
+END $$;
+CREATE TRIGGER items_thread_last_insert AFTER INSERT ON items
+    REFERENCING NEW TABLE AS new_items
+    FOR EACH STATEMENT EXECUTE FUNCTION kronika_thread_last_inserted();
+CREATE FUNCTION kronika_thread_last_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        PERFORM kronika_thread_last_of(OLD.thread_id);
+    ELSIF (OLD.thread_id, OLD.date, OLD.deleted_at, OLD.kind, OLD.direction, OLD.extra)
+          IS DISTINCT FROM (NEW.thread_id, NEW.date, NEW.deleted_at, NEW.kind, NEW.direction, NEW.extra) THEN
+        PERFORM kronika_thread_last_of(OLD.thread_id);
+        IF NEW.thread_id IS DISTINCT FROM OLD.thread_id THEN
+            PERFORM kronika_thread_last_of(NEW.thread_id);
+        END IF;
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER items_thread_last_update AFTER UPDATE OF thread_id, date, deleted_at, kind, direction, extra ON items
+    FOR EACH ROW EXECUTE FUNCTION kronika_thread_last_changed();
+CREATE TRIGGER items_thread_last_delete AFTER DELETE ON items
+    FOR EACH ROW EXECUTE FUNCTION kronika_thread_last_changed();
+"#,
 ];
 
 /// The whole schema at [`BASE_VERSION`].

@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use super::clients::{CLIENT_COLUMNS, parse_time};
-use super::db::Dialect;
 use super::timeline::indexed_by;
 use super::{Result, Store};
 use crate::args;
@@ -68,9 +67,9 @@ impl Store {
     /// waits for no reply in the thread: it is answered in the calendar.
     /// Oldest first; with `newest`, only that many of the newest. One
     /// statement for all clients. The threads come from the links' own
-    /// thread column, and each thread's last mail (its id, date and
-    /// direction) from the partial index `items_thread_last` (migration
-    /// 9): no mail is read but the ones returned.
+    /// thread column, and each thread's last mail, and whether it waits,
+    /// from `thread_last` (migration 20, kept by triggers): one step per
+    /// thread, and no mail is read but the ones returned.
     pub fn waiting_threads(&self, client: Option<ClientId>, newest: Option<usize>) -> Result<Vec<WaitingRow>> {
         // One client: its threads by the (client, thread) index; everyone:
         // every link that has a thread.
@@ -83,27 +82,12 @@ impl Store {
             None => "SELECT DISTINCT thread_id, client_id FROM item_links WHERE thread_id IS NOT NULL AND ?1 IS NULL"
                 .to_string(),
         };
-        let hint = indexed_by(&self.db, "items_thread_last");
-        let last = |column: &str| {
-            format!(
-                "(SELECT i.{column} FROM items i {hint}
-                  WHERE i.thread_id = k.thread_id AND i.kind = 'email' AND i.deleted_at IS NULL
-                  ORDER BY i.date DESC, i.id DESC LIMIT 1)"
-            )
-        };
-        let (id, date, direction) = (last("id"), last("date"), last("direction"));
-        // Whether a mail carries an invitation: JSON read by each its own way.
-        let invitation = match self.db.dialect() {
-            Dialect::Sqlite => "json_extract(x.extra, '$.invitation')",
-            Dialect::Postgres => "(CAST(x.extra AS jsonb) ->> 'invitation')",
-        };
         let sql = format!(
             "WITH linked AS ({linked}),
-             last AS (SELECT k.client_id, {id} AS id, {date} AS date, {direction} AS direction FROM linked k),
-             waiting AS (SELECT * FROM last WHERE direction = 'in'
-                           AND NOT EXISTS (SELECT 1 FROM items x WHERE x.id = last.id
-                                             AND {invitation} IS NOT NULL)
-                         ORDER BY date DESC, id DESC LIMIT ?2)
+             waiting AS (SELECT k.client_id, t.item_id AS id, t.date FROM linked k
+                           JOIN thread_last t ON t.thread_id = k.thread_id
+                         WHERE t.waiting = 1
+                         ORDER BY t.date DESC, t.item_id DESC LIMIT ?2)
              SELECT i.id, i.thread_id, i.date, i.subject,
                     (SELECT p.name FROM item_participants p WHERE p.item_id = i.id AND p.role = 'from' LIMIT 1),
                     (SELECT p.address FROM item_participants p WHERE p.item_id = i.id AND p.role = 'from' LIMIT 1),

@@ -157,6 +157,68 @@ fn waiting_threads_follow_replies_merges_and_deletions() {
     });
 }
 
+/// Each thread's last live mail (`thread_last`, kept by triggers) follows
+/// every write that can move it: a batch whose reply is dated before its
+/// parent, a merge of threads, a deletion and its undoing, a changed date,
+/// an invitation, a row deleted outright and a person erased.
+#[test]
+fn each_threads_last_mail_follows_every_write() {
+    stores::each(policy(), |backend, mut s| {
+        let client = acme(&mut s);
+        let (them, us, other) = ("karel@acme.cz", "jana@modrykamen.cz", "lucie@acme.cz");
+        let hour = |h: i64| at(5, 8) + Duration::hours(h);
+        let holds = |s: &Store, step: &str| stores::assert_thread_last_holds(s, &format!("{backend:?}: {step}"));
+        // One batch: thread d, whose answer is dated before the question
+        // (a wrong clock), and thread e.
+        let batch = [
+            (mail("d1", them, us, hour(2), &[]), key("t", "1")),
+            (mail("d2", us, them, hour(1), &["d1"]), key("t", "2")),
+            (mail("e1", other, us, hour(3), &[]), key("t", "3")),
+            (mail("e2", them, us, hour(3), &["e1"]), key("t", "4")),
+        ];
+        s.apply(&Changes { items: &batch, ..Changes::default() }).unwrap();
+        holds(&s, "a batch");
+        assert_eq!(subjects(&s, client, None), ["mail d1", "mail e2"], "{backend:?}");
+        // f1 stands apart until our f2 names both d1 and f1: they merge.
+        ingest(&mut s, &mail("f1", them, us, hour(4), &[]), "t", "5");
+        holds(&s, "a new thread");
+        ingest(&mut s, &mail("f2", us, them, hour(5), &["d1", "f1"]), "t", "6");
+        holds(&s, "a merge");
+        assert_eq!(subjects(&s, client, None), ["mail e2"]);
+        // Our answer deleted, then back.
+        let f2 = "SELECT id FROM items WHERE message_id = 'f2'";
+        let f2: i64 = s.db().value(f2, args![]).unwrap().unwrap();
+        s.db().execute("UPDATE items SET deleted_at = ?2 WHERE id = ?1", args![f2, ts(hour(9))]).unwrap();
+        holds(&s, "a deletion");
+        // d and f are one thread now: its last live mail is f1.
+        assert_eq!(subjects(&s, client, None), ["mail e2", "mail f1"]);
+        s.db().execute("UPDATE items SET deleted_at = NULL WHERE id = ?1", args![f2]).unwrap();
+        holds(&s, "an undeletion");
+        // e1 moved after e2: e1 (from Lucie) is the last of thread e now.
+        s.db().execute("UPDATE items SET date = ?2 WHERE message_id = ?1", args!["e1", ts(hour(6))]).unwrap();
+        holds(&s, "a date");
+        assert_eq!(subjects(&s, client, None), ["mail e1"]);
+        // An invitation is the last mail: nothing waits in that thread.
+        let mut invitation = mail("e3", them, us, hour(7), &["e1"]);
+        invitation.extra = serde_json::json!({"invitation": {"method": "REQUEST", "uids": ["u1@acme.cz"]}});
+        ingest(&mut s, &invitation, "t", "7");
+        holds(&s, "an invitation");
+        assert_eq!(subjects(&s, client, None), Vec::<String>::new());
+        s.db().execute("UPDATE items SET extra = '{}' WHERE message_id = 'e3'", args![]).unwrap();
+        holds(&s, "an invitation no more");
+        assert_eq!(subjects(&s, client, None), ["mail e3"]);
+        // A row deleted outright (as the erasure of a whole item does).
+        s.db().execute("DELETE FROM items WHERE message_id = 'e3'", args![]).unwrap();
+        holds(&s, "a row deleted");
+        assert_eq!(subjects(&s, client, None), ["mail e1"]);
+        // Lucie erased: her mail goes, thread e ends with Karel's e2 again.
+        let fp = s.person_footprint(other).unwrap();
+        s.forget_person(&fp, "jana").unwrap();
+        holds(&s, "an erasure");
+        assert_eq!(subjects(&s, client, None), ["mail e2"]);
+    });
+}
+
 /// A thread linked to two clients waits once, with both (by name); a
 /// client without threads waits for nothing.
 #[test]

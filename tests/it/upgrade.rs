@@ -65,9 +65,14 @@ fn a_store_of_every_earlier_schema_version_migrates_and_keeps_everything() {
                 "schema {n}: {id}"
             );
         }
-        // Events stored before get their identities (migration 12).
+        // Events stored before get their identities (migration 12), and
+        // threads their last mails (20).
         let events = before("SELECT COUNT(*) FROM items WHERE kind = 'event'");
         assert_eq!(count(&db, "SELECT COUNT(*) FROM events"), events, "schema {n}: event identities");
+        let store = kronika::store::Store::open(&db, kronika::matcher::Policy::default()).unwrap();
+        crate::common::stores::assert_thread_last_holds(&store, &format!("schema {n}"));
+        assert!(count(&db, "SELECT COUNT(*) FROM thread_last") > 0, "schema {n}: threads");
+        drop(store);
         // The index is built from the migrated store, and reads work.
         let hits = env.json(&["search", "klapky"]);
         assert_eq!(hits.as_array().map(|h| h.len()), Some(1), "schema {n}: search {hits}");
@@ -135,6 +140,18 @@ fn a_postgresql_store_of_every_earlier_schema_version_migrates_and_keeps_everyth
         assert_eq!(count("SELECT COUNT(*) FROM clients"), clients, "schema {n}: the clients");
         let events = count("SELECT COUNT(*) FROM items WHERE kind = 'event'");
         assert_eq!(count("SELECT COUNT(*) FROM events"), events, "schema {n}: event identities");
+        let store = crate::common::stores::open(
+            &kronika::store::pg::PgTarget {
+                url: database.url.clone(),
+                password: None,
+                schema: None,
+                ca_file: Some(cluster.certificate()),
+            },
+            kronika::matcher::Policy::default(),
+        );
+        crate::common::stores::assert_thread_last_holds(&store, &format!("schema {n}"));
+        assert_eq!(count("SELECT COUNT(*) FROM thread_last") > 0, !empty, "schema {n}: threads");
+        drop(store);
         let eml = env.path().join("new.eml");
         std::fs::write(
             &eml,

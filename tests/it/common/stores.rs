@@ -88,3 +88,39 @@ ca_file = "{cert}"
 pub fn maildir_section(name: &str, path: &std::path::Path) -> String {
     format!("[[maildir]]\nname = \"{name}\"\npath = \"{}\"", path.display())
 }
+
+/// `thread_last` (kept by the items' triggers, migration 20) holds, for
+/// every thread with a live mail, its last one (by date, then id) and
+/// whether it waits (came in, no invitation), and nothing else: recomputed
+/// here from the items, in Rust.
+pub fn assert_thread_last_holds(s: &Store, what: &str) {
+    use std::collections::BTreeMap;
+    let mails: Vec<(i64, i64, String, String, String)> = s
+        .db()
+        .query(
+            "SELECT thread_id, id, date, direction, extra FROM items
+             WHERE kind = 'email' AND deleted_at IS NULL AND thread_id IS NOT NULL",
+            kronika::args![],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )
+        .unwrap();
+    let mut want: BTreeMap<i64, (i64, String, i64)> = BTreeMap::new();
+    for (thread, id, date, direction, extra) in mails {
+        let later = want.get(&thread).is_none_or(|(i, d, _)| (&date, id) > (d, *i));
+        if later {
+            let invitation = serde_json::from_str::<serde_json::Value>(&extra)
+                .ok()
+                .is_some_and(|e| e.get("invitation").is_some_and(|v| !v.is_null()));
+            want.insert(thread, (id, date, i64::from(direction == "in" && !invitation)));
+        }
+    }
+    let got: BTreeMap<i64, (i64, String, i64)> = s
+        .db()
+        .query("SELECT thread_id, item_id, date, waiting FROM thread_last", kronika::args![], |r| {
+            Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?)))
+        })
+        .unwrap()
+        .into_iter()
+        .collect();
+    assert_eq!(got, want, "{what}: thread_last against the items");
+}
