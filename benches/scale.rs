@@ -26,7 +26,7 @@
 //! 3. Sizes of the data folder per item. 4. Search in process
 //!    (`app::search::search`, 50 queries, relevance and date order).
 //! 5. `app::history`, `app::today::meeting_brief` and `app::client_card` for
-//!    200 clients of every size. 6. `kronika run` on the whole tree plus a
+//!    200 clients of every size, and `app::today::today` (the Today page). 6. `kronika run` on the whole tree plus a
 //!    small live Maildir: time until ready, idle RSS; then the re-match
 //!    (`kronika client edit ID --domain …`) while a message is dropped into
 //!    the live Maildir every 100 ms (ingest latency). 7. `kronika reindex`.
@@ -1414,9 +1414,23 @@ fn clients_step(o: &Opts, s: &Setup, chosen: &[Chosen], report: &mut Report) {
             worst[2].1
         ),
     );
+    // The Today page (every client's meetings, reminders, waiting threads
+    // and silences): the team's first page, whatever the store's size.
+    let mut t = Vec::new();
+    for round in 0..=10 {
+        let start = Instant::now();
+        let day = app::today::today(&store, &config, &viewer, now).unwrap_or_else(|e| panic!("today: {e}"));
+        if round > 0 {
+            t.push(start.elapsed());
+        }
+        std::hint::black_box(day);
+    }
+    let lt = Lat::of(t);
+    report.row("clients", "app::today::today (the Today page, `kronika today`), 10 runs", lt.text());
     report.set("clients", "history", lh.json());
     report.set("clients", "brief", lb.json());
     report.set("clients", "card", lc.json());
+    report.set("clients", "today", lt.json());
     report.set("clients", "sizes", json!(chosen.iter().map(|c| c.items).collect::<Vec<_>>()));
 }
 

@@ -24,6 +24,8 @@ use crate::store::{ItemRow, Result, Store, StoreError};
 pub const DEFAULT_SILENCE_DAYS: i64 = 90;
 /// At most this many waiting threads and silent clients are listed (the totals say how many there are).
 pub const LIST_LIMIT: usize = 50;
+/// Waiting threads are counted up to this many (then "1000+").
+pub const WAITING_COUNTED: usize = 1_000;
 /// Reminders due in this many hours are listed.
 pub const REMINDER_HOURS: i64 = 24;
 
@@ -202,7 +204,10 @@ pub struct Today {
     pub reminders: Vec<DueReminder>,
     /// Newest first, at most [`LIST_LIMIT`].
     pub waiting: Vec<Waiting>,
+    /// How many threads wait, at most [`WAITING_COUNTED`]; with
+    /// `waiting_more`, more than that.
     pub waiting_total: usize,
+    pub waiting_more: bool,
     pub silent: Silent,
 }
 
@@ -268,12 +273,14 @@ pub fn today(store: &Store, config: &Config, viewer: &Viewer, now: DateTime<Utc>
         })
         .collect();
 
-    let all_waiting = store.waiting_threads(None, None)?;
-    let waiting_total = all_waiting.len();
-    let waiting = all_waiting
+    // The newest threads, and how many wait, counted up to a bound: a
+    // decade of mail can hold hundreds of thousands of unanswered threads.
+    let counted = store.waiting_count(WAITING_COUNTED + 1)?;
+    let (waiting_total, waiting_more) = (counted.min(WAITING_COUNTED), counted > WAITING_COUNTED);
+    let waiting = store
+        .waiting_threads(None, Some(LIST_LIMIT))?
         .into_iter()
         .rev()
-        .take(LIST_LIMIT)
         .map(|mut w| {
             if viewer.is_restricted() {
                 let sources = store.visibility_sources(w.item_id)?;
@@ -326,6 +333,7 @@ pub fn today(store: &Store, config: &Config, viewer: &Viewer, now: DateTime<Utc>
         reminders,
         waiting,
         waiting_total,
+        waiting_more,
         silent: Silent { after_days: period.num_days(), configured, clients: silent, total },
     })
 }

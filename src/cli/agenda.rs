@@ -170,7 +170,8 @@ pub fn render_today(t: &app::today::Today) -> String {
         let state = if r.overdue { "overdue".to_string() } else { r.state.clone() };
         out.push_str(&format!("  {} {:<8} {}\n", local(r.due_at, "%Y-%m-%d %H:%M"), state, r.title));
     }
-    out.push_str(&format!("\nWaiting for our reply ({})\n", t.waiting_total));
+    let more = if t.waiting_more { "+" } else { "" };
+    out.push_str(&format!("\nWaiting for our reply ({}{more})\n", t.waiting_total));
     if t.waiting.is_empty() {
         out.push_str("  no thread waits for our reply\n");
     }
@@ -281,6 +282,7 @@ mod tests {
             reminders: Vec::new(),
             waiting: Vec::new(),
             waiting_total: 0,
+            waiting_more: false,
             silent: Silent { after_days: 90, configured: false, clients: Vec::new(), total: 0 },
         };
         let text = render_today(&empty);
@@ -308,6 +310,7 @@ mod tests {
                 clients: vec![acme.clone()],
             }],
             waiting_total: 1,
+            waiting_more: false,
             silent: Silent {
                 after_days: 30,
                 configured: true,
@@ -324,5 +327,9 @@ mod tests {
             text.contains("Silent for 30 days or more (1)\n") && text.contains("Acme  40 days, no contact yet"),
             "{text}"
         );
+        assert!(text.contains("Waiting for our reply (1)\n"), "{text}");
+        // Past the count's bound, the total is a floor.
+        let many = Today { waiting_total: 1000, waiting_more: true, ..full };
+        assert!(render_today(&many).contains("Waiting for our reply (1000+)\n"));
     }
 }

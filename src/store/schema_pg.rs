@@ -155,6 +155,9 @@ CREATE TRIGGER items_thread_last_update AFTER UPDATE OF thread_id, date, deleted
 CREATE TRIGGER items_thread_last_delete AFTER DELETE ON items
     FOR EACH ROW EXECUTE FUNCTION kronika_thread_last_changed();
 "#,
+    // 21: the waiting threads of everyone, newest first (see
+    // `schema::MIGRATIONS`).
+    "CREATE INDEX thread_last_waiting ON thread_last(date, item_id) WHERE waiting = 1;",
 ];
 
 /// The whole schema at [`BASE_VERSION`].

@@ -65,29 +65,34 @@ impl Store {
     /// in, and the thread is linked to a client (to `client` when given).
     /// A meeting invitation (or a cancellation, or an attendee's answer)
     /// waits for no reply in the thread: it is answered in the calendar.
-    /// Oldest first; with `newest`, only that many of the newest. One
-    /// statement for all clients. The threads come from the links' own
-    /// thread column, and each thread's last mail, and whether it waits,
-    /// from `thread_last` (migration 20, kept by triggers): one step per
-    /// thread, and no mail is read but the ones returned.
+    /// Oldest first; with `newest`, only that many of the newest threads.
+    /// One statement for all clients. Each thread's last mail, and whether
+    /// it waits, come from `thread_last` (migrations 20 and 21, kept by
+    /// triggers), and no mail is read but the ones returned: for one
+    /// client, a step into it for each of the client's threads (the links'
+    /// own thread column); for everyone, the waiting threads newest first,
+    /// each asked whether one of its mails has a link, until `newest`.
     pub fn waiting_threads(&self, client: Option<ClientId>, newest: Option<usize>) -> Result<Vec<WaitingRow>> {
-        // One client: its threads by the (client, thread) index; everyone:
-        // every link that has a thread.
-        let linked = match client {
+        let waiting = match client {
             Some(_) => format!(
-                "SELECT DISTINCT thread_id, client_id FROM item_links {}
-                 WHERE client_id = ?1 AND thread_id IS NOT NULL",
+                "waiting AS (SELECT k.client_id, t.item_id AS id, t.date
+                             FROM (SELECT DISTINCT thread_id, client_id FROM item_links {}
+                                   WHERE client_id = ?1 AND thread_id IS NOT NULL) k
+                             JOIN thread_last t ON t.thread_id = k.thread_id
+                             WHERE t.waiting = 1
+                             ORDER BY t.date DESC, t.item_id DESC LIMIT ?2)",
                 indexed_by(&self.db, "item_links_client_thread")
             ),
-            None => "SELECT DISTINCT thread_id, client_id FROM item_links WHERE thread_id IS NOT NULL AND ?1 IS NULL"
-                .to_string(),
+            None => format!(
+                "threads AS ({} LIMIT ?2),
+                 waiting AS (SELECT DISTINCT l.client_id, w.item_id AS id, w.date FROM threads w
+                             JOIN items x ON x.thread_id = w.thread_id
+                             JOIN item_links l ON l.item_id = x.id)",
+                self.linked_waiting_threads("t.thread_id, t.item_id, t.date", "AND ?1 IS NULL")
+            ),
         };
         let sql = format!(
-            "WITH linked AS ({linked}),
-             waiting AS (SELECT k.client_id, t.item_id AS id, t.date FROM linked k
-                           JOIN thread_last t ON t.thread_id = k.thread_id
-                         WHERE t.waiting = 1
-                         ORDER BY t.date DESC, t.item_id DESC LIMIT ?2)
+            "WITH {waiting}
              SELECT i.id, i.thread_id, i.date, i.subject,
                     (SELECT p.name FROM item_participants p WHERE p.item_id = i.id AND p.role = 'from' LIMIT 1),
                     (SELECT p.address FROM item_participants p WHERE p.item_id = i.id AND p.role = 'from' LIMIT 1),
@@ -119,6 +124,28 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// How many threads wait for our reply, linked to any client (as
+    /// [`Store::waiting_threads`] of everyone has them), counted no further
+    /// than `up_to`: each costs a step down an index and a link probe.
+    pub fn waiting_count(&self, up_to: usize) -> Result<usize> {
+        let sql = format!("SELECT COUNT(*) FROM ({} LIMIT ?1) n", self.linked_waiting_threads("1", ""));
+        let n: Option<i64> = self.db.value(&sql, args![i64::try_from(up_to).unwrap_or(i64::MAX)])?;
+        Ok(usize::try_from(n.unwrap_or(0)).unwrap_or(0))
+    }
+
+    /// The waiting threads that are linked to a client, newest first
+    /// (`columns` of `thread_last t`, `extra` more of the WHERE clause),
+    /// for a LIMIT to end.
+    fn linked_waiting_threads(&self, columns: &str, extra: &str) -> String {
+        format!(
+            "SELECT {columns} FROM thread_last t {}
+             WHERE t.waiting = 1 {extra}
+               AND EXISTS (SELECT 1 FROM items x JOIN item_links l ON l.item_id = x.id WHERE x.thread_id = t.thread_id)
+             ORDER BY t.date DESC, t.item_id DESC",
+            indexed_by(&self.db, "thread_last_waiting")
+        )
     }
 
     /// Reminders for the Today page: pending ones due before `until`

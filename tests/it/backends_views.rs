@@ -134,6 +134,13 @@ fn waiting_threads_follow_replies_merges_and_deletions() {
             s.db().value("SELECT COUNT(DISTINCT thread_id) FROM items WHERE message_id LIKE 'c%'", args![]).unwrap();
         assert_eq!(merged, Some(1));
         assert_eq!(subjects(&s, client, None), ["mail b1", "mail a3", "mail x9"]);
+        // Everyone's, newest first and counted up to a bound; a thread no
+        // client is linked to waits for nobody.
+        ingest(&mut s, &mail("p1", "teta@seznam.cz", us, hour(7), &[]), "t", "p1");
+        let newest: Vec<String> = s.waiting_threads(None, Some(2)).unwrap().into_iter().map(|w| w.subject).collect();
+        assert_eq!(newest, ["mail a3", "mail x9"], "{backend:?}");
+        assert_eq!(s.waiting_count(100).unwrap(), 3, "{backend:?}");
+        assert_eq!(s.waiting_count(2).unwrap(), 2, "{backend:?}");
         // The client's last mail of thread a deleted: our a2 is the last
         // live one, so thread a no longer waits.
         s.db()
@@ -485,8 +492,8 @@ fn reminders_due_lists_pending_before_until() {
     });
 }
 
-/// Each client's last interaction: mail counts, events and deleted items
-/// do not; a client with none has none.
+/// Each client's last interaction: mail and calls count, events and
+/// deleted items do not; a client with none has none.
 #[test]
 fn client_last_interactions_skip_events_and_deleted_items() {
     stores::each(policy(), |backend, mut s| {
@@ -501,13 +508,17 @@ fn client_last_interactions_skip_events_and_deleted_items() {
             event.kind = ItemKind::Event;
             event.participants = vec![party(Role::Organizer, None, "karel@acme.cz")];
             ingest(s, &event, "cal", "e1");
+            // A call after the first mail: every kind but events counts.
+            let mut call = mail("c1", "karel@acme.cz", "jana@modrykamen.cz", at(5, 9), &[]);
+            (call.kind, call.message_id) = (ItemKind::Call, None);
+            ingest(s, &call, "notes", "c1");
             s.db().execute("UPDATE items SET deleted_at = ?1 WHERE message_id = 'l2'", args![ts(at(7, 0))]).unwrap();
             (acme, quiet)
         };
         let mut got = s.client_last_interactions().unwrap();
         got.sort_by_key(|c| c.id);
         assert_eq!(got.len(), 2, "{backend:?}");
-        assert_eq!((got[0].id, got[0].name.as_str(), got[0].last), (acme.0, "Acme Stavby", Some(at(3, 9))));
+        assert_eq!((got[0].id, got[0].name.as_str(), got[0].last), (acme.0, "Acme Stavby", Some(at(5, 9))));
         assert_eq!((got[1].id, got[1].name.as_str(), got[1].last), (quiet.0, "Tichá s.r.o.", None));
         assert!(got[1].created > DateTime::<Utc>::MIN_UTC);
     });
