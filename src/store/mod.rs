@@ -221,6 +221,9 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         // A 32 MB page cache: bulk imports read back what they just wrote.
         conn.pragma_update(None, "cache_size", -32_768)?;
+        // Statement journals (a statement that fires triggers keeps one)
+        // stay in memory rather than spill to temporary files.
+        conn.pragma_update(None, "temp_store", "MEMORY")?;
         migrate(&mut conn)?;
         Ok(Store { db: Db::sqlite(conn), policy, directory: None, files: None, target: None, grown: Growth::default() })
     }
