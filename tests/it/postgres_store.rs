@@ -411,3 +411,56 @@ fn writers_of_different_firms_do_not_wait_for_each_other() {
     held.commit().unwrap();
     assert!(waiter.join().unwrap() >= Duration::from_millis(250));
 }
+
+/// A store that grows past 1,000 items analyses the tables ingestion reads
+/// (on a connection of its own; a closed store waits for it), and the
+/// statement names only columns that exist: a failed analysis is only
+/// logged, so this test is what catches one.
+#[test]
+fn a_growing_store_analyses_the_tables_ingestion_reads() {
+    use kronika::model::{ItemKind, Participant, Role};
+    use kronika::store::{Changes, NewItem, SourceKey};
+    let db = postgres::cluster().database();
+    let mut s = stores::open(&target(&db), Policy::default());
+    let at = chrono::DateTime::parse_from_rfc3339("2026-03-02T08:00:00Z").unwrap().with_timezone(&chrono::Utc);
+    for batch in 0..3 {
+        let items: Vec<(NewItem, SourceKey)> = (0..400)
+            .map(|i| {
+                let n = batch * 400 + i;
+                let item = NewItem {
+                    kind: ItemKind::Email,
+                    message_id: Some(format!("m{n}@acme.cz")),
+                    date: at + chrono::Duration::minutes(n),
+                    subject: format!("mail {n}"),
+                    participants: vec![Participant { role: Role::From, name: None, address: "karel@acme.cz".into() }],
+                    content_hash: format!("{n:0>64}"),
+                    extra: serde_json::json!({}),
+                    ..NewItem::default()
+                };
+                (item, SourceKey { source: "t".into(), key: n.to_string() })
+            })
+            .collect();
+        s.apply(&Changes { items: &items, ..Changes::default() }).unwrap();
+    }
+    drop(s);
+    let plain = connect(&db);
+    let analysed: Vec<String> = plain
+        .query(
+            "SELECT relname FROM pg_stat_user_tables
+             WHERE schemaname = current_schema() AND last_analyze IS NOT NULL ORDER BY relname",
+            args![],
+            |r| r.get(0),
+        )
+        .unwrap();
+    for table in ["files", "item_links", "item_participants", "item_sources", "items", "thread_last"] {
+        assert!(analysed.iter().any(|t| t == table), "{table} analysed: {analysed:?}");
+    }
+    // The bodies steer no plan: not analysed.
+    let body: Option<i64> = plain
+        .value(
+            "SELECT COUNT(*) FROM pg_stats WHERE schemaname = current_schema() AND tablename = 'items' AND attname = 'body'",
+            args![],
+        )
+        .unwrap();
+    assert_eq!(body, Some(0));
+}
