@@ -357,8 +357,15 @@ pub fn check(ctx: &Context_, repair: bool, json: bool) -> Result<ExitCode> {
     let pending = live.values().filter(|r| **r > committed).count() + docs.keys().filter(|id| deleting(id)).count();
     missing.sort_unstable();
     stale.sort_unstable();
-    let drift = missing.len() + stale.len() + extra.len() + usize::from(ahead);
-    if repair && drift > 0 {
+    // Each thread's last mail (`thread_last`, kept by triggers) against
+    // the items: derived like the index, so repaired like it.
+    let threads = store.thread_last_drift().context("cannot compare the threads' last mails with the items")?;
+    if repair && !threads.is_empty() {
+        store.rebuild_thread_last().context("cannot write the threads' last mails again")?;
+    }
+    let documents = missing.len() + stale.len() + extra.len() + usize::from(ahead);
+    let drift = documents + threads.len();
+    if repair && documents > 0 {
         let (_, mut ix) = writer(&config)?;
         let touch: Vec<i64> = missing.iter().chain(&stale).copied().collect();
         store.touch_items(&touch).context("cannot mark items for re-indexing")?;
@@ -372,6 +379,7 @@ pub fn check(ctx: &Context_, repair: bool, json: bool) -> Result<ExitCode> {
             "store_items": live.len(),
             "index_documents": docs.len(),
             "missing": missing, "stale": stale, "extra": extra, "pending": pending, "ahead_of_store": ahead,
+            "threads_out_of_date": threads,
             "repaired": repair && drift > 0,
         }))?;
     } else {
@@ -385,13 +393,14 @@ pub fn check(ctx: &Context_, repair: bool, json: bool) -> Result<ExitCode> {
         show("missing from the index", &missing);
         show("stale in the index", &stale);
         show("in the index but not in the store", &extra);
+        show("threads whose last mail is out of date", &threads);
         if ahead {
             println!("  the index is ahead of the store (was the store restored from a backup?)");
         }
         if drift == 0 {
             println!("no drift");
         } else if repair {
-            println!("repaired {drift} documents");
+            println!("repaired {documents} documents and {} threads", threads.len());
         } else {
             println!("run `kronika check --repair` to fix it");
         }

@@ -752,6 +752,14 @@ mod tests {
         assert_eq!(pg.matches("UPDATE item_links").count(), 1, "a new PostgreSQL trigger writes item_links");
     }
 
+    /// What `kronika check --repair` writes into `thread_last` is what
+    /// migration 20 filled it with, on both backends.
+    #[test]
+    fn thread_last_is_repaired_as_its_migration_filled_it() {
+        assert!(schema::MIGRATIONS[19].contains(schema::THREAD_LAST_WANT));
+        assert!(schema_pg::MIGRATIONS[7].contains(schema_pg::THREAD_LAST_WANT));
+    }
+
     /// `schema::KEPT_CASCADES` holds every table whose delete reaches a
     /// kept table through foreign keys, directly or through others.
     #[test]

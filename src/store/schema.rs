@@ -24,6 +24,17 @@ pub const KEPT_CASCADES: &[(&str, &str)] = &[
     ("contacts", "contact_proposals"),
 ];
 
+/// Each thread's last live mail and whether it waits, as migration 20
+/// fills `thread_last` (a test holds the two texts together): what
+/// `Store::thread_last_drift` compares the table with, and what a repair
+/// writes.
+pub const THREAD_LAST_WANT: &str = r#"SELECT i.thread_id, i.id, i.date,
+       i.direction = 'in' AND (instr(i.extra, '"invitation"') = 0 OR json_extract(i.extra, '$.invitation') IS NULL)
+FROM (SELECT DISTINCT thread_id FROM items WHERE thread_id IS NOT NULL AND kind = 'email' AND deleted_at IS NULL) t
+JOIN items i ON i.id = (SELECT x.id FROM items x
+                        WHERE x.thread_id = t.thread_id AND x.kind = 'email' AND x.deleted_at IS NULL
+                        ORDER BY x.date DESC, x.id DESC LIMIT 1)"#;
+
 pub const MIGRATIONS: &[&str] = &[
     // 1: directory, items, links, sources, cursors.
     r#"

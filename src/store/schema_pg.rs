@@ -16,6 +16,13 @@
 /// The schema version a new PostgreSQL store is made at.
 pub const BASE_VERSION: i64 = 12;
 
+/// Each thread's last live mail and whether it waits, as migration 20
+/// fills `thread_last` (see `schema::THREAD_LAST_WANT`).
+pub const THREAD_LAST_WANT: &str =
+    "SELECT DISTINCT ON (thread_id) thread_id, id, date, kronika_mail_waits(direction, extra)
+FROM items WHERE thread_id IS NOT NULL AND kind = 'email' AND deleted_at IS NULL
+ORDER BY thread_id, date DESC, id DESC";
+
 /// Migrations after [`BASE_VERSION`], in order (index 0 makes version 13).
 pub const MIGRATIONS: &[&str] = &[
     // 13: who runs what (see `schema::MIGRATIONS`).

@@ -135,6 +135,43 @@ impl Store {
         Ok(usize::try_from(n.unwrap_or(0)).unwrap_or(0))
     }
 
+    /// The threads whose `thread_last` row is not what their items say (a
+    /// wrong or missing last mail, a wrong `waiting`, a row for a thread
+    /// without a live mail), by id: the drift `kronika check` reports. The
+    /// triggers keep the table; this is the proof, and [`Store::rebuild_thread_last`]
+    /// the repair.
+    pub fn thread_last_drift(&self) -> Result<Vec<i64>> {
+        let sql = format!(
+            "WITH want (thread_id, item_id, date, waiting) AS ({})
+             SELECT w.thread_id FROM want w LEFT JOIN thread_last l ON l.thread_id = w.thread_id
+             WHERE l.thread_id IS NULL OR l.item_id <> w.item_id OR l.date <> w.date OR l.waiting <> w.waiting
+             UNION
+             SELECT l.thread_id FROM thread_last l WHERE NOT EXISTS (SELECT 1 FROM want w WHERE w.thread_id = l.thread_id)
+             ORDER BY 1",
+            self.thread_last_want()
+        );
+        Ok(self.db.query(&sql, args![], |r| r.get(0))?)
+    }
+
+    /// Writes `thread_last` again from the items, in one transaction.
+    pub fn rebuild_thread_last(&mut self) -> Result<()> {
+        let tx = self.db.begin()?;
+        tx.execute("DELETE FROM thread_last", args![])?;
+        tx.execute(
+            &format!("INSERT INTO thread_last (thread_id, item_id, date, waiting) {}", self.thread_last_want()),
+            args![],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn thread_last_want(&self) -> &'static str {
+        match self.db.dialect() {
+            super::db::Dialect::Sqlite => super::schema::THREAD_LAST_WANT,
+            super::db::Dialect::Postgres => super::schema_pg::THREAD_LAST_WANT,
+        }
+    }
+
     /// The waiting threads that are linked to a client, newest first
     /// (`columns` of `thread_last t`, `extra` more of the WHERE clause),
     /// for a LIMIT to end.

@@ -223,6 +223,20 @@ fn each_threads_last_mail_follows_every_write() {
         s.forget_person(&fp, "jana").unwrap();
         holds(&s, "an erasure");
         assert_eq!(subjects(&s, client, None), ["mail e2"]);
+        // Drift (a row wrong, one missing, one for no thread) is found,
+        // and the repair writes it again from the items.
+        assert!(s.thread_last_drift().unwrap().is_empty(), "{backend:?}");
+        let threads: Vec<i64> =
+            s.db().query("SELECT thread_id FROM thread_last ORDER BY thread_id", args![], |r| r.get(0)).unwrap();
+        s.db().execute("UPDATE thread_last SET waiting = 1 - waiting WHERE thread_id = ?1", args![threads[0]]).unwrap();
+        s.db().execute("DELETE FROM thread_last WHERE thread_id = ?1", args![threads[1]]).unwrap();
+        s.db()
+            .execute("INSERT INTO thread_last (thread_id, item_id, date, waiting) VALUES (999999, 1, '2026-01-01T00:00:00Z', 1)", args![])
+            .unwrap();
+        assert_eq!(s.thread_last_drift().unwrap(), [threads[0], threads[1], 999_999], "{backend:?}");
+        s.rebuild_thread_last().unwrap();
+        holds(&s, "a repair");
+        assert!(s.thread_last_drift().unwrap().is_empty());
     });
 }
 

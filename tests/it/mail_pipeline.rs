@@ -232,6 +232,20 @@ fn index_drift_is_found_and_repaired_and_reindex_rebuilds() {
     let items = env.json(&["stats"])["items"].as_i64().unwrap();
     assert!(out.contains(&format!("reindexed {items} items")), "{out}");
     assert!(!env.json(&["search", "faktura"]).as_array().unwrap().is_empty());
+    // Each thread's last mail is derived too: a row lost is drift, and the
+    // repair writes it again.
+    let c = rusqlite::Connection::open(&db).unwrap();
+    let threads: i64 = c.query_row("SELECT COUNT(*) FROM thread_last", [], |r| r.get(0)).unwrap();
+    assert!(threads > 0);
+    c.execute("DELETE FROM thread_last WHERE thread_id = (SELECT MIN(thread_id) FROM thread_last)", []).unwrap();
+    drop(c);
+    let out = env.cmd(&["check"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("threads whose last mail is out of date: 1"), "{text}");
+    let j = env.json(&["check", "--repair"]);
+    assert_eq!(j["threads_out_of_date"].as_array().map(Vec::len), Some(1), "{j}");
+    assert!(env.ok(&["check"]).contains("no drift"));
 }
 
 #[test]
