@@ -165,6 +165,8 @@ CREATE TRIGGER items_thread_last_delete AFTER DELETE ON items
     // 21: the waiting threads of everyone, newest first (see
     // `schema::MIGRATIONS`).
     "CREATE INDEX thread_last_waiting ON thread_last(date, item_id) WHERE waiting = 1;",
+    // 22: that index goes again (see `schema::MIGRATIONS`).
+    "DROP INDEX thread_last_waiting;",
 ];
 
 /// The whole schema at [`BASE_VERSION`].

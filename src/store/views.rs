@@ -67,11 +67,12 @@ impl Store {
     /// waits for no reply in the thread: it is answered in the calendar.
     /// Oldest first; with `newest`, only that many of the newest threads.
     /// One statement for all clients. Each thread's last mail, and whether
-    /// it waits, come from `thread_last` (migrations 20 and 21, kept by
+    /// it waits, come from `thread_last` (migration 20, kept by
     /// triggers), and no mail is read but the ones returned: for one
     /// client, a step into it for each of the client's threads (the links'
-    /// own thread column); for everyone, the waiting threads newest first,
-    /// each asked whether one of its mails has a link, until `newest`.
+    /// own thread column); for everyone, the mail newest first, each a
+    /// step into it, the waiting threads asked whether one of their mails
+    /// has a link, until `newest`.
     pub fn waiting_threads(&self, client: Option<ClientId>, newest: Option<usize>) -> Result<Vec<WaitingRow>> {
         let waiting = match client {
             Some(_) => format!(
@@ -174,14 +175,16 @@ impl Store {
 
     /// The waiting threads that are linked to a client, newest first
     /// (`columns` of `thread_last t`, `extra` more of the WHERE clause),
-    /// for a LIMIT to end.
+    /// for a LIMIT to end: the mail by date, newest first, each a thread's
+    /// last one when `thread_last` says so (an index of `thread_last` by
+    /// date cost imports more than this walk costs Today: migration 22).
     fn linked_waiting_threads(&self, columns: &str, extra: &str) -> String {
         format!(
-            "SELECT {columns} FROM thread_last t {}
-             WHERE t.waiting = 1 {extra}
+            "SELECT {columns} FROM items i {} JOIN thread_last t ON t.thread_id = i.thread_id
+             WHERE i.kind = 'email' AND i.deleted_at IS NULL AND t.item_id = i.id AND t.waiting = 1 {extra}
                AND EXISTS (SELECT 1 FROM items x JOIN item_links l ON l.item_id = x.id WHERE x.thread_id = t.thread_id)
-             ORDER BY t.date DESC, t.item_id DESC",
-            indexed_by(&self.db, "thread_last_waiting")
+             ORDER BY i.date DESC, i.id DESC",
+            indexed_by(&self.db, "items_date")
         )
     }
 
